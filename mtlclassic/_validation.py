@@ -1,0 +1,306 @@
+"""Input checks shared by all estimators: both data layouts onto one internal container.
+
+``check_fit_data`` turns what a user passes to ``fit`` into a
+:class:`~mtlclassic.data.SharedDesign` or :class:`~mtlclassic.data.StackedDesign`
+and records the fitted-input attributes on the estimator;
+``check_predict_data`` does the same for ``predict``.  Every problem found is
+a ``ValueError`` naming it; inputs are never modified (copies are made where
+rows are reordered or values replaced).
+"""
+
+import numbers
+
+import numpy as np
+import scipy.sparse as sp
+from sklearn.utils.multiclass import check_classification_targets
+from sklearn.utils.validation import check_array, validate_data
+
+from .data import SharedDesign, StackedDesign
+
+FLOAT_DTYPES = (np.float64, np.float32)
+
+
+def _is_dataframe(X):
+    return hasattr(X, "columns") and hasattr(X, "iloc")
+
+
+def check_sample_weight(sample_weight, n_samples, dtype):
+    """Validate ``sample_weight``: None (ones) or n_samples finite nonnegative values."""
+    if sample_weight is None:
+        return np.ones(n_samples, dtype=dtype)
+    if isinstance(sample_weight, numbers.Number):
+        sample_weight = np.full(n_samples, sample_weight)
+    sw = np.asarray(sample_weight)
+    if sw.ndim != 1 or sw.shape[0] != n_samples:
+        raise ValueError(
+            f"sample_weight must be of shape ({n_samples},), got {sw.shape}."
+        )
+    try:
+        sw = sw.astype(dtype)
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"sample_weight must be numeric: {exc}") from None
+    if not np.all(np.isfinite(sw)):
+        raise ValueError("sample_weight contains NaN or infinity.")
+    if np.any(sw < 0):
+        raise ValueError("sample_weight must be nonnegative; negative weights found.")
+    return sw
+
+
+def check_task_weights(task_weights, n_tasks, dtype):
+    """Validate ``task_weights``: None (ones) or n_tasks finite nonnegative values."""
+    if task_weights is None:
+        return np.ones(n_tasks, dtype=dtype)
+    tw = np.asarray(task_weights, dtype=np.float64)
+    if tw.ndim != 1 or tw.shape[0] != n_tasks:
+        raise ValueError(
+            f"task_weights must have one value per task ({n_tasks}), got shape {tw.shape}."
+        )
+    if not np.all(np.isfinite(tw)) or np.any(tw < 0):
+        raise ValueError("task_weights must be finite and nonnegative.")
+    return tw.astype(dtype)
+
+
+def _resolve_task_column(X, task_column):
+    """Index of the task column in ``X`` (ints as in numpy, names for DataFrames)."""
+    n_cols = X.shape[1]
+    if isinstance(task_column, str):
+        if not _is_dataframe(X):
+            raise ValueError(
+                f"task_column={task_column!r} is a column name, but X is not a DataFrame."
+            )
+        cols = list(X.columns)
+        if task_column not in cols:
+            raise ValueError(f"task_column {task_column!r} is not a column of X.")
+        return cols.index(task_column)
+    if not isinstance(task_column, numbers.Integral) or isinstance(task_column, bool):
+        raise ValueError(f"task_column must be None, an int or a column name, got {task_column!r}.")
+    if not -n_cols <= task_column < n_cols:
+        raise ValueError(f"task_column={task_column} is out of range for X with {n_cols} columns.")
+    return int(task_column) % n_cols
+
+
+def _split_task_column(est, X, reset):
+    """Return ``(features, task_labels)`` for the per-task layout; records column info on fit."""
+    if _is_dataframe(X):
+        n_cols = X.shape[1]
+        col = _resolve_task_column(X, est.task_column)
+        names = np.asarray(X.columns, dtype=object)
+        has_names = all(isinstance(c, str) for c in names)
+        labels = np.asarray(X.iloc[:, col].to_numpy())
+        feats = X.iloc[:, [k for k in range(n_cols) if k != col]]
+    else:
+        X = check_array(X, accept_sparse=("csr", "csc"), dtype=FLOAT_DTYPES,
+                        ensure_all_finite=False, input_name="X")
+        n_cols = X.shape[1]
+        names, has_names = None, False
+        col = _resolve_task_column(X, est.task_column)
+        labels = X[:, [col]].toarray().ravel() if sp.issparse(X) else X[:, col]
+        keep = [k for k in range(n_cols) if k != col]
+        feats = X[:, keep]
+    if reset:
+        est.n_features_in_ = n_cols
+        if has_names:
+            est.feature_names_in_ = names
+        elif hasattr(est, "feature_names_in_"):
+            del est.feature_names_in_
+    else:
+        if n_cols != est.n_features_in_:
+            raise ValueError(
+                f"X has {n_cols} features, but {type(est).__name__} is expecting "
+                f"{est.n_features_in_} features as input (task column included)."
+            )
+        fitted = getattr(est, "feature_names_in_", None)
+        if fitted is not None and has_names and list(fitted) != list(names):
+            raise ValueError("The feature names of X differ from those seen in fit.")
+    feats = check_array(feats, accept_sparse=("csr", "csc"), dtype=FLOAT_DTYPES,
+                        ensure_all_finite=True, ensure_min_features=0, input_name="X")
+    return feats, _check_task_labels(labels)
+
+
+def _check_task_labels(labels):
+    """Task labels must be integers (numeric arrays) or integers/strings (DataFrame columns)."""
+    if labels.dtype.kind in "fc":
+        if np.any(~np.isfinite(labels)):
+            raise ValueError("The task column holds NaN or infinite values.")
+        if np.any(labels != np.round(labels)):
+            raise ValueError("The task column holds non-integer values; task ids must be integers.")
+        return labels.astype(np.int64)
+    if labels.dtype.kind in "iub":
+        return labels.astype(np.int64)
+    if labels.dtype.kind in "OUS":
+        if any(v is None or (isinstance(v, float) and np.isnan(v)) for v in labels):
+            raise ValueError("The task column holds missing values (None/NaN).")
+        kinds = {type(v) for v in labels}
+        if kinds <= {str, np.str_}:
+            return labels.astype(str)
+        if all(isinstance(v, numbers.Integral) for v in labels):
+            return labels.astype(np.int64)
+        raise ValueError("The task column must hold integers or strings, not a mix of types.")
+    raise ValueError(f"The task column has an unsupported dtype {labels.dtype}.")
+
+
+def _check_target(y, n_samples, *, allow_2d_nan, classifier):
+    """Return y as an array (object labels kept for 1-D classifier targets)."""
+    if y is None:
+        raise ValueError("requires y to be passed, but the target y is None.")
+    if sp.issparse(y):
+        raise ValueError("A sparse target y is not supported; pass a dense array.")
+    y = np.asarray(y)
+    if y.ndim == 2 and y.shape[1] == 1 and not allow_2d_nan:
+        y = y.ravel()
+    if y.ndim not in (1, 2) or (y.ndim == 2 and not allow_2d_nan):
+        raise ValueError(f"y must be 1-D{' or 2-D' if allow_2d_nan else ''}, got shape {y.shape}.")
+    if y.shape[0] != n_samples:
+        raise ValueError(f"X has {n_samples} samples but y has {y.shape[0]}; they must agree.")
+    if y.ndim == 2 and y.shape[1] == 0:
+        raise ValueError("y has no task (0 columns).")
+    if y.dtype.kind in "fc" or not classifier:
+        try:
+            yf = y.astype(np.float64)
+        except (TypeError, ValueError):
+            raise ValueError("y must be numeric for a regressor.") from None
+        if np.any(np.isinf(yf)):
+            raise ValueError("y contains infinite values.")
+        if y.ndim == 1 and np.any(np.isnan(yf)):
+            raise ValueError("y contains NaN; missing targets are only allowed in a 2-D Y "
+                             "(shared layout), where NaN means 'not observed for that task'.")
+        if not classifier:
+            return yf
+    return y
+
+
+def _encode_labels(est, Y, observed, reset):
+    """Map binary labels to -1/+1, check two classes in every task; returns float array."""
+    vals = Y[observed]
+    if Y.dtype.kind == "f":
+        vals = vals.astype(np.float64)
+    if reset:
+        classes = np.unique(vals)
+        if classes.shape[0] != 2:
+            raise ValueError(
+                f"{type(est).__name__} is a binary classifier per task: y must hold exactly 2 "
+                f"classes, got {classes.shape[0]} class(es): {classes[:5]}."
+            )
+        est.classes_ = classes
+    enc = np.where(Y == est.classes_[1], 1.0, -1.0)
+    return np.where(observed, enc, 0.0)
+
+
+def _loss_weights(observed, sw, tw, task_index, offsets, layout):
+    """``c = tau_t s_i m_it / sum_i s_i m_it``; raises on a task with no (weighted) samples."""
+    if layout == "shared":
+        SW = sw[:, None] * observed
+        denom = SW.sum(axis=0)
+        empty = np.flatnonzero(denom <= 0)
+        if empty.size:
+            raise ValueError(
+                f"Task(s) {empty.tolist()} have no samples: every target is missing (NaN) "
+                "or has zero sample_weight."
+            )
+        return SW * (tw / denom)[None, :]
+    denom = np.add.reduceat(sw, offsets[:-1])
+    empty = np.flatnonzero(denom <= 0)
+    if empty.size:
+        raise ValueError(f"Task(s) {empty.tolist()} have no samples with positive sample_weight.")
+    return sw * np.repeat(tw / denom, np.diff(offsets))
+
+
+def check_fit_data(est, X, y, sample_weight=None, *, classifier=False):
+    """Validate fit input and build the internal problem container.
+
+    Sets ``n_features_in_`` (and ``feature_names_in_``), ``tasks_``,
+    ``n_tasks_`` and, for classifiers, ``classes_`` on ``est``.
+
+    Returns
+    -------
+    data : SharedDesign or StackedDesign
+    """
+    if est.task_column is None:
+        X = validate_data(est, X, accept_sparse=("csr", "csc"), dtype=FLOAT_DTYPES, reset=True)
+        dtype = X.dtype
+        y = _check_target(y, X.shape[0], allow_2d_nan=True, classifier=classifier)
+        est._y_ndim = y.ndim
+        Y = y.reshape(-1, 1) if y.ndim == 1 else y
+        observed = ~np.isnan(Y.astype(np.float64)) if Y.dtype.kind in "fc" else np.ones(Y.shape, bool)
+        n_tasks = Y.shape[1]
+        sw = check_sample_weight(sample_weight, X.shape[0], dtype)
+        tw = check_task_weights(est.task_weights, n_tasks, dtype)
+        C = _loss_weights(observed, sw, tw, None, None, "shared").astype(dtype)
+        if classifier:
+            if y.ndim == 1:
+                check_classification_targets(y)
+            Yv = _encode_labels(est, Y, observed, reset=True)
+            _check_two_classes_per_task(Yv[:, t][C[:, t] > 0] for t in range(n_tasks))
+        else:
+            Yv = np.where(observed, Y, 0.0)
+        est.tasks_ = np.arange(n_tasks)
+        est.n_tasks_ = n_tasks
+        if sp.issparse(X):
+            X = X.tocsc()
+        return SharedDesign(X, np.ascontiguousarray(Yv, dtype=dtype), C)
+
+    feats, labels = _split_task_column(est, X, reset=True)
+    dtype = feats.dtype
+    n = feats.shape[0]
+    y = _check_target(y, n, allow_2d_nan=False, classifier=classifier)
+    est._y_ndim = 1
+    tasks, task_index = np.unique(labels, return_inverse=True)
+    order = np.argsort(task_index, kind="stable")
+    offsets = np.concatenate([[0], np.cumsum(np.bincount(task_index, minlength=len(tasks)))])
+    sw = check_sample_weight(sample_weight, n, dtype)[order]
+    tw = check_task_weights(est.task_weights, len(tasks), dtype)
+    observed = np.ones(n, dtype=bool)
+    C = _loss_weights(observed, sw, tw, task_index[order], offsets, "stacked").astype(dtype)
+    y = y[order]
+    if classifier:
+        check_classification_targets(y)
+        yv = _encode_labels(est, y, observed, reset=True)
+        _check_two_classes_per_task(
+            yv[s:e][C[s:e] > 0] for s, e in zip(offsets[:-1], offsets[1:]))
+    else:
+        yv = y
+    est.tasks_ = tasks
+    est.n_tasks_ = len(tasks)
+    Xs = feats[order]
+    if sp.issparse(Xs):
+        Xs = Xs.tocsc()
+    return StackedDesign(Xs, np.ascontiguousarray(yv, dtype=dtype), C, offsets)
+
+
+def _check_two_classes_per_task(task_labels):
+    for t, yt in enumerate(task_labels):
+        if not (np.any(yt > 0) and np.any(yt < 0)):
+            raise ValueError(
+                f"Task {t} has labels of only one class; a binary classifier needs both "
+                "classes in every task."
+            )
+
+
+def check_predict_data(est, X):
+    """Validate predict input.
+
+    Returns
+    -------
+    X : ndarray or sparse matrix of shape (n_samples, n_features)
+        Features only (task column removed).
+    task_index : ndarray of shape (n_samples,) or None
+        Row of ``coef_`` for each sample in the per-task layout; None in the
+        shared layout.
+    """
+    if est.task_column is None:
+        X = validate_data(est, X, accept_sparse=("csr", "csc"), dtype=FLOAT_DTYPES, reset=False)
+        return X, None
+    feats, labels = _split_task_column(est, X, reset=False)
+    tasks = est.tasks_
+    if labels.dtype.kind != tasks.dtype.kind and not (
+            labels.dtype.kind in "iu" and tasks.dtype.kind in "iu"):
+        raise ValueError(f"Task ids of X ({labels.dtype}) do not match those seen in fit ({tasks.dtype}).")
+    idx = np.searchsorted(tasks, labels)
+    idx = np.clip(idx, 0, len(tasks) - 1)
+    unknown = tasks[idx] != labels
+    if np.any(unknown):
+        raise ValueError(
+            f"X holds task id(s) not seen in fit: {np.unique(labels[unknown])[:10].tolist()}; "
+            f"fitted tasks are {tasks[:10].tolist()}{' ...' if len(tasks) > 10 else ''}."
+        )
+    return feats, idx

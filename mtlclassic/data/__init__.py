@@ -1,0 +1,6 @@
+"""Internal multi-task problem containers and the user-facing layout helpers."""
+
+from ._containers import SharedDesign, StackedDesign
+from ._tasks import split_tasks, stack_tasks
+
+__all__ = ["SharedDesign", "StackedDesign", "split_tasks", "stack_tasks"]

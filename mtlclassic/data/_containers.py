@@ -1,0 +1,131 @@
+"""The two internal problem containers.
+
+Every estimator and solver sees one of two containers, which differ only in
+how the linear predictor ``Z`` is formed from the coefficients:
+
+* :class:`SharedDesign` -- one design ``X`` (n, p) for all tasks; ``Z = X W + b``
+  is (n, T) and ``Y`` holds every task's target for every row.
+* :class:`StackedDesign` -- rows grouped by task (sorted, with CSR-like
+  ``offsets``); ``z_i = x_i . W[:, t(i)] + b[t(i)]`` is (n,).
+
+Internally ``W`` is stored feature-major, of shape (n_features, n_tasks), so
+that one feature's weights across tasks (the group of the l2,1 penalty) are
+contiguous; estimators expose ``coef_ = W.T``.
+
+Both carry ``C``: the weight of each loss term.  With task weights ``tau_t``,
+sample weights ``s_i`` and observation mask ``m_it`` (0 for a missing target)::
+
+    c_it = tau_t * s_i * m_it / sum_i' s_i' m_i't
+
+so the datafit ``sum_it c_it loss(y_it, z_it)`` is the sum over tasks of each
+task's (weighted) mean loss.  Penalties never see the containers.
+"""
+
+import numpy as np
+import scipy.sparse as sp
+
+
+class SharedDesign:
+    """Shared design: ``X`` (n, p), targets ``Y`` (n, T), loss weights ``C`` (n, T).
+
+    Missing targets have ``C == 0`` (and any finite value in ``Y``).
+    """
+
+    layout = "shared"
+
+    def __init__(self, X, Y, C):
+        self.X = X
+        self.Y = Y
+        self.C = C
+        self.n_samples, self.n_features = X.shape
+        self.n_tasks = Y.shape[1]
+        self.dtype = Y.dtype
+
+    @property
+    def is_sparse(self):
+        return sp.issparse(self.X)
+
+    def linear(self, W, b=None):
+        """Linear predictor ``Z = X W + b``, of shape (n_samples, n_tasks)."""
+        Z = np.asarray(self.X @ W)
+        if b is not None:
+            Z = Z + b
+        return Z
+
+    def expand(self, b):
+        """Broadcast per-task values ``b`` (T,) to the shape of ``Z``."""
+        return b[None, :]
+
+    def rmatvec(self, D):
+        """Adjoint of :meth:`linear` in W: ``X^T D``, of shape (n_features, n_tasks)."""
+        return np.asarray(self.X.T @ D)
+
+    def task_sum(self, D):
+        """Per-task sums of an array shaped like ``Z``."""
+        return D.sum(axis=0)
+
+    def weighted_sq_col_norms(self):
+        """``sum_i c_it x_ij^2`` for every (feature j, task t), shape (n_features, n_tasks)."""
+        X2 = self.X.multiply(self.X) if self.is_sparse else self.X * self.X
+        return np.asarray(X2.T @ self.C)
+
+
+class StackedDesign:
+    """Per-task designs stacked by task: ``X`` (n, p) sorted by task.
+
+    Rows ``offsets[t]:offsets[t+1]`` belong to task ``t``; ``y`` and ``C`` are
+    of shape (n,).
+    """
+
+    layout = "stacked"
+
+    def __init__(self, X, y, C, offsets):
+        self.X = X
+        self.Y = y
+        self.C = C
+        self.offsets = np.asarray(offsets, dtype=np.int64)
+        self.n_samples, self.n_features = X.shape
+        self.n_tasks = len(self.offsets) - 1
+        self.dtype = y.dtype
+        self.task_sizes = np.diff(self.offsets)
+        # Row blocks are views for dense X; for sparse X they are made once
+        # so that the per-iteration products do no slicing.
+        Xr = X.tocsr() if sp.issparse(X) else X
+        self._blocks = [Xr[s:e] for s, e in zip(self.offsets[:-1], self.offsets[1:])]
+
+    @property
+    def is_sparse(self):
+        return sp.issparse(self.X)
+
+    def linear(self, W, b=None):
+        """Linear predictor ``z_i = x_i . W[:, t(i)] (+ b[t(i)])``, shape (n_samples,)."""
+        z = np.empty(self.n_samples, dtype=np.result_type(W.dtype, self.dtype))
+        for t, (s, e) in enumerate(zip(self.offsets[:-1], self.offsets[1:])):
+            z[s:e] = np.asarray(self._blocks[t] @ W[:, t]).ravel()
+        if b is not None:
+            z += self.expand(b)
+        return z
+
+    def expand(self, b):
+        """Repeat per-task values ``b`` (T,) over each task's rows."""
+        return np.repeat(b, self.task_sizes)
+
+    def rmatvec(self, d):
+        """Adjoint of :meth:`linear` in W: column t is ``X_t^T d_t``."""
+        G = np.empty((self.n_features, self.n_tasks), dtype=d.dtype)
+        for t, (s, e) in enumerate(zip(self.offsets[:-1], self.offsets[1:])):
+            G[:, t] = np.asarray(self._blocks[t].T @ d[s:e]).ravel()
+        return G
+
+    def task_sum(self, d):
+        """Per-task sums of an array shaped like ``z``."""
+        return np.add.reduceat(d, self.offsets[:-1])
+
+    def weighted_sq_col_norms(self):
+        """``sum_{i in t} c_i x_ij^2`` for every (feature j, task t)."""
+        G = np.empty((self.n_features, self.n_tasks), dtype=self.dtype)
+        for t, (s, e) in enumerate(zip(self.offsets[:-1], self.offsets[1:])):
+            B = self._blocks[t]
+            B2 = B.multiply(B) if sp.issparse(B) else B * B
+            G[:, t] = np.asarray(B2.T @ self.C[s:e]).ravel()
+        return G

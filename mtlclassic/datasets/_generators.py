@@ -1,0 +1,558 @@
+"""Synthetic multi-task regression and classification problems.
+
+Both generators share the same model:
+
+* **Features.** Gaussian with unit variance and Toeplitz correlation
+  ``correlation ** |i - j|`` between features ``i`` and ``j``. They are drawn
+  as an AR(1) recursion across columns,
+  ``x_j = rho * x_{j-1} + sqrt(1 - rho**2) * e_j``, so no
+  ``(n_features, n_features)`` matrix is ever formed and memory stays
+  ``O(n_rows * n_features)``.
+* **Coefficients.** A shared support of ``n_shared`` features, drawn at
+  random, is active in every task. Each shared feature ``j`` has a common
+  base value ``b_j = s_j * u_j`` (random sign ``s_j``, magnitude
+  ``u_j ~ U(0.5, 1.5)``) and task ``t`` uses ``b_j * exp(0.3 * z_tj)`` with
+  ``z_tj ~ N(0, 1)``: a log-normal perturbation of about 30 % that keeps the
+  sign and never produces a zero, so the tasks are related but not equal.
+  Each task additionally gets ``n_specific`` features of its own, drawn at
+  random among the features not used by the shared support nor by any other
+  task (specific supports are disjoint across tasks), with values
+  ``s * u`` (``u ~ U(0.5, 1.5)``, random sign). Everything is then
+  multiplied by ``coef_scale``; all other coefficients are exactly zero.
+* **Noise.** Gaussian. Its standard deviation is ``noise`` when given,
+  otherwise it is set per task to ``std(X_t @ w_t) / sqrt(snr)`` (empirical
+  standard deviation of that task's signal), so that
+  ``var(signal) / var(noise) = snr``.
+
+The random draws happen in a fixed order (coefficients first, then features,
+then noise), so for a given seed the coefficients do not depend on
+``n_samples`` or on ``correlation``.
+"""
+
+import numbers
+
+import numpy as np
+from scipy.signal import lfilter
+from sklearn.utils import check_random_state
+
+__all__ = ["make_multitask_regression", "make_multitask_classification"]
+
+_LAYOUTS = ("shared", "per_task")
+# Number of noise re-draws tried before flipping one label, for a task whose
+# labels all fall in a single class.
+_MAX_REDRAWS = 20
+
+
+# ---------------------------------------------------------------------------
+# Validation helpers
+# ---------------------------------------------------------------------------
+
+
+def _check_random_state(random_state):
+    """Return a ``RandomState``; a ``Generator`` is wrapped (state is shared)."""
+    if isinstance(random_state, np.random.Generator):
+        return np.random.RandomState(random_state.bit_generator)
+    return check_random_state(random_state)
+
+
+def _is_int(value):
+    return isinstance(value, numbers.Integral) and not isinstance(
+        value, (bool, np.bool_)
+    )
+
+
+def _check_int(value, name, min_value):
+    if not _is_int(value):
+        raise ValueError(f"{name} must be an integer, got {value!r}.")
+    if value < min_value:
+        raise ValueError(f"{name} must be >= {min_value}, got {value}.")
+    return int(value)
+
+
+def _check_real(value, name):
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
+        raise ValueError(f"{name} must be a real number, got {value!r}.")
+    value = float(value)
+    if not np.isfinite(value):
+        raise ValueError(f"{name} must be finite, got {value}.")
+    return value
+
+
+def _check_sizes(n_samples, n_tasks, layout, min_per_task):
+    """Validate ``n_samples``; return the per-task sizes (per_task) or an int."""
+    if layout == "shared":
+        if not _is_int(n_samples):
+            raise ValueError(
+                "n_samples must be an integer when layout='shared' (all tasks "
+                f"share the same rows), got {n_samples!r}; use "
+                "layout='per_task' for per-task sample sizes."
+            )
+        if n_samples < min_per_task:
+            raise ValueError(
+                f"n_samples must be >= {min_per_task}, got {n_samples}."
+            )
+        return int(n_samples)
+
+    if _is_int(n_samples):
+        if n_samples < min_per_task:
+            if n_samples == 0:
+                raise ValueError(
+                    "n_samples must be >= 1: every task needs samples, got 0 "
+                    "samples per task."
+                )
+            raise ValueError(
+                f"n_samples must be >= {min_per_task} per task, got {n_samples}."
+            )
+        return np.full(n_tasks, int(n_samples), dtype=np.int64)
+
+    sizes = np.asarray(n_samples)
+    if sizes.ndim != 1:
+        raise ValueError(
+            "n_samples must be an integer or a 1-D list/array of length "
+            f"n_tasks={n_tasks}, got an array of shape {sizes.shape}."
+        )
+    if sizes.shape[0] != n_tasks:
+        raise ValueError(
+            f"n_samples has length {sizes.shape[0]} but n_tasks={n_tasks}; "
+            "give one sample size per task."
+        )
+    if not all(_is_int(s) for s in sizes.tolist()):
+        raise ValueError(
+            f"n_samples must contain integers only, got {list(n_samples)!r}."
+        )
+    sizes = sizes.astype(np.int64)
+    for t, n_t in enumerate(sizes):
+        if n_t < 0:
+            raise ValueError(
+                f"n_samples must be non-negative; task {t} has {n_t} samples."
+            )
+        if n_t == 0:
+            raise ValueError(
+                f"Every task needs samples; task {t} has 0 samples in n_samples."
+            )
+        if n_t < min_per_task:
+            raise ValueError(
+                f"Every task needs at least {min_per_task} samples; task {t} "
+                f"has {n_t}."
+            )
+    return sizes
+
+
+def _check_common(
+    n_features, n_tasks, n_shared, n_specific, snr, noise, correlation,
+    layout, coef_scale,
+):
+    if not isinstance(layout, str) or layout not in _LAYOUTS:
+        raise ValueError(
+            f"layout must be one of {_LAYOUTS}, got {layout!r}."
+        )
+    n_features = _check_int(n_features, "n_features", 1)
+    n_tasks = _check_int(n_tasks, "n_tasks", 1)
+    n_shared = _check_int(n_shared, "n_shared", 0)
+    n_specific = _check_int(n_specific, "n_specific", 0)
+    if n_shared + n_specific > n_features:
+        raise ValueError(
+            f"n_shared + n_specific must be <= n_features, got "
+            f"{n_shared} + {n_specific} > {n_features}."
+        )
+    if n_shared + n_tasks * n_specific > n_features:
+        raise ValueError(
+            "Task-specific supports are disjoint across tasks, so "
+            "n_shared + n_tasks * n_specific must be <= n_features, got "
+            f"{n_shared} + {n_tasks} * {n_specific} > {n_features}."
+        )
+    correlation = _check_real(correlation, "correlation")
+    if not 0.0 <= correlation < 1.0:
+        raise ValueError(
+            f"correlation must be in [0, 1), got {correlation}."
+        )
+    snr = _check_real(snr, "snr")
+    if snr <= 0:
+        raise ValueError(f"snr must be > 0, got {snr}.")
+    if noise is not None:
+        noise = _check_real(noise, "noise")
+        if noise < 0:
+            raise ValueError(
+                f"noise (the noise standard deviation) must be >= 0, got {noise}."
+            )
+    elif n_shared + n_specific == 0:
+        raise ValueError(
+            "n_shared + n_specific must be >= 1 when noise is None: the "
+            "signal-to-noise ratio is undefined for an all-zero signal; pass "
+            "noise= explicitly to generate pure noise."
+        )
+    coef_scale = _check_real(coef_scale, "coef_scale")
+    if coef_scale <= 0:
+        raise ValueError(f"coef_scale must be > 0, got {coef_scale}.")
+    return (
+        n_features, n_tasks, n_shared, n_specific, snr, noise, correlation,
+        coef_scale,
+    )
+
+
+# ---------------------------------------------------------------------------
+# Generation helpers
+# ---------------------------------------------------------------------------
+
+
+def _random_signs(rng, size):
+    return np.where(rng.random_sample(size) < 0.5, -1.0, 1.0)
+
+
+def _make_coef(rng, n_tasks, n_features, n_shared, n_specific, coef_scale):
+    """Coefficient matrix of shape (n_tasks, n_features); see module docs."""
+    perm = rng.permutation(n_features)
+    coef = np.zeros((n_tasks, n_features))
+    if n_shared:
+        shared = np.sort(perm[:n_shared])
+        base = _random_signs(rng, n_shared) * rng.uniform(0.5, 1.5, n_shared)
+        perturbation = np.exp(0.3 * rng.standard_normal((n_tasks, n_shared)))
+        coef[:, shared] = base * perturbation
+    if n_specific:
+        for t in range(n_tasks):
+            start = n_shared + t * n_specific
+            specific = np.sort(perm[start:start + n_specific])
+            coef[t, specific] = _random_signs(rng, n_specific) * rng.uniform(
+                0.5, 1.5, n_specific
+            )
+    coef *= coef_scale
+    return coef
+
+
+def _make_features(rng, n_rows, n_features, correlation, n_extra_cols=0):
+    """Gaussian features with Toeplitz correlation via an AR(1) column filter.
+
+    Returns an array of shape (n_rows, n_features + n_extra_cols); the extra
+    columns are left uninitialised for the caller to fill.
+    """
+    E = rng.standard_normal((n_rows, n_features))
+    if correlation > 0:
+        scale = np.sqrt(1.0 - correlation ** 2)
+        # x_0 = e_0 (stationary start), x_j = rho x_{j-1} + scale * e_j.
+        E[:, 0] /= scale
+        E = lfilter([scale], [1.0, -correlation], E, axis=1)
+    if not n_extra_cols:
+        return E
+    X = np.empty((n_rows, n_features + n_extra_cols))
+    X[:, :n_features] = E
+    return X
+
+
+def _noise_std(signal, snr, noise):
+    """Noise standard deviation for one task's signal of shape (n,)."""
+    if noise is not None:
+        return noise
+    return float(np.std(signal)) / np.sqrt(snr)
+
+
+def _binary_labels(rng, signal, sigma):
+    """Labels 1[signal + noise > 0] (int64) with both classes present."""
+    n = signal.shape[0]
+    latent = signal + sigma * rng.standard_normal(n)
+    labels = (latent > 0).astype(np.int64)
+    redraws = _MAX_REDRAWS if sigma > 0 else 0
+    for _ in range(redraws):
+        if 0 < labels.sum() < n:
+            return labels
+        latent = signal + sigma * rng.standard_normal(n)
+        labels = (latent > 0).astype(np.int64)
+    n_pos = labels.sum()
+    if n_pos == 0 or n_pos == n:
+        # Last resort: flip the label of the sample closest to the boundary.
+        i = int(np.argmin(np.abs(latent)))
+        labels[i] = 1 - labels[i]
+    return labels
+
+
+def _generate(
+    kind, n_samples, n_features, n_tasks, n_shared, n_specific, snr, noise,
+    correlation, layout, coef_scale, intercept, random_state,
+):
+    (
+        n_features, n_tasks, n_shared, n_specific, snr, noise, correlation,
+        coef_scale,
+    ) = _check_common(
+        n_features, n_tasks, n_shared, n_specific, snr, noise, correlation,
+        layout, coef_scale,
+    )
+    min_per_task = 2 if kind == "classification" else 1
+    sizes = _check_sizes(n_samples, n_tasks, layout, min_per_task)
+
+    if kind == "regression":
+        intercept = np.asarray(intercept, dtype=np.float64)
+        if intercept.ndim == 0:
+            intercept = np.full(n_tasks, float(intercept))
+        elif intercept.shape != (n_tasks,):
+            raise ValueError(
+                "intercept must be a float or an array of shape "
+                f"(n_tasks,)=({n_tasks},), got shape {intercept.shape}."
+            )
+        if not np.all(np.isfinite(intercept)):
+            raise ValueError("intercept must be finite.")
+
+    rng = _check_random_state(random_state)
+    coef = _make_coef(rng, n_tasks, n_features, n_shared, n_specific, coef_scale)
+
+    if layout == "shared":
+        X = _make_features(rng, sizes, n_features, correlation)
+        signal = X @ coef.T
+        if kind == "regression":
+            Y = np.empty((sizes, n_tasks))
+            for t in range(n_tasks):
+                sigma = _noise_std(signal[:, t], snr, noise)
+                Y[:, t] = (
+                    signal[:, t] + sigma * rng.standard_normal(sizes)
+                    + intercept[t]
+                )
+        else:
+            Y = np.empty((sizes, n_tasks), dtype=np.int64)
+            for t in range(n_tasks):
+                sigma = _noise_std(signal[:, t], snr, noise)
+                Y[:, t] = _binary_labels(rng, signal[:, t], sigma)
+        return X, Y, coef
+
+    n_total = int(sizes.sum())
+    X = _make_features(rng, n_total, n_features, correlation, n_extra_cols=1)
+    X[:, n_features] = np.repeat(np.arange(n_tasks, dtype=np.float64), sizes)
+    bounds = np.concatenate(([0], np.cumsum(sizes)))
+    y = np.empty(n_total, dtype=np.float64 if kind == "regression" else np.int64)
+    for t in range(n_tasks):
+        rows = slice(int(bounds[t]), int(bounds[t + 1]))
+        signal = X[rows, :n_features] @ coef[t]
+        sigma = _noise_std(signal, snr, noise)
+        if kind == "regression":
+            y[rows] = (
+                signal + sigma * rng.standard_normal(signal.shape[0])
+                + intercept[t]
+            )
+        else:
+            y[rows] = _binary_labels(rng, signal, sigma)
+    return X, y, coef
+
+
+# ---------------------------------------------------------------------------
+# Public API
+# ---------------------------------------------------------------------------
+
+
+def make_multitask_regression(
+    n_samples=100,
+    n_features=50,
+    n_tasks=5,
+    n_shared=5,
+    n_specific=0,
+    snr=3.0,
+    noise=None,
+    correlation=0.0,
+    layout="shared",
+    coef_scale=1.0,
+    intercept=0.0,
+    random_state=None,
+):
+    """Generate a synthetic multi-task linear regression problem.
+
+    Task ``t`` follows ``y = X @ coef[t] + intercept[t] + eps`` with Gaussian
+    noise ``eps``. The features are Gaussian with Toeplitz correlation
+    ``correlation ** |i - j|`` (generated column by column as an AR(1)
+    process, so memory is ``O(n_rows * n_features)``). The coefficients have
+    a support of ``n_shared`` features common to every task, with related
+    values (a common signed base ``b_j``, ``|b_j| ~ U(0.5, 1.5)``, times a
+    per-task log-normal factor ``exp(0.3 * z_tj)``), plus ``n_specific``
+    features per task active in that task only (values ``+/-U(0.5, 1.5)``);
+    all values are multiplied by ``coef_scale`` and every other coefficient
+    is exactly zero.
+
+    Parameters
+    ----------
+    n_samples : int or array-like of int of shape (n_tasks,), default=100
+        With ``layout="shared"``: the number of rows of the common design (an
+        int). With ``layout="per_task"``: the number of rows of each task,
+        either one int (equal sizes) or one int per task (unequal sizes).
+        Every task needs at least 1 row.
+
+    n_features : int, default=50
+        Number of features ``p``.
+
+    n_tasks : int, default=5
+        Number of tasks ``T``.
+
+    n_shared : int, default=5
+        Size of the support shared by all tasks (features nonzero in every
+        task).
+
+    n_specific : int, default=0
+        Number of extra features per task, nonzero in that task only.
+        Specific supports are disjoint across tasks, so
+        ``n_shared + n_tasks * n_specific <= n_features`` is required.
+
+    snr : float, default=3.0
+        Target signal-to-noise ratio ``var(signal) / var(noise)`` of every
+        task, used when ``noise`` is None. Must be > 0.
+
+    noise : float or None, default=None
+        Noise standard deviation, the same for every task. When given,
+        ``snr`` is ignored. Must be >= 0.
+
+    correlation : float, default=0.0
+        Correlation ``rho`` in ``[0, 1)``; features ``i`` and ``j`` have
+        correlation ``rho ** |i - j|``.
+
+    layout : {"shared", "per_task"}, default="shared"
+        ``"shared"``: one design matrix for all tasks and a target matrix.
+        ``"per_task"``: each task has its own rows; the task id is appended
+        as the last column of ``X`` and the targets are stacked.
+
+    coef_scale : float, default=1.0
+        Positive factor applied to every nonzero coefficient.
+
+    intercept : float or array-like of shape (n_tasks,), default=0.0
+        Intercept added to the targets of each task.
+
+    random_state : int, RandomState instance, Generator or None, default=None
+        Seed or random number generator. A ``numpy.random.Generator`` is
+        wrapped in a ``RandomState`` sharing its bit generator. The same
+        integer seed gives bit-identical outputs.
+
+    Returns
+    -------
+    X : ndarray of shape (n_samples, n_features) or (N, n_features + 1)
+        Design matrix. With ``layout="per_task"``, ``N = sum(n_samples)``,
+        rows are grouped by task in order ``0..n_tasks-1`` and the last
+        column holds the task id as a float.
+
+    Y : ndarray of shape (n_samples, n_tasks) or (N,)
+        Float64 targets: one column per task with ``layout="shared"``, one
+        stacked vector with ``layout="per_task"``.
+
+    coef : ndarray of shape (n_tasks, n_features)
+        True coefficients, one row per task (intercept excluded).
+
+    Raises
+    ------
+    ValueError
+        If an argument is invalid (negative or zero sizes, a task with 0
+        samples, a per-task size list whose length is not ``n_tasks``, an
+        unknown layout, ``correlation`` outside ``[0, 1)``, ``snr <= 0``,
+        ``noise < 0``, too many support features, ...).
+
+    Examples
+    --------
+    >>> X, Y, coef = make_multitask_regression(
+    ...     n_samples=20, n_features=10, n_tasks=3, n_shared=2, random_state=0)
+    >>> X.shape, Y.shape, coef.shape
+    ((20, 10), (20, 3), (3, 10))
+    >>> X, y, coef = make_multitask_regression(
+    ...     n_samples=[5, 7, 9], n_features=10, n_tasks=3, layout="per_task",
+    ...     random_state=0)
+    >>> X.shape, y.shape
+    ((21, 11), (21,))
+    """
+    return _generate(
+        "regression", n_samples, n_features, n_tasks, n_shared, n_specific,
+        snr, noise, correlation, layout, coef_scale, intercept, random_state,
+    )
+
+
+def make_multitask_classification(
+    n_samples=100,
+    n_features=50,
+    n_tasks=5,
+    n_shared=5,
+    n_specific=0,
+    snr=3.0,
+    noise=None,
+    correlation=0.0,
+    layout="shared",
+    coef_scale=1.0,
+    random_state=None,
+):
+    """Generate a synthetic multi-task binary classification problem.
+
+    Labels are ``1[X @ coef[t] + eps > 0]`` with Gaussian noise ``eps``
+    scaled as in :func:`make_multitask_regression` (features, coefficients
+    and noise follow the same model; there is no intercept). Every task is
+    guaranteed to contain both classes: if a task's labels fall in a single
+    class, its noise is re-drawn (up to 20 times), and as a last resort the
+    label of the sample closest to the decision boundary is flipped. This is
+    deterministic given ``random_state``.
+
+    Parameters
+    ----------
+    n_samples : int or array-like of int of shape (n_tasks,), default=100
+        With ``layout="shared"``: the number of rows of the common design (an
+        int). With ``layout="per_task"``: the number of rows of each task,
+        either one int (equal sizes) or one int per task (unequal sizes).
+        Every task needs at least 2 rows.
+
+    n_features : int, default=50
+        Number of features ``p``.
+
+    n_tasks : int, default=5
+        Number of tasks ``T``.
+
+    n_shared : int, default=5
+        Size of the support shared by all tasks (features nonzero in every
+        task).
+
+    n_specific : int, default=0
+        Number of extra features per task, nonzero in that task only.
+        Specific supports are disjoint across tasks, so
+        ``n_shared + n_tasks * n_specific <= n_features`` is required.
+
+    snr : float, default=3.0
+        Target signal-to-noise ratio ``var(signal) / var(noise)`` of every
+        task, used when ``noise`` is None. Must be > 0.
+
+    noise : float or None, default=None
+        Noise standard deviation, the same for every task. When given,
+        ``snr`` is ignored. Must be >= 0.
+
+    correlation : float, default=0.0
+        Correlation ``rho`` in ``[0, 1)``; features ``i`` and ``j`` have
+        correlation ``rho ** |i - j|``.
+
+    layout : {"shared", "per_task"}, default="shared"
+        ``"shared"``: one design matrix for all tasks and a target matrix.
+        ``"per_task"``: each task has its own rows; the task id is appended
+        as the last column of ``X`` and the targets are stacked.
+
+    coef_scale : float, default=1.0
+        Positive factor applied to every nonzero coefficient.
+
+    random_state : int, RandomState instance, Generator or None, default=None
+        Seed or random number generator. A ``numpy.random.Generator`` is
+        wrapped in a ``RandomState`` sharing its bit generator. The same
+        integer seed gives bit-identical outputs.
+
+    Returns
+    -------
+    X : ndarray of shape (n_samples, n_features) or (N, n_features + 1)
+        Design matrix. With ``layout="per_task"``, ``N = sum(n_samples)``,
+        rows are grouped by task in order ``0..n_tasks-1`` and the last
+        column holds the task id as a float.
+
+    Y : ndarray of shape (n_samples, n_tasks) or (N,)
+        Int64 labels in ``{0, 1}``: one column per task with
+        ``layout="shared"``, one stacked vector with ``layout="per_task"``.
+
+    coef : ndarray of shape (n_tasks, n_features)
+        True coefficients, one row per task.
+
+    Raises
+    ------
+    ValueError
+        If an argument is invalid (see :func:`make_multitask_regression`);
+        in addition every task needs at least 2 samples.
+
+    Examples
+    --------
+    >>> X, Y, coef = make_multitask_classification(
+    ...     n_samples=30, n_features=10, n_tasks=2, random_state=0)
+    >>> X.shape, Y.shape, Y.dtype
+    ((30, 10), (30, 2), dtype('int64'))
+    """
+    return _generate(
+        "classification", n_samples, n_features, n_tasks, n_shared,
+        n_specific, snr, noise, correlation, layout, coef_scale, 0.0,
+        random_state,
+    )

@@ -1,0 +1,250 @@
+"""Shared fit / predict / score / tags of the multi-task linear estimators.
+
+A concrete estimator sets ``_loss`` ("squared" or "logistic") and implements
+``_make_penalty``; everything else -- both data layouts, solver choice, warm
+starts, convergence warnings, prediction routing -- lives here once.
+"""
+
+import numbers
+import warnings
+
+import numpy as np
+from sklearn.base import BaseEstimator
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.metrics import accuracy_score, r2_score
+from sklearn.utils.validation import check_is_fitted
+
+from .._validation import check_fit_data, check_predict_data
+from ..datafits import Logistic, Quadratic
+from ..solvers import SOLVERS
+
+_DATAFITS = {"squared": Quadratic, "logistic": Logistic}
+
+
+class MultiTaskLinearModel(BaseEstimator):
+    """Base class: ``min_{W, b} sum_t tau_t L_t(w_t, b_t) + penalty(W)``.
+
+    ``L_t`` is task t's (sample-weighted) mean loss, so each task counts
+    equally; ``tau_t`` are the ``task_weights`` (ones by default).
+    """
+
+    _loss = None
+
+    def __init__(self, alpha=1.0, *, fit_intercept=True, task_column=None, task_weights=None,
+                 tol=1e-4, max_iter=1000, warm_start=False, solver="auto", verbose=0):
+        self.alpha = alpha
+        self.fit_intercept = fit_intercept
+        self.task_column = task_column
+        self.task_weights = task_weights
+        self.tol = tol
+        self.max_iter = max_iter
+        self.warm_start = warm_start
+        self.solver = solver
+        self.verbose = verbose
+
+    # -- parameters ---------------------------------------------------------
+    def _check_params(self):
+        if not isinstance(self.alpha, numbers.Real) or not np.isfinite(self.alpha) or self.alpha < 0:
+            raise ValueError(f"alpha must be a finite number >= 0, got {self.alpha!r}.")
+        if not isinstance(self.tol, numbers.Real) or not self.tol > 0:
+            raise ValueError(f"tol must be > 0, got {self.tol!r}.")
+        if (not isinstance(self.max_iter, numbers.Integral) or isinstance(self.max_iter, bool)
+                or self.max_iter < 1):
+            raise ValueError(f"max_iter must be an int >= 1, got {self.max_iter!r}.")
+        if self.solver not in ("auto", *SOLVERS):
+            raise ValueError(f"solver must be 'auto' or one of {sorted(SOLVERS)}, got {self.solver!r}.")
+
+    def _make_penalty(self):
+        raise NotImplementedError
+
+    def _choose_solver(self, data):
+        if self.solver != "auto":
+            if self.solver == "bcd" and self._loss != "squared":
+                raise ValueError("solver='bcd' supports the squared loss only; use 'fista'.")
+            return self.solver
+        return "bcd" if self._loss == "squared" else "fista"
+
+    # -- fit ----------------------------------------------------------------
+    def fit(self, X, y, sample_weight=None):
+        """Fit the model.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix, DataFrame} of shape (n_samples, n_columns)
+            Features; with ``task_column`` set, one column names each row's task.
+        y : array-like of shape (n_samples,) or (n_samples, n_tasks)
+            Targets. 2-D only in the shared layout, where NaN marks a target
+            not observed for that task.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Reweights rows within their task; each task's loss is its
+            weighted mean.
+
+        Returns
+        -------
+        self : object
+        """
+        self._check_params()
+        previous = (getattr(self, "coef_", None), getattr(self, "intercept_", None))
+        data = check_fit_data(self, X, y, sample_weight, classifier=self._loss == "logistic")
+        datafit = _DATAFITS[self._loss](data)
+        penalty = self._make_penalty()
+        p, T = data.n_features, data.n_tasks
+        W0 = np.zeros((p, T), dtype=data.dtype)
+        b0 = np.zeros(T, dtype=data.dtype)
+        if self.warm_start and previous[0] is not None and previous[0].shape == (T, p):
+            W0 = np.ascontiguousarray(previous[0].T, dtype=data.dtype)
+            b0 = np.asarray(previous[1], dtype=data.dtype)
+        solver = self._choose_solver(data)
+        W, b, n_iter, gap, gap_scale = SOLVERS[solver](
+            datafit, penalty, W0, b0, fit_intercept=self.fit_intercept, tol=self.tol,
+            max_iter=self.max_iter, verbose=self.verbose)
+        if solver != "cvxpy" and gap > self.tol * gap_scale:
+            warnings.warn(
+                f"{type(self).__name__} did not converge in {n_iter} iterations: relative "
+                f"duality gap {gap / gap_scale:.3e} > tol={self.tol:g}. Increase max_iter "
+                "or tol, or scale the features.", ConvergenceWarning, stacklevel=2)
+        self.coef_ = np.ascontiguousarray(W.T, dtype=data.dtype)
+        self.intercept_ = np.asarray(b, dtype=data.dtype)
+        if not self.fit_intercept:
+            self.intercept_ = np.zeros(T, dtype=data.dtype)
+        self.n_iter_ = int(n_iter)
+        self.dual_gap_ = float(gap)
+        self.solver_ = solver
+        return self
+
+    # -- predict ------------------------------------------------------------
+    def _linear_predict(self, X):
+        """Linear predictor: (n, T) in the shared layout, (n,) routed by task otherwise."""
+        check_is_fitted(self)
+        feats, task_index = check_predict_data(self, X)
+        if task_index is None:
+            Z = np.asarray(feats @ self.coef_.T) + self.intercept_
+            return Z.ravel() if self._y_ndim == 1 else Z
+        z = np.empty(feats.shape[0], dtype=self.coef_.dtype)
+        for t in np.unique(task_index):
+            rows = np.flatnonzero(task_index == t)
+            z[rows] = np.asarray(feats[rows] @ self.coef_[t]).ravel() + self.intercept_[t]
+        return z
+
+    def _per_task_scores(self, X, y, sample_weight, metric):
+        """Mean over tasks of ``metric`` on each task's observed rows."""
+        pred = self.predict(X)
+        y = np.asarray(y)
+        sw = None if sample_weight is None else np.asarray(sample_weight, dtype=np.float64)
+        if self.task_column is None:
+            if pred.ndim == 1:
+                return metric(y.ravel(), pred, sample_weight=sw)
+            Y = y.reshape(pred.shape)
+            scores = []
+            for t in range(pred.shape[1]):
+                obs = ~_isnan(Y[:, t])
+                if obs.sum() >= 2:
+                    scores.append(metric(Y[obs, t], pred[obs, t],
+                                         sample_weight=None if sw is None else sw[obs]))
+            return float(np.mean(scores))
+        _, task_index = check_predict_data(self, X)
+        scores = []
+        for t in np.unique(task_index):
+            rows = task_index == t
+            if rows.sum() >= 2:  # a one-row task has no R^2
+                scores.append(metric(y[rows], pred[rows],
+                                     sample_weight=None if sw is None else sw[rows]))
+        if not scores:
+            raise ValueError("score needs at least one task with 2 or more rows in X.")
+        return float(np.mean(scores))
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.sparse = True
+        tags.target_tags.multi_output = True
+        tags.target_tags.required = True
+        return tags
+
+
+def _isnan(a):
+    return np.isnan(a.astype(np.float64)) if a.dtype.kind in "fc" else np.zeros(a.shape, bool)
+
+
+class MultiTaskRegressorMixin:
+    """Regressor API: ``predict`` and the mean per-task R^2 as ``score``."""
+
+    _estimator_type = "regressor"
+
+    def predict(self, X):
+        """Predict targets: (n_samples, n_tasks) in the shared layout, (n_samples,) per task.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix, DataFrame}
+            As in ``fit``; in the per-task layout each row is predicted by its task's model.
+
+        Returns
+        -------
+        y_pred : ndarray
+        """
+        return self._linear_predict(X)
+
+    def score(self, X, y, sample_weight=None):
+        """Mean over tasks of each task's R^2 (missing targets skipped).
+
+        With one task this is scikit-learn's ``r2_score``.
+        """
+        return self._per_task_scores(X, y, sample_weight, r2_score)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.estimator_type = "regressor"
+        from sklearn.utils import RegressorTags
+
+        tags.regressor_tags = RegressorTags()
+        return tags
+
+
+class MultiTaskClassifierMixin:
+    """Binary classifier per task: ``decision_function``, ``predict_proba``, ``predict``."""
+
+    _estimator_type = "classifier"
+
+    def decision_function(self, X):
+        """Linear predictor ``x . w_t + b_t``; positive means ``classes_[1]``."""
+        return self._linear_predict(X)
+
+    def predict_proba(self, X):
+        """Class probabilities.
+
+        Returns
+        -------
+        proba : ndarray of shape (n_samples, 2), or a list of n_tasks such
+            arrays in the shared layout with 2-D targets (as scikit-learn's
+            multi-output classifiers).
+        """
+        from scipy.special import expit
+
+        z = self.decision_function(X)
+        p1 = expit(z)
+        if z.ndim == 1:
+            return np.column_stack([1.0 - p1, p1])
+        return [np.column_stack([1.0 - p1[:, t], p1[:, t]]) for t in range(z.shape[1])]
+
+    def predict_log_proba(self, X):
+        """Logarithm of :meth:`predict_proba`."""
+        proba = self.predict_proba(X)
+        if isinstance(proba, list):
+            return [np.log(p) for p in proba]
+        return np.log(proba)
+
+    def predict(self, X):
+        """Predicted labels (from ``classes_``), shaped as :meth:`decision_function`."""
+        return self.classes_[(self.decision_function(X) > 0).astype(int)]
+
+    def score(self, X, y, sample_weight=None):
+        """Mean over tasks of each task's accuracy (missing targets skipped)."""
+        return self._per_task_scores(X, y, sample_weight, accuracy_score)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.estimator_type = "classifier"
+        from sklearn.utils import ClassifierTags
+
+        tags.classifier_tags = ClassifierTags(multi_class=False)
+        return tags

@@ -1,0 +1,33 @@
+"""Duality gap of ``min_{W, b} F(linear(W, b)) + penalty(W)``, shared by all solvers.
+
+With ``theta = -grad_Z F`` at the current point, the Fenchel dual objective is
+``D(theta) = -F^*(-theta)`` subject to ``penalty-dual-feasibility(A^T theta)``
+(for a norm: ``dual_norm(X^T theta) <= alpha``) and, when intercepts are
+fitted, ``sum_{i in task t} theta_i = 0`` for every task.  Rescaling ``theta``
+by ``s <= 1`` restores the first constraint ("dual point by residual
+rescaling"); the second holds because solvers evaluate the gap at the
+intercept that is optimal for the current ``W`` (see ``profile_intercept``).
+"""
+
+import numpy as np
+
+
+def profile_intercept(datafit, W, b, fit_intercept):
+    """Return the intercept optimal for ``W`` (or zeros) and the predictor ``Z``."""
+    Z0 = datafit.linear(W)
+    if not fit_intercept:
+        return np.zeros(datafit.data.n_tasks, dtype=W.dtype), Z0
+    if datafit.name == "logistic":
+        b = datafit.optimal_intercept(Z0, b)
+    else:
+        b = datafit.optimal_intercept(Z0)
+    return b, Z0 + datafit.data.expand(b)
+
+
+def duality_gap(datafit, penalty, W, Z):
+    """Return ``(primal, dual, gap)`` at ``W`` with predictor ``Z = linear(W, b)``."""
+    primal = datafit.value_z(Z) + penalty.value(W)
+    theta = -datafit.derivative_z(Z)
+    scale = penalty.dual_scale(datafit.data.rmatvec(theta))
+    dual = datafit.dual_value(scale * theta)
+    return primal, dual, primal - dual
