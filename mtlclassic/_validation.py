@@ -178,8 +178,9 @@ def _encode_labels(est, Y, observed, reset):
         classes = np.unique(vals)
         if classes.shape[0] != 2:
             raise ValueError(
-                f"{type(est).__name__} is a binary classifier per task: y must hold exactly 2 "
-                f"classes, got {classes.shape[0]} class(es): {classes[:5]}."
+                f"Only binary classification is supported. {type(est).__name__} is a binary "
+                f"classifier per task: y must hold exactly 2 classes (the same in every task), "
+                f"got {classes.shape[0]} class(es): {classes[:5]}."
             )
         est.classes_ = classes
     enc = np.where(Y == est.classes_[1], 1.0, -1.0)

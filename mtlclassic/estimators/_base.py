@@ -86,6 +86,8 @@ class MultiTaskLinearModel(BaseEstimator):
         self._check_params()
         previous = (getattr(self, "coef_", None), getattr(self, "intercept_", None))
         data = check_fit_data(self, X, y, sample_weight, classifier=self._loss == "logistic")
+        if self.fit_intercept:
+            data.center()  # same problem, better conditioned; intercepts mapped back below
         datafit = _DATAFITS[self._loss](data)
         penalty = self._make_penalty()
         p, T = data.n_features, data.n_tasks
@@ -94,6 +96,8 @@ class MultiTaskLinearModel(BaseEstimator):
         if self.warm_start and previous[0] is not None and previous[0].shape == (T, p):
             W0 = np.ascontiguousarray(previous[0].T, dtype=data.dtype)
             b0 = np.asarray(previous[1], dtype=data.dtype)
+            if self.fit_intercept:  # b' = b + xbar_t . w_t in the centered parametrisation
+                b0 = b0 + np.sum(data.X_offset * W0, axis=0)
         solver = self._choose_solver(data)
         W, b, n_iter, gap, gap_scale = SOLVERS[solver](
             datafit, penalty, W0, b0, fit_intercept=self.fit_intercept, tol=self.tol,
@@ -104,9 +108,11 @@ class MultiTaskLinearModel(BaseEstimator):
                 f"duality gap {gap / gap_scale:.3e} > tol={self.tol:g}. Increase max_iter "
                 "or tol, or scale the features.", ConvergenceWarning, stacklevel=2)
         self.coef_ = np.ascontiguousarray(W.T, dtype=data.dtype)
+        if self.fit_intercept:
+            b = b - np.sum(data.X_offset * W, axis=0)
+        else:
+            b = np.zeros(T)
         self.intercept_ = np.asarray(b, dtype=data.dtype)
-        if not self.fit_intercept:
-            self.intercept_ = np.zeros(T, dtype=data.dtype)
         self.n_iter_ = int(n_iter)
         self.dual_gap_ = float(gap)
         self.solver_ = solver
@@ -214,9 +220,10 @@ class MultiTaskClassifierMixin:
 
         Returns
         -------
-        proba : ndarray of shape (n_samples, 2), or a list of n_tasks such
-            arrays in the shared layout with 2-D targets (as scikit-learn's
-            multi-output classifiers).
+        proba : ndarray of shape (n_samples, 2) or (n_samples, n_tasks)
+            ``[P(classes_[0]), P(classes_[1])]`` per row for 1-D targets; with
+            2-D targets (shared layout), ``P(classes_[1])`` for every task, as
+            scikit-learn's multilabel classifiers.
         """
         from scipy.special import expit
 
@@ -224,18 +231,16 @@ class MultiTaskClassifierMixin:
         p1 = expit(z)
         if z.ndim == 1:
             return np.column_stack([1.0 - p1, p1])
-        return [np.column_stack([1.0 - p1[:, t], p1[:, t]]) for t in range(z.shape[1])]
+        return p1
 
     def predict_log_proba(self, X):
         """Logarithm of :meth:`predict_proba`."""
-        proba = self.predict_proba(X)
-        if isinstance(proba, list):
-            return [np.log(p) for p in proba]
-        return np.log(proba)
+        return np.log(self.predict_proba(X))
 
     def predict(self, X):
         """Predicted labels (from ``classes_``), shaped as :meth:`decision_function`."""
-        return self.classes_[(self.decision_function(X) > 0).astype(int)]
+        z = self.decision_function(X)  # checks fitted before classes_ is read
+        return self.classes_[(z > 0).astype(int)]
 
     def score(self, X, y, sample_weight=None):
         """Mean over tasks of each task's accuracy (missing targets skipped)."""

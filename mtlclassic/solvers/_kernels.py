@@ -48,8 +48,12 @@ def _prox_step(W, j, neg_grad, L, alpha, kind, delta):
 
 
 @njit(cache=True, nogil=True)
-def bcd_epoch_shared_dense(X, R, C, W, lipschitz, alpha, kind, features):
-    """One cyclic pass over ``features`` for ``1/2 sum c (R)^2 + alpha * pen`` (shared dense X)."""
+def bcd_epoch_shared_dense(X, X_offset, R, C, W, lipschitz, alpha, kind, features):
+    """One cyclic pass over ``features`` for ``1/2 sum c R^2 + alpha * pen`` (shared dense X).
+
+    The design is centered implicitly at ``X_offset`` (p, T), zeros without
+    intercepts; ``R`` then stays weighted-mean zero in every task.
+    """
     n, T = R.shape
     neg_grad = np.empty(T, dtype=R.dtype)
     delta = np.empty(T, dtype=R.dtype)
@@ -62,20 +66,27 @@ def bcd_epoch_shared_dense(X, R, C, W, lipschitz, alpha, kind, features):
         for i in range(n):
             x = X[i, j]
             for t in range(T):
-                neg_grad[t] += x * C[i, t] * R[i, t]
+                neg_grad[t] += (x - X_offset[j, t]) * C[i, t] * R[i, t]
         change = _prox_step(W, j, neg_grad, L, alpha, kind, delta)
         if change > 0.0:
             max_change = max(max_change, change)
             for i in range(n):
                 x = X[i, j]
                 for t in range(T):
-                    R[i, t] -= x * delta[t]  # R -= x_j (w_j_new - w_j)
+                    R[i, t] -= (x - X_offset[j, t]) * delta[t]  # R -= x~_j (w_j_new - w_j)
     return max_change
 
 
 @njit(cache=True, nogil=True)
-def bcd_epoch_shared_sparse(data, indices, indptr, R, C, W, lipschitz, alpha, kind, features):
-    """As :func:`bcd_epoch_shared_dense` for CSC ``X`` given by (data, indices, indptr)."""
+def bcd_epoch_shared_sparse(data, indices, indptr, X_offset, X_sums, R, shift, C, W, lipschitz,
+                            alpha, kind, features):
+    """As :func:`bcd_epoch_shared_dense` for CSC ``X`` given by (data, indices, indptr).
+
+    Centering would densify the update, so the residual is kept as
+    ``R + shift[t]``: a sparse part and one per-task constant.  With
+    ``X_sums[j, t] = sum_i c_it x_ij`` the gradient needs only the nonzeros
+    (the centering term vanishes because the residual has weighted mean zero).
+    """
     T = R.shape[1]
     neg_grad = np.empty(T, dtype=R.dtype)
     delta = np.empty(T, dtype=R.dtype)
@@ -84,7 +95,8 @@ def bcd_epoch_shared_sparse(data, indices, indptr, R, C, W, lipschitz, alpha, ki
         L = lipschitz[j]
         if L == 0.0:
             continue
-        neg_grad[:] = 0.0
+        for t in range(T):
+            neg_grad[t] = shift[t] * X_sums[j, t]
         for k in range(indptr[j], indptr[j + 1]):
             i = indices[k]
             x = data[k]
@@ -98,11 +110,13 @@ def bcd_epoch_shared_sparse(data, indices, indptr, R, C, W, lipschitz, alpha, ki
                 x = data[k]
                 for t in range(T):
                     R[i, t] -= x * delta[t]
+            for t in range(T):
+                shift[t] += X_offset[j, t] * delta[t]
     return max_change
 
 
 @njit(cache=True, nogil=True)
-def bcd_epoch_stacked_dense(X, offsets, r, c, W, lipschitz, alpha, kind, features):
+def bcd_epoch_stacked_dense(X, offsets, X_offset, r, c, W, lipschitz, alpha, kind, features):
     """One cyclic pass for per-task designs stacked by task (rows offsets[t]:offsets[t+1])."""
     T = W.shape[1]
     neg_grad = np.empty(T, dtype=r.dtype)
@@ -114,8 +128,9 @@ def bcd_epoch_stacked_dense(X, offsets, r, c, W, lipschitz, alpha, kind, feature
             continue
         for t in range(T):
             g = 0.0
+            m = X_offset[j, t]
             for i in range(offsets[t], offsets[t + 1]):
-                g += X[i, j] * c[i] * r[i]
+                g += (X[i, j] - m) * c[i] * r[i]
             neg_grad[t] = g
         change = _prox_step(W, j, neg_grad, L, alpha, kind, delta)
         if change > 0.0:
@@ -123,15 +138,19 @@ def bcd_epoch_stacked_dense(X, offsets, r, c, W, lipschitz, alpha, kind, feature
             for t in range(T):
                 d = delta[t]
                 if d != 0.0:
+                    m = X_offset[j, t]
                     for i in range(offsets[t], offsets[t + 1]):
-                        r[i] -= X[i, j] * d
+                        r[i] -= (X[i, j] - m) * d
     return max_change
 
 
 @njit(cache=True, nogil=True)
-def bcd_epoch_stacked_sparse(data, indices, indptr, row_task, r, c, W, lipschitz, alpha,
-                             kind, features):
-    """As :func:`bcd_epoch_stacked_dense` for CSC ``X``; ``row_task[i]`` is the task of row i."""
+def bcd_epoch_stacked_sparse(data, indices, indptr, row_task, X_offset, X_sums, r, shift, c, W,
+                             lipschitz, alpha, kind, features):
+    """As :func:`bcd_epoch_stacked_dense` for CSC ``X``; ``row_task[i]`` is the task of row i.
+
+    The residual is ``r + shift[task]``, as in :func:`bcd_epoch_shared_sparse`.
+    """
     T = W.shape[1]
     neg_grad = np.empty(T, dtype=r.dtype)
     delta = np.empty(T, dtype=r.dtype)
@@ -140,7 +159,8 @@ def bcd_epoch_stacked_sparse(data, indices, indptr, row_task, r, c, W, lipschitz
         L = lipschitz[j]
         if L == 0.0:
             continue
-        neg_grad[:] = 0.0
+        for t in range(T):
+            neg_grad[t] = shift[t] * X_sums[j, t]
         for k in range(indptr[j], indptr[j + 1]):
             i = indices[k]
             neg_grad[row_task[i]] += data[k] * c[i] * r[i]
@@ -150,4 +170,6 @@ def bcd_epoch_stacked_sparse(data, indices, indptr, row_task, r, c, W, lipschitz
             for k in range(indptr[j], indptr[j + 1]):
                 i = indices[k]
                 r[i] -= data[k] * delta[row_task[i]]
+            for t in range(T):
+                shift[t] += X_offset[j, t] * delta[t]
     return max_change

@@ -20,23 +20,26 @@ from . import _kernels
 from ._gap import duality_gap
 
 
-def _epoch_function(data):
-    """Bind the epoch kernel for this container; returns ``epoch(R, W, L, alpha, kind, features)``."""
+def _epoch_function(data, dtype):
+    """Bind the epoch kernel for this container: ``epoch(R, shift, W, L, alpha, kind, features)``."""
     X = data.X
-    if data.layout == "shared":
-        if sp.issparse(X):
-            Xc = X.tocsc()
-            return lambda R, *a: _kernels.bcd_epoch_shared_sparse(
-                Xc.data, Xc.indices, Xc.indptr, R, data.C, *a)
-        Xf = np.asfortranarray(X)
-        return lambda R, *a: _kernels.bcd_epoch_shared_dense(Xf, R, data.C, *a)
+    p, T = data.n_features, data.n_tasks
+    offset = np.zeros((p, T), dtype) if data.X_offset is None else data.X_offset.astype(dtype)
     if sp.issparse(X):
         Xc = X.tocsc()
-        row_task = np.repeat(np.arange(data.n_tasks), data.task_sizes)
-        return lambda r, *a: _kernels.bcd_epoch_stacked_sparse(
-            Xc.data, Xc.indices, Xc.indptr, row_task, r, data.C, *a)
+        sums = (np.zeros((p, T), dtype) if data.X_offset is None
+                else data.raw_weighted_sums().astype(dtype))
+        if data.layout == "shared":
+            return lambda R, shift, *a: _kernels.bcd_epoch_shared_sparse(
+                Xc.data, Xc.indices, Xc.indptr, offset, sums, R, shift, data.C, *a)
+        row_task = np.repeat(np.arange(T), data.task_sizes)
+        return lambda r, shift, *a: _kernels.bcd_epoch_stacked_sparse(
+            Xc.data, Xc.indices, Xc.indptr, row_task, offset, sums, r, shift, data.C, *a)
     Xf = np.asfortranarray(X)
-    return lambda r, *a: _kernels.bcd_epoch_stacked_dense(Xf, data.offsets, r, data.C, *a)
+    if data.layout == "shared":
+        return lambda R, shift, *a: _kernels.bcd_epoch_shared_dense(Xf, offset, R, data.C, *a)
+    return lambda r, shift, *a: _kernels.bcd_epoch_stacked_dense(
+        Xf, data.offsets, offset, r, data.C, *a)
 
 
 def bcd(datafit, penalty, W0, b0, *, fit_intercept=True, tol=1e-4, max_iter=1000,
@@ -45,34 +48,34 @@ def bcd(datafit, penalty, W0, b0, *, fit_intercept=True, tol=1e-4, max_iter=1000
 
     Same parameters and returns as :func:`mtlclassic.solvers.fista`; requires
     a quadratic datafit and a penalty with a numba row prox (``penalty.kind``).
-    ``max_iter`` counts epochs.
+    ``max_iter`` counts epochs.  With ``fit_intercept`` the container must be
+    centered (``data.center()``): the optimal intercepts are then the
+    weighted target means, whatever ``W``.
     """
     if datafit.name != "quadratic":
         raise ValueError("bcd solves the squared loss only; use solver='fista'.")
     data = datafit.data
+    if fit_intercept and data.X_offset is None:
+        raise ValueError("bcd with intercepts needs a centered container (data.center()).")
     dtype = data.dtype
     gap_scale = max(datafit.null_value(fit_intercept), np.finfo(dtype).tiny)
     W = np.array(W0, dtype=dtype, order="C", copy=True)
-    b = np.array(b0, dtype=dtype, copy=True) if fit_intercept else np.zeros(data.n_tasks, dtype)
-    if fit_intercept:
-        b = datafit.optimal_intercept(datafit.linear(W)).astype(dtype)
-    R = data.Y - datafit.linear(W, b)
+    b = (datafit.optimal_intercept(datafit.linear(W)).astype(dtype) if fit_intercept
+         else np.zeros(data.n_tasks, dtype))
     lipschitz = datafit.block_lipschitz().astype(dtype)
     features = np.arange(data.n_features, dtype=np.int64)
-    epoch = _epoch_function(data)
-    C_task = data.task_sum(data.C)
+    epoch = _epoch_function(data, dtype)
+    R = data.Y - datafit.linear(W, b)
+    shift = np.zeros(data.n_tasks, dtype)
     gap = np.inf
     n_iter = 0
     for n_iter in range(1, max_iter + 1):
-        epoch(R, W, lipschitz, penalty.alpha, penalty.kind, features)
-        if fit_intercept:
-            db = data.task_sum(data.C * R) / C_task
-            b += db
-            R -= data.expand(db)  # residual of each task back to weighted mean zero
+        epoch(R, shift, W, lipschitz, penalty.alpha, penalty.kind, features)
         if n_iter % gap_freq == 0 or n_iter == max_iter:
             # Recompute from scratch: the in-place residual accumulates rounding.
             Z = datafit.linear(W, b)
             R = data.Y - Z
+            shift[:] = 0.0
             _, _, gap = duality_gap(datafit, penalty, W, Z)
             if verbose:
                 print(f"bcd epoch {n_iter}: relative gap {gap / gap_scale:.3e}")
