@@ -238,7 +238,10 @@ def check_fit_data(est, X, y, sample_weight=None, *, classifier=False):
         est.n_tasks_ = n_tasks
         if sp.issparse(X):
             X = X.tocsc()
-        return SharedDesign(X, np.ascontiguousarray(Yv, dtype=dtype), C)
+        row_weights = task_scale = None
+        if observed.all():  # C is the outer product (s_i / sum s) (x) tau_t
+            row_weights, task_scale = (sw / sw.sum()).astype(dtype), tw
+        return SharedDesign(X, np.ascontiguousarray(Yv, dtype=dtype), C, row_weights, task_scale)
 
     feats, labels = _split_task_column(est, X, reset=True)
     dtype = feats.dtype

@@ -58,15 +58,19 @@ class _Design:
 class SharedDesign(_Design):
     """Shared design: ``X`` (n, p), targets ``Y`` (n, T), loss weights ``C`` (n, T).
 
-    Missing targets have ``C == 0`` (and any finite value in ``Y``).
+    Missing targets have ``C == 0`` (and any finite value in ``Y``).  When no
+    target is missing, ``C = row_weights (x) task_scale`` is an outer product;
+    both factors are then given, and solvers may use the cheaper form.
     """
 
     layout = "shared"
 
-    def __init__(self, X, Y, C):
+    def __init__(self, X, Y, C, row_weights=None, task_scale=None):
         self.X = X
         self.Y = Y
         self.C = C
+        self.row_weights = row_weights
+        self.task_scale = task_scale
         self.n_samples, self.n_features = X.shape
         self.n_tasks = Y.shape[1]
         self.dtype = Y.dtype

@@ -78,6 +78,39 @@ def bcd_epoch_shared_dense(X, X_offset, R, C, W, lipschitz, alpha, kind, feature
 
 
 @njit(cache=True, nogil=True)
+def bcd_epoch_shared_separable(Xc, row_weights, task_scale, R, W, lipschitz, alpha, kind,
+                               features):
+    """:func:`bcd_epoch_shared_dense` when ``C = row_weights (x) task_scale`` (no missing targets).
+
+    ``Xc`` is the design already centered (dense, Fortran order).  Reading
+    neither ``C`` nor offsets in the inner loops makes an epoch about 3x faster.
+    """
+    n, T = R.shape
+    neg_grad = np.empty(T, dtype=R.dtype)
+    delta = np.empty(T, dtype=R.dtype)
+    max_change = 0.0
+    for j in features:
+        L = lipschitz[j]
+        if L == 0.0:
+            continue
+        neg_grad[:] = 0.0
+        for i in range(n):
+            xa = Xc[i, j] * row_weights[i]
+            for t in range(T):
+                neg_grad[t] += xa * R[i, t]
+        for t in range(T):
+            neg_grad[t] *= task_scale[t]
+        change = _prox_step(W, j, neg_grad, L, alpha, kind, delta)
+        if change > 0.0:
+            max_change = max(max_change, change)
+            for i in range(n):
+                x = Xc[i, j]
+                for t in range(T):
+                    R[i, t] -= x * delta[t]
+    return max_change
+
+
+@njit(cache=True, nogil=True)
 def bcd_epoch_shared_sparse(data, indices, indptr, X_offset, X_sums, R, shift, C, W, lipschitz,
                             alpha, kind, features):
     """As :func:`bcd_epoch_shared_dense` for CSC ``X`` given by (data, indices, indptr).

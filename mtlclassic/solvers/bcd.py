@@ -35,6 +35,11 @@ def _epoch_function(data, dtype):
         row_task = np.repeat(np.arange(T), data.task_sizes)
         return lambda r, shift, *a: _kernels.bcd_epoch_stacked_sparse(
             Xc.data, Xc.indices, Xc.indptr, row_task, offset, sums, r, shift, data.C, *a)
+    if data.layout == "shared" and data.row_weights is not None:
+        # C = a (x) tau and every task shares the offsets: center once, densely.
+        Xc = np.asfortranarray(X - offset[:, 0], dtype=dtype)
+        a, tau = data.row_weights.astype(dtype), data.task_scale.astype(dtype)
+        return lambda R, shift, *args: _kernels.bcd_epoch_shared_separable(Xc, a, tau, R, *args)
     Xf = np.asfortranarray(X)
     if data.layout == "shared":
         return lambda R, shift, *a: _kernels.bcd_epoch_shared_dense(Xf, offset, R, data.C, *a)
