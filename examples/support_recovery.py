@@ -1,6 +1,6 @@
 """Support recovery: group lasso vs independent per-task lasso on planted shared features.
 
-Run: python examples/plot_support_recovery.py (prints a table; no plotting library needed).
+Run: python examples/support_recovery.py (prints a table; no plotting library needed).
 """
 
 import numpy as np

@@ -49,6 +49,16 @@ class L21:
         nrm = self.dual_norm(V)
         return 1.0 if nrm <= self.alpha else self.alpha / nrm
 
+    def screen(self, V, radius):
+        """Features proven zero at the optimum (gap-safe rule), boolean of shape (n_features,).
+
+        ``V`` is ``X^T theta`` at a feasible dual point and ``radius[j]`` bounds
+        ``||X_j^T (theta - theta*)||``: if ``||V[j]|| + radius[j] < alpha`` then
+        ``||X_j^T theta*|| < alpha`` and the optimality conditions force ``W[j] = 0``.
+        """
+        xp = get_namespace(V)
+        return xp.sqrt(xp.sum(V * V, axis=1)) + radius < self.alpha
+
     def subdiff_distance(self, W, G):
         """Per-feature distance of ``-G`` to ``alpha * d||W[j]||``: zero at optimality.
 

@@ -24,10 +24,18 @@ def profile_intercept(datafit, W, b, fit_intercept):
     return b, Z0 + datafit.data.expand(b)
 
 
-def duality_gap(datafit, penalty, W, Z):
-    """Return ``(primal, dual, gap)`` at ``W`` with predictor ``Z = linear(W, b)``."""
+def duality_gap(datafit, penalty, W, Z, *, return_correlations=False):
+    """Return ``(primal, dual, gap)`` at ``W`` with predictor ``Z = linear(W, b)``.
+
+    With ``return_correlations=True`` also return ``X^T theta`` at the
+    (rescaled, feasible) dual point, of shape (n_features, n_tasks), which
+    gap-safe screening needs.
+    """
     primal = datafit.value_z(Z) + penalty.value(W)
     theta = -datafit.derivative_z(Z)
-    scale = penalty.dual_scale(datafit.data.rmatvec(theta))
+    V = datafit.data.rmatvec(theta)
+    scale = penalty.dual_scale(V)
     dual = datafit.dual_value(scale * theta)
+    if return_correlations:
+        return primal, dual, primal - dual, scale * V
     return primal, dual, primal - dual
