@@ -55,8 +55,15 @@ def check_task_weights(task_weights, n_tasks, dtype):
         raise ValueError(
             f"task_weights must have one value per task ({n_tasks}), got shape {tw.shape}."
         )
-    if not np.all(np.isfinite(tw)) or np.any(tw < 0):
-        raise ValueError("task_weights must be finite and nonnegative.")
+    if not np.all(np.isfinite(tw)):
+        raise ValueError("task_weights must be finite.")
+    if np.any(tw <= 0):
+        # A zero weight would leave the task's model set by the penalty alone
+        # (and its intercept undefined): drop the task's rows instead.
+        raise ValueError(
+            f"task_weights must be positive; task(s) at position(s) "
+            f"{np.flatnonzero(tw <= 0).tolist()} have weight <= 0. To ignore a task, drop its rows."
+        )
     return tw.astype(dtype)
 
 
@@ -86,7 +93,10 @@ def _split_task_column(est, X, reset):
         col = _resolve_task_column(X, est.task_column)
         names = np.asarray(X.columns, dtype=object)
         has_names = all(isinstance(c, str) for c in names)
-        labels = np.asarray(X.iloc[:, col].to_numpy())
+        column = X.iloc[:, col]
+        if column.isna().any():
+            raise ValueError("The task column holds missing values (None/NaN/NA).")
+        labels = np.asarray(column.to_numpy())
         feats = X.iloc[:, [k for k in range(n_cols) if k != col]]
     else:
         X = check_array(X, accept_sparse=("csr", "csc"), dtype=FLOAT_DTYPES,
@@ -187,7 +197,7 @@ def _encode_labels(est, Y, observed, reset):
     return np.where(observed, enc, 0.0)
 
 
-def _loss_weights(observed, sw, tw, task_index, offsets, layout):
+def _loss_weights(observed, sw, tw, tasks, offsets, layout):
     """``c = tau_t s_i m_it / sum_i s_i m_it``; raises on a task with no (weighted) samples."""
     if layout == "shared":
         SW = sw[:, None] * observed
@@ -195,14 +205,15 @@ def _loss_weights(observed, sw, tw, task_index, offsets, layout):
         empty = np.flatnonzero(denom <= 0)
         if empty.size:
             raise ValueError(
-                f"Task(s) {empty.tolist()} have no samples: every target is missing (NaN) "
+                f"Task(s) {tasks[empty].tolist()} have no samples: every target is missing (NaN) "
                 "or has zero sample_weight."
             )
         return SW * (tw / denom)[None, :]
     denom = np.add.reduceat(sw, offsets[:-1])
     empty = np.flatnonzero(denom <= 0)
     if empty.size:
-        raise ValueError(f"Task(s) {empty.tolist()} have no samples with positive sample_weight.")
+        raise ValueError(
+            f"Task(s) {tasks[empty].tolist()} have no samples with positive sample_weight.")
     return sw * np.repeat(tw / denom, np.diff(offsets))
 
 
@@ -226,12 +237,13 @@ def check_fit_data(est, X, y, sample_weight=None, *, classifier=False):
         n_tasks = Y.shape[1]
         sw = check_sample_weight(sample_weight, X.shape[0], dtype)
         tw = check_task_weights(est.task_weights, n_tasks, dtype)
-        C = _loss_weights(observed, sw, tw, None, None, "shared").astype(dtype)
+        C = _loss_weights(observed, sw, tw, np.arange(n_tasks), None, "shared").astype(dtype)
         if classifier:
             if y.ndim == 1:
                 check_classification_targets(y)
             Yv = _encode_labels(est, Y, observed, reset=True)
-            _check_two_classes_per_task(Yv[:, t][C[:, t] > 0] for t in range(n_tasks))
+            _check_two_classes_per_task(
+                (Yv[:, t][C[:, t] > 0] for t in range(n_tasks)), np.arange(n_tasks))
         else:
             Yv = np.where(observed, Y, 0.0)
         est.tasks_ = np.arange(n_tasks)
@@ -254,13 +266,13 @@ def check_fit_data(est, X, y, sample_weight=None, *, classifier=False):
     sw = check_sample_weight(sample_weight, n, dtype)[order]
     tw = check_task_weights(est.task_weights, len(tasks), dtype)
     observed = np.ones(n, dtype=bool)
-    C = _loss_weights(observed, sw, tw, task_index[order], offsets, "stacked").astype(dtype)
+    C = _loss_weights(observed, sw, tw, tasks, offsets, "stacked").astype(dtype)
     y = y[order]
     if classifier:
         check_classification_targets(y)
         yv = _encode_labels(est, y, observed, reset=True)
         _check_two_classes_per_task(
-            yv[s:e][C[s:e] > 0] for s, e in zip(offsets[:-1], offsets[1:]))
+            (yv[s:e][C[s:e] > 0] for s, e in zip(offsets[:-1], offsets[1:])), tasks)
     else:
         yv = y
     est.tasks_ = tasks
@@ -271,11 +283,11 @@ def check_fit_data(est, X, y, sample_weight=None, *, classifier=False):
     return StackedDesign(Xs, np.ascontiguousarray(yv, dtype=dtype), C, offsets)
 
 
-def _check_two_classes_per_task(task_labels):
-    for t, yt in enumerate(task_labels):
+def _check_two_classes_per_task(task_labels, tasks):
+    for t, yt in zip(np.asarray(tasks).tolist(), task_labels):
         if not (np.any(yt > 0) and np.any(yt < 0)):
             raise ValueError(
-                f"Task {t} has labels of only one class; a binary classifier needs both "
+                f"Task {t!r} has labels of only one class; a binary classifier needs both "
                 "classes in every task."
             )
 

@@ -23,6 +23,7 @@ _SNR = 3.0
 _CORRELATION = 0.3
 _N_FOLDS = 5
 _N_ALPHAS = 10
+_GL_CV = "group lasso (CV alpha)"
 
 # Table columns: (header, width); cells are separated by two spaces.
 _COLUMNS = (("model", 28), ("mean R^2 (test)", 15), ("support", 38), ("fit time (s)", 12))
@@ -55,8 +56,12 @@ def _build_parser():
 
 def main(argv=None):
     """Entry point of the ``mtlclassic`` command; returns the exit status."""
-    args = _build_parser().parse_args(argv)
+    parser = _build_parser()
+    args = parser.parse_args(argv)
     if args.command == "demo":
+        for option in ("n_tasks", "n_features"):
+            if getattr(args, option) is not None and getattr(args, option) < 1:
+                parser.error(f"--{option.replace('_', '-')} must be >= 1")
         return _demo(args)
     return 2  # pragma: no cover - argparse rejects unknown commands
 
@@ -72,11 +77,7 @@ def _problem_size(args):
         size["n_tasks"] = args.n_tasks
     if args.n_features is not None:
         size["n_features"] = args.n_features
-    if size["n_tasks"] < 1:
-        raise SystemExit("mtlclassic demo: --n-tasks must be >= 1")
     size["n_shared"] = min(size["n_shared"], size["n_features"])
-    if size["n_shared"] < 1:
-        raise SystemExit("mtlclassic demo: --n-features must be >= 1")
     return size
 
 
@@ -159,7 +160,7 @@ def _models(alpha_max_train, seed, task_train):
         return np.linalg.norm(model.coef_, axis=0) > 0
 
     return [
-        (f"group lasso (CV alpha)", group_lasso_cv,
+        (_GL_CV, group_lasso_cv,
          lambda m, X: m.predict(X), gl_selected),
         ("group lasso (alpha_max/10)", group_lasso_fixed,
          lambda m, X: m.predict(X), gl_selected),
@@ -213,28 +214,28 @@ def _demo(args):
     print(_format_row([h for h, _ in _COLUMNS]))
     print("  ".join("-" * w for _, w in _COLUMNS))
 
-    n_warnings = 0
+    warned, cv_alpha = [], None
     for name, fit, predict, selected in _models(amax, args.seed, X_train[:, -1]):
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
             t0 = time.perf_counter()
             model = fit(X_train, y_train)
             fit_time = time.perf_counter() - t0
-        n_warnings += len(caught)
+        if caught:
+            kinds = sorted({w.category.__name__ for w in caught})
+            warned.append(f"{name}: {len(caught)} x {'/'.join(kinds)}")
         r2 = _mean_task_r2(y_test, predict(model, X_test), X_test[:, -1])
-        cells = [name, f"{r2:.3f}", _support_cell(selected(model), true_support),
-                 f"{fit_time:.2f}"]
-        if name.startswith("group lasso (CV"):
-            cells[0] = name
+        print(_format_row([name, f"{r2:.3f}", _support_cell(selected(model), true_support),
+                           f"{fit_time:.2f}"]))
+        if name == _GL_CV:
             cv_alpha = model.alpha
-        print(_format_row(cells))
 
     print()
     print(f"group lasso CV: {_N_FOLDS}-fold grid search over alpha_max * logspace(0, -3, "
           f"{_N_ALPHAS}) on the training set chose alpha = {cv_alpha:.4g} "
           f"(alpha_max/{amax / cv_alpha:.3g})")
-    if n_warnings:
-        print(f"note: {n_warnings} warning(s) raised while fitting (e.g. convergence)")
+    for line in warned:
+        print(f"warnings while fitting {line}")
     print(f"total time: {time.perf_counter() - t_start:.2f} s")
     return 0
 

@@ -147,6 +147,8 @@ class MultiTaskLinearModel(BaseEstimator):
                 if obs.sum() >= 2:
                     scores.append(metric(Y[obs, t], pred[obs, t],
                                          sample_weight=None if sw is None else sw[obs]))
+            if not scores:
+                raise ValueError("score needs at least one task with 2 or more observed targets.")
             return float(np.mean(scores))
         _, task_index = check_predict_data(self, X)
         scores = []

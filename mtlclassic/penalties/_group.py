@@ -36,8 +36,9 @@ class L21:
         xp = get_namespace(W)
         norms = xp.sqrt(xp.sum(W * W, axis=1, keepdims=True))
         thresh = step * self.alpha
-        scale = xp.maximum(1.0 - thresh / xp.maximum(norms, xp.finfo(W.dtype).tiny), 0.0)
-        return W * scale
+        # Rows with norm <= thresh get scale exactly 0; the floor avoids 0/0.
+        denom = xp.maximum(norms, max(thresh, float(xp.finfo(W.dtype).tiny)))
+        return W * xp.maximum(1.0 - thresh / denom, 0.0)
 
     def dual_norm(self, G):
         """Dual norm of ``sum_j ||W[j]||_2``: ``max_j ||G[j]||_2``."""
