@@ -47,12 +47,19 @@ def _prox_step(W, j, neg_grad, L, alpha, kind, delta):
     return change
 
 
-@njit(cache=True, nogil=True)
+# Sums over samples may be reassociated so that LLVM vectorises them; no other
+# fast-math liberty is taken (NaN and inf semantics are kept).
+_REDUCE = {"reassoc", "contract"}
+
+
+@njit(cache=True, nogil=True, fastmath=_REDUCE)
 def bcd_epoch_shared_dense(X, X_offset, R, C, W, lipschitz, alpha, kind, features):
     """One cyclic pass over ``features`` for ``1/2 sum c R^2 + alpha * pen`` (shared dense X).
 
     The design is centered implicitly at ``X_offset`` (p, T), zeros without
-    intercepts; ``R`` then stays weighted-mean zero in every task.
+    intercepts; ``R`` then stays weighted-mean zero in every task.  ``X``,
+    ``R`` and ``C`` are Fortran-ordered so that the loops over samples are
+    contiguous.
     """
     n, T = R.shape
     neg_grad = np.empty(T, dtype=R.dtype)
@@ -62,28 +69,32 @@ def bcd_epoch_shared_dense(X, X_offset, R, C, W, lipschitz, alpha, kind, feature
         L = lipschitz[j]
         if L == 0.0:
             continue
-        neg_grad[:] = 0.0
-        for i in range(n):
-            x = X[i, j]
-            for t in range(T):
-                neg_grad[t] += (x - X_offset[j, t]) * C[i, t] * R[i, t]
+        for t in range(T):
+            m = X_offset[j, t]
+            g = 0.0
+            for i in range(n):
+                g += (X[i, j] - m) * C[i, t] * R[i, t]
+            neg_grad[t] = g
         change = _prox_step(W, j, neg_grad, L, alpha, kind, delta)
         if change > 0.0:
             max_change = max(max_change, change)
-            for i in range(n):
-                x = X[i, j]
-                for t in range(T):
-                    R[i, t] -= (x - X_offset[j, t]) * delta[t]  # R -= x~_j (w_j_new - w_j)
+            for t in range(T):
+                d = delta[t]
+                if d != 0.0:
+                    m = X_offset[j, t]
+                    for i in range(n):
+                        R[i, t] -= (X[i, j] - m) * d  # R -= x~_j (w_j_new - w_j)
     return max_change
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, fastmath=_REDUCE)
 def bcd_epoch_shared_separable(Xc, row_weights, task_scale, R, W, lipschitz, alpha, kind,
                                features):
     """:func:`bcd_epoch_shared_dense` when ``C = row_weights (x) task_scale`` (no missing targets).
 
-    ``Xc`` is the design already centered (dense, Fortran order).  Reading
-    neither ``C`` nor offsets in the inner loops makes an epoch about 3x faster.
+    ``Xc`` is the design already centered (dense, Fortran order), ``R``
+    Fortran-ordered.  Reading neither ``C`` nor offsets in the inner loops
+    halves the memory traffic.
     """
     n, T = R.shape
     neg_grad = np.empty(T, dtype=R.dtype)
@@ -93,20 +104,19 @@ def bcd_epoch_shared_separable(Xc, row_weights, task_scale, R, W, lipschitz, alp
         L = lipschitz[j]
         if L == 0.0:
             continue
-        neg_grad[:] = 0.0
-        for i in range(n):
-            xa = Xc[i, j] * row_weights[i]
-            for t in range(T):
-                neg_grad[t] += xa * R[i, t]
         for t in range(T):
-            neg_grad[t] *= task_scale[t]
+            g = 0.0
+            for i in range(n):
+                g += Xc[i, j] * row_weights[i] * R[i, t]
+            neg_grad[t] = g * task_scale[t]
         change = _prox_step(W, j, neg_grad, L, alpha, kind, delta)
         if change > 0.0:
             max_change = max(max_change, change)
-            for i in range(n):
-                x = Xc[i, j]
-                for t in range(T):
-                    R[i, t] -= x * delta[t]
+            for t in range(T):
+                d = delta[t]
+                if d != 0.0:
+                    for i in range(n):
+                        R[i, t] -= Xc[i, j] * d
     return max_change
 
 
@@ -148,7 +158,7 @@ def bcd_epoch_shared_sparse(data, indices, indptr, X_offset, X_sums, R, shift, C
     return max_change
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, fastmath=_REDUCE)
 def bcd_epoch_stacked_dense(X, offsets, X_offset, r, c, W, lipschitz, alpha, kind, features):
     """One cyclic pass for per-task designs stacked by task (rows offsets[t]:offsets[t+1])."""
     T = W.shape[1]
