@@ -47,6 +47,10 @@ def fista(datafit, penalty, W0, b0, *, fit_intercept=True, tol=1e-4, max_iter=10
     L = max(datafit.lipschitz(fit_intercept), 1e-12)
     W = W0.copy()
     b = b0.copy() if fit_intercept else xp.zeros(data.n_tasks, dtype=W0.dtype)
+    b_opt, Z_opt = profile_intercept(datafit, W, b, fit_intercept)
+    _, _, gap = duality_gap(datafit, penalty, W, Z_opt)
+    if gap <= tol * gap_scale:  # the start is already optimal (e.g. alpha >= alpha_max)
+        return W, b_opt, 0, gap, gap_scale
     Wy, by = W, b
     Z = datafit.linear(W, b)
     Zy = Z
