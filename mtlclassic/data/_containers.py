@@ -80,11 +80,16 @@ class SharedDesign(_Design):
     def is_sparse(self):
         return sp.issparse(self.X)
 
-    def linear(self, W, b=None):
-        """Linear predictor ``Z = (X - X_offset) W + b``, of shape (n_samples, n_tasks)."""
-        Z = np.asarray(self.X @ W)
+    def linear(self, W, b=None, features=None):
+        """Linear predictor ``Z = (X - X_offset) W + b``, of shape (n_samples, n_tasks).
+
+        With ``features`` (indices), ``W`` holds only those rows (the others are zero).
+        """
+        X = self.X if features is None else self.X[:, features]
+        Z = np.asarray(X @ W)
         if self.X_offset is not None:
-            Z = Z - np.sum(self.X_offset * W, axis=0)
+            offset = self.X_offset if features is None else self.X_offset[features]
+            Z = Z - np.sum(offset * W, axis=0)
         if b is not None:
             Z = Z + b
         return Z
@@ -93,16 +98,22 @@ class SharedDesign(_Design):
         """Broadcast per-task values ``b`` (T,) to the shape of ``Z``."""
         return b[None, :]
 
-    def rmatvec(self, D):
-        """Adjoint of :meth:`linear` in W, of shape (n_features, n_tasks)."""
-        G = np.asarray(self.X.T @ D)
+    def rmatvec(self, D, features=None):
+        """Adjoint of :meth:`linear` in W, of shape (n_features, n_tasks).
+
+        With ``features`` (indices), only those rows, of shape (len(features), n_tasks).
+        """
+        X = self.X if features is None else self.X[:, features]
+        G = np.asarray(X.T @ D)
         if self.X_offset is not None:
-            G = G - self.X_offset * D.sum(axis=0)
+            offset = self.X_offset if features is None else self.X_offset[features]
+            G = G - offset * D.sum(axis=0)
         return G
 
-    def raw_weighted_sums(self):
-        """``sum_i c_it x_ij`` (uncentered), shape (n_features, n_tasks)."""
-        return np.asarray(self.X.T @ self.C)
+    def raw_weighted_sums(self, features=None):
+        """``sum_i c_it x_ij`` (uncentered), shape (n_features, n_tasks) (or those ``features``)."""
+        X = self.X if features is None else self.X[:, features]
+        return np.asarray(X.T @ self.C)
 
     def task_sum(self, D):
         """Per-task sums of an array shaped like ``Z``."""
@@ -141,13 +152,18 @@ class StackedDesign(_Design):
     def is_sparse(self):
         return sp.issparse(self.X)
 
-    def linear(self, W, b=None):
-        """Linear predictor ``z_i = x_i . W[:, t(i)] (+ b[t(i)])``, shape (n_samples,)."""
+    def linear(self, W, b=None, features=None):
+        """Linear predictor ``z_i = x_i . W[:, t(i)] (+ b[t(i)])``, shape (n_samples,).
+
+        With ``features`` (indices), ``W`` holds only those rows (the others are zero).
+        """
         z = np.empty(self.n_samples, dtype=np.result_type(W.dtype, self.dtype))
         for t, (s, e) in enumerate(zip(self.offsets[:-1], self.offsets[1:])):
-            z[s:e] = np.asarray(self._blocks[t] @ W[:, t]).ravel()
+            B = self._blocks[t] if features is None else self._blocks[t][:, features]
+            z[s:e] = np.asarray(B @ W[:, t]).ravel()
         if self.X_offset is not None:
-            z -= self.expand(np.sum(self.X_offset * W, axis=0))
+            offset = self.X_offset if features is None else self.X_offset[features]
+            z -= self.expand(np.sum(offset * W, axis=0))
         if b is not None:
             z += self.expand(b)
         return z
@@ -156,20 +172,28 @@ class StackedDesign(_Design):
         """Repeat per-task values ``b`` (T,) over each task's rows."""
         return np.repeat(b, self.task_sizes)
 
-    def rmatvec(self, d):
-        """Adjoint of :meth:`linear` in W: column t is ``X_t^T d_t``."""
-        G = np.empty((self.n_features, self.n_tasks), dtype=d.dtype)
+    def rmatvec(self, d, features=None):
+        """Adjoint of :meth:`linear` in W: column t is ``X_t^T d_t``.
+
+        With ``features`` (indices), only those rows, of shape (len(features), n_tasks).
+        """
+        p = self.n_features if features is None else len(features)
+        G = np.empty((p, self.n_tasks), dtype=d.dtype)
         for t, (s, e) in enumerate(zip(self.offsets[:-1], self.offsets[1:])):
-            G[:, t] = np.asarray(self._blocks[t].T @ d[s:e]).ravel()
+            B = self._blocks[t] if features is None else self._blocks[t][:, features]
+            G[:, t] = np.asarray(B.T @ d[s:e]).ravel()
         if self.X_offset is not None:
-            G -= self.X_offset * self.task_sum(d)
+            offset = self.X_offset if features is None else self.X_offset[features]
+            G -= offset * self.task_sum(d)
         return G
 
-    def raw_weighted_sums(self):
-        """``sum_{i in t} c_i x_ij`` (uncentered), shape (n_features, n_tasks)."""
-        G = np.empty((self.n_features, self.n_tasks), dtype=self.dtype)
+    def raw_weighted_sums(self, features=None):
+        """``sum_{i in t} c_i x_ij`` (uncentered), shape (n_features, n_tasks) (or those ``features``)."""
+        p = self.n_features if features is None else len(features)
+        G = np.empty((p, self.n_tasks), dtype=self.dtype)
         for t, (s, e) in enumerate(zip(self.offsets[:-1], self.offsets[1:])):
-            G[:, t] = np.asarray(self._blocks[t].T @ self.C[s:e]).ravel()
+            B = self._blocks[t] if features is None else self._blocks[t][:, features]
+            G[:, t] = np.asarray(B.T @ self.C[s:e]).ravel()
         return G
 
     def task_sum(self, d):

@@ -53,8 +53,9 @@ class _Datafit:
     def __init__(self, data):
         self.data = data
 
-    def linear(self, W, b=None):
-        return self.data.linear(W, b)
+    def linear(self, W, b=None, features=None):
+        """The container's linear predictor (see ``SharedDesign.linear``)."""
+        return self.data.linear(W, b, features)
 
     def value(self, W, b=None):
         """Datafit value at ``(W, b)``."""

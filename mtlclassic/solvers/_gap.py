@@ -24,16 +24,18 @@ def profile_intercept(datafit, W, b, fit_intercept):
     return b, Z0 + datafit.data.expand(b)
 
 
-def duality_gap(datafit, penalty, W, Z, *, return_correlations=False):
+def duality_gap(datafit, penalty, W, Z, *, return_correlations=False, features=None):
     """Return ``(primal, dual, gap)`` at ``W`` with predictor ``Z = linear(W, b)``.
 
     With ``return_correlations=True`` also return ``X^T theta`` at the
     (rescaled, feasible) dual point, of shape (n_features, n_tasks), which
-    gap-safe screening needs.
+    gap-safe screening needs.  With ``features`` the dual constraint is
+    imposed on those features only: the gap of the problem restricted to
+    them (``W`` must be zero elsewhere), as working-set solvers need.
     """
     primal = datafit.value_z(Z) + penalty.value(W)
     theta = -datafit.derivative_z(Z)
-    V = datafit.data.rmatvec(theta)
+    V = datafit.data.rmatvec(theta, features)
     scale = penalty.dual_scale(V)
     dual = datafit.dual_value(scale * theta)
     if return_correlations:

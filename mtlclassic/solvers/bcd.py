@@ -22,19 +22,22 @@ from . import _kernels
 from ._gap import duality_gap
 
 
-def _epoch_function(data, dtype):
-    """Bind the epoch kernel for this container.
+def _subproblem_epoch(data, dtype, ws):
+    """Bind the epoch kernel to the columns ``ws`` of the design, copied compactly.
 
-    Returns ``(epoch, order)``: ``epoch(R, shift, W, L, alpha, kind, features)``
-    and the memory order the kernel wants the residual in.
+    Returns ``(epoch, order)``: ``epoch(R, shift, W_ws, L_ws, alpha, kind,
+    features)`` runs over rows of the compact ``W_ws`` (``features`` indexes
+    them), and ``order`` is the memory order the kernel wants the residual in.
+    Copying only the working set keeps the copy small and the epochs in cache.
     """
-    X = data.X
-    p, T = data.n_features, data.n_tasks
-    offset = np.zeros((p, T), dtype) if data.X_offset is None else data.X_offset.astype(dtype)
+    X = data.X[:, ws]
+    k, T = ws.size, data.n_tasks
+    offset = (np.zeros((k, T), dtype) if data.X_offset is None
+              else np.ascontiguousarray(data.X_offset[ws], dtype=dtype))
     if sp.issparse(X):
         Xc = X.tocsc()
-        sums = (np.zeros((p, T), dtype) if data.X_offset is None
-                else data.raw_weighted_sums().astype(dtype))
+        sums = (np.zeros((k, T), dtype) if data.X_offset is None
+                else np.ascontiguousarray(data.raw_weighted_sums(ws), dtype=dtype))
         if data.layout == "shared":
             return (lambda R, shift, *a: _kernels.bcd_epoch_shared_sparse(
                 Xc.data, Xc.indices, Xc.indptr, offset, sums, R, shift, data.C, *a)), "C"
@@ -42,12 +45,12 @@ def _epoch_function(data, dtype):
         return (lambda r, shift, *a: _kernels.bcd_epoch_stacked_sparse(
             Xc.data, Xc.indices, Xc.indptr, row_task, offset, sums, r, shift, data.C, *a)), "C"
     if data.layout == "shared" and data.row_weights is not None:
-        # C = a (x) tau and every task shares the offsets: center once, densely.
+        # C = a (x) tau and every task shares the offsets: center the copy.
         Xc = np.asfortranarray(X - offset[:, 0], dtype=dtype)
         a, tau = data.row_weights.astype(dtype), data.task_scale.astype(dtype)
         return (lambda R, shift, *args: _kernels.bcd_epoch_shared_separable(
             Xc, a, tau, R, *args)), "F"
-    Xf = np.asfortranarray(X)
+    Xf = np.asfortranarray(X, dtype=dtype)
     if data.layout == "shared":
         Cf = np.asfortranarray(data.C)
         return (lambda R, shift, *a: _kernels.bcd_epoch_shared_dense(
@@ -57,18 +60,30 @@ def _epoch_function(data, dtype):
 
 
 def bcd(datafit, penalty, W0, b0, *, fit_intercept=True, tol=1e-4, max_iter=1000,
-        gap_freq=5, screening=True, verbose=0):
+        gap_freq=5, screening=True, working_set=True, anderson_k=5, verbose=0):
     """Minimise ``1/2 sum_it c_it (y_it - z_it)^2 + penalty(W)`` by block coordinate descent.
 
     Same parameters and returns as :func:`mtlclassic.solvers.fista`; requires
     a quadratic datafit and a penalty with a numba row prox (``penalty.kind``).
-    ``max_iter`` counts epochs.  Every ``gap_freq`` epochs the duality gap is
-    evaluated on the residual kept by the epochs (one product ``X^T theta``);
-    convergence is confirmed on a residual recomputed from scratch.
-    ``screening`` drops, at every gap evaluation, the features the gap-safe
-    rule proves zero.  With ``fit_intercept`` the container must be centered
-    (``data.center()``): the optimal intercepts are then the weighted target
-    means, whatever ``W``.
+    ``max_iter`` counts epochs (passes over the current working set).
+
+    Outer loop: the exact duality gap over all features, gap-safe screening
+    (``screening``), then a working set (``working_set``): the nonzero
+    features plus those closest to violating optimality, at least twice the
+    support and doubling each round.  Inner loop: epochs over the working set
+    until the gap of the restricted problem, evaluated every ``gap_freq``
+    epochs on the residual the epochs keep, is below 0.3 times the outer gap;
+    every ``anderson_k`` epochs the iterates are extrapolated (Anderson), the
+    extrapolation kept when it lowers the objective.
+    With ``fit_intercept`` the container must be centered (``data.center()``):
+    the optimal intercepts are then the weighted target means, whatever ``W``.
+
+    References
+    ----------
+    Massias, M., Gramfort, A. and Salmon, J. (2018). Celer: a fast solver for
+    the lasso with dual extrapolation. ICML.
+    Bertrand, Q. and Massias, M. (2021). Anderson acceleration of coordinate
+    descent. AISTATS.
     """
     if datafit.name != "quadratic":
         raise ValueError("bcd solves the squared loss only; use solver='fista'.")
@@ -81,41 +96,120 @@ def bcd(datafit, penalty, W0, b0, *, fit_intercept=True, tol=1e-4, max_iter=1000
     b = (datafit.optimal_intercept(datafit.linear(W)).astype(dtype) if fit_intercept
          else np.zeros(data.n_tasks, dtype))
     lipschitz = datafit.block_lipschitz().astype(dtype)
-    features = np.arange(data.n_features, dtype=np.int64)
-    epoch, order = _epoch_function(data, dtype)
-    R = np.array(data.Y - datafit.linear(W, b), order=order)
-    shift = np.zeros(data.n_tasks, dtype)
-    # The start may already be optimal (alpha >= alpha_max from zero, a warm
-    # start): then no epoch runs and exact zeros stay exact.
-    _, _, gap = duality_gap(datafit, penalty, W, data.Y - R)
-    if gap <= tol * gap_scale:
-        return W, b, 0, gap, gap_scale
+    candidates = np.arange(data.n_features, dtype=np.int64)
+    ws_size = max(10, 2 * int(np.sum(np.any(W != 0, axis=1))))
     n_iter = 0
-    for n_iter in range(1, max_iter + 1):
-        epoch(R, shift, W, lipschitz, penalty.alpha, penalty.kind, features)
-        if n_iter % gap_freq and n_iter != max_iter:
-            continue
-        Z = data.Y - (R + data.expand(shift))  # the predictor the kept residual stands for
+    while True:
+        Z = _predict(datafit, W, b)
         _, _, gap, V = duality_gap(datafit, penalty, W, Z, return_correlations=True)
-        if gap <= tol * gap_scale:
-            # Confirm on an exact residual: the kept one accumulates rounding.
-            Z = datafit.linear(W, b)
-            _, _, gap, V = duality_gap(datafit, penalty, W, Z, return_correlations=True)
-            R = np.array(data.Y - Z, order=order)
-            shift[:] = 0.0
         if verbose:
             print(f"bcd epoch {n_iter}: relative gap {gap / gap_scale:.3e}, "
-                  f"{features.size} features left")
-        if gap <= tol * gap_scale:
+                  f"{candidates.size} features left")
+        if gap <= tol * gap_scale or n_iter >= max_iter:
             break
         if screening:
-            features, screened = _screen(penalty, V, lipschitz, gap, features)
+            candidates, screened = _screen(penalty, V, lipschitz, gap, candidates)
             if screened.size and np.any(W[screened]):
                 W[screened] = 0.0
-                R = np.array(data.Y - datafit.linear(W, b), order=order)
-                shift[:] = 0.0
+                Z = _predict(datafit, W, b)
+        if working_set:
+            ws, ws_size = _working_set(penalty, W, V, lipschitz, candidates, ws_size)
+        else:
+            ws = candidates
+        if verbose:
+            print(f"    working set of {ws.size} features")
+        # The inner problem lives on the working set: W is zero elsewhere.
+        epoch, order = _subproblem_epoch(data, dtype, ws)
+        W_ws = np.ascontiguousarray(W[ws])
+        L_ws = np.ascontiguousarray(lipschitz[ws])
+        rows = np.arange(ws.size, dtype=np.int64)
+        R = np.array(data.Y - Z, order=order)
+        shift = np.zeros(data.n_tasks, dtype)
+        inner_tol = max(0.3 * gap, tol * gap_scale)
+        anderson = _Anderson(anderson_k)
+        for k in range(1, max_iter - n_iter + 1):
+            epoch(R, shift, W_ws, L_ws, penalty.alpha, penalty.kind, rows)
+            n_iter += 1
+            W_acc = anderson.push(W_ws)
+            if W_acc is not None:
+                # Keep the extrapolated point only if it lowers the objective.
+                Z_acc = datafit.linear(W_acc, b, features=ws)
+                Z = data.Y - (R + data.expand(shift))
+                if (datafit.value_z(Z_acc) + penalty.value(W_acc)
+                        < datafit.value_z(Z) + penalty.value(W_ws)):
+                    W_ws[:] = W_acc
+                    R = np.array(data.Y - Z_acc, order=order)
+                    shift[:] = 0.0
+            if k % gap_freq == 0:
+                Z = data.Y - (R + data.expand(shift))  # predictor of the kept residual
+                _, _, inner_gap = duality_gap(datafit, penalty, W_ws, Z, features=ws)
+                if inner_gap <= inner_tol:
+                    break
+        W[ws] = W_ws
     return W, b, n_iter, gap, gap_scale
 
+
+def _predict(datafit, W, b):
+    """``linear(W, b)`` through the nonzero rows of ``W`` only."""
+    support = np.flatnonzero(np.any(W != 0, axis=1))
+    return datafit.linear(W[support], b, features=support)
+
+
+class _Anderson:
+    """Anderson extrapolation of the iterates of a fixed-point map (here, BCD epochs).
+
+    After ``k + 1`` iterates ``w_0..w_k`` with differences ``u_i = w_{i+1} - w_i``,
+    returns ``sum_i c_i w_{i+1}`` with ``c = argmin ||U^T c|| s.t. sum c = 1``,
+    then starts over; returns None in between.
+
+    References
+    ----------
+    Bertrand, Q. and Massias, M. (2021). Anderson acceleration of coordinate
+    descent. AISTATS.
+    """
+
+    def __init__(self, k):
+        self.k = k
+        self.history = []
+
+    def push(self, w):
+        if self.k <= 0:
+            return None
+        self.history.append(np.array(w, dtype=np.float64).ravel())
+        if len(self.history) < self.k + 1:
+            return None
+        iterates = np.array(self.history)
+        self.history = []
+        U = np.diff(iterates, axis=0)
+        gram = U @ U.T
+        gram += 1e-10 * (np.trace(gram) + 1e-300) * np.eye(self.k)  # Tikhonov: U may be rank deficient
+        try:
+            z = np.linalg.solve(gram, np.ones(self.k))
+        except np.linalg.LinAlgError:
+            return None
+        if not np.all(np.isfinite(z)) or z.sum() == 0:
+            return None
+        c = z / z.sum()
+        return (c @ iterates[1:]).reshape(np.shape(w)).astype(w.dtype)
+
+
+def _working_set(penalty, W, V, lipschitz, candidates, ws_size):
+    """Nonzero features plus the candidates closest to violating ``||X_j^T theta|| <= alpha``.
+
+    Priority of feature j: ``(alpha - ||V_j||) / sqrt(L_j)``, the distance of
+    the dual point to feature j's constraint (celer's rule); nonzero features
+    always enter.  Returns the sorted set and the size for the next round.
+    """
+    nonzero = np.any(W[candidates] != 0, axis=1)
+    size = min(candidates.size, max(ws_size, 2 * int(nonzero.sum())))
+    norms = np.sqrt(np.sum(V[candidates] ** 2, axis=1))
+    priority = (penalty.alpha - norms) / np.sqrt(np.maximum(lipschitz[candidates], 1e-300))
+    priority[nonzero] = -np.inf
+    if size < candidates.size:
+        chosen = np.argpartition(priority, size - 1)[:size]
+    else:
+        chosen = np.arange(candidates.size)
+    return np.sort(candidates[chosen]), size
 
 def _screen(penalty, V, lipschitz, gap, features):
     """Gap-safe screening (Ndiaye et al. 2017): drop features proven zero at the optimum.
