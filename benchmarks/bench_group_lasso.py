@@ -168,11 +168,11 @@ def _time_fits(solvers, alpha, X, Y, repeats):
     """Median wall time of ``repeats`` fresh fits of every solver.
 
     The solvers take turns (ours, sklearn, ours, ...) so that a busy machine
-    slows them alike. Returns ``{name: (median time, last fitted estimator)}``.
+    slows them alike; one untimed round first loads code and warms caches. Returns ``{name: (median time, last fitted estimator)}``.
     """
     times = {name: [] for name in solvers}
     fitted = {}
-    for _ in range(repeats):
+    for _ in range(repeats + 1):  # the first round is a warm-up, not timed
         for name, factory in solvers.items():
             if getattr(factory, "needs_data", False):
                 est = factory(alpha, TARGET_GAP, X, Y)
@@ -184,6 +184,7 @@ def _time_fits(solvers, alpha, X, Y, repeats):
                 est.fit(X, Y)
                 times[name].append(time.perf_counter() - t0)
             fitted[name] = est
+    times = {name: t[1:] for name, t in times.items()}
     return {name: (statistics.median(times[name]), fitted[name]) for name in solvers}
 
 
