@@ -547,3 +547,11 @@ def test_no_warning_when_converged():
     with warnings.catch_warnings():
         warnings.simplefilter("error", ConvergenceWarning)
         GroupLassoRegressor(alpha=0.01).fit(X, Y)
+
+
+@pytest.mark.parametrize("param, value", [("fit_intercept", "no"), ("warm_start", 1),
+                                          ("alpha", True)])
+def test_bool_and_type_params(param, value):
+    est, X, y = _data(GroupLassoRegressor, "shared")
+    with pytest.raises(ValueError, match=param):
+        est.set_params(**{param: value}).fit(X, y)

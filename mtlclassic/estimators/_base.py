@@ -44,13 +44,17 @@ class MultiTaskLinearModel(BaseEstimator):
 
     # -- parameters ---------------------------------------------------------
     def _check_params(self):
-        if not isinstance(self.alpha, numbers.Real) or not np.isfinite(self.alpha) or self.alpha < 0:
+        if (not isinstance(self.alpha, numbers.Real) or isinstance(self.alpha, bool)
+                or not np.isfinite(self.alpha) or self.alpha < 0):
             raise ValueError(f"alpha must be a finite number >= 0, got {self.alpha!r}.")
         if not isinstance(self.tol, numbers.Real) or not self.tol > 0:
             raise ValueError(f"tol must be > 0, got {self.tol!r}.")
         if (not isinstance(self.max_iter, numbers.Integral) or isinstance(self.max_iter, bool)
                 or self.max_iter < 1):
             raise ValueError(f"max_iter must be an int >= 1, got {self.max_iter!r}.")
+        for name in ("fit_intercept", "warm_start"):
+            if not isinstance(getattr(self, name), (bool, np.bool_)):
+                raise ValueError(f"{name} must be a bool, got {getattr(self, name)!r}.")
         if self.solver not in ("auto", *SOLVERS):
             raise ValueError(f"solver must be 'auto' or one of {sorted(SOLVERS)}, got {self.solver!r}.")
 
