@@ -197,18 +197,21 @@ def _encode_labels(est, Y, observed, reset):
     return np.where(observed, enc, 0.0)
 
 
-def _loss_weights(observed, sw, tw, tasks, offsets, layout):
-    """``c = tau_t s_i m_it / sum_i s_i m_it``; raises on a task with no (weighted) samples."""
-    if layout == "shared":
-        SW = sw[:, None] * observed
-        denom = SW.sum(axis=0)
-        empty = np.flatnonzero(denom <= 0)
-        if empty.size:
-            raise ValueError(
-                f"Task(s) {tasks[empty].tolist()} have no samples: every target is missing (NaN) "
-                "or has zero sample_weight."
-            )
-        return SW * (tw / denom)[None, :]
+def _shared_loss_weights(observed, sw, tw):
+    """``c_it = tau_t s_i m_it / sum_i s_i m_it``; raises on a task with no (weighted) samples."""
+    SW = sw[:, None] * observed
+    denom = SW.sum(axis=0)
+    empty = np.flatnonzero(denom <= 0)
+    if empty.size:
+        raise ValueError(
+            f"Task(s) {empty.tolist()} have no samples: every target is missing (NaN) "
+            "or has zero sample_weight."
+        )
+    return SW * (tw / denom)[None, :]
+
+
+def _stacked_loss_weights(sw, tw, tasks, offsets):
+    """``c_i = tau_t s_i / sum_{i' in t} s_i'`` for rows sorted by task."""
     denom = np.add.reduceat(sw, offsets[:-1])
     empty = np.flatnonzero(denom <= 0)
     if empty.size:
@@ -237,7 +240,7 @@ def check_fit_data(est, X, y, sample_weight=None, *, classifier=False):
         n_tasks = Y.shape[1]
         sw = check_sample_weight(sample_weight, X.shape[0], dtype)
         tw = check_task_weights(est.task_weights, n_tasks, dtype)
-        C = _loss_weights(observed, sw, tw, np.arange(n_tasks), None, "shared").astype(dtype)
+        C = _shared_loss_weights(observed, sw, tw).astype(dtype)
         if classifier:
             if y.ndim == 1:
                 check_classification_targets(y)
@@ -265,12 +268,11 @@ def check_fit_data(est, X, y, sample_weight=None, *, classifier=False):
     offsets = np.concatenate([[0], np.cumsum(np.bincount(task_index, minlength=len(tasks)))])
     sw = check_sample_weight(sample_weight, n, dtype)[order]
     tw = check_task_weights(est.task_weights, len(tasks), dtype)
-    observed = np.ones(n, dtype=bool)
-    C = _loss_weights(observed, sw, tw, tasks, offsets, "stacked").astype(dtype)
+    C = _stacked_loss_weights(sw, tw, tasks, offsets).astype(dtype)
     y = y[order]
     if classifier:
         check_classification_targets(y)
-        yv = _encode_labels(est, y, observed, reset=True)
+        yv = _encode_labels(est, y, np.ones(n, dtype=bool), reset=True)
         _check_two_classes_per_task(
             (yv[s:e][C[s:e] > 0] for s, e in zip(offsets[:-1], offsets[1:])), tasks)
     else:
