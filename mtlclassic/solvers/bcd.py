@@ -112,6 +112,8 @@ def bcd(datafit, penalty, W0, b0, *, fit_intercept=True, tol=1e-4, max_iter=1000
             if screened.size and np.any(W[screened]):
                 W[screened] = 0.0
                 Z = _predict(datafit, W, b)
+        if candidates.size == 0:
+            break  # every feature is proven zero: W = 0 is optimal, the gap is rounding
         if working_set:
             ws, ws_size = _working_set(penalty, W, V, lipschitz, candidates, ws_size)
         else:
