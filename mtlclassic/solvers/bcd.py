@@ -69,8 +69,8 @@ def bcd(datafit, penalty, W0, b0, *, fit_intercept=True, tol=1e-4, max_iter=1000
 
     Outer loop: the exact duality gap over all features, gap-safe screening
     (``screening``), then a working set (``working_set``): the nonzero
-    features plus those closest to violating optimality, at least twice the
-    support and doubling each round.  Inner loop: epochs over the working set
+    features plus those closest to violating optimality, twice the support
+    in size (at least 10, never shrinking).  Inner loop: epochs over the working set
     until the gap of the restricted problem, evaluated every ``gap_freq``
     epochs on the residual the epochs keep, is below 0.3 times the outer gap;
     every ``anderson_k`` epochs the iterates are extrapolated (Anderson), the
