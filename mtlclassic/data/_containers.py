@@ -37,8 +37,8 @@ class _Design:
 
     def center(self):
         """Center the design at each task's weighted feature means (``X_offset``, (p, T))."""
-        self.X_offset = None
-        self.X_offset = (self.raw_weighted_sums() / self.task_sum(self.C)).astype(self.dtype)
+        self._sums = self.raw_weighted_sums()
+        self.X_offset = (self._sums / self.task_sum(self.C)).astype(self.dtype)
         return self
 
     def weighted_sq_col_norms(self):
@@ -50,7 +50,7 @@ class _Design:
         G = self._raw_sq_col_norms()
         if self.X_offset is not None:
             offset = self.X_offset.astype(np.float64)
-            sums = self.raw_weighted_sums().astype(np.float64)
+            sums = self._sums.astype(np.float64)
             G = G - 2.0 * offset * sums + offset ** 2 * self.task_sum(self.C).astype(np.float64)
         return np.maximum(G, 0.0)
 
@@ -120,8 +120,15 @@ class SharedDesign(_Design):
         return D.sum(axis=0)
 
     def _raw_sq_col_norms(self):
-        X2 = self.X.multiply(self.X) if self.is_sparse else self.X * self.X
-        return np.asarray(X2.T @ self.C, dtype=np.float64)
+        if self.is_sparse:
+            return np.asarray(self.X.multiply(self.X).T @ self.C, dtype=np.float64)
+        # Row chunks bound the temporary X**2 (a full copy would cost a page-faulting
+        # allocation as large as X on every fit).
+        G = np.zeros((self.n_features, self.n_tasks), dtype=np.float64)
+        for start in range(0, self.n_samples, 512):
+            block = self.X[start:start + 512]
+            G += (block * block).T @ self.C[start:start + 512]
+        return G
 
 
 class StackedDesign(_Design):

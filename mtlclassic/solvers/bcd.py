@@ -70,7 +70,7 @@ def bcd(datafit, penalty, W0, b0, *, fit_intercept=True, tol=1e-4, max_iter=1000
     Outer loop: the exact duality gap over all features, gap-safe screening
     (``screening``), then a working set (``working_set``): the nonzero
     features plus those closest to violating optimality, twice the support
-    in size (at least 10, never shrinking).  Inner loop: epochs over the working set
+    in size (at least 100, never shrinking).  Inner loop: epochs over the working set
     until the gap of the restricted problem, evaluated every ``gap_freq``
     epochs on the residual the epochs keep, is below 0.3 times the outer gap;
     every ``anderson_k`` epochs the iterates are extrapolated (Anderson), the
@@ -97,7 +97,7 @@ def bcd(datafit, penalty, W0, b0, *, fit_intercept=True, tol=1e-4, max_iter=1000
          else np.zeros(data.n_tasks, dtype))
     lipschitz = datafit.block_lipschitz().astype(dtype)
     candidates = np.arange(data.n_features, dtype=np.int64)
-    ws_size = max(10, 2 * int(np.sum(np.any(W != 0, axis=1))))
+    ws_size = max(100, 2 * int(np.sum(np.any(W != 0, axis=1))))
     n_iter = 0
     while True:
         Z = _predict(datafit, W, b)
