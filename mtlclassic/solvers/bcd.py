@@ -72,7 +72,9 @@ def bcd(datafit, penalty, W0, b0, *, fit_intercept=True, tol=1e-4, max_iter=1000
     features plus those closest to violating optimality, twice the support
     in size (at least 100, never shrinking).  Inner loop: epochs over the working set
     until the gap of the restricted problem, evaluated every ``gap_freq``
-    epochs on the residual the epochs keep, is below 0.3 times the outer gap;
+    epochs on the residual the epochs keep (or, in the shared design when the
+    samples outnumber the working set twice, in Gram form: ``O(k^2 T)`` per
+    epoch), is below 0.3 times the outer gap;
     every ``anderson_k`` epochs the iterates are extrapolated (Anderson), the
     extrapolation kept when it lowers the objective.
     With ``fit_intercept`` the container must be centered (``data.center()``):
@@ -121,34 +123,116 @@ def bcd(datafit, penalty, W0, b0, *, fit_intercept=True, tol=1e-4, max_iter=1000
         if verbose:
             print(f"    working set of {ws.size} features")
         # The inner problem lives on the working set: W is zero elsewhere.
-        epoch, order = _subproblem_epoch(data, dtype, ws)
-        W_ws = np.ascontiguousarray(W[ws])
-        L_ws = np.ascontiguousarray(lipschitz[ws])
-        rows = np.arange(ws.size, dtype=np.int64)
-        R = np.array(data.Y - Z, order=order)
-        shift = np.zeros(data.n_tasks, dtype)
+        inner_cls = _GramInner if _GramInner.applies(data, ws) else _ResidualInner
+        inner = inner_cls(datafit, penalty, ws, b, Z, lipschitz[ws])
+        W_ws = inner.start(W[ws])
         inner_tol = max(0.3 * gap, tol * gap_scale)
         anderson = _Anderson(anderson_k)
         for k in range(1, max_iter - n_iter + 1):
-            epoch(R, shift, W_ws, L_ws, penalty.alpha, penalty.kind, rows)
+            inner.epoch(W_ws)
             n_iter += 1
             W_acc = anderson.push(W_ws)
             if W_acc is not None:
-                # Keep the extrapolated point only if it lowers the objective.
-                Z_acc = datafit.linear(W_acc, b, features=ws)
-                Z = data.Y - (R + data.expand(shift))
-                if (datafit.value_z(Z_acc) + penalty.value(W_acc)
-                        < datafit.value_z(Z) + penalty.value(W_ws)):
-                    W_ws[:] = W_acc
-                    R = np.array(data.Y - Z_acc, order=order)
-                    shift[:] = 0.0
-            if k % gap_freq == 0:
-                Z = data.Y - (R + data.expand(shift))  # predictor of the kept residual
-                _, _, inner_gap = duality_gap(datafit, penalty, W_ws, Z, features=ws)
-                if inner_gap <= inner_tol:
-                    break
+                inner.try_extrapolation(W_ws, W_acc)
+            if k % gap_freq == 0 and inner.gap(W_ws) <= inner_tol:
+                break
         W[ws] = W_ws
     return W, b, n_iter, gap, gap_scale
+
+
+class _ResidualInner:
+    """Inner solver on a working set keeping the residual ``R = Y - Z`` (any layout)."""
+
+    def __init__(self, datafit, penalty, ws, b, Z, lipschitz):
+        data = datafit.data
+        self.datafit, self.penalty, self.ws, self.b = datafit, penalty, ws, b
+        self.kernel, self.order = _subproblem_epoch(data, data.dtype, ws)
+        self.lipschitz = np.ascontiguousarray(lipschitz)
+        self.rows = np.arange(ws.size, dtype=np.int64)
+        self.R = np.array(data.Y - Z, order=self.order)
+        self.shift = np.zeros(data.n_tasks, data.dtype)
+
+    def start(self, W_ws):
+        return np.ascontiguousarray(W_ws)
+
+    def epoch(self, W_ws):
+        self.kernel(self.R, self.shift, W_ws, self.lipschitz, self.penalty.alpha,
+                    self.penalty.kind, self.rows)
+
+    def _predictor(self):
+        data = self.datafit.data
+        return data.Y - (self.R + data.expand(self.shift))
+
+    def try_extrapolation(self, W_ws, W_acc):
+        """Move to ``W_acc`` if it lowers the objective."""
+        Z_acc = self.datafit.linear(W_acc, self.b, features=self.ws)
+        if (self.datafit.value_z(Z_acc) + self.penalty.value(W_acc)
+                < self.datafit.value_z(self._predictor()) + self.penalty.value(W_ws)):
+            W_ws[:] = W_acc
+            self.R = np.array(self.datafit.data.Y - Z_acc, order=self.order)
+            self.shift[:] = 0.0
+
+    def gap(self, W_ws):
+        """Duality gap of the problem restricted to the working set."""
+        return duality_gap(self.datafit, self.penalty, W_ws, self._predictor(),
+                           features=self.ws)[2]
+
+
+class _GramInner:
+    """Inner solver in Gram form when samples outnumber the working set (shared design).
+
+    Applies when ``C = a (x) tau`` (no missing targets) and ``X`` is dense.
+    Everything is kept in float64 and of size (k, k) or (k, T): with
+    ``Q = Xc^T diag(a) Xc``, ``B = Xc^T diag(a) Yc``, ``H = Q W`` and
+    ``q_t = sum_i a_i Yc_it^2``, the datafit is
+    ``F = 1/2 sum_t tau_t (q_t - 2 W_t . B_t + W_t . H_t)``, the dual point's
+    correlations ``X^T theta = tau (B - H)``, and ``sum theta y = sum_t tau_t (q_t - W_t . B_t)``.
+    """
+
+    @staticmethod
+    def applies(data, ws):
+        return (data.layout == "shared" and data.row_weights is not None
+                and not data.is_sparse and data.n_samples >= 2 * ws.size)
+
+    def __init__(self, datafit, penalty, ws, b, Z, lipschitz):
+        data = datafit.data
+        self.penalty, self.dtype = penalty, data.dtype
+        offset = 0.0 if data.X_offset is None else data.X_offset[ws, 0]
+        Xc = np.asarray(data.X[:, ws], dtype=np.float64) - offset
+        Yc = np.asarray(data.Y, dtype=np.float64) - b
+        aXc = Xc * data.row_weights[:, None]
+        self.Q = np.ascontiguousarray(aXc.T @ Xc)
+        self.B = np.ascontiguousarray(aXc.T @ Yc)
+        self.q = np.einsum("i,it,it->t", data.row_weights.astype(np.float64), Yc, Yc)
+        self.tau = data.task_scale.astype(np.float64)
+        self.lipschitz = lipschitz.astype(np.float64)
+        self.rows = np.arange(ws.size, dtype=np.int64)
+
+    def start(self, W_ws):
+        W = np.array(W_ws, dtype=np.float64, order="C")
+        self.H = self.Q @ W
+        return W
+
+    def epoch(self, W):
+        _kernels.bcd_epoch_gram(self.Q, self.B, self.tau, self.H, W, self.lipschitz,
+                                self.penalty.alpha, self.penalty.kind, self.rows)
+
+    def _datafit(self, W, H):
+        return 0.5 * float(self.tau @ (self.q - 2.0 * np.sum(W * self.B, axis=0)
+                                       + np.sum(W * H, axis=0)))
+
+    def try_extrapolation(self, W, W_acc):
+        H_acc = self.Q @ W_acc
+        if (self._datafit(W_acc, H_acc) + self.penalty.value(W_acc)
+                < self._datafit(W, self.H) + self.penalty.value(W)):
+            W[:] = W_acc
+            self.H = H_acc
+
+    def gap(self, W):
+        F = self._datafit(W, self.H)
+        s = self.penalty.dual_scale(self.tau * (self.B - self.H))
+        theta_y = float(self.tau @ (self.q - np.sum(W * self.B, axis=0)))
+        return F + self.penalty.value(W) - (s * theta_y - s * s * F)
 
 
 def _predict(datafit, W, b):
