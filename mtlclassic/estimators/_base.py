@@ -14,6 +14,7 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.metrics import accuracy_score, r2_score
 from sklearn.utils.validation import check_is_fitted
 
+from .._backend import blas_threads_for
 from .._validation import check_fit_data, check_predict_data
 from ..datafits import Logistic, Quadratic
 from ..solvers import SOLVERS
@@ -103,9 +104,10 @@ class MultiTaskLinearModel(BaseEstimator):
             if self.fit_intercept:  # b' = b + xbar_t . w_t in the centered parametrisation
                 b0 = b0 + np.sum(data.X_offset * W0, axis=0)
         solver = self._choose_solver(data)
-        W, b, n_iter, gap, gap_scale = SOLVERS[solver](
-            datafit, penalty, W0, b0, fit_intercept=self.fit_intercept, tol=self.tol,
-            max_iter=self.max_iter, verbose=self.verbose)
+        with blas_threads_for(data.n_samples * data.n_features * data.n_tasks):
+            W, b, n_iter, gap, gap_scale = SOLVERS[solver](
+                datafit, penalty, W0, b0, fit_intercept=self.fit_intercept, tol=self.tol,
+                max_iter=self.max_iter, verbose=self.verbose)
         if solver != "cvxpy" and gap > self.tol * gap_scale:
             warnings.warn(
                 f"{type(self).__name__} did not converge in {n_iter} iterations: relative "
