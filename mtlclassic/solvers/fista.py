@@ -44,7 +44,8 @@ def fista(datafit, penalty, W0, b0, *, fit_intercept=True, tol=1e-4, max_iter=10
     xp = get_namespace(W0)
     data = datafit.data
     gap_scale = max(datafit.null_value(fit_intercept), xp.finfo(W0.dtype).tiny)
-    L = max(datafit.lipschitz(fit_intercept), 1e-12)
+    # A cheap estimate from below is enough: backtracking raises it where needed.
+    L = max(datafit.lipschitz(fit_intercept, exact=False), 1e-12)
     W = W0.copy()
     b = b0.copy() if fit_intercept else xp.zeros(data.n_tasks, dtype=W0.dtype)
     b_opt, Z_opt = profile_intercept(datafit, W, b, fit_intercept)
