@@ -62,7 +62,7 @@ class MultiTaskLinearModel(BaseEstimator):
     def _make_penalty(self):
         raise NotImplementedError
 
-    def _choose_solver(self, data):
+    def _choose_solver(self):
         if self.solver != "auto":
             if self.solver == "bcd" and self._loss != "squared":
                 raise ValueError("solver='bcd' supports the squared loss only; use 'fista'.")
@@ -103,7 +103,7 @@ class MultiTaskLinearModel(BaseEstimator):
             b0 = np.asarray(previous[1], dtype=data.dtype)
             if self.fit_intercept:  # b' = b + xbar_t . w_t in the centered parametrisation
                 b0 = b0 + np.sum(data.X_offset * W0, axis=0)
-        solver = self._choose_solver(data)
+        solver = self._choose_solver()
         with blas_threads_for(data.n_samples * data.n_features * data.n_tasks):
             W, b, n_iter, gap, gap_scale = SOLVERS[solver](
                 datafit, penalty, W0, b0, fit_intercept=self.fit_intercept, tol=self.tol,
