@@ -1,7 +1,7 @@
 """Numba kernels of the CPU hot path: row proxes and block coordinate descent epochs.
 
 Plain ``@njit(cache=True, nogil=True)`` functions over arrays and scalars (no
-jitclasses, so compilation is cached on disk).  The penalty's row prox is
+numba-compiled classes, which cannot be cached, so compilation is cached on disk).  The penalty's row prox is
 picked by an integer ``kind``; the names below are the only place the
 integers are spelled out.
 
