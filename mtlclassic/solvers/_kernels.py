@@ -1,9 +1,9 @@
 """Numba kernels of the CPU hot path: row proxes and block coordinate descent epochs.
 
-Plain ``@njit(cache=True, nogil=True)`` functions over arrays and scalars (no
-numba-compiled classes, which cannot be cached, so compilation is cached on disk).  The penalty's row prox is
-picked by an integer ``kind``; the names below are the only place the
-integers are spelled out.
+Plain ``@njit(cache=True, nogil=True)`` functions over arrays and scalars:
+no numba-compiled classes, which cannot be cached, so compilation is cached
+on disk.  The penalty's row prox is picked by an integer ``kind``; the names
+below are the only place the integers are spelled out.
 
 Conventions: ``W`` is (n_features, n_tasks), C-contiguous, so ``W[j]`` is one
 feature's weights across tasks.  The residual ``R = Y - X W - b`` (or ``r``
