@@ -25,13 +25,6 @@ def get_namespace(*arrays):
     return np
 
 
-def to_numpy(a):
-    """Return ``a`` as a numpy array (copying from the GPU when needed)."""
-    if type(a).__module__.startswith("cupy"):
-        return a.get()
-    return np.asarray(a)
-
-
 _CONTROLLER = None
 SMALL_PROBLEM = 1e8  # n_samples * n_features * n_tasks below which one BLAS thread is faster
 

@@ -131,6 +131,13 @@ class Quadratic(_Datafit):
         R = self.data.Y - Z
         return 0.5 * float(np.sum(self.data.C * R * R))
 
+    @staticmethod
+    def cvxpy_term(y, z, c):
+        """``sum_i c_i (y_i - z_i)^2 / 2`` as a cvxpy expression of ``z`` (reference solver)."""
+        import cvxpy as cp
+
+        return 0.5 * cp.sum_squares(cp.multiply(np.sqrt(c), y - z))
+
     def derivative_z(self, Z):
         """``dF/dZ = c (z - y)``."""
         return self.data.C * (Z - self.data.Y)
@@ -141,8 +148,11 @@ class Quadratic(_Datafit):
         safe_c = np.where(C > 0, C, 1.0)
         return float(np.sum(theta * self.data.Y - theta * theta / (2.0 * safe_c)))
 
-    def optimal_intercept(self, Z0):
-        """Intercept minimising the datafit given ``Z0 = linear(W)``: weighted means of the residual."""
+    def optimal_intercept(self, Z0, b=None):
+        """Intercept minimising the datafit given ``Z0 = linear(W)``: weighted means of the residual.
+
+        ``b`` (a starting point, used by iterative losses) is not needed here.
+        """
         C = self.data.C
         return self.data.task_sum(C * (self.data.Y - Z0)) / self.data.task_sum(C)
 
@@ -161,6 +171,13 @@ class Logistic(_Datafit):
 
     def value_z(self, Z):
         return float(np.sum(self.data.C * np.logaddexp(0.0, -self.data.Y * Z)))
+
+    @staticmethod
+    def cvxpy_term(y, z, c):
+        """``sum_i c_i log(1 + exp(-y_i z_i))`` as a cvxpy expression of ``z``."""
+        import cvxpy as cp
+
+        return cp.sum(cp.multiply(c, cp.logistic(-cp.multiply(y, z))))
 
     def derivative_z(self, Z):
         """``dF/dZ = -c y sigmoid(-y z)``."""

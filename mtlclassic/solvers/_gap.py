@@ -17,10 +17,7 @@ def profile_intercept(datafit, W, b, fit_intercept):
     Z0 = datafit.linear(W)
     if not fit_intercept:
         return np.zeros(datafit.data.n_tasks, dtype=W.dtype), Z0
-    if datafit.name == "logistic":
-        b = datafit.optimal_intercept(Z0, b)
-    else:
-        b = datafit.optimal_intercept(Z0)
+    b = datafit.optimal_intercept(Z0, b)
     return b, Z0 + datafit.data.expand(b)
 
 

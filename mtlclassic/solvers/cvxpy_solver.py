@@ -34,11 +34,7 @@ def solve_cvxpy(datafit, penalty, W0, b0, *, fit_intercept=True, tol=1e-4, max_i
     for t, Xt, yt, ct in _task_blocks(data):
         Xt = Xt.astype(np.float64)
         zt = Xt @ W[:, t] + b[t]
-        ct = np.asarray(ct, dtype=np.float64)
-        if datafit.name == "quadratic":
-            terms.append(0.5 * cp.sum_squares(cp.multiply(np.sqrt(ct), yt - zt)))
-        else:
-            terms.append(cp.sum(cp.multiply(ct, cp.logistic(-cp.multiply(yt, zt)))))
+        terms.append(datafit.cvxpy_term(yt, zt, np.asarray(ct, dtype=np.float64)))
     problem = cp.Problem(cp.Minimize(cp.sum(terms) + penalty.cvxpy_expr(W)))
     try:
         problem.solve(solver=cp.CLARABEL, verbose=bool(verbose),
