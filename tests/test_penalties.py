@@ -152,7 +152,7 @@ def test_numba_row_prox_equals_numpy_prox(Vs, alpha_rel, step):
     U = L21(alpha).prox(V, step)
     for j in range(V.shape[0]):
         w = V[j].copy()
-        row_prox(w, step * alpha, PROX_L21)  # in place
+        row_prox(w, step, PROX_L21, L21(alpha).params)  # in place
         # equal up to rounding of the row (1 - thresh/norm cancels near the threshold)
         np.testing.assert_allclose(w, U[j], rtol=1e-13, atol=1e-13 * np.linalg.norm(V[j]))
 
@@ -160,8 +160,9 @@ def test_numba_row_prox_equals_numpy_prox(Vs, alpha_rel, step):
 def test_row_prox_works_on_rows_of_a_matrix_in_place():
     """BCD applies it to ``W[j]`` views: the matrix itself must change, other rows not."""
     W = np.array([[3.0, 4.0], [0.1, 0.1], [6.0, 8.0]])
-    row_prox(W[0], 2.5, PROX_L21)
-    row_prox(W[1], 2.5, PROX_L21)
+    params = L21(2.5).params
+    row_prox(W[0], 1.0, PROX_L21, params)
+    row_prox(W[1], 1.0, PROX_L21, params)
     np.testing.assert_allclose(W, [[1.5, 2.0], [0.0, 0.0], [6.0, 8.0]])
 
 

@@ -33,7 +33,19 @@ import scipy.sparse as sp
 
 
 class _Design:
-    """What both layouts share: centering and the block curvatures."""
+    """What both layouts share: centering, the block curvatures, tiled designs."""
+
+    def tiled(self, n_blocks):
+        """The same problem on the design ``[X, X, ...]`` (``n_blocks`` copies of the columns).
+
+        Models written as ``W = P + Q`` are ordinary problems on ``[X, X]``
+        with the stacked coefficients ``[P; Q]``. Call before :meth:`center`.
+        """
+        if n_blocks == 1:
+            return self
+        X = (sp.hstack([self.X] * n_blocks, format=self.X.format) if sp.issparse(self.X)
+             else np.hstack([self.X] * n_blocks))
+        return self._with_design(X)
 
     def center(self):
         """Center the design at each task's weighted feature means (``X_offset``, (p, T))."""
@@ -79,6 +91,9 @@ class SharedDesign(_Design):
     @property
     def is_sparse(self):
         return sp.issparse(self.X)
+
+    def _with_design(self, X):
+        return SharedDesign(X, self.Y, self.C, self.row_weights, self.task_scale)
 
     def linear(self, W, b=None, features=None):
         """Linear predictor ``Z = (X - X_offset) W + b``, of shape (n_samples, n_tasks).
@@ -158,6 +173,9 @@ class StackedDesign(_Design):
     @property
     def is_sparse(self):
         return sp.issparse(self.X)
+
+    def _with_design(self, X):
+        return StackedDesign(X, self.Y, self.C, self.offsets)
 
     def linear(self, W, b=None, features=None):
         """Linear predictor ``z_i = x_i . W[:, t(i)] (+ b[t(i)])``, shape (n_samples,).

@@ -30,10 +30,17 @@ class MultiTaskLinearModel(BaseEstimator):
     """
 
     _loss = None
+    # Penalty parameters checked to be finite and >= 0 (or > 0) by ``_check_params``.
+    _nonneg_params = ("alpha", "l2_reg")
+    _positive_params = ()
+    # Coefficient matrices summed into ``coef_`` (2 for models ``W = P + Q``).
+    _n_blocks = 1
 
-    def __init__(self, alpha=1.0, *, fit_intercept=True, task_column=None, task_weights=None,
-                 tol=1e-4, max_iter=1000, warm_start=False, solver="auto", verbose=0):
+    def __init__(self, alpha=1.0, *, l2_reg=0.0, fit_intercept=True, task_column=None,
+                 task_weights=None, tol=1e-4, max_iter=1000, warm_start=False, solver="auto",
+                 verbose=0):
         self.alpha = alpha
+        self.l2_reg = l2_reg
         self.fit_intercept = fit_intercept
         self.task_column = task_column
         self.task_weights = task_weights
@@ -45,9 +52,13 @@ class MultiTaskLinearModel(BaseEstimator):
 
     # -- parameters ---------------------------------------------------------
     def _check_params(self):
-        if (not isinstance(self.alpha, numbers.Real) or isinstance(self.alpha, bool)
-                or not np.isfinite(self.alpha) or self.alpha < 0):
-            raise ValueError(f"alpha must be a finite number >= 0, got {self.alpha!r}.")
+        for name in self._nonneg_params + self._positive_params:
+            value = getattr(self, name)
+            if (not isinstance(value, numbers.Real) or isinstance(value, bool)
+                    or not np.isfinite(value) or value < 0):
+                raise ValueError(f"{name} must be a finite number >= 0, got {value!r}.")
+            if name in self._positive_params and value == 0:
+                raise ValueError(f"{name} must be > 0, got {value!r}.")
         if not isinstance(self.tol, numbers.Real) or not self.tol > 0:
             raise ValueError(f"tol must be > 0, got {self.tol!r}.")
         if (not isinstance(self.max_iter, numbers.Integral) or isinstance(self.max_iter, bool)
@@ -59,15 +70,29 @@ class MultiTaskLinearModel(BaseEstimator):
         if self.solver not in ("auto", *SOLVERS):
             raise ValueError(f"solver must be 'auto' or one of {sorted(SOLVERS)}, got {self.solver!r}.")
 
-    def _make_penalty(self):
+    def _make_penalty(self, n_features, n_tasks):
+        """The penalty on the internal ``W`` of shape (n_blocks * n_features, n_tasks)."""
         raise NotImplementedError
 
-    def _choose_solver(self):
+    def _choose_solver(self, penalty):
+        separable = penalty.kind is not None
         if self.solver != "auto":
             if self.solver == "bcd" and self._loss != "squared":
                 raise ValueError("solver='bcd' supports the squared loss only; use 'fista'.")
+            if self.solver == "bcd" and not separable:
+                raise ValueError(f"solver='bcd' needs a penalty separable over features; "
+                                 f"{type(self).__name__}'s is not. Use 'fista'.")
             return self.solver
-        return "bcd" if self._loss == "squared" else "fista"
+        return "bcd" if self._loss == "squared" and separable else "fista"
+
+    def _stacked_coef(self):
+        """The fitted coefficients as the solver's internal ``W`` (for warm starts), or None."""
+        coef = getattr(self, "coef_", None)
+        return None if coef is None else coef.T
+
+    def _set_coef(self, W, n_features):
+        """Store the solver's ``W`` (n_blocks * n_features, n_tasks) as fitted attributes."""
+        self.coef_ = np.ascontiguousarray(W.T)
 
     # -- fit ----------------------------------------------------------------
     def fit(self, X, y, sample_weight=None):
@@ -89,21 +114,23 @@ class MultiTaskLinearModel(BaseEstimator):
         self : object
         """
         self._check_params()
-        previous = (getattr(self, "coef_", None), getattr(self, "intercept_", None))
+        previous = (self._stacked_coef() if self.warm_start else None,
+                    getattr(self, "intercept_", None))
         data = check_fit_data(self, X, y, sample_weight, classifier=self._loss == "logistic")
+        p, T = data.n_features, data.n_tasks
+        data = data.tiled(self._n_blocks)  # W = P + Q: the problem on [X, X]
         if self.fit_intercept:
             data.center()  # same problem, better conditioned; intercepts mapped back below
         datafit = _DATAFITS[self._loss](data)
-        penalty = self._make_penalty()
-        p, T = data.n_features, data.n_tasks
-        W0 = np.zeros((p, T), dtype=data.dtype)
+        penalty = self._make_penalty(p, T)
+        W0 = np.zeros((data.n_features, T), dtype=data.dtype)
         b0 = np.zeros(T, dtype=data.dtype)
-        if self.warm_start and previous[0] is not None and previous[0].shape == (T, p):
-            W0 = np.ascontiguousarray(previous[0].T, dtype=data.dtype)
+        if previous[0] is not None and previous[0].shape == W0.shape:
+            W0 = np.ascontiguousarray(previous[0], dtype=data.dtype)
             b0 = np.asarray(previous[1], dtype=data.dtype)
             if self.fit_intercept:  # b' = b + xbar_t . w_t in the centered parametrisation
                 b0 = b0 + np.sum(data.X_offset * W0, axis=0)
-        solver = self._choose_solver()
+        solver = self._choose_solver(penalty)
         with blas_threads_for(data.n_samples * data.n_features * data.n_tasks):
             W, b, n_iter, gap, gap_scale = SOLVERS[solver](
                 datafit, penalty, W0, b0, fit_intercept=self.fit_intercept, tol=self.tol,
@@ -113,7 +140,7 @@ class MultiTaskLinearModel(BaseEstimator):
                 f"{type(self).__name__} did not converge in {n_iter} iterations: relative "
                 f"duality gap {gap / gap_scale:.3e} > tol={self.tol:g}. Increase max_iter "
                 "or tol, or scale the features.", ConvergenceWarning, stacklevel=2)
-        self.coef_ = np.ascontiguousarray(W.T, dtype=data.dtype)
+        self._set_coef(np.asarray(W, dtype=data.dtype), p)
         if self.fit_intercept:
             b = b - np.sum(data.X_offset * W, axis=0)
         else:

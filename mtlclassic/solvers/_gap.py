@@ -1,8 +1,9 @@
 """Duality gap of ``min_{W, b} F(linear(W, b)) + penalty(W)``, shared by all solvers.
 
 With ``theta = -grad_Z F`` at the current point, the Fenchel dual objective is
-``D(theta) = -F^*(-theta)`` subject to ``penalty-dual-feasibility(A^T theta)``
-(for a norm: ``dual_norm(X^T theta) <= alpha``) and, when intercepts are
+``D(theta) = -F^*(-theta) - h^*(A^T theta)`` with ``h`` the penalty: for a
+norm, ``h^*`` is the indicator of ``dual_norm(X^T theta) <= alpha``; with an
+elastic l2 term it is finite everywhere. When when intercepts are
 fitted, ``sum_{i in task t} theta_i = 0`` for every task.  Rescaling ``theta``
 by ``s <= 1`` restores the first constraint ("dual point by residual
 rescaling"); the second holds because solvers evaluate the gap at the
@@ -34,7 +35,7 @@ def duality_gap(datafit, penalty, W, Z, *, return_correlations=False, features=N
     theta = -datafit.derivative_z(Z)
     V = datafit.data.rmatvec(theta, features)
     scale = penalty.dual_scale(V)
-    dual = datafit.dual_value(scale * theta)
+    dual = datafit.dual_value(scale * theta) - penalty.conjugate(scale * V)
     if return_correlations:
         return primal, dual, primal - dual, scale * V
     return primal, dual, primal - dual

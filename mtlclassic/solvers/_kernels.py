@@ -13,33 +13,102 @@ in the stacked layout) is kept up to date in place.
 import numpy as np
 from numba import njit
 
-PROX_L21 = 0
+# Row penalties (one feature's weights across tasks), see ``row_prox``.
+PROX_L21 = 0  # group lasso: ||w||_2
+PROX_L1 = 1  # lasso: ||w||_1
+PROX_SGL = 2  # sparse group: l1_ratio ||w||_1 + (1 - l1_ratio) ||w||_2
+PROX_L1INF = 3  # ||w||_inf
+PROX_NONE = 4  # no nonsmooth term (ridge: only the l2 term)
+PROX_CONSENSUS = 5  # indicator of equal entries (pooled model)
+
+# Layout of the ``params`` array handed to the kernels.
+P_ALPHA, P_L1_RATIO, P_L2 = 0, 1, 2
 
 
 @njit(cache=True, nogil=True)
-def row_prox(w, thresh, kind):
-    """In place: ``w <- prox_{thresh * g}(w)`` for the row penalty ``g`` named by ``kind``."""
-    if kind == PROX_L21:
+def project_l1_ball(w, radius, out):
+    """``out <- argmin_{||u||_1 <= radius} ||u - w||``, by sorting (Duchi et al. 2008)."""
+    T = w.shape[0]
+    total = 0.0
+    for t in range(T):
+        total += abs(w[t])
+    if total <= radius:
+        out[:] = w
+        return
+    if radius <= 0.0:
+        out[:] = 0.0
+        return
+    a = np.sort(np.abs(w))[::-1]
+    css = 0.0
+    theta = 0.0
+    for k in range(T):
+        css += a[k]
+        th = (css - radius) / (k + 1)
+        if a[k] > th:
+            theta = th
+        else:
+            break
+    for t in range(T):
+        v = abs(w[t]) - theta
+        out[t] = np.sign(w[t]) * v if v > 0.0 else 0.0
+
+
+@njit(cache=True, nogil=True)
+def row_prox(w, step, kind, params):
+    """In place: ``w <- prox_{step * g}(w)`` for the row penalty ``g`` named by ``kind``.
+
+    ``g = alpha * base(w) + l2 / 2 ||w||^2`` with ``alpha, l1_ratio, l2 =
+    params``.  The l2 term folds into the base prox: for any ``f``,
+    ``prox_{s (f + l2/2 ||.||^2)}(v) = prox_{s' f}(v / (1 + s l2))`` with
+    ``s' = s / (1 + s l2)``.
+    """
+    T = w.shape[0]
+    l2 = params[P_L2]
+    if l2 > 0.0:
+        shrink = 1.0 / (1.0 + step * l2)
+        for t in range(T):
+            w[t] *= shrink
+        step *= shrink
+    thresh = step * params[P_ALPHA]
+    if kind == PROX_SGL or kind == PROX_L1:
+        l1 = thresh if kind == PROX_L1 else thresh * params[P_L1_RATIO]
+        for t in range(T):
+            v = abs(w[t]) - l1
+            w[t] = np.sign(w[t]) * v if v > 0.0 else 0.0
+        if kind == PROX_SGL:
+            thresh = thresh * (1.0 - params[P_L1_RATIO])
+    if kind == PROX_L21 or kind == PROX_SGL:
         nrm = 0.0
-        for t in range(w.shape[0]):
+        for t in range(T):
             nrm += w[t] * w[t]
         nrm = np.sqrt(nrm)
         if nrm <= thresh:
             w[:] = 0.0
         else:
             scale = 1.0 - thresh / nrm
-            for t in range(w.shape[0]):
+            for t in range(T):
                 w[t] *= scale
+    elif kind == PROX_L1INF:
+        # Moreau: prox of thresh * ||.||_inf is w - projection on the l1 ball of radius thresh.
+        proj = np.empty(T, dtype=w.dtype)
+        project_l1_ball(w, thresh, proj)
+        for t in range(T):
+            w[t] -= proj[t]
+    elif kind == PROX_CONSENSUS:
+        mean = 0.0
+        for t in range(T):
+            mean += w[t]
+        w[:] = mean / T
 
 
 @njit(cache=True, nogil=True)
-def _prox_step(W, j, neg_grad, L, alpha, kind, delta):
+def _prox_step(W, j, neg_grad, L, params, kind, delta):
     """Prox-gradient step on row j with step 1/L; ``delta`` gets the change. Returns |change|_inf."""
     T = W.shape[1]
     for t in range(T):
         delta[t] = W[j, t]
         W[j, t] += neg_grad[t] / L
-    row_prox(W[j], alpha / L, kind)
+    row_prox(W[j], 1.0 / L, kind, params)
     change = 0.0
     for t in range(T):
         delta[t] = W[j, t] - delta[t]
@@ -53,7 +122,7 @@ _REDUCE = {"reassoc", "contract"}
 
 
 @njit(cache=True, nogil=True, fastmath=_REDUCE)
-def bcd_epoch_shared_dense(X, X_offset, R, C, W, lipschitz, alpha, kind, features):
+def bcd_epoch_shared_dense(X, X_offset, R, C, W, lipschitz, params, kind, features):
     """One cyclic pass over ``features`` for ``1/2 sum c R^2 + alpha * pen`` (shared dense X).
 
     The design is centered implicitly at ``X_offset`` (p, T), zeros without
@@ -75,7 +144,7 @@ def bcd_epoch_shared_dense(X, X_offset, R, C, W, lipschitz, alpha, kind, feature
             for i in range(n):
                 g += (X[i, j] - m) * C[i, t] * R[i, t]
             neg_grad[t] = g
-        change = _prox_step(W, j, neg_grad, L, alpha, kind, delta)
+        change = _prox_step(W, j, neg_grad, L, params, kind, delta)
         if change > 0.0:
             max_change = max(max_change, change)
             for t in range(T):
@@ -88,7 +157,7 @@ def bcd_epoch_shared_dense(X, X_offset, R, C, W, lipschitz, alpha, kind, feature
 
 
 @njit(cache=True, nogil=True, fastmath=_REDUCE)
-def bcd_epoch_shared_separable(Xc, row_weights, task_scale, R, W, lipschitz, alpha, kind,
+def bcd_epoch_shared_separable(Xc, row_weights, task_scale, R, W, lipschitz, params, kind,
                                features):
     """:func:`bcd_epoch_shared_dense` when ``C = row_weights (x) task_scale`` (no missing targets).
 
@@ -109,7 +178,7 @@ def bcd_epoch_shared_separable(Xc, row_weights, task_scale, R, W, lipschitz, alp
             for i in range(n):
                 g += Xc[i, j] * row_weights[i] * R[i, t]
             neg_grad[t] = g * task_scale[t]
-        change = _prox_step(W, j, neg_grad, L, alpha, kind, delta)
+        change = _prox_step(W, j, neg_grad, L, params, kind, delta)
         if change > 0.0:
             max_change = max(max_change, change)
             for t in range(T):
@@ -121,7 +190,7 @@ def bcd_epoch_shared_separable(Xc, row_weights, task_scale, R, W, lipschitz, alp
 
 
 @njit(cache=True, nogil=True, fastmath=_REDUCE)
-def bcd_epoch_gram(Q, B, task_scale, H, W, lipschitz, alpha, kind, features):
+def bcd_epoch_gram(Q, B, task_scale, H, W, lipschitz, params, kind, features):
     """One cyclic pass in Gram form (shared design, ``C = a (x) tau``, n >> working set).
 
     With the centered design ``Xc`` of the working set, ``Q = Xc^T diag(a) Xc``
@@ -139,7 +208,7 @@ def bcd_epoch_gram(Q, B, task_scale, H, W, lipschitz, alpha, kind, features):
             continue
         for t in range(T):
             neg_grad[t] = task_scale[t] * (B[j, t] - H[j, t])
-        change = _prox_step(W, j, neg_grad, L, alpha, kind, delta)
+        change = _prox_step(W, j, neg_grad, L, params, kind, delta)
         if change > 0.0:
             max_change = max(max_change, change)
             for m in range(k):
@@ -151,7 +220,7 @@ def bcd_epoch_gram(Q, B, task_scale, H, W, lipschitz, alpha, kind, features):
 
 @njit(cache=True, nogil=True)
 def bcd_epoch_shared_sparse(data, indices, indptr, X_offset, X_sums, R, shift, C, W, lipschitz,
-                            alpha, kind, features):
+                            params, kind, features):
     """As :func:`bcd_epoch_shared_dense` for CSC ``X`` given by (data, indices, indptr).
 
     Centering would densify the update, so the residual is kept as
@@ -174,7 +243,7 @@ def bcd_epoch_shared_sparse(data, indices, indptr, X_offset, X_sums, R, shift, C
             x = data[k]
             for t in range(T):
                 neg_grad[t] += x * C[i, t] * R[i, t]
-        change = _prox_step(W, j, neg_grad, L, alpha, kind, delta)
+        change = _prox_step(W, j, neg_grad, L, params, kind, delta)
         if change > 0.0:
             max_change = max(max_change, change)
             for k in range(indptr[j], indptr[j + 1]):
@@ -188,7 +257,7 @@ def bcd_epoch_shared_sparse(data, indices, indptr, X_offset, X_sums, R, shift, C
 
 
 @njit(cache=True, nogil=True, fastmath=_REDUCE)
-def bcd_epoch_stacked_dense(X, offsets, X_offset, r, c, W, lipschitz, alpha, kind, features):
+def bcd_epoch_stacked_dense(X, offsets, X_offset, r, c, W, lipschitz, params, kind, features):
     """One cyclic pass for per-task designs stacked by task (rows offsets[t]:offsets[t+1])."""
     T = W.shape[1]
     neg_grad = np.empty(T, dtype=r.dtype)
@@ -204,7 +273,7 @@ def bcd_epoch_stacked_dense(X, offsets, X_offset, r, c, W, lipschitz, alpha, kin
             for i in range(offsets[t], offsets[t + 1]):
                 g += (X[i, j] - m) * c[i] * r[i]
             neg_grad[t] = g
-        change = _prox_step(W, j, neg_grad, L, alpha, kind, delta)
+        change = _prox_step(W, j, neg_grad, L, params, kind, delta)
         if change > 0.0:
             max_change = max(max_change, change)
             for t in range(T):
@@ -218,7 +287,7 @@ def bcd_epoch_stacked_dense(X, offsets, X_offset, r, c, W, lipschitz, alpha, kin
 
 @njit(cache=True, nogil=True)
 def bcd_epoch_stacked_sparse(data, indices, indptr, row_task, X_offset, X_sums, r, shift, c, W,
-                             lipschitz, alpha, kind, features):
+                             lipschitz, params, kind, features):
     """As :func:`bcd_epoch_stacked_dense` for CSC ``X``; ``row_task[i]`` is the task of row i.
 
     The residual is ``r + shift[task]``, as in :func:`bcd_epoch_shared_sparse`.
@@ -236,7 +305,7 @@ def bcd_epoch_stacked_sparse(data, indices, indptr, row_task, X_offset, X_sums, 
         for k in range(indptr[j], indptr[j + 1]):
             i = indices[k]
             neg_grad[row_task[i]] += data[k] * c[i] * r[i]
-        change = _prox_step(W, j, neg_grad, L, alpha, kind, delta)
+        change = _prox_step(W, j, neg_grad, L, params, kind, delta)
         if change > 0.0:
             max_change = max(max_change, change)
             for k in range(indptr[j], indptr[j + 1]):

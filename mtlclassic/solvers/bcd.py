@@ -25,7 +25,7 @@ from ._gap import duality_gap
 def _subproblem_epoch(data, dtype, ws):
     """Bind the epoch kernel to the columns ``ws`` of the design, copied compactly.
 
-    Returns ``(epoch, order)``: ``epoch(R, shift, W_ws, L_ws, alpha, kind,
+    Returns ``(epoch, order)``: ``epoch(R, shift, W_ws, L_ws, params, kind,
     features)`` runs over rows of the compact ``W_ws`` (``features`` indexes
     them), and ``order`` is the memory order the kernel wants the residual in.
     Copying only the working set keeps the copy small and the epochs in cache.
@@ -89,6 +89,12 @@ def bcd(datafit, penalty, W0, b0, *, fit_intercept=True, tol=1e-4, max_iter=1000
     """
     if datafit.name != "quadratic":
         raise ValueError("bcd solves the squared loss only; use solver='fista'.")
+    if penalty.kind is None:
+        raise ValueError(f"bcd needs a penalty separable over features; {penalty!r} is not. "
+                         "Use solver='fista'.")
+    # Screening and working sets only pay for penalties that zero features.
+    screening = screening and penalty.sparse
+    working_set = working_set and penalty.sparse
     data = datafit.data
     if fit_intercept and data.X_offset is None:
         raise ValueError("bcd with intercepts needs a centered container (data.center()).")
@@ -146,6 +152,7 @@ class _ResidualInner:
     def __init__(self, datafit, penalty, ws, b, Z, lipschitz):
         data = datafit.data
         self.datafit, self.penalty, self.ws, self.b = datafit, penalty, ws, b
+        self.params = penalty.params
         self.kernel, self.order = _subproblem_epoch(data, data.dtype, ws)
         self.lipschitz = np.ascontiguousarray(lipschitz)
         self.rows = np.arange(ws.size, dtype=np.int64)
@@ -156,7 +163,7 @@ class _ResidualInner:
         return np.ascontiguousarray(W_ws)
 
     def epoch(self, W_ws):
-        self.kernel(self.R, self.shift, W_ws, self.lipschitz, self.penalty.alpha,
+        self.kernel(self.R, self.shift, W_ws, self.lipschitz, self.params,
                     self.penalty.kind, self.rows)
 
     def _predictor(self):
@@ -197,6 +204,7 @@ class _GramInner:
     def __init__(self, datafit, penalty, ws, b, Z, lipschitz):
         data = datafit.data
         self.penalty, self.dtype = penalty, data.dtype
+        self.params = penalty.params
         offset = 0.0 if data.X_offset is None else data.X_offset[ws, 0]
         Xc = np.asarray(data.X[:, ws], dtype=np.float64) - offset
         Yc = np.asarray(data.Y, dtype=np.float64) - b
@@ -215,7 +223,7 @@ class _GramInner:
 
     def epoch(self, W):
         _kernels.bcd_epoch_gram(self.Q, self.B, self.tau, self.H, W, self.lipschitz,
-                                self.penalty.alpha, self.penalty.kind, self.rows)
+                                self.params, self.penalty.kind, self.rows)
 
     def _datafit(self, W, H):
         return 0.5 * float(self.tau @ (self.q - 2.0 * np.sum(W * self.B, axis=0)
@@ -230,9 +238,11 @@ class _GramInner:
 
     def gap(self, W):
         F = self._datafit(W, self.H)
-        s = self.penalty.dual_scale(self.tau * (self.B - self.H))
+        V = self.tau * (self.B - self.H)
+        s = self.penalty.dual_scale(V)
         theta_y = float(self.tau @ (self.q - np.sum(W * self.B, axis=0)))
-        return F + self.penalty.value(W) - (s * theta_y - s * s * F)
+        return (F + self.penalty.value(W)
+                - (s * theta_y - s * s * F - self.penalty.conjugate(s * V)))
 
 
 def _predict(datafit, W, b):
@@ -280,15 +290,16 @@ class _Anderson:
 
 
 def _working_set(penalty, W, V, lipschitz, candidates, ws_size):
-    """Nonzero features plus the candidates closest to violating ``||X_j^T theta|| <= alpha``.
+    """Nonzero features plus the candidates closest to violating their dual constraint.
 
-    Priority of feature j: ``(alpha - ||V_j||) / sqrt(L_j)``, the distance of
+    Priority of feature j: ``(alpha - ||V_j||_*) / sqrt(L_j)`` with ``||.||_*``
+    the penalty's dual norm on row j, the distance of
     the dual point to feature j's constraint (celer's rule); nonzero features
     always enter.  Returns the sorted set and the size for the next round.
     """
     nonzero = np.any(W[candidates] != 0, axis=1)
     size = min(candidates.size, max(ws_size, 2 * int(nonzero.sum())))
-    norms = np.sqrt(np.sum(V[candidates] ** 2, axis=1))
+    norms = penalty.row_dual_norms(V[candidates])
     priority = (penalty.alpha - norms) / np.sqrt(np.maximum(lipschitz[candidates], 1e-300))
     priority[nonzero] = -np.inf
     if size < candidates.size:

@@ -35,7 +35,8 @@ def solve_cvxpy(datafit, penalty, W0, b0, *, fit_intercept=True, tol=1e-4, max_i
         Xt = Xt.astype(np.float64)
         zt = Xt @ W[:, t] + b[t]
         terms.append(datafit.cvxpy_term(yt, zt, np.asarray(ct, dtype=np.float64)))
-    problem = cp.Problem(cp.Minimize(cp.sum(terms) + penalty.cvxpy_expr(W)))
+    problem = cp.Problem(cp.Minimize(cp.sum(terms) + penalty.cvxpy_expr(W)),
+                         penalty.cvxpy_constraints(W))
     try:
         problem.solve(solver=cp.CLARABEL, verbose=bool(verbose),
                       tol_gap_abs=1e-10, tol_gap_rel=1e-10, tol_feas=1e-10)

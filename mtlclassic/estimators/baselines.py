@@ -1,0 +1,82 @@
+"""The two baselines of every MTL comparison: independent ridge models and one pooled model."""
+
+from ..penalties import Pooled, Ridge
+from ._base import MultiTaskClassifierMixin, MultiTaskLinearModel, MultiTaskRegressorMixin
+from ._docs import estimator_doc
+
+
+class _Baseline(MultiTaskLinearModel):
+    """No elastic term of their own: the penalty already is one (``alpha > 0``)."""
+
+    _nonneg_params = ()
+    _positive_params = ("alpha",)
+
+    def __init__(self, alpha=1.0, *, fit_intercept=True, task_column=None, task_weights=None,
+                 tol=1e-4, max_iter=1000, warm_start=False, solver="auto", verbose=0):
+        self.alpha = alpha
+        self.fit_intercept = fit_intercept
+        self.task_column = task_column
+        self.task_weights = task_weights
+        self.tol = tol
+        self.max_iter = max_iter
+        self.warm_start = warm_start
+        self.solver = solver
+        self.verbose = verbose
+
+
+_RIDGE_PENALTY = "alpha / 2 ||W||_F^2"
+_RIDGE_PARAMS = """    alpha : float, default=1.0
+        Ridge strength, ``> 0`` (the duality gap that certifies the solution
+        needs it positive).
+"""
+_RIDGE_NOTES = """
+    The tasks share nothing: one ridge model per task, fitted together (the
+    single-task baseline). In the shared layout task t's model is
+    scikit-learn's ``Ridge(alpha=n * alpha)`` on column t (its loss is a sum,
+    ours a mean).
+"""
+
+
+class _Ridge(_Baseline):
+    def _make_penalty(self, n_features, n_tasks):
+        return Ridge(self.alpha)
+
+
+class RidgeRegressor(MultiTaskRegressorMixin, _Ridge):
+    __doc__ = estimator_doc("Independent ridge regressions, one per task.", _RIDGE_PENALTY,
+                            "squared", _RIDGE_PARAMS, notes=_RIDGE_NOTES)
+    _loss = "squared"
+
+
+class RidgeClassifier(MultiTaskClassifierMixin, _Ridge):
+    __doc__ = estimator_doc("Independent l2-penalised logistic regressions, one per task.",
+                            _RIDGE_PENALTY, "logistic", _RIDGE_PARAMS, notes=_RIDGE_NOTES)
+    _loss = "logistic"
+
+
+_POOLED_PENALTY = "alpha / 2 ||w||_2^2   subject to  w_t = w for every task t"
+_POOLED_PARAMS = """    alpha : float, default=1.0
+        Ridge strength on the shared weights ``w``, ``> 0``.
+"""
+_POOLED_NOTES = """
+    One coefficient vector for all tasks (every row of ``coef_`` is equal),
+    each task keeping its own intercept: the "pool everything" baseline.
+    Each task's loss is still its mean, so a large task does not dominate.
+"""
+
+
+class _Pooled(_Baseline):
+    def _make_penalty(self, n_features, n_tasks):
+        return Pooled(self.alpha, n_tasks)
+
+
+class PooledRegressor(MultiTaskRegressorMixin, _Pooled):
+    __doc__ = estimator_doc("One ridge regression shared by all tasks (per-task intercepts).",
+                            _POOLED_PENALTY, "squared", _POOLED_PARAMS, notes=_POOLED_NOTES)
+    _loss = "squared"
+
+
+class PooledClassifier(MultiTaskClassifierMixin, _Pooled):
+    __doc__ = estimator_doc("One l2-penalised logistic regression shared by all tasks.",
+                            _POOLED_PENALTY, "logistic", _POOLED_PARAMS, notes=_POOLED_NOTES)
+    _loss = "logistic"

@@ -1,0 +1,186 @@
+"""Models written as a sum of two coefficient matrices, ``W = P + Q``: dirty models, robust MTFL.
+
+Each is the ordinary problem on the design ``[X, X]`` with the stacked
+coefficients ``[P; Q]`` and a penalty separable between the two parts
+(:class:`mtlclassic.penalties.BlockSum`), solved by the same FISTA loop; the
+duality gap is exact (the dual constrains ``X^T theta`` to both parts' dual
+balls), so they stop on it like every other model.
+"""
+
+import numpy as np
+
+from ..penalties import L1, L21, BlockSum, L1Inf, TaskL21
+from ._base import MultiTaskClassifierMixin, MultiTaskLinearModel, MultiTaskRegressorMixin
+from ._docs import L2_REG, estimator_doc
+
+class _TwoPart(MultiTaskLinearModel):
+    """``coef_ = P + Q`` with both parts kept as attributes (names in ``_part_names``)."""
+
+    _n_blocks = 2
+    _part_names = ("coef_shared_", "coef_specific_")
+
+    def _stacked_coef(self):
+        parts = [getattr(self, name, None) for name in self._part_names]
+        if any(part is None for part in parts):
+            return None
+        return np.concatenate([part.T for part in parts], axis=0)
+
+    def _set_coef(self, W, n_features):
+        P, Q = W[:n_features], W[n_features:]
+        setattr(self, self._part_names[0], np.ascontiguousarray(P.T))
+        setattr(self, self._part_names[1], np.ascontiguousarray(Q.T))
+        self.coef_ = np.ascontiguousarray((P + Q).T)
+
+
+# -- dirty model ------------------------------------------------------------
+_DIRTY_PENALTY = ("alpha_shared * sum_j ||P[:, j]||_(inf or 2)  +  alpha_sparse * ||Q||_1"
+                  "  +  l2_reg / 2 (||P||_F^2 + ||Q||_F^2),   W = P + Q")
+_DIRTY_PARAMS = """    alpha_shared : float, default=1.0
+        Strength of the block norm on the shared part ``P``, ``>= 0``.
+    alpha_sparse : float, default=1.0
+        Strength of the l1 norm on the task-specific part ``Q``, ``>= 0``.
+        ``W = 0`` iff ``alpha_shared >= alpha_max(X, y, penalty="l1inf")``
+        (``"l21"`` for ``block_norm="l2"``) and ``alpha_sparse >=
+        alpha_max(X, y, penalty="l1")``.
+    block_norm : {"linf", "l2"}, default="linf"
+        Norm of each feature's shared weights across tasks: ``"linf"`` as in
+        Jalali et al. (2010), ``"l2"`` for a group-lasso block.
+""" + L2_REG.replace("``l2_reg / 2 ||W||_F^2``", "``l2_reg / 2 (||P||_F^2 + ||Q||_F^2)``")
+_DIRTY_NOTES = """
+    ``P`` holds features shared by many tasks (block sparse), ``Q`` the
+    entries particular to one task (elementwise sparse); neither support
+    needs to explain everything, which is what makes the model "dirty".
+    With ``alpha_sparse >= alpha_shared`` (``linf``) or ``alpha_sparse >=
+    sqrt(T) alpha_shared`` (``l2``), ``Q = 0``: the specific part is never
+    cheaper.
+"""
+_DIRTY_ATTRS = """    coef_shared_ : ndarray of shape (n_tasks, n_features)
+        ``P``, the block-sparse part shared across tasks.
+    coef_specific_ : ndarray of shape (n_tasks, n_features)
+        ``Q``, the elementwise-sparse task-specific part; ``coef_ = P + Q``.
+"""
+_DIRTY_REFS = """    Jalali, A., Ravikumar, P., Sanghavi, S. and Ruan, C. (2010). A dirty model
+    for multi-task learning. NeurIPS.
+"""
+
+
+class _DirtyModel(_TwoPart):
+    _nonneg_params = ("alpha_shared", "alpha_sparse", "l2_reg")
+    _part_names = ("coef_shared_", "coef_specific_")
+
+    def __init__(self, alpha_shared=1.0, alpha_sparse=1.0, *, block_norm="linf", l2_reg=0.0,
+                 fit_intercept=True, task_column=None, task_weights=None, tol=1e-4,
+                 max_iter=1000, warm_start=False, solver="auto", verbose=0):
+        self.alpha_shared = alpha_shared
+        self.alpha_sparse = alpha_sparse
+        self.block_norm = block_norm
+        self.l2_reg = l2_reg
+        self.fit_intercept = fit_intercept
+        self.task_column = task_column
+        self.task_weights = task_weights
+        self.tol = tol
+        self.max_iter = max_iter
+        self.warm_start = warm_start
+        self.solver = solver
+        self.verbose = verbose
+
+    def _check_params(self):
+        super()._check_params()
+        if self.block_norm not in ("linf", "l2"):
+            raise ValueError(f"block_norm must be 'linf' or 'l2', got {self.block_norm!r}.")
+
+    def _make_penalty(self, n_features, n_tasks):
+        block = L1Inf if self.block_norm == "linf" else L21
+        return BlockSum([block(self.alpha_shared, self.l2_reg), L1(self.alpha_sparse, self.l2_reg)],
+                        [n_features, n_features])
+
+
+class DirtyModelRegressor(MultiTaskRegressorMixin, _DirtyModel):
+    __doc__ = estimator_doc("Dirty multi-task regression: a shared block-sparse part plus a "
+                            "sparse task-specific part.", _DIRTY_PENALTY, "squared",
+                            _DIRTY_PARAMS, notes=_DIRTY_NOTES, attributes=_DIRTY_ATTRS,
+                            references=_DIRTY_REFS)
+    _loss = "squared"
+
+
+class DirtyModelClassifier(MultiTaskClassifierMixin, _DirtyModel):
+    __doc__ = estimator_doc("Dirty multi-task logistic regression (shared block-sparse plus "
+                            "sparse task-specific part).", _DIRTY_PENALTY, "logistic",
+                            _DIRTY_PARAMS, notes=_DIRTY_NOTES, attributes=_DIRTY_ATTRS,
+                            references=_DIRTY_REFS)
+    _loss = "logistic"
+
+
+# -- robust multi-task feature learning --------------------------------------
+_RMTFL_PENALTY = ("alpha_features * sum_j ||P[:, j]||_2  +  alpha_tasks * sum_t ||Q[t, :]||_2"
+                  "  +  l2_reg / 2 (||P||_F^2 + ||Q||_F^2),   W = P + Q")
+_RMTFL_PARAMS = """    alpha_features : float, default=1.0
+        Strength of the group norm selecting features jointly in ``P``, ``>= 0``.
+    alpha_tasks : float, default=1.0
+        Strength of the norm of each task's row of ``Q``, ``>= 0``: the
+        smaller, the more tasks are let go as outliers. ``W = 0`` iff
+        ``alpha_features >= alpha_max(X, y, penalty="l21")`` and
+        ``alpha_tasks >= alpha_max(X, y, penalty="task_l21")``.
+""" + L2_REG.replace("``l2_reg / 2 ||W||_F^2``", "``l2_reg / 2 (||P||_F^2 + ||Q||_F^2)``")
+_RMTFL_NOTES = """
+    ``P`` captures the features most tasks share (row sparse in the
+    features), ``Q`` whole tasks that do not follow them (column sparse in
+    the tasks): the tasks with a nonzero row of ``Q`` are the outlier tasks.
+    MALSAR: ``Least_rMTFL``.
+"""
+_RMTFL_ATTRS = """    coef_shared_ : ndarray of shape (n_tasks, n_features)
+        ``P``, the part with jointly selected features.
+    coef_outlier_ : ndarray of shape (n_tasks, n_features)
+        ``Q``, nonzero only in the rows of outlier tasks; ``coef_ = P + Q``.
+    outlier_tasks_ : ndarray
+        Labels (from ``tasks_``) of the tasks whose row of ``Q`` is nonzero.
+"""
+_RMTFL_REFS = """    Gong, P., Ye, J. and Zhang, C. (2012). Robust multi-task feature learning.
+    KDD.
+"""
+
+
+class _RobustMTFL(_TwoPart):
+    _nonneg_params = ("alpha_features", "alpha_tasks", "l2_reg")
+    _part_names = ("coef_shared_", "coef_outlier_")
+
+    def __init__(self, alpha_features=1.0, alpha_tasks=1.0, *, l2_reg=0.0, fit_intercept=True,
+                 task_column=None, task_weights=None, tol=1e-4, max_iter=1000,
+                 warm_start=False, solver="auto", verbose=0):
+        self.alpha_features = alpha_features
+        self.alpha_tasks = alpha_tasks
+        self.l2_reg = l2_reg
+        self.fit_intercept = fit_intercept
+        self.task_column = task_column
+        self.task_weights = task_weights
+        self.tol = tol
+        self.max_iter = max_iter
+        self.warm_start = warm_start
+        self.solver = solver
+        self.verbose = verbose
+
+    def _make_penalty(self, n_features, n_tasks):
+        return BlockSum([L21(self.alpha_features, self.l2_reg),
+                         TaskL21(self.alpha_tasks, self.l2_reg)], [n_features, n_features])
+
+    def fit(self, X, y, sample_weight=None):
+        """Fit the model; see :meth:`MultiTaskLinearModel.fit`. Also sets ``outlier_tasks_``."""
+        super().fit(X, y, sample_weight)
+        self.outlier_tasks_ = self.tasks_[np.any(self.coef_outlier_ != 0, axis=1)]
+        return self
+
+
+class RobustMTFLRegressor(MultiTaskRegressorMixin, _RobustMTFL):
+    __doc__ = estimator_doc("Robust multi-task feature learning: joint features plus "
+                            "outlier tasks.", _RMTFL_PENALTY, "squared", _RMTFL_PARAMS,
+                            notes=_RMTFL_NOTES, attributes=_RMTFL_ATTRS,
+                            references=_RMTFL_REFS)
+    _loss = "squared"
+
+
+class RobustMTFLClassifier(MultiTaskClassifierMixin, _RobustMTFL):
+    __doc__ = estimator_doc("Robust multi-task feature learning, logistic loss.",
+                            _RMTFL_PENALTY, "logistic", _RMTFL_PARAMS,
+                            notes=_RMTFL_NOTES.replace("    MALSAR: ``Least_rMTFL``.\n", ""),
+                            attributes=_RMTFL_ATTRS, references=_RMTFL_REFS)
+    _loss = "logistic"

@@ -1,0 +1,53 @@
+"""Trace-norm (low-rank) multi-task models."""
+
+import numpy as np
+
+from ..penalties import TraceNorm
+from ._base import MultiTaskClassifierMixin, MultiTaskLinearModel, MultiTaskRegressorMixin
+from ._docs import L2_REG, estimator_doc
+
+_PENALTY = "alpha * ||W||_*  +  l2_reg / 2 ||W||_F^2"
+_PARAMS = """    alpha : float, default=1.0
+        Strength of the trace (nuclear) norm, ``>= 0``. ``W = 0`` for
+        ``alpha >= alpha_max(X, y, penalty="trace")``.
+""" + L2_REG
+_NOTES = """
+    ``||W||_*`` is the sum of the singular values of ``W``: tasks are pushed
+    to share a low-dimensional subspace of coefficient vectors. Solved by
+    FISTA with singular value shrinkage as the prox; the duality gap uses
+    the spectral norm as dual norm. ``rank_`` counts the singular values of
+    ``coef_`` above ``1e-8`` times the largest.
+"""
+_ATTRS = """    rank_ : int
+        Numerical rank of ``coef_``.
+"""
+_REFS = """    Argyriou, A., Evgeniou, T. and Pontil, M. (2008). Convex multi-task feature
+    learning. Machine Learning 73(3).
+    Ji, S. and Ye, J. (2009). An accelerated gradient method for trace norm
+    minimization. ICML.
+"""
+
+
+class _TraceNorm(MultiTaskLinearModel):
+    def _make_penalty(self, n_features, n_tasks):
+        return TraceNorm(self.alpha, self.l2_reg)
+
+    def _set_coef(self, W, n_features):
+        super()._set_coef(W, n_features)
+        s = (np.linalg.svd(W.astype(np.float64), compute_uv=False) if W.size
+             else np.zeros(0))
+        self.rank_ = int(np.sum(s > 1e-8 * s[0])) if s.size and s[0] > 0 else 0
+
+
+class TraceNormRegressor(MultiTaskRegressorMixin, _TraceNorm):
+    __doc__ = estimator_doc("Multi-task regression with a trace-norm (low-rank) penalty.",
+                            _PENALTY, "squared", _PARAMS, notes=_NOTES + """    MALSAR: ``Least_Trace``.
+""", attributes=_ATTRS, references=_REFS)
+    _loss = "squared"
+
+
+class TraceNormClassifier(MultiTaskClassifierMixin, _TraceNorm):
+    __doc__ = estimator_doc("Multi-task logistic regression with a trace-norm penalty.",
+                            _PENALTY, "logistic", _PARAMS, notes=_NOTES + """    MALSAR: ``Logistic_Trace``.
+""", attributes=_ATTRS, references=_REFS)
+    _loss = "logistic"

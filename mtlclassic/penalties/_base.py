@@ -1,0 +1,126 @@
+"""What every penalty shares: the optional elastic l2 term and the Fenchel conjugate.
+
+A penalty is ``h(W) = f(W) + l2_reg / 2 ||W||_F^2`` with ``f`` a (scaled)
+norm, an indicator or zero.  Subclasses implement ``f`` through ``_value``,
+``_prox`` and ``dual_norm``; the l2 term, the conjugate needed by the duality
+gap and the dual-point rescaling are written once here.
+"""
+
+import numpy as np
+
+from .._backend import get_namespace
+
+
+class Penalty:
+    """Base class of the penalties on ``W`` of shape (n_features, n_tasks).
+
+    Subclasses set ``alpha`` and, when ``f`` acts on each feature's row
+    separately with a numba row prox, ``kind`` (see
+    :mod:`mtlclassic.solvers._kernels`); ``kind = None`` means the penalty is
+    solved by the array-generic FISTA only.  ``sparse`` says whether ``f``
+    zeroes whole rows (so screening and working sets apply).
+    """
+
+    kind = None
+    sparse = True
+    l1_ratio = 0.0
+
+    def __init__(self, alpha, l2_reg=0.0):
+        for name, value in (("alpha", alpha), ("l2_reg", l2_reg)):
+            if not (np.isfinite(value) and value >= 0):
+                raise ValueError(f"{name} must be a finite number >= 0, got {value}.")
+        self.alpha = float(alpha)
+        self.l2_reg = float(l2_reg)
+
+    @property
+    def params(self):
+        """``[alpha, l1_ratio, l2_reg]`` as the numba kernels read them (float64)."""
+        return np.array([self.alpha, self.l1_ratio, self.l2_reg], dtype=np.float64)
+
+    # -- the nonsmooth part f, implemented by subclasses --------------------
+    def _value(self, W):
+        raise NotImplementedError
+
+    def _prox(self, W, step):
+        """``prox_{step f}(W)``."""
+        raise NotImplementedError
+
+    def dual_norm(self, V):
+        """The dual norm of ``f / alpha`` at ``V``: ``f^*(V) = 0`` iff it is ``<= alpha``."""
+        raise NotImplementedError
+
+    def _cvxpy(self, W):
+        raise NotImplementedError
+
+    # -- the penalty h = f + l2_reg/2 ||.||^2 ------------------------------
+    def value(self, W):
+        xp = get_namespace(W)
+        out = self._value(W)
+        if self.l2_reg:
+            out += 0.5 * self.l2_reg * float(xp.sum(W * W))
+        return out
+
+    def prox(self, W, step):
+        """``argmin_U 1/(2 step) ||U - W||^2 + h(U)``.
+
+        ``prox_{s h}(V) = prox_{s' f}(V / (1 + s l2_reg))`` with
+        ``s' = s / (1 + s l2_reg)``: completing the square.
+        """
+        if self.l2_reg:
+            shrink = 1.0 / (1.0 + step * self.l2_reg)
+            return self._prox(W * shrink, step * shrink)
+        return self._prox(W, step)
+
+    def dual_scale(self, V):
+        """Factor ``s in (0, 1]`` making the dual point ``s * theta`` feasible (``h^*(s V) < inf``).
+
+        With ``l2_reg > 0`` the conjugate is finite everywhere and ``s = 1``.
+        """
+        if self.l2_reg:
+            return 1.0
+        nrm = self.dual_norm(V)
+        return 1.0 if nrm <= self.alpha else self.alpha / nrm
+
+    def conjugate(self, V):
+        """``h^*(V) = sup_W <V, W> - h(W)``, at a ``V`` made feasible by :meth:`dual_scale`.
+
+        Zero for a norm (``V`` is in its dual ball); with ``l2_reg = r > 0``
+        the supremum is attained at ``U = prox_{f/r}(V / r)``, so
+        ``h^*(V) = <V, U> - f(U) - r/2 ||U||^2``.
+        """
+        if not self.l2_reg:
+            return 0.0
+        xp = get_namespace(V)
+        r = self.l2_reg
+        U = self._prox(V / r, 1.0 / r)
+        return float(xp.sum(V * U)) - self._value(U) - 0.5 * r * float(xp.sum(U * U))
+
+    def cvxpy_expr(self, W):
+        """The penalty as a cvxpy expression of a variable ``W`` (reference solver)."""
+        import cvxpy as cp
+
+        expr = self._cvxpy(W)
+        if self.l2_reg:
+            expr = expr + 0.5 * self.l2_reg * cp.sum_squares(W)
+        return expr
+
+    def cvxpy_constraints(self, W):
+        """Constraints on ``W`` the penalty imposes (indicator penalties), for cvxpy."""
+        return []
+
+    # -- row-separable penalties: screening and working sets ----------------
+    def row_dual_norms(self, V):
+        """Per-feature dual norms, shape (n_features,): row j is feasible iff ``<= alpha``."""
+        raise NotImplementedError(f"{type(self).__name__} is not separable over features.")
+
+    def screen(self, V, radius):
+        """Features proven zero at the optimum (gap-safe rule), boolean of shape (n_features,).
+
+        ``V`` is ``X^T theta`` at a feasible dual point and ``radius[j]``
+        bounds ``||X_j^T (theta - theta*)||_2``.
+        """
+        raise NotImplementedError(f"{type(self).__name__} is not separable over features.")
+
+    def __repr__(self):
+        extra = "" if not self.l2_reg else f", l2_reg={self.l2_reg:g}"
+        return f"{type(self).__name__}(alpha={self.alpha:g}{extra})"

@@ -1,0 +1,75 @@
+"""The two baselines' penalties: independent ridge per task, and one pooled model.
+
+Neither zeroes features, so solvers neither screen nor use working sets
+(``sparse = False``); both are strongly convex, so the dual point needs no
+rescaling.
+"""
+
+from .._backend import get_namespace
+from ..solvers._kernels import PROX_CONSENSUS, PROX_NONE
+from ._base import Penalty
+
+
+class Ridge(Penalty):
+    r"""Squared Frobenius norm, one independent ridge model per task::
+
+        alpha / 2 ||W||_F^2
+
+    Written as the elastic term alone (``f = 0``, ``l2_reg = alpha``).
+    """
+
+    kind = PROX_NONE
+    sparse = False
+
+    def __init__(self, alpha):
+        if not alpha > 0:
+            raise ValueError(f"alpha must be > 0 for ridge, got {alpha}.")
+        super().__init__(0.0, l2_reg=alpha)
+
+    def _value(self, W):
+        return 0.0
+
+    def _prox(self, W, step):
+        return W
+
+    def _cvxpy(self, W):
+        return 0.0
+
+    def __repr__(self):
+        return f"Ridge(alpha={self.l2_reg:g})"
+
+
+class Pooled(Penalty):
+    r"""One model shared by all tasks, ridge-penalised::
+
+        alpha / 2 ||w||_2^2   subject to   W[:, t] = w for every task t
+
+    i.e. the indicator of equal columns plus ``alpha / (2 T) ||W||_F^2``.
+    The prox of the indicator is the projection onto equal columns: each
+    feature's row replaced by its mean.
+    """
+
+    kind = PROX_CONSENSUS
+    sparse = False
+
+    def __init__(self, alpha, n_tasks):
+        if not alpha > 0:
+            raise ValueError(f"alpha must be > 0 for the pooled model, got {alpha}.")
+        super().__init__(0.0, l2_reg=alpha / n_tasks)
+        self.pooled_alpha = float(alpha)
+
+    def _value(self, W):
+        return 0.0  # on the constraint set, which every iterate lies in
+
+    def _prox(self, W, step):
+        xp = get_namespace(W)
+        return xp.broadcast_to(xp.mean(W, axis=1, keepdims=True), W.shape).copy()
+
+    def _cvxpy(self, W):
+        return 0.0
+
+    def cvxpy_constraints(self, W):
+        return [W[:, t] == W[:, 0] for t in range(1, W.shape[1])]
+
+    def __repr__(self):
+        return f"Pooled(alpha={self.pooled_alpha:g})"
