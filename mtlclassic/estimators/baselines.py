@@ -50,7 +50,12 @@ class RidgeRegressor(MultiTaskRegressorMixin, _Ridge):
 
 class RidgeClassifier(MultiTaskClassifierMixin, _Ridge):
     __doc__ = estimator_doc("Independent l2-penalised logistic regressions, one per task.",
-                            _RIDGE_PENALTY, "logistic", _RIDGE_PARAMS, notes=_RIDGE_NOTES)
+                            _RIDGE_PENALTY, "logistic", _RIDGE_PARAMS, notes="""
+    The tasks share nothing: in the shared layout task t's model is
+    scikit-learn's ``LogisticRegression(C=1 / (n * alpha))`` on column t.
+    Unlike scikit-learn's ``RidgeClassifier`` (least squares on +-1
+    labels), the loss is logistic, so ``predict_proba`` is available.
+""")
     _loss = "logistic"
 
 
