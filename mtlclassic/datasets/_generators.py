@@ -19,6 +19,17 @@ Both generators share the same model:
   task (specific supports are disjoint across tasks), with values
   ``s * u`` (``u ~ U(0.5, 1.5)``, random sign). Everything is then
   multiplied by ``coef_scale``; all other coefficients are exactly zero.
+* **Planted structures (optional).** ``shared_variation`` sets the size of
+  the log-normal perturbation above (``0`` gives the same value in every
+  task, which is what an l1/l-inf block norm can represent without help
+  from a task-specific part). ``rank=r`` replaces the shared block by a
+  rank-``r`` matrix ``U diag(s) V`` (orthonormal factors ``U`` of shape
+  ``(n_tasks, r)`` and ``V`` of shape ``(r, n_shared)``, singular values
+  ``s_k = sqrt(n_tasks * n_shared / r) * u_k`` with ``u_k ~ U(0.75, 1.25)``,
+  so that the mean squared entry is about 1 as for the default block).
+  ``n_outlier_tasks=m`` picks ``m`` tasks at random and replaces their whole
+  coefficient vector by a dense one, ``N(0, 1)`` on every feature (times
+  ``coef_scale``): tasks unrelated to the shared support.
 * **Noise.** Gaussian. Its standard deviation is ``noise`` when given,
   otherwise it is set per task to ``std(X_t @ w_t) / sqrt(snr)`` (empirical
   standard deviation of that task's signal), so that
@@ -26,7 +37,11 @@ Both generators share the same model:
 
 The random draws happen in a fixed order (coefficients first, then features,
 then noise), so for a given seed the coefficients do not depend on
-``n_samples`` or on ``correlation``.
+``n_samples`` or on ``correlation``. The planted-structure options draw
+nothing when left at their defaults, so the default outputs are unchanged by
+their existence. With ``return_truth=True`` the generators also return the
+planted parts (shared block, specific entries, outlier rows, their supports
+and the rank of the shared block), so that recovery can be tested.
 """
 
 import numbers
@@ -190,6 +205,34 @@ def _check_common(
     )
 
 
+def _check_structure(rank, shared_variation, n_outlier_tasks, n_tasks, n_shared):
+    """Validate the planted-structure options; return them normalised."""
+    if rank is not None:
+        if not _is_int(rank):
+            raise ValueError(f"rank must be None or an integer, got {rank!r}.")
+        if rank < 1:
+            raise ValueError(f"rank must be >= 1, got {rank}.")
+        if rank > min(n_tasks, n_shared):
+            raise ValueError(
+                "rank is the rank of the (n_tasks, n_shared) shared block, so "
+                "rank <= min(n_tasks, n_shared) is required, got "
+                f"rank={rank} with n_tasks={n_tasks} and n_shared={n_shared}."
+            )
+        rank = int(rank)
+    shared_variation = _check_real(shared_variation, "shared_variation")
+    if shared_variation < 0:
+        raise ValueError(
+            f"shared_variation must be >= 0, got {shared_variation}."
+        )
+    n_outlier_tasks = _check_int(n_outlier_tasks, "n_outlier_tasks", 0)
+    if n_outlier_tasks > n_tasks:
+        raise ValueError(
+            f"n_outlier_tasks must be <= n_tasks, got {n_outlier_tasks} > "
+            f"{n_tasks}."
+        )
+    return rank, shared_variation, n_outlier_tasks
+
+
 # ---------------------------------------------------------------------------
 # Generation helpers
 # ---------------------------------------------------------------------------
@@ -199,24 +242,69 @@ def _random_signs(rng, size):
     return np.where(rng.random_sample(size) < 0.5, -1.0, 1.0)
 
 
-def _make_coef(rng, n_tasks, n_features, n_shared, n_specific, coef_scale):
-    """Coefficient matrix of shape (n_tasks, n_features); see module docs."""
+def _orthonormal_columns(rng, n_rows, n_cols):
+    """A random (n_rows, n_cols) matrix with orthonormal columns (n_cols <= n_rows)."""
+    Q, R = np.linalg.qr(rng.standard_normal((n_rows, n_cols)))
+    # Fix the signs so that the factor does not depend on LAPACK's convention.
+    return Q * np.where(np.diag(R) < 0, -1.0, 1.0)
+
+
+def _make_coef(rng, n_tasks, n_features, n_shared, n_specific, coef_scale,
+               rank=None, shared_variation=0.3, n_outlier_tasks=0):
+    """Planted coefficients, see module docs.
+
+    Returns the truth dict of the public generators (``return_truth=True``);
+    ``truth["coef"]`` is the coefficient matrix of shape (n_tasks, n_features).
+    """
     perm = rng.permutation(n_features)
-    coef = np.zeros((n_tasks, n_features))
+    shared_part = np.zeros((n_tasks, n_features))
+    specific_part = np.zeros((n_tasks, n_features))
+    shared = np.sort(perm[:n_shared])
     if n_shared:
-        shared = np.sort(perm[:n_shared])
-        base = _random_signs(rng, n_shared) * rng.uniform(0.5, 1.5, n_shared)
-        perturbation = np.exp(0.3 * rng.standard_normal((n_tasks, n_shared)))
-        coef[:, shared] = base * perturbation
+        if rank is None:
+            base = _random_signs(rng, n_shared) * rng.uniform(0.5, 1.5, n_shared)
+            z = rng.standard_normal((n_tasks, n_shared))
+            # shared_variation=0.3 is the historical model, kept bit-identical.
+            perturbation = np.exp(shared_variation * z)
+            shared_part[:, shared] = base * perturbation
+        else:
+            U = _orthonormal_columns(rng, n_tasks, rank)
+            V = _orthonormal_columns(rng, n_shared, rank).T
+            s = np.sqrt(n_tasks * n_shared / rank) * rng.uniform(0.75, 1.25, rank)
+            shared_part[:, shared] = (U * s) @ V
     if n_specific:
         for t in range(n_tasks):
             start = n_shared + t * n_specific
             specific = np.sort(perm[start:start + n_specific])
-            coef[t, specific] = _random_signs(rng, n_specific) * rng.uniform(
-                0.5, 1.5, n_specific
-            )
-    coef *= coef_scale
-    return coef
+            specific_part[t, specific] = _random_signs(rng, n_specific) * (
+                rng.uniform(0.5, 1.5, n_specific))
+    outlier_part = np.zeros((n_tasks, n_features))
+    outlier_tasks = np.zeros(0, dtype=np.int64)
+    if n_outlier_tasks:
+        outlier_tasks = np.sort(
+            rng.permutation(n_tasks)[:n_outlier_tasks]).astype(np.int64)
+        outlier_part[outlier_tasks] = rng.standard_normal(
+            (n_outlier_tasks, n_features))
+        # An outlier task keeps nothing of the shared or specific structure.
+        shared_part[outlier_tasks] = 0.0
+        specific_part[outlier_tasks] = 0.0
+    shared_part *= coef_scale
+    specific_part *= coef_scale
+    outlier_part *= coef_scale
+    # The three parts have disjoint supports, so the sum is exact.
+    coef = shared_part + specific_part + outlier_part
+    inlier = np.setdiff1d(np.arange(n_tasks), outlier_tasks)
+    block = shared_part[np.ix_(inlier, shared)]
+    return {
+        "coef": coef,
+        "coef_shared": shared_part,
+        "coef_specific": specific_part,
+        "coef_outlier": outlier_part,
+        "shared_support": shared.astype(np.int64),
+        "specific_support": specific_part != 0,
+        "outlier_tasks": outlier_tasks,
+        "rank": int(np.linalg.matrix_rank(block)) if block.size else 0,
+    }
 
 
 def _make_features(rng, n_rows, n_features, correlation, n_extra_cols=0):
@@ -266,7 +354,8 @@ def _binary_labels(rng, signal, sigma):
 
 def _generate(
     kind, n_samples, n_features, n_tasks, n_shared, n_specific, snr, noise,
-    correlation, layout, coef_scale, intercept, random_state,
+    correlation, layout, coef_scale, intercept, random_state, rank=None,
+    shared_variation=0.3, n_outlier_tasks=0, return_truth=False,
 ):
     (
         n_features, n_tasks, n_shared, n_specific, snr, noise, correlation,
@@ -275,6 +364,10 @@ def _generate(
         n_features, n_tasks, n_shared, n_specific, snr, noise, correlation,
         layout, coef_scale,
     )
+    rank, shared_variation, n_outlier_tasks = _check_structure(
+        rank, shared_variation, n_outlier_tasks, n_tasks, n_shared)
+    if not isinstance(return_truth, (bool, np.bool_)):
+        raise ValueError(f"return_truth must be a bool, got {return_truth!r}.")
     min_per_task = 2 if kind == "classification" else 1
     sizes = _check_sizes(n_samples, n_tasks, layout, min_per_task)
 
@@ -291,7 +384,21 @@ def _generate(
             raise ValueError("intercept must be finite.")
 
     rng = _check_random_state(random_state)
-    coef = _make_coef(rng, n_tasks, n_features, n_shared, n_specific, coef_scale)
+    truth = _make_coef(
+        rng, n_tasks, n_features, n_shared, n_specific, coef_scale, rank=rank,
+        shared_variation=shared_variation, n_outlier_tasks=n_outlier_tasks)
+    coef = truth.pop("coef")
+    X, Y = _draw_data(kind, rng, sizes, coef, snr, noise, correlation, layout,
+                      intercept)
+    if return_truth:
+        return X, Y, coef, truth
+    return X, Y, coef
+
+
+def _draw_data(kind, rng, sizes, coef, snr, noise, correlation, layout,
+               intercept):
+    """Features and targets for given coefficients (draws: features, noise)."""
+    n_tasks, n_features = coef.shape
 
     if layout == "shared":
         X = _make_features(rng, sizes, n_features, correlation)
@@ -309,7 +416,7 @@ def _generate(
             for t in range(n_tasks):
                 sigma = _noise_std(signal[:, t], snr, noise)
                 Y[:, t] = _binary_labels(rng, signal[:, t], sigma)
-        return X, Y, coef
+        return X, Y
 
     n_total = int(sizes.sum())
     X = _make_features(rng, n_total, n_features, correlation, n_extra_cols=1)
@@ -327,7 +434,7 @@ def _generate(
             )
         else:
             y[rows] = _binary_labels(rng, signal, sigma)
-    return X, y, coef
+    return X, y
 
 
 # ---------------------------------------------------------------------------
@@ -348,6 +455,11 @@ def make_multitask_regression(
     coef_scale=1.0,
     intercept=0.0,
     random_state=None,
+    *,
+    rank=None,
+    shared_variation=0.3,
+    n_outlier_tasks=0,
+    return_truth=False,
 ):
     """Generate a synthetic multi-task linear regression problem.
 
@@ -413,6 +525,31 @@ def make_multitask_regression(
         wrapped in a ``RandomState`` sharing its bit generator. The same
         integer seed gives bit-identical outputs.
 
+    rank : int or None, default=None
+        If given, the shared block (tasks x shared features) is a random
+        matrix of exactly this rank, ``U diag(s) V`` with orthonormal
+        factors and singular values ``s_k = sqrt(n_tasks * n_shared / rank)
+        * u_k``, ``u_k ~ U(0.75, 1.25)`` (mean squared entry about 1), instead
+        of the log-normal perturbation of a common base. Requires
+        ``1 <= rank <= min(n_tasks, n_shared)``. ``coef`` itself has rank
+        ``rank`` when ``n_specific=0`` and ``n_outlier_tasks=0`` (outlier
+        rows are removed from the block, which can lower its rank; see
+        ``truth["rank"]``).
+
+    shared_variation : float, default=0.3
+        Standard deviation ``v`` of the log-normal factor ``exp(v * z_tj)``
+        applied to the shared base values; ``0`` gives the same value in
+        every task. Must be >= 0. Not used when ``rank`` is given.
+
+    n_outlier_tasks : int, default=0
+        Number of tasks, chosen at random, whose coefficients are replaced
+        by a dense vector with ``N(0, coef_scale**2)`` entries on every
+        feature: tasks unrelated to the shared support (robust multi-task
+        feature learning). Must be in ``[0, n_tasks]``.
+
+    return_truth : bool, default=False
+        If True, also return the planted structure as a dict (see Returns).
+
     Returns
     -------
     X : ndarray of shape (n_samples, n_features) or (N, n_features + 1)
@@ -427,13 +564,36 @@ def make_multitask_regression(
     coef : ndarray of shape (n_tasks, n_features)
         True coefficients, one row per task (intercept excluded).
 
+    truth : dict
+        Only with ``return_truth=True``. The planted structure, with
+        ``coef == coef_shared + coef_specific + coef_outlier`` exactly (the
+        three parts have disjoint supports):
+
+        - ``"coef_shared"``: ndarray of shape (n_tasks, n_features), the
+          shared block (nonzero on the shared support, in every task that is
+          not an outlier).
+        - ``"coef_specific"``: ndarray of shape (n_tasks, n_features), the
+          task-specific entries.
+        - ``"coef_outlier"``: ndarray of shape (n_tasks, n_features), the
+          dense rows of the outlier tasks.
+        - ``"shared_support"``: sorted int64 array of the ``n_shared``
+          shared feature indices.
+        - ``"specific_support"``: bool ndarray of shape (n_tasks,
+          n_features), the nonzero entries of ``coef_specific``.
+        - ``"outlier_tasks"``: sorted int64 array of the outlier task ids.
+        - ``"rank"``: int, rank of the shared block restricted to the
+          inlier tasks and the shared features (``rank`` when given and at
+          least ``rank`` tasks are not outliers).
+
     Raises
     ------
     ValueError
         If an argument is invalid (negative or zero sizes, a task with 0
         samples, a per-task size list whose length is not ``n_tasks``, an
         unknown layout, ``correlation`` outside ``[0, 1)``, ``snr <= 0``,
-        ``noise < 0``, too many support features, ...).
+        ``noise < 0``, too many support features, ``rank`` outside
+        ``[1, min(n_tasks, n_shared)]``, ``shared_variation < 0``,
+        ``n_outlier_tasks`` outside ``[0, n_tasks]``, ...).
 
     Examples
     --------
@@ -446,10 +606,20 @@ def make_multitask_regression(
     ...     random_state=0)
     >>> X.shape, y.shape
     ((21, 11), (21,))
+
+    Planted structures, returned with the data:
+
+    >>> X, Y, coef, truth = make_multitask_regression(
+    ...     n_samples=20, n_features=10, n_tasks=4, n_shared=3, rank=2,
+    ...     n_outlier_tasks=1, return_truth=True, random_state=0)
+    >>> truth["rank"], truth["outlier_tasks"].shape
+    (2, (1,))
     """
     return _generate(
         "regression", n_samples, n_features, n_tasks, n_shared, n_specific,
         snr, noise, correlation, layout, coef_scale, intercept, random_state,
+        rank=rank, shared_variation=shared_variation,
+        n_outlier_tasks=n_outlier_tasks, return_truth=return_truth,
     )
 
 
@@ -465,6 +635,11 @@ def make_multitask_classification(
     layout="shared",
     coef_scale=1.0,
     random_state=None,
+    *,
+    rank=None,
+    shared_variation=0.3,
+    n_outlier_tasks=0,
+    return_truth=False,
 ):
     """Generate a synthetic multi-task binary classification problem.
 
@@ -524,6 +699,31 @@ def make_multitask_classification(
         wrapped in a ``RandomState`` sharing its bit generator. The same
         integer seed gives bit-identical outputs.
 
+    rank : int or None, default=None
+        If given, the shared block (tasks x shared features) is a random
+        matrix of exactly this rank, ``U diag(s) V`` with orthonormal
+        factors and singular values ``s_k = sqrt(n_tasks * n_shared / rank)
+        * u_k``, ``u_k ~ U(0.75, 1.25)`` (mean squared entry about 1), instead
+        of the log-normal perturbation of a common base. Requires
+        ``1 <= rank <= min(n_tasks, n_shared)``. ``coef`` itself has rank
+        ``rank`` when ``n_specific=0`` and ``n_outlier_tasks=0`` (outlier
+        rows are removed from the block, which can lower its rank; see
+        ``truth["rank"]``).
+
+    shared_variation : float, default=0.3
+        Standard deviation ``v`` of the log-normal factor ``exp(v * z_tj)``
+        applied to the shared base values; ``0`` gives the same value in
+        every task. Must be >= 0. Not used when ``rank`` is given.
+
+    n_outlier_tasks : int, default=0
+        Number of tasks, chosen at random, whose coefficients are replaced
+        by a dense vector with ``N(0, coef_scale**2)`` entries on every
+        feature: tasks unrelated to the shared support (robust multi-task
+        feature learning). Must be in ``[0, n_tasks]``.
+
+    return_truth : bool, default=False
+        If True, also return the planted structure as a dict (see Returns).
+
     Returns
     -------
     X : ndarray of shape (n_samples, n_features) or (N, n_features + 1)
@@ -537,6 +737,27 @@ def make_multitask_classification(
 
     coef : ndarray of shape (n_tasks, n_features)
         True coefficients, one row per task.
+
+    truth : dict
+        Only with ``return_truth=True``. The planted structure, with
+        ``coef == coef_shared + coef_specific + coef_outlier`` exactly (the
+        three parts have disjoint supports):
+
+        - ``"coef_shared"``: ndarray of shape (n_tasks, n_features), the
+          shared block (nonzero on the shared support, in every task that is
+          not an outlier).
+        - ``"coef_specific"``: ndarray of shape (n_tasks, n_features), the
+          task-specific entries.
+        - ``"coef_outlier"``: ndarray of shape (n_tasks, n_features), the
+          dense rows of the outlier tasks.
+        - ``"shared_support"``: sorted int64 array of the ``n_shared``
+          shared feature indices.
+        - ``"specific_support"``: bool ndarray of shape (n_tasks,
+          n_features), the nonzero entries of ``coef_specific``.
+        - ``"outlier_tasks"``: sorted int64 array of the outlier task ids.
+        - ``"rank"``: int, rank of the shared block restricted to the
+          inlier tasks and the shared features (``rank`` when given and at
+          least ``rank`` tasks are not outliers).
 
     Raises
     ------
@@ -554,5 +775,6 @@ def make_multitask_classification(
     return _generate(
         "classification", n_samples, n_features, n_tasks, n_shared,
         n_specific, snr, noise, correlation, layout, coef_scale, 0.0,
-        random_state,
+        random_state, rank=rank, shared_variation=shared_variation,
+        n_outlier_tasks=n_outlier_tasks, return_truth=return_truth,
     )
