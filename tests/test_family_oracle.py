@@ -512,3 +512,27 @@ def test_bcd_refused(case):
     with pytest.raises(ValueError, match="bcd"):
         est.fit(pb.X, pb.y, sample_weight=pb.sample_weight)
 
+
+
+# -- the duality gap is a certificate, also far from the optimum ---------------------------
+GAP_CASES = [(i, loss, layout) for i in range(len(SPECS)) for loss in LOSSES
+             for layout in LAYOUTS]
+
+
+@pytest.mark.parametrize("case", GAP_CASES,
+                         ids=[f"{SPECS[i].name}-{loss}-{layout}" for i, loss, layout in GAP_CASES])
+@pytest.mark.parametrize("max_iter", [1, 3, 10])
+def test_gap_bounds_suboptimality_of_early_stopped_fits(case, max_iter):
+    """``objective - optimum <= dual_gap_`` for a fit stopped after a few iterations.
+
+    A dual point that is infeasible or a conjugate computed wrongly makes the
+    gap smaller than the true suboptimality: this test then fails.
+    """
+    i, loss, layout = case
+    spec = SPECS[i]
+    pb, params, _ = build(i, loss, layout, 2)  # sample weights, NaN targets, l2_reg > 0
+    early = fit(spec, pb, params, tol=1e-14, max_iter=max_iter)
+    best = objective(pb, spec, params, independent_cvxpy(pb, spec, params))
+    excess = objective(pb, spec, params, early) - best
+    assert early.dual_gap_ >= 0.0
+    assert excess <= early.dual_gap_ + 1e-8 * abs(best), (excess, early.dual_gap_)
