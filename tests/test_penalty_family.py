@@ -78,9 +78,8 @@ class Case:
 
     @property
     def needs_tasks(self):
-        """Cases that do not run on ``n_tasks = 0``: the pooled model is undefined there, and
-        the l1/l-inf prox fails there (test_zero_size_inputs, xfail)."""
-        return any(b.norm in ("pooled", "l1inf") for b in self.blocks)
+        """Cases that do not run on ``n_tasks = 0``: the pooled model is undefined there."""
+        return any(b.norm == "pooled" for b in self.blocks)
 
 
 _KINDS = {"l1": PROX_L1, "l21": PROX_L21, "sgl": PROX_SGL, "l1inf": PROX_L1INF,
@@ -708,7 +707,6 @@ def test_project_rows_l1_ball_equals_bisection(V, scale, radius):
 @given(data=st.data())
 def test_row_dual_norms_match_reference(case, data):
     shape, scale = data.draw(shapes(case)), data.draw(_scales)
-    assume(shape[1] > 0 or case.blocks[0].norm != "sgl")  # xfail in test_zero_size_inputs
     pen = make_penalty(case, *shape, scale)
     V = data.draw(matrix(shape, scale))
     got = pen.row_dual_norms(V)
@@ -804,22 +802,7 @@ def _empty_params():
                     continue
                 if method in ("row_dual_norms", "screen") and not case.sparse_rows:
                     continue
-                norms = {b.norm for b in case.blocks}
-                reason = None
-                has_l2 = any(b.l2 > 0 for b in case.blocks)
-                if shape == (3, 0) and "l1inf" in norms and (
-                        method == "prox" or (method == "conjugate" and has_l2)):
-                    reason = ("project_rows_l1_ball indexes css[:, rho - 1] with rho = 1 on an "
-                              "(n, 0) matrix: IndexError")
-                if "sgl" in norms and shape[1] == 0 and method == "screen":
-                    reason = ("SparseGroup.screen takes xp.max(upper, axis=1) over zero tasks: "
-                              "ValueError (zero-size reduction)")
-                if ("sgl" in norms and shape == (3, 0) and method == "row_dual_norms"
-                        and case.blocks[0].l1_ratio > 0):
-                    reason = ("sparse_group_dual_norms on (n, 0): IndexError (0 < l1_ratio < 1) "
-                              "or ValueError from max over zero tasks (l1_ratio = 1)")
-                marks = [pytest.mark.xfail(strict=True, reason=reason)] if reason else []
-                out.append(pytest.param(case, shape, method, marks=marks,
+                out.append(pytest.param(case, shape, method,
                                         id=f"{case.id}-{shape[0]}x{shape[1]}-{method}"))
     return out
 

@@ -35,7 +35,7 @@ def project_rows_l1_ball(V, radius):
     the ball are returned unchanged.
     """
     xp = get_namespace(V)
-    if radius <= 0:
+    if radius <= 0 or V.size == 0:
         return xp.zeros_like(V)
     A = xp.abs(V)
     T = V.shape[1]
@@ -70,8 +70,8 @@ def sparse_group_dual_norms(V, l1_ratio):
     xp = get_namespace(V)
     r = float(l1_ratio)
     A = xp.abs(V).astype(xp.float64)
-    if A.shape[0] == 0:
-        return xp.zeros(0)
+    if A.size == 0:  # no rows, or rows of zero tasks (all zero)
+        return xp.zeros(A.shape[0])
     if r == 0.0:
         return _row_norms(xp, A)
     if r == 1.0:
@@ -220,6 +220,8 @@ class SparseGroup(Penalty):
         ``r alpha`` the row is zero as well (the strict form of the rule at ``r = 1``).
         """
         xp = get_namespace(V)
+        if V.shape[1] == 0:
+            return xp.ones(V.shape[0], dtype=bool)
         r, a = self.l1_ratio, self.alpha
         upper = xp.abs(V) + radius[:, None]
         st = xp.maximum(upper - r * a, 0.0)
