@@ -116,40 +116,84 @@ class MultiTaskLinearModel(BaseEstimator):
         self._check_params()
         previous = (self._stacked_coef() if self.warm_start else None,
                     getattr(self, "intercept_", None))
+        data, datafit, p, T = self._prepare(X, y, sample_weight)
+        W0, b0 = self._start(data, *previous)
+        penalty = self._make_penalty(p, T)
+        W, b, n_iter, gap, solver = self._solve(datafit, penalty, W0, b0)
+        self._set_coef(np.asarray(W, dtype=data.dtype), p)
+        self.intercept_ = self._raw_intercept(data, W, b)
+        self.n_iter_ = int(n_iter)
+        self.dual_gap_ = float(gap)
+        self.solver_ = solver
+        return self
+
+    def _prepare(self, X, y, sample_weight):
+        """Validate the input once: ``(data, datafit, n_features, n_tasks)``.
+
+        The container is tiled for two-part models and centered with intercepts;
+        paths and CV reuse it for every penalty strength.
+        """
         data = check_fit_data(self, X, y, sample_weight, classifier=self._loss == "logistic")
         p, T = data.n_features, data.n_tasks
         data = data.tiled(self._n_blocks)  # W = P + Q: the problem on [X, X]
         if self.fit_intercept:
-            data.center()  # same problem, better conditioned; intercepts mapped back below
-        datafit = _DATAFITS[self._loss](data)
-        penalty = self._make_penalty(p, T)
+            data.center()  # same problem, better conditioned; intercepts mapped back
+        return data, _DATAFITS[self._loss](data), p, T
+
+    def _start(self, data, W_prev=None, b_prev=None):
+        """Starting point ``(W0, b0)`` of the solver: zeros, or a previous (raw) solution."""
+        T = data.n_tasks
         W0 = np.zeros((data.n_features, T), dtype=data.dtype)
         b0 = np.zeros(T, dtype=data.dtype)
-        if previous[0] is not None and previous[0].shape == W0.shape:
-            W0 = np.ascontiguousarray(previous[0], dtype=data.dtype)
-            b0 = np.asarray(previous[1], dtype=data.dtype)
+        if W_prev is not None and W_prev.shape == W0.shape:
+            W0 = np.ascontiguousarray(W_prev, dtype=data.dtype)
+            b0 = np.asarray(b_prev, dtype=data.dtype)
             if self.fit_intercept:  # b' = b + xbar_t . w_t in the centered parametrisation
                 b0 = b0 + np.sum(data.X_offset * W0, axis=0)
+        return W0, b0
+
+    def _solve(self, datafit, penalty, W0, b0, *, warn=True):
+        """Run the solver; returns ``(W, b, n_iter, gap, solver)`` (``b`` centered)."""
+        data = datafit.data
         solver = self._choose_solver(penalty)
         with blas_threads_for(data.n_samples * data.n_features * data.n_tasks):
             W, b, n_iter, gap, gap_scale = SOLVERS[solver](
                 datafit, penalty, W0, b0, fit_intercept=self.fit_intercept, tol=self.tol,
                 max_iter=self.max_iter, verbose=self.verbose)
-        if solver != "cvxpy" and gap > self.tol * gap_scale:
+        if warn and solver != "cvxpy" and gap > self.tol * gap_scale:
             warnings.warn(
                 f"{type(self).__name__} did not converge in {n_iter} iterations: relative "
                 f"duality gap {gap / gap_scale:.3e} > tol={self.tol:g}. Increase max_iter "
-                "or tol, or scale the features.", ConvergenceWarning, stacklevel=2)
-        self._set_coef(np.asarray(W, dtype=data.dtype), p)
-        if self.fit_intercept:
-            b = b - np.sum(data.X_offset * W, axis=0)
-        else:
-            b = np.zeros(T)
-        self.intercept_ = np.asarray(b, dtype=data.dtype)
-        self.n_iter_ = int(n_iter)
-        self.dual_gap_ = float(gap)
-        self.solver_ = solver
-        return self
+                "or tol, or scale the features.", ConvergenceWarning, stacklevel=3)
+        return W, b, n_iter, gap, solver
+
+    def _raw_intercept(self, data, W, b):
+        """Intercepts of the uncentered problem, ``b_t = b'_t - xbar_t . w_t``."""
+        if not self.fit_intercept:
+            return np.zeros(data.n_tasks, dtype=data.dtype)
+        return np.asarray(b - np.sum(data.X_offset * W, axis=0), dtype=data.dtype)
+
+    def _fit_path(self, X, y, params_list, sample_weight=None):
+        """Fit once per parameter set of ``params_list``, in order, each warm-started.
+
+        The input is validated and centered once. Returns a list of
+        ``(W, intercept, gap, n_iter)`` with ``W`` the solver's internal
+        coefficients (n_blocks * n_features, n_tasks); ``self`` keeps its
+        parameters (a clone is used).
+        """
+        from sklearn.base import clone
+
+        est = clone(self)
+        est._check_params()
+        data, datafit, p, T = est._prepare(X, y, sample_weight)
+        W, b = est._start(data)
+        out = []
+        for params in params_list:
+            est.set_params(**params)._check_params()
+            W, b, n_iter, gap, _ = est._solve(datafit, est._make_penalty(p, T), W, b)
+            out.append((np.array(W, dtype=data.dtype), est._raw_intercept(data, W, b),
+                        float(gap), int(n_iter)))
+        return out
 
     # -- predict ------------------------------------------------------------
     def _linear_predict(self, X):
