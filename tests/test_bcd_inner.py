@@ -14,6 +14,7 @@ from mtlclassic.solvers import profile_intercept
 
 # The module, not the function of the same name that mtlclassic.solvers exports.
 bcd_module = importlib.import_module("mtlclassic.solvers.bcd")
+DualExtrapolation = importlib.import_module("mtlclassic.solvers._gap").DualExtrapolation
 
 
 def _problem(seed, n=120, p=25, T=4, fit_intercept=True, sample_weight=False):
@@ -46,7 +47,8 @@ def test_gram_and_residual_inner_gaps_agree(seed, fit_intercept, sample_weight):
     lips = datafit.block_lipschitz()
     assert bcd_module._GramInner.applies(data, ws)
     gram = bcd_module._GramInner(datafit, penalty, ws, b, Z, lips[ws])
-    resid = bcd_module._ResidualInner(datafit, penalty, ws, b, Z, lips[ws])
+    resid = bcd_module._ResidualInner(datafit, penalty, ws, b, Z, lips[ws],
+                                      DualExtrapolation(0))
     W_g, W_r = gram.start(W[ws]), resid.start(W[ws])
     np.testing.assert_allclose(gram.gap(W_g), resid.gap(W_r), rtol=1e-9, atol=1e-12)
     for _ in range(3):  # and the same epochs (same iterates)

@@ -86,12 +86,15 @@ def test_objective_matches_cvxpy(case, worst):
         # converged by the estimator's own criterion, measured in independent units
         worst.update("dual_gap_ / (tol * null objective)", est.dual_gap_ / (tol * null), where)
         assert est.dual_gap_ <= tol * null
-        # the gap, recomputed independently, is the one reported
+        # The gap recomputed independently at the residual dual point bounds the
+        # reported one, which may use a better dual point (the best seen, or an
+        # extrapolated one); the reported gap still bounds the suboptimality.
         gap = duality_gap(pb, alpha, est.coef_, est.intercept_)
-        worst.update("|gap_ref - dual_gap_| / null objective", abs(gap - est.dual_gap_) / null,
+        worst.update("(dual_gap_ - gap_ref) / null objective", (est.dual_gap_ - gap) / null,
                      where)
         assert gap >= -1e-12 * null  # weak duality
-        assert abs(gap - est.dual_gap_) <= 1e-11 * null
+        assert est.dual_gap_ <= gap + 1e-11 * null
+        assert obj - obj_ref <= est.dual_gap_ + 1e-12 * null
 
 
 def test_oracle_cases_cover_the_required_settings():
@@ -190,8 +193,12 @@ def test_float32_fit(layout, loss, solver):
         est32 = pb.estimator(alpha=alpha, solver=solver, tol=1e-5).fit(X32, y32)
     assert est32.coef_.dtype == np.float32
     assert est32.intercept_.dtype == np.float32
-    assert rel_diff(est32.coef_, est64.coef_) <= 1e-3
-    np.testing.assert_allclose(est32.intercept_, est64.intercept_, rtol=1e-3, atol=1e-3)
+    # The gap bounds the objective, not the coefficients: the float32 solution is
+    # within tol (plus float32 rounding of the data) of the optimum in objective.
+    excess = (objective(pb, alpha, est32.coef_.astype(np.float64), est32.intercept_)
+              - objective(pb, alpha, est64.coef_, est64.intercept_))
+    assert excess <= 2e-5 * null_objective(pb, True)
+    assert rel_diff(est32.coef_, est64.coef_) <= 1e-2
 
 
 @pytest.mark.parametrize("layout", ["shared", "per_task"])
@@ -249,8 +256,12 @@ def test_shared_equals_per_task_with_repeated_design(loss, fit_intercept, weight
                                 task_weights=pb.task_weights, tol=1e-12, max_iter=100_000)
     per_task.fit(X, y, sample_weight=sw)
     assert per_task.coef_.shape == shared.coef_.shape
-    assert rel_diff(per_task.coef_, shared.coef_) <= 1e-7
-    np.testing.assert_allclose(per_task.intercept_, shared.intercept_, rtol=1e-7, atol=1e-10)
+    # tol bounds the objective; coefficients then agree to about sqrt(tol).
+    assert rel_diff(per_task.coef_, shared.coef_) <= 1e-5
+    np.testing.assert_allclose(per_task.intercept_, shared.intercept_, rtol=1e-5, atol=1e-8)
+    assert abs(objective(pb, alpha, per_task.coef_, per_task.intercept_)
+               - objective(pb, alpha, shared.coef_, shared.intercept_)) <= 1e-11 * null_objective(
+                   pb, fit_intercept)
 
 
 @pytest.mark.parametrize("fit_intercept", [True, False])

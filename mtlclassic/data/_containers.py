@@ -47,6 +47,17 @@ class _Design:
              else np.hstack([self.X] * n_blocks))
         return self._with_design(X)
 
+    def restrict(self, features):
+        """The same problem on the columns ``features`` only (centering kept)."""
+        X = self.X[:, features]
+        if sp.issparse(X):
+            X = X.tocsc() if self.X.format == "csc" else X.tocsr()
+        sub = self._with_design(X)
+        if self.X_offset is not None:
+            sub.X_offset = self.X_offset[features]
+            sub._sums = self._sums[features]
+        return sub
+
     def center(self):
         """Center the design at each task's weighted feature means (``X_offset``, (p, T))."""
         self._sums = self.raw_weighted_sums()

@@ -107,6 +107,10 @@ class _Datafit:
         """
         return self.lipschitz_factor * self.data.weighted_sq_col_norms().max(axis=1)
 
+    def in_dual_domain(self, theta):
+        """Whether ``-F^*(-theta)`` is finite (always, for the squared loss)."""
+        return True
+
     def null_value(self, fit_intercept):
         """Datafit value at ``W = 0`` (with the best intercept if fitted): the scale of gaps."""
         W0 = np.zeros((self.data.n_features, self.data.n_tasks), dtype=self.data.dtype)
@@ -183,6 +187,12 @@ class Logistic(_Datafit):
         """``dF/dZ = -c y sigmoid(-y z)``."""
         Y = self.data.Y
         return -self.data.C * Y * expit(-Y * Z)
+
+    def in_dual_domain(self, theta):
+        """``u = theta y / c`` must lie in [0, 1] (and ``theta = 0`` where ``c = 0``)."""
+        C = self.data.C
+        u = theta * self.data.Y
+        return bool(np.all(u >= 0.0) and np.all(u <= C * (1.0 + 1e-12)))
 
     def dual_value(self, theta):
         C = self.data.C

@@ -1,9 +1,15 @@
 """Public estimators."""
 
 from ._alpha_max import alpha_max
+from ._path import (PathResult, group_lasso_path, l1inf_path, lasso_path,
+                    sparse_group_lasso_path, trace_norm_path)
 from .baselines import PooledClassifier, PooledRegressor, RidgeClassifier, RidgeRegressor
 from .composite import (DirtyModelClassifier, DirtyModelRegressor, RobustMTFLClassifier,
                         RobustMTFLRegressor)
+from .cv import (CV_ESTIMATORS, GroupLassoClassifierCV, GroupLassoRegressorCV,
+                 L1InfClassifierCV, L1InfRegressorCV, LassoClassifierCV, LassoRegressorCV,
+                 SparseGroupLassoClassifierCV, SparseGroupLassoRegressorCV,
+                 TraceNormClassifierCV, TraceNormRegressorCV)
 from .group_lasso import GroupLassoClassifier, GroupLassoRegressor
 from .low_rank import TraceNormClassifier, TraceNormRegressor
 from .sparse import (L1InfClassifier, L1InfRegressor, LassoClassifier, LassoRegressor,
@@ -16,4 +22,7 @@ CLASSIFIERS = [GroupLassoClassifier, LassoClassifier, RidgeClassifier, PooledCla
                SparseGroupLassoClassifier, L1InfClassifier, DirtyModelClassifier,
                TraceNormClassifier, RobustMTFLClassifier]
 
-__all__ = [cls.__name__ for cls in REGRESSORS + CLASSIFIERS] + ["alpha_max"]
+PATHS = [group_lasso_path, lasso_path, sparse_group_lasso_path, l1inf_path, trace_norm_path]
+
+__all__ = ([cls.__name__ for cls in REGRESSORS + CLASSIFIERS + CV_ESTIMATORS]
+           + [f.__name__ for f in PATHS] + ["PathResult", "alpha_max"])

@@ -78,12 +78,18 @@ class MultiTaskLinearModel(BaseEstimator):
         separable = penalty.kind is not None
         if self.solver != "auto":
             if self.solver == "bcd" and self._loss != "squared":
-                raise ValueError("solver='bcd' supports the squared loss only; use 'fista'.")
-            if self.solver == "bcd" and not separable:
-                raise ValueError(f"solver='bcd' needs a penalty separable over features; "
-                                 f"{type(self).__name__}'s is not. Use 'fista'.")
+                raise ValueError("solver='bcd' supports the squared loss only; use "
+                                 "'working_set' or 'fista'.")
+            if self.solver in ("bcd", "working_set") and not separable:
+                raise ValueError(f"solver={self.solver!r} needs a penalty separable over "
+                                 f"features; {type(self).__name__}'s is not. Use 'fista'.")
             return self.solver
-        return "bcd" if self._loss == "squared" and separable else "fista"
+        if not separable:
+            return "fista"
+        if self._loss == "squared":
+            return "bcd"
+        # Working sets pay only when the penalty zeroes features.
+        return "working_set" if penalty.sparse else "fista"
 
     def _stacked_coef(self):
         """The fitted coefficients as the solver's internal ``W`` (for warm starts), or None."""

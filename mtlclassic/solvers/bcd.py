@@ -1,4 +1,4 @@
-"""Block coordinate descent over features for the squared loss (numba epochs).
+"""Inner solvers of the working-set loop for the squared loss: numba BCD epochs.
 
 Each epoch takes, for every feature j, one prox-gradient step on the row
 ``W[j]`` with step ``1 / L_j``, ``L_j = max_t sum_i c_it x_ij^2``: when all
@@ -19,145 +19,63 @@ import numpy as np
 import scipy.sparse as sp
 
 from . import _kernels
-from ._gap import duality_gap
+from ._gap import dual_at
 
 
-def _subproblem_epoch(data, dtype, ws):
-    """Bind the epoch kernel to the columns ``ws`` of the design, copied compactly.
+def _subproblem_epoch(sub):
+    """Bind the epoch kernel to the (compact) working-set container ``sub``.
 
     Returns ``(epoch, order)``: ``epoch(R, shift, W_ws, L_ws, params, kind,
-    features)`` runs over rows of the compact ``W_ws`` (``features`` indexes
-    them), and ``order`` is the memory order the kernel wants the residual in.
-    Copying only the working set keeps the copy small and the epochs in cache.
+    features)`` runs over rows of ``W_ws`` (``features`` indexes them), and
+    ``order`` is the memory order the kernel wants the residual in.  Working on
+    a compact copy of the working set's columns keeps the epochs in cache.
     """
-    X = data.X[:, ws]
-    k, T = ws.size, data.n_tasks
-    offset = (np.zeros((k, T), dtype) if data.X_offset is None
-              else np.ascontiguousarray(data.X_offset[ws], dtype=dtype))
+    X, dtype = sub.X, sub.dtype
+    k, T = sub.n_features, sub.n_tasks
+    offset = (np.zeros((k, T), dtype) if sub.X_offset is None
+              else np.ascontiguousarray(sub.X_offset, dtype=dtype))
     if sp.issparse(X):
         Xc = X.tocsc()
-        sums = (np.zeros((k, T), dtype) if data.X_offset is None
-                else np.ascontiguousarray(data.raw_weighted_sums(ws), dtype=dtype))
-        if data.layout == "shared":
+        sums = (np.zeros((k, T), dtype) if sub.X_offset is None
+                else np.ascontiguousarray(sub._sums, dtype=dtype))
+        if sub.layout == "shared":
             return (lambda R, shift, *a: _kernels.bcd_epoch_shared_sparse(
-                Xc.data, Xc.indices, Xc.indptr, offset, sums, R, shift, data.C, *a)), "C"
-        row_task = np.repeat(np.arange(T), data.task_sizes)
+                Xc.data, Xc.indices, Xc.indptr, offset, sums, R, shift, sub.C, *a)), "C"
+        row_task = np.repeat(np.arange(T), sub.task_sizes)
         return (lambda r, shift, *a: _kernels.bcd_epoch_stacked_sparse(
-            Xc.data, Xc.indices, Xc.indptr, row_task, offset, sums, r, shift, data.C, *a)), "C"
-    if data.layout == "shared" and data.row_weights is not None:
+            Xc.data, Xc.indices, Xc.indptr, row_task, offset, sums, r, shift, sub.C, *a)), "C"
+    if sub.layout == "shared" and sub.row_weights is not None:
         # C = a (x) tau and every task shares the offsets: center the copy.
         Xc = np.asfortranarray(X - offset[:, 0], dtype=dtype)
-        a, tau = data.row_weights.astype(dtype), data.task_scale.astype(dtype)
+        a, tau = sub.row_weights.astype(dtype), sub.task_scale.astype(dtype)
         return (lambda R, shift, *args: _kernels.bcd_epoch_shared_separable(
             Xc, a, tau, R, *args)), "F"
     Xf = np.asfortranarray(X, dtype=dtype)
-    if data.layout == "shared":
-        Cf = np.asfortranarray(data.C)
+    if sub.layout == "shared":
+        Cf = np.asfortranarray(sub.C)
         return (lambda R, shift, *a: _kernels.bcd_epoch_shared_dense(
             Xf, offset, R, Cf, *a)), "F"
     return (lambda r, shift, *a: _kernels.bcd_epoch_stacked_dense(
-        Xf, data.offsets, offset, r, data.C, *a)), "C"
-
-
-def bcd(datafit, penalty, W0, b0, *, fit_intercept=True, tol=1e-4, max_iter=1000,
-        gap_freq=5, screening=True, working_set=True, anderson_k=5, verbose=0):
-    """Minimise ``1/2 sum_it c_it (y_it - z_it)^2 + penalty(W)`` by block coordinate descent.
-
-    Same parameters and returns as :func:`mtlclassic.solvers.fista`; requires
-    a quadratic datafit and a penalty with a numba row prox (``penalty.kind``).
-    ``max_iter`` counts epochs (passes over the current working set).
-
-    Outer loop: the exact duality gap over all features, gap-safe screening
-    (``screening``), then a working set (``working_set``): the nonzero
-    features plus those closest to violating optimality, twice the support
-    in size (at least 100, never shrinking).  Inner loop: epochs over the working set
-    until the gap of the restricted problem, evaluated every ``gap_freq``
-    epochs on the residual the epochs keep (or, in the shared design when the
-    samples outnumber the working set twice, in Gram form: ``O(k^2 T)`` per
-    epoch), is below 0.3 times the outer gap;
-    every ``anderson_k`` epochs the iterates are extrapolated (Anderson), the
-    extrapolation kept when it lowers the objective.
-    With ``fit_intercept`` the container must be centered (``data.center()``):
-    the optimal intercepts are then the weighted target means, whatever ``W``.
-
-    References
-    ----------
-    Massias, M., Gramfort, A. and Salmon, J. (2018). Celer: a fast solver for
-    the lasso with dual extrapolation. ICML.
-    Bertrand, Q. and Massias, M. (2021). Anderson acceleration of coordinate
-    descent. AISTATS.
-    """
-    if datafit.name != "quadratic":
-        raise ValueError("bcd solves the squared loss only; use solver='fista'.")
-    if penalty.kind is None:
-        raise ValueError(f"bcd needs a penalty separable over features; {penalty!r} is not. "
-                         "Use solver='fista'.")
-    # Screening and working sets only pay for penalties that zero features.
-    screening = screening and penalty.sparse
-    working_set = working_set and penalty.sparse
-    data = datafit.data
-    if fit_intercept and data.X_offset is None:
-        raise ValueError("bcd with intercepts needs a centered container (data.center()).")
-    dtype = data.dtype
-    gap_scale = max(datafit.null_value(fit_intercept), np.finfo(dtype).tiny)
-    W = np.array(W0, dtype=dtype, order="C", copy=True)
-    b = (datafit.optimal_intercept(datafit.linear(W)).astype(dtype) if fit_intercept
-         else np.zeros(data.n_tasks, dtype))
-    lipschitz = datafit.block_lipschitz().astype(dtype)
-    candidates = np.arange(data.n_features, dtype=np.int64)
-    ws_size = max(100, 2 * int(np.sum(np.any(W != 0, axis=1))))
-    n_iter = 0
-    while True:
-        Z = _predict(datafit, W, b)
-        _, _, gap, V = duality_gap(datafit, penalty, W, Z, return_correlations=True)
-        if verbose:
-            print(f"bcd epoch {n_iter}: relative gap {gap / gap_scale:.3e}, "
-                  f"{candidates.size} features left")
-        if gap <= tol * gap_scale or n_iter >= max_iter:
-            break
-        if screening:
-            candidates, screened = _screen(penalty, V, lipschitz, gap, candidates)
-            if screened.size and np.any(W[screened]):
-                W[screened] = 0.0
-                Z = _predict(datafit, W, b)
-        if candidates.size == 0:
-            break  # every feature is proven zero: W = 0 is optimal, the gap is rounding
-        if working_set:
-            ws, ws_size = _working_set(penalty, W, V, lipschitz, candidates, ws_size)
-        else:
-            ws = candidates
-        if verbose:
-            print(f"    working set of {ws.size} features")
-        # The inner problem lives on the working set: W is zero elsewhere.
-        inner_cls = _GramInner if _GramInner.applies(data, ws) else _ResidualInner
-        inner = inner_cls(datafit, penalty, ws, b, Z, lipschitz[ws])
-        W_ws = inner.start(W[ws])
-        inner_tol = max(0.3 * gap, tol * gap_scale)
-        anderson = _Anderson(anderson_k)
-        for k in range(1, max_iter - n_iter + 1):
-            inner.epoch(W_ws)
-            n_iter += 1
-            W_acc = anderson.push(W_ws)
-            if W_acc is not None:
-                inner.try_extrapolation(W_ws, W_acc)
-            if k % gap_freq == 0 and inner.gap(W_ws) <= inner_tol:
-                break
-        W[ws] = W_ws
-    return W, b, n_iter, gap, gap_scale
+        Xf, sub.offsets, offset, r, sub.C, *a)), "C"
 
 
 class _ResidualInner:
     """Inner solver on a working set keeping the residual ``R = Y - Z`` (any layout)."""
 
-    def __init__(self, datafit, penalty, ws, b, Z, lipschitz):
+    def __init__(self, datafit, penalty, ws, b, Z, lipschitz, extrapolation):
         data = datafit.data
-        self.datafit, self.penalty, self.ws, self.b = datafit, penalty, ws, b
+        # The problem restricted to the working set, on a compact copy of its
+        # columns: epochs, gaps and extrapolation trials never slice X again.
+        self.datafit = type(datafit)(data.restrict(ws))
+        self.penalty, self.ws, self.b = penalty, ws, b
         self.params = penalty.params
-        self.kernel, self.order = _subproblem_epoch(data, data.dtype, ws)
+        self.kernel, self.order = _subproblem_epoch(self.datafit.data)
         self.lipschitz = np.ascontiguousarray(lipschitz)
         self.rows = np.arange(ws.size, dtype=np.int64)
         self.R = np.array(data.Y - Z, order=self.order)
         self.shift = np.zeros(data.n_tasks, data.dtype)
+        self.extrapolation = extrapolation
+        self.best_dual, self.best_theta = -np.inf, None
 
     def start(self, W_ws):
         return np.ascontiguousarray(W_ws)
@@ -170,19 +88,43 @@ class _ResidualInner:
         data = self.datafit.data
         return data.Y - (self.R + data.expand(self.shift))
 
+    def predictor(self):
+        """The predictor ``Z`` of the full problem (W is zero off the working set)."""
+        return self._predictor()
+
     def try_extrapolation(self, W_ws, W_acc):
-        """Move to ``W_acc`` if it lowers the objective."""
-        Z_acc = self.datafit.linear(W_acc, self.b, features=self.ws)
+        """Move to ``W_acc`` if it lowers the objective; return whether it did."""
+        Z_acc = self.datafit.linear(W_acc, self.b)
         if (self.datafit.value_z(Z_acc) + self.penalty.value(W_acc)
                 < self.datafit.value_z(self._predictor()) + self.penalty.value(W_ws)):
             W_ws[:] = W_acc
             self.R = np.array(self.datafit.data.Y - Z_acc, order=self.order)
             self.shift[:] = 0.0
+            return True
+        return False
 
     def gap(self, W_ws):
-        """Duality gap of the problem restricted to the working set."""
-        return duality_gap(self.datafit, self.penalty, W_ws, self._predictor(),
-                           features=self.ws)[2]
+        """Duality gap of the problem restricted to the working set.
+
+        The dual is the best of the residual point, its extrapolation from
+        the last checks (:class:`DualExtrapolation`) and the best seen.
+        """
+        datafit, penalty = self.datafit, self.penalty
+        Z = self._predictor()
+        primal = datafit.value_z(Z) + penalty.value(W_ws)
+        theta = -datafit.derivative_z(Z)
+        for point in (theta, self.extrapolation.extrapolate()):
+            if point is None:
+                continue
+            dual = dual_at(datafit, penalty, point)[0]
+            if dual > self.best_dual:
+                self.best_dual, self.best_theta = dual, point
+        return primal - self.best_dual
+
+    def record(self):
+        """Give the current residual dual point to the extrapolation (after every epoch)."""
+        data = self.datafit.data
+        self.extrapolation.push(data.C * (self.R + data.expand(self.shift)))
 
 
 class _GramInner:
@@ -201,7 +143,9 @@ class _GramInner:
         return (data.layout == "shared" and data.row_weights is not None
                 and not data.is_sparse and data.n_samples >= 2 * ws.size)
 
-    def __init__(self, datafit, penalty, ws, b, Z, lipschitz):
+    best_theta = None  # no dual extrapolation in Gram form: the residual is never formed
+
+    def __init__(self, datafit, penalty, ws, b, Z, lipschitz, extrapolation=None):
         data = datafit.data
         self.penalty, self.dtype = penalty, data.dtype
         self.params = penalty.params
@@ -213,6 +157,7 @@ class _GramInner:
         self.B = np.ascontiguousarray(aXc.T @ Yc)
         self.q = np.einsum("i,it,it->t", data.row_weights.astype(np.float64), Yc, Yc)
         self.tau = data.task_scale.astype(np.float64)
+        self.best_dual = -np.inf
         self.lipschitz = lipschitz.astype(np.float64)
         self.rows = np.arange(ws.size, dtype=np.int64)
 
@@ -235,20 +180,23 @@ class _GramInner:
                 < self._datafit(W, self.H) + self.penalty.value(W)):
             W[:] = W_acc
             self.H = H_acc
+            return True
+        return False
+
+    def record(self):
+        pass
+
+    def predictor(self):
+        return None  # never formed in Gram form
 
     def gap(self, W):
         F = self._datafit(W, self.H)
         V = self.tau * (self.B - self.H)
         s = self.penalty.dual_scale(V)
         theta_y = float(self.tau @ (self.q - np.sum(W * self.B, axis=0)))
-        return (F + self.penalty.value(W)
-                - (s * theta_y - s * s * F - self.penalty.conjugate(s * V)))
-
-
-def _predict(datafit, W, b):
-    """``linear(W, b)`` through the nonzero rows of ``W`` only."""
-    support = np.flatnonzero(np.any(W != 0, axis=1))
-    return datafit.linear(W[support], b, features=support)
+        self.best_dual = max(self.best_dual,
+                             s * theta_y - s * s * F - self.penalty.conjugate(s * V))
+        return F + self.penalty.value(W) - self.best_dual
 
 
 class _Anderson:
@@ -287,35 +235,3 @@ class _Anderson:
             return None
         c = z / z.sum()
         return (c @ iterates[1:]).reshape(np.shape(w)).astype(w.dtype)
-
-
-def _working_set(penalty, W, V, lipschitz, candidates, ws_size):
-    """Nonzero features plus the candidates closest to violating their dual constraint.
-
-    Priority of feature j: ``(alpha - ||V_j||_*) / sqrt(L_j)`` with ``||.||_*``
-    the penalty's dual norm on row j, the distance of
-    the dual point to feature j's constraint (celer's rule); nonzero features
-    always enter.  Returns the sorted set and the size for the next round.
-    """
-    nonzero = np.any(W[candidates] != 0, axis=1)
-    size = min(candidates.size, max(ws_size, 2 * int(nonzero.sum())))
-    norms = penalty.row_dual_norms(V[candidates])
-    priority = (penalty.alpha - norms) / np.sqrt(np.maximum(lipschitz[candidates], 1e-300))
-    priority[nonzero] = -np.inf
-    if size < candidates.size:
-        chosen = np.argpartition(priority, size - 1)[:size]
-    else:
-        chosen = np.arange(candidates.size)
-    return np.sort(candidates[chosen]), size
-
-def _screen(penalty, V, lipschitz, gap, features):
-    """Gap-safe screening (Ndiaye et al. 2017): drop features proven zero at the optimum.
-
-    The quadratic dual ``sum theta y - theta^2 / (2c)`` is 1-strongly concave
-    in the norm ``||theta||_C^2 = sum theta^2 / c``, so
-    ``||theta - theta*||_C <= sqrt(2 gap)`` and, by Cauchy-Schwarz,
-    ``||X_j^T (theta - theta*)||_2 <= sqrt(L_j) sqrt(2 gap)``.
-    """
-    radius = np.sqrt(2.0 * max(gap, 0.0) * lipschitz.astype(np.float64))
-    zero = penalty.screen(V, radius)
-    return features[~zero[features]], features[zero[features]]

@@ -1,0 +1,459 @@
+"""Cross-validated estimators: ``alpha`` (and ``l1_ratio``) chosen along the regularisation path.
+
+As scikit-learn's ``LassoCV``: on each fold the whole path is fitted on the
+training rows (warm starts, one validation), every ``alpha`` is scored on
+the held-out rows, and the model is refitted on all the data at the best
+``alpha``. One generic class does the work; each public class names the
+model, its ``alpha_max`` penalty and the loss.
+"""
+
+import copy
+import numbers
+from contextlib import nullcontext
+from typing import NamedTuple
+
+import numpy as np
+import scipy.sparse as sp
+from joblib import Parallel, delayed, effective_n_jobs
+from sklearn.base import clone
+from sklearn.metrics import check_scoring
+from sklearn.model_selection import KFold, StratifiedKFold, check_cv
+from sklearn.utils import _safe_indexing
+from sklearn.utils.validation import indexable
+
+from .._backend import blas_threads_for
+from .._validation import check_fit_data, check_predict_data, check_task_weights
+from ._base import (MultiTaskClassifierMixin, MultiTaskLinearModel, MultiTaskRegressorMixin,
+                    _isnan)
+from ._path import MODELS, alpha_grid, check_alphas, check_grid_params, run_path
+
+# Parameters passed unchanged to the model fitted along the path.
+_MODEL_PARAMS = ("l2_reg", "fit_intercept", "task_column", "task_weights", "tol", "max_iter",
+                 "solver", "verbose")
+
+
+class _Holdout(NamedTuple):
+    """The whole data as the held-out criteria need it (validated once per ``fit``)."""
+
+    feats: object          # features, task column removed (CSR if sparse)
+    task_index: object     # (n,) row -> position in tasks_, or None (shared layout)
+    targets: np.ndarray    # float targets, or bool "is classes_[1]" for classifiers
+    observed: object       # (n, n_tasks) bool in the shared layout, else None
+    task_weights: np.ndarray
+
+
+class _PathCV(MultiTaskLinearModel):
+    """Generic cross-validated path estimator; subclasses set ``_penalty`` and ``_loss``."""
+
+    _penalty = None  # key of ``_path.MODELS`` (the alpha_max penalty name)
+
+    def __init__(self, *, alphas=None, n_alphas=100, eps=1e-3, cv=5, n_jobs=None, scoring=None,
+                 l2_reg=0.0, fit_intercept=True, task_column=None, task_weights=None, tol=1e-4,
+                 max_iter=1000, solver="auto", verbose=0):
+        self.alphas = alphas
+        self.n_alphas = n_alphas
+        self.eps = eps
+        self.cv = cv
+        self.n_jobs = n_jobs
+        self.scoring = scoring
+        self.l2_reg = l2_reg
+        self.fit_intercept = fit_intercept
+        self.task_column = task_column
+        self.task_weights = task_weights
+        self.tol = tol
+        self.max_iter = max_iter
+        self.solver = solver
+        self.verbose = verbose
+
+    # -- parameters -----------------------------------------------------------
+    def _l1_ratio_grid(self):
+        """``(ratios, is_list)``: the l1 ratios searched (``[None]`` without one)."""
+        return [None], False
+
+    def _model_at(self, l1_ratio):
+        """An unfitted model with this CV's parameters (and ``l1_ratio``)."""
+        params = {name: getattr(self, name) for name in _MODEL_PARAMS}
+        if l1_ratio is not None:
+            params["l1_ratio"] = l1_ratio
+        return MODELS[self._penalty][self._loss](**params)
+
+    def _check_params(self):
+        if self.alphas is not None:
+            check_alphas(self.alphas)
+        else:
+            check_grid_params(self.n_alphas, self.eps)
+        ratios, is_list = self._l1_ratio_grid()
+        models = [self._model_at(r) for r in ratios]
+        for model in models:
+            model._check_params()
+        return ratios, is_list, models
+
+    # -- fit ------------------------------------------------------------------
+    def fit(self, X, y):
+        """Choose ``alpha`` by cross-validation, then refit on all the data.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix, DataFrame} of shape (n_samples, n_columns)
+            Features; with ``task_column`` set, one column names each row's task.
+        y : array-like of shape (n_samples,) or (n_samples, n_tasks)
+            Targets. 2-D only in the shared layout, where NaN marks a target
+            not observed for that task.
+
+        Returns
+        -------
+        self : object
+        """
+        ratios, is_list, models = self._check_params()
+        X, y = indexable(X, y)
+        check_fit_data(self, X, y, classifier=self._loss == "logistic")  # tasks_, classes_, ...
+        holdout = self._holdout(X, y)
+        folds = self._folds(X, y, holdout)
+        grids = np.array([
+            alpha_grid(X, y, penalty=self._penalty, l1_ratio=r, alphas=self.alphas,
+                       n_alphas=self.n_alphas, eps=self.eps, loss=self._loss,
+                       task_column=self.task_column, fit_intercept=self.fit_intercept,
+                       task_weights=self.task_weights) for r in ratios])
+        scorer = None if self.scoring is None else check_scoring(models[0], scoring=self.scoring)
+
+        # Folds (and l1 ratios) run in threads: the solvers' kernels release the GIL.
+        # One BLAS thread each avoids oversubscription, and the solvers' own
+        # thread limits then nest consistently.
+        parallel = effective_n_jobs(self.n_jobs) > 1
+        with _one_blas_thread() if parallel else nullcontext():
+            paths = Parallel(n_jobs=self.n_jobs, prefer="threads")(
+                delayed(self._fold_path)(models[k], X, y, train, test, grids[k], holdout, scorer)
+                for k in range(len(ratios)) for train, test in folds)
+        # (n_l1_ratios, n_alphas, n_folds), as scikit-learn's ElasticNetCV.mse_path_
+        paths = np.asarray(paths).reshape(len(ratios), len(folds), -1).transpose(0, 2, 1)
+        mean = paths.mean(axis=-1)
+        minimize = scorer is None and self._loss == "squared"
+        k, a = np.unravel_index(np.argmin(mean) if minimize else np.argmax(mean), mean.shape)
+
+        refit = clone(models[k]).set_params(alpha=float(grids[k, a])).fit(X, y)
+        for name, value in vars(refit).items():  # coef_, intercept_, n_iter_, dual_gap_, ...
+            if name.endswith("_") and not name.startswith("_"):
+                setattr(self, name, value)
+        self.alpha_ = float(grids[k, a])
+        if ratios[k] is not None:
+            self.l1_ratio_ = float(ratios[k])
+        self.alphas_ = grids if is_list else grids[0]
+        for name in ("mse_path_", "score_path_"):
+            self.__dict__.pop(name, None)  # a previous fit may have set the other one
+        setattr(self, "mse_path_" if minimize else "score_path_",
+                paths if is_list else paths[0])
+        return self
+
+    def _holdout(self, X, y):
+        """Validated features, task of each row and targets of the whole data."""
+        feats, task_index = check_predict_data(self, X)
+        if sp.issparse(feats):
+            feats = feats.tocsr()  # folds take rows
+        y = np.asarray(y)
+        observed = None
+        if task_index is None:
+            y = y.reshape(y.shape[0], -1)
+            observed = ~_isnan(y)
+        else:
+            y = y.reshape(-1)
+        if self._loss == "logistic":
+            targets = y == self.classes_[1]
+        else:
+            targets = y.astype(np.float64)
+            if observed is not None:
+                targets = np.where(observed, targets, 0.0)
+        tau = check_task_weights(self.task_weights, len(self.tasks_), np.float64)
+        return _Holdout(feats, task_index, targets, observed, tau)
+
+    def _folds(self, X, y, holdout):
+        """The ``(train, test)`` index pairs; task-stratified by default in the per-task layout."""
+        cv = 5 if self.cv is None else self.cv
+        task_index = holdout.task_index
+        if isinstance(cv, numbers.Integral) and not isinstance(cv, bool):
+            n = holdout.feats.shape[0]
+            if task_index is None:
+                if self._loss == "logistic" and holdout.targets.shape[1] == 1:
+                    splitter, strata = StratifiedKFold(cv), holdout.targets.ravel()
+                else:
+                    splitter, strata = KFold(cv), None
+            else:
+                counts = np.bincount(task_index, minlength=len(self.tasks_))
+                small = np.flatnonzero(counts < cv)
+                if small.size:
+                    raise ValueError(
+                        f"cv={cv} folds, but task(s) {self.tasks_[small][:10].tolist()} have "
+                        f"fewer rows than folds ({counts[small][:10].tolist()}): the default "
+                        "task-stratified split needs every task in every fold. Lower cv, or "
+                        "pass a splitter or an iterable of (train, test) indices.")
+                # Every task (and, for classifiers, each of its classes) in every fold.
+                strata = (task_index if self._loss == "squared"
+                          else 2 * task_index + holdout.targets)
+                splitter = StratifiedKFold(cv)
+            folds = list(splitter.split(np.zeros((n, 1)), strata))
+        else:
+            folds = list(check_cv(cv).split(X, y))
+        if task_index is not None:
+            for k, (train, test) in enumerate(folds):
+                missing = np.setdiff1d(task_index[test], task_index[train])
+                if missing.size:
+                    raise ValueError(
+                        f"Fold {k}: task(s) {self.tasks_[missing][:10].tolist()} have held-out "
+                        "rows but no training rows, so they cannot be predicted. Every task "
+                        "must be in every training fold (the default integer cv ensures it).")
+        return folds
+
+    def _fold_path(self, model, X, y, train, test, alphas, holdout, scorer):
+        """The criterion at every alpha of one fold: fit the path on train, score on test."""
+        X_train, y_train = _safe_indexing(X, train), _safe_indexing(y, train)
+        path = run_path(model, X_train, y_train, alphas)
+        if scorer is not None:
+            return _scored_path(model, path, X_train, y_train, _safe_indexing(X, test),
+                                _safe_indexing(y, test), scorer)
+        return self._heldout_criterion(path, holdout, train, test)
+
+    def _heldout_criterion(self, path, holdout, train, test):
+        """Mean over tasks of each task's held-out MSE (regressors) or accuracy (classifiers)."""
+        A, T, p = path.coefs.shape
+        with blas_threads_for(len(test) * p * A * T):  # small products: one BLAS thread
+            Z, targets, entry_task = self._heldout_predictions(path, holdout, train, test)
+        values = (Z > 0) == targets if self._loss == "logistic" else (Z - targets) ** 2
+        n_tasks = len(holdout.task_weights)
+        onehot = sp.csr_matrix((np.ones(len(entry_task)), (entry_task, np.arange(len(entry_task)))),
+                               shape=(n_tasks, len(entry_task)))
+        counts = np.asarray(onehot.sum(axis=1)).ravel()
+        sums = np.asarray(onehot @ values.T.astype(np.float64))  # (n_tasks, A)
+        present = counts > 0
+        if not present.any():
+            raise ValueError("A cross-validation fold has no observed held-out target.")
+        tau = holdout.task_weights[present]
+        return (tau @ (sums[present] / counts[present, None])) / tau.sum()
+
+    def _heldout_predictions(self, path, holdout, train, test):
+        """Linear predictor of every held-out target at every alpha: ``(Z, targets, task)``.
+
+        ``Z`` is (n_alphas, n_entries), one entry per observed target.
+        """
+        A, T, p = path.coefs.shape
+        F = holdout.feats[test]
+        targets = holdout.targets[test]
+        if holdout.task_index is None:  # every test row predicted for every task
+            Z = np.asarray(F @ path.coefs.reshape(A * T, p).T).reshape(len(test), A, T)
+            Z = Z.transpose(1, 0, 2) + path.intercepts[:, None, :]
+            observed = holdout.observed[test]
+            Z, targets = Z[:, observed], targets[observed]  # (A, n_observed)
+            entry_task = np.nonzero(observed)[1]
+        else:  # row i by its task's model; the fold's tasks are a sorted subset of tasks_
+            entry_task = holdout.task_index[test]
+            pos = np.searchsorted(np.unique(holdout.task_index[train]), entry_task)
+            Z = np.empty((A, len(test)))
+            for j in np.unique(pos):
+                rows = np.flatnonzero(pos == j)
+                Z[:, rows] = (np.asarray(F[rows] @ path.coefs[:, j, :].T).T
+                              + path.intercepts[:, j, None])
+        return Z, targets, entry_task
+
+
+def _scored_path(model, path, X_train, y_train, X_test, y_test, scorer):
+    """``scorer`` of the fitted model at every alpha of the path."""
+    fitted = clone(model)
+    # The fitted-input attributes (tasks_, classes_, n_features_in_, ...) of this fold.
+    check_fit_data(fitted, X_train, y_train, classifier=model._loss == "logistic")
+    scores = []
+    for alpha, coef, intercept in zip(path.alphas, path.coefs, path.intercepts):
+        est = copy.copy(fitted).set_params(alpha=float(alpha))
+        est._set_coef(np.asarray(coef.T), coef.shape[1])
+        est.intercept_ = intercept
+        scores.append(scorer(est, X_test, y_test))
+    return np.array(scores, dtype=np.float64)
+
+
+def _one_blas_thread():
+    from threadpoolctl import threadpool_limits
+
+    return threadpool_limits(limits=1, user_api="blas")
+
+
+class _SparseGroupCV(_PathCV):
+    """Sparse-group CV: also searches ``l1_ratio`` (a float or a list)."""
+
+    def __init__(self, *, l1_ratio=0.5, alphas=None, n_alphas=100, eps=1e-3, cv=5, n_jobs=None,
+                 scoring=None, l2_reg=0.0, fit_intercept=True, task_column=None,
+                 task_weights=None, tol=1e-4, max_iter=1000, solver="auto", verbose=0):
+        super().__init__(alphas=alphas, n_alphas=n_alphas, eps=eps, cv=cv, n_jobs=n_jobs,
+                         scoring=scoring, l2_reg=l2_reg, fit_intercept=fit_intercept,
+                         task_column=task_column, task_weights=task_weights, tol=tol,
+                         max_iter=max_iter, solver=solver, verbose=verbose)
+        self.l1_ratio = l1_ratio
+
+    def _l1_ratio_grid(self):
+        if np.ndim(self.l1_ratio) == 0:
+            return [self.l1_ratio], False
+        ratios = list(np.asarray(self.l1_ratio, dtype=object).ravel())
+        if not ratios:
+            raise ValueError("l1_ratio is empty; pass a number in [0, 1] or a list of them.")
+        return ratios, True
+
+
+# -- docstrings ----------------------------------------------------------------
+_L1_RATIO = """    l1_ratio : float or list of float, default=0.5
+        Share of the l1 term, in ``[0, 1]``. With a list, every value is
+        cross-validated (each with its own alpha grid, since ``alpha_max``
+        depends on it) and the best ``(l1_ratio, alpha)`` pair is kept.
+"""
+
+_PARAMS = """    alphas : array-like of shape (n_alphas,), default=None
+        The grid, sorted decreasing. ``None``: ``n_alphas`` values from
+        ``alpha_max`` of the whole data down to ``eps * alpha_max``,
+        geometrically spaced.
+    n_alphas : int, default=100
+        Length of the default grid.
+    eps : float, default=1e-3
+        ``alpha_min / alpha_max`` of the default grid, ``> 0``.
+    cv : int, cross-validation splitter or iterable, default=5
+        Integer ``k``: in the shared layout ``KFold(k)`` (``StratifiedKFold``
+        for a classifier with 1-D ``y``), as scikit-learn; in the per-task
+        layout a task-stratified ``StratifiedKFold(k)`` on the task column
+        (task and class for classifiers), so that every task is in every
+        fold -- each task needs at least ``k`` rows. A splitter or an
+        iterable of ``(train, test)`` indices is used as given; every task
+        must still have training rows in every fold.
+    n_jobs : int, default=None
+        Folds (and l1 ratios) fitted in parallel threads (joblib), each with
+        one BLAS thread. ``None`` means 1, ``-1`` all cores.
+    scoring : str or callable, default=None
+        ``None``: the held-out {criterion}. Otherwise any scikit-learn
+        scorer, evaluated on the fold's model at each alpha (higher is
+        better), stored in ``score_path_``.
+    l2_reg, fit_intercept, task_column, task_weights, tol, max_iter, solver, verbose
+        As in :class:`~mtlclassic.{model}`; used on every fold and for the refit.
+"""
+
+_ATTRS = """
+    Attributes
+    ----------
+    alpha_ : float
+        The chosen penalty strength.
+{l1_attr}    alphas_ : ndarray of shape {grid_shape}
+        The grid{grid_note}.
+    {path_attr} : ndarray of shape {path_shape}
+        {path_words} for each alpha (and l1 ratio) and fold.{path_note}
+    coef_ : ndarray of shape (n_tasks, n_features)
+        The model refitted on all the data at ``alpha_``.
+    intercept_ : ndarray of shape (n_tasks,)
+    n_iter_ : int
+        Solver iterations of the refit.
+    dual_gap_ : float
+        Duality gap of the refit.
+    tasks_ : ndarray of shape (n_tasks,)
+    n_tasks_ : int
+    n_features_in_ : int
+        Columns of ``X`` seen in fit (task column included).
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Column names, when ``X`` is a DataFrame with string names.
+    solver_ : str
+{extra_attrs}"""
+
+_MSE_WORDS = ("mean squared error", "Held-out mean squared error (each task's mean over its "
+              "observed held-out targets, averaged over tasks with the task weights: with "
+              "equal weights and no missing target, scikit-learn's ``MultiTaskLassoCV`` "
+              "``mse_path_``); ``alpha_`` minimises its mean over folds")
+_ACC_WORDS = ("accuracy, averaged over tasks",
+              "Held-out accuracy (each task's accuracy averaged over tasks with the task "
+              "weights), or the ``scoring``; ``alpha_`` maximises its mean over folds")
+
+
+def _cv_doc(model, loss, extra_params="", extra_attrs="", sgl=False):
+    regressor = loss == "squared"
+    criterion, path_words = _MSE_WORDS if regressor else _ACC_WORDS
+    attrs = _ATTRS.format(
+        l1_attr="""    l1_ratio_ : float
+        The chosen l1 ratio.
+""" if sgl else "",
+        grid_shape="(n_alphas,) or (n_l1_ratio, n_alphas)" if sgl else "(n_alphas,)",
+        grid_note=" (one row per l1 ratio when ``l1_ratio`` is a list)" if sgl else "",
+        path_attr="mse_path_" if regressor else "score_path_",
+        path_shape=("(n_alphas, n_folds) or (n_l1_ratio, n_alphas, n_folds)" if sgl
+                    else "(n_alphas, n_folds)"),
+        path_words=path_words,
+        path_note=("\n    score_path_ : ndarray\n        Instead of ``mse_path_`` when "
+                   "``scoring`` is given (the scorer's values, maximised)." if regressor else ""),
+        extra_attrs=extra_attrs)
+    classes = "" if regressor else """    classes_ : ndarray of shape (2,)
+"""
+    return f"""{model} with ``alpha`` chosen by cross-validation along its path.
+
+    As scikit-learn's ``LassoCV``: on each fold, the regularisation path is
+    fitted on the training rows (warm-started from large to small alpha),
+    each alpha is scored on the held-out rows, and the model is refitted on
+    all the data at the alpha with the best mean score over folds. The
+    objective is that of :class:`~mtlclassic.{model}`.
+
+    Parameters
+    ----------
+{extra_params}{_PARAMS.format(criterion=criterion, model=model)}{attrs}{classes}
+    See Also
+    --------
+    mtlclassic.{model} : the model at a fixed alpha.
+"""
+
+
+_TRACE_ATTRS = """    rank_ : int
+        Numerical rank of ``coef_``.
+"""
+
+
+class GroupLassoRegressorCV(MultiTaskRegressorMixin, _PathCV):
+    __doc__ = _cv_doc("GroupLassoRegressor", "squared")
+    _penalty, _loss = "l21", "squared"
+
+
+class GroupLassoClassifierCV(MultiTaskClassifierMixin, _PathCV):
+    __doc__ = _cv_doc("GroupLassoClassifier", "logistic")
+    _penalty, _loss = "l21", "logistic"
+
+
+class LassoRegressorCV(MultiTaskRegressorMixin, _PathCV):
+    __doc__ = _cv_doc("LassoRegressor", "squared")
+    _penalty, _loss = "l1", "squared"
+
+
+class LassoClassifierCV(MultiTaskClassifierMixin, _PathCV):
+    __doc__ = _cv_doc("LassoClassifier", "logistic")
+    _penalty, _loss = "l1", "logistic"
+
+
+class SparseGroupLassoRegressorCV(MultiTaskRegressorMixin, _SparseGroupCV):
+    __doc__ = _cv_doc("SparseGroupLassoRegressor", "squared", extra_params=_L1_RATIO, sgl=True)
+    _penalty, _loss = "sparse_group", "squared"
+
+
+class SparseGroupLassoClassifierCV(MultiTaskClassifierMixin, _SparseGroupCV):
+    __doc__ = _cv_doc("SparseGroupLassoClassifier", "logistic", extra_params=_L1_RATIO,
+                      sgl=True)
+    _penalty, _loss = "sparse_group", "logistic"
+
+
+class L1InfRegressorCV(MultiTaskRegressorMixin, _PathCV):
+    __doc__ = _cv_doc("L1InfRegressor", "squared")
+    _penalty, _loss = "l1inf", "squared"
+
+
+class L1InfClassifierCV(MultiTaskClassifierMixin, _PathCV):
+    __doc__ = _cv_doc("L1InfClassifier", "logistic")
+    _penalty, _loss = "l1inf", "logistic"
+
+
+class TraceNormRegressorCV(MultiTaskRegressorMixin, _PathCV):
+    __doc__ = _cv_doc("TraceNormRegressor", "squared", extra_attrs=_TRACE_ATTRS)
+    _penalty, _loss = "trace", "squared"
+
+
+class TraceNormClassifierCV(MultiTaskClassifierMixin, _PathCV):
+    __doc__ = _cv_doc("TraceNormClassifier", "logistic", extra_attrs=_TRACE_ATTRS)
+    _penalty, _loss = "trace", "logistic"
+
+
+CV_ESTIMATORS = [GroupLassoRegressorCV, GroupLassoClassifierCV, LassoRegressorCV,
+                 LassoClassifierCV, SparseGroupLassoRegressorCV, SparseGroupLassoClassifierCV,
+                 L1InfRegressorCV, L1InfClassifierCV, TraceNormRegressorCV,
+                 TraceNormClassifierCV]
