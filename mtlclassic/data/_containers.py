@@ -106,6 +106,23 @@ class SharedDesign(_Design):
     def _with_design(self, X):
         return SharedDesign(X, self.Y, self.C, self.row_weights, self.task_scale)
 
+    def restrict(self, features):
+        """The same problem on the columns ``features`` only.
+
+        For a dense design whose offsets are shared by all tasks (no missing
+        targets), the copy is made already centered and Fortran-ordered, in
+        column chunks, so that it is the only copy the inner solvers need.
+        """
+        if self.is_sparse or self.X_offset is None or self.row_weights is None:
+            return super().restrict(features)
+        features = np.asarray(features)
+        offset = self.X_offset[:, 0]
+        Xc = np.empty((self.n_samples, features.size), dtype=self.dtype, order="F")
+        for start in range(0, features.size, 256):
+            cols = features[start:start + 256]
+            Xc[:, start:start + cols.size] = self.X[:, cols] - offset[cols]
+        return self._with_design(Xc)  # centered: X_offset stays None
+
     def linear(self, W, b=None, features=None):
         """Linear predictor ``Z = (X - X_offset) W + b``, of shape (n_samples, n_tasks).
 
@@ -148,12 +165,13 @@ class SharedDesign(_Design):
     def _raw_sq_col_norms(self):
         if self.is_sparse:
             return np.asarray(self.X.multiply(self.X).T @ self.C, dtype=np.float64)
-        # Row chunks bound the temporary X**2 (a full copy would cost a page-faulting
-        # allocation as large as X on every fit).
+        # Row chunks of about 2^16 entries bound the temporary X**2 (a full copy
+        # would cost a page-faulting allocation as large as X on every fit).
         G = np.zeros((self.n_features, self.n_tasks), dtype=np.float64)
-        for start in range(0, self.n_samples, 512):
-            block = self.X[start:start + 512]
-            G += (block * block).T @ self.C[start:start + 512]
+        rows = max(1, 65536 // max(self.n_features, 1))
+        for start in range(0, self.n_samples, rows):
+            block = self.X[start:start + rows]
+            G += (block * block).T @ self.C[start:start + rows]
         return G
 
 

@@ -13,6 +13,8 @@ and for affine combinations of such points (dual extrapolation).
 
 import numpy as np
 
+from ._anderson import Anderson
+
 
 def profile_intercept(datafit, W, b, fit_intercept):
     """Return the intercept optimal for ``W`` (or zeros) and the predictor ``Z``."""
@@ -54,50 +56,18 @@ def duality_gap(datafit, penalty, W, Z, *, return_correlations=False, features=N
     return primal, dual, primal - dual
 
 
-class DualExtrapolation:
-    """Dual extrapolation (celer): an affine combination of the last dual points.
+class DualExtrapolation(Anderson):
+    """Dual extrapolation (celer): Anderson extrapolation of the last dual points.
 
     The residual-based dual point converges more slowly than the primal
-    iterates; along a converging sequence ``theta_k``, the combination
-    ``sum_i c_i theta_{i+1}`` with ``c = argmin ||sum_i c_i (theta_{i+1} -
-    theta_i)||, sum c = 1`` (Anderson) is often far closer to the dual
-    optimum, so the gap certifies convergence many epochs earlier.
+    iterates; along a converging sequence ``theta_k`` the extrapolated point
+    can be much closer to the dual optimum, so the gap may certify
+    convergence earlier. It stays a valid dual point after rescaling (and,
+    with intercepts, keeps per-task sums zero: the weights sum to one), but
+    may leave the datafit's dual domain (logistic), which ``dual_at`` checks.
 
     References
     ----------
     Massias, M., Gramfort, A. and Salmon, J. (2018). Celer: a fast solver for
     the lasso with dual extrapolation. ICML.
     """
-
-    def __init__(self, k=5):
-        self.k = k
-        self.points = []
-
-    def push(self, theta):
-        """Record a dual point (the last ``k + 1`` are kept)."""
-        if self.k <= 0:
-            return
-        self.points.append(np.array(theta, dtype=np.float64, copy=True))
-        if len(self.points) > self.k + 1:
-            self.points.pop(0)
-
-    def reset(self):
-        self.points = []
-
-    def extrapolate(self):
-        """The extrapolated dual point, or None while fewer than ``k + 1`` are recorded."""
-        if self.k <= 0 or len(self.points) < self.k + 1:
-            return None
-        theta = self.points[-1]
-        flat = np.array([p.ravel() for p in self.points])
-        U = np.diff(flat, axis=0)
-        gram = U @ U.T
-        gram += 1e-10 * (np.trace(gram) + 1e-300) * np.eye(self.k)  # U may be rank deficient
-        try:
-            z = np.linalg.solve(gram, np.ones(self.k))
-        except np.linalg.LinAlgError:
-            return None
-        if not np.all(np.isfinite(z)) or z.sum() == 0:
-            return None
-        c = z / z.sum()
-        return (c @ flat[1:]).reshape(self.points[-1].shape).astype(theta.dtype)

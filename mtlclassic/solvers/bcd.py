@@ -45,8 +45,10 @@ def _subproblem_epoch(sub):
         return (lambda r, shift, *a: _kernels.bcd_epoch_stacked_sparse(
             Xc.data, Xc.indices, Xc.indptr, row_task, offset, sums, r, shift, sub.C, *a)), "C"
     if sub.layout == "shared" and sub.row_weights is not None:
-        # C = a (x) tau and every task shares the offsets: center the copy.
-        Xc = np.asfortranarray(X - offset[:, 0], dtype=dtype)
+        # C = a (x) tau and every task shares the offsets: the copy is centered
+        # (SharedDesign.restrict makes it so; otherwise center it here).
+        Xc = (np.asfortranarray(X, dtype=dtype) if sub.X_offset is None
+              else np.asfortranarray(X - offset[:, 0], dtype=dtype))
         a, tau = sub.row_weights.astype(dtype), sub.task_scale.astype(dtype)
         return (lambda R, shift, *args: _kernels.bcd_epoch_shared_separable(
             Xc, a, tau, R, *args)), "F"
@@ -113,7 +115,7 @@ class _ResidualInner:
         Z = self._predictor()
         primal = datafit.value_z(Z) + penalty.value(W_ws)
         theta = -datafit.derivative_z(Z)
-        for point in (theta, self.extrapolation.extrapolate()):
+        for point in (theta, self.extrapolation.extrapolate(theta)):
             if point is None:
                 continue
             dual = dual_at(datafit, penalty, point)[0]
@@ -197,41 +199,3 @@ class _GramInner:
         self.best_dual = max(self.best_dual,
                              s * theta_y - s * s * F - self.penalty.conjugate(s * V))
         return F + self.penalty.value(W) - self.best_dual
-
-
-class _Anderson:
-    """Anderson extrapolation of the iterates of a fixed-point map (here, BCD epochs).
-
-    After ``k + 1`` iterates ``w_0..w_k`` with differences ``u_i = w_{i+1} - w_i``,
-    returns ``sum_i c_i w_{i+1}`` with ``c = argmin ||U^T c|| s.t. sum c = 1``,
-    then starts over; returns None in between.
-
-    References
-    ----------
-    Bertrand, Q. and Massias, M. (2021). Anderson acceleration of coordinate
-    descent. AISTATS.
-    """
-
-    def __init__(self, k):
-        self.k = k
-        self.history = []
-
-    def push(self, w):
-        if self.k <= 0:
-            return None
-        self.history.append(np.array(w, dtype=np.float64).ravel())
-        if len(self.history) < self.k + 1:
-            return None
-        iterates = np.array(self.history)
-        self.history = []
-        U = np.diff(iterates, axis=0)
-        gram = U @ U.T
-        gram += 1e-10 * (np.trace(gram) + 1e-300) * np.eye(self.k)  # Tikhonov: U may be rank deficient
-        try:
-            z = np.linalg.solve(gram, np.ones(self.k))
-        except np.linalg.LinAlgError:
-            return None
-        if not np.all(np.isfinite(z)) or z.sum() == 0:
-            return None
-        c = z / z.sum()
-        return (c @ iterates[1:]).reshape(np.shape(w)).astype(w.dtype)

@@ -18,7 +18,8 @@ descent. AISTATS.
 import numpy as np
 
 from ._gap import DualExtrapolation, dual_at
-from .bcd import _Anderson, _GramInner, _ResidualInner
+from ._anderson import Anderson
+from .bcd import _GramInner, _ResidualInner
 from .fista import fista
 
 
@@ -130,7 +131,12 @@ def _profile(datafit, W, b, fit_intercept):
     ``b`` is kept as it is.
     """
     support = np.flatnonzero(np.any(W != 0, axis=1))
-    Z0 = datafit.linear(W[support], features=support)
+    # In chunks of columns: the product skips zero rows of W without copying
+    # more than a sliver of X.
+    Z0 = datafit.linear(W[:0], features=support[:0])
+    for start in range(0, support.size, 256):
+        chunk = support[start:start + 256]
+        Z0 = Z0 + datafit.linear(W[chunk], features=chunk)
     if fit_intercept and datafit.name != "quadratic":
         b = datafit.optimal_intercept(Z0, b).astype(W.dtype)
     return b, Z0 + datafit.data.expand(b)
@@ -145,13 +151,16 @@ def _bcd_inner(datafit, penalty, W_ws, b, Z, ws, lipschitz, inner_tol, max_epoch
     inner_cls = _GramInner if _GramInner.applies(datafit.data, ws) else _ResidualInner
     inner = inner_cls(datafit, penalty, ws, b, Z, lipschitz, extrapolation)
     W_ws = inner.start(W_ws)
-    anderson = _Anderson(anderson_k)
+    anderson = Anderson(anderson_k)
     k = 0
     for k in range(1, max_epochs + 1):
         inner.epoch(W_ws)
-        W_acc = anderson.push(W_ws)
-        if W_acc is not None and inner.try_extrapolation(W_ws, W_acc):
-            extrapolation.reset()  # the residual jumped: its history no longer extrapolates
+        anderson.push(W_ws)
+        if anderson.full:  # every k + 1 epochs: extrapolate, then start over
+            W_acc = anderson.extrapolate(W_ws)
+            anderson.reset()
+            if W_acc is not None and inner.try_extrapolation(W_ws, W_acc):
+                extrapolation.reset()  # the residual jumped: its history no longer extrapolates
         inner.record()
         if k % gap_freq == 0 and inner.gap(W_ws) <= inner_tol:
             break
