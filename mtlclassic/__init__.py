@@ -13,6 +13,8 @@ from .estimators import (DirtyModelClassifier, DirtyModelRegressor, GroupLassoCl
                          TraceNormRegressorCV, alpha_max, group_lasso_path, l1inf_path,
                          lasso_path, sparse_group_lasso_path, trace_norm_path)
 
+from ._warmup import warmup
+
 __version__ = "0.1.0.dev0"
 
 __all__ = [
