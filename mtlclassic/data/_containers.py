@@ -156,6 +156,9 @@ class SharedDesign(_Design):
     def raw_weighted_sums(self, features=None):
         """``sum_i c_it x_ij`` (uncentered), shape (n_features, n_tasks) (or those ``features``)."""
         X = self.X if features is None else self.X[:, features]
+        if self.row_weights is not None:  # C = a (x) tau: one product with a vector
+            return np.outer(np.asarray(X.T @ self.row_weights).ravel(),
+                            self.task_scale).astype(self.dtype, copy=False)
         return np.asarray(X.T @ self.C)
 
     def task_sum(self, D):
@@ -163,16 +166,19 @@ class SharedDesign(_Design):
         return D.sum(axis=0)
 
     def _raw_sq_col_norms(self):
+        separable = self.row_weights is not None  # C = a (x) tau: products with a vector
+        weights = self.row_weights.astype(np.float64) if separable else self.C
         if self.is_sparse:
-            return np.asarray(self.X.multiply(self.X).T @ self.C, dtype=np.float64)
+            G = np.asarray(self.X.multiply(self.X).T @ weights, dtype=np.float64)
+            return np.outer(G.ravel(), self.task_scale) if separable else G
         # Row chunks of about 2^16 entries bound the temporary X**2 (a full copy
         # would cost a page-faulting allocation as large as X on every fit).
-        G = np.zeros((self.n_features, self.n_tasks), dtype=np.float64)
+        G = np.zeros((self.n_features,) + (() if separable else (self.n_tasks,)))
         rows = max(1, 65536 // max(self.n_features, 1))
         for start in range(0, self.n_samples, rows):
             block = self.X[start:start + rows]
-            G += (block * block).T @ self.C[start:start + rows]
-        return G
+            G += (block * block).T @ weights[start:start + rows]
+        return np.outer(G, self.task_scale) if separable else G
 
 
 class StackedDesign(_Design):

@@ -147,21 +147,36 @@ class _GramInner:
 
     best_theta = None  # no dual extrapolation in Gram form: the residual is never formed
 
-    def __init__(self, datafit, penalty, ws, b, Z, lipschitz, extrapolation=None):
+    def __init__(self, datafit, penalty, ws, b, Z, lipschitz, extrapolation=None, cache=None):
         data = datafit.data
         self.penalty, self.dtype = penalty, data.dtype
         self.params = penalty.params
-        offset = 0.0 if data.X_offset is None else data.X_offset[ws, 0]
-        Xc = np.asarray(data.X[:, ws], dtype=np.float64) - offset
-        Yc = np.asarray(data.Y, dtype=np.float64) - b
-        aXc = Xc * data.row_weights[:, None]
-        self.Q = np.ascontiguousarray(aXc.T @ Xc)
-        self.B = np.ascontiguousarray(aXc.T @ Yc)
-        self.q = np.einsum("i,it,it->t", data.row_weights.astype(np.float64), Yc, Yc)
+        cols = None if cache is None else cache.get("cols")
+        if cols is not None and np.all(np.isin(ws, cols)):
+            # The working set did not grow: slice the Gram of the last one.
+            where = np.searchsorted(cols, ws)
+            self.Q = np.ascontiguousarray(cache["Q"][np.ix_(where, where)])
+            self.B = np.ascontiguousarray(cache["B"][where])
+            self.q = cache["q"]
+        else:
+            gram = self._gram(data, ws, b)
+            self.Q, self.B, self.q = gram["Q"], gram["B"], gram["q"]
+            if cache is not None:
+                cache.update(gram, cols=ws)
         self.tau = data.task_scale.astype(np.float64)
         self.best_dual = -np.inf
         self.lipschitz = lipschitz.astype(np.float64)
         self.rows = np.arange(ws.size, dtype=np.int64)
+
+    @staticmethod
+    def _gram(data, ws, b):
+        """``Q``, ``B`` and ``q`` of the columns ``ws`` (float64)."""
+        offset = 0.0 if data.X_offset is None else data.X_offset[ws, 0]
+        Xc = np.asarray(data.X[:, ws], dtype=np.float64) - offset
+        Yc = np.asarray(data.Y, dtype=np.float64) - b
+        aXc = Xc * data.row_weights[:, None]
+        return {"Q": np.ascontiguousarray(aXc.T @ Xc), "B": np.ascontiguousarray(aXc.T @ Yc),
+                "q": np.einsum("i,it,it->t", data.row_weights.astype(np.float64), Yc, Yc)}
 
     def start(self, W_ws):
         W = np.array(W_ws, dtype=np.float64, order="C")

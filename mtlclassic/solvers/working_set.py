@@ -67,6 +67,7 @@ def working_set(datafit, penalty, W0, b0, *, fit_intercept=True, tol=1e-4, max_i
     best_dual, best_V, inner_theta = -np.inf, None, None
     # Dual points live in sample space, whatever the working set: one history.
     extrapolation = DualExtrapolation(anderson_k if dual_extrapolation else 0)
+    gram_cache = {}  # the Gram-form inner solver's full Gram, when there are few features
     n_iter = 0
     Z = None  # the predictor, when the inner solver hands it back
     while True:
@@ -101,7 +102,8 @@ def working_set(datafit, penalty, W0, b0, *, fit_intercept=True, tol=1e-4, max_i
         if quadratic:
             W_ws, k, inner_theta, Z = _bcd_inner(datafit, penalty, W[ws], b, Z, ws,
                                                  lipschitz[ws], inner_tol, max_iter - n_iter,
-                                                 gap_freq, anderson_k, extrapolation)
+                                                 gap_freq, anderson_k, extrapolation,
+                                                 gram_cache)
         else:
             # W is zero outside the working set: the restricted problem has the same
             # objective, on a container with only those columns.
@@ -143,13 +145,15 @@ def _profile(datafit, W, b, fit_intercept):
 
 
 def _bcd_inner(datafit, penalty, W_ws, b, Z, ws, lipschitz, inner_tol, max_epochs, gap_freq,
-               anderson_k, extrapolation):
+               anderson_k, extrapolation, gram_cache):
     """BCD epochs on the working set.
 
     Returns ``(W_ws, epochs, best dual point or None, predictor or None)``.
     """
-    inner_cls = _GramInner if _GramInner.applies(datafit.data, ws) else _ResidualInner
-    inner = inner_cls(datafit, penalty, ws, b, Z, lipschitz, extrapolation)
+    if _GramInner.applies(datafit.data, ws):
+        inner = _GramInner(datafit, penalty, ws, b, Z, lipschitz, cache=gram_cache)
+    else:
+        inner = _ResidualInner(datafit, penalty, ws, b, Z, lipschitz, extrapolation)
     W_ws = inner.start(W_ws)
     anderson = Anderson(anderson_k)
     k = 0
