@@ -3,11 +3,14 @@
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from mtlclassic import (DirtyModelClassifier, DirtyModelRegressor, GroupLassoClassifier,
-                        GroupLassoRegressor, L1InfClassifier, L1InfRegressor, LassoClassifier,
-                        LassoRegressor, PooledClassifier, PooledRegressor, RidgeClassifier,
-                        RidgeRegressor, RobustMTFLClassifier, RobustMTFLRegressor,
-                        SparseGroupLassoClassifier, SparseGroupLassoRegressor,
-                        TraceNormClassifier, TraceNormRegressor)
+                        GroupLassoClassifierCV, GroupLassoRegressor, GroupLassoRegressorCV,
+                        L1InfClassifier, L1InfClassifierCV, L1InfRegressor, L1InfRegressorCV,
+                        LassoClassifier, LassoClassifierCV, LassoRegressor, LassoRegressorCV,
+                        PooledClassifier, PooledRegressor, RidgeClassifier, RidgeRegressor,
+                        RobustMTFLClassifier, RobustMTFLRegressor, SparseGroupLassoClassifier,
+                        SparseGroupLassoClassifierCV, SparseGroupLassoRegressor,
+                        SparseGroupLassoRegressorCV, TraceNormClassifier, TraceNormClassifierCV,
+                        TraceNormRegressor, TraceNormRegressorCV)
 
 # Small penalties: the checks need models that fit their toy data.
 ESTIMATORS = [
@@ -22,6 +25,16 @@ ESTIMATORS = [
     TraceNormRegressor(alpha=0.01), TraceNormClassifier(alpha=0.01),
     RobustMTFLRegressor(alpha_features=0.01, alpha_tasks=0.01),
     RobustMTFLClassifier(alpha_features=0.01, alpha_tasks=0.01),
+]
+# Cross-validated estimators: a short grid, 2 folds, loose tol (the checks fit tiny data often).
+_CV = dict(n_alphas=3, eps=0.1, cv=2, tol=1e-3)
+ESTIMATORS += [
+    GroupLassoRegressorCV(**_CV), GroupLassoClassifierCV(**_CV),
+    LassoRegressorCV(**_CV), LassoClassifierCV(**_CV),
+    SparseGroupLassoRegressorCV(l1_ratio=[0.2, 0.8], **_CV),
+    SparseGroupLassoClassifierCV(**_CV),
+    L1InfRegressorCV(**_CV), L1InfClassifierCV(**_CV),
+    TraceNormRegressorCV(**_CV), TraceNormClassifierCV(**_CV),
 ]
 
 # Checks declared as expected failures, each with a one-line reason (at most three).

@@ -325,7 +325,8 @@ _PARAMS = """    alphas : array-like of shape (n_alphas,), default=None
         scorer, evaluated on the fold's model at each alpha (higher is
         better), stored in ``score_path_``.
     l2_reg, fit_intercept, task_column, task_weights, tol, max_iter, solver, verbose
-        As in :class:`~mtlclassic.{model}`; used on every fold and for the refit.
+        As in :class:`~mtlclassic.{model}`; used on every fold and for
+        the refit.
 """
 
 _ATTRS = """
@@ -335,8 +336,7 @@ _ATTRS = """
         The chosen penalty strength.
 {l1_attr}    alphas_ : ndarray of shape {grid_shape}
         The grid{grid_note}.
-    {path_attr} : ndarray of shape {path_shape}
-        {path_words} for each alpha (and l1 ratio) and fold.{path_note}
+    {path_attr} : ndarray of shape {path_shape}{path_words}{path_note}
     coef_ : ndarray of shape (n_tasks, n_features)
         The model refitted on all the data at ``alpha_``.
     intercept_ : ndarray of shape (n_tasks,)
@@ -353,13 +353,16 @@ _ATTRS = """
     solver_ : str
 {extra_attrs}"""
 
-_MSE_WORDS = ("mean squared error", "Held-out mean squared error (each task's mean over its "
-              "observed held-out targets, averaged over tasks with the task weights: with "
-              "equal weights and no missing target, scikit-learn's ``MultiTaskLassoCV`` "
-              "``mse_path_``); ``alpha_`` minimises its mean over folds")
-_ACC_WORDS = ("accuracy, averaged over tasks",
-              "Held-out accuracy (each task's accuracy averaged over tasks with the task "
-              "weights), or the ``scoring``; ``alpha_`` maximises its mean over folds")
+_MSE_WORDS = ("mean squared error", """
+        Held-out mean squared error, per alpha (and l1 ratio) and fold:
+        each task's mean over its observed held-out targets, averaged over
+        tasks with the task weights (with equal weights and no missing
+        target, scikit-learn's ``MultiTaskLassoCV.mse_path_``). ``alpha_``
+        minimises its mean over folds.""")
+_ACC_WORDS = ("accuracy, averaged over tasks", """
+        Held-out accuracy per alpha (and l1 ratio) and fold: each task's
+        accuracy, averaged over tasks with the task weights (or the
+        ``scoring``). ``alpha_`` maximises its mean over folds.""")
 
 
 def _cv_doc(model, loss, extra_params="", extra_attrs="", sgl=False):
@@ -375,8 +378,10 @@ def _cv_doc(model, loss, extra_params="", extra_attrs="", sgl=False):
         path_shape=("(n_alphas, n_folds) or (n_l1_ratio, n_alphas, n_folds)" if sgl
                     else "(n_alphas, n_folds)"),
         path_words=path_words,
-        path_note=("\n    score_path_ : ndarray\n        Instead of ``mse_path_`` when "
-                   "``scoring`` is given (the scorer's values, maximised)." if regressor else ""),
+        path_note=("""
+    score_path_ : ndarray
+        Instead of ``mse_path_`` when ``scoring`` is given: the scorer's
+        values, maximised.""" if regressor else ""),
         extra_attrs=extra_attrs)
     classes = "" if regressor else """    classes_ : ndarray of shape (2,)
 """
