@@ -212,6 +212,21 @@ class StackedDesign(_Design):
     def _with_design(self, X):
         return StackedDesign(X, self.Y, self.C, self.offsets)
 
+    def restrict(self, features):
+        """The same problem on the columns ``features`` only.
+
+        For a dense centered design the copy is made already centered (each
+        row at its own task's offsets) and Fortran-ordered: the only copy the
+        inner solvers need.
+        """
+        if self.is_sparse or self.X_offset is None:
+            return super().restrict(features)
+        features = np.asarray(features)
+        Xc = np.asfortranarray(self.X[:, features])  # a column gather when X is Fortran
+        for t, (s, e) in enumerate(zip(self.offsets[:-1], self.offsets[1:])):
+            Xc[s:e] -= self.X_offset[features, t]
+        return self._with_design(Xc)  # centered: X_offset stays None
+
     def linear(self, W, b=None, features=None):
         """Linear predictor ``z_i = x_i . W[:, t(i)] (+ b[t(i)])``, shape (n_samples,).
 
