@@ -105,7 +105,11 @@ class _Datafit:
         ``L_j = factor * max_t sum_i c_it x_ij^2``: the Hessian block of feature
         j is diagonal across tasks, and its largest entry bounds it.
         """
-        return self.lipschitz_factor * self.data.weighted_sq_col_norms().max(axis=1)
+        # Cached: paths and CV solve many problems on one (unchanging) container.
+        if getattr(self, "_block_lipschitz", None) is None:
+            self._block_lipschitz = (self.lipschitz_factor
+                                     * self.data.weighted_sq_col_norms().max(axis=1))
+        return self._block_lipschitz
 
     def in_dual_domain(self, theta):
         """Whether ``-F^*(-theta)`` is finite (always, for the squared loss)."""
@@ -113,9 +117,12 @@ class _Datafit:
 
     def null_value(self, fit_intercept):
         """Datafit value at ``W = 0`` (with the best intercept if fitted): the scale of gaps."""
-        W0 = np.zeros((self.data.n_features, self.data.n_tasks), dtype=self.data.dtype)
-        b0 = self.optimal_intercept(np.zeros_like(self.data.Y)) if fit_intercept else None
-        return self.value(W0, b0)
+        cache = self.__dict__.setdefault("_null_values", {})
+        if fit_intercept not in cache:
+            W0 = np.zeros((self.data.n_features, self.data.n_tasks), dtype=self.data.dtype)
+            b0 = self.optimal_intercept(np.zeros_like(self.data.Y)) if fit_intercept else None
+            cache[fit_intercept] = self.value(W0, b0)
+        return cache[fit_intercept]
 
 
 class Quadratic(_Datafit):
