@@ -1,7 +1,9 @@
 """mtlclassic: classical multi-task learning as fast, exact scikit-learn estimators."""
 
 from .data import split_tasks, stack_tasks
-from .estimators import (DirtyModelClassifier, DirtyModelRegressor, GroupLassoClassifier,
+from .estimators import (DirtyModelClassifier, DirtyModelClassifierCV, DirtyModelRegressor,
+                         DirtyModelRegressorCV, RobustMTFLClassifierCV, RobustMTFLRegressorCV,
+                         GroupLassoClassifier,
                          GroupLassoClassifierCV, GroupLassoRegressor, GroupLassoRegressorCV,
                          L1InfClassifier, L1InfClassifierCV, L1InfRegressor, L1InfRegressorCV,
                          LassoClassifier, LassoClassifierCV, LassoRegressor, LassoRegressorCV,
@@ -19,6 +21,10 @@ __version__ = "0.1.0.dev0"
 
 __all__ = [
     "DirtyModelClassifier",
+    "DirtyModelClassifierCV",
+    "DirtyModelRegressorCV",
+    "RobustMTFLClassifierCV",
+    "RobustMTFLRegressorCV",
     "DirtyModelRegressor",
     "GroupLassoClassifier",
     "GroupLassoClassifierCV",

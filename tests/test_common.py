@@ -2,7 +2,9 @@
 
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
-from mtlclassic import (DirtyModelClassifier, DirtyModelRegressor, GroupLassoClassifier,
+from mtlclassic import (DirtyModelClassifier, DirtyModelClassifierCV, DirtyModelRegressor,
+                        DirtyModelRegressorCV, RobustMTFLClassifierCV, RobustMTFLRegressorCV,
+                        GroupLassoClassifier,
                         GroupLassoClassifierCV, GroupLassoRegressor, GroupLassoRegressorCV,
                         L1InfClassifier, L1InfClassifierCV, L1InfRegressor, L1InfRegressorCV,
                         LassoClassifier, LassoClassifierCV, LassoRegressor, LassoRegressorCV,
@@ -42,6 +44,8 @@ ESTIMATORS += [
     SparseGroupLassoClassifierCV(**_CV),
     L1InfRegressorCV(**_CV), L1InfClassifierCV(**_CV),
     TraceNormRegressorCV(**_CV), TraceNormClassifierCV(**_CV),
+    DirtyModelRegressorCV(**_CV), DirtyModelClassifierCV(**_CV),
+    RobustMTFLRegressorCV(**_CV), RobustMTFLClassifierCV(**_CV),
 ]
 
 # Checks declared as expected failures, each with a one-line reason (at most three).

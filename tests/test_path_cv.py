@@ -330,3 +330,45 @@ def test_path_bad_params(kwargs, match):
     X, Y = shared_problem()
     with pytest.raises(ValueError, match=match):
         mtl.group_lasso_path(X, Y, **kwargs)
+
+
+# -- two-part models: CV along one strength, the other a fixed multiple -------------------
+import mtlclassic as _m  # noqa: E402
+
+
+@pytest.mark.parametrize("cv_cls, model_cls, first, second, extra", [
+    (_m.DirtyModelRegressorCV, _m.DirtyModelRegressor, "alpha_shared", "alpha_sparse",
+     {"block_norm": "linf"}),
+    (_m.DirtyModelRegressorCV, _m.DirtyModelRegressor, "alpha_shared", "alpha_sparse",
+     {"block_norm": "l2"}),
+    (_m.RobustMTFLRegressorCV, _m.RobustMTFLRegressor, "alpha_features", "alpha_tasks", {}),
+])
+def test_two_part_cv_grid_refit_and_path(cv_cls, model_cls, first, second, extra):
+    from mtlclassic.datasets import make_multitask_regression
+
+    X, Y, _ = make_multitask_regression(n_samples=80, n_features=12, n_tasks=4, n_shared=3,
+                                        random_state=0)
+    ratio = 0.6
+    est = cv_cls(alpha_ratio=ratio, n_alphas=8, cv=3, tol=1e-8, **extra).fit(X, Y)
+    assert est.mse_path_.shape == (8, 3)
+    assert getattr(est, first + "_") == est.alpha_ == est.alphas_[np.argmin(est.mse_path_.mean(1))]
+    assert getattr(est, second + "_") == pytest.approx(ratio * est.alpha_)
+    # The grid's top is the smallest strength at which both parts are zero ...
+    top = est.alphas_[0]
+    at_top = model_cls(**{first: top * (1 + 1e-9), second: ratio * top * (1 + 1e-9)},
+                       tol=1e-10, **extra).fit(X, Y)
+    assert np.all(at_top.coef_ == 0)
+    below = model_cls(**{first: 0.9 * top, second: 0.9 * ratio * top}, tol=1e-10,
+                      **extra).fit(X, Y)
+    assert np.any(below.coef_ != 0)
+    # ... and the refit is the model at the chosen strengths.
+    direct = model_cls(**{first: est.alpha_, second: ratio * est.alpha_}, tol=1e-8,
+                       **extra).fit(X, Y)
+    np.testing.assert_allclose(est.coef_, direct.coef_, atol=1e-5 * np.abs(direct.coef_).max())
+
+
+@pytest.mark.parametrize("value", [0.0, -1.0, np.nan, True])
+def test_two_part_cv_rejects_bad_ratio(value):
+    X, Y = np.random.default_rng(0).standard_normal((30, 4)), np.zeros((30, 2))
+    with pytest.raises(ValueError, match="alpha_ratio must be a finite number > 0"):
+        _m.RobustMTFLRegressorCV(alpha_ratio=value).fit(X, Y)

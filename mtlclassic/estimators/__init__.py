@@ -6,7 +6,9 @@ from ._path import (PathResult, group_lasso_path, l1inf_path, lasso_path,
 from .baselines import PooledClassifier, PooledRegressor, RidgeClassifier, RidgeRegressor
 from .composite import (DirtyModelClassifier, DirtyModelRegressor, RobustMTFLClassifier,
                         RobustMTFLRegressor)
-from .cv import (CV_ESTIMATORS, GroupLassoClassifierCV, GroupLassoRegressorCV,
+from .cv import (CV_ESTIMATORS, DirtyModelClassifierCV, DirtyModelRegressorCV,
+                 GroupLassoClassifierCV, GroupLassoRegressorCV, RobustMTFLClassifierCV,
+                 RobustMTFLRegressorCV,
                  L1InfClassifierCV, L1InfRegressorCV, LassoClassifierCV, LassoRegressorCV,
                  SparseGroupLassoClassifierCV, SparseGroupLassoRegressorCV,
                  TraceNormClassifierCV, TraceNormRegressorCV)

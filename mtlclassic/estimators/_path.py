@@ -97,12 +97,15 @@ def alpha_grid(X, y, *, penalty, l1_ratio=None, alphas=None, n_alphas=100, eps=1
     return np.geomspace(top, top * eps, num=n_alphas)
 
 
-def run_path(estimator, X, y, alphas, sample_weight=None):
+def run_path(estimator, X, y, alphas, sample_weight=None, params=None):
     """Fit ``estimator`` at each of ``alphas`` (in the given order), warm-started.
 
+    ``params`` maps an alpha to the estimator's parameters (default
+    ``{"alpha": alpha}``; two-part models set both strengths from it).
     Returns a :class:`PathResult` with ``coefs`` in the user's layout.
     """
-    fits = estimator._fit_path(X, y, [{"alpha": float(a)} for a in alphas],
+    params = params or (lambda alpha: {"alpha": alpha})
+    fits = estimator._fit_path(X, y, [params(float(a)) for a in alphas],
                                sample_weight=sample_weight)
     T = fits[0][0].shape[1]
     # Internal W is (n_blocks * n_features, n_tasks); coef_ sums the blocks.

@@ -25,7 +25,10 @@ from .._backend import blas_threads_for
 from .._validation import check_fit_data, check_predict_data, check_task_weights
 from ._base import (MultiTaskClassifierMixin, MultiTaskLinearModel, MultiTaskRegressorMixin,
                     _isnan)
+from ._alpha_max import alpha_max
 from ._path import MODELS, alpha_grid, check_alphas, check_grid_params, run_path
+from .composite import (DirtyModelClassifier, DirtyModelRegressor, RobustMTFLClassifier,
+                        RobustMTFLRegressor)
 
 # Parameters passed unchanged to the model fitted along the path.
 _MODEL_PARAMS = ("l2_reg", "fit_intercept", "task_column", "task_weights", "tol", "max_iter",
@@ -70,6 +73,17 @@ class _PathCV(MultiTaskLinearModel):
         """``(ratios, is_list)``: the l1 ratios searched (``[None]`` without one)."""
         return [None], False
 
+    def _alpha_params(self, alpha):
+        """The model's parameters at a point ``alpha`` of the grid."""
+        return {"alpha": alpha}
+
+    def _grid(self, X, y, l1_ratio):
+        """The alpha grid (per l1 ratio): the user's, or geometric below ``alpha_max``."""
+        return alpha_grid(X, y, penalty=self._penalty, l1_ratio=l1_ratio, alphas=self.alphas,
+                          n_alphas=self.n_alphas, eps=self.eps, loss=self._loss,
+                          task_column=self.task_column, fit_intercept=self.fit_intercept,
+                          task_weights=self.task_weights)
+
     def _model_at(self, l1_ratio):
         """An unfitted model with this CV's parameters (and ``l1_ratio``)."""
         params = {name: getattr(self, name) for name in _MODEL_PARAMS}
@@ -109,11 +123,7 @@ class _PathCV(MultiTaskLinearModel):
         check_fit_data(self, X, y, classifier=self._loss == "logistic")  # tasks_, classes_, ...
         holdout = self._holdout(X, y)
         folds = self._folds(X, y, holdout)
-        grids = np.array([
-            alpha_grid(X, y, penalty=self._penalty, l1_ratio=r, alphas=self.alphas,
-                       n_alphas=self.n_alphas, eps=self.eps, loss=self._loss,
-                       task_column=self.task_column, fit_intercept=self.fit_intercept,
-                       task_weights=self.task_weights) for r in ratios])
+        grids = np.array([self._grid(X, y, r) for r in ratios])
         scorer = None if self.scoring is None else check_scoring(models[0], scoring=self.scoring)
 
         # Folds (and l1 ratios) run in threads: the solvers' kernels release the GIL.
@@ -130,7 +140,7 @@ class _PathCV(MultiTaskLinearModel):
         minimize = scorer is None and self._loss == "squared"
         k, a = np.unravel_index(np.argmin(mean) if minimize else np.argmax(mean), mean.shape)
 
-        refit = clone(models[k]).set_params(alpha=float(grids[k, a])).fit(X, y)
+        refit = clone(models[k]).set_params(**self._alpha_params(float(grids[k, a]))).fit(X, y)
         for name, value in vars(refit).items():  # coef_, intercept_, n_iter_, dual_gap_, ...
             if name.endswith("_") and not name.startswith("_"):
                 setattr(self, name, value)
@@ -205,10 +215,10 @@ class _PathCV(MultiTaskLinearModel):
     def _fold_path(self, model, X, y, train, test, alphas, holdout, scorer):
         """The criterion at every alpha of one fold: fit the path on train, score on test."""
         X_train, y_train = _safe_indexing(X, train), _safe_indexing(y, train)
-        path = run_path(model, X_train, y_train, alphas)
+        path = run_path(model, X_train, y_train, alphas, params=self._alpha_params)
         if scorer is not None:
             return _scored_path(model, path, X_train, y_train, _safe_indexing(X, test),
-                                _safe_indexing(y, test), scorer)
+                                _safe_indexing(y, test), scorer, self._alpha_params)
         return self._heldout_criterion(path, holdout, train, test)
 
     def _heldout_criterion(self, path, holdout, train, test):
@@ -253,15 +263,15 @@ class _PathCV(MultiTaskLinearModel):
         return Z, targets, entry_task
 
 
-def _scored_path(model, path, X_train, y_train, X_test, y_test, scorer):
-    """``scorer`` of the fitted model at every alpha of the path."""
+def _scored_path(model, path, X_train, y_train, X_test, y_test, scorer, params):
+    """``scorer`` of the fitted model at every alpha of the path (``params(alpha)`` set)."""
     fitted = clone(model)
     # The fitted-input attributes (tasks_, classes_, n_features_in_, ...) of this fold.
     check_fit_data(fitted, X_train, y_train, classifier=model._loss == "logistic")
     scores = []
     for alpha, coef, intercept in zip(path.alphas, path.coefs, path.intercepts):
-        est = copy.copy(fitted).set_params(alpha=float(alpha))
-        est._set_coef(np.asarray(coef.T), coef.shape[1])
+        est = copy.copy(fitted).set_params(**params(float(alpha)))
+        est.coef_ = np.ascontiguousarray(coef)  # prediction needs only coef_ and intercept_
         est.intercept_ = intercept
         scores.append(scorer(est, X_test, y_test))
     return np.array(scores, dtype=np.float64)
@@ -292,6 +302,96 @@ class _SparseGroupCV(_PathCV):
         if not ratios:
             raise ValueError("l1_ratio is empty; pass a number in [0, 1] or a list of them.")
         return ratios, True
+
+
+class _TwoPartCV(_PathCV):
+    """CV of a two-part model ``W = P + Q`` along one strength, the other a fixed multiple.
+
+    The grid runs over the first part's strength ``alpha`` (``alpha_shared``,
+    ``alpha_features``); the second is ``alpha_ratio * alpha``. The grid's top
+    is the smallest ``alpha`` at which both parts are zero.
+    """
+
+    _parts = None  # (first strength name, second strength name, first penalty, second penalty)
+    _models = None  # {"squared": regressor class, "logistic": classifier class}
+
+    def __init__(self, *, alpha_ratio=0.5, alphas=None, n_alphas=100, eps=1e-3, cv=5,
+                 n_jobs=None, scoring=None, l2_reg=0.0, fit_intercept=True, task_column=None,
+                 task_weights=None, tol=1e-4, max_iter=1000, solver="auto", verbose=0):
+        super().__init__(alphas=alphas, n_alphas=n_alphas, eps=eps, cv=cv, n_jobs=n_jobs,
+                         scoring=scoring, l2_reg=l2_reg, fit_intercept=fit_intercept,
+                         task_column=task_column, task_weights=task_weights, tol=tol,
+                         max_iter=max_iter, solver=solver, verbose=verbose)
+        self.alpha_ratio = alpha_ratio
+
+    def _check_params(self):
+        r = self.alpha_ratio
+        if (isinstance(r, bool) or not isinstance(r, numbers.Real) or not np.isfinite(r)
+                or r <= 0):
+            raise ValueError(f"alpha_ratio must be a finite number > 0, got {r!r}.")
+        return super()._check_params()
+
+    def _alpha_params(self, alpha):
+        first, second = self._parts[:2]
+        return {first: alpha, second: self.alpha_ratio * alpha}
+
+    def _first_penalty(self):
+        return self._parts[2]
+
+    def _grid(self, X, y, l1_ratio):
+        if self.alphas is not None:
+            return check_alphas(self.alphas)
+        check_grid_params(self.n_alphas, self.eps)
+        common = dict(loss=self._loss, task_column=self.task_column,
+                      fit_intercept=self.fit_intercept, task_weights=self.task_weights)
+        top = max(alpha_max(X, y, penalty=self._first_penalty(), **common),
+                  alpha_max(X, y, penalty=self._parts[3], **common) / self.alpha_ratio)
+        resolution = np.finfo(np.float64).resolution
+        if top <= resolution:
+            return np.full(self.n_alphas, resolution)
+        return np.geomspace(top, top * self.eps, num=self.n_alphas)
+
+    def _model_at(self, l1_ratio):
+        params = {name: getattr(self, name) for name in _MODEL_PARAMS}
+        params.update(self._extra_model_params())
+        return self._models[self._loss](**params)
+
+    def _extra_model_params(self):
+        return {}
+
+    def fit(self, X, y):
+        super().fit(X, y)
+        first, second = self._parts[:2]
+        setattr(self, first + "_", self.alpha_)
+        setattr(self, second + "_", self.alpha_ratio * self.alpha_)
+        return self
+
+    fit.__doc__ = _PathCV.fit.__doc__
+
+
+class _DirtyCV(_TwoPartCV):
+    _parts = ("alpha_shared", "alpha_sparse", "l1inf", "l1")
+
+    def __init__(self, *, alpha_ratio=0.5, block_norm="linf", alphas=None, n_alphas=100,
+                 eps=1e-3, cv=5, n_jobs=None, scoring=None, l2_reg=0.0, fit_intercept=True,
+                 task_column=None, task_weights=None, tol=1e-4, max_iter=1000, solver="auto",
+                 verbose=0):
+        super().__init__(alpha_ratio=alpha_ratio, alphas=alphas, n_alphas=n_alphas, eps=eps,
+                         cv=cv, n_jobs=n_jobs, scoring=scoring, l2_reg=l2_reg,
+                         fit_intercept=fit_intercept, task_column=task_column,
+                         task_weights=task_weights, tol=tol, max_iter=max_iter, solver=solver,
+                         verbose=verbose)
+        self.block_norm = block_norm
+
+    def _first_penalty(self):
+        return "l21" if self.block_norm == "l2" else "l1inf"
+
+    def _extra_model_params(self):
+        return {"block_norm": self.block_norm}
+
+
+class _RobustCV(_TwoPartCV):
+    _parts = ("alpha_features", "alpha_tasks", "l21", "task_l21")
 
 
 # -- docstrings ----------------------------------------------------------------
@@ -458,7 +558,60 @@ class TraceNormClassifierCV(MultiTaskClassifierMixin, _PathCV):
     _penalty, _loss = "trace", "logistic"
 
 
+_RATIO = """    alpha_ratio : float, default=0.5
+        The second strength as a multiple of the first, ``> 0``: the grid
+        runs over ``{first}`` with ``{second} = alpha_ratio * {first}``.
+        Its top is the smallest value at which both parts are zero.
+"""
+_BLOCK_NORM = """    block_norm : {"linf", "l2"}, default="linf"
+        As in :class:`~mtlclassic.DirtyModelRegressor`.
+"""
+_DIRTY_ATTRS = """    alpha_shared_, alpha_sparse_ : float
+        The chosen strengths (``alpha_shared_ = alpha_``).
+    coef_shared_, coef_specific_ : ndarray of shape (n_tasks, n_features)
+        The parts of the refitted model.
+"""
+_ROBUST_ATTRS = """    alpha_features_, alpha_tasks_ : float
+        The chosen strengths (``alpha_features_ = alpha_``).
+    coef_shared_, coef_outlier_ : ndarray of shape (n_tasks, n_features)
+        The parts of the refitted model.
+    outlier_tasks_ : ndarray
+        Labels of the tasks with a nonzero row of ``coef_outlier_``.
+"""
+_DIRTY_RATIO = _RATIO.format(first="alpha_shared", second="alpha_sparse") + _BLOCK_NORM
+_ROBUST_RATIO = _RATIO.format(first="alpha_features", second="alpha_tasks")
+
+
+class DirtyModelRegressorCV(MultiTaskRegressorMixin, _DirtyCV):
+    __doc__ = _cv_doc("DirtyModelRegressor", "squared", extra_params=_DIRTY_RATIO,
+                      extra_attrs=_DIRTY_ATTRS)
+    _penalty, _loss = "dirty", "squared"
+    _models = {"squared": DirtyModelRegressor, "logistic": DirtyModelClassifier}
+
+
+class DirtyModelClassifierCV(MultiTaskClassifierMixin, _DirtyCV):
+    __doc__ = _cv_doc("DirtyModelClassifier", "logistic", extra_params=_DIRTY_RATIO,
+                      extra_attrs=_DIRTY_ATTRS)
+    _penalty, _loss = "dirty", "logistic"
+    _models = {"squared": DirtyModelRegressor, "logistic": DirtyModelClassifier}
+
+
+class RobustMTFLRegressorCV(MultiTaskRegressorMixin, _RobustCV):
+    __doc__ = _cv_doc("RobustMTFLRegressor", "squared", extra_params=_ROBUST_RATIO,
+                      extra_attrs=_ROBUST_ATTRS)
+    _penalty, _loss = "robust", "squared"
+    _models = {"squared": RobustMTFLRegressor, "logistic": RobustMTFLClassifier}
+
+
+class RobustMTFLClassifierCV(MultiTaskClassifierMixin, _RobustCV):
+    __doc__ = _cv_doc("RobustMTFLClassifier", "logistic", extra_params=_ROBUST_RATIO,
+                      extra_attrs=_ROBUST_ATTRS)
+    _penalty, _loss = "robust", "logistic"
+    _models = {"squared": RobustMTFLRegressor, "logistic": RobustMTFLClassifier}
+
+
 CV_ESTIMATORS = [GroupLassoRegressorCV, GroupLassoClassifierCV, LassoRegressorCV,
                  LassoClassifierCV, SparseGroupLassoRegressorCV, SparseGroupLassoClassifierCV,
                  L1InfRegressorCV, L1InfClassifierCV, TraceNormRegressorCV,
-                 TraceNormClassifierCV]
+                 TraceNormClassifierCV, DirtyModelRegressorCV, DirtyModelClassifierCV,
+                 RobustMTFLRegressorCV, RobustMTFLClassifierCV]
