@@ -56,7 +56,8 @@ class Anderson:
         n = self.k + 1
         order = np.array([(self.count + i) % n for i in range(n)])  # buffer rows, oldest first
         M = (self.buffer @ self.buffer.T)[np.ix_(order, order)]
-        # U U^T from the Gram of the points: u_i . u_j = M[i+1, j+1] - M[i+1, j] - M[i, j+1] + M[i, j]
+        # U U^T from the Gram of the points:
+        # u_i . u_j = M[i+1, j+1] - M[i+1, j] - M[i, j+1] + M[i, j]
         gram = M[1:, 1:] - M[1:, :-1] - M[:-1, 1:] + M[:-1, :-1]
         gram = gram + 1e-10 * (np.trace(gram) + 1e-300) * np.eye(self.k)  # U may be rank deficient
         try:

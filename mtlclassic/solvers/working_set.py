@@ -17,8 +17,10 @@ descent. AISTATS.
 
 import numpy as np
 
-from ._gap import DualExtrapolation, dual_at
 from ._anderson import Anderson
+from ._gap import DualExtrapolation, dual_at
+from .bcd import _GramInner, _ResidualInner
+from .fista import fista
 
 # The inner problem is solved to this fraction of the outer gap (celer uses 0.3).
 INNER_GAP_RATIO = 0.3
@@ -28,8 +30,6 @@ INNER_GAP_RATIO = 0.3
 # (measured on n=300, p=5000, T=20 at alpha_max/100: 210 -> 190 epochs, 1.40 -> 0.92 s).
 WS_GROWTH = 2
 WS_EXTRA_MAX = 500
-from .bcd import _GramInner, _ResidualInner
-from .fista import fista
 
 
 def working_set(datafit, penalty, W0, b0, *, fit_intercept=True, tol=1e-4, max_iter=1000,
@@ -42,16 +42,17 @@ def working_set(datafit, penalty, W0, b0, *, fit_intercept=True, tol=1e-4, max_i
     inner epochs (squared loss) or inner FISTA iterations.
 
     Outer loop: the exact duality gap over all features, with the best dual
-    point seen so far (the residual point, or the inner solver's extrapolated
-    one, each rescaled into the dual domain); gap-safe screening
-    (``screening``); then a working set (``use_working_set``): the nonzero
-    features plus those closest to violating their dual constraint, twice
-    the support in size (at least 100, at most 500 zero features, never shrinking). The inner problem on
+    point seen so far (the residual point, or with ``dual_extrapolation`` the
+    inner solver's extrapolated one, each rescaled into the dual domain);
+    gap-safe screening (``screening``); then a working set
+    (``use_working_set``): the nonzero features plus those closest to
+    violating their dual constraint, twice the support in size (at least
+    100, at most 500 zero features, never shrinking). The inner problem on
     the working set is solved until its own gap is below 0.3 times the outer
-    gap: by BCD epochs with Anderson extrapolation of the iterates and dual
-    extrapolation (squared loss; with ``fit_intercept`` the container must be
-    centered, which makes the optimal intercepts independent of ``W``), or by
-    FISTA on the restricted problem (other losses).
+    gap: by BCD epochs with Anderson extrapolation of the iterates (squared
+    loss; with ``fit_intercept`` the container must be centered, which makes
+    the optimal intercepts independent of ``W``), or by FISTA on the
+    restricted problem (other losses).
     Ridge and pooled penalties zero no feature: they skip screening and
     working sets.
     """
@@ -76,7 +77,7 @@ def working_set(datafit, penalty, W0, b0, *, fit_intercept=True, tol=1e-4, max_i
     best_dual, best_V, inner_theta = -np.inf, None, None
     # Dual points live in sample space, whatever the working set: one history.
     extrapolation = DualExtrapolation(anderson_k if dual_extrapolation else 0)
-    gram_cache = {}  # the Gram-form inner solver's full Gram, when there are few features
+    gram_cache = {}  # the Gram of the last working set (Gram-form inner solver)
     n_iter = 0
     Z = None  # the predictor, when the inner solver hands it back
     while True:
