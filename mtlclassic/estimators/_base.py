@@ -22,6 +22,17 @@ from ..solvers import SOLVERS
 _DATAFITS = {"squared": Quadratic, "logistic": Logistic}
 
 
+def store_params(estimator, params):
+    """Store ``__init__``'s arguments (its ``locals()``) as attributes, unchanged.
+
+    scikit-learn wants every constructor parameter spelled out in the
+    signature and stored as given; this keeps the bodies to one line.
+    """
+    for name, value in params.items():
+        if name not in ("self", "__class__"):
+            setattr(estimator, name, value)
+
+
 class MultiTaskLinearModel(BaseEstimator):
     """Base class: ``min_{W, b} sum_t tau_t L_t(w_t, b_t) + penalty(W)``.
 
@@ -39,16 +50,7 @@ class MultiTaskLinearModel(BaseEstimator):
     def __init__(self, alpha=1.0, *, l2_reg=0.0, fit_intercept=True, task_column=None,
                  task_weights=None, tol=1e-4, max_iter=1000, warm_start=False, solver="auto",
                  verbose=0):
-        self.alpha = alpha
-        self.l2_reg = l2_reg
-        self.fit_intercept = fit_intercept
-        self.task_column = task_column
-        self.task_weights = task_weights
-        self.tol = tol
-        self.max_iter = max_iter
-        self.warm_start = warm_start
-        self.solver = solver
-        self.verbose = verbose
+        store_params(self, locals())
 
     # -- parameters ---------------------------------------------------------
     def _check_params(self):

@@ -1,7 +1,8 @@
 """The two baselines of every MTL comparison: independent ridge models and one pooled model."""
 
 from ..penalties import Pooled, Ridge
-from ._base import MultiTaskClassifierMixin, MultiTaskLinearModel, MultiTaskRegressorMixin
+from ._base import (MultiTaskClassifierMixin, MultiTaskLinearModel, MultiTaskRegressorMixin,
+                    store_params)
 from ._docs import estimator_doc
 
 
@@ -13,15 +14,7 @@ class _Baseline(MultiTaskLinearModel):
 
     def __init__(self, alpha=1.0, *, fit_intercept=True, task_column=None, task_weights=None,
                  tol=1e-4, max_iter=1000, warm_start=False, solver="auto", verbose=0):
-        self.alpha = alpha
-        self.fit_intercept = fit_intercept
-        self.task_column = task_column
-        self.task_weights = task_weights
-        self.tol = tol
-        self.max_iter = max_iter
-        self.warm_start = warm_start
-        self.solver = solver
-        self.verbose = verbose
+        store_params(self, locals())
 
 
 _RIDGE_PENALTY = "alpha / 2 ||W||_F^2"

@@ -10,8 +10,10 @@ balls), so they stop on it like every other model.
 import numpy as np
 
 from ..penalties import L1, L21, BlockSum, L1Inf, TaskL21
-from ._base import MultiTaskClassifierMixin, MultiTaskLinearModel, MultiTaskRegressorMixin
+from ._base import (MultiTaskClassifierMixin, MultiTaskLinearModel, MultiTaskRegressorMixin,
+                    store_params)
 from ._docs import L2_REG, estimator_doc
+
 
 class _TwoPart(MultiTaskLinearModel):
     """``coef_ = P + Q`` with both parts kept as attributes (names in ``_part_names``)."""
@@ -71,18 +73,7 @@ class _DirtyModel(_TwoPart):
     def __init__(self, alpha_shared=1.0, alpha_sparse=1.0, *, block_norm="linf", l2_reg=0.0,
                  fit_intercept=True, task_column=None, task_weights=None, tol=1e-4,
                  max_iter=1000, warm_start=False, solver="auto", verbose=0):
-        self.alpha_shared = alpha_shared
-        self.alpha_sparse = alpha_sparse
-        self.block_norm = block_norm
-        self.l2_reg = l2_reg
-        self.fit_intercept = fit_intercept
-        self.task_column = task_column
-        self.task_weights = task_weights
-        self.tol = tol
-        self.max_iter = max_iter
-        self.warm_start = warm_start
-        self.solver = solver
-        self.verbose = verbose
+        store_params(self, locals())
 
     def _check_params(self):
         super()._check_params()
@@ -147,17 +138,7 @@ class _RobustMTFL(_TwoPart):
     def __init__(self, alpha_features=1.0, alpha_tasks=1.0, *, l2_reg=0.0, fit_intercept=True,
                  task_column=None, task_weights=None, tol=1e-4, max_iter=1000,
                  warm_start=False, solver="auto", verbose=0):
-        self.alpha_features = alpha_features
-        self.alpha_tasks = alpha_tasks
-        self.l2_reg = l2_reg
-        self.fit_intercept = fit_intercept
-        self.task_column = task_column
-        self.task_weights = task_weights
-        self.tol = tol
-        self.max_iter = max_iter
-        self.warm_start = warm_start
-        self.solver = solver
-        self.verbose = verbose
+        store_params(self, locals())
 
     def _make_penalty(self, n_features, n_tasks):
         return BlockSum([L21(self.alpha_features, self.l2_reg),

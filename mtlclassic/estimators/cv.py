@@ -24,7 +24,7 @@ from sklearn.utils.validation import indexable
 from .._backend import blas_threads_for
 from .._validation import check_fit_data, check_predict_data, check_task_weights
 from ._base import (MultiTaskClassifierMixin, MultiTaskLinearModel, MultiTaskRegressorMixin,
-                    _isnan)
+                    _isnan, store_params)
 from ._alpha_max import alpha_max
 from ._path import MODELS, alpha_grid, check_alphas, check_grid_params, run_path
 from .composite import (DirtyModelClassifier, DirtyModelRegressor, RobustMTFLClassifier,
@@ -53,20 +53,7 @@ class _PathCV(MultiTaskLinearModel):
     def __init__(self, *, alphas=None, n_alphas=100, eps=1e-3, cv=5, n_jobs=None, scoring=None,
                  l2_reg=0.0, fit_intercept=True, task_column=None, task_weights=None, tol=1e-4,
                  max_iter=1000, solver="auto", verbose=0):
-        self.alphas = alphas
-        self.n_alphas = n_alphas
-        self.eps = eps
-        self.cv = cv
-        self.n_jobs = n_jobs
-        self.scoring = scoring
-        self.l2_reg = l2_reg
-        self.fit_intercept = fit_intercept
-        self.task_column = task_column
-        self.task_weights = task_weights
-        self.tol = tol
-        self.max_iter = max_iter
-        self.solver = solver
-        self.verbose = verbose
+        store_params(self, locals())
 
     # -- parameters -----------------------------------------------------------
     def _l1_ratio_grid(self):
@@ -289,11 +276,7 @@ class _SparseGroupCV(_PathCV):
     def __init__(self, *, l1_ratio=0.5, alphas=None, n_alphas=100, eps=1e-3, cv=5, n_jobs=None,
                  scoring=None, l2_reg=0.0, fit_intercept=True, task_column=None,
                  task_weights=None, tol=1e-4, max_iter=1000, solver="auto", verbose=0):
-        super().__init__(alphas=alphas, n_alphas=n_alphas, eps=eps, cv=cv, n_jobs=n_jobs,
-                         scoring=scoring, l2_reg=l2_reg, fit_intercept=fit_intercept,
-                         task_column=task_column, task_weights=task_weights, tol=tol,
-                         max_iter=max_iter, solver=solver, verbose=verbose)
-        self.l1_ratio = l1_ratio
+        store_params(self, locals())
 
     def _l1_ratio_grid(self):
         if np.ndim(self.l1_ratio) == 0:
@@ -318,11 +301,7 @@ class _TwoPartCV(_PathCV):
     def __init__(self, *, alpha_ratio=0.5, alphas=None, n_alphas=100, eps=1e-3, cv=5,
                  n_jobs=None, scoring=None, l2_reg=0.0, fit_intercept=True, task_column=None,
                  task_weights=None, tol=1e-4, max_iter=1000, solver="auto", verbose=0):
-        super().__init__(alphas=alphas, n_alphas=n_alphas, eps=eps, cv=cv, n_jobs=n_jobs,
-                         scoring=scoring, l2_reg=l2_reg, fit_intercept=fit_intercept,
-                         task_column=task_column, task_weights=task_weights, tol=tol,
-                         max_iter=max_iter, solver=solver, verbose=verbose)
-        self.alpha_ratio = alpha_ratio
+        store_params(self, locals())
 
     def _check_params(self):
         r = self.alpha_ratio
@@ -376,12 +355,7 @@ class _DirtyCV(_TwoPartCV):
                  eps=1e-3, cv=5, n_jobs=None, scoring=None, l2_reg=0.0, fit_intercept=True,
                  task_column=None, task_weights=None, tol=1e-4, max_iter=1000, solver="auto",
                  verbose=0):
-        super().__init__(alpha_ratio=alpha_ratio, alphas=alphas, n_alphas=n_alphas, eps=eps,
-                         cv=cv, n_jobs=n_jobs, scoring=scoring, l2_reg=l2_reg,
-                         fit_intercept=fit_intercept, task_column=task_column,
-                         task_weights=task_weights, tol=tol, max_iter=max_iter, solver=solver,
-                         verbose=verbose)
-        self.block_norm = block_norm
+        store_params(self, locals())
 
     def _first_penalty(self):
         return "l21" if self.block_norm == "l2" else "l1inf"

@@ -3,7 +3,8 @@
 import numbers
 
 from ..penalties import L1, L1Inf, SparseGroup
-from ._base import MultiTaskClassifierMixin, MultiTaskLinearModel, MultiTaskRegressorMixin
+from ._base import (MultiTaskClassifierMixin, MultiTaskLinearModel, MultiTaskRegressorMixin,
+                    store_params)
 from ._docs import L2_REG, estimator_doc
 
 
@@ -25,6 +26,11 @@ _LASSO_NOTES = """
 """
 
 
+_LASSO_REFS = """    Tibshirani, R. (1996). Regression shrinkage and selection via the lasso.
+    JRSS B 58(1).
+"""
+
+
 class _Lasso(MultiTaskLinearModel):
     def _make_penalty(self, n_features, n_tasks):
         return L1(self.alpha, self.l2_reg)
@@ -32,10 +38,9 @@ class _Lasso(MultiTaskLinearModel):
 
 class LassoRegressor(MultiTaskRegressorMixin, _Lasso):
     __doc__ = estimator_doc("Independent lasso regressions, one per task.", _LASSO_PENALTY,
-                            "squared", _LASSO_PARAMS, notes=_LASSO_NOTES + """    MALSAR: ``Least_Lasso``.
-""", references="""    Tibshirani, R. (1996). Regression shrinkage and selection via the lasso.
-    JRSS B 58(1).
-""")
+                            "squared", _LASSO_PARAMS,
+                            notes=_LASSO_NOTES + "    MALSAR: ``Least_Lasso``.\n",
+                            references=_LASSO_REFS)
     _loss = "squared"
 
 
@@ -50,7 +55,8 @@ class LassoClassifier(MultiTaskClassifierMixin, _Lasso):
 # -- sparse group lasso -----------------------------------------------------
 _SGL_PENALTY = ("alpha * sum_j (l1_ratio ||W[:, j]||_1 + (1 - l1_ratio) ||W[:, j]||_2)"
                 "  +  l2_reg / 2 ||W||_F^2")
-_SGL_PARAMS = _alpha_doc("sparse-group penalty", "sparse_group") + """    l1_ratio : float, default=0.5
+_SGL_PARAMS = _alpha_doc("sparse-group penalty", "sparse_group") + """\
+    l1_ratio : float, default=0.5
         Share of the l1 term, in ``[0, 1]``: 0 is the group lasso, 1 the lasso.
 """ + L2_REG
 _SGL_NOTES = """
@@ -70,11 +76,7 @@ class _SparseGroupLasso(MultiTaskLinearModel):
     def __init__(self, alpha=1.0, *, l1_ratio=0.5, l2_reg=0.0, fit_intercept=True,
                  task_column=None, task_weights=None, tol=1e-4, max_iter=1000,
                  warm_start=False, solver="auto", verbose=0):
-        super().__init__(alpha, l2_reg=l2_reg, fit_intercept=fit_intercept,
-                         task_column=task_column, task_weights=task_weights, tol=tol,
-                         max_iter=max_iter, warm_start=warm_start, solver=solver,
-                         verbose=verbose)
-        self.l1_ratio = l1_ratio
+        store_params(self, locals())
 
     def _check_params(self):
         super()._check_params()

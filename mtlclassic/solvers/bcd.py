@@ -86,19 +86,16 @@ class _ResidualInner:
         self.kernel(self.R, self.shift, W_ws, self.lipschitz, self.params,
                     self.penalty.kind, self.rows)
 
-    def _predictor(self):
-        data = self.datafit.data
-        return data.Y - (self.R + data.expand(self.shift))
-
     def predictor(self):
         """The predictor ``Z`` of the full problem (W is zero off the working set)."""
-        return self._predictor()
+        data = self.datafit.data
+        return data.Y - (self.R + data.expand(self.shift))
 
     def try_extrapolation(self, W_ws, W_acc):
         """Move to ``W_acc`` if it lowers the objective; return whether it did."""
         Z_acc = self.datafit.linear(W_acc, self.b)
         if (self.datafit.value_z(Z_acc) + self.penalty.value(W_acc)
-                < self.datafit.value_z(self._predictor()) + self.penalty.value(W_ws)):
+                < self.datafit.value_z(self.predictor()) + self.penalty.value(W_ws)):
             W_ws[:] = W_acc
             self.R = np.array(self.datafit.data.Y - Z_acc, order=self.order)
             self.shift[:] = 0.0
@@ -112,7 +109,7 @@ class _ResidualInner:
         the last checks (:class:`DualExtrapolation`) and the best seen.
         """
         datafit, penalty = self.datafit, self.penalty
-        Z = self._predictor()
+        Z = self.predictor()
         primal = datafit.value_z(Z) + penalty.value(W_ws)
         theta = -datafit.derivative_z(Z)
         for point in (theta, self.extrapolation.extrapolate(theta)):
@@ -125,6 +122,8 @@ class _ResidualInner:
 
     def record(self):
         """Give the current residual dual point to the extrapolation (after every epoch)."""
+        if self.extrapolation.k <= 0:  # disabled (the default): no work in the epoch loop
+            return
         data = self.datafit.data
         self.extrapolation.push(data.C * (self.R + data.expand(self.shift)))
 
