@@ -350,6 +350,7 @@ class _TwoPartCV(_PathCV):
 
 class _DirtyCV(_TwoPartCV):
     _parts = ("alpha_shared", "alpha_sparse", "l1inf", "l1")
+    _models = {"squared": DirtyModelRegressor, "logistic": DirtyModelClassifier}
 
     def __init__(self, *, alpha_ratio=0.5, block_norm="linf", alphas=None, n_alphas=100,
                  eps=1e-3, cv=5, n_jobs=None, scoring=None, l2_reg=0.0, fit_intercept=True,
@@ -366,6 +367,7 @@ class _DirtyCV(_TwoPartCV):
 
 class _RobustCV(_TwoPartCV):
     _parts = ("alpha_features", "alpha_tasks", "l21", "task_l21")
+    _models = {"squared": RobustMTFLRegressor, "logistic": RobustMTFLClassifier}
 
 
 # -- docstrings ----------------------------------------------------------------
@@ -560,28 +562,24 @@ class DirtyModelRegressorCV(MultiTaskRegressorMixin, _DirtyCV):
     __doc__ = _cv_doc("DirtyModelRegressor", "squared", extra_params=_DIRTY_RATIO,
                       extra_attrs=_DIRTY_ATTRS)
     _penalty, _loss = "dirty", "squared"
-    _models = {"squared": DirtyModelRegressor, "logistic": DirtyModelClassifier}
 
 
 class DirtyModelClassifierCV(MultiTaskClassifierMixin, _DirtyCV):
     __doc__ = _cv_doc("DirtyModelClassifier", "logistic", extra_params=_DIRTY_RATIO,
                       extra_attrs=_DIRTY_ATTRS)
     _penalty, _loss = "dirty", "logistic"
-    _models = {"squared": DirtyModelRegressor, "logistic": DirtyModelClassifier}
 
 
 class RobustMTFLRegressorCV(MultiTaskRegressorMixin, _RobustCV):
     __doc__ = _cv_doc("RobustMTFLRegressor", "squared", extra_params=_ROBUST_RATIO,
                       extra_attrs=_ROBUST_ATTRS)
     _penalty, _loss = "robust", "squared"
-    _models = {"squared": RobustMTFLRegressor, "logistic": RobustMTFLClassifier}
 
 
 class RobustMTFLClassifierCV(MultiTaskClassifierMixin, _RobustCV):
     __doc__ = _cv_doc("RobustMTFLClassifier", "logistic", extra_params=_ROBUST_RATIO,
                       extra_attrs=_ROBUST_ATTRS)
     _penalty, _loss = "robust", "logistic"
-    _models = {"squared": RobustMTFLRegressor, "logistic": RobustMTFLClassifier}
 
 
 CV_ESTIMATORS = [GroupLassoRegressorCV, GroupLassoClassifierCV, LassoRegressorCV,
