@@ -11,7 +11,8 @@ from ._base import Penalty
 from ._composite import BlockSum
 from ._lowrank import TaskL21, TraceNorm
 from ._rows import L1, L21, L1Inf, SparseGroup, project_rows_l1_ball, sparse_group_dual_norms
+from ._relation import TaskQuadratic
 from ._smooth import Pooled, Ridge
 
 __all__ = ["BlockSum", "L1", "L1Inf", "L21", "Penalty", "Pooled", "Ridge", "SparseGroup",
-           "TaskL21", "TraceNorm", "project_rows_l1_ball", "sparse_group_dual_norms"]
+           "TaskL21", "TaskQuadratic", "TraceNorm", "project_rows_l1_ball", "sparse_group_dual_norms"]
