@@ -16,6 +16,8 @@ from .estimators import (DirtyModelClassifier, DirtyModelClassifierCV, DirtyMode
                          lasso_path, sparse_group_lasso_path, trace_norm_path)
 
 from ._warmup import warmup
+from .neural import (HardSharingMLPClassifier, HardSharingMLPRegressor, SoftSharingMLPClassifier,
+                     SoftSharingMLPRegressor)
 
 __version__ = "0.1.0.dev0"
 
@@ -30,6 +32,8 @@ __all__ = [
     "GroupLassoClassifierCV",
     "GroupLassoRegressor",
     "GroupLassoRegressorCV",
+    "HardSharingMLPClassifier",
+    "HardSharingMLPRegressor",
     "L1InfClassifier",
     "L1InfClassifierCV",
     "L1InfRegressor",
@@ -45,6 +49,8 @@ __all__ = [
     "RidgeRegressor",
     "RobustMTFLClassifier",
     "RobustMTFLRegressor",
+    "SoftSharingMLPClassifier",
+    "SoftSharingMLPRegressor",
     "SparseGroupLassoClassifier",
     "SparseGroupLassoClassifierCV",
     "SparseGroupLassoRegressor",

@@ -1,0 +1,10 @@
+"""Neural multi-task baselines in numpy: hard- and soft-parameter-sharing MLPs.
+
+No deep-learning framework is imported; see ``docs/neural.md``.
+"""
+
+from .hard_sharing import HardSharingMLPClassifier, HardSharingMLPRegressor
+from .soft_sharing import SoftSharingMLPClassifier, SoftSharingMLPRegressor
+
+__all__ = ["HardSharingMLPClassifier", "HardSharingMLPRegressor", "SoftSharingMLPClassifier",
+           "SoftSharingMLPRegressor"]

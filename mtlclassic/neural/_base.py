@@ -1,0 +1,386 @@
+"""fit / partial_fit / predict of the neural multi-task estimators (both architectures).
+
+Input is validated by the linear models' ``check_fit_data`` and
+``check_predict_data``, so task ids, DataFrames, NaN targets, unknown tasks
+at predict time and every input error behave identically.  A concrete
+estimator sets ``_loss`` and implements ``_make_net``.
+"""
+
+import numbers
+import warnings
+
+import numpy as np
+from sklearn.base import BaseEstimator
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.utils.validation import check_is_fitted, check_random_state
+
+from .._backend import blas_threads_for
+from .._validation import _check_target, check_fit_data, check_predict_data
+from ..estimators._base import (MultiTaskClassifierMixin, MultiTaskLinearModel,
+                                MultiTaskRegressorMixin)
+from ._data import NeuralData, validation_split
+from ._optim import Adam
+from ._params import ParamBuffer
+from ._training import TrainState, predict_raw, run_epoch, task_losses
+from ._weighting import TaskWeighting
+
+ACTIVATIONS = ("relu", "tanh", "logistic", "identity")
+WEIGHTINGS = ("equal", "uncertainty", "dwa")
+
+
+def _layer_sizes(value, name, allow_empty):
+    sizes = [value] if isinstance(value, numbers.Integral) else value
+    try:
+        sizes = list(sizes)
+    except TypeError:
+        raise ValueError(f"{name} must be an int or a sequence of ints, got {value!r}.") from None
+    for s in sizes:
+        if not isinstance(s, numbers.Integral) or isinstance(s, bool) or s < 1:
+            raise ValueError(f"{name} must hold positive ints, got {value!r}.")
+    if not sizes and not allow_empty:
+        raise ValueError(f"{name} must not be empty.")
+    return [int(s) for s in sizes]
+
+
+def _check_number(est, name, low, high=np.inf, *, low_open=False, high_open=False,
+                  integer=False):
+    value = getattr(est, name)
+    kind = numbers.Integral if integer else numbers.Real
+    ok = isinstance(value, kind) and not isinstance(value, bool) and np.isfinite(value)
+    ok = ok and (value > low if low_open else value >= low)
+    ok = ok and (value < high if high_open else value <= high)
+    if not ok:
+        lo, hi = "(" if low_open else "[", ")" if high_open else "]"
+        raise ValueError(f"{name} must be {'an int' if integer else 'a number'} in "
+                         f"{lo}{low}, {high}{hi}, got {value!r}.")
+
+
+class NeuralMultiTaskModel(BaseEstimator):
+    """Shared machinery of the hard- and soft-sharing MLPs (see the public classes)."""
+
+    _loss = None
+    # check_fit_data reads task_weights (fixed tau_t of the linear models); the
+    # neural models weight tasks by ``task_weighting`` instead.
+    task_weights = None
+
+    # -- parameters ---------------------------------------------------------
+    def _check_params(self):
+        _layer_sizes(self.hidden_layer_sizes, "hidden_layer_sizes", allow_empty=True)
+        if self.activation not in ACTIVATIONS:
+            raise ValueError(f"activation must be one of {ACTIVATIONS}, got {self.activation!r}.")
+        if self.task_weighting not in WEIGHTINGS:
+            raise ValueError(
+                f"task_weighting must be one of {WEIGHTINGS}, got {self.task_weighting!r}.")
+        _check_number(self, "alpha", 0.0)
+        _check_number(self, "learning_rate_init", 0.0, low_open=True)
+        _check_number(self, "max_iter", 1, integer=True)
+        _check_number(self, "tol", 0.0)
+        _check_number(self, "n_iter_no_change", 1, integer=True)
+        _check_number(self, "validation_fraction", 0.0, 1.0, low_open=True, high_open=True)
+        _check_number(self, "dropout", 0.0, 1.0, high_open=True)
+        _check_number(self, "beta_1", 0.0, 1.0, high_open=True)
+        _check_number(self, "beta_2", 0.0, 1.0, high_open=True)
+        _check_number(self, "epsilon", 0.0, low_open=True)
+        _check_number(self, "dwa_temperature", 0.0, low_open=True)
+        if not (self.batch_size == "auto" or (isinstance(self.batch_size, numbers.Integral)
+                                              and not isinstance(self.batch_size, bool)
+                                              and self.batch_size >= 1)):
+            raise ValueError(f"batch_size must be 'auto' or an int >= 1, got {self.batch_size!r}.")
+        for name in ("early_stopping", "shuffle"):
+            if not isinstance(getattr(self, name), (bool, np.bool_)):
+                raise ValueError(f"{name} must be a bool, got {getattr(self, name)!r}.")
+        try:
+            dtype = np.dtype(self.dtype)
+        except TypeError:
+            dtype = None
+        if dtype not in (np.float32, np.float64):
+            raise ValueError(f"dtype must be float32 or float64, got {self.dtype!r}.")
+
+    def _make_net(self, buf, n_features, n_tasks):
+        raise NotImplementedError
+
+    # -- data -----------------------------------------------------------------
+    @property
+    def _classifier(self):
+        return self._loss == "logistic"
+
+    def _prepare_fit(self, X, y):
+        """Validate a first fit's input; sets the fitted-input attributes and target scaling."""
+        container = check_fit_data(self, X, y, classifier=self._classifier)
+        dtype = np.dtype(self.dtype)
+        Xc = container.X.tocsr() if container.is_sparse else container.X
+        Xc = Xc.astype(dtype) if container.is_sparse else np.ascontiguousarray(Xc, dtype=dtype)
+        T = container.n_tasks
+        if container.layout == "shared":
+            M = container.C > 0
+            Y = np.asarray(container.Y, dtype=np.float64)
+            self._set_target_scaling(Y.T[M.T], np.nonzero(M.T)[0], T)
+            Y = np.where(M, (Y - self._y_mean) / self._y_scale, 0.0)
+            return NeuralData(Xc, T, Y=Y.astype(dtype), M=M.astype(dtype))
+        task = np.repeat(np.arange(T), np.diff(container.offsets))
+        y = np.asarray(container.Y, dtype=np.float64)
+        self._set_target_scaling(y, task, T)
+        y = (y - self._y_mean[task]) / self._y_scale[task]
+        return NeuralData(Xc, T, y=y.astype(dtype), task=task)
+
+    def _set_target_scaling(self, values, task, n_tasks):
+        """Per-task mean and standard deviation of the targets (regressors; identity otherwise)."""
+        self._y_mean = np.zeros(n_tasks)
+        self._y_scale = np.ones(n_tasks)
+        if self._classifier or not self.standardize_targets:
+            return
+        counts = np.bincount(task, minlength=n_tasks)
+        mean = np.bincount(task, weights=values, minlength=n_tasks) / counts
+        var = np.bincount(task, weights=(values - mean[task]) ** 2, minlength=n_tasks) / counts
+        scale = np.sqrt(var)
+        self._y_mean = mean
+        self._y_scale = np.where(scale > 0, scale, 1.0)  # a constant task keeps its units
+
+    def _prepare_more(self, X, y):
+        """Validate a later partial_fit's input against the fitted tasks, classes and scaling."""
+        feats, task_index = check_predict_data(self, X)
+        dtype = np.dtype(self.dtype)
+        feats = feats.tocsr().astype(dtype) if hasattr(feats, "tocsr") else \
+            np.ascontiguousarray(feats, dtype=dtype)
+        n, T = feats.shape[0], self.n_tasks_
+        y = _check_target(y, n, allow_2d_nan=task_index is None, classifier=self._classifier)
+        if task_index is None:
+            Y = y.reshape(-1, 1) if y.ndim == 1 else y
+            if Y.shape[1] != T:
+                raise ValueError(f"y has {Y.shape[1]} task column(s), but {type(self).__name__} "
+                                 f"was fitted with {T}.")
+            observed = ~_isnan(Y)
+            Y = self._encode(Y, observed)
+            Y = np.where(observed, (Y - self._y_mean) / self._y_scale, 0.0)
+            return NeuralData(feats, T, Y=Y.astype(dtype), M=observed.astype(dtype))
+        y = self._encode(y, np.ones(n, dtype=bool))
+        y = (y - self._y_mean[task_index]) / self._y_scale[task_index]
+        return NeuralData(feats, T, y=y.astype(dtype), task=task_index)
+
+    def _encode(self, Y, observed):
+        """Targets as floats: labels mapped to -1/+1 for classifiers (must be in ``classes_``)."""
+        if not self._classifier:
+            return np.asarray(Y, dtype=np.float64)
+        labels = Y[observed]
+        unknown = ~np.isin(labels, self.classes_)
+        if np.any(unknown):
+            raise ValueError(f"y holds label(s) {np.unique(labels[unknown])[:5].tolist()} not "
+                             f"in classes_ {self.classes_.tolist()} seen in the first fit.")
+        return np.where(observed & (Y == self.classes_[1]), 1.0, -1.0)
+
+    # -- training -------------------------------------------------------------
+    def _initialize(self, data):
+        """Fresh parameters, optimiser, task weighting and random generator; empty curves."""
+        T, p = data.n_tasks, data.X.shape[1]
+        rng = _generator(self.random_state)
+        buf = ParamBuffer(T, np.dtype(self.dtype))
+        net = self._make_net(buf, p, T)
+        weighting = TaskWeighting(self.task_weighting, T, self.dwa_temperature)
+        weighting.register(buf)
+        buf.build()
+        net.initialize(buf, rng)
+        optimizer = Adam(buf.theta.size, buf.dtype, learning_rate=self.learning_rate_init)
+        self._state = TrainState(net, buf, optimizer, weighting, rng, self._loss)
+        self.target_mean_ = self._y_mean
+        self.target_scale_ = self._y_scale
+        self.loss_curve_ = []
+        self.best_loss_ = np.inf
+        self.validation_loss_curve_ = None
+        self.best_validation_loss_ = None
+        self.n_iter_ = 0
+        self.t_ = 0
+
+    def _train(self, data, incremental):
+        state = self._state
+        opt = state.optimizer
+        opt.learning_rate, opt.beta1, opt.beta2, opt.eps = (
+            self.learning_rate_init, self.beta_1, self.beta_2, self.epsilon)
+        early = self.early_stopping and not incremental
+        if early:
+            train, val = validation_split(data, self.validation_fraction, state.rng)
+            self.validation_loss_curve_ = []
+            self.best_validation_loss_ = np.inf
+            best_theta = state.buf.theta.copy()
+        else:
+            train, val = np.arange(data.n_samples), None
+        n_train = len(train)
+        batch_size = min(200, n_train) if self.batch_size == "auto" else \
+            min(self.batch_size, n_train)
+        buf = state.buf
+        decay = (self.alpha * buf.decay_mask).astype(buf.dtype)
+        stalled = 0
+        converged = False
+        with blas_threads_for(batch_size * buf.theta.size):
+            for _ in range(1 if incremental else self.max_iter):
+                loss, task_means = run_epoch(state, data, train, batch_size, self.shuffle, decay)
+                state.weighting.end_epoch(task_means)
+                theta = buf.theta.astype(np.float64)
+                loss += 0.5 * self.alpha * float(np.sum(buf.decay_mask * theta * theta))
+                loss += state.net.penalty(buf, grad=False)
+                self.loss_curve_.append(loss)
+                self.n_iter_ += 1
+                self.t_ += n_train
+                if early:
+                    current = float(task_losses(state, buf, data, val).sum())
+                    self.validation_loss_curve_.append(current)
+                    best = self.best_validation_loss_
+                    if current < best:
+                        self.best_validation_loss_ = current
+                        best_theta = buf.theta.copy()
+                else:
+                    current, best = loss, self.best_loss_
+                self.best_loss_ = min(self.best_loss_, loss)
+                stalled = stalled + 1 if current > best - self.tol else 0
+                if self.verbose:
+                    extra = f", validation loss = {current:.6f}" if early else ""
+                    print(f"Epoch {self.n_iter_}, loss = {loss:.6f}{extra}")
+                if not incremental and stalled > self.n_iter_no_change:
+                    converged = True
+                    break
+        if early:
+            buf.theta[...] = best_theta  # the parameters of the best validation loss
+        if not incremental and not converged:
+            what = "validation" if early else "training"
+            warnings.warn(
+                f"{type(self).__name__} reached max_iter={self.max_iter} epochs and the "
+                f"{what} loss still improved by more than tol={self.tol:g} within the last "
+                f"{self.n_iter_no_change} epochs (last {what} loss {current:.6g}). Increase "
+                "max_iter or tol.", ConvergenceWarning, stacklevel=3)
+        self._publish()
+
+    def _publish(self):
+        """Fitted attributes from the training state; a float64 copy of the parameters
+        for prediction."""
+        state = self._state
+        self._predict_buf = state.buf.copy_as(np.float64)
+        coefs, intercepts, stitches = state.net.export(state.buf)
+        self.coefs_ = coefs
+        self.intercepts_ = intercepts
+        if stitches:
+            self.cross_stitch_ = stitches
+        self.task_weights_ = state.weighting.current(state.buf)
+
+    # -- public API -----------------------------------------------------------
+    def fit(self, X, y):
+        """Train the network (from a fresh initialisation).
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix, DataFrame} of shape (n_samples, n_columns)
+            Features; with ``task_column`` set, one column names each row's task.
+        y : array-like of shape (n_samples,) or (n_samples, n_tasks)
+            Targets. 2-D only in the shared layout, where NaN marks a target
+            not observed for that task (it drops out of that task's loss).
+
+        Returns
+        -------
+        self : object
+        """
+        self._check_params()
+        data = self._prepare_fit(X, y)
+        self._initialize(data)
+        self._train(data, incremental=False)
+        return self
+
+    def _partial_fit(self, X, y):
+        self._check_params()
+        if not hasattr(self, "_state"):
+            data = self._prepare_fit(X, y)
+            self._initialize(data)
+        else:
+            data = self._prepare_more(X, y)
+        self._train(data, incremental=True)
+        return self
+
+    def _linear_predict(self, X):
+        """The network's output, (n, T) in the shared layout, (n,) routed by task otherwise.
+
+        (Named as the linear models' hook that the predict/score mixins call.)
+        Regression outputs are mapped back to the targets' units.
+        """
+        check_is_fitted(self, "coefs_")
+        feats, task_index = check_predict_data(self, X)
+        feats = feats.tocsr().astype(np.float64) if hasattr(feats, "tocsr") else \
+            np.asarray(feats, dtype=np.float64)
+        Z = predict_raw(self._state.net, self._predict_buf, feats, self.n_tasks_, task_index)
+        if task_index is None:
+            Z = Z * self._y_scale + self._y_mean
+            return Z.ravel() if self._y_ndim == 1 else Z
+        return Z * self._y_scale[task_index] + self._y_mean[task_index]
+
+    # Mean over tasks of a per-task metric, shared with the linear models.
+    _per_task_scores = MultiTaskLinearModel._per_task_scores
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.sparse = True
+        tags.target_tags.multi_output = True
+        tags.target_tags.required = True
+        return tags
+
+
+def _isnan(a):
+    return np.isnan(a.astype(np.float64)) if a.dtype.kind in "fc" else np.zeros(a.shape, bool)
+
+
+def _generator(random_state):
+    """A numpy Generator: seeded by an int, drawn from a RandomState, fresh for None."""
+    if isinstance(random_state, np.random.Generator):
+        return random_state
+    if random_state is None:
+        return np.random.default_rng()
+    if isinstance(random_state, numbers.Integral):
+        return np.random.default_rng(int(random_state))
+    return np.random.default_rng(check_random_state(random_state).randint(2 ** 31 - 1))
+
+
+class NeuralRegressorMixin(MultiTaskRegressorMixin):
+    """Regressor API (``predict``, mean per-task R^2 ``score``) plus ``partial_fit``."""
+
+    def partial_fit(self, X, y):
+        """One epoch over ``(X, y)``, continuing the current training (or starting one).
+
+        The first call (or one after ``fit``) fixes the tasks, the target
+        standardisation and the architecture; later calls may hold any subset
+        of the tasks. Early stopping does not apply.
+
+        Returns
+        -------
+        self : object
+        """
+        return self._partial_fit(X, y)
+
+
+class NeuralClassifierMixin(MultiTaskClassifierMixin):
+    """Binary classifier per task (``decision_function``, ``predict_proba``) plus ``partial_fit``."""
+
+    def partial_fit(self, X, y, classes=None):
+        """One epoch over ``(X, y)``, continuing the current training (or starting one).
+
+        Parameters
+        ----------
+        X, y : as in ``fit``
+            The first call must hold both classes in every task; later calls
+            may hold any subset of the tasks and of ``classes_``.
+        classes : array-like of shape (2,), default=None
+            The two labels, checked against those found (scikit-learn's
+            ``partial_fit`` signature).
+
+        Returns
+        -------
+        self : object
+        """
+        first = not hasattr(self, "_state")
+        if not first and classes is not None:
+            _check_classes(classes, self.classes_)
+        self._partial_fit(X, y)
+        if first and classes is not None:
+            _check_classes(classes, self.classes_)
+        return self
+
+
+def _check_classes(classes, fitted):
+    classes = np.unique(np.asarray(classes))
+    if classes.shape != fitted.shape or np.any(classes != fitted):
+        raise ValueError(f"classes={classes.tolist()} differ from the labels of y "
+                         f"{fitted.tolist()}; both tasks' classes must be the same two labels.")

@@ -1,0 +1,156 @@
+"""Docstring pieces of the neural estimators (one wording, one place)."""
+
+LOSSES = {
+    "squared": ("L_t = 1/(2 n_t) sum_{i in t} (y~_i - f_t(x_i))^2", "squared error on the "
+                "targets standardised per task (``y~ = (y - mean_t) / sd_t``; predictions are "
+                "mapped back)"),
+    "logistic": ("L_t = 1/n_t sum_{i in t} log(1 + exp(-y_i f_t(x_i)))", "logistic loss, "
+                 "labels ``classes_`` mapped to ``y in {-1, +1}``, ``f_t`` the logit"),
+}
+
+OBJECTIVE = """
+    Training minimises, over mini-batches, with ``L_t`` task t's mean loss over
+    its rows in the batch (so unbalanced tasks do not silently reweight)::
+
+        {loss}
+        sum_t w_t L_t  +  alpha/2 ||weights||^2{penalty}
+
+    i.e. the {words}; ``w_t`` are set by ``task_weighting`` (1 for
+    ``"equal"``). In the shared layout missing targets (NaN in ``Y``) drop out
+    of their task's mean. Mini-batch Adam; early stopping on a validation
+    split if asked.
+"""
+
+PARAMS_HEAD = """    hidden_layer_sizes : int or sequence of int, default=(100,)
+        {hidden}
+    activation : {{"relu", "tanh", "logistic", "identity"}}, default="relu"
+        Activation of every hidden layer.
+"""
+
+COMMON_PARAMS = """    dropout : float, default=0.0
+        Rate of (inverted) dropout on every hidden layer's output during
+        training, in ``[0, 1)``.
+    alpha : float, default=1e-4
+        L2 penalty ``alpha/2 ||weights||^2`` on all weights (not biases), added
+        to the objective above (scikit-learn's MLP divides its ``alpha`` by the
+        batch size; this one is used as given).
+    batch_size : int or "auto", default="auto"
+        Rows per mini-batch; ``"auto"`` is ``min(200, n_samples)``.
+    learning_rate_init : float, default=1e-3
+        Adam's step size.
+    max_iter : int, default=200
+        Maximum number of epochs (passes over the training rows).
+    shuffle : bool, default=True
+        Shuffle the rows every epoch.
+    random_state : int, RandomState, Generator or None, default=None
+        Seeds the initialisation, the validation split, the shuffling and
+        dropout: the same int gives bit-identical fits.
+    tol : float, default=1e-4
+        Training stops when the training loss (the validation loss with
+        ``early_stopping``) has not decreased by at least ``tol`` for more than
+        ``n_iter_no_change`` consecutive epochs.
+    early_stopping : bool, default=False
+        Hold out ``validation_fraction`` of each task's rows, stop on their loss
+        and keep the parameters of the best epoch.
+    validation_fraction : float, default=0.1
+        Fraction of each task's rows held out with ``early_stopping``.
+    n_iter_no_change : int, default=10
+        Epochs without an improvement of ``tol`` tolerated before stopping.
+    beta_1, beta_2 : float, default=0.9, 0.999
+        Adam's moment decay rates.
+    epsilon : float, default=1e-8
+        Adam's denominator offset.
+    task_column : int, str or None, default=None
+        ``None``: shared design, ``y`` of shape (n_samples, n_tasks) (or 1-D
+        for one task). Otherwise the column of ``X`` naming each row's task
+        (an int index, negative as in numpy, or a DataFrame column name):
+        per-task designs, ``y`` of shape (n_samples,).
+    task_weighting : {{"equal", "uncertainty", "dwa"}}, default="equal"
+        ``w_t``: ``"equal"`` ones; ``"uncertainty"`` learned log-variances
+        ``s_t``, the loss becoming ``sum_t exp(-s_t) L_t + s_t / 2`` (Kendall et
+        al. 2018); ``"dwa"`` dynamic weight averaging from the last two epochs'
+        loss ratios (Liu et al. 2019). See ``docs/neural.md``.
+    dwa_temperature : float, default=2.0
+        Temperature of ``"dwa"``.
+{standardize}    dtype : {{"float32", "float64"}}, default="float32"
+        Training precision (float32 is about twice as fast; predictions are
+        computed in float64 from the trained weights either way).
+    verbose : bool, default=False
+        Print the loss after every epoch.
+"""
+
+STANDARDIZE = """    standardize_targets : bool, default=True
+        Train on each task's targets standardised by the task's mean and
+        standard deviation (over its observed rows); predictions are mapped
+        back. Without it, tasks with large targets dominate the summed loss.
+"""
+
+ATTRIBUTES = """
+    Attributes
+    ----------
+    coefs_ : list of ndarray
+        Layer weights: {coefs}
+    intercepts_ : list of ndarray
+        Layer biases, shaped as ``coefs_`` without the input axis.
+{extra}    task_weights_ : ndarray of shape (n_tasks,)
+        The task weights ``w_t`` at the end of training (``exp(-s_t)`` for
+        ``"uncertainty"``, the last epoch's for ``"dwa"``).
+    loss_curve_ : list of float
+        Per epoch: the mean over its mini-batches of ``sum_t L_t`` (equal
+        weights, so curves compare across ``task_weighting``), plus the
+        penalties at the end of the epoch.
+    best_loss_ : float
+        Smallest value of ``loss_curve_``.
+    validation_loss_curve_ : list of float or None
+        Per epoch, ``sum_t L_t`` on the validation rows (``early_stopping``).
+    best_validation_loss_ : float or None
+    n_iter_ : int
+        Epochs run.
+    t_ : int
+        Training rows seen (over all epochs).
+    tasks_ : ndarray of shape (n_tasks,)
+        Task labels (``0..T-1`` in the shared layout, the sorted labels of
+        the task column otherwise); heads follow this order.
+    n_tasks_ : int
+    n_features_in_ : int
+        Number of columns of ``X`` seen in fit (task column included).
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Column names, when ``X`` is a DataFrame with string names.
+"""
+
+REGRESSOR_ATTRIBUTES = """    target_mean_, target_scale_ : ndarray of shape (n_tasks,)
+        Per-task target standardisation (zeros and ones when off).
+"""
+
+CLASSES = """    classes_ : ndarray of shape (2,)
+        The two labels, common to all tasks.
+"""
+
+REFERENCES = """
+    References
+    ----------
+    .. [1] R. Caruana, "Multitask learning", Machine Learning 28, 1997.
+    .. [2] A. Kendall, Y. Gal, R. Cipolla, "Multi-task learning using
+       uncertainty to weigh losses for scene geometry and semantics", CVPR 2018.
+    .. [3] S. Liu, E. Johns, A. J. Davison, "End-to-end multi-task learning
+       with attention", CVPR 2019 (dynamic weight averaging).
+    .. [4] D. P. Kingma, J. Ba, "Adam: a method for stochastic optimization",
+       ICLR 2015.
+"""
+
+
+def neural_doc(summary, loss, *, architecture, hidden, params, coefs, penalty="",
+               penalty_words="", extra_attributes="", references=""):
+    """Assemble a neural estimator's docstring."""
+    formula, words = LOSSES[loss]
+    objective = OBJECTIVE.format(loss=formula, penalty=penalty,
+                                 words=words + penalty_words)
+    regressor = loss == "squared"
+    return f"""{summary}
+{architecture}{objective}
+    Parameters
+    ----------
+{PARAMS_HEAD.format(hidden=hidden)}{params}{COMMON_PARAMS.format(
+        standardize=STANDARDIZE if regressor else "")}{ATTRIBUTES.format(
+        coefs=coefs, extra=extra_attributes)}{REGRESSOR_ATTRIBUTES if regressor else CLASSES}
+{REFERENCES}{references}"""

@@ -1,0 +1,83 @@
+"""Dense layers, dropout and cross-stitch units: forward and backward passes.
+
+A dense layer maps ``A`` to ``Z = A W + b``.  The same two functions serve
+
+* a layer shared by all rows (``W`` of shape (n_in, n_out), ``A`` (m, n_in)),
+* per-task layers (``W`` of shape (n_tasks, n_in, n_out), ``A`` of shape
+  (n_tasks, m, n_in), or (m, n_in) when every task's network reads the same
+  rows -- numpy's ``matmul`` broadcasts the 2-D input over tasks).
+
+Backward, with ``dZ`` the gradient of the objective with respect to ``Z``::
+
+    dW = A^T dZ,    db = sum_rows dZ,    dA = dZ W^T
+
+(for a broadcast 2-D input, ``dA = sum_t dZ_t W_t^T``).  Gradients are written
+into preallocated arrays (``out=``): the parameter gradients are views into one
+flat buffer (see ``_params``).
+"""
+
+import numpy as np
+
+
+def dense_forward(A, W, b, out=None):
+    """``Z = A W + b`` (``b`` broadcast over rows, per task if ``W`` is 3-D)."""
+    out = np.matmul(A, W, out=out)
+    out += b[..., None, :]
+    return out
+
+
+def dense_backward(A, W, dZ, dW, db, dA=None):
+    """Write ``dW = A^T dZ`` and ``db = sum_rows dZ``; return ``dZ W^T`` into ``dA`` if given.
+
+    ``A`` may be 2-D while ``dZ`` is 3-D (one input read by every task's
+    network); ``dA`` is then the sum over tasks, of shape ``A.shape``.
+    """
+    np.matmul(np.swapaxes(A, -1, -2), dZ, out=dW)
+    np.sum(dZ, axis=-2, out=db)
+    if dA is None:
+        return None
+    if A.ndim < dZ.ndim:
+        np.sum(np.matmul(dZ, np.swapaxes(W, -1, -2)), axis=0, out=dA)
+    else:
+        np.matmul(dZ, np.swapaxes(W, -1, -2), out=dA)
+    return dA
+
+
+def dropout_mask(rng, shape, rate, dtype):
+    """Inverted-dropout mask: ``0`` with probability ``rate``, else ``1 / (1 - rate)``.
+
+    Multiplying by it keeps every unit's expectation, so nothing changes at
+    prediction time (no mask).
+    """
+    keep = rng.random(shape, dtype=np.float32) >= rate
+    return keep.astype(dtype) * dtype.type(1.0 / (1.0 - rate))
+
+
+def dropout_forward(A, mask):
+    """``A * mask`` (the backward pass is the same product with ``dA``)."""
+    return A * mask
+
+
+def dropout_backward(dA, mask):
+    return np.multiply(dA, mask, out=dA)
+
+
+def cross_stitch_forward(alpha, A, out=None):
+    """Cross-stitch unit: ``out_t = sum_s alpha[t, s] A_s`` for activations ``A`` (T, m, h).
+
+    Each task's next layer reads a learned mixture of every task's
+    activations on the same rows (Misra et al. 2016); ``alpha = I`` leaves the
+    networks independent.
+    """
+    T = A.shape[0]
+    res = np.matmul(alpha, A.reshape(T, -1), out=None if out is None else out.reshape(T, -1))
+    return res.reshape(A.shape)
+
+
+def cross_stitch_backward(alpha, A, dOut, dalpha, dA=None):
+    """``dalpha = dOut A^T`` and ``dA = alpha^T dOut`` (on the (T, m*h) reshapes)."""
+    T = A.shape[0]
+    D = dOut.reshape(T, -1)
+    np.matmul(D, A.reshape(T, -1).T, out=dalpha)
+    res = np.matmul(alpha.T, D, out=None if dA is None else dA.reshape(T, -1))
+    return res.reshape(A.shape)

@@ -1,0 +1,246 @@
+"""The two architectures as stacks of layers over one parameter buffer.
+
+* :class:`HardSharingNet`: a trunk shared by every task, then one head per
+  task.  Linear heads are one dense layer with an output column per task
+  (``Z = H V + c``, (m, T)); deeper heads are per-task stacks.
+* :class:`SoftSharingNet`: one network per task (per-task stacks from the
+  input), optionally with cross-stitch units after every hidden layer, and
+  the penalty ``lambda sum_t ||theta_t - theta_bar||^2`` on their parameters.
+
+Networks hold no arrays: parameters live in a :class:`~._params.ParamBuffer`
+passed to every call, and ``forward`` returns what ``backward`` needs, so one
+network serves training (float32) and prediction (a float64 copy of the buffer).
+"""
+
+import numpy as np
+
+from ._activations import ACTIVATIONS
+from ._layers import (cross_stitch_backward, cross_stitch_forward, dense_backward,
+                      dense_forward, dropout_mask)
+
+
+class Stack:
+    """Dense layers ``sizes[0] -> sizes[1] -> ...`` with an activation after each.
+
+    Parameters
+    ----------
+    buf : ParamBuffer
+        Registers the weights (L2-decayed) and biases.
+    sizes : sequence of int
+        Layer widths, input first.
+    activation : str
+    per_task : bool
+        One set of weights per task (3-D weights, leading axis the task).
+    activate_last : bool
+        Whether the last layer has the activation (and dropout): True for a
+        trunk whose output is the shared representation, False for an output layer.
+    dropout : float
+        Rate of inverted dropout on every activated layer's output (training only).
+    cross_stitch : bool
+        A cross-stitch unit (T x T) after every hidden layer of a per-task stack.
+    """
+
+    def __init__(self, buf, sizes, activation, *, per_task, activate_last, dropout=0.0,
+                 cross_stitch=False):
+        self.sizes = [int(s) for s in sizes]
+        self.n_layers = len(self.sizes) - 1
+        self.per_task = per_task
+        self.activation = activation
+        self.dropout = float(dropout)
+        self.W = [buf.add((a, b), per_task=per_task, decay=True)
+                  for a, b in zip(self.sizes[:-1], self.sizes[1:])]
+        self.b = [buf.add((b,), per_task=per_task, decay=False) for b in self.sizes[1:]]
+        self.activated = [l < self.n_layers - 1 or activate_last for l in range(self.n_layers)]
+        T = buf.n_tasks
+        self.cs = [buf.add((T, T), decay=False) if cross_stitch and l < self.n_layers - 1 else None
+                   for l in range(self.n_layers)]
+
+    def initialize(self, buf, rng):
+        """Glorot-uniform weights (every task's copy the same draw), zero biases,
+        cross-stitch units near the identity."""
+        factor = 2.0 if self.activation == "logistic" else 6.0  # as scikit-learn's MLP
+        for l, (a, b) in enumerate(zip(self.sizes[:-1], self.sizes[1:])):
+            bound = np.sqrt(factor / (a + b))
+            buf.params[self.W[l]][...] = rng.uniform(-bound, bound, (a, b))
+            buf.params[self.b[l]][...] = 0.0
+            if self.cs[l] is not None:
+                buf.params[self.cs[l]][...] = cross_stitch_init(buf.n_tasks)
+
+    def forward(self, buf, A, train=False, rng=None, tasks=None):
+        """Output of the stack on ``A``; returns ``(out, cache)``.
+
+        ``tasks`` (per-task stacks, prediction only) restricts the networks
+        to those tasks: ``A`` is then (len(tasks), m, n_in).
+        """
+        act = ACTIVATIONS[self.activation][0]
+        cache = []
+        for l in range(self.n_layers):
+            W, b = buf.params[self.W[l]], buf.params[self.b[l]]
+            if tasks is not None:
+                W, b = W[tasks], b[tasks]
+            Z = dense_forward(A, W, b)
+            entry = {"input": A}
+            if self.activated[l]:
+                Z = act(Z)
+                entry["act"] = Z
+                if train and self.dropout > 0:
+                    mask = dropout_mask(rng, Z.shape, self.dropout, Z.dtype)
+                    entry["mask"] = mask
+                    Z = Z * mask
+                if self.cs[l] is not None:
+                    entry["cs_input"] = Z
+                    Z = cross_stitch_forward(buf.params[self.cs[l]], Z)
+            cache.append(entry)
+            A = Z
+        return A, cache
+
+    def backward(self, buf, dOut, cache, input_grad=False):
+        """Write the parameter gradients; return the gradient of the input if asked."""
+        act_grad = ACTIVATIONS[self.activation][1]
+        dA = dOut
+        for l in range(self.n_layers - 1, -1, -1):
+            entry = cache[l]
+            if self.activated[l]:
+                if self.cs[l] is not None:
+                    dA = cross_stitch_backward(buf.params[self.cs[l]], entry["cs_input"], dA,
+                                               buf.grads[self.cs[l]])
+                if "mask" in entry:
+                    dA = dA * entry["mask"]
+                dA = act_grad(dA, entry["act"])
+            A = entry["input"]
+            need = l > 0 or input_grad
+            dIn = np.empty(A.shape, dtype=dA.dtype) if need else None
+            dense_backward(A, buf.params[self.W[l]], dA, buf.grads[self.W[l]],
+                           buf.grads[self.b[l]], dIn)
+            dA = dIn
+        return dA
+
+
+def cross_stitch_init(n_tasks, self_weight=0.9):
+    """``0.9`` on the diagonal, the rest shared equally: rows sum to 1 (Misra et al.'s
+    near-identity initialisation, alpha_S = 0.9, alpha_D = 0.1 for two tasks)."""
+    if n_tasks == 1:
+        return np.ones((1, 1))
+    off = (1.0 - self_weight) / (n_tasks - 1)
+    return np.full((n_tasks, n_tasks), off) + (self_weight - off) * np.eye(n_tasks)
+
+
+class HardSharingNet:
+    """Shared trunk ``n_features -> hidden...``, then a head per task."""
+
+    padded_input = False
+
+    def __init__(self, buf, n_features, n_tasks, hidden, head_hidden, activation, dropout):
+        self.n_tasks = n_tasks
+        self.linear_heads = len(head_hidden) == 0
+        if self.linear_heads:  # heads = the trunk's last layer, one output column per task
+            self.trunk = Stack(buf, [n_features, *hidden, n_tasks], activation, per_task=False,
+                               activate_last=False, dropout=dropout)
+            self.heads = None
+        else:
+            self.trunk = Stack(buf, [n_features, *hidden], activation, per_task=False,
+                               activate_last=True, dropout=dropout)
+            width = hidden[-1] if len(hidden) else n_features
+            self.heads = Stack(buf, [width, *head_hidden, 1], activation, per_task=True,
+                               activate_last=False, dropout=dropout)
+
+    def initialize(self, buf, rng):
+        self.trunk.initialize(buf, rng)
+        if self.heads is not None:
+            self.heads.initialize(buf, rng)
+
+    def mode(self, stacked):
+        if self.linear_heads:
+            return "rows"
+        return "padded" if stacked else "all"
+
+    def forward(self, buf, batch, train=False, rng=None):
+        H, trunk_cache = self.trunk.forward(buf, batch.X, train, rng)
+        if self.linear_heads:
+            return H, (trunk_cache, None)
+        tasks = getattr(batch, "tasks", None)
+        if batch.mode == "padded":
+            Hp = np.zeros((len(batch.tasks) if tasks is not None else self.n_tasks,
+                           batch.width, H.shape[1]), dtype=H.dtype)
+            Hp[batch.slot] = H[batch.order]
+            H = Hp
+        Z, head_cache = self.heads.forward(buf, H, train, rng, tasks=tasks)
+        return Z[..., 0], (trunk_cache, head_cache)
+
+    def backward(self, buf, batch, dZ, cache):
+        trunk_cache, head_cache = cache
+        if self.linear_heads:
+            self.trunk.backward(buf, dZ, trunk_cache)
+            return
+        dH = self.heads.backward(buf, dZ[..., None], head_cache,
+                                 input_grad=self.trunk.n_layers > 0)
+        if self.trunk.n_layers == 0:
+            return
+        if batch.mode == "padded":
+            rows = np.empty((batch.n_rows, dH.shape[-1]), dtype=dH.dtype)
+            rows[batch.order] = dH[batch.slot]
+            dH = rows
+        self.trunk.backward(buf, dH, trunk_cache)
+
+    def penalty(self, buf, grad=True):
+        return 0.0
+
+    def export(self, buf):
+        """Layer weights and biases: trunk (n_in, n_out), heads (n_tasks, n_in, n_out)."""
+        coefs = [buf.params[i].copy() for i in self.trunk.W]
+        intercepts = [buf.params[i].copy() for i in self.trunk.b]
+        if self.linear_heads:  # the last layer's columns are the task heads
+            coefs[-1] = coefs[-1].T[:, :, None]
+            intercepts[-1] = intercepts[-1][:, None]
+        else:
+            coefs += [buf.params[i].copy() for i in self.heads.W]
+            intercepts += [buf.params[i].copy() for i in self.heads.b]
+        return coefs, intercepts, []
+
+
+class SoftSharingNet:
+    """One network ``n_features -> hidden... -> 1`` per task, tied by a penalty."""
+
+    padded_input = True
+
+    def __init__(self, buf, n_features, n_tasks, hidden, activation, dropout, soft_sharing,
+                 cross_stitch):
+        self.n_tasks = n_tasks
+        self.soft_sharing = float(soft_sharing)
+        self.cross_stitch = bool(cross_stitch) and n_tasks > 1
+        self.stack = Stack(buf, [n_features, *hidden, 1], activation, per_task=True,
+                           activate_last=False, dropout=dropout, cross_stitch=self.cross_stitch)
+
+    def initialize(self, buf, rng):
+        self.stack.initialize(buf, rng)
+
+    def mode(self, stacked):
+        # Cross-stitch mixes the task networks' activations on the same rows, so every
+        # network runs on every row; otherwise a task's network sees its own rows only.
+        return "padded" if stacked and not self.cross_stitch else "all"
+
+    def forward(self, buf, batch, train=False, rng=None):
+        tasks = getattr(batch, "tasks", None)
+        A = batch.Xp if batch.mode == "padded" else batch.X
+        Z, cache = self.stack.forward(buf, A, train, rng, tasks=tasks)
+        return Z[..., 0], cache
+
+    def backward(self, buf, batch, dZ, cache):
+        self.stack.backward(buf, dZ[..., None], cache)
+
+    def penalty(self, buf, grad=True):
+        """``lambda sum_t ||theta_t - theta_bar||^2``; adds ``2 lambda (theta_t - theta_bar)``
+        to the gradients (the mean's own dependence on theta_t cancels: the deviations
+        sum to zero)."""
+        if self.soft_sharing == 0 or self.n_tasks == 1:
+            return 0.0
+        D = buf.task_block - buf.task_block.mean(axis=0)
+        if grad:
+            buf.task_block_grad += (2.0 * self.soft_sharing) * D
+        return self.soft_sharing * float(np.sum(D.astype(np.float64) ** 2))
+
+    def export(self, buf):
+        coefs = [buf.params[i].copy() for i in self.stack.W]
+        intercepts = [buf.params[i].copy() for i in self.stack.b]
+        stitches = [buf.params[i].copy() for i in self.stack.cs if i is not None]
+        return coefs, intercepts, stitches

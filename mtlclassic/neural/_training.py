@@ -1,0 +1,119 @@
+"""Mini-batch training, evaluation and prediction of a network over its parameter buffer."""
+
+import numpy as np
+
+from ._data import NeuralData, chunks, make_batch
+from ._losses import LOSSES
+
+# Evaluation and prediction run in chunks of rows holding at most this many
+# activations (tasks x rows x width), so memory stays bounded on large sets.
+_CHUNK_ELEMENTS = 1 << 21
+
+
+class TrainState:
+    """What a fit carries between epochs and ``partial_fit`` calls."""
+
+    def __init__(self, net, buf, optimizer, weighting, rng, loss):
+        self.net = net
+        self.buf = buf
+        self.optimizer = optimizer
+        self.weighting = weighting
+        self.rng = rng
+        self.loss = loss
+
+
+def train_step(state, batch, decay):
+    """Forward, backward and one Adam step on ``batch``; returns the task losses (n_tasks,)."""
+    net, buf = state.net, state.buf
+    Z, cache = net.forward(buf, batch, True, state.rng)
+    L, dZ = LOSSES[state.loss](Z, batch.Y, batch.C, batch.task_axis)
+    weights = state.weighting.step(buf, L, batch.present)
+    if weights is not None:
+        dZ *= weights[None, :] if batch.task_axis == 1 else weights[:, None]
+    net.backward(buf, batch, dZ, cache)
+    net.penalty(buf)
+    state.optimizer.step(buf.theta, buf.grad, decay)
+    return L
+
+
+def run_epoch(state, data, rows, batch_size, shuffle, decay):
+    """One pass over ``rows`` in mini-batches.
+
+    Returns the rows-weighted mean over the epoch's batches of ``sum_t L_t``
+    (equal task weights) and each task's mean loss over the batches holding it.
+    """
+    net = state.net
+    mode = net.mode(data.stacked)
+    order = state.rng.permutation(rows) if shuffle else rows
+    T = data.n_tasks
+    task_sum = np.zeros(T)
+    task_seen = np.zeros(T)
+    total = 0.0
+    for start in range(0, len(order), batch_size):
+        batch = make_batch(data, order[start:start + batch_size], mode,
+                           padded_input=net.padded_input)
+        L = train_step(state, batch, decay)
+        total += batch.n_rows * float(L.sum())
+        task_sum += L
+        task_seen += batch.present
+    return total / len(order), task_sum / np.maximum(task_seen, 1)
+
+
+def _chunk_rows(net, data, mode):
+    width = max(max(s.sizes) for s in _stacks(net))
+    tasks = 1 if mode == "rows" else data.n_tasks
+    return max(_CHUNK_ELEMENTS // (tasks * max(width, data.X.shape[1])), 64)
+
+
+def _stacks(net):
+    return [s for s in (getattr(net, "trunk", None), getattr(net, "heads", None),
+                        getattr(net, "stack", None)) if s is not None]
+
+
+def _eval_order(data):
+    """Evaluation rows, grouped by task in the per-task layout (few tasks per chunk)."""
+    rows = np.arange(data.n_samples)
+    return np.argsort(data.task, kind="stable") if data.stacked else rows
+
+
+def task_losses(state, buf, data, rows):
+    """Each task's mean loss over ``rows`` (n_tasks,), with the parameters in ``buf``."""
+    net = state.net
+    mode = net.mode(data.stacked)
+    if data.stacked:
+        rows = rows[np.argsort(data.task[rows], kind="stable")]
+    counts = data.task_counts(rows)
+    L = np.zeros(data.n_tasks)
+    for part in chunks(rows, _chunk_rows(net, data, mode)):
+        batch = make_batch(data, part, mode, padded_input=net.padded_input, counts=counts,
+                           compress=True)
+        Z, _ = net.forward(buf, batch)
+        Lb, _ = LOSSES[state.loss](Z, batch.Y, batch.C, batch.task_axis)
+        if batch.tasks is not None:
+            L[batch.tasks] += Lb
+        else:
+            L += Lb
+    return L
+
+
+def predict_raw(net, buf, X, n_tasks, task_index):
+    """Network outputs: (n, n_tasks) without ``task_index`` (shared layout), else (n,)."""
+    data = NeuralData(X, n_tasks, task=task_index)
+    mode = net.mode(data.stacked)
+    n = data.n_samples
+    out = np.empty((n, n_tasks) if task_index is None else n, dtype=buf.dtype)
+    for part in chunks(_eval_order(data), _chunk_rows(net, data, mode)):
+        batch = make_batch(data, part, mode, padded_input=net.padded_input, targets=False,
+                           compress=True)
+        Z, _ = net.forward(buf, batch)
+        if task_index is None:
+            out[part] = Z if mode == "rows" else Z.T
+        elif mode == "rows":
+            out[part] = Z[np.arange(len(part)), batch.task]
+        elif mode == "all":
+            out[part] = Z[batch.task, np.arange(len(part))]
+        else:
+            z = np.empty(len(part), dtype=buf.dtype)
+            z[batch.order] = Z[batch.slot]
+            out[part] = z
+    return out
