@@ -176,6 +176,26 @@ def _check_common(
             "n_shared + n_tasks * n_specific must be <= n_features, got "
             f"{n_shared} + {n_tasks} * {n_specific} > {n_features}."
         )
+    snr, noise, correlation, coef_scale = _check_draw_params(
+        snr, noise, correlation, layout, coef_scale)
+    if noise is None and n_shared + n_specific == 0:
+        raise ValueError(
+            "n_shared + n_specific must be >= 1 when noise is None: the "
+            "signal-to-noise ratio is undefined for an all-zero signal; pass "
+            "noise= explicitly to generate pure noise."
+        )
+    return (
+        n_features, n_tasks, n_shared, n_specific, snr, noise, correlation,
+        coef_scale,
+    )
+
+
+def _check_draw_params(snr, noise, correlation, layout, coef_scale):
+    """Validate the feature/noise model shared by every generator; return it normalised."""
+    if not isinstance(layout, str) or layout not in _LAYOUTS:
+        raise ValueError(
+            f"layout must be one of {_LAYOUTS}, got {layout!r}."
+        )
     correlation = _check_real(correlation, "correlation")
     if not 0.0 <= correlation < 1.0:
         raise ValueError(
@@ -190,19 +210,10 @@ def _check_common(
             raise ValueError(
                 f"noise (the noise standard deviation) must be >= 0, got {noise}."
             )
-    elif n_shared + n_specific == 0:
-        raise ValueError(
-            "n_shared + n_specific must be >= 1 when noise is None: the "
-            "signal-to-noise ratio is undefined for an all-zero signal; pass "
-            "noise= explicitly to generate pure noise."
-        )
     coef_scale = _check_real(coef_scale, "coef_scale")
     if coef_scale <= 0:
         raise ValueError(f"coef_scale must be > 0, got {coef_scale}.")
-    return (
-        n_features, n_tasks, n_shared, n_specific, snr, noise, correlation,
-        coef_scale,
-    )
+    return snr, noise, correlation, coef_scale
 
 
 def _check_structure(rank, shared_variation, n_outlier_tasks, n_tasks, n_shared):
