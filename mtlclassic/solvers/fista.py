@@ -61,11 +61,9 @@ def fista(datafit, penalty, W0, b0, *, fit_intercept=True, tol=1e-4, max_iter=10
     slack = 8 * float(xp.finfo(W0.dtype).eps)
     gap = math.inf
     n_iter = 0
+    exact_y = True  # whether Zy is linear(Wy, by) computed, not extrapolated
     for n_iter in range(1, max_iter + 1):
-        f_y = datafit.value_z(Zy)
-        D = datafit.derivative_z(Zy)
-        GW = data.rmatvec(D)
-        gb = data.task_sum(D) if fit_intercept else 0.0 * by
+        f_y, GW, gb = _smooth_part(datafit, Zy, by, fit_intercept)
         for _ in range(60):  # backtracking: increase L until the quadratic upper bound holds
             W_new = penalty.prox(Wy - GW / L, 1.0 / L)
             b_new = by - gb / L
@@ -75,6 +73,13 @@ def fista(datafit, penalty, W0, b0, *, fit_intercept=True, tol=1e-4, max_iter=10
                      + 0.5 * L * (float(xp.sum(dW * dW)) + float(xp.sum(db * db))))
             if datafit.value_z(Z_new) <= bound + slack * abs(f_y):
                 break
+            if not exact_y:
+                # Near convergence the rounding that the extrapolated Zy has gathered can
+                # exceed the bound's margin; doubling L would not help (it never comes
+                # back down) and, repeated, stalls the solver. Recompute Zy, test again.
+                Zy, exact_y = datafit.linear(Wy, by), True
+                f_y, GW, gb = _smooth_part(datafit, Zy, by, fit_intercept)
+                continue
             L *= 2.0
         # Gradient-based restart: momentum pointing uphill is dropped.
         restart = float(xp.sum((Wy - W_new) * (W_new - W))) + float(xp.sum((by - b_new) * (b_new - b))) > 0
@@ -84,6 +89,7 @@ def fista(datafit, penalty, W0, b0, *, fit_intercept=True, tol=1e-4, max_iter=10
         Wy = W_new + beta * (W_new - W)
         by = b_new + beta * (b_new - b)
         Zy = Z_new + beta * (Z_new - Z)
+        exact_y = beta == 0.0
         W, b, Z, t = W_new, b_new, Z_new, t_new
         if n_iter % gap_freq == 0 or n_iter == max_iter:
             b_opt, Z_opt = profile_intercept(datafit, W, b, fit_intercept)
@@ -95,3 +101,10 @@ def fista(datafit, penalty, W0, b0, *, fit_intercept=True, tol=1e-4, max_iter=10
     b_opt, Z_opt = profile_intercept(datafit, W, b, fit_intercept)
     _, _, gap = duality_gap(datafit, penalty, W, Z_opt)
     return W, b_opt, n_iter, gap, gap_scale
+
+
+def _smooth_part(datafit, Zy, by, fit_intercept):
+    """Datafit value and gradients ``(f, grad_W, grad_b)`` at the predictor ``Zy``."""
+    D = datafit.derivative_z(Zy)
+    gb = datafit.data.task_sum(D) if fit_intercept else 0.0 * by
+    return datafit.value_z(Zy), datafit.data.rmatvec(D), gb
