@@ -15,6 +15,8 @@ from .estimators import (DirtyModelClassifier, DirtyModelClassifierCV, DirtyMode
                          TraceNormRegressorCV, alpha_max, group_lasso_path, l1inf_path,
                          lasso_path, sparse_group_lasso_path, trace_norm_path)
 
+from .estimators import (GraphRegularizedClassifier, GraphRegularizedRegressor,
+                         MeanRegularizedClassifier, MeanRegularizedRegressor)
 from ._warmup import warmup
 from .neural import (HardSharingMLPClassifier, HardSharingMLPRegressor, SoftSharingMLPClassifier,
                      SoftSharingMLPRegressor)
@@ -28,6 +30,8 @@ __all__ = [
     "RobustMTFLClassifierCV",
     "RobustMTFLRegressorCV",
     "DirtyModelRegressor",
+    "GraphRegularizedClassifier",
+    "GraphRegularizedRegressor",
     "GroupLassoClassifier",
     "GroupLassoClassifierCV",
     "GroupLassoRegressor",
@@ -42,6 +46,8 @@ __all__ = [
     "LassoClassifierCV",
     "LassoRegressor",
     "LassoRegressorCV",
+    "MeanRegularizedClassifier",
+    "MeanRegularizedRegressor",
     "PathResult",
     "PooledClassifier",
     "PooledRegressor",

@@ -2,6 +2,9 @@
 
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
+from mtlclassic import (GraphRegularizedClassifier, GraphRegularizedRegressor,
+                        MeanRegularizedClassifier, MeanRegularizedRegressor)
+
 from mtlclassic import (DirtyModelClassifier, DirtyModelClassifierCV, DirtyModelRegressor,
                         DirtyModelRegressorCV, RobustMTFLClassifierCV, RobustMTFLRegressorCV,
                         GroupLassoClassifier,
@@ -34,6 +37,14 @@ ESTIMATORS = [
     TraceNormRegressor(alpha=0.01, **_TIGHT), TraceNormClassifier(alpha=0.01),
     RobustMTFLRegressor(alpha_features=0.05, alpha_tasks=0.05, **_TWO_PART),
     RobustMTFLClassifier(alpha_features=0.01, alpha_tasks=0.01),
+]
+# Task relations: graph=None is the complete graph, so the checks' varying numbers of tasks
+# all have a graph. FISTA only: the regressors are solved tightly as above.
+ESTIMATORS += [
+    MeanRegularizedRegressor(lambda_mean=0.1, lambda_l2=0.1, tol=1e-13, max_iter=100_000),
+    MeanRegularizedClassifier(lambda_mean=0.01, lambda_l2=0.01),
+    GraphRegularizedRegressor(lambda_graph=0.1, alpha=0.01, tol=1e-9, max_iter=5_000),
+    GraphRegularizedClassifier(lambda_graph=0.01, alpha=0.01),
 ]
 # Cross-validated estimators: a short grid, 2 folds, loose tol (the checks fit tiny data often).
 _CV = dict(n_alphas=3, eps=0.1, cv=2, tol=1e-3)

@@ -16,6 +16,8 @@ from .group_lasso import GroupLassoClassifier, GroupLassoRegressor
 from .low_rank import TraceNormClassifier, TraceNormRegressor
 from .sparse import (L1InfClassifier, L1InfRegressor, LassoClassifier, LassoRegressor,
                      SparseGroupLassoClassifier, SparseGroupLassoRegressor)
+from .task_graph import (GraphRegularizedClassifier, GraphRegularizedRegressor,
+                         MeanRegularizedClassifier, MeanRegularizedRegressor)
 
 REGRESSORS = [GroupLassoRegressor, LassoRegressor, RidgeRegressor, PooledRegressor,
               SparseGroupLassoRegressor, L1InfRegressor, DirtyModelRegressor,
@@ -23,6 +25,8 @@ REGRESSORS = [GroupLassoRegressor, LassoRegressor, RidgeRegressor, PooledRegress
 CLASSIFIERS = [GroupLassoClassifier, LassoClassifier, RidgeClassifier, PooledClassifier,
                SparseGroupLassoClassifier, L1InfClassifier, DirtyModelClassifier,
                TraceNormClassifier, RobustMTFLClassifier]
+REGRESSORS += [MeanRegularizedRegressor, GraphRegularizedRegressor]
+CLASSIFIERS += [MeanRegularizedClassifier, GraphRegularizedClassifier]
 
 PATHS = [group_lasso_path, lasso_path, sparse_group_lasso_path, l1inf_path, trace_norm_path]
 

@@ -1,0 +1,250 @@
+"""Task relations given in advance: tasks pulled to their mean, or to their neighbours in a graph.
+
+Both penalise each feature's weights across tasks by a fixed quadratic form
+(:class:`mtlclassic.penalties.TaskQuadratic`), so both are convex problems
+solved by FISTA and certified by the duality gap. The models that *learn* the
+relation between tasks build on the same penalty elsewhere.
+"""
+
+import numpy as np
+import scipy.sparse as sp
+
+from ..penalties import TaskQuadratic
+from ._base import (MultiTaskClassifierMixin, MultiTaskLinearModel, MultiTaskRegressorMixin,
+                    store_params)
+from ._docs import L2_REG, estimator_doc
+
+GRAPH_TYPES = ("adjacency", "laplacian")
+
+
+def task_laplacian(graph, n_tasks, graph_type="adjacency"):
+    """Validate a task graph and return its Laplacian, of shape (n_tasks, n_tasks).
+
+    Parameters
+    ----------
+    graph : array-like or sparse matrix of shape (n_tasks, n_tasks), or None
+        ``"adjacency"``: symmetric nonnegative edge weights ``a_st`` (the
+        diagonal is ignored: a self-loop does not couple anything).
+        ``"laplacian"``: ``L = D - A``, symmetric, off-diagonal entries
+        ``<= 0``, rows summing to zero. ``None``: the complete graph with unit
+        weights.
+    n_tasks : int
+    graph_type : {"adjacency", "laplacian"}, default="adjacency"
+
+    Returns
+    -------
+    L : ndarray of shape (n_tasks, n_tasks)
+        ``diag(A 1) - A`` with ``A`` the adjacency (zero diagonal), so that
+        ``tr(W^T L W) = sum_{s < t} a_st ||w_s - w_t||^2`` exactly.
+    """
+    if graph_type not in GRAPH_TYPES:
+        raise ValueError(f"graph_type must be one of {GRAPH_TYPES}, got {graph_type!r}.")
+    if graph is None:
+        A = np.ones((n_tasks, n_tasks))
+    else:
+        G = graph.toarray() if sp.issparse(graph) else graph
+        try:
+            G = np.array(G, dtype=np.float64)  # a copy: the user's matrix is never modified
+        except (TypeError, ValueError) as exc:
+            raise ValueError(f"graph must be a numeric matrix: {exc}") from None
+        if G.ndim != 2 or G.shape[0] != G.shape[1]:
+            raise ValueError(f"graph must be a square matrix, got shape {G.shape}.")
+        if G.shape[0] != n_tasks:
+            raise ValueError(
+                f"graph is {G.shape[0]} x {G.shape[0]} but the data has {n_tasks} tasks; "
+                "its rows and columns follow the order of tasks_.")
+        if not np.all(np.isfinite(G)):
+            raise ValueError("graph contains NaN or infinite values.")
+        scale = max(float(np.max(np.abs(G), initial=0.0)), np.finfo(np.float64).tiny)
+        asym = float(np.max(np.abs(G - G.T), initial=0.0))
+        if asym > 1e-10 * scale:
+            raise ValueError(f"graph must be symmetric (an undirected task graph); "
+                             f"max |graph - graph.T| = {asym:.3g}.")
+        G = 0.5 * (G + G.T)
+        off = ~np.eye(n_tasks, dtype=bool)
+        if graph_type == "adjacency":
+            A = G
+            if np.any(A[off] < 0):
+                s, t = np.argwhere((A < 0) & off)[0]
+                raise ValueError(f"graph has a negative edge weight: graph[{s}, {t}] = "
+                                 f"{A[s, t]:.3g}; adjacency weights must be >= 0.")
+        else:
+            A = -G
+            if np.any(A[off] < 0):
+                s, t = np.argwhere((A < 0) & off)[0]
+                raise ValueError(
+                    f"graph is not a Laplacian: off-diagonal entry graph[{s}, {t}] = "
+                    f"{G[s, t]:.3g} > 0 (a Laplacian's off-diagonal entries are minus the "
+                    "edge weights, so <= 0).")
+            row_sums = G.sum(axis=1)
+            worst = int(np.argmax(np.abs(row_sums)))
+            if abs(row_sums[worst]) > 1e-8 * scale:
+                raise ValueError(f"graph is not a Laplacian: row {worst} sums to "
+                                 f"{row_sums[worst]:.3g}, not 0.")
+    A = np.where(np.eye(n_tasks, dtype=bool), 0.0, A)
+    # Rebuilt from the weights so that rows sum to zero exactly: the penalty finds the
+    # unpenalised task groups (the graph's components) from that.
+    return np.diag(A.sum(axis=1)) - A
+
+
+# -- mean-regularised ---------------------------------------------------------
+_MEAN_PENALTY = ("lambda_mean / 2 sum_t ||w_t - w_bar||^2  +  lambda_l2 / 2 sum_t ||w_t||^2,"
+                 "   w_bar = 1/T sum_t w_t")
+_MEAN_PARAMS = """    lambda_mean : float, default=1.0
+        Strength of the pull of each task's model towards the tasks' mean
+        ``w_bar``, ``>= 0``. ``0`` gives independent ridge models
+        (:class:`RidgeRegressor` with ``alpha=lambda_l2``); as it grows every
+        row of ``coef_`` tends to the pooled ridge model
+        (:class:`PooledRegressor` with ``alpha=T * lambda_l2``).
+    lambda_l2 : float, default=0.1
+        Ridge strength on every task's model, ``> 0``. It is the only term
+        that penalises the mean ``w_bar`` itself (``sum_t ||w_t||^2 =
+        sum_t ||w_t - w_bar||^2 + T ||w_bar||^2``), so it must be positive:
+        with ``lambda_l2 = 0`` the mean is an unregularised pooled fit, which
+        may have no minimiser (separable classes) or many (``p > n``), and no
+        duality gap can certify it -- a ``ValueError``, as
+        :class:`RidgeRegressor` refuses ``alpha = 0``.
+"""
+_MEAN_NOTES = """
+    Regularised multi-task learning (Evgeniou and Pontil, 2004): each task's
+    model is the mean model plus a small task-specific deviation. In terms of
+    each feature's weights across tasks the penalty is
+    ``1/2 W[:, j]^T M W[:, j]`` with ``M = lambda_mean (I - 11^T / T) +
+    lambda_l2 I``, positive definite; FISTA solves it (the prox is linear).
+    Evgeniou and Pontil's ``lambda_1 / T sum_t ||v_t||^2 + lambda_2 ||w_0||^2``
+    (``w_t = w_0 + v_t``, minimised over ``w_0``) is this penalty with
+    ``lambda_l2 = 2 lambda_1 lambda_2 / (T (lambda_1 + lambda_2))`` and
+    ``lambda_mean = 2 lambda_1 / T - lambda_l2``. For an l1 term as well
+    (MALSAR's mean-regularised ``*_SRMTL``) use
+    :class:`GraphRegularizedRegressor` with the default complete graph:
+    ``tr(W^T L W) = T sum_t ||w_t - w_bar||^2`` there.
+"""
+_MEAN_REFS = """    Evgeniou, T. and Pontil, M. (2004). Regularized multi-task learning. KDD.
+"""
+
+
+class _MeanRegularized(MultiTaskLinearModel):
+    _nonneg_params = ("lambda_mean", "lambda_l2")
+
+    def __init__(self, lambda_mean=1.0, lambda_l2=0.1, *, fit_intercept=True, task_column=None,
+                 task_weights=None, tol=1e-4, max_iter=1000, warm_start=False, solver="auto",
+                 verbose=0):
+        store_params(self, locals())
+
+    def _check_params(self):
+        super()._check_params()
+        if self.lambda_l2 == 0:
+            raise ValueError(
+                "lambda_l2 must be > 0: it is the only penalty on the tasks' mean model "
+                "w_bar, which is otherwise an unregularised pooled fit (possibly without a "
+                "unique or finite minimiser, and without a finite duality gap).")
+
+    def _make_penalty(self, n_features, n_tasks):
+        T = n_tasks
+        M = self.lambda_mean * (np.eye(T) - 1.0 / T) + self.lambda_l2 * np.eye(T)
+        return TaskQuadratic(M)
+
+
+class MeanRegularizedRegressor(MultiTaskRegressorMixin, _MeanRegularized):
+    __doc__ = estimator_doc("Multi-task regression with every task pulled to the tasks' mean.",
+                            _MEAN_PENALTY, "squared", _MEAN_PARAMS, notes=_MEAN_NOTES,
+                            references=_MEAN_REFS)
+    _loss = "squared"
+
+
+class MeanRegularizedClassifier(MultiTaskClassifierMixin, _MeanRegularized):
+    __doc__ = estimator_doc("Multi-task logistic regression with every task pulled to the "
+                            "tasks' mean.", _MEAN_PENALTY, "logistic", _MEAN_PARAMS,
+                            notes=_MEAN_NOTES, references=_MEAN_REFS)
+    _loss = "logistic"
+
+
+# -- graph-regularised --------------------------------------------------------
+_GRAPH_PENALTY = ("lambda_graph / 2 tr(W^T L W)  +  alpha * sum_tj |W[t, j]|"
+                  "  +  l2_reg / 2 ||W||_F^2,\n"
+                  "                      tr(W^T L W) = sum_{s < t} a_st ||w_s - w_t||^2")
+_GRAPH_PARAMS = """    graph : array-like or sparse matrix of shape (n_tasks, n_tasks), default=None
+        The task graph, rows and columns in the order of ``tasks_``; read as
+        ``graph_type`` says. An adjacency holds symmetric, nonnegative edge
+        weights ``a_st`` (its diagonal is ignored); a Laplacian is ``L = D -
+        A``. ``None`` means the complete graph with unit weights (every pair
+        of tasks related equally, the only graph defined for any number of
+        tasks): then ``tr(W^T L W) = T sum_t ||w_t - w_bar||^2``, the
+        mean-regularised penalty. Checked at fit: a graph of the wrong size,
+        not symmetric, with a negative weight (for a Laplacian: a positive
+        off-diagonal entry or a row not summing to 0), or with NaN or inf is
+        a ``ValueError``.
+    lambda_graph : float, default=1.0
+        Strength of the graph term, ``>= 0``: each edge pulls its two tasks'
+        models together with force ``lambda_graph * a_st``.
+    alpha : float, default=0.01
+        Strength of the l1 term, ``>= 0``.
+    graph_type : {"adjacency", "laplacian"}, default="adjacency"
+        How ``graph`` is read (stated, not guessed: a zero matrix, say, is
+        both).
+""" + L2_REG + """
+    ``alpha`` and ``l2_reg`` cannot both be 0 (``ValueError``): every
+    Laplacian is singular -- the mean model of each connected component of
+    the graph is not penalised by ``tr(W^T L W)`` -- so without an l1 or l2
+    term the problem may have no finite or unique solution and no finite
+    duality gap. With ``alpha > 0`` the gap stays finite (the dual point is
+    rescaled per component) and the solution is certified as usual.
+"""
+_GRAPH_NOTES = """
+    Tasks joined by an edge are pulled towards each other, weight by weight
+    (graph Laplacian regularisation, as MALSAR's ``Least_SRMTL`` /
+    ``Logistic_SRMTL`` with ``R R^T = L``: ``lambda_graph = 2 rho1``,
+    ``alpha = rho2``, see docs/malsar.md). With ``lambda_graph = 0`` this is
+    :class:`LassoRegressor`; with the default complete graph and
+    ``alpha = 0`` it is :class:`MeanRegularizedRegressor` with
+    ``lambda_mean = T * lambda_graph`` and ``lambda_l2 = l2_reg``. The penalty
+    is not separable over tasks, so FISTA solves it, the prox being one small
+    lasso over the tasks per feature (exact coordinate descent).
+"""
+_GRAPH_ATTRS = """    laplacian_ : ndarray of shape (n_tasks, n_tasks)
+        The Laplacian ``L`` used (rows in the order of ``tasks_``).
+"""
+_GRAPH_REFS = """    Zhou, J., Chen, J. and Ye, J. (2012). MALSAR: Multi-tAsk Learning via
+    StructurAl Regularization. Arizona State University.
+    Evgeniou, T., Micchelli, C. A. and Pontil, M. (2005). Learning multiple
+    tasks with kernel methods. JMLR 6.
+"""
+
+
+class _GraphRegularized(MultiTaskLinearModel):
+    _nonneg_params = ("lambda_graph", "alpha", "l2_reg")
+
+    def __init__(self, graph=None, lambda_graph=1.0, *, alpha=0.01, graph_type="adjacency",
+                 l2_reg=0.0, fit_intercept=True, task_column=None, task_weights=None, tol=1e-4,
+                 max_iter=1000, warm_start=False, solver="auto", verbose=0):
+        store_params(self, locals())
+
+    def _check_params(self):
+        super()._check_params()
+        if self.graph_type not in GRAPH_TYPES:
+            raise ValueError(f"graph_type must be one of {GRAPH_TYPES}, got {self.graph_type!r}.")
+        if self.alpha == 0 and self.l2_reg == 0:
+            raise ValueError(
+                "alpha and l2_reg cannot both be 0: a graph Laplacian is singular (the mean "
+                "model of each connected group of tasks is not penalised by tr(W^T L W)), so "
+                "the problem may have no unique or finite solution and no finite duality gap. "
+                "Use alpha > 0 or l2_reg > 0.")
+
+    def _make_penalty(self, n_features, n_tasks):
+        L = task_laplacian(self.graph, n_tasks, self.graph_type)
+        self.laplacian_ = L
+        return TaskQuadratic(self.lambda_graph * L, alpha=self.alpha, l2_reg=self.l2_reg)
+
+
+class GraphRegularizedRegressor(MultiTaskRegressorMixin, _GraphRegularized):
+    __doc__ = estimator_doc("Multi-task regression with tasks pulled together along a task graph.",
+                            _GRAPH_PENALTY, "squared", _GRAPH_PARAMS, notes=_GRAPH_NOTES,
+                            attributes=_GRAPH_ATTRS, references=_GRAPH_REFS)
+    _loss = "squared"
+
+
+class GraphRegularizedClassifier(MultiTaskClassifierMixin, _GraphRegularized):
+    __doc__ = estimator_doc("Multi-task logistic regression with tasks pulled together along a "
+                            "task graph.", _GRAPH_PENALTY, "logistic", _GRAPH_PARAMS,
+                            notes=_GRAPH_NOTES, attributes=_GRAPH_ATTRS, references=_GRAPH_REFS)
+    _loss = "logistic"
