@@ -18,12 +18,15 @@ from .estimators import (DirtyModelClassifier, DirtyModelClassifierCV, DirtyMode
 from .estimators import (GraphRegularizedClassifier, GraphRegularizedRegressor,
                          MeanRegularizedClassifier, MeanRegularizedRegressor)
 from ._warmup import warmup
+# The function (the subpackage stays importable as mtlclassic.compare.<module>).
+from .compare import compare
 from .neural import (HardSharingMLPClassifier, HardSharingMLPRegressor, SoftSharingMLPClassifier,
                      SoftSharingMLPRegressor)
 
 __version__ = "0.1.0.dev0"
 
 __all__ = [
+    "compare",
     "DirtyModelClassifier",
     "DirtyModelClassifierCV",
     "DirtyModelRegressorCV",

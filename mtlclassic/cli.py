@@ -1,56 +1,128 @@
-"""Command-line interface: ``mtlclassic demo`` and ``mtlclassic --version``.
+"""Command-line interface: ``mtlclassic compare``, ``mtlclassic demo``, ``mtlclassic --version``.
 
-``mtlclassic demo`` builds a synthetic multi-task regression problem (tasks
-with their own rows and unequal sizes, a support shared by all tasks), fits
-the group lasso and scikit-learn baselines on a train split and prints, for
-each model, the mean test R^2 over tasks, the selected features against the
-true support, and the fit time. Every number is computed in the run.
+``mtlclassic compare`` runs the comparison protocol of
+:func:`mtlclassic.compare` (repeated task-stratified splits, inner grid
+search, per-task test scores) on the embedded synthetic scenario or a real
+data set given by path, prints a table and writes results, a report and
+figures into ``--out``. ``mtlclassic demo`` is a short comparison on the
+embedded scenario. Every number is computed in the run.
+
+Bad input (unknown model or data, unreadable path, a fraction or a count out
+of range) ends the command with a one-line message on stderr and exit status
+2, never a traceback.
 """
 
 import argparse
 import sys
-import time
-import warnings
-
-import numpy as np
 
 from . import __version__
 
-# Default problem of the demo, and the smaller one of ``--quick``.
-_DEFAULTS = dict(n_tasks=10, n_features=200, min_samples=60, max_samples=150, n_shared=10)
-_QUICK = dict(n_tasks=5, n_features=50, min_samples=40, max_samples=80, n_shared=5)
-_SNR = 3.0
-_CORRELATION = 0.3
-_N_FOLDS = 5
-_N_ALPHAS = 10
-_GL_CV = "group lasso (CV alpha)"
+# ``mtlclassic demo``: a few models on 3 splits of the embedded scenario (a smaller one and 2
+# splits with --quick).
+_DEMO_MODELS = ("ridge", "pooled", "lasso", "group-lasso", "trace-norm", "dirty",
+                "hard-sharing-mlp")
+_DEMO_SIZE = dict(tasks=10, features=50)
+_QUICK_SIZE = dict(tasks=5, features=30, samples=(30, 60))
 
-# Table columns: (header, width); cells are separated by two spaces.
-_COLUMNS = (("model", 28), ("mean R^2 (test)", 15), ("support", 38), ("fit time (s)", 12))
+
+class _Parser(argparse.ArgumentParser):
+    """argparse with one-line errors (``prog: error: message``), exit status 2."""
+
+    def error(self, message):
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
+def _int_at_least(low):
+    def parse(text):
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"must be an integer, got {text!r}") from None
+        if value < low:
+            raise argparse.ArgumentTypeError(f"must be >= {low}, got {value}")
+        return value
+
+    return parse
+
+
+def _fraction(text):
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a number in (0, 1), got {text!r}") from None
+    if not 0 < value < 1:
+        raise argparse.ArgumentTypeError(f"must be strictly between 0 and 1, got {text}")
+    return value
+
+
+def _n_jobs(text):
+    value = _int_at_least(-(2**31))(text)
+    if value == 0:
+        raise argparse.ArgumentTypeError("must be a positive number of processes or -1 (all "
+                                         "cores), got 0")
+    return value
 
 
 def _build_parser():
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="mtlclassic",
         description="Classical multi-task learning as scikit-learn estimators.",
     )
     parser.add_argument("--version", action="version", version=f"mtlclassic {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="command", required=True)
+
+    comp = commands.add_parser(
+        "compare",
+        help="compare multi-task models, baselines and neural networks on one data set",
+        description="Compare models with a fair protocol: K random splits stratified by task; "
+        "each model tuned by an inner task-stratified grid search, refitted on the training "
+        "part and scored task by task on the test part. Prints mean +- sd over splits of the "
+        "task-averaged scores (nMSE, explained variance, R^2 for regression; AUC, accuracy "
+        "for classification) and the fit time.",
+    )
+    comp.add_argument("--data", default="synthetic", metavar="DATA",
+                      help="'synthetic' (default), 'synthetic-classification' (options as "
+                      "'synthetic:tasks=5,features=20,samples=30-60'), or NAME:PATH with NAME "
+                      "one of school, sarcos, parkinsons, landmine")
+    comp.add_argument("--models", default=None, metavar="MODEL,...",
+                      help="comma-separated model names (default: every available model; see "
+                      "--list-models)")
+    comp.add_argument("--splits", type=_int_at_least(1), default=5, metavar="K",
+                      help="number of random train/test splits (default: 5)")
+    comp.add_argument("--train-fraction", type=_fraction, default=0.75, metavar="F",
+                      help="share of each task's rows used for training (default: 0.75)")
+    comp.add_argument("--cv", type=_int_at_least(2), default=3, metavar="N",
+                      help="folds of the inner grid search (default: 3)")
+    comp.add_argument("--out", default=None, metavar="DIR",
+                      help="write results.csv, results_per_task.csv, report.md and figures "
+                      "(with matplotlib) into DIR")
+    comp.add_argument("--seed", type=_int_at_least(0), default=0,
+                      help="seed of the splits and models (default: 0)")
+    comp.add_argument("--n-jobs", type=_n_jobs, default=1, metavar="N",
+                      help="worker processes running (split, model) jobs (default: 1; -1: "
+                      "all cores)")
+    comp.add_argument("--quiet", action="store_true", help="no progress bar")
+    comp.add_argument("--list-models", action="store_true",
+                      help="list the available models and exit")
+
     demo = commands.add_parser(
         "demo",
-        help="fit the group lasso and baselines on a synthetic problem",
-        description="Fit the group lasso and scikit-learn baselines on a synthetic multi-task "
-        "regression problem (per-task rows, unequal task sizes, a shared support) and print "
-        "test R^2, support recovery and fit times.",
+        help="a short comparison on the embedded synthetic data",
+        description="A short 'mtlclassic compare' on the embedded synthetic regression "
+        "scenario (related tasks, per-task rows of unequal sizes, a support shared by all "
+        "tasks): single-task and pooled ridge, a few classical MTL models and, when "
+        "available, a hard-sharing neural network.",
     )
-    demo.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
-    demo.add_argument("--n-tasks", type=int, default=None,
-                      help=f"number of tasks (default: {_DEFAULTS['n_tasks']}, "
-                      f"{_QUICK['n_tasks']} with --quick)")
-    demo.add_argument("--n-features", type=int, default=None,
-                      help=f"number of features (default: {_DEFAULTS['n_features']}, "
-                      f"{_QUICK['n_features']} with --quick)")
-    demo.add_argument("--quick", action="store_true", help="a smaller problem (a few seconds)")
+    demo.add_argument("--seed", type=_int_at_least(0), default=0,
+                      help="seed of the data, splits and models (default: 0)")
+    demo.add_argument("--n-tasks", type=_int_at_least(2), default=None,
+                      help=f"number of tasks (default: {_DEMO_SIZE['tasks']}, "
+                      f"{_QUICK_SIZE['tasks']} with --quick)")
+    demo.add_argument("--n-features", type=_int_at_least(1), default=None,
+                      help=f"number of features (default: {_DEMO_SIZE['features']}, "
+                      f"{_QUICK_SIZE['features']} with --quick)")
+    demo.add_argument("--quick", action="store_true", help="a smaller problem and 2 splits")
+    demo.add_argument("--quiet", action="store_true", help="no progress bar")
     return parser
 
 
@@ -58,186 +130,100 @@ def main(argv=None):
     """Entry point of the ``mtlclassic`` command; returns the exit status."""
     parser = _build_parser()
     args = parser.parse_args(argv)
-    if args.command == "demo":
-        for option in ("n_tasks", "n_features"):
-            if getattr(args, option) is not None and getattr(args, option) < 1:
-                parser.error(f"--{option.replace('_', '-')} must be >= 1")
+    try:
+        if args.command == "compare":
+            return _compare(args)
         return _demo(args)
-    return 2  # pragma: no cover - argparse rejects unknown commands
+    except KeyboardInterrupt:
+        print(f"mtlclassic {args.command}: interrupted", file=sys.stderr)
+        return 130
 
 
-# ---------------------------------------------------------------------------
-# demo
-# ---------------------------------------------------------------------------
+def _fail(command, message):
+    print(f"mtlclassic {command}: error: {' '.join(str(message).split())}", file=sys.stderr)
+    return 2
 
 
-def _problem_size(args):
-    size = dict(_QUICK if args.quick else _DEFAULTS)
-    if args.n_tasks is not None:
-        size["n_tasks"] = args.n_tasks
-    if args.n_features is not None:
-        size["n_features"] = args.n_features
-    size["n_shared"] = min(size["n_shared"], size["n_features"])
-    return size
+def _list_models():
+    from .compare import REGISTRY, available_models
+
+    for kind in ("regression", "classification"):
+        names = available_models(kind)
+        print(f"{kind}: {', '.join(names)}")
+    missing = [n for n in REGISTRY if n not in available_models("regression")
+               and n not in available_models("classification")]
+    if missing:
+        print(f"not available in this version: {', '.join(missing)}")
+    return 0
 
 
-def _first_fit_time():
-    """Time of one tiny per-task fit: loads (or compiles) the numba solver kernels."""
-    from .estimators import GroupLassoRegressor
+def _run(command, data, models, *, splits, fraction, cv, seed, n_jobs, out, quiet):
+    """Run a comparison and print it; the exit status."""
+    import os
 
-    rng = np.random.default_rng(0)
-    X = np.column_stack([rng.standard_normal((20, 3)), np.repeat([0.0, 1.0], 10)])
-    y = rng.standard_normal(20)
-    t0 = time.perf_counter()
-    GroupLassoRegressor(alpha=0.01, task_column=-1).fit(X, y)
-    return time.perf_counter() - t0
+    from .compare import compare, parse_data
+    from .compare._registry import resolve_models
 
-
-def _mean_task_r2(y_true, y_pred, task):
-    from sklearn.metrics import r2_score
-
-    return float(np.mean([r2_score(y_true[task == t], y_pred[task == t])
-                          for t in np.unique(task)]))
-
-
-def _support_cell(selected, true_support):
-    recovered = np.count_nonzero(selected & true_support)
-    return (f"selected {np.count_nonzero(selected)}, true {np.count_nonzero(true_support)}, "
-            f"recovered {recovered}/{np.count_nonzero(true_support)}")
-
-
-class _PerTask:
-    """One scikit-learn regressor per task (features only; ``task`` routes the rows)."""
-
-    def __init__(self, make):
-        self.make = make
-
-    def fit(self, X, y, task):
-        self.models_ = {t: self.make().fit(X[task == t], y[task == t]) for t in np.unique(task)}
-        return self
-
-    def predict(self, X, task):
-        out = np.empty(X.shape[0])
-        for t, model in self.models_.items():
-            rows = task == t
-            out[rows] = model.predict(X[rows])
-        return out
-
-    def selected(self):
-        """Features with a nonzero weight in at least one task."""
-        return np.any([m.coef_ != 0 for m in self.models_.values()], axis=0)
+    if out is not None and os.path.exists(out) and not os.path.isdir(out):
+        return _fail(command, f"--out {out!r} exists and is not a folder")
+    try:
+        dataset = parse_data(data) if isinstance(data, str) else data
+        specs = resolve_models(models, dataset.kind)
+        if out is not None:
+            os.makedirs(out, exist_ok=True)
+    except (ValueError, OSError) as exc:
+        return _fail(command, exc)
+    try:
+        result = compare(dataset, specs, n_splits=splits, train_fraction=fraction, cv=cv,
+                         random_state=seed, n_jobs=n_jobs, out=out, progress=not quiet)
+    except (ValueError, OSError) as exc:
+        return _fail(command, exc)
+    print(f"mtlclassic {__version__} {command}")
+    print(result)
+    problems = [(name, m) for name, m in result.models.items() if m.warnings or m.errors]
+    if problems:
+        print()
+    for name, m in problems:
+        if m.warnings:
+            print(f"warnings while fitting {name}: "
+                  + ", ".join(f"{n} x {k}" for k, n in sorted(m.warnings.items())))
+        for err in m.errors:
+            print(f"{name} failed on {err}")
+    print(f"\ntotal time: {result.total_time:.1f} s")
+    if out is not None:
+        print(f"results, report and figures written to {out}")
+    failed_all = all(m.errors and len(m.errors) == result.n_splits
+                     for m in result.models.values())
+    return 1 if failed_all else 0
 
 
-def _models(alpha_max_train, seed, task_train):
-    """(name, fit(X, y) -> fitted, predict(model, X) -> y, selected(model) -> mask)."""
-    from sklearn.linear_model import LassoCV, RidgeCV
-    from sklearn.model_selection import GridSearchCV, StratifiedKFold
-
-    from .estimators import GroupLassoRegressor
-
-    n_feat = slice(None, -1)  # every column but the task id
-    alphas = alpha_max_train * np.logspace(0, -3, _N_ALPHAS)
-    # K-fold over the training rows, stratified by task so that every task is
-    # in every training and validation fold.
-    folds = list(StratifiedKFold(_N_FOLDS, shuffle=True, random_state=seed)
-                 .split(np.zeros(task_train.shape[0]), task_train))
-    ridge_alphas = np.logspace(-3, 3, 13)
-
-    def group_lasso_cv(X, y):
-        search = GridSearchCV(GroupLassoRegressor(task_column=-1), {"alpha": alphas}, cv=folds)
-        return search.fit(X, y).best_estimator_
-
-    def group_lasso_fixed(X, y):
-        return GroupLassoRegressor(alpha=alpha_max_train / 10, task_column=-1).fit(X, y)
-
-    def per_task(make):
-        return lambda X, y: _PerTask(make).fit(X[:, n_feat], y, X[:, -1])
-
-    def pooled_ridge(X, y):
-        return RidgeCV(alphas=ridge_alphas).fit(X[:, n_feat], y)
-
-    def gl_selected(model):
-        return np.linalg.norm(model.coef_, axis=0) > 0
-
-    return [
-        (_GL_CV, group_lasso_cv,
-         lambda m, X: m.predict(X), gl_selected),
-        ("group lasso (alpha_max/10)", group_lasso_fixed,
-         lambda m, X: m.predict(X), gl_selected),
-        ("Lasso per task (LassoCV)",
-         per_task(lambda: LassoCV(cv=_N_FOLDS, random_state=seed)),
-         lambda m, X: m.predict(X[:, n_feat], X[:, -1]), lambda m: m.selected()),
-        ("Ridge per task (RidgeCV)", per_task(lambda: RidgeCV(alphas=ridge_alphas)),
-         lambda m, X: m.predict(X[:, n_feat], X[:, -1]), lambda m: m.selected()),
-        ("pooled Ridge (RidgeCV)", pooled_ridge,
-         lambda m, X: m.predict(X[:, n_feat]), lambda m: m.coef_ != 0),
-    ]
-
-
-def _format_row(cells):
-    return "  ".join(f"{c:<{w}}" if i == 0 or i == 2 else f"{c:>{w}}"
-                     for i, (c, (_, w)) in enumerate(zip(cells, _COLUMNS))).rstrip()
+def _compare(args):
+    if args.list_models:
+        return _list_models()
+    return _run("compare", args.data, args.models, splits=args.splits,
+                fraction=args.train_fraction, cv=args.cv, seed=args.seed, n_jobs=args.n_jobs,
+                out=args.out, quiet=args.quiet)
 
 
 def _demo(args):
-    from sklearn.model_selection import train_test_split
+    from .compare import available_models, synthetic
 
-    from .datasets import make_multitask_regression
-    from .estimators import alpha_max
-
-    t_start = time.perf_counter()
-    size = _problem_size(args)
-    compile_time = _first_fit_time()
-
-    rng = np.random.default_rng(args.seed)
-    sizes = rng.integers(size["min_samples"], size["max_samples"] + 1, size=size["n_tasks"])
-    X, y, coef = make_multitask_regression(
-        n_samples=sizes, n_features=size["n_features"], n_tasks=size["n_tasks"],
-        n_shared=size["n_shared"], snr=_SNR, correlation=_CORRELATION, layout="per_task",
-        random_state=args.seed,
-    )
-    true_support = np.any(coef != 0, axis=0)
-    task = X[:, -1]
-    X_train, X_test, y_train, y_test = train_test_split(
-        X, y, test_size=0.3, stratify=task, random_state=args.seed)
-    amax = alpha_max(X_train, y_train, task_column=-1)
-
-    print(f"mtlclassic {__version__} demo: {size['n_tasks']} tasks, "
-          f"{size['n_features']} features, {size['n_shared']} true features shared by all "
-          f"tasks, {sizes.min()}-{sizes.max()} samples per task ({sizes.sum()} in all), "
-          f"SNR {_SNR:g}, feature correlation {_CORRELATION:g}, seed {args.seed}")
-    print(f"train/test split stratified by task: {X_train.shape[0]}/{X_test.shape[0]} rows; "
-          f"alpha_max (train) = {amax:.4g}")
-    print(f"first-call solver time (numba compile or cache load, tiny fit): "
-          f"{compile_time:.2f} s")
-    print()
-    print(_format_row([h for h, _ in _COLUMNS]))
-    print("  ".join("-" * w for _, w in _COLUMNS))
-
-    warned, cv_alpha = [], None
-    for name, fit, predict, selected in _models(amax, args.seed, X_train[:, -1]):
-        with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always")
-            t0 = time.perf_counter()
-            model = fit(X_train, y_train)
-            fit_time = time.perf_counter() - t0
-        if caught:
-            kinds = sorted({w.category.__name__ for w in caught})
-            warned.append(f"{name}: {len(caught)} x {'/'.join(kinds)}")
-        r2 = _mean_task_r2(y_test, predict(model, X_test), X_test[:, -1])
-        print(_format_row([name, f"{r2:.3f}", _support_cell(selected(model), true_support),
-                           f"{fit_time:.2f}"]))
-        if name == _GL_CV:
-            cv_alpha = model.alpha
-
-    print()
-    print(f"group lasso CV: {_N_FOLDS}-fold grid search over alpha_max * logspace(0, -3, "
-          f"{_N_ALPHAS}) on the training set chose alpha = {cv_alpha:.4g} "
-          f"(alpha_max/{amax / cv_alpha:.3g})")
-    for line in warned:
-        print(f"warnings while fitting {line}")
-    print(f"total time: {time.perf_counter() - t_start:.2f} s")
-    return 0
+    size = dict(_QUICK_SIZE if args.quick else _DEMO_SIZE)
+    if args.n_tasks is not None:
+        size["tasks"] = args.n_tasks
+    if args.n_features is not None:
+        size["features"] = args.n_features
+    try:
+        dataset = synthetic(seed=args.seed, **size)
+    except ValueError as exc:
+        return _fail("demo", exc)
+    models = [m for m in _DEMO_MODELS if m in available_models("regression")]
+    status = _run("demo", dataset, models, splits=2 if args.quick else 3, fraction=0.75, cv=3,
+                  seed=args.seed, n_jobs=1, out=None, quiet=args.quiet)
+    if status == 0:
+        print("every available model, real data, more splits and figures: "
+              "mtlclassic compare --help")
+    return status
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -1,0 +1,16 @@
+"""``mtlclassic.compare``: classical multi-task models against baselines and neural networks.
+
+One protocol (repeated task-stratified splits, inner grid search, per-task
+test scores) behind a Python function and the ``mtlclassic compare``
+command; see ``docs/compare.md``.
+"""
+
+from ._data import Dataset, DataError, as_dataset, parse_data, synthetic
+from ._protocol import compare
+from ._registry import (MODELS, REGISTRY, ModelSpec, alpha_max_grid, available_models,
+                        fixed_grid)
+from ._result import CompareResult, ModelResult
+
+__all__ = ["compare", "CompareResult", "ModelResult", "Dataset", "DataError", "ModelSpec",
+           "MODELS", "REGISTRY", "available_models", "alpha_max_grid", "fixed_grid",
+           "as_dataset", "parse_data", "synthetic"]

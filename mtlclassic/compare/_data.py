@@ -1,0 +1,284 @@
+"""The data of a comparison: the embedded synthetic scenarios, real sets by path, user arrays.
+
+Whatever the source, the comparison works on one :class:`Dataset`: the
+feature matrix without any task column, the targets, and, in the per-task
+layout, each row's task as an integer code.
+"""
+
+import os
+from dataclasses import dataclass, field
+
+import numpy as np
+
+# The embedded default: 10 related regression tasks with fewer rows than features, so that a
+# model sharing the common support across tasks has an edge over one model per task.
+SYNTHETIC = dict(tasks=10, features=50, shared=5, specific=2, samples=(30, 90), snr=3.0,
+                 correlation=0.3, seed=0)
+# Classification needs more rows per task for the same difficulty.
+SYNTHETIC_CLASSIFICATION = dict(SYNTHETIC, samples=(60, 150))
+
+# DATA names the loaders of mtlclassic.datasets read from a path.
+LOADERS = {"school": "load_school", "sarcos": "load_sarcos", "parkinsons": "load_parkinsons",
+           "landmine": "load_landmine"}
+_SYNTHETIC_NAMES = ("synthetic", "synthetic-classification")
+
+
+class DataError(ValueError):
+    """A DATA specification that cannot be read (unknown name, missing path, bad option)."""
+
+
+@dataclass
+class Dataset:
+    """One multi-task problem, as the comparison consumes it.
+
+    Attributes
+    ----------
+    name : str
+        Short name (``"synthetic"``, ``"school"``, ...).
+    X : ndarray of shape (n_samples, n_features)
+        Features (no task column).
+    y : ndarray of shape (n_samples,) or (n_samples, n_tasks)
+        Targets: 1-D in the per-task layout, 2-D in the shared layout (NaN
+        marks a target not observed for that task).
+    task : ndarray of shape (n_samples,) of int, or None
+        Task code ``0 .. n_tasks - 1`` of each row (per-task layout); None in
+        the shared layout.
+    tasks : ndarray of shape (n_tasks,)
+        The task labels (the original task ids, or column indices).
+    kind : {"regression", "classification"}
+    description : str
+        One line for the report.
+    coef : ndarray of shape (n_tasks, n_features), default=None
+        The true coefficients, when known (synthetic data).
+    """
+
+    name: str
+    X: np.ndarray
+    y: np.ndarray
+    task: object
+    tasks: np.ndarray
+    kind: str
+    description: str = ""
+    coef: object = None
+    extra: dict = field(default_factory=dict)
+
+    @property
+    def layout(self):
+        return "shared" if self.task is None else "per_task"
+
+    @property
+    def n_tasks(self):
+        return len(self.tasks)
+
+    @property
+    def n_features(self):
+        return self.X.shape[1]
+
+    def task_sizes(self):
+        """Rows (per-task layout) or observed targets (shared layout) of each task."""
+        if self.task is not None:
+            return np.bincount(self.task, minlength=self.n_tasks)
+        Y = self.y.reshape(self.y.shape[0], -1)
+        return np.sum(~np.isnan(Y.astype(np.float64)), axis=0)
+
+    def summary(self):
+        sizes = self.task_sizes()
+        layout = "per-task rows" if self.layout == "per_task" else "shared design"
+        rows = f"{sizes.min()}-{sizes.max()}" if sizes.min() != sizes.max() else f"{sizes.min()}"
+        return (f"{self.name}: {self.kind}, {self.n_tasks} tasks, {self.n_features} features, "
+                f"{layout}, {rows} rows per task ({self.X.shape[0]} rows in all)")
+
+
+# -- the embedded scenarios ---------------------------------------------------------
+def _parse_options(text, defaults):
+    """The options of ``key=value,key=value`` (``samples`` may be ``lo-hi``)."""
+    options = {}
+    for item in filter(None, (part.strip() for part in text.split(","))):
+        key, sep, value = item.partition("=")
+        key = key.strip()
+        if not sep or key not in defaults:
+            raise DataError(f"bad synthetic option {item!r}: expected key=value with key one of "
+                            f"{', '.join(sorted(defaults))}")
+        try:
+            if key == "samples":
+                lo, _, hi = value.partition("-")
+                options[key] = (int(lo), int(hi or lo))
+            elif key in ("snr", "correlation"):
+                options[key] = float(value)
+            else:
+                options[key] = int(value)
+        except ValueError:
+            raise DataError(f"bad value in synthetic option {item!r}") from None
+    return options
+
+
+def _check_options(options):
+    lo, hi = options["samples"]
+    if options["tasks"] < 2 or options["features"] < 1 or not 4 <= lo <= hi:
+        raise DataError("synthetic data needs tasks >= 2, features >= 1 and 4 <= samples "
+                        f"(lo-hi, lo <= hi), got tasks={options['tasks']}, "
+                        f"features={options['features']}, samples={lo}-{hi}")
+    if not options["snr"] > 0 or not 0 <= options["correlation"] < 1:
+        raise DataError("synthetic data needs snr > 0 and 0 <= correlation < 1")
+    options["shared"] = max(0, min(options["shared"], options["features"]))
+    free = options["features"] - options["shared"]
+    options["specific"] = max(0, min(options["specific"], free // options["tasks"]))
+    return options
+
+
+def synthetic(kind="regression", **options):
+    """The embedded scenario: related tasks with per-task rows of unequal sizes.
+
+    A support of ``shared`` features common to every task (values with a
+    common sign and magnitude, perturbed by about 30 % per task) and
+    ``specific`` features of each task's own; Gaussian features with
+    Toeplitz correlation; noise set per task to the signal-to-noise ratio
+    ``snr``. See :func:`mtlclassic.datasets.make_multitask_regression`.
+
+    Parameters
+    ----------
+    kind : {"regression", "classification"}, default="regression"
+    **options
+        ``tasks``, ``features``, ``shared``, ``specific``, ``samples``
+        (``(lo, hi)`` rows per task), ``snr``, ``correlation``, ``seed``;
+        defaults in ``SYNTHETIC`` (regression) and
+        ``SYNTHETIC_CLASSIFICATION``.
+
+    Returns
+    -------
+    Dataset
+    """
+    from ..datasets import make_multitask_classification, make_multitask_regression
+
+    defaults = SYNTHETIC if kind == "regression" else SYNTHETIC_CLASSIFICATION
+    unknown = set(options) - set(defaults)
+    if unknown:
+        raise DataError(f"unknown synthetic option(s) {sorted(unknown)}")
+    opts = _check_options({**defaults, **options})
+    rng = np.random.default_rng(opts["seed"])
+    sizes = rng.integers(opts["samples"][0], opts["samples"][1] + 1, size=opts["tasks"])
+    make = make_multitask_regression if kind == "regression" else make_multitask_classification
+    X, y, coef = make(n_samples=sizes, n_features=opts["features"], n_tasks=opts["tasks"],
+                      n_shared=opts["shared"], n_specific=opts["specific"], snr=opts["snr"],
+                      correlation=opts["correlation"], layout="per_task",
+                      random_state=opts["seed"])
+    name = "synthetic" if kind == "regression" else "synthetic-classification"
+    task = X[:, -1].astype(np.int64)
+    desc = (f"embedded synthetic scenario: {opts['shared']} features shared by all tasks, "
+            f"{opts['specific']} specific to each, SNR {opts['snr']:g}, feature correlation "
+            f"{opts['correlation']:g}, data seed {opts['seed']}")
+    return Dataset(name, np.ascontiguousarray(X[:, :-1]), np.asarray(y), task,
+                   np.arange(opts["tasks"]), kind, desc, coef=np.asarray(coef),
+                   extra={"options": opts})
+
+
+# -- DATA strings, loader bunches and arrays ------------------------------------------
+def parse_data(spec):
+    """A :class:`Dataset` from a DATA string.
+
+    ``synthetic`` / ``synthetic-classification`` (the embedded scenarios,
+    optionally ``synthetic:tasks=5,features=20,samples=30-60,seed=1``) or
+    ``NAME:PATH`` for a real set read by :mod:`mtlclassic.datasets`
+    (``school``, ``sarcos``, ``parkinsons``, ``landmine``). Raises
+    :class:`DataError` with a one-line message otherwise.
+    """
+    if not isinstance(spec, str) or not spec.strip():
+        raise DataError(f"DATA must be a non-empty string, got {spec!r}")
+    name, _, rest = spec.strip().partition(":")
+    name = name.strip().lower()
+    if name in _SYNTHETIC_NAMES:
+        kind = "regression" if name == "synthetic" else "classification"
+        return synthetic(kind, **_parse_options(rest, SYNTHETIC))
+    if name not in LOADERS:
+        raise DataError(f"unknown data {name!r}: expected one of "
+                        f"{', '.join(_SYNTHETIC_NAMES + tuple(LOADERS))} (real sets as NAME:PATH)")
+    path = rest.strip()
+    if not path:
+        raise DataError(f"{name} needs a path: {name}:PATH")
+    if not os.path.exists(path):
+        raise DataError(f"cannot read {name} data: {path!r} does not exist")
+    if not os.access(path, os.R_OK):
+        raise DataError(f"cannot read {name} data: {path!r} is not readable")
+    from .. import datasets
+
+    loader = getattr(datasets, LOADERS[name], None)
+    if loader is None:
+        raise DataError(f"mtlclassic.datasets.{LOADERS[name]} is not available in this version")
+    try:
+        bunch = loader(path)
+    except (OSError, ValueError, KeyError) as exc:
+        raise DataError(f"cannot read {name} data from {path!r}: "
+                        f"{' '.join(str(exc).split())}") from None
+    return as_dataset(bunch, name=name)
+
+
+def _kind_of(y, hint=None):
+    if hint is not None:
+        hint = str(hint).lower()
+        if hint.startswith("class") or hint in ("binary", "logistic"):
+            return "classification"
+        if hint.startswith("regress") or hint in ("continuous", "squared"):
+            return "regression"
+    values = np.unique(y[~np.isnan(y)] if y.dtype.kind == "f" else y)
+    return "classification" if values.size <= 2 else "regression"
+
+
+def as_dataset(data, name="data", task_column=None, kind=None):
+    """A :class:`Dataset` from a loader's Bunch, a ``(X, y[, task_column])`` tuple or a Dataset.
+
+    A Bunch (or dict) needs ``X`` and ``y``; ``task_column`` (per-task layout)
+    is read from it when present. The problem kind is the Bunch's
+    ``task_type``/``kind`` when given, else classification when ``y`` has
+    two distinct values.
+    """
+    if isinstance(data, Dataset):
+        return data
+    if isinstance(data, str):
+        return parse_data(data)
+    description, coef, task_names = "", None, None
+    if isinstance(data, tuple):
+        if len(data) not in (2, 3):
+            raise DataError("data as a tuple is (X, y) or (X, y, task_column)")
+        X, y = data[:2]
+        if len(data) == 3:
+            task_column = data[2]
+    else:
+        get = data.get if isinstance(data, dict) else lambda k, d=None: getattr(data, k, d)
+        X, y = get("X"), get("y")
+        if X is None or y is None:
+            raise DataError("data needs X and y (a Bunch or dict with X and y, or a tuple)")
+        task_column = get("task_column", task_column)
+        kind = kind or get("task_type") or get("kind")
+        name = get("name", None) or name
+        # A loader's DESCR starts with the data set's title.
+        description = (get("description", None) or get("DESCR", None) or "").strip()
+        description = description.splitlines()[0] if description else ""
+        coef = get("coef", None)
+        task_names = get("task_names", None)
+    if hasattr(X, "toarray"):
+        X = X.toarray()
+    X = np.asarray(X, dtype=np.float64)
+    y = np.asarray(y)
+    if X.ndim != 2 or y.shape[0] != X.shape[0] or y.ndim not in (1, 2):
+        raise DataError(f"X must be 2-D and y have as many rows: X {X.shape}, y {y.shape}")
+    if not np.all(np.isfinite(X)):
+        raise DataError("X contains NaN or infinity")
+    if task_column is None:  # shared layout: one column of y per task
+        Y = y.reshape(y.shape[0], -1)
+        tasks, task, features = np.arange(Y.shape[1]), None, X
+    else:
+        col = int(task_column) % X.shape[1]
+        tasks, task = np.unique(X[:, col], return_inverse=True)
+        features = np.delete(X, col, axis=1)
+        if y.ndim != 1:
+            raise DataError("the per-task layout (task_column) needs a 1-D y")
+        Y = y
+    if (task_names is not None and len(task_names) == len(tasks)
+            and np.array_equal(tasks, np.arange(len(tasks)))):
+        tasks = np.asarray(task_names, dtype=object)  # loaders number tasks 0..T-1, and name them
+    kind = _kind_of(np.asarray(Y), kind)
+    if kind == "regression":
+        Y = np.asarray(Y, dtype=np.float64)
+    description = " ".join(str(description).split())[:200]
+    return Dataset(str(name), np.ascontiguousarray(features), Y, task, tasks, kind,
+                   description, coef=None if coef is None else np.asarray(coef))

@@ -1,0 +1,215 @@
+"""The models a comparison can run: name -> estimator classes, fixed parameters, small grid.
+
+Classes are looked up by name when a comparison starts, so an entry whose
+class does not exist in this version (a model family not yet written, an
+optional module) is skipped rather than breaking the others. Grids are
+deliberately small (3-4 points); where a model has an ``alpha_max`` (the
+smallest strength giving ``W = 0``) the grid is a set of fractions of it,
+computed on the training part of each split, so the same fractions suit any
+data set. A two-strength model moves both strengths together (each the same
+fraction of its own ``alpha_max``), keeping the grid one-dimensional.
+"""
+
+import importlib
+from dataclasses import dataclass, field
+
+# Fractions of alpha_max searched by the sparse and low-rank models.
+FRACTIONS = (0.5, 0.2, 0.08, 0.03)
+# Ridge strengths (the features are standardised by the protocol, so absolute values suit).
+RIDGE_ALPHAS = (1e-2, 1e-1, 1.0, 10.0)
+
+_LOSS = {"regression": "squared", "classification": "logistic"}
+
+
+def _fmt(value):
+    return f"{value:.3g}"
+
+
+def fixed_grid(**values):
+    """A grid of the given absolute values (one parameter, or several zipped together)."""
+    names = list(values)
+    columns = [list(v) for v in values.values()]
+    if len({len(c) for c in columns}) != 1:
+        raise ValueError("fixed_grid: every parameter needs as many values")
+
+    def grid(kind, X, y, task_column):
+        return [(", ".join(f"{n}={_fmt(v)}" for n, v in zip(names, point)),
+                 dict(zip(names, point))) for point in zip(*columns)]
+
+    return grid
+
+
+def alpha_max_grid(*params, fractions=FRACTIONS, l1_ratio=None):
+    """Fractions of ``alpha_max``; ``params`` are ``(parameter, alpha_max penalty)`` pairs.
+
+    With two pairs (the two-part models), both strengths take the same
+    fraction of their own ``alpha_max``.
+    """
+
+    def grid(kind, X, y, task_column):
+        from ..estimators import alpha_max
+
+        extra = {} if l1_ratio is None else {"l1_ratio": l1_ratio}
+        tops = [alpha_max(X, y, penalty=penalty, loss=_LOSS[kind], task_column=task_column,
+                          **extra) for _, penalty in params]
+        points = []
+        for f in fractions:
+            label = f"{_fmt(f)} alpha_max"
+            points.append((label, {name: max(f * top, 1e-12)
+                                   for (name, _), top in zip(params, tops)}))
+        return points
+
+    return grid
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """One model of the comparison.
+
+    Attributes
+    ----------
+    name : str
+        The name used by ``--models`` and in the tables.
+    family : {"baseline", "classical", "neural"}
+        Baselines (single-task and pooled ridge), classical MTL models, or
+        neural networks; the per-task scatter plot pits the best classical
+        model against the best neural one.
+    module : str
+        Module holding the classes.
+    classes : tuple of str
+        ``(regressor, classifier)`` class names (None where there is none).
+    grid : callable
+        ``grid(kind, X, y, task_column) -> [(label, params), ...]``: the
+        points searched by the inner cross-validation.
+    fixed : dict
+        Parameters set on every fit.
+    """
+
+    name: str
+    family: str
+    module: str
+    classes: tuple
+    grid: object
+    fixed: dict = field(default_factory=dict)
+    description: str = ""
+
+    def estimator_class(self, kind):
+        """The class for ``kind``, or None when it does not exist in this version."""
+        cls_name = self.classes[0 if kind == "regression" else 1]
+        if cls_name is None:
+            return None
+        try:
+            module = importlib.import_module(self.module)
+        except ImportError:
+            return None
+        return getattr(module, cls_name, None)
+
+    def make(self, kind, task_column, random_state=None):
+        """An unfitted estimator with the fixed parameters (and the seed, if it takes one)."""
+        cls = self.estimator_class(kind)
+        if cls is None:
+            raise ValueError(f"model {self.name!r} has no {kind} estimator in this version")
+        est = cls(**self.fixed)
+        params = est.get_params()
+        if "task_column" in params:
+            est.set_params(task_column=task_column)
+        if "random_state" in params and random_state is not None:
+            est.set_params(random_state=random_state)
+        return est
+
+
+_EST = "mtlclassic.estimators"
+_NEURAL = "mtlclassic.neural"
+
+MODELS = [
+    ModelSpec("ridge", "baseline", _EST, ("RidgeRegressor", "RidgeClassifier"),
+              fixed_grid(alpha=RIDGE_ALPHAS), description="single-task ridge, one per task"),
+    ModelSpec("pooled", "baseline", _EST, ("PooledRegressor", "PooledClassifier"),
+              fixed_grid(alpha=RIDGE_ALPHAS), description="one ridge model pooled over tasks"),
+    ModelSpec("lasso", "classical", _EST, ("LassoRegressor", "LassoClassifier"),
+              alpha_max_grid(("alpha", "l1")), description="independent lasso per task"),
+    ModelSpec("group-lasso", "classical", _EST, ("GroupLassoRegressor", "GroupLassoClassifier"),
+              alpha_max_grid(("alpha", "l21")), description="joint feature selection (l2,1)"),
+    ModelSpec("sparse-group-lasso", "classical", _EST,
+              ("SparseGroupLassoRegressor", "SparseGroupLassoClassifier"),
+              alpha_max_grid(("alpha", "sparse_group"), l1_ratio=0.5),
+              fixed={"l1_ratio": 0.5}, description="sparse-group lasso, l1_ratio 0.5"),
+    ModelSpec("l1inf", "classical", _EST, ("L1InfRegressor", "L1InfClassifier"),
+              alpha_max_grid(("alpha", "l1inf")), description="l1/l-inf block norm"),
+    ModelSpec("dirty", "classical", _EST, ("DirtyModelRegressor", "DirtyModelClassifier"),
+              alpha_max_grid(("alpha_shared", "l1inf"), ("alpha_sparse", "l1")),
+              description="dirty model: block-sparse + elementwise-sparse parts"),
+    ModelSpec("trace-norm", "classical", _EST, ("TraceNormRegressor", "TraceNormClassifier"),
+              alpha_max_grid(("alpha", "trace")), description="low rank (trace norm)"),
+    ModelSpec("robust-mtfl", "classical", _EST,
+              ("RobustMTFLRegressor", "RobustMTFLClassifier"),
+              alpha_max_grid(("alpha_features", "l21"), ("alpha_tasks", "task_l21")),
+              description="robust multi-task feature learning (outlier tasks)"),
+]
+
+# Registered by name; ``--models`` accepts these names.
+REGISTRY = {spec.name: spec for spec in MODELS}
+
+
+def available_models(kind="regression"):
+    """Names of the registered models whose ``kind`` estimator exists in this version."""
+    return [spec.name for spec in MODELS if spec.estimator_class(kind) is not None]
+
+
+def resolve_models(models, kind):
+    """The :class:`ModelSpec` list of a comparison.
+
+    ``models`` is None (every available model), a comma-separated string or a
+    list of names and/or :class:`ModelSpec`. Unknown names, and names without
+    an estimator for ``kind``, raise ``ValueError`` with a one-line message.
+    """
+    if models is None:
+        specs = [REGISTRY[name] for name in available_models(kind)]
+        if not specs:
+            raise ValueError(f"no {kind} model is available")
+        return specs
+    if isinstance(models, str):
+        models = [m.strip() for m in models.split(",") if m.strip()]
+    specs = []
+    for m in models:
+        if isinstance(m, ModelSpec):
+            spec = m
+        else:
+            spec = REGISTRY.get(str(m).strip().lower())
+            if spec is None:
+                raise ValueError(f"unknown model {m!r}; available: "
+                                 f"{', '.join(available_models(kind))}")
+        if spec.estimator_class(kind) is None:
+            raise ValueError(f"model {spec.name!r} has no {kind} estimator in this version; "
+                             f"available: {', '.join(available_models(kind))}")
+        if spec.name in [s.name for s in specs]:
+            raise ValueError(f"model {spec.name!r} is listed twice")
+        specs.append(spec)
+    if not specs:
+        raise ValueError("no model given")
+    return specs
+
+
+def grid_points(spec, user_grid, kind, X, y, task_column):
+    """``[(label, params)]`` of ``spec`` on this training data (``user_grid`` overrides).
+
+    ``user_grid`` is a dict of lists (every combination, as
+    ``GridSearchCV``'s ``param_grid``) or a list of parameter dicts (those
+    points only).
+    """
+    if user_grid is None:
+        return spec.grid(kind, X, y, task_column)
+    if isinstance(user_grid, dict):
+        from sklearn.model_selection import ParameterGrid
+
+        points = list(ParameterGrid(user_grid))
+    else:
+        points = [dict(p) for p in user_grid]
+    if not points:
+        raise ValueError(f"the grid of {spec.name!r} is empty")
+    return [(", ".join(f"{k}={_fmt(v) if isinstance(v, float) else v}"
+                       for k, v in sorted(p.items())), p) for p in points]
+
+
+__all__ = ["MODELS", "REGISTRY", "ModelSpec", "available_models", "resolve_models",
+           "alpha_max_grid", "fixed_grid", "grid_points"]
