@@ -291,6 +291,70 @@ def test_sparse_graph_and_input_untouched():
                                rtol=1e-14)
 
 
+# -- docs/malsar.md: *_SRMTL mapped to our estimators -------------------------------------
+def _incidence(adj):
+    """MALSAR's usual structure matrix: one column per edge, +-sqrt(a_st) at its two tasks."""
+    cols = []
+    for s, t, a in edges(adj):
+        c = np.zeros(adj.shape[0])
+        c[s], c[t] = np.sqrt(a), -np.sqrt(a)
+        cols.append(c)
+    return np.column_stack(cols)
+
+
+@pytest.mark.parametrize("structure,loss", [("incidence", "squared"), ("adjacency", "squared"),
+                                            ("mean", "squared"), ("mean_no_l1", "squared"),
+                                            ("incidence", "logistic")])
+def test_malsar_srmtl_mapping(structure, loss):
+    """``S(W) + rho1 ||R^T W||_F^2 + rho2 ||W||_1 + rho_L2 ||W||_F^2`` (``S`` summed over samples,
+    no intercept; the logistic ``L(W, c)`` a per-task mean with intercepts), posed to cvxpy in
+    MALSAR's form, against the estimator the mapping in docs/malsar.md names."""
+    pb = make_per_task(13, loss=loss, sizes=(20, 30, 25, 35), p=5)
+    T = pb.n_tasks
+    n_t = np.array([len(yt) for _, yt, _ in pb.blocks])
+    rho1, rho2, rho_l2 = 0.7, (0.0 if structure == "mean_no_l1" else 0.3), 0.05
+    if loss == "logistic":
+        rho1, rho2 = 0.07, 0.01
+    adj = random_graph(T, np.random.default_rng(4), components=1)
+    R = np.eye(T) - 1.0 / T if structure.startswith("mean") else _incidence(adj)
+    params = dict(alpha=rho2, l2_reg=2 * rho_l2)
+    if structure == "incidence":
+        cls, params = CLASSES["graph"][loss], dict(params, graph=R @ R.T, graph_type="laplacian",
+                                                   lambda_graph=2 * rho1)
+    elif structure == "adjacency":
+        cls, params = CLASSES["graph"][loss], dict(params, graph=adj, lambda_graph=2 * rho1)
+    elif structure == "mean":
+        cls, params = CLASSES["graph"][loss], dict(params, lambda_graph=2 * rho1 / T)
+    else:
+        cls, params = CLASSES["mean"][loss], dict(lambda_mean=2 * rho1, lambda_l2=2 * rho_l2)
+    least = loss == "squared"
+    est = cls(task_column=-1, task_weights=n_t if least else None, fit_intercept=not least,
+              tol=1e-10, max_iter=100_000, **params).fit(pb.X, pb.y)
+
+    W, c = cp.Variable((T, 5)), cp.Variable(T)
+    if least:
+        fit = sum(0.5 * cp.sum_squares(yt - Xt @ W[t]) for t, (Xt, yt, _) in enumerate(pb.blocks))
+    else:
+        fit = sum(cp.sum(cp.logistic(cp.multiply(-yt, Xt @ W[t] + c[t]))) / len(yt)
+                  for t, (Xt, yt, _) in enumerate(pb.blocks))
+    prob = cp.Problem(cp.Minimize(fit + rho1 * cp.sum_squares(R.T @ W) + rho2 * cp.sum(cp.abs(W))
+                                  + rho_l2 * cp.sum_squares(W)))
+    prob.solve(**_CLARABEL)
+
+    def malsar(coef, b):
+        if least:
+            f = sum(0.5 * np.sum((yt - Xt @ coef[t]) ** 2) for t, (Xt, yt, _) in enumerate(pb.blocks))
+        else:
+            f = sum(np.mean(np.logaddexp(0, -yt * (Xt @ coef[t] + b[t])))
+                    for t, (Xt, yt, _) in enumerate(pb.blocks))
+        return (f + rho1 * np.sum((R.T @ coef) ** 2) + rho2 * np.abs(coef).sum()
+                + rho_l2 * np.sum(coef ** 2))
+
+    ours, ref = malsar(est.coef_, est.intercept_), malsar(W.value, c.value)
+    assert ours <= ref + 1e-6 * abs(ref)
+    np.testing.assert_allclose(est.coef_, W.value, atol=1e-4)
+
+
 # -- certificates, warnings, warm starts ------------------------------------------------
 @pytest.mark.parametrize("model", ["mean", "graph"])
 @pytest.mark.parametrize("loss", ["squared", "logistic"])

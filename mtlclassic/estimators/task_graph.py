@@ -198,8 +198,8 @@ _GRAPH_NOTES = """
     :class:`LassoRegressor`; with the default complete graph and
     ``alpha = 0`` it is :class:`MeanRegularizedRegressor` with
     ``lambda_mean = T * lambda_graph`` and ``lambda_l2 = l2_reg``. The penalty
-    is not separable over tasks, so FISTA solves it, the prox being one small
-    lasso over the tasks per feature (exact coordinate descent).
+    couples the tasks within each feature; FISTA solves it, the prox being
+    one small lasso over the tasks per feature (exact coordinate descent).
 """
 _GRAPH_ATTRS = """    laplacian_ : ndarray of shape (n_tasks, n_tasks)
         The Laplacian ``L`` used (rows in the order of ``tasks_``).
