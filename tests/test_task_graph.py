@@ -180,13 +180,14 @@ TIGHT = dict(tol=1e-12, max_iter=100_000)
 
 
 def assert_same_solution(a, b, mu):
-    """Two fits of one ``mu``-strongly convex objective (in ``W``) are as close as their gaps allow.
+    """Two fits of one ``mu``-strongly convex objective (in ``W``): as close as their gaps allow.
 
     ``mu/2 ||W - W*||^2 <= gap`` for each, so ``||W_a - W_b|| <= sqrt(2 gap_a / mu) +
     sqrt(2 gap_b / mu)``.
     """
     bound = np.sqrt(2 * a.dual_gap_ / mu) + np.sqrt(2 * b.dual_gap_ / mu)
-    assert np.linalg.norm(a.coef_ - b.coef_) <= bound + 1e-12, (np.linalg.norm(a.coef_ - b.coef_), bound)
+    dist = np.linalg.norm(a.coef_ - b.coef_)
+    assert dist <= bound + 1e-12, (dist, bound)
     assert bound < 1e-4  # the fits are tight enough for this to mean something
 
 
@@ -201,7 +202,8 @@ def test_lambda_mean_zero_is_independent_ridge(loss):
 
 @pytest.mark.parametrize("loss", ["squared", "logistic"])
 def test_large_lambda_mean_tends_to_the_pooled_model(loss):
-    """``lambda_mean -> inf`` forces equal rows; then ``lambda_l2/2 sum_t ||w||^2 = T lambda_l2/2 ||w||^2``."""
+    """``lambda_mean -> inf`` forces equal rows ``w``, penalised by
+    ``lambda_l2/2 sum_t ||w||^2 = T lambda_l2/2 ||w||^2``: the pooled model."""
     pb = _problem(loss, "shared", seed=2)
     T, lam = pb.n_tasks, 0.05
     pooled = _fit(PooledRegressor if loss == "squared" else PooledClassifier, pb,
@@ -243,7 +245,8 @@ def test_no_graph_term_is_the_lasso(loss):
     lasso = _fit(LassoRegressor if loss == "squared" else LassoClassifier, pb, alpha=0.02,
                  **TIGHT)
     # not strongly convex: compare the objective (written here), each within its gap
-    objs = [datafit(pb, e.coef_, e.intercept_) + 0.02 * np.abs(e.coef_).sum() for e in (graph, lasso)]
+    objs = [datafit(pb, e.coef_, e.intercept_) + 0.02 * np.abs(e.coef_).sum()
+            for e in (graph, lasso)]
     assert abs(objs[0] - objs[1]) <= graph.dual_gap_ + lasso.dual_gap_ + 1e-13 * objs[1]
 
 
@@ -343,7 +346,8 @@ def test_malsar_srmtl_mapping(structure, loss):
 
     def malsar(coef, b):
         if least:
-            f = sum(0.5 * np.sum((yt - Xt @ coef[t]) ** 2) for t, (Xt, yt, _) in enumerate(pb.blocks))
+            f = sum(0.5 * np.sum((yt - Xt @ coef[t]) ** 2)
+                    for t, (Xt, yt, _) in enumerate(pb.blocks))
         else:
             f = sum(np.mean(np.logaddexp(0, -yt * (Xt @ coef[t] + b[t])))
                     for t, (Xt, yt, _) in enumerate(pb.blocks))

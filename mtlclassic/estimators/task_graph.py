@@ -93,9 +93,11 @@ _MEAN_PENALTY = ("lambda_mean / 2 sum_t ||w_t - w_bar||^2  +  lambda_l2 / 2 sum_
 _MEAN_PARAMS = """    lambda_mean : float, default=1.0
         Strength of the pull of each task's model towards the tasks' mean
         ``w_bar``, ``>= 0``. ``0`` gives independent ridge models
-        (:class:`RidgeRegressor` with ``alpha=lambda_l2``); as it grows every
-        row of ``coef_`` tends to the pooled ridge model
-        (:class:`PooledRegressor` with ``alpha=T * lambda_l2``).
+        (:class:`~mtlclassic.RidgeRegressor`,
+        :class:`~mtlclassic.RidgeClassifier` with ``alpha=lambda_l2``); as it
+        grows every row of ``coef_`` tends to the pooled model
+        (:class:`~mtlclassic.PooledRegressor`,
+        :class:`~mtlclassic.PooledClassifier` with ``alpha=T * lambda_l2``).
     lambda_l2 : float, default=0.1
         Ridge strength on every task's model, ``> 0``. It is the only term
         that penalises the mean ``w_bar`` itself (``sum_t ||w_t||^2 =
@@ -103,7 +105,7 @@ _MEAN_PARAMS = """    lambda_mean : float, default=1.0
         with ``lambda_l2 = 0`` the mean is an unregularised pooled fit, which
         may have no minimiser (separable classes) or many (``p > n``), and no
         duality gap can certify it -- a ``ValueError``, as
-        :class:`RidgeRegressor` refuses ``alpha = 0``.
+        :class:`~mtlclassic.RidgeRegressor` refuses ``alpha = 0``.
 """
 _MEAN_NOTES = """
     Regularised multi-task learning (Evgeniou and Pontil, 2004): each task's
@@ -116,8 +118,9 @@ _MEAN_NOTES = """
     ``lambda_l2 = 2 lambda_1 lambda_2 / (T (lambda_1 + lambda_2))`` and
     ``lambda_mean = 2 lambda_1 / T - lambda_l2``. For an l1 term as well
     (MALSAR's mean-regularised ``*_SRMTL``) use
-    :class:`GraphRegularizedRegressor` with the default complete graph:
-    ``tr(W^T L W) = T sum_t ||w_t - w_bar||^2`` there.
+    :class:`~mtlclassic.GraphRegularizedRegressor` (or ``...Classifier``)
+    with the default complete graph: ``tr(W^T L W) = T sum_t ||w_t -
+    w_bar||^2`` there.
 """
 _MEAN_REFS = """    Evgeniou, T. and Pontil, M. (2004). Regularized multi-task learning. KDD.
 """
@@ -178,28 +181,30 @@ _GRAPH_PARAMS = """    graph : array-like or sparse matrix of shape (n_tasks, n_
         Strength of the graph term, ``>= 0``: each edge pulls its two tasks'
         models together with force ``lambda_graph * a_st``.
     alpha : float, default=0.01
-        Strength of the l1 term, ``>= 0``.
+        Strength of the l1 term, ``>= 0``. ``alpha`` and ``l2_reg`` cannot
+        both be 0 (``ValueError``): every Laplacian is singular -- the mean
+        model of each connected component of the graph is not penalised by
+        ``tr(W^T L W)`` -- so without an l1 or l2 term the problem may have no
+        finite or unique solution and no finite duality gap. With
+        ``alpha > 0`` the gap stays finite (the dual point is rescaled per
+        component) and certifies the solution as usual.
     graph_type : {"adjacency", "laplacian"}, default="adjacency"
         How ``graph`` is read (stated, not guessed: a zero matrix, say, is
         both).
-""" + L2_REG + """
-    ``alpha`` and ``l2_reg`` cannot both be 0 (``ValueError``): every
-    Laplacian is singular -- the mean model of each connected component of
-    the graph is not penalised by ``tr(W^T L W)`` -- so without an l1 or l2
-    term the problem may have no finite or unique solution and no finite
-    duality gap. With ``alpha > 0`` the gap stays finite (the dual point is
-    rescaled per component) and the solution is certified as usual.
-"""
+""" + L2_REG
 _GRAPH_NOTES = """
     Tasks joined by an edge are pulled towards each other, weight by weight
     (graph Laplacian regularisation, as MALSAR's ``Least_SRMTL`` /
     ``Logistic_SRMTL`` with ``R R^T = L``: ``lambda_graph = 2 rho1``,
     ``alpha = rho2``, see docs/malsar.md). With ``lambda_graph = 0`` this is
-    :class:`LassoRegressor`; with the default complete graph and
-    ``alpha = 0`` it is :class:`MeanRegularizedRegressor` with
-    ``lambda_mean = T * lambda_graph`` and ``lambda_l2 = l2_reg``. The penalty
-    couples the tasks within each feature; FISTA solves it, the prox being
-    one small lasso over the tasks per feature (exact coordinate descent).
+    the lasso model of the same loss (:class:`~mtlclassic.LassoRegressor`,
+    :class:`~mtlclassic.LassoClassifier`); with the default complete graph
+    and ``alpha = 0`` it is the mean-regularised model
+    (:class:`~mtlclassic.MeanRegularizedRegressor`,
+    :class:`~mtlclassic.MeanRegularizedClassifier`) with ``lambda_mean = T *
+    lambda_graph`` and ``lambda_l2 = l2_reg``. The penalty couples the tasks
+    within each feature; FISTA solves it, the prox being one small lasso
+    over the tasks per feature (exact coordinate descent).
 """
 _GRAPH_ATTRS = """    laplacian_ : ndarray of shape (n_tasks, n_tasks)
         The Laplacian ``L`` used (rows in the order of ``tasks_``).
