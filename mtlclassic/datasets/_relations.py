@@ -353,7 +353,7 @@ make_task_relation_regression.__doc__ = f"""Multi-task linear regression with a 
     --------
     >>> X, Y, truth = make_task_relation_regression(
     ...     n_samples=50, n_features=30, n_tasks=6, n_clusters=2, random_state=0)
-    >>> X.shape, Y.shape, truth.coef.shape, sorted(set(truth.task_clusters))
+    >>> X.shape, Y.shape, truth.coef.shape, sorted(set(truth.task_clusters.tolist()))
     ((50, 30), (50, 6), (6, 30), [0, 1])
 """
 
