@@ -17,6 +17,9 @@ from .estimators import (DirtyModelClassifier, DirtyModelClassifierCV, DirtyMode
 
 from .estimators import (GraphRegularizedClassifier, GraphRegularizedRegressor,
                          MeanRegularizedClassifier, MeanRegularizedRegressor)
+from .estimators import (ClusteredTaskClassifier, ClusteredTaskRegressor,
+                         SparseTaskGraphClassifier, SparseTaskGraphRegressor,
+                         TaskRelationClassifier, TaskRelationRegressor)
 from ._warmup import warmup
 # The function (the subpackage stays importable as mtlclassic.compare.<module>).
 from .compare import compare
@@ -33,6 +36,12 @@ __all__ = [
     "RobustMTFLClassifierCV",
     "RobustMTFLRegressorCV",
     "DirtyModelRegressor",
+    "ClusteredTaskClassifier",
+    "ClusteredTaskRegressor",
+    "SparseTaskGraphClassifier",
+    "SparseTaskGraphRegressor",
+    "TaskRelationClassifier",
+    "TaskRelationRegressor",
     "GraphRegularizedClassifier",
     "GraphRegularizedRegressor",
     "GroupLassoClassifier",

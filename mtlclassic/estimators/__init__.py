@@ -18,6 +18,9 @@ from .sparse import (L1InfClassifier, L1InfRegressor, LassoClassifier, LassoRegr
                      SparseGroupLassoClassifier, SparseGroupLassoRegressor)
 from .task_graph import (GraphRegularizedClassifier, GraphRegularizedRegressor,
                          MeanRegularizedClassifier, MeanRegularizedRegressor)
+from .clustered import ClusteredTaskClassifier, ClusteredTaskRegressor
+from .sparse_task_graph import SparseTaskGraphClassifier, SparseTaskGraphRegressor
+from .task_relation import TaskRelationClassifier, TaskRelationRegressor
 
 REGRESSORS = [GroupLassoRegressor, LassoRegressor, RidgeRegressor, PooledRegressor,
               SparseGroupLassoRegressor, L1InfRegressor, DirtyModelRegressor,
@@ -27,6 +30,8 @@ CLASSIFIERS = [GroupLassoClassifier, LassoClassifier, RidgeClassifier, PooledCla
                TraceNormClassifier, RobustMTFLClassifier]
 REGRESSORS += [MeanRegularizedRegressor, GraphRegularizedRegressor]
 CLASSIFIERS += [MeanRegularizedClassifier, GraphRegularizedClassifier]
+REGRESSORS += [TaskRelationRegressor, ClusteredTaskRegressor, SparseTaskGraphRegressor]
+CLASSIFIERS += [TaskRelationClassifier, ClusteredTaskClassifier, SparseTaskGraphClassifier]
 
 PATHS = [group_lasso_path, lasso_path, sparse_group_lasso_path, l1inf_path, trace_norm_path]
 

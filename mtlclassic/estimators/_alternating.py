@@ -1,0 +1,234 @@
+"""Alternating minimisation for the models that learn how tasks relate.
+
+Each model minimises a joint objective over the coefficients ``(W, b)`` and
+a task-structure matrix ``S`` (a task covariance, a relaxed cluster
+structure, a sparse task precision)::
+
+    J(W, b, S) = F(W, b) + alpha ||W||_1 + 1/2 tr(W^T M(S) W) + g(S)
+
+For fixed ``S`` the problem in ``(W, b)`` is the linear MTL problem with the
+penalty :class:`mtlclassic.penalties.TaskQuadratic` (``M(S)`` a positive
+definite task x task matrix), solved by the package's solvers to a certified
+duality gap; for fixed ``W`` the best ``S`` has a closed form or is one
+library call.  Alternating the two exact steps never increases ``J``; the
+loop stops when an alternation lowers ``J`` by at most ``tol`` relatively.
+
+A model is a subclass that implements the five hooks at the end of
+:class:`_AlternatingModel`; everything else (validation, both layouts,
+intercepts, weights, warm starts, the stopping rule and its warning) is here.
+"""
+
+import numbers
+import warnings
+
+import numpy as np
+from sklearn.exceptions import ConvergenceWarning
+
+from .._backend import blas_threads_for
+from ..solvers import SOLVERS
+from ._base import MultiTaskLinearModel
+from ._docs import ATTRIBUTES, COMMON_PARAMS, estimator_doc
+
+# The W-steps are solved to a duality gap this fraction of the stopping
+# threshold ``tol * |J|``, so that rounding in a W-step cannot pass for (or
+# hide) a decrease of the joint objective.
+INNER_FRACTION = 0.1
+
+_TOL_DOC = """    tol : float, default=1e-4
+        Stop when the duality gap is ``<= tol`` times the objective at
+        ``W = 0`` (with the best intercepts when they are fitted).
+    max_iter : int, default=1000
+        Maximum number of epochs (``"bcd"``) or iterations (``"fista"``).
+"""
+_ALT_TOL_DOC = """    tol : float, default=1e-4
+        Stop the alternation when one round lowers the joint objective ``J``
+        by at most ``tol * |J|`` (relative decrease). Each W-step is solved to
+        a duality gap at most ``0.1 * tol * |J|``.
+    max_iter : int, default=100
+        Maximum number of alternations (a W-step and a structure step each);
+        a ``ConvergenceWarning`` names the relative decrease reached when
+        they are not enough.
+    max_inner_iter : int, default=5000
+        Maximum number of solver iterations of each W-step.
+"""
+_SOLVER_DOC = """    solver : {"auto", "bcd", "fista", "cvxpy"}, default="auto"
+        ``"bcd"``: numba block coordinate descent with working sets (squared
+        loss, penalties separable over features); ``"fista"``: accelerated
+        proximal gradient (any loss and penalty); ``"cvxpy"``: the exact
+        reference solver (slow). ``"auto"`` picks ``"bcd"`` where it applies,
+        else ``"fista"``.
+"""
+_ALT_SOLVER_DOC = """    solver : {"auto", "fista", "cvxpy"}, default="auto"
+        Solver of the W-steps (their penalty couples the tasks, so it is not
+        separable over features): ``"auto"`` and ``"fista"`` use accelerated
+        proximal gradient, ``"cvxpy"`` the exact reference solver (slow).
+"""
+_ITER_DOC = """    n_iter_ : int
+        Solver iterations (epochs for ``"bcd"``).
+    dual_gap_ : float
+        Duality gap at the solution, in units of the objective.
+"""
+_ALT_ITER_DOC = """    n_iter_ : int
+        Number of alternations run.
+    objective_ : ndarray of shape (n_iter_,)
+        The joint objective ``J`` after each alternation (non-increasing up
+        to the W-steps' tolerance).
+    dual_gap_ : float
+        Duality gap of the last W-step (the problem in ``W`` for the final
+        task structure), in units of the objective.
+"""
+for _old in (_TOL_DOC, _SOLVER_DOC):
+    assert _old in COMMON_PARAMS, "the shared parameter text changed: update _alternating.py"
+assert _ITER_DOC in ATTRIBUTES, "the shared attribute text changed: update _alternating.py"
+
+
+def alternating_doc(summary, penalty, loss, params, *, variables, notes="", attributes="",
+                    references=""):
+    """:func:`estimator_doc` for a model minimised jointly over ``(W, b)`` and ``variables``.
+
+    The shared text is adapted: the objective's ``min`` runs over the task
+    structure too, and ``tol``, ``max_iter``, ``solver``, ``n_iter_`` and
+    ``dual_gap_`` describe the alternation.
+    """
+    doc = estimator_doc(summary, penalty, loss, params, notes=notes, attributes=attributes,
+                        references=references)
+    doc = doc.replace("min_{W, b}  ", f"min_{{W, b, {variables}}}  ", 1)
+    doc = doc.replace(_TOL_DOC, _ALT_TOL_DOC).replace(_SOLVER_DOC, _ALT_SOLVER_DOC)
+    return doc.replace(_ITER_DOC, _ALT_ITER_DOC)
+
+
+class _AlternatingModel(MultiTaskLinearModel):
+    """Base class: alternate an exact W-step and an exact task-structure step.
+
+    Subclasses implement ``_initial_structure``, ``_previous_structure``,
+    ``_coupling``, ``_structure_step``, ``_penalty_value`` and
+    ``_set_structure`` (the structure ``S`` is whatever object they choose).
+    """
+
+    _nonneg_params = ()
+
+    def _check_params(self):
+        super()._check_params()
+        if (not isinstance(self.max_inner_iter, numbers.Integral)
+                or isinstance(self.max_inner_iter, bool) or self.max_inner_iter < 1):
+            raise ValueError(f"max_inner_iter must be an int >= 1, got {self.max_inner_iter!r}.")
+
+    def _check_n_tasks(self, n_tasks):
+        """Parameters that can only be checked once the number of tasks is known."""
+
+    def fit(self, X, y, sample_weight=None):
+        """Fit the model: alternate W-steps and task-structure steps.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix, DataFrame} of shape (n_samples, n_columns)
+            Features; with ``task_column`` set, one column names each row's task.
+        y : array-like of shape (n_samples,) or (n_samples, n_tasks)
+            Targets. 2-D only in the shared layout, where NaN marks a target
+            not observed for that task.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Reweights rows within their task; each task's loss is its
+            weighted mean.
+
+        Returns
+        -------
+        self : object
+        """
+        self._check_params()
+        warm = self.warm_start and getattr(self, "coef_", None) is not None
+        previous = (self._stacked_coef(), self.intercept_) if warm else (None, None)
+        data, datafit, p, T = self._prepare(X, y, sample_weight)
+        self._check_n_tasks(T)
+        W, b = self._start(data, *previous)
+        structure = self._previous_structure(T) if warm else None
+        if structure is None or previous[0] is None or previous[0].shape != W.shape:
+            structure = self._initial_structure(T)
+        J = self._objective(datafit, W, b, structure)
+        scale = max(datafit.null_value(self.fit_intercept), np.finfo(np.float64).tiny)
+        tiny = np.finfo(np.float64).tiny
+        # Gaps below a few ulps of the objective cannot be certified in the data's precision.
+        floor = 10 * float(np.finfo(data.dtype).eps) * scale
+        curve = []
+        decrease = np.inf
+        for _ in range(self.max_iter):
+            # A W-step: J in (W, b) for the current structure, to a gap << tol |J|.
+            target = max(INNER_FRACTION * self.tol * abs(J), floor)
+            W, b, gap, solver = self._w_step(datafit, self._coupling(structure, p), W, b,
+                                             target / scale)
+            structure = self._structure_step(self._user_coef(W))
+            J_new = self._objective(datafit, W, b, structure)
+            curve.append(J_new)
+            decrease = (J - J_new) / max(abs(J_new), tiny)
+            J = J_new
+            if self.verbose:
+                print(f"{type(self).__name__} alternation {len(curve)}: objective {J:.10g}, "
+                      f"relative decrease {decrease:.3e}, W-step gap {gap:.3e}")
+            if decrease <= self.tol:
+                break
+        else:
+            warnings.warn(
+                f"{type(self).__name__} did not converge in {self.max_iter} alternations: the "
+                f"last one lowered the objective by {decrease:.3e} relatively > tol="
+                f"{self.tol:g}. Increase max_iter or tol.", ConvergenceWarning, stacklevel=2)
+        if gap > target:
+            warnings.warn(
+                f"{type(self).__name__}: the last W-step stopped at duality gap {gap:.3e} > "
+                f"{target:.3e} (0.1 tol |J|) after max_inner_iter={self.max_inner_iter} "
+                "iterations. Increase max_inner_iter or tol.", ConvergenceWarning, stacklevel=2)
+        self._set_coef(np.asarray(W, dtype=data.dtype), p)
+        self.intercept_ = self._raw_intercept(data, W, b)
+        self._set_structure(structure)
+        self.n_iter_ = len(curve)
+        self.objective_ = np.asarray(curve)
+        self.dual_gap_ = float(gap)
+        self.solver_ = solver
+        return self
+
+    def _w_step(self, datafit, penalty, W, b, rel_tol):
+        """Solve the problem in ``(W, b)``; returns ``(W, b, gap, solver)`` (``b`` centered).
+
+        As :meth:`MultiTaskLinearModel._solve`, but to the relative gap
+        ``rel_tol`` and at most ``max_inner_iter`` iterations; the caller
+        judges the gap against the alternation's own threshold.
+        """
+        data = datafit.data
+        solver = self._choose_solver(penalty)
+        with blas_threads_for(data.n_samples * data.n_features * data.n_tasks):
+            W, b, _, gap, _ = SOLVERS[solver](
+                datafit, penalty, W, b, fit_intercept=self.fit_intercept, tol=rel_tol,
+                max_iter=self.max_inner_iter, verbose=max(self.verbose - 1, 0))
+        return W, b, float(gap), solver
+
+    def _objective(self, datafit, W, b, structure):
+        """The joint objective ``J(W, b, S)``."""
+        return float(datafit.value(W, b)) + self._penalty_value(self._user_coef(W), structure)
+
+    @staticmethod
+    def _user_coef(W):
+        """The solver's ``W`` (n_features, n_tasks) as float64 ``(n_tasks, n_features)``."""
+        return np.asarray(W, dtype=np.float64).T
+
+    # -- hooks of the concrete models ---------------------------------------
+    def _initial_structure(self, n_tasks):
+        """The structure used by the first W-step of a cold start."""
+        raise NotImplementedError
+
+    def _previous_structure(self, n_tasks):
+        """The fitted structure (for warm starts), or None when absent or of another size."""
+        raise NotImplementedError
+
+    def _coupling(self, structure, n_features):
+        """The W-step penalty (a :class:`TaskQuadratic`) for a fixed structure."""
+        raise NotImplementedError
+
+    def _structure_step(self, W):
+        """The structure minimising ``J`` for fixed ``W`` of shape (n_tasks, n_features)."""
+        raise NotImplementedError
+
+    def _penalty_value(self, W, structure):
+        """``J - F``: every term of the objective but the datafit, ``W`` as in ``coef_``."""
+        raise NotImplementedError
+
+    def _set_structure(self, structure):
+        """Store the fitted structure as attributes."""
+        raise NotImplementedError

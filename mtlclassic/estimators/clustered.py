@@ -1,0 +1,206 @@
+"""Clustered multi-task learning: the convex relaxation of Zhou, Chen and Ye (2011)."""
+
+import numbers
+
+import numpy as np
+
+from ..penalties import TaskQuadratic
+from ._alternating import _AlternatingModel, alternating_doc
+from ._base import MultiTaskClassifierMixin, MultiTaskRegressorMixin, store_params
+
+
+def _capped_simplex_weights(s, k, eta, n_bisect=200):
+    """``gamma`` minimising ``sum_i s_i^2 / (eta + gamma_i)`` over the capped simplex.
+
+    The capped simplex is ``{sum_i gamma_i = k, 0 <= gamma_i <= 1}``.
+    Stationarity gives ``gamma_i = clip(mu s_i - eta, 0, 1)`` for one
+    ``mu >= 0`` (``mu^{-2}`` the multiplier of the sum): ``sum_i gamma_i(mu)``
+    is nondecreasing, found equal to ``k`` by bisection as in the paper, then
+    made exact on the final set of free eigenvalues (it is linear there).
+    """
+    s = np.maximum(np.asarray(s, dtype=np.float64), 0.0)
+    T = s.size
+    positive = s > 0
+    n_pos = int(positive.sum())
+    if n_pos <= k:
+        # Every direction W uses gets the full weight 1 (the cheapest); the rest of the
+        # trace is spread over unused directions, where it changes nothing.
+        gamma = positive.astype(np.float64)
+        if T > n_pos:
+            gamma[~positive] = (k - n_pos) / (T - n_pos)
+        return gamma
+    lo, hi = 0.0, (1.0 + eta) / s[positive].min()  # at hi every positive gamma_i is 1 > k total
+    for _ in range(n_bisect):
+        mu = 0.5 * (lo + hi)
+        if np.clip(mu * s - eta, 0.0, 1.0).sum() < k:
+            lo = mu
+        else:
+            hi = mu
+        if hi - lo <= 4 * np.finfo(np.float64).eps * hi:
+            break
+    mu = 0.5 * (lo + hi)
+    z = mu * s - eta
+    free = (z > 0) & (z < 1)
+    if free.any():  # solve sum_i gamma_i = k exactly for mu on this piece
+        mu = (k - np.sum(z >= 1) + eta * free.sum()) / s[free].sum()
+    return np.clip(mu * s - eta, 0.0, 1.0)
+
+
+def cluster_structure(W, n_clusters, eta):
+    """The relaxed cluster matrix ``M`` minimising ``tr(W^T (eta I + M)^{-1} W)``.
+
+    Over ``{M : tr M = n_clusters, 0 <= M <= I}``: ``M`` shares the
+    eigenvectors of ``W W^T = Q diag(s^2) Q^T`` and its eigenvalues are
+    :func:`_capped_simplex_weights` (Zhou, Chen and Ye 2011).
+
+    Parameters
+    ----------
+    W : ndarray of shape (n_tasks, n_features)
+    n_clusters : int
+        ``1 <= n_clusters <= n_tasks``.
+    eta : float
+        ``> 0``.
+
+    Returns
+    -------
+    M : ndarray of shape (n_tasks, n_tasks)
+    """
+    W = np.asarray(W, dtype=np.float64)
+    d, Q = np.linalg.eigh(W @ W.T)
+    gamma = _capped_simplex_weights(np.sqrt(np.maximum(d, 0.0)), n_clusters, eta)
+    return (Q * gamma) @ Q.T
+
+
+_PENALTY = ("lambda_cluster / 2 * eta (1 + eta) tr(W^T (eta I + M)^{-1} W),"
+            "   eta = lambda_l2 / lambda_cluster,\n"
+            "                    subject to  tr(M) = n_clusters,  0 <= M <= I")
+_PARAMS = """    n_clusters : int, default=2
+        ``k``, the number of task clusters (the trace of ``M``),
+        ``1 <= n_clusters <= n_tasks``; with a single task, ``k = 1``
+        whatever its value (and the model is ridge regression).
+    lambda_cluster : float, default=1.0
+        Strength of the pull of each task towards its cluster's mean, ``> 0``.
+    lambda_l2 : float, default=0.1
+        Ridge strength ``lambda_l2 / 2 ||W||_F^2`` on all tasks, ``> 0``.
+    random_state : int, RandomState instance or None, default=None
+        Seeds the k-means that turns the learned ``M`` into ``task_clusters_``
+        (the fit of ``coef_`` and ``M`` is deterministic).
+"""
+_NOTES = """
+    ``M`` is ``(n_tasks, n_tasks)`` and ``0 <= M <= I`` is meant in the order
+    of symmetric matrices. The objective is the convex relaxation of
+    clustered MTL: for a partition of the tasks into ``k`` clusters with
+    normalised indicator ``F`` (``F^T F = I_k``), ``M = F F^T`` turns the
+    penalty into ``lambda_cluster / 2 (tr(W^T W) - tr(F^T W W^T F)) +
+    lambda_l2 / 2 ||W||_F^2``: each task's squared distance to its
+    cluster's mean model, plus a ridge term. Relaxing ``M`` to the convex
+    hull of such projections makes the problem jointly convex in ``(W, M)``
+    (``matrix_frac``). In ``W``'s eigenbasis the penalty matrix
+    ``lambda_l2 (1 + eta) (eta I + M)^{-1}`` lies between ``lambda_l2``
+    (within clusters, ``M``'s eigenvalue 1) and ``lambda_l2 +
+    lambda_cluster`` (across clusters, eigenvalue 0).
+
+    Solved by alternating minimisation (Zhou, Chen and Ye 2011, Sec. 4):
+    for fixed ``M`` the problem in ``(W, b)`` is solved to a certified
+    duality gap; for fixed ``W`` the best ``M`` has ``W W^T``'s eigenvectors
+    and eigenvalues found by bisection (:func:`cluster_structure`). The
+    start is ``M = k / n_tasks I``. ``task_clusters_`` runs k-means on the
+    rows of the ``k`` leading eigenvectors of ``M`` (one row per task,
+    spectral-clustering style) and is not part of the objective.
+
+    MALSAR (``Least_CMTL``, ``Logistic_CMTL``) writes the penalty
+    ``rho1 eta (1 + eta) tr(W^T (eta I + M)^{-1} W)`` with ``eta = rho2 /
+    rho1``: ``lambda_cluster = 2 rho1``, ``lambda_l2 = 2 rho2``,
+    ``n_clusters = k``, with the datafit settings of ``docs/malsar.md``.
+"""
+_ATTRS = """    cluster_matrix_ : ndarray of shape (n_tasks, n_tasks)
+        ``M``, the learned relaxed cluster structure (eigenvalues in
+        ``[0, 1]``, trace ``n_clusters``); ``M[s, t]`` is large when tasks
+        ``s`` and ``t`` share a cluster.
+    task_clusters_ : ndarray of shape (n_tasks,)
+        Cluster label of each task, ``0..n_clusters-1`` (k-means on ``M``'s
+        leading eigenvectors).
+"""
+_REFS = """    Zhou, J., Chen, J. and Ye, J. (2011). Clustered multi-task learning via
+    alternating structure optimization. NeurIPS.
+    Jacob, L., Bach, F. and Vert, J.-P. (2008). Clustered multi-task learning:
+    a convex formulation. NeurIPS.
+"""
+
+
+class _ClusteredTask(_AlternatingModel):
+    _positive_params = ("lambda_cluster", "lambda_l2")
+
+    def __init__(self, n_clusters=2, lambda_cluster=1.0, lambda_l2=0.1, *, fit_intercept=True,
+                 task_column=None, task_weights=None, tol=1e-4, max_iter=100,
+                 max_inner_iter=5000, warm_start=False, solver="auto", random_state=None,
+                 verbose=0):
+        store_params(self, locals())
+
+    def _check_params(self):
+        super()._check_params()
+        if (not isinstance(self.n_clusters, numbers.Integral) or isinstance(self.n_clusters, bool)
+                or self.n_clusters < 1):
+            raise ValueError(f"n_clusters must be an int >= 1, got {self.n_clusters!r}.")
+
+    def _check_n_tasks(self, n_tasks):
+        # One task is one cluster whatever n_clusters says (scikit-learn's common checks fit
+        # every estimator having an ``n_clusters`` on one task with n_clusters=2).
+        if self.n_clusters > n_tasks > 1:
+            raise ValueError(f"n_clusters={self.n_clusters} is larger than the number of tasks "
+                             f"({n_tasks}).")
+        self._k = min(self.n_clusters, n_tasks)
+
+    @property
+    def _eta(self):
+        return self.lambda_l2 / self.lambda_cluster
+
+    def _penalty_matrix(self, M):
+        """``lambda_l2 (1 + eta) (eta I + M)^{-1}``, the W-step's ``1/2 tr(W^T A W)`` matrix."""
+        eta = self._eta
+        A = self.lambda_l2 * (1.0 + eta) * np.linalg.inv(eta * np.eye(len(M)) + M)
+        return 0.5 * (A + A.T)
+
+    def _initial_structure(self, n_tasks):
+        return self._k / n_tasks * np.eye(n_tasks)
+
+    def _previous_structure(self, n_tasks):
+        M = getattr(self, "cluster_matrix_", None)
+        return M if M is not None and M.shape == (n_tasks, n_tasks) else None
+
+    def _coupling(self, M, n_features):
+        return TaskQuadratic(self._penalty_matrix(M))
+
+    def _structure_step(self, W):
+        return cluster_structure(W, self._k, self._eta)
+
+    def _penalty_value(self, W, M):
+        return 0.5 * float(np.sum(self._penalty_matrix(M) * (W @ W.T)))
+
+    def _set_structure(self, M):
+        from sklearn.cluster import KMeans
+
+        self.cluster_matrix_ = M
+        k = self._k
+        if k == 1:
+            self.task_clusters_ = np.zeros(len(M), dtype=np.intp)
+            return
+        _, Q = np.linalg.eigh(M)
+        km = KMeans(n_clusters=k, n_init=10, random_state=self.random_state)
+        self.task_clusters_ = km.fit_predict(Q[:, -k:]).astype(np.intp)
+
+
+class ClusteredTaskRegressor(MultiTaskRegressorMixin, _ClusteredTask):
+    __doc__ = alternating_doc(
+        "Clustered multi-task regression (convex relaxation, learned cluster structure).",
+        _PENALTY, "squared", _PARAMS, variables="M", notes=_NOTES, attributes=_ATTRS,
+        references=_REFS)
+    _loss = "squared"
+
+
+class ClusteredTaskClassifier(MultiTaskClassifierMixin, _ClusteredTask):
+    __doc__ = alternating_doc(
+        "Clustered multi-task logistic regression (convex relaxation, learned cluster "
+        "structure).", _PENALTY, "logistic", _PARAMS, variables="M", notes=_NOTES,
+        attributes=_ATTRS, references=_REFS)
+    _loss = "logistic"
