@@ -5,6 +5,9 @@ from sklearn.utils.estimator_checks import parametrize_with_checks
 from mtlclassic import (GraphRegularizedClassifier, GraphRegularizedRegressor,
                         MeanRegularizedClassifier, MeanRegularizedRegressor)
 
+from mtlclassic import (HardSharingMLPClassifier, HardSharingMLPRegressor,
+                        SoftSharingMLPClassifier, SoftSharingMLPRegressor)
+
 from mtlclassic import (DirtyModelClassifier, DirtyModelClassifierCV, DirtyModelRegressor,
                         DirtyModelRegressorCV, RobustMTFLClassifierCV, RobustMTFLRegressorCV,
                         GroupLassoClassifier,
@@ -57,6 +60,13 @@ ESTIMATORS += [
     TraceNormRegressorCV(**_CV), TraceNormClassifierCV(**_CV),
     DirtyModelRegressorCV(**_CV), DirtyModelClassifierCV(**_CV),
     RobustMTFLRegressorCV(**_CV), RobustMTFLClassifierCV(**_CV),
+]
+# Neural baselines: 100 epochs (of the default 200) keep the checks fast and still fit
+# their toy data (R^2 > 0.5, accuracy > 0.83).
+_NEURAL = dict(max_iter=100)
+ESTIMATORS += [
+    HardSharingMLPRegressor(**_NEURAL), HardSharingMLPClassifier(**_NEURAL),
+    SoftSharingMLPRegressor(**_NEURAL), SoftSharingMLPClassifier(**_NEURAL),
 ]
 
 # Checks declared as expected failures, each with a one-line reason (at most three).

@@ -190,7 +190,11 @@ class NeuralMultiTaskModel(BaseEstimator):
         self.n_iter_ = 0
         self.t_ = 0
 
+    def _sync_state(self):
+        """Carry parameters changed by ``set_params`` into the training state."""
+
     def _train(self, data, incremental):
+        self._sync_state()
         state = self._state
         opt = state.optimizer
         opt.learning_rate, opt.beta1, opt.beta2, opt.eps = (

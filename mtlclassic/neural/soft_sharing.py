@@ -60,9 +60,8 @@ class _SoftSharing(NeuralMultiTaskModel):
             _layer_sizes(self.hidden_layer_sizes, "hidden_layer_sizes", allow_empty=True),
             self.activation, self.dropout, self.soft_sharing, self.cross_stitch)
 
-    def _train(self, data, incremental):
+    def _sync_state(self):
         self._state.net.soft_sharing = float(self.soft_sharing)  # set_params between calls
-        super()._train(data, incremental)
 
 
 _DOC = dict(architecture=_ARCHITECTURE, hidden=_HIDDEN, params=_PARAMS, coefs=_COEFS,
