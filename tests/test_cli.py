@@ -40,7 +40,7 @@ def test_demo_is_a_short_compare(quick_demo_output):
     header = [line for line in out.splitlines() if line.startswith("model")]
     assert len(header) == 1
     assert re.split(r"\s{2,}", header[0].strip()) == [
-        "model", "nMSE (lower better)", "expl. var.", "R^2", "fit (s)", "tuning (s)",
+        "model", "nMSE (lower better)", "expl. var. (pooled)", "R^2", "fit (s)", "tuning (s)",
         "support sel/rec/true", "chosen"]
     for model in MODELS:
         cells = _row(out, model)

@@ -155,9 +155,9 @@ def test_result_structure(tiny_result):
         for m in result.metrics:
             assert r.scores[m].shape == (2,) and np.all(np.isfinite(r.scores[m]))
             assert r.task_scores[m].shape == (2, 3)
-            # the task-averaged score is the mean of the per-task scores
-            np.testing.assert_allclose(r.scores[m], r.task_scores[m].mean(axis=1))
             assert r.sd(m) >= 0
+        for m in ("nmse", "r2"):  # averaged over tasks with equal weights
+            np.testing.assert_allclose(r.scores[m], r.task_scores[m].mean(axis=1))
         np.testing.assert_allclose(r.scores["r2"], 1 - r.scores["nmse"])  # R^2 = 1 - nMSE
         assert np.all(r.fit_time > 0) and np.all(r.tune_time > 0)
         assert all(label is not None for label in r.labels) and len(r.params) == 2
@@ -183,15 +183,18 @@ def test_scores_match_an_independent_recomputation(tiny_result):
     alpha = result.models["ridge"].params[0]["alpha"]
     model = RidgeRegressor(alpha=alpha, task_column=-1).fit(Xs[train], data.y[train])
     pred = model.predict(Xs[test])
-    nmse, ev = [], []
+    nmse = []
     for t in range(3):
         rows = data.task[test] == t
         yt, pt = data.y[test][rows], pred[rows]
         nmse.append(np.mean((yt - pt) ** 2) / np.var(yt))
-        ev.append(1 - np.var(yt - pt) / np.var(yt))
+    # explained variance as Bakker & Heskes / Argyriou et al.: pooled over all test rows
+    y_test = data.y[test]
+    ev = 1 - np.sum((y_test - pred) ** 2) / np.sum((y_test - y_test.mean()) ** 2)
     r = result.models["ridge"]
     np.testing.assert_allclose(r.task_scores["nmse"][0], nmse, rtol=1e-6)
-    np.testing.assert_allclose(r.scores["explained_variance"][0], np.mean(ev), rtol=1e-6)
+    np.testing.assert_allclose(r.scores["nmse"][0], np.mean(nmse), rtol=1e-6)
+    np.testing.assert_allclose(r.scores["explained_variance"][0], ev, rtol=1e-6)
 
 
 def test_default_grid_is_fractions_of_alpha_max(tiny_result):
@@ -296,8 +299,10 @@ def test_bad_arguments(kwargs, match):
 def test_registry_lists_every_classical_estimator():
     names = available_models("regression")
     for name in ("ridge", "pooled", "lasso", "group-lasso", "sparse-group-lasso", "l1inf",
-                 "dirty", "trace-norm", "robust-mtfl"):
+                 "dirty", "trace-norm", "robust-mtfl", "mean-regularized", "graph-regularized",
+                 "hard-sharing-mlp", "soft-sharing-mlp"):
         assert name in names
+        assert name in available_models("classification")
     assert REGISTRY["group-lasso"].make("regression", -1).get_params()["task_column"] == -1
     assert isinstance(REGISTRY["group-lasso"].make("regression", -1), GroupLassoRegressor)
     missing = ModelSpec("missing", "neural", "mtlclassic.no_such_module", ("A", "B"),
@@ -314,6 +319,25 @@ def test_to_frame(tiny_result):
     assert len(result.to_frame(per_task=True)) == 18
     summary = result.to_frame(summary=True)
     assert list(summary["model"]) == MODELS.split(",")
+
+
+@pytest.mark.parametrize("spec, models", [
+    (TINY, "group-lasso,hard-sharing-mlp,soft-sharing-mlp"),
+    (TINY_CLF, "ridge,hard-sharing-mlp"),
+])
+def test_neural_models_in_the_comparison(tmp_path, spec, models):
+    r = compare(spec, models, n_splits=1, random_state=2, out=tmp_path)
+    for name in models.split(","):
+        m = r.models[name]
+        assert m.errors == [] and np.isfinite(m.mean(r.main_metric))
+    assert r.models["hard-sharing-mlp"].family == "neural"
+    assert r.best("neural") in ("hard-sharing-mlp", "soft-sharing-mlp")
+    if "group-lasso" in models:
+        assert "best classical vs best neural" in (tmp_path / "report.md").read_text()
+    again = compare(spec, models, n_splits=1, random_state=2)
+    for name in models.split(","):  # seeded networks: bit-identical scores
+        np.testing.assert_array_equal(again.models[name].task_scores[r.main_metric],
+                                      r.models[name].task_scores[r.main_metric])
 
 
 # -- files and figures ----------------------------------------------------------------

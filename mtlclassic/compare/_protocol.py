@@ -23,7 +23,7 @@ import numpy as np
 from ._data import as_dataset, synthetic
 from ._registry import grid_points, resolve_models
 from ._result import CompareResult, ModelResult
-from ._scores import TaskAveragedScorer, average, metric_names, task_scores
+from ._scores import inner_scorer, metric_names, task_scores
 from ._splits import inner_folds, outer_splits
 
 
@@ -86,8 +86,8 @@ def _warm_up(name, estimator, params, X, y):
             pass
 
 
-def _run_one(split, name, estimator, points, X, y, train, test, folds, task_column, task,
-             kind, n_tasks, task_codes, truth, keep):
+def _run_one(split, name, estimator, points, X, y, train, test, folds, task, kind, n_tasks,
+             truth, keep):
     """Tune, refit and score one model on one split; a dict (errors are recorded, not raised)."""
     from sklearn.base import clone
     from sklearn.model_selection import GridSearchCV
@@ -104,22 +104,22 @@ def _run_one(split, name, estimator, points, X, y, train, test, folds, task_colu
                 model = clone(estimator).set_params(**points[0][1]).fit(X[train], y[train])
                 fit_time = time.perf_counter() - t1
             else:
-                scorer = TaskAveragedScorer(kind, task_column, n_tasks, task_codes)
                 search = GridSearchCV(estimator, [{k: [v] for k, v in p.items()}
                                                   for _, p in points],
-                                      scoring=scorer, cv=folds, refit=True, error_score="raise")
+                                      scoring=inner_scorer(kind), cv=folds, refit=True,
+                                      error_score="raise")
                 search.fit(X[train], y[train])
                 best, model, fit_time = search.best_index_, search.best_estimator_, \
                     search.refit_time_
             total = time.perf_counter() - t0
             test_task = None if task is None else task[test]
-            per_task = task_scores(model, X[test], y[test], kind, n_tasks, test_task)
+            per_task, averaged = task_scores(model, X[test], y[test], kind, n_tasks, test_task)
         except Exception as exc:  # one failing model must not lose the others' results
             out["error"] = f"{type(exc).__name__}: {' '.join(str(exc).split())}"[:300]
             return out
     out.update(label=points[best][0], params=points[best][1], fit_time=fit_time,
                tune_time=total - fit_time, task_scores=per_task,
-               scores={m: average(v) for m, v in per_task.items()},
+               scores=averaged,
                support=_support(model, truth),
                warnings=dict(Counter(w.category.__name__ for w in caught)))
     if keep:
@@ -142,10 +142,12 @@ def compare(data=None, models=None, *, n_splits=5, train_fraction=0.75, cv=3,
     ``train_fraction``), each model is tuned by a ``cv``-fold
     task-stratified grid search inside the training part, refitted on it
     and scored task by task on the test part. Features are standardised
-    with the training part's statistics. Scores: regression -- nMSE (test
-    MSE over test-target variance), explained variance and R^2;
-    classification -- ROC AUC and accuracy; each averaged over tasks with
-    equal weights, then reported as mean and sd over splits.
+    with the training part's statistics. Scores (:mod:`mtlclassic.metrics`):
+    regression -- nMSE (each task's test MSE over its test-target variance)
+    and R^2 (``1 - nMSE``) averaged over tasks with equal weights, and the
+    explained variance pooled over all test rows (the School literature's
+    figure); classification -- ROC AUC and accuracy averaged over tasks.
+    Each is reported as mean and sd over splits.
 
     Parameters
     ----------
@@ -208,7 +210,6 @@ def compare(data=None, models=None, *, n_splits=5, train_fraction=0.75, cv=3,
     rng = np.random.default_rng(random_state)
     splits = outer_splits(dataset, n_splits, train_fraction, rng, min_train=cv)
     seeds = rng.integers(0, 2**31 - 1, size=(n_splits, 2))  # inner folds, model seeds
-    task_codes = np.arange(dataset.n_tasks, dtype=np.float64)
 
     def jobs():
         for k, (train, test) in enumerate(splits):
@@ -219,8 +220,8 @@ def compare(data=None, models=None, *, n_splits=5, train_fraction=0.75, cv=3,
                 points = grid_points(spec, grids.get(spec.name), dataset.kind, X[train],
                                      dataset.y[train], task_column)
                 yield delayed(_run_one)(k, spec.name, estimator, points, X, dataset.y, train,
-                                        test, folds, task_column, dataset.task, dataset.kind,
-                                        dataset.n_tasks, task_codes, dataset.coef, k == 0)
+                                        test, folds, dataset.task, dataset.kind,
+                                        dataset.n_tasks, dataset.coef, k == 0)
 
     n_jobs = effective_n_jobs(n_jobs)
     bar = _progress(n_splits * len(specs), progress)

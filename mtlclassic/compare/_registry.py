@@ -13,6 +13,8 @@ fraction of its own ``alpha_max``), keeping the grid one-dimensional.
 import importlib
 from dataclasses import dataclass, field
 
+import numpy as np
+
 # Fractions of alpha_max searched by the sparse and low-rank models.
 FRACTIONS = (0.5, 0.2, 0.08, 0.03)
 # Ridge strengths (the features are standardised by the protocol, so absolute values suit).
@@ -58,6 +60,30 @@ def alpha_max_grid(*params, fractions=FRACTIONS, l1_ratio=None):
             points.append((label, {name: max(f * top, 1e-12)
                                    for (name, _), top in zip(params, tops)}))
         return points
+
+    return grid
+
+
+def _n_tasks(X, y, task_column):
+    return np.unique(X[:, task_column]).size if task_column is not None else y.shape[1]
+
+
+def graph_grid(mean_strength=1.0, fractions=(0.2, 0.05, 0.01)):
+    """The complete-graph model: ``lambda_graph = mean_strength / T``, ``alpha`` a fraction.
+
+    With the complete graph, ``lambda_graph / 2 tr(W^T L W)`` is
+    ``T lambda_graph / 2 sum_t ||w_t - w_bar||^2``: dividing by ``T`` gives
+    the deviations from the mean model the same cost whatever the number of
+    tasks; the l1 term's ``alpha_max`` is the lasso's (the quadratic term
+    has no gradient at ``W = 0``).
+    """
+    l1 = alpha_max_grid(("alpha", "l1"), fractions=fractions)
+
+    def grid(kind, X, y, task_column):
+        lam = mean_strength / _n_tasks(X, y, task_column)
+        return [(f"{label}, lambda_graph={_fmt(mean_strength)}/T",
+                 {**params, "lambda_graph": lam}) for label, params in
+                l1(kind, X, y, task_column)]
 
     return grid
 
@@ -120,6 +146,8 @@ class ModelSpec:
 
 _EST = "mtlclassic.estimators"
 _NEURAL = "mtlclassic.neural"
+_TRAINING = {"learning_rate_init": 0.01, "batch_size": 64, "max_iter": 100,
+             "early_stopping": True}
 
 MODELS = [
     ModelSpec("ridge", "baseline", _EST, ("RidgeRegressor", "RidgeClassifier"),
@@ -145,6 +173,26 @@ MODELS = [
               ("RobustMTFLRegressor", "RobustMTFLClassifier"),
               alpha_max_grid(("alpha_features", "l21"), ("alpha_tasks", "task_l21")),
               description="robust multi-task feature learning (outlier tasks)"),
+    ModelSpec("mean-regularized", "classical", _EST,
+              ("MeanRegularizedRegressor", "MeanRegularizedClassifier"),
+              fixed_grid(lambda_mean=(0.1, 1.0, 10.0)), fixed={"lambda_l2": 0.1},
+              description="task models pulled to their mean (Evgeniou & Pontil 2004)"),
+    ModelSpec("graph-regularized", "classical", _EST,
+              ("GraphRegularizedRegressor", "GraphRegularizedClassifier"), graph_grid(),
+              description="complete task graph plus l1 (MALSAR SRMTL)"),
+    # Neural baselines: small networks trained by Adam (step 0.01, batches of 64) for at most
+    # 100 epochs with early stopping on 10 % of each task's training rows; the grid is the L2
+    # penalty (hard sharing) or the tie strength (soft sharing). Tuned on the embedded scenario.
+    ModelSpec("hard-sharing-mlp", "neural", _NEURAL,
+              ("HardSharingMLPRegressor", "HardSharingMLPClassifier"),
+              fixed_grid(alpha=(0.1, 0.3, 1.0, 3.0)),
+              fixed={"hidden_layer_sizes": (32,), **_TRAINING},
+              description="shared trunk (32 ReLU units), one linear head per task"),
+    ModelSpec("soft-sharing-mlp", "neural", _NEURAL,
+              ("SoftSharingMLPRegressor", "SoftSharingMLPClassifier"),
+              fixed_grid(soft_sharing=(0.1, 1.0, 10.0)),
+              fixed={"hidden_layer_sizes": (16,), "alpha": 0.1, **_TRAINING},
+              description="one network (16 ReLU units) per task, tied to their mean"),
 ]
 
 # Registered by name; ``--models`` accepts these names.

@@ -1,9 +1,12 @@
-"""Per-task test scores of a fitted model, and the inner-CV scorer built on them.
+"""Test scores of a fitted model, task by task and averaged, from :mod:`mtlclassic.metrics`.
 
-Every score is computed task by task on that task's held-out rows (its
-observed entries in the shared layout) and then averaged over tasks with equal
-weights, as the estimators' objectives weight tasks: a large task does not
-drown a small one.
+Regression: nMSE (each task's test MSE over its test-target variance) and
+R^2 (``1 - nMSE``) averaged over tasks with equal weights, as the
+estimators' objectives weight tasks; explained variance pooled over all test
+rows, the School literature's convention (Bakker & Heskes 2003; Argyriou et
+al. 2008), so the numbers compare with published ones. Classification: ROC
+AUC and accuracy, averaged over tasks. Tasks where a score is undefined (a
+single class, a constant target) are left out of its average.
 """
 
 import numpy as np
@@ -11,7 +14,7 @@ import numpy as np
 # Metrics by problem kind: (name, label, higher is better). The first is the main score, used
 # by the inner cross-validation and to name the best model.
 METRICS = {
-    "regression": (("nmse", "nMSE", False), ("explained_variance", "expl. var.", True),
+    "regression": (("nmse", "nMSE", False), ("explained_variance", "expl. var. (pooled)", True),
                    ("r2", "R^2", True)),
     "classification": (("auc", "AUC", True), ("accuracy", "accuracy", True)),
 }
@@ -29,23 +32,11 @@ def higher_is_better(kind, name):
     return {n: up for n, _, up in METRICS[kind]}[name]
 
 
-def _task_metrics(kind, y, z, positive):
-    """The metrics of one task: ``y`` its targets, ``z`` predictions (or decision values)."""
-    if kind == "regression":
-        from sklearn.metrics import explained_variance_score, r2_score
+def inner_scorer(kind):
+    """The scorer of the inner grid search: the task-averaged main metric."""
+    from ..metrics import neg_nmse_scorer, roc_auc_scorer
 
-        var = np.var(y)
-        # nMSE: the task's test MSE over its test-target variance (1 = predicting the mean).
-        nmse = np.mean((y - z) ** 2) / var if var > 0 else np.nan
-        return {"nmse": float(nmse), "explained_variance": float(explained_variance_score(y, z)),
-                "r2": float(r2_score(y, z))}
-    from sklearn.metrics import roc_auc_score
-
-    truth = y == positive
-    # AUC needs both classes among the task's held-out rows; NaN (skipped in the task
-    # average) otherwise.
-    auc = roc_auc_score(truth, z) if 0 < truth.sum() < truth.size else np.nan
-    return {"auc": float(auc), "accuracy": float(np.mean((z > 0) == truth))}
+    return neg_nmse_scorer if kind == "regression" else roc_auc_scorer
 
 
 def predictions(estimator, X, kind, y_ndim=1):
@@ -60,56 +51,64 @@ def predictions(estimator, X, kind, y_ndim=1):
     return p1 - 0.5  # the sign convention of a decision function
 
 
-def task_scores(estimator, X, y, kind, n_tasks, task=None):
-    """Every metric of every task: ``{metric: array of shape (n_tasks,)}`` (NaN: no test rows).
-
-    ``task`` gives the task (0 .. n_tasks - 1) of each row in the per-task
-    layout; ``None`` for the shared layout, where ``y`` is (n, n_tasks) with
-    NaN for unobserved targets.
-    """
-    z = predictions(estimator, X, kind, np.ndim(y))
-    positive = getattr(estimator, "classes_", np.array([0, 1]))[-1]
-    out = {name: np.full(n_tasks, np.nan) for name in metric_names(kind)}
-    for t in range(n_tasks):
-        if task is None:
-            yt = y[:, t] if y.ndim == 2 else y
-            zt = z[:, t] if z.ndim == 2 else z
-            obs = ~np.isnan(yt.astype(np.float64)) if yt.dtype.kind == "f" else slice(None)
-            yt, zt = yt[obs], zt[obs]
-        else:
-            rows = task == t
-            yt, zt = y[rows], z[rows]
-        if yt.size < 2:  # no variance (regression) or no ranking (classification)
-            continue
-        for name, value in _task_metrics(kind, yt, zt, positive).items():
-            out[name][t] = value
+def _per_task(metric, y, z, task, n_tasks, **kwargs):
+    """``metric(..., average="raw_values")`` as an array over all ``n_tasks`` (NaN: absent)."""
+    values = metric(y, z, tasks=task, average="raw_values", **kwargs)
+    if task is None:
+        return np.asarray(values, dtype=np.float64)
+    out = np.full(n_tasks, np.nan)
+    out[np.unique(task)] = values
     return out
 
 
-def average(per_task):
-    """Equal-weight mean over the tasks that have a score (NaN-skipping)."""
-    per_task = np.asarray(per_task, dtype=np.float64)
-    if np.all(np.isnan(per_task)):
-        return np.nan
-    return float(np.nanmean(per_task))
+def _accuracy(y, z, task, n_tasks, positive):
+    hit = (z > 0) == (y == positive)
+    if task is None:  # shared layout: NaN targets are not observed
+        observed = ~np.isnan(y.astype(np.float64))
+        return np.array([hit[observed[:, t], t].mean() if observed[:, t].any() else np.nan
+                         for t in range(y.shape[1])])
+    return np.array([hit[task == t].mean() if np.any(task == t) else np.nan
+                     for t in range(n_tasks)])
 
 
-class TaskAveragedScorer:
-    """Inner-CV scorer: the task-averaged main metric, negated where lower is better.
+def task_scores(estimator, X, y, kind, n_tasks, task=None):
+    """Every metric of a fitted model on test data: ``(per_task, averaged)``.
 
-    A plain class (not a closure) so that joblib can send it to worker processes.
+    ``per_task`` maps each metric to an array of shape (n_tasks,) (NaN where
+    undefined); ``averaged`` to a float. ``task`` gives the task (0 ..
+    n_tasks - 1) of each row in the per-task layout; None in the shared
+    layout, where ``y`` is (n, n_tasks) with NaN for unobserved targets.
     """
+    from ..metrics import explained_variance, nmse, roc_auc
 
-    def __init__(self, kind, task_column, n_tasks, task_codes):
-        self.kind = kind
-        self.task_column = task_column
-        self.n_tasks = n_tasks
-        self.task_codes = task_codes  # sorted task ids -> 0 .. n_tasks - 1
+    z = predictions(estimator, X, kind, np.ndim(y))
+    if kind == "regression":
+        per_task = {"nmse": _per_task(nmse, y, z, task, n_tasks)}
+        per_task["r2"] = 1.0 - per_task["nmse"]
+        # Per task the (non-centred) explained variance is R^2; only its pooling differs.
+        per_task["explained_variance"] = per_task["r2"]
+        averaged = {"nmse": _mean(per_task["nmse"]), "r2": _mean(per_task["r2"]),
+                    "explained_variance": _pooled(explained_variance, y, z, task)}
+    else:
+        positive = getattr(estimator, "classes_", np.unique(y[~_isnan(y)]))[-1]
+        per_task = {"auc": _per_task(roc_auc, y, z, task, n_tasks),
+                    "accuracy": _accuracy(y, z, task, n_tasks, positive)}
+        averaged = {m: _mean(v) for m, v in per_task.items()}
+    return per_task, averaged
 
-    def __call__(self, estimator, X, y):
-        task = None
-        if self.task_column is not None:
-            task = np.searchsorted(self.task_codes, np.asarray(X)[:, self.task_column])
-        name = metric_names(self.kind)[0]
-        value = average(task_scores(estimator, X, y, self.kind, self.n_tasks, task)[name])
-        return value if higher_is_better(self.kind, name) else -value
+
+def _isnan(y):
+    return np.isnan(y.astype(np.float64)) if y.dtype.kind == "f" else np.zeros(y.shape, bool)
+
+
+def _pooled(metric, y, z, task):
+    try:
+        return float(metric(y, z, tasks=task, average="pooled"))
+    except ValueError:  # undefined (a constant target over all test rows)
+        return np.nan
+
+
+def _mean(values):
+    """Equal-weight mean over the tasks that have a score (NaN when none has)."""
+    values = np.asarray(values, dtype=np.float64)
+    return float(np.nanmean(values)) if np.any(~np.isnan(values)) else np.nan
