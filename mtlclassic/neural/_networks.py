@@ -78,10 +78,12 @@ class Stack:
             W, b = buf.params[self.W[l]], buf.params[self.b[l]]
             if tasks is not None:
                 W, b = W[tasks], b[tasks]
-            Z = dense_forward(A, W, b)
+            fused_relu = self.activated[l] and self.activation == "relu"
+            Z = dense_forward(A, W, b, relu=fused_relu)
             entry = {"input": A}
             if self.activated[l]:
-                Z = act(Z)
+                if not fused_relu:
+                    Z = act(Z)
                 entry["act"] = Z
                 if train and self.dropout > 0:
                     mask = dropout_mask(rng, Z.shape, self.dropout, Z.dtype)
