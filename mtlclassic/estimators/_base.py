@@ -299,7 +299,11 @@ class MultiTaskClassifierMixin:
     _estimator_type = "classifier"
 
     def decision_function(self, X):
-        """Linear predictor ``x . w_t + b_t``; positive means ``classes_[1]``."""
+        """Linear predictor of each row's task; positive means ``classes_[1]``.
+
+        ``x . w_t + b_t`` for a row ``x`` of task ``t``, of shape (n_samples,)
+        or, with 2-D targets (shared layout), (n_samples, n_tasks).
+        """
         return self._linear_predict(X)
 
     def predict_proba(self, X):

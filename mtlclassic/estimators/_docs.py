@@ -53,7 +53,7 @@ ATTRIBUTES = """
     n_tasks_ : int
     n_features_in_ : int
         Number of columns of ``X`` seen in fit (task column included).
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (``n_features_in_``,)
         Column names, when ``X`` is a DataFrame with string names.
     n_iter_ : int
         Solver iterations (epochs for ``"bcd"``).

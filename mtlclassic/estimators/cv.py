@@ -424,7 +424,7 @@ _ATTRS = """
     n_tasks_ : int
     n_features_in_ : int
         Columns of ``X`` seen in fit (task column included).
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (``n_features_in_``,)
         Column names, when ``X`` is a DataFrame with string names.
     solver_ : str
 {extra_attrs}"""

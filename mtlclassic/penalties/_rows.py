@@ -145,7 +145,9 @@ class L21(Penalty):
 
 
 class L1(Penalty):
-    r"""The l1 norm: independent sparse models per task (lasso)::
+    r"""The l1 norm: independent sparse models per task (lasso).
+
+    The penalty is::
 
         alpha * sum_jt |W[j, t]|  (+ l2_reg / 2 ||W||_F^2)
     """
