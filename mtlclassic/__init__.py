@@ -85,4 +85,5 @@ __all__ = [
     "split_tasks",
     "stack_tasks",
     "trace_norm_path",
+    "warmup",
 ]
