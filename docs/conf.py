@@ -67,7 +67,6 @@ html_theme_options = {"navigation_with_keys": False}
 html_static_path = []
 
 
-
 # -- API reference --------------------------------------------------------------------------
 
 API_DIR = DOCS / "api"
@@ -107,6 +106,7 @@ def _top_level_sections():
         obj = getattr(mtlclassic, name)
         module = getattr(obj, "__module__", None) or "mtlclassic"
         groups.setdefault(module, []).append(name)
+
     def order(module):
         # The modules of MODULE_ORDER first, in that order; then other public
         # modules, then private ones (helpers re-exported at the top level).
@@ -117,7 +117,9 @@ def _top_level_sections():
     sections = []
     for module in sorted(groups, key=order):
         title = _first_line(sys.modules.get(module)) or module
-        names = sorted(groups[module], key=lambda n: (not inspect.isclass(getattr(mtlclassic, n)), n))
+        # classes first, then functions, each sorted by name
+        names = sorted(groups[module],
+                       key=lambda n: (not inspect.isclass(getattr(mtlclassic, n)), n))
         sections.append((title, module, names))
     return sections
 
@@ -134,8 +136,7 @@ def _subpackage_sections():
         public = [n for n in getattr(module, "__all__", [])
                   if id(getattr(module, n)) not in top_level]
         if public:
-            sections.append((f"mtlclassic.{name}", _first_line(module),
-                             public))
+            sections.append((f"mtlclassic.{name}", _first_line(module), public))
     return sections
 
 
@@ -172,7 +173,7 @@ def write_api_reference(path=API_DIR / "index.rst"):
 write_api_reference()
 
 
-# -- optional pages -----------------------------------------------------------------------------
+# -- optional pages ------------------------------------------------------------------------
 
 def drop_empty_globs(app, docname, source):
     """Drop the toctree patterns of index.md that match no page yet.
@@ -205,9 +206,11 @@ COMPARE_COMMAND = "mtlclassic " + " ".join(COMPARE_ARGS)
 
 
 def make_compare_figures(app):
+    """Run the comparison once compare.md exists; a failure is a build warning."""
     if not (DOCS / "compare.md").exists():
         return
-    if (COMPARE_DIR / "report.md").exists() and os.environ.get("MTLCLASSIC_DOCS_FIGURES") != "refresh":
+    refresh = os.environ.get("MTLCLASSIC_DOCS_FIGURES") == "refresh"
+    if (COMPARE_DIR / "report.md").exists() and not refresh:
         return
     env = dict(os.environ, MPLBACKEND="Agg", PYTHONPATH=os.pathsep.join(
         [str(DOCS.parent), *filter(None, [os.environ.get("PYTHONPATH")])]))
