@@ -64,6 +64,19 @@ def alpha_max_grid(*params, fractions=FRACTIONS, l1_ratio=None):
     return grid
 
 
+def product_grid(*grids):
+    """Every combination of the points of several grids (labels joined by commas)."""
+    import itertools
+
+    def grid(kind, X, y, task_column):
+        parts = [g(kind, X, y, task_column) for g in grids]
+        return [(", ".join(label for label, _ in combo),
+                 {k: v for _, params in combo for k, v in params.items()})
+                for combo in itertools.product(*parts)]
+
+    return grid
+
+
 def _n_tasks(X, y, task_column):
     return np.unique(X[:, task_column]).size if task_column is not None else y.shape[1]
 
@@ -180,6 +193,21 @@ MODELS = [
     ModelSpec("graph-regularized", "classical", _EST,
               ("GraphRegularizedRegressor", "GraphRegularizedClassifier"), graph_grid(),
               description="complete task graph plus l1 (MALSAR SRMTL)"),
+    # The learned task structures: alternating schemes, a few times slower per fit.
+    ModelSpec("task-relation", "classical", _EST,
+              ("TaskRelationRegressor", "TaskRelationClassifier"),
+              fixed_grid(lambda_2=(0.01, 0.1, 1.0)), fixed={"lambda_1": 0.01},
+              description="learned task covariance (MTRL, Zhang & Yeung 2010)"),
+    ModelSpec("clustered", "classical", _EST,
+              ("ClusteredTaskRegressor", "ClusteredTaskClassifier"),
+              fixed_grid(lambda_cluster=(1.0, 10.0, 100.0)),
+              fixed={"n_clusters": 2, "lambda_l2": 0.1},
+              description="convex clustered MTL, 2 clusters (Jacob et al. 2008)"),
+    ModelSpec("sparse-task-graph", "classical", _EST,
+              ("SparseTaskGraphRegressor", "SparseTaskGraphClassifier"),
+              product_grid(fixed_grid(lambda_task=(1e-3, 1e-2, 1e-1)),
+                           alpha_max_grid(("alpha", "l1"), fractions=(0.1,))),
+              description="learned sparse task graph plus l1 (p-MSSL, Goncalves et al. 2016)"),
     # Neural baselines: small networks trained by Adam (step 0.01, batches of 64) for at most
     # 100 epochs with early stopping on 10 % of each task's training rows; the grid is the L2
     # penalty (hard sharing) or the tie strength (soft sharing). Tuned on the embedded scenario.
@@ -260,4 +288,4 @@ def grid_points(spec, user_grid, kind, X, y, task_column):
 
 
 __all__ = ["MODELS", "REGISTRY", "ModelSpec", "available_models", "resolve_models",
-           "alpha_max_grid", "fixed_grid", "grid_points"]
+           "alpha_max_grid", "fixed_grid", "graph_grid", "product_grid", "grid_points"]
