@@ -4,6 +4,9 @@ from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from mtlclassic import (GraphRegularizedClassifier, GraphRegularizedRegressor,
                         MeanRegularizedClassifier, MeanRegularizedRegressor)
+from mtlclassic import (ClusteredTaskClassifier, ClusteredTaskRegressor,
+                        SparseTaskGraphClassifier, SparseTaskGraphRegressor,
+                        TaskRelationClassifier, TaskRelationRegressor)
 
 from mtlclassic import (HardSharingMLPClassifier, HardSharingMLPRegressor,
                         SoftSharingMLPClassifier, SoftSharingMLPRegressor)
@@ -48,6 +51,17 @@ ESTIMATORS += [
     MeanRegularizedClassifier(lambda_mean=0.01, lambda_l2=0.01),
     GraphRegularizedRegressor(lambda_graph=0.1, alpha=0.01, tol=1e-9, max_iter=5_000),
     GraphRegularizedClassifier(lambda_graph=0.01, alpha=0.01),
+]
+# Learned task relations: the regressors' alternations run to tol=1e-10 (sample-weight
+# equivalence compares two fits' predictions), MTRL with a larger eps so that they get there
+# in a few alternations.
+_ALTERNATING = dict(tol=1e-10, max_iter=2_000)
+ESTIMATORS += [
+    TaskRelationRegressor(lambda_1=0.1, lambda_2=0.1, eps=0.1, **_ALTERNATING),
+    TaskRelationClassifier(lambda_1=0.01, lambda_2=0.01),
+    ClusteredTaskRegressor(lambda_cluster=0.1, lambda_l2=0.1, random_state=0, **_ALTERNATING),
+    ClusteredTaskClassifier(lambda_cluster=0.01, lambda_l2=0.01, random_state=0),
+    SparseTaskGraphRegressor(**_ALTERNATING), SparseTaskGraphClassifier(),
 ]
 # Cross-validated estimators: a short grid, 2 folds, loose tol (the checks fit tiny data often).
 _CV = dict(n_alphas=3, eps=0.1, cv=2, tol=1e-3)
