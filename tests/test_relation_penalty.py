@@ -109,6 +109,29 @@ def test_conjugate_is_the_supremum(name, alpha, l2):
         assert _h(W, M, alpha, l2) + pen.conjugate(Vs) >= np.sum(W * Vs) - 1e-9
 
 
+@pytest.mark.parametrize("name,alpha,l2", [c for c in CASES if c[1] > 0])
+def test_conjugate_upper_bound_with_rough_inner_solves(name, alpha, l2):
+    """With one coordinate-descent sweep from a poor start, the conjugate is still an upper
+    bound on the supremum (so a duality gap built on it is never too small); solved to
+    convergence from there, it is the supremum."""
+    rng = np.random.default_rng(5)
+    T, p = 6, 4
+    M = _matrices(T, rng)[name]
+    pen = TaskQuadratic(M, alpha=alpha, l2_reg=l2, conjugate_sweeps=1)
+    V = 3.0 * rng.normal(size=(p, T))
+    Vs = pen.dual_scale(V) * V
+    U = cp.Variable((p, T))
+    prob = cp.Problem(cp.Maximize(cp.sum(cp.multiply(Vs, U)) - _h_cvx(U, M, alpha, l2)))
+    prob.solve(**_CLARABEL)
+    pen._last_prox = 5.0 * rng.normal(size=(p, T))  # a bad hint from "the solver"
+    rough = pen.conjugate(Vs)
+    assert rough >= prob.value - 1e-8 * max(1.0, abs(prob.value))
+    pen._last_prox, pen.conjugate_sweeps = None, 100000
+    tight = pen.conjugate(Vs)  # warm-started from the rough maximiser, solved to convergence
+    assert rough >= tight >= prob.value - 1e-8 * max(1.0, abs(prob.value))
+    assert tight == pytest.approx(prob.value, rel=1e-6, abs=1e-8)
+
+
 def test_singular_without_l1_or_l2_is_refused():
     rng = np.random.default_rng(0)
     with pytest.raises(ValueError, match="singular"):

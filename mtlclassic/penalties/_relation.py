@@ -63,6 +63,24 @@ def _quadratic_l1_rows(B, A, alpha, U, tol, max_sweeps):
     return worst
 
 
+def _clip_to_sums(Z0, targets, alpha):
+    """``clip(Z0 + c, -alpha, alpha)`` with per-row shifts ``c`` making row j sum to ``targets[j]``.
+
+    The clipped sum increases with ``c`` from ``-alpha k`` to ``alpha k``
+    (``k`` columns), so bisection finds ``c`` when ``|targets| <= alpha k``
+    (else the nearest end).
+    """
+    lo = -alpha - Z0.max(axis=1)
+    hi = alpha - Z0.min(axis=1)
+    for _ in range(200):  # halves the bracket to rounding level
+        mid = 0.5 * (lo + hi)
+        low = np.clip(Z0 + mid[:, None], -alpha, alpha).sum(axis=1) < targets
+        lo, hi = np.where(low, mid, lo), np.where(low, hi, mid)
+        if np.all(hi - lo <= 4 * np.finfo(np.float64).eps * np.maximum(np.abs(hi), alpha)):
+            break
+    return np.clip(Z0 + (0.5 * (lo + hi))[:, None], -alpha, alpha)
+
+
 class TaskQuadratic(Penalty):
     r"""A quadratic coupling of the tasks, plus an optional l1 term::
 
@@ -81,13 +99,19 @@ class TaskQuadratic(Penalty):
     solved by FISTA.
 
     Duality gap: the conjugate is ``1/2 tr(V M^{-1} V^T)`` for invertible
-    ``M`` (closed form without l1, the row lasso with it).  A singular ``M``
-    leaves task combinations in its null space unpenalised by the quadratic;
-    the conjugate is then finite only where the l1 term bounds them, which
-    needs ``alpha > 0`` (or ``l2_reg > 0``) and a null space spanned by
-    indicators of groups of tasks (true of Laplacians and of ``I - 11^T/T``):
-    feasibility is ``|sum_{t in C} V[j, t]| <= alpha |C|`` for each such group
-    ``C``, restored by rescaling like a norm's dual ball.
+    ``M`` without l1 (closed form).  With l1 it is the infimal convolution
+    ``min_{|Z| <= alpha} 1/2 tr((V - Z) M^+ (V - Z)^T)`` (``V - Z`` in the
+    range of ``M``); :meth:`conjugate` returns its value at one feasible
+    ``Z``, built from an approximate maximiser of ``<V, U> - h(U)`` (row
+    lassos by coordinate descent, warm-started from the previous call), so
+    it is an *upper* bound on ``h^*``, exact when that maximiser is: the
+    duality gap it gives is never smaller than the true one.  A singular
+    ``M`` leaves task combinations in its null space unpenalised by the
+    quadratic; the conjugate is then finite only where the l1 term bounds
+    them, which needs ``alpha > 0`` (or ``l2_reg > 0``) and a null space
+    spanned by indicators of groups of tasks (true of Laplacians and of
+    ``I - 11^T/T``): feasibility is ``|sum_{t in C} V[j, t]| <= alpha |C|``
+    for each such group ``C``, restored by rescaling like a norm's dual ball.
 
     Parameters
     ----------
@@ -101,7 +125,8 @@ class TaskQuadratic(Penalty):
 
     kind = None
 
-    def __init__(self, M, alpha=0.0, l2_reg=0.0, *, tol=1e-12, max_sweeps=100000):
+    def __init__(self, M, alpha=0.0, l2_reg=0.0, *, tol=1e-12, max_sweeps=100000,
+                 conjugate_sweeps=200):
         super().__init__(alpha, l2_reg)
         M = np.asarray(M, dtype=np.float64)
         if M.ndim != 2 or M.shape[0] != M.shape[1]:
@@ -121,7 +146,15 @@ class TaskQuadratic(Penalty):
         self.sparse = self.alpha > 0
         self.tol = float(tol)
         self.max_sweeps = int(max_sweeps)
+        self.conjugate_sweeps = int(conjugate_sweeps)
         self._groups = self._null_groups(scale)
+        # Eigenvalues of M + l2_reg I, and which of them are zero (only without l2_reg).
+        self._d_eff = self._d + self.l2_reg
+        self._null = self._d_eff <= _NULL_TOL * scale
+        # Warm starts of the conjugate's inner solve: the last prox output (the solver's
+        # iterate), else the last maximiser found.
+        self._last_prox = None
+        self._conj_start = None
 
     def _null_groups(self, scale):
         """Index arrays of the task groups whose indicators span ``M``'s null space (or ``[]``)."""
@@ -148,10 +181,10 @@ class TaskQuadratic(Penalty):
         rot = W @ self._U
         return self.alpha * float(np.sum(np.abs(W))) + 0.5 * float(np.sum(rot * rot * self._d))
 
-    def _rows(self, B, A, start):
+    def _rows(self, B, A, start, max_sweeps=None):
         U = np.array(start, dtype=np.float64, order="C")
         _quadratic_l1_rows(np.ascontiguousarray(B, dtype=np.float64), A, self.alpha, U,
-                           self.tol, self.max_sweeps)
+                           self.tol, self.max_sweeps if max_sweeps is None else max_sweeps)
         return U
 
     def _prox(self, W, step):
@@ -164,7 +197,11 @@ class TaskQuadratic(Penalty):
             return ridge.astype(W.dtype, copy=False)
         # argmin 1/(2s)||u - v||^2 + f(u)  <=>  the row lasso with A = M + I/s, B = V/s.
         A = self.M + np.eye(self.M.shape[0]) / step
-        return self._rows(W / step, A, ridge).astype(W.dtype, copy=False)
+        out = self._rows(W / step, A, ridge)
+        # The solver's latest iterate: near the optimum it is close to the maximiser the
+        # conjugate needs (W* maximises <V*, U> - h(U)), so it starts that search.
+        self._last_prox = out
+        return out.astype(W.dtype, copy=False)
 
     def dual_norm(self, V):
         """``max_{j, C} |sum_{t in C} V[j, t]| / |C|`` over the null-space groups (0 if none).
@@ -178,17 +215,39 @@ class TaskQuadratic(Penalty):
         return max(float(np.max(np.abs(V[:, g].sum(axis=1)))) / len(g) for g in self._groups)
 
     def conjugate(self, V):
-        """``h^*(V)``, at a ``V`` made feasible by :meth:`dual_scale`."""
-        if self.l2_reg:
-            return super().conjugate(V)
+        """Upper bound on ``h^*(V)``, exact at convergence (``V`` feasible: :meth:`dual_scale`).
+
+        ``h = f + g`` with ``f = alpha ||.||_1`` and ``g = 1/2 tr(U M' U^T)``
+        (``M' = M + l2_reg I``), so ``h^*(V) = min_Z f^*(Z) + g^*(V - Z)``:
+        any ``Z`` with ``|Z| <= alpha`` and ``V - Z`` in the range of ``M'``
+        bounds it by ``1/2 tr((V - Z) M'^+ (V - Z)^T)``.  At the maximiser
+        ``U`` of ``<V, U> - h(U)``, ``V - U M'`` is such a ``Z`` and the bound
+        is attained; an approximate ``U`` (coordinate descent, capped at
+        ``conjugate_sweeps`` sweeps, warm-started) gives a ``Z`` that is
+        clipped into the box and, per null-space group, shifted so that
+        ``V - Z`` keeps zero group sums.  An upper bound keeps the duality
+        gap an upper bound on the suboptimality, however rough ``U`` is;
+        ill-conditioned ``M`` (long chains) no longer costs exact inner solves.
+        """
         V = np.asarray(V, dtype=np.float64)
-        rot = V @ self._U
-        if self.alpha == 0:  # M invertible here: 1/2 tr(V M^{-1} V^T)
-            return 0.5 * float(np.sum(rot * rot / self._d))
-        # sup_U <V, U> - f(U), attained at the row lasso's solution with A = M, B = V.
-        safe = np.where(self._d > _NULL_TOL * max(self._d[-1], 1.0), self._d, np.inf)
-        U = self._rows(V, self.M, (rot / safe) @ self._U.T)
-        return float(np.sum(V * U)) - self._value(U)
+        d = self._d_eff
+        if self.alpha == 0:  # M' invertible here: 1/2 tr(V M'^{-1} V^T)
+            rot = V @ self._U
+            return 0.5 * float(np.sum(rot * rot / d))
+        M = self.M + self.l2_reg * np.eye(self.M.shape[0])
+        start = self._last_prox
+        if start is None or start.shape != V.shape:
+            start = self._conj_start
+        if start is None or start.shape != V.shape:
+            start = ((V @ self._U) / np.where(self._null, np.inf, d)) @ self._U.T
+        U = self._rows(V, M, start, self.conjugate_sweeps)
+        self._conj_start = U
+        Z0 = V - U @ M
+        Z = np.clip(Z0, -self.alpha, self.alpha)
+        for g in self._groups:
+            Z[:, g] = _clip_to_sums(Z0[:, g], V[:, g].sum(axis=1), self.alpha)
+        rot = ((V - Z) @ self._U)[:, ~self._null]
+        return 0.5 * float(np.sum(rot * rot / d[~self._null]))
 
     def _cvxpy(self, W):
         import cvxpy as cp
