@@ -50,7 +50,10 @@ def relation_penalty(W, omega, prm):
 
 
 def clustered_penalty(W, M, prm):
-    """``lambda_cluster/2 eta (1 + eta) tr(W^T (eta I + M)^{-1} W)``, ``eta = lambda_l2 / lambda_cluster``."""
+    """``lambda_cluster/2 eta (1 + eta) tr(W^T (eta I + M)^{-1} W)``.
+
+    ``eta = lambda_l2 / lambda_cluster``.
+    """
     eta = prm["lambda_l2"] / prm["lambda_cluster"]
     A = np.linalg.inv(eta * np.eye(len(W)) + M)
     return 0.5 * prm["lambda_cluster"] * eta * (1 + eta) * np.trace(W.T @ A @ W)
@@ -160,6 +163,40 @@ def test_convex_models_reach_the_cvxpy_minimum(model, prm, structure_penalty, lo
     assert abs(est.objective_[-1] - ours) <= 1e-9 * abs(ours)
 
 
+def test_malsar_least_cmtl_correspondence():
+    """docs/malsar.md: ``Least_CMTL(rho1, rho2, k)`` is ``ClusteredTaskRegressor(n_clusters=k,
+    lambda_cluster=2 rho1, lambda_l2=2 rho2, task_weights=n_t, fit_intercept=False)``.
+
+    MALSAR's objective, ``sum_t 1/2 ||y_t - X_t w_t||^2 + rho1 eta (1 + eta) tr(W^T (eta I +
+    M)^{-1} W)``, ``eta = rho2 / rho1``, is posed to cvxpy here in MALSAR's own form.
+    """
+    rng = np.random.default_rng(7)
+    sizes, p, k, rho1, rho2 = (20, 30, 25, 35, 28), 6, 2, 3.0, 0.5
+    Xs = [rng.standard_normal((n, p)) for n in sizes]
+    W_true = rng.standard_normal((2, p))[[0, 0, 1, 1, 1]] + 0.1 * rng.standard_normal((5, p))
+    ys = [Xt @ w + 0.3 * rng.standard_normal(len(Xt)) for Xt, w in zip(Xs, W_true)]
+    T, eta = len(sizes), rho2 / rho1
+    W = cp.Variable((T, p))
+    M = cp.Variable((T, T), symmetric=True)
+    loss = sum(0.5 * cp.sum_squares(yt - Xt @ W[t]) for t, (Xt, yt) in enumerate(zip(Xs, ys)))
+    pen = rho1 * eta * (1 + eta) * cp.matrix_frac(W, eta * np.eye(T) + M)
+    prob = cp.Problem(cp.Minimize(loss + pen), [M >> 0, np.eye(T) - M >> 0, cp.trace(M) == k])
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="Solution may be inaccurate")
+        prob.solve(solver=cp.CLARABEL, tol_gap_abs=1e-11, tol_gap_rel=1e-11, tol_feas=1e-11)
+    X = np.vstack([np.column_stack([Xt, np.full(len(Xt), t)]) for t, Xt in enumerate(Xs)])
+    est = ClusteredTaskRegressor(n_clusters=k, lambda_cluster=2 * rho1, lambda_l2=2 * rho2,
+                                 task_weights=np.array(sizes, dtype=float), fit_intercept=False,
+                                 task_column=-1, tol=1e-11, max_iter=2000)
+    est.fit(X, np.concatenate(ys))
+    Wf, Mf = est.coef_, est.cluster_matrix_
+    ours = (sum(0.5 * np.sum((yt - Xt @ w) ** 2) for Xt, yt, w in zip(Xs, ys, Wf))
+            + rho1 * eta * (1 + eta) * np.trace(Wf.T @ np.linalg.solve(eta * np.eye(T) + Mf, Wf)))
+    assert abs(ours - prob.value) <= 1e-6 * abs(prob.value), (ours, prob.value)
+    np.testing.assert_allclose(Wf, W.value, atol=1e-4)
+    assert adjusted_rand_score([0, 0, 1, 1, 1], est.task_clusters_) == 1.0
+
+
 # -- the structure steps against their definitions ------------------------------------------
 def _random_psd(rng, T, rank=None):
     A = rng.standard_normal((T, rank or T))
@@ -219,7 +256,10 @@ def test_cluster_structure_minimises_its_term(k, eta, rank):
 
 @pytest.mark.parametrize("alpha_graph", [0.0, 0.05, 0.3])
 def test_task_precision_is_the_graphical_lasso_solution(alpha_graph):
-    """KKT of ``min tr(Theta S) - log det Theta + a sum_{s != t} |Theta_st|``, S = W W^T / p + eps I."""
+    """KKT of ``min tr(Theta S) - log det Theta + a sum_{s != t} |Theta_st|``.
+
+    ``S = W W^T / p + eps I``.
+    """
     rng = np.random.default_rng(3)
     T, p, eps = 6, 40, 1e-6
     W = rng.standard_normal((T, T)) @ rng.standard_normal((T, p)) * 0.5

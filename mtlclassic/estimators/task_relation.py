@@ -77,9 +77,9 @@ _NOTES = """
 
     The alternation's stopping rule bounds the last decrease of ``J``, not
     the distance to its minimum; the alternation converges linearly, at a
-    rate that slows as ``eps`` decreases, and the objective reached is
-    typically within 10 to 200 times ``tol`` of the minimum (measured
-    against cvxpy on small problems).
+    rate that slows as ``eps`` decreases: on small problems the objective
+    reached was about 5 times ``tol`` above cvxpy's minimum with
+    ``eps=1e-3`` and up to 230 times with ``eps=1e-6``.
 """
 _ATTRS = """    task_covariance_ : ndarray of shape (n_tasks, n_tasks)
         ``Omega``, the learned task covariance (trace 1).
