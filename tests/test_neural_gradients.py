@@ -15,7 +15,7 @@ from mtlclassic.neural._data import NeuralData, make_batch
 from mtlclassic.neural._layers import (cross_stitch_backward, cross_stitch_forward,
                                        dense_backward, dense_forward, dropout_backward,
                                        dropout_forward, dropout_mask)
-from mtlclassic.neural._losses import LOSSES
+from mtlclassic.neural._losses import LOSSES, scale_by_task, task_sums
 from mtlclassic.neural._networks import HardSharingNet, SoftSharingNet
 from mtlclassic.neural._optim import Adam
 from mtlclassic.neural._params import ParamBuffer
@@ -106,31 +106,43 @@ def test_activation_values(rng):
 
 # -- losses ---------------------------------------------------------------------------
 @pytest.mark.parametrize("loss", ["squared", "logistic"])
-@pytest.mark.parametrize("task_axis", [0, 1])
+@pytest.mark.parametrize("task_axis", [0, 1, None])
 def test_loss_values_and_gradients(rng, loss, task_axis):
+    """Task mean losses (``task_sums`` of the weighted terms) written out task by task, and
+    the gradient of their sum; ``task_axis=None``: one output per row, ``task`` gives its task."""
     T, m = 3, 7
-    shape = (m, T) if task_axis == 1 else (T, m)
+    shape = {0: (T, m), 1: (m, T), None: (m,)}[task_axis]
     Z = rng.standard_normal(shape)
     Y = rng.standard_normal(shape) if loss == "squared" else rng.choice([-1.0, 1.0], shape)
     observed = rng.random(shape) < 0.7
-    counts = observed.sum(axis=1 - task_axis)
-    C = observed / np.expand_dims(np.maximum(counts, 1), 1 - task_axis)
-    Y[~observed] = 123.0  # whatever a missing entry holds must not matter
-    L, dZ = LOSSES[loss](Z.copy(), Y, C, task_axis)
-    # The task mean losses, written out task by task.
-    for t in range(T):
-        z = np.take(Z, t, axis=task_axis)
-        y = np.take(Y, t, axis=task_axis)
-        obs = np.take(observed, t, axis=task_axis)
+    if task_axis is None:
+        task = rng.integers(0, T, m)
+        counts = np.bincount(task[observed], minlength=T)
+        C = observed / np.maximum(counts, 1)[task]
+        blocks = [(Z[task == t], Y[task == t], observed[task == t]) for t in range(T)]
+    else:
+        task = None
+        counts = observed.sum(axis=1 - task_axis)
+        C = observed / np.expand_dims(np.maximum(counts, 1), 1 - task_axis)
+        blocks = [tuple(np.take(a, t, axis=task_axis) for a in (Z, Y, observed))
+                  for t in range(T)]
+    Y = np.where(observed, Y, 123.0)  # whatever a missing entry holds must not matter
+    blocks = [(z, np.where(obs, y, 0.0), obs) for z, y, obs in blocks]
+
+    def losses(Zc):
+        E, dZ = LOSSES[loss](Zc, Y, C)
+        return task_sums(E, task_axis, task, T), dZ
+
+    L, dZ = losses(Z.copy())
+    for t, (z, y, obs) in enumerate(blocks):
         per_row = 0.5 * (y - z) ** 2 if loss == "squared" else np.log1p(np.exp(-y * z))
         expected = per_row[obs].mean() if obs.any() else 0.0
         np.testing.assert_allclose(L[t], expected, rtol=1e-12)
-
-    def f():
-        return float(np.sum(LOSSES[loss](Z.copy(), Y, C, task_axis)[0]))
-
-    assert_grad(dZ, numerical_grad(f, Z))
+    assert_grad(dZ, numerical_grad(lambda: float(np.sum(losses(Z.copy())[0])), Z))
     assert np.all(dZ[~observed] == 0)
+    w = rng.uniform(0.5, 2.0, T)
+    weighted = scale_by_task(dZ.copy(), w, task_axis, task)
+    assert_grad(weighted, numerical_grad(lambda: float(w @ losses(Z.copy())[0]), Z))
 
 
 # -- dropout, cross-stitch ---------------------------------------------------------------
@@ -236,6 +248,7 @@ NETWORKS = {
     "hard-linear-heads": lambda buf, p, T, act: HardSharingNet(buf, p, T, [5, 4], [], act, 0.0),
     "hard-deep-heads": lambda buf, p, T, act: HardSharingNet(buf, p, T, [5], [3], act, 0.0),
     "hard-no-trunk": lambda buf, p, T, act: HardSharingNet(buf, p, T, [], [3], act, 0.0),
+    "hard-linear-no-trunk": lambda buf, p, T, act: HardSharingNet(buf, p, T, [], [], act, 0.0),
     "soft": lambda buf, p, T, act: SoftSharingNet(buf, p, T, [5, 3], act, 0.0, 0.3, False),
     "soft-cross-stitch": lambda buf, p, T, act: SoftSharingNet(buf, p, T, [5, 3], act, 0.0, 0.3,
                                                                 True),
@@ -262,19 +275,23 @@ def test_network_gradients(rng, net_name, stacked, loss, activation, weighting):
     batch = make_batch(data, np.arange(data.n_samples), net.mode(stacked),
                        padded_input=net.padded_input)
 
+    def task_losses(Z):
+        E, dZ = LOSSES[loss](Z, batch.Y, batch.C)
+        return task_sums(E, batch.task_axis, batch.task, T), dZ
+
     def objective():
         Z, _ = net.forward(buf, batch)
-        L, _ = LOSSES[loss](Z, batch.Y, batch.C, batch.task_axis)
+        L, _ = task_losses(Z)
         value = float(np.sum(L))
         if weighting == "uncertainty":
             value = uncertainty_objective(buf.params[weights.index], L, batch.present)[0]
         return value + net.penalty(buf, grad=False)
 
     Z, cache = net.forward(buf, batch)
-    L, dZ = LOSSES[loss](Z, batch.Y, batch.C, batch.task_axis)
+    L, dZ = task_losses(Z)
     w = weights.step(buf, L, batch.present)
     if w is not None:
-        dZ *= w[None, :] if batch.task_axis == 1 else w[:, None]
+        scale_by_task(dZ, w, batch.task_axis, batch.task)
     net.backward(buf, batch, dZ, cache)
     net.penalty(buf)
     numeric = numerical_grad(objective, buf.theta)

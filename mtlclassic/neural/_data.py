@@ -11,7 +11,9 @@ two forms:
 A mini-batch is cut from either form in the layout the network's output has:
 
 * ``"rows"``: ``Y``, ``C`` of shape (m, T) -- one output column per task
-  (hard sharing with linear heads);
+  (hard sharing with linear heads, shared layout);
+* ``"gather"``: ``Y``, ``C`` of shape (m,) -- one output per row, from its own
+  task's head (hard sharing with linear heads, per-task layout);
 * ``"all"``: ``Y``, ``C`` of shape (T, m) -- every task's network on every row
   of the batch (shared layout; cross-stitch);
 * ``"padded"``: ``Y``, ``C`` of shape (T, m_max) -- each task's network on its own
@@ -102,6 +104,9 @@ def make_batch(data, rows, mode, *, padded_input=False, counts=None, targets=Tru
         return b
     yb = data.y[rows]
     cb = inv[b.task]
+    if mode == "gather":
+        b.Y, b.C, b.task_axis = yb, cb, None
+        return b
     if b.tasks is not None:
         b.present = b.present[b.tasks]
         T = len(b.tasks)

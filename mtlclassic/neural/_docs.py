@@ -1,24 +1,27 @@
 """Docstring pieces of the neural estimators (one wording, one place)."""
 
 LOSSES = {
-    "squared": ("L_t = 1/(2 n_t) sum_{i in t} (y~_i - f_t(x_i))^2", "squared error on the "
-                "targets standardised per task (``y~ = (y - mean_t) / sd_t``; predictions are "
-                "mapped back)"),
-    "logistic": ("L_t = 1/n_t sum_{i in t} log(1 + exp(-y_i f_t(x_i)))", "logistic loss, "
-                 "labels ``classes_`` mapped to ``y in {-1, +1}``, ``f_t`` the logit"),
+    "squared": ("L_t = 1/(2 n_t) sum_{i in t} (y~_i - f_t(x_i))^2",
+                """``y~ = (y - mean_t) / sd_t``
+    are the targets standardised per task (predictions are mapped back)"""),
+    "logistic": ("L_t = 1/n_t sum_{i in t} log(1 + exp(-y_i f_t(x_i)))",
+                 """the labels ``classes_`` map
+    to ``y in {-1, +1}`` and ``f_t`` is the logit"""),
 }
 
 OBJECTIVE = """
-    Training minimises, over mini-batches, with ``L_t`` task t's mean loss over
-    its rows in the batch (so unbalanced tasks do not silently reweight)::
+    Training minimises, over mini-batches::
 
-        {loss}
         sum_t w_t L_t  +  alpha/2 ||weights||^2{penalty}
 
-    i.e. the {words}; ``w_t`` are set by ``task_weighting`` (1 for
-    ``"equal"``). In the shared layout missing targets (NaN in ``Y``) drop out
-    of their task's mean. Mini-batch Adam; early stopping on a validation
-    split if asked.
+        {loss}
+
+    ``L_t`` is task t's mean loss over its ``n_t`` rows in the batch, so
+    unbalanced tasks do not silently reweight; {words}.
+    The task weights ``w_t`` are set by ``task_weighting`` (1 for
+    ``"equal"``). In the shared layout missing targets (NaN in ``Y``) drop
+    out of their task's mean. Mini-batch Adam; early stopping on a
+    validation split if asked.
 """
 
 PARAMS_HEAD = """    hidden_layer_sizes : int or sequence of int, default=(100,)
@@ -126,25 +129,21 @@ CLASSES = """    classes_ : ndarray of shape (2,)
         The two labels, common to all tasks.
 """
 
-REFERENCES = """
-    References
-    ----------
-    .. [1] R. Caruana, "Multitask learning", Machine Learning 28, 1997.
-    .. [2] A. Kendall, Y. Gal, R. Cipolla, "Multi-task learning using
-       uncertainty to weigh losses for scene geometry and semantics", CVPR 2018.
-    .. [3] S. Liu, E. Johns, A. J. Davison, "End-to-end multi-task learning
-       with attention", CVPR 2019 (dynamic weight averaging).
-    .. [4] D. P. Kingma, J. Ba, "Adam: a method for stochastic optimization",
-       ICLR 2015.
+REFERENCES = """    Caruana, R. (1997). Multitask learning. Machine Learning 28(1).
+    Kendall, A., Gal, Y. and Cipolla, R. (2018). Multi-task learning using
+    uncertainty to weigh losses for scene geometry and semantics. CVPR.
+    Liu, S., Johns, E. and Davison, A. J. (2019). End-to-end multi-task
+    learning with attention. CVPR (dynamic weight averaging).
+    Kingma, D. P. and Ba, J. (2015). Adam: a method for stochastic
+    optimization. ICLR.
 """
 
 
 def neural_doc(summary, loss, *, architecture, hidden, params, coefs, penalty="",
-               penalty_words="", extra_attributes="", references=""):
+               extra_attributes="", references=""):
     """Assemble a neural estimator's docstring."""
     formula, words = LOSSES[loss]
-    objective = OBJECTIVE.format(loss=formula, penalty=penalty,
-                                 words=words + penalty_words)
+    objective = OBJECTIVE.format(loss=formula, penalty=penalty, words=words)
     regressor = loss == "squared"
     return f"""{summary}
 {architecture}{objective}
@@ -153,4 +152,6 @@ def neural_doc(summary, loss, *, architecture, hidden, params, coefs, penalty=""
 {PARAMS_HEAD.format(hidden=hidden)}{params}{COMMON_PARAMS.format(
         standardize=STANDARDIZE if regressor else "")}{ATTRIBUTES.format(
         coefs=coefs, extra=extra_attributes)}{REGRESSOR_ATTRIBUTES if regressor else CLASSES}
+    References
+    ----------
 {REFERENCES}{references}"""

@@ -7,7 +7,9 @@ Measured per call on the 2-core machine, numpy vs kernel: bias + ReLU
 22 us vs 2.6 us, ReLU backward 10 us vs 2.5 us, the Adam update of 8,074
 parameters 51 us vs 6.5 us.  ``error_model="numpy"`` lets LLVM vectorise
 the divisions (no Python ZeroDivisionError checks); scalars are cast to the
-arrays' dtype so float32 loops stay float32.
+arrays' dtype so float32 loops stay float32.  The linear heads of the
+per-task layout route each row to its own task's head (``O(m h)`` work
+instead of the ``O(m h T)`` of computing every head on every row).
 """
 
 import numpy as np
@@ -49,3 +51,50 @@ def relu_grad(dA, A):
     for i in range(dA.shape[0]):
         if A[i] <= 0:
             dA[i] = 0
+
+
+@njit(cache=True, nogil=True)
+def heads_forward(H, W, b, task, out):
+    """``out[i] = H[i] . W[task[i]] + b[task[i]]``: each row through its own task's linear head."""
+    n, h = H.shape
+    for i in range(n):
+        t = task[i]
+        acc = b[t]
+        for k in range(h):
+            acc += H[i, k] * W[t, k]
+        out[i] = acc
+
+
+@njit(cache=True, nogil=True)
+def heads_backward(H, W, dz, task, dW, db, dH, input_grad):
+    """Gradients of :func:`heads_forward`: ``dW[t] = sum_{i in t} dz_i H[i]``,
+    ``db[t] = sum_{i in t} dz_i``, ``dH[i] = dz_i W[task[i]]`` (if ``input_grad``)."""
+    n, h = H.shape
+    dW[...] = 0
+    db[...] = 0
+    for i in range(n):
+        t = task[i]
+        g = dz[i]
+        db[t] += g
+        for k in range(h):
+            dW[t, k] += g * H[i, k]
+        if input_grad:
+            for k in range(h):
+                dH[i, k] = g * W[t, k]
+
+
+@njit(cache=True, nogil=True)
+def soft_sharing_grad(block, grad, lam):
+    """``grad[t] += 2 lam (block[t] - mean_s block[s])`` for (T, K) arrays, in two passes
+    (numpy needs five over the T x K block, the largest array of a soft-sharing model)."""
+    T, K = block.shape
+    mean = np.zeros(K)
+    for t in range(T):
+        for k in range(K):
+            mean[k] += block[t, k]
+    scale = 2.0 * lam
+    for k in range(K):
+        mean[k] /= T
+    for t in range(T):
+        for k in range(K):
+            grad[t, k] += scale * (block[t, k] - mean[k])

@@ -3,7 +3,7 @@
 import numpy as np
 
 from ._data import NeuralData, chunks, make_batch
-from ._losses import LOSSES
+from ._losses import LOSSES, scale_by_task, task_sums
 
 # Evaluation and prediction run in chunks of rows holding at most this many
 # activations (tasks x rows x width), so memory stays bounded on large sets.
@@ -26,10 +26,11 @@ def train_step(state, batch, decay):
     """Forward, backward and one Adam step on ``batch``; returns the task losses (n_tasks,)."""
     net, buf = state.net, state.buf
     Z, cache = net.forward(buf, batch, True, state.rng)
-    L, dZ = LOSSES[state.loss](Z, batch.Y, batch.C, batch.task_axis)
+    E, dZ = LOSSES[state.loss](Z, batch.Y, batch.C)
+    L = task_sums(E, batch.task_axis, batch.task, net.n_tasks)
     weights = state.weighting.step(buf, L, batch.present)
     if weights is not None:
-        dZ *= weights[None, :] if batch.task_axis == 1 else weights[:, None]
+        scale_by_task(dZ, weights, batch.task_axis, batch.task)
     net.backward(buf, batch, dZ, cache)
     net.penalty(buf)
     state.optimizer.step(buf.theta, buf.grad, decay)
@@ -61,7 +62,7 @@ def run_epoch(state, data, rows, batch_size, shuffle, decay):
 
 def _chunk_rows(net, data, mode):
     width = max(max(s.sizes) for s in _stacks(net))
-    tasks = 1 if mode == "rows" else data.n_tasks
+    tasks = 1 if mode in ("rows", "gather") else data.n_tasks
     return max(_CHUNK_ELEMENTS // (tasks * max(width, data.X.shape[1])), 64)
 
 
@@ -88,7 +89,11 @@ def task_losses(state, buf, data, rows):
         batch = make_batch(data, part, mode, padded_input=net.padded_input, counts=counts,
                            compress=True)
         Z, _ = net.forward(buf, batch)
-        Lb, _ = LOSSES[state.loss](Z, batch.Y, batch.C, batch.task_axis)
+        E, _ = LOSSES[state.loss](Z, batch.Y, batch.C)
+        if batch.task_axis is None:
+            L += task_sums(E, None, batch.task, data.n_tasks)
+            continue
+        Lb = task_sums(E, batch.task_axis, None, None)
         if batch.tasks is not None:
             L[batch.tasks] += Lb
         else:
@@ -108,8 +113,8 @@ def predict_raw(net, buf, X, n_tasks, task_index):
         Z, _ = net.forward(buf, batch)
         if task_index is None:
             out[part] = Z if mode == "rows" else Z.T
-        elif mode == "rows":
-            out[part] = Z[np.arange(len(part)), batch.task]
+        elif mode == "gather":
+            out[part] = Z
         elif mode == "all":
             out[part] = Z[batch.task, np.arange(len(part))]
         else:

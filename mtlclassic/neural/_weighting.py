@@ -72,12 +72,15 @@ class TaskWeighting:
             self.index = buf.add((self.n_tasks,), decay=False)
 
     def step(self, buf, losses, present):
-        """Weights ``d objective / d L_t`` for this batch (writes the log-variance gradients)."""
+        """Weights ``d objective / d L_t`` for this batch, None if all ones (writes the
+        log-variance gradients)."""
         if self.kind == "uncertainty":
             _, weights, dlog_var = uncertainty_objective(buf.params[self.index], losses, present)
             buf.grads[self.index][...] = dlog_var
             return weights
-        return self.epoch_weights
+        if self.kind == "dwa":
+            return self.epoch_weights.astype(buf.dtype)
+        return None
 
     def end_epoch(self, epoch_losses):
         """Record the epoch's mean task losses; DWA sets the next epoch's weights from them."""

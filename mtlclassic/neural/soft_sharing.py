@@ -30,12 +30,12 @@ _STITCH = """    cross_stitch_ : list of ndarray of shape (n_tasks, n_tasks)
         With ``cross_stitch=True`` (and more than one task): the units, one
         per hidden layer; row t mixes the activations task t reads.
 """
-_PENALTY = "\n                 +  soft_sharing * sum_t ||theta_t - theta_bar||^2"
-_REFS = """    .. [5] I. Misra, A. Shrivastava, A. Gupta, M. Hebert, "Cross-stitch
-       networks for multi-task learning", CVPR 2016.
-    .. [6] L. Duong, T. Cohn, S. Bird, P. Cook, "Low resource dependency
-       parsing: cross-lingual parameter sharing in a neural network parser",
-       ACL 2015 (the l2 soft-sharing penalty).
+_PENALTY = "\n            +  soft_sharing * sum_t ||theta_t - theta_bar||^2"
+_REFS = """    Misra, I., Shrivastava, A., Gupta, A. and Hebert, M. (2016). Cross-stitch
+    networks for multi-task learning. CVPR.
+    Duong, L., Cohn, T., Bird, S. and Cook, P. (2015). Low resource dependency
+    parsing: cross-lingual parameter sharing in a neural network parser. ACL
+    (the l2 soft-sharing penalty).
 """
 
 
@@ -65,7 +65,7 @@ class _SoftSharing(NeuralMultiTaskModel):
 
 
 _DOC = dict(architecture=_ARCHITECTURE, hidden=_HIDDEN, params=_PARAMS, coefs=_COEFS,
-            penalty=_PENALTY, penalty_words=", plus the soft-sharing penalty",
+            penalty=_PENALTY,
             extra_attributes=_STITCH, references=_REFS)
 
 
