@@ -193,20 +193,23 @@ MODELS = [
     ModelSpec("graph-regularized", "classical", _EST,
               ("GraphRegularizedRegressor", "GraphRegularizedClassifier"), graph_grid(),
               description="complete task graph plus l1 (MALSAR SRMTL)"),
-    # The learned task structures: alternating schemes, a few times slower per fit.
+    # The learned task structures alternate W-steps and structure steps; they stop when a round
+    # lowers the objective by less than tol (relative). tol=1e-3 instead of 1e-4 makes them about
+    # 8x faster on School for test nMSE changes below 0.003.
     ModelSpec("task-relation", "classical", _EST,
               ("TaskRelationRegressor", "TaskRelationClassifier"),
-              fixed_grid(lambda_2=(0.01, 0.1, 1.0)), fixed={"lambda_1": 0.01},
+              fixed_grid(lambda_2=(0.01, 0.1, 1.0)), fixed={"lambda_1": 0.01, "tol": 1e-3},
               description="learned task covariance (MTRL, Zhang & Yeung 2010)"),
     ModelSpec("clustered", "classical", _EST,
               ("ClusteredTaskRegressor", "ClusteredTaskClassifier"),
               fixed_grid(lambda_cluster=(1.0, 10.0, 100.0)),
-              fixed={"n_clusters": 2, "lambda_l2": 0.1},
+              fixed={"n_clusters": 2, "lambda_l2": 0.1, "tol": 1e-3},
               description="convex clustered MTL, 2 clusters (Jacob et al. 2008)"),
     ModelSpec("sparse-task-graph", "classical", _EST,
               ("SparseTaskGraphRegressor", "SparseTaskGraphClassifier"),
               product_grid(fixed_grid(lambda_task=(1e-3, 1e-2, 1e-1)),
                            alpha_max_grid(("alpha", "l1"), fractions=(0.1,))),
+              fixed={"tol": 1e-3},
               description="learned sparse task graph plus l1 (p-MSSL, Goncalves et al. 2016)"),
     # Neural baselines: small networks trained by Adam (step 0.01, batches of 64) for at most
     # 100 epochs with early stopping on 10 % of each task's training rows; the grid is the L2
