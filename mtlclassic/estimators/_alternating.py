@@ -79,7 +79,23 @@ _ALT_ITER_DOC = """    n_iter_ : int
 """
 for _old in (_TOL_DOC, _SOLVER_DOC):
     assert _old in COMMON_PARAMS, "the shared parameter text changed: update _alternating.py"
+_VERBOSE_DOC = """    verbose : int, default=0
+        Print the duality gap as the solver runs.
+"""
+_ALT_VERBOSE_DOC = """    verbose : int, default=0
+        Print the objective after each alternation (``>= 2``: also the
+        W-steps' solver progress).
+"""
+_WARM_DOC = """    warm_start : bool, default=False
+        Start from the previous solution when shapes match.
+"""
+_ALT_WARM_DOC = """    warm_start : bool, default=False
+        Start from the previous coefficients, intercepts and task structure
+        when the shapes match.
+"""
 assert _ITER_DOC in ATTRIBUTES, "the shared attribute text changed: update _alternating.py"
+for _old in (_VERBOSE_DOC, _WARM_DOC):
+    assert _old in COMMON_PARAMS, "the shared parameter text changed: update _alternating.py"
 
 
 def alternating_doc(summary, penalty, loss, params, *, variables, notes="", attributes="",
@@ -87,13 +103,15 @@ def alternating_doc(summary, penalty, loss, params, *, variables, notes="", attr
     """:func:`estimator_doc` for a model minimised jointly over ``(W, b)`` and ``variables``.
 
     The shared text is adapted: the objective's ``min`` runs over the task
-    structure too, and ``tol``, ``max_iter``, ``solver``, ``n_iter_`` and
-    ``dual_gap_`` describe the alternation.
+    structure too, and ``tol``, ``max_iter``, ``solver``, ``warm_start``,
+    ``verbose``, ``n_iter_`` and ``dual_gap_`` describe the alternation.
     """
     doc = estimator_doc(summary, penalty, loss, params, notes=notes, attributes=attributes,
                         references=references)
     doc = doc.replace("min_{W, b}  ", f"min_{{W, b, {variables}}}  ", 1)
-    doc = doc.replace(_TOL_DOC, _ALT_TOL_DOC).replace(_SOLVER_DOC, _ALT_SOLVER_DOC)
+    for old, new in ((_TOL_DOC, _ALT_TOL_DOC), (_SOLVER_DOC, _ALT_SOLVER_DOC),
+                     (_VERBOSE_DOC, _ALT_VERBOSE_DOC), (_WARM_DOC, _ALT_WARM_DOC)):
+        doc = doc.replace(old, new)
     return doc.replace(_ITER_DOC, _ALT_ITER_DOC)
 
 

@@ -71,9 +71,9 @@ def cluster_structure(W, n_clusters, eta):
     return (Q * gamma) @ Q.T
 
 
-_PENALTY = ("lambda_cluster / 2 * eta (1 + eta) tr(W^T (eta I + M)^{-1} W),"
-            "   eta = lambda_l2 / lambda_cluster,\n"
-            "                    subject to  tr(M) = n_clusters,  0 <= M <= I")
+_PENALTY = ("lambda_cluster / 2 * eta (1 + eta) tr(W^T (eta I + M)^{-1} W)\n"
+            "                    subject to  tr(M) = n_clusters,  0 <= M <= I,"
+            "   with  eta = lambda_l2 / lambda_cluster")
 _PARAMS = """    n_clusters : int, default=2
         ``k``, the number of task clusters (the trace of ``M``),
         ``1 <= n_clusters <= n_tasks``; with a single task, ``k = 1``
@@ -100,7 +100,7 @@ _NOTES = """
     (within clusters, ``M``'s eigenvalue 1) and ``lambda_l2 +
     lambda_cluster`` (across clusters, eigenvalue 0).
 
-    Solved by alternating minimisation (Zhou, Chen and Ye 2011, Sec. 4):
+    Solved by alternating minimisation (as in Zhou, Chen and Ye 2011):
     for fixed ``M`` the problem in ``(W, b)`` is solved to a certified
     duality gap; for fixed ``W`` the best ``M`` has ``W W^T``'s eigenvectors
     and eigenvalues found by bisection (:func:`cluster_structure`). The

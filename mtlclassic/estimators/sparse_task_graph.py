@@ -73,7 +73,7 @@ _NOTES = """
     ``p`` is ``n_features``, ``Theta`` a positive definite ``(n_tasks,
     n_tasks)`` precision. The bracket is ``p`` times the graphical lasso's
     objective at the empirical covariance ``S = W W^T / p + eps I``: the
-    ``p`` rows ``W[:, j]`` (each feature's weights across tasks) are read as
+    ``p`` columns ``W[:, j]`` (each feature's weights across tasks) are read as
     draws of a zero-mean Gaussian over tasks with precision ``Theta``, whose
     zero pattern is the task graph (Goncalves et al. 2016, p-MSSL, with a
     sparse precision step). For fixed ``Theta`` the problem in ``(W, b)``

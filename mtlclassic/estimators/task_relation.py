@@ -54,13 +54,13 @@ _PARAMS = """    lambda_1 : float, default=0.1
 _NOTES = """
     ``W W^T`` is the ``(n_tasks, n_tasks)`` matrix of inner products of the
     task models; ``Omega`` is learned with ``W`` (Zhang and Yeung 2010: the
-    rows ``W[:, j]`` are a matrix-normal prior's draws with task covariance
+    columns ``W[:, j]`` are a matrix-normal prior's draws with task covariance
     ``Omega``, which may encode positive, negative or no correlation). For
     fixed ``W`` the best ``Omega`` is ``(W W^T + eps I)^{1/2}`` over its
     trace (:func:`mtrl_covariance`); for fixed ``Omega`` the problem in
     ``(W, b)`` has the penalty ``1/2 tr(W^T (lambda_1 I + lambda_2
     Omega^{-1}) W)``, solved to a certified duality gap. The two steps
-    alternate from ``Omega = I / n_tasks`` (the paper's start).
+    alternate from ``Omega = I / n_tasks``.
 
     Minimising over ``Omega`` leaves ``F(W, b) + lambda_1 / 2 ||W||_F^2 +
     lambda_2 / 2 ||[W, sqrt(eps) I]||_*^2`` (squared trace norm of ``W``
