@@ -311,6 +311,20 @@ def test_objective_curve_decreases_and_is_the_documented_objective(model, loss):
 
 
 @pytest.mark.parametrize("loss", ["squared", "logistic"])
+def test_sparse_task_graph_with_l1_on_the_coefficients(loss):
+    """``alpha > 0``: the W-steps are lassos coupled by Theta; zeros appear, J still decreases."""
+    pb = make_shared(18, loss=loss, n=50, p=12, n_tasks=4)
+    prm = dict(PARAMS["graph"], alpha=0.02)
+    est = CLASSES["graph"][loss](tol=1e-8, max_iter=500, **prm).fit(pb.X, pb.y)
+    assert 0 < np.sum(est.coef_ == 0) < est.coef_.size
+    curve = est.objective_
+    assert np.all(np.diff(curve) <= 1e-8 * np.abs(curve[1:]) + 1e-12)
+    assert np.isclose(curve[-1], objective(pb, est, graph_penalty(est.coef_, est.task_precision_,
+                                                                  _full_params(est))),
+                      rtol=1e-9)
+
+
+@pytest.mark.parametrize("loss", ["squared", "logistic"])
 def test_sparse_task_graph_stops_at_a_fixed_point(loss):
     """Not jointly convex: certify that each block is optimal given the other."""
     pb = make_shared(12, loss=loss, n=60, p=12, n_tasks=5)
@@ -379,6 +393,18 @@ def test_convergence_warning_names_the_criterion(model):
     with pytest.warns(ConvergenceWarning, match=r"did not converge in 1 alternations.*relatively"):
         est.fit(pb.X, pb.y)
     assert est.n_iter_ == 1
+
+
+def test_warning_when_the_w_steps_are_capped():
+    pb = make_shared(19, n=40, p=8, n_tasks=4)
+    est = TaskRelationRegressor(tol=1e-10, max_iter=3, max_inner_iter=2)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        est.fit(pb.X, pb.y)
+    messages = [str(w.message) for w in caught if w.category is ConvergenceWarning]
+    assert any("did not converge in 3 alternations" in m for m in messages), messages
+    assert any("last W-step stopped at duality gap" in m and "max_inner_iter=2" in m
+               for m in messages), messages
 
 
 def test_cluster_labels_follow_random_state():
