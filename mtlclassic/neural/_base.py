@@ -262,6 +262,8 @@ class NeuralMultiTaskModel(BaseEstimator):
         self.intercepts_ = intercepts
         if stitches:
             self.cross_stitch_ = stitches
+        elif hasattr(self, "cross_stitch_"):
+            del self.cross_stitch_  # from an earlier fit with cross-stitch units
         self.task_weights_ = state.weighting.current(state.buf)
 
     # -- public API -----------------------------------------------------------
