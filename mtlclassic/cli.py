@@ -187,7 +187,7 @@ def _run(command, data, models, *, splits, fraction, cv, seed, n_jobs, out, quie
         if m.warnings:
             print(f"warnings while fitting {name}: "
                   + ", ".join(f"{n} x {k}" for k, n in sorted(m.warnings.items())))
-        for err in m.errors:
+        for err in m.error_summary():
             print(f"{name} failed on {err}")
     print(f"\ntotal time: {result.total_time:.1f} s")
     if out is not None:

@@ -222,6 +222,15 @@ def test_same_seed_same_results_other_seed_other_splits():
     assert not np.array_equal(a.models["ridge"].scores["nmse"], c.models["ridge"].scores["nmse"])
 
 
+def test_worker_processes_give_the_same_results():
+    serial = compare(TINY, "ridge,group-lasso", n_splits=2, random_state=4)
+    parallel = compare(TINY, "ridge,group-lasso", n_splits=2, random_state=4, n_jobs=2)
+    for name in serial.models:
+        np.testing.assert_array_equal(serial.models[name].task_scores["nmse"],
+                                      parallel.models[name].task_scores["nmse"])
+        assert serial.models[name].params == parallel.models[name].params
+
+
 def test_user_grid_overrides_the_default():
     r = compare(TINY, "ridge,group-lasso", n_splits=2,
                 grids={"ridge": {"alpha": [0.37]}, "group-lasso": [{"alpha": 0.01},
@@ -279,7 +288,8 @@ def test_a_failing_model_is_recorded_not_fatal():
     assert len(r.models["broken"].errors) == 2 and "boom" in r.models["broken"].errors[0]
     assert np.all(np.isnan(r.models["broken"].scores["nmse"]))
     assert np.all(np.isfinite(r.models["ridge"].scores["nmse"]))
-    assert "failed" in r.table()
+    assert "failed on 2 split(s)" in r.table()
+    assert r.models["broken"].error_summary() == ["splits 0, 1: RuntimeError: boom"]
     assert r.best() == "ridge"
 
 

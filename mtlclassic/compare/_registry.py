@@ -81,6 +81,20 @@ def _n_tasks(X, y, task_column):
     return np.unique(X[:, task_column]).size if task_column is not None else y.shape[1]
 
 
+def per_task_grid(param, values):
+    """``param = T * value``: for a penalty on one model shared by all ``T`` tasks.
+
+    The datafit sums ``T`` task means, so a penalty on the shared part has to
+    grow with ``T`` to weigh the same against it.
+    """
+
+    def grid(kind, X, y, task_column):
+        n_tasks = _n_tasks(X, y, task_column)
+        return [(f"{param}=T*{_fmt(v)}", {param: n_tasks * v}) for v in values]
+
+    return grid
+
+
 def graph_grid(mean_strength=1.0, fractions=(0.2, 0.05, 0.01)):
     """The complete-graph model: ``lambda_graph = mean_strength / T``, ``alpha`` a fraction.
 
@@ -166,7 +180,8 @@ MODELS = [
     ModelSpec("ridge", "baseline", _EST, ("RidgeRegressor", "RidgeClassifier"),
               fixed_grid(alpha=RIDGE_ALPHAS), description="single-task ridge, one per task"),
     ModelSpec("pooled", "baseline", _EST, ("PooledRegressor", "PooledClassifier"),
-              fixed_grid(alpha=RIDGE_ALPHAS), description="one ridge model pooled over tasks"),
+              per_task_grid("alpha", (1e-3, 1e-2, 1e-1, 1.0)),
+              description="one ridge model pooled over tasks"),
     ModelSpec("lasso", "classical", _EST, ("LassoRegressor", "LassoClassifier"),
               alpha_max_grid(("alpha", "l1")), description="independent lasso per task"),
     ModelSpec("group-lasso", "classical", _EST, ("GroupLassoRegressor", "GroupLassoClassifier"),
@@ -188,7 +203,7 @@ MODELS = [
               description="robust multi-task feature learning (outlier tasks)"),
     ModelSpec("mean-regularized", "classical", _EST,
               ("MeanRegularizedRegressor", "MeanRegularizedClassifier"),
-              fixed_grid(lambda_mean=(0.1, 1.0, 10.0)), fixed={"lambda_l2": 0.1},
+              fixed_grid(lambda_mean=(1.0, 10.0, 100.0)), fixed={"lambda_l2": 0.1},
               description="task models pulled to their mean (Evgeniou & Pontil 2004)"),
     ModelSpec("graph-regularized", "classical", _EST,
               ("GraphRegularizedRegressor", "GraphRegularizedClassifier"), graph_grid(),
@@ -202,7 +217,7 @@ MODELS = [
               description="learned task covariance (MTRL, Zhang & Yeung 2010)"),
     ModelSpec("clustered", "classical", _EST,
               ("ClusteredTaskRegressor", "ClusteredTaskClassifier"),
-              fixed_grid(lambda_cluster=(1.0, 10.0, 100.0)),
+              fixed_grid(lambda_cluster=(10.0, 100.0, 1000.0)),
               fixed={"n_clusters": 2, "lambda_l2": 0.1, "tol": 1e-3},
               description="convex clustered MTL, 2 clusters (Jacob et al. 2008)"),
     ModelSpec("sparse-task-graph", "classical", _EST,
@@ -221,7 +236,7 @@ MODELS = [
               description="shared trunk (32 ReLU units), one linear head per task"),
     ModelSpec("soft-sharing-mlp", "neural", _NEURAL,
               ("SoftSharingMLPRegressor", "SoftSharingMLPClassifier"),
-              fixed_grid(soft_sharing=(0.1, 1.0, 10.0)),
+              fixed_grid(soft_sharing=(0.1, 1.0, 10.0, 100.0)),
               fixed={"hidden_layer_sizes": (16,), "alpha": 0.1, **_TRAINING},
               description="one network (16 ReLU units) per task, tied to their mean"),
 ]
@@ -291,4 +306,5 @@ def grid_points(spec, user_grid, kind, X, y, task_column):
 
 
 __all__ = ["MODELS", "REGISTRY", "ModelSpec", "available_models", "resolve_models",
-           "alpha_max_grid", "fixed_grid", "graph_grid", "product_grid", "grid_points"]
+           "alpha_max_grid", "fixed_grid", "graph_grid", "per_task_grid", "product_grid",
+           "grid_points"]

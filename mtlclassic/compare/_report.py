@@ -55,7 +55,7 @@ def _report(result, figures):
             if m.warnings:
                 lines.append(f"* {name}: " + ", ".join(f"{n} x {k}" for k, n in
                                                        sorted(m.warnings.items())))
-            for e in m.errors:
+            for e in m.error_summary():
                 lines.append(f"* {name} failed on {e}")
         lines.append("")
     lines += ["## Per-task scores", "",

@@ -105,6 +105,15 @@ class ModelResult:
         out[seen] = np.nanmean(values[:, seen], axis=0)
         return out
 
+    def error_summary(self):
+        """The failures, one line per distinct message: ``"split(s) 0, 3: message"``."""
+        by_message = {}
+        for err in self.errors:
+            split, _, message = err.partition(": ")
+            by_message.setdefault(message, []).append(split.split()[-1])
+        return [f"split{'s' if len(k) > 1 else ''} {', '.join(k)}: {m}"
+                for m, k in by_message.items()]
+
     def chosen(self):
         """The chosen grid points with how many splits chose each, most frequent first."""
         counts = Counter(label for label in self.labels if label is not None)
@@ -256,7 +265,7 @@ class CompareResult:
                              "{:.1f}/{:.1f}/{:.0f}".format(*np.nanmean(r.support, axis=0)))
             note = r.chosen() if len(r.labels) and r.labels[0] is not None else ""
             if r.errors:
-                note = f"{len(r.errors)} split(s) failed: {r.errors[0]}"
+                note = f"failed on {len(r.errors)} split(s): {r.error_summary()[0]}"
             cells.append(note)
             rows.append(cells)
         if markdown:
