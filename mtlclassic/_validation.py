@@ -105,8 +105,12 @@ def _split_task_column(est, X, reset):
         names, has_names = None, False
         col = _resolve_task_column(X, est.task_column)
         labels = X[:, [col]].toarray().ravel() if sp.issparse(X) else X[:, col]
-        keep = [k for k in range(n_cols) if k != col]
-        feats = X[:, keep]
+        # A first or last task column is cut off by a slice, a view: the one copy of the
+        # features is then the task-sorted one made by check_fit_data.
+        if col in (0, n_cols - 1) and not sp.issparse(X):
+            feats = X[:, 1:] if col == 0 else X[:, :-1]
+        else:
+            feats = X[:, [k for k in range(n_cols) if k != col]]
     if reset:
         est.n_features_in_ = n_cols
         if has_names:
@@ -279,9 +283,12 @@ def check_fit_data(est, X, y, sample_weight=None, *, classifier=False):
         yv = y
     est.tasks_ = tasks
     est.n_tasks_ = len(tasks)
-    Xs = feats[order]
-    if sp.issparse(Xs):
-        Xs = Xs.tocsc()
+    if sp.issparse(feats):
+        Xs = feats[order].tocsc()
+    elif np.all(order[1:] > order[:-1]):  # rows already grouped by task: no gather needed
+        Xs = np.ascontiguousarray(feats)
+    else:
+        Xs = np.ascontiguousarray(feats[order])
     return StackedDesign(Xs, np.ascontiguousarray(yv, dtype=dtype), C, offsets)
 
 
@@ -309,6 +316,8 @@ def check_predict_data(est, X):
         X = validate_data(est, X, accept_sparse=("csr", "csc"), dtype=FLOAT_DTYPES, reset=False)
         return X, None
     feats, labels = _split_task_column(est, X, reset=False)
+    if not sp.issparse(feats):
+        feats = np.ascontiguousarray(feats)  # the slice of a first/last task column is a view
     tasks = est.tasks_
     if labels.dtype.kind != tasks.dtype.kind and not (
             labels.dtype.kind in "iu" and tasks.dtype.kind in "iu"):
