@@ -430,3 +430,27 @@ def test_inputs_are_not_modified():
     est.predict(X)
     assert_array_equal(X, X0)
     assert_array_equal(Y, Y0)
+
+
+def test_no_deep_learning_framework_is_imported():
+    """Fitting and predicting imports no torch, jax or tensorflow (and the source names none)."""
+    import os
+    import pathlib
+    import subprocess
+    import sys
+
+    root = pathlib.Path(__file__).resolve().parents[1]
+    code = ("import sys, numpy as np, mtlclassic\n"
+            "X = np.random.default_rng(0).normal(size=(30, 3)); Y = X[:, :2] ** 2\n"
+            "mtlclassic.HardSharingMLPRegressor(max_iter=2).fit(X, Y).predict(X)\n"
+            "mtlclassic.SoftSharingMLPRegressor(max_iter=2, cross_stitch=True).fit(X, Y)\n"
+            "print(sorted(m for m in ('torch', 'jax', 'tensorflow') if m in sys.modules))\n")
+    out = subprocess.run([sys.executable, "-W", "ignore", "-c", code], cwd=root,
+                         capture_output=True, text=True, check=True,
+                         env={**os.environ, "PYTHONPATH": str(root)})
+    assert out.stdout.strip() == "[]"
+    for path in (root / "mtlclassic").rglob("*.py"):
+        for line in path.read_text().splitlines():
+            words = line.split()
+            if words[:1] in (["import"], ["from"]) and len(words) > 1:
+                assert words[1].split(".")[0] not in ("torch", "jax", "tensorflow"), path
