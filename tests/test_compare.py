@@ -1,7 +1,7 @@
 """``mtlclassic.compare`` and ``mtlclassic compare``: protocol, results, files, figures, errors.
 
-The problems are tiny (3-4 tasks, a few features) so that the whole module
-runs in seconds; the real-data run is marked slow.
+The problems are tiny (3 tasks, a few features) so that the whole module runs
+in seconds; the real-data tests skip when ../shared/data is absent.
 """
 
 import csv
@@ -496,7 +496,22 @@ def test_public_api():
 
 
 # -- real data ------------------------------------------------------------------------
-@pytest.mark.slow
+@pytest.mark.parametrize("spec, kind, layout, n_tasks", [
+    ("school:malsar", "regression", "per_task", 139),
+    ("landmine:landmine/LandmineData.mat", "classification", "per_task", 29),
+    ("parkinsons:parkinsons", "regression", "per_task", 42),
+    ("sarcos:sarcos", "regression", "shared", 7),
+])
+def test_real_data_specs(spec, kind, layout, n_tasks):
+    name, path = spec.split(":")
+    if not (DATA / path).exists():
+        pytest.skip(f"{DATA / path} is absent")
+    data = parse_data(f"{name}:{DATA / path}")
+    assert (data.name, data.kind, data.layout, data.n_tasks) == (name, kind, layout, n_tasks)
+    assert data.X.shape[0] == data.y.shape[0] and np.all(np.isfinite(data.X))
+
+
+
 @pytest.mark.skipif(not (DATA / "malsar" / "school.mat").is_file(),
                     reason="../shared/data/malsar/school.mat is absent")
 def test_school_runs():
@@ -504,4 +519,5 @@ def test_school_runs():
     assert len(r.tasks) == 139
     for m in r.models.values():
         assert m.errors == []
-        assert 0 < m.mean("explained_variance") < 1
+        # the published range of explained variance on School (Argyriou et al. 2008: ~0.2-0.3)
+        assert 0.2 < m.mean("explained_variance") < 0.45

@@ -17,9 +17,11 @@ SYNTHETIC = dict(tasks=10, features=50, shared=5, specific=2, samples=(30, 90), 
 # Classification needs more rows per task for the same difficulty.
 SYNTHETIC_CLASSIFICATION = dict(SYNTHETIC, samples=(60, 150))
 
-# DATA names the loaders of mtlclassic.datasets read from a path.
-LOADERS = {"school": "load_school", "sarcos": "load_sarcos", "parkinsons": "load_parkinsons",
-           "landmine": "load_landmine"}
+# DATA names the loaders of mtlclassic.datasets read from a path (and their options). SARCOS's
+# seven torques share one design: read in the shared layout, its rows are split once for all
+# tasks, so no input row is in one task's training part and another's test part.
+LOADERS = {"school": ("load_school", {}), "sarcos": ("load_sarcos", {"layout": "shared"}),
+           "parkinsons": ("load_parkinsons", {}), "landmine": ("load_landmine", {})}
 _SYNTHETIC_NAMES = ("synthetic", "synthetic-classification")
 
 
@@ -201,11 +203,12 @@ def parse_data(spec):
         raise DataError(f"cannot read {name} data: {path!r} is not readable")
     from .. import datasets
 
-    loader = getattr(datasets, LOADERS[name], None)
+    loader_name, options = LOADERS[name]
+    loader = getattr(datasets, loader_name, None)
     if loader is None:
-        raise DataError(f"mtlclassic.datasets.{LOADERS[name]} is not available in this version")
+        raise DataError(f"mtlclassic.datasets.{loader_name} is not available in this version")
     try:
-        bunch = loader(path)
+        bunch = loader(path, **options)
     except (OSError, ValueError, KeyError) as exc:
         raise DataError(f"cannot read {name} data from {path!r}: "
                         f"{' '.join(str(exc).split())}") from None

@@ -239,7 +239,8 @@ class CompareResult:
         """Two lines: the data and the protocol."""
         return (f"{self.description}\n"
                 f"{self.n_splits} split(s), train fraction {self.train_fraction:g}, "
-                f"{self.cv}-fold task-stratified inner CV, seed {self.random_state}; test scores "
+                f"{self.cv}-fold {'task-stratified ' if self.layout == 'per_task' else ''}"
+                f"inner CV, seed {self.random_state}; test scores "
                 "averaged over tasks, mean +- sd over splits")
 
     def table(self, markdown=False):
