@@ -31,7 +31,6 @@ def _report(result, figures):
     lines = [f"# mtlclassic compare: {r.data}", "", f"Data: {r.description}."]
     if r.details:
         lines += ["", f"Source: {r.details}"]
-    metrics = ", ".join(metric_label(r.kind, m) for m in r.metrics)
     lines += [
         "", "## Protocol", "",
         f"* {r.n_splits} random train/test split(s), stratified by task: "
@@ -42,9 +41,12 @@ def _report(result, figures):
         f"* Each model tuned by a {r.cv}-fold task-stratified grid search inside the training "
         f"part (criterion: task-averaged {metric_label(r.kind, r.main_metric)}), refitted on "
         "the whole training part (the fit time), scored on the test part.",
-        f"* Scores ({metrics}) computed per task on its test rows, averaged over tasks with "
-        "equal weights; the table gives mean +- sd over splits (sd with ddof=1), `*` marks the "
-        "best mean.",
+        ("* nMSE and R^2 computed per task on its test rows and averaged over tasks with equal "
+         "weights; explained variance pooled over all test rows (Bakker & Heskes 2003)"
+         if r.kind == "regression" else
+         "* ROC AUC and accuracy computed per task on its test rows and averaged over tasks with "
+         "equal weights")
+        + "; the table gives mean +- sd over splits (sd with ddof=1), `*` marks the best mean.",
         f"* Seed {r.random_state}; total wall time {r.total_time:.1f} s.",
         "", "## Results", "", r.table(markdown=True), "",
     ]
