@@ -84,11 +84,16 @@ def working_set(datafit, penalty, W0, b0, *, fit_intercept=True, tol=1e-4, max_i
         if Z is None:
             b, Z = _profile(datafit, W, b, fit_intercept)
         primal = datafit.value_z(Z) + penalty.value(W)
-        for theta in (-datafit.derivative_z(Z), inner_theta):
-            if theta is not None:
-                dual, V = dual_at(datafit, penalty, theta)
-                if dual > best_dual:
-                    best_dual, best_V = dual, V
+        theta = -datafit.derivative_z(Z)
+        points = [theta]
+        # The inner solver's best dual point is usually the residual point of its last
+        # gap check, i.e. this very theta: one product X^T theta over all features, not two.
+        if inner_theta is not None and not np.array_equal(inner_theta, theta):
+            points.append(inner_theta)
+        for point in points:
+            dual, V = dual_at(datafit, penalty, point)
+            if dual > best_dual:
+                best_dual, best_V = dual, V
         gap = primal - best_dual
         if verbose:
             print(f"working set, iteration {n_iter}: relative gap {gap / gap_scale:.3e}, "
