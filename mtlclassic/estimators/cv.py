@@ -234,7 +234,10 @@ class _PathCV(MultiTaskLinearModel):
         F = holdout.feats[test]
         targets = holdout.targets[test]
         if holdout.task_index is None:  # every test row predicted for every task
-            Z = np.asarray(F @ path.coefs.reshape(A * T, p).T).reshape(len(test), A, T)
+            # Only features nonzero somewhere on the path contribute to the products.
+            used = np.flatnonzero(np.any(path.coefs != 0, axis=(0, 1)))
+            Z = np.asarray(F[:, used] @ path.coefs[:, :, used].reshape(A * T, used.size).T)
+            Z = Z.reshape(len(test), A, T)
             Z = Z.transpose(1, 0, 2) + path.intercepts[:, None, :]
             observed = holdout.observed[test]
             Z, targets = Z[:, observed], targets[observed]  # (A, n_observed)
