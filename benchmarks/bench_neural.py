@@ -13,7 +13,9 @@ weights only, in both), 50 epochs.  Both libraries train
   error over its rows in the batch, ``+ alpha/2 ||weights||^2``,
 
 and with the same number of threads (``--threads``, default 1: BLAS via
-threadpoolctl for ours, ``torch.set_num_threads`` for torch).  Reported: time
+threadpoolctl for ours, ``torch.set_num_threads`` for torch; note that our fit
+runs products this small on one BLAS thread whatever the limit, see
+``mtlclassic._backend.blas_threads_for``).  Reported: time
 per epoch and per step (median over ``--repeats`` runs, the libraries taking
 turns), their ratio, and both validation losses (``sum_t`` task mean loss on
 2,000 held-out rows, standardised units).  Targets: time ratio <= 1.0 and
@@ -154,7 +156,7 @@ def main():
     n_steps = args.epochs * -(-len(y) // args.batch)
     print(f"{args.tasks} tasks x {args.rows} rows x {args.features} features, trunk 2x64 ReLU, "
           f"linear heads, batch {args.batch}, Adam, {args.epochs} epochs ({n_steps} steps), "
-          f"{args.threads} thread(s)")
+          f"torch on {args.threads} thread(s), ours on 1 BLAS thread (limit {args.threads})")
     print(f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
           f"load {os.getloadavg()[0]:.2f}; numpy {np.__version__}"
           + (f", torch {torch.__version__}" if torch else ", torch not installed"))

@@ -76,8 +76,9 @@ COMMON_PARAMS = """    dropout : float, default=0.0
     dwa_temperature : float, default=2.0
         Temperature of ``"dwa"``.
 {standardize}    dtype : {{"float32", "float64"}}, default="float32"
-        Training precision (float32 is about twice as fast; predictions are
-        computed in float64 from the trained weights either way).
+        Training precision (float32 trains the benchmark network of
+        ``docs/neural.md`` 1.6 times faster); predictions are computed in
+        float64 from the trained weights either way.
     verbose : bool, default=False
         Print the loss after every epoch.
 """
