@@ -30,10 +30,13 @@ INNER_GAP_RATIO = 0.3
 # (measured on n=300, p=5000, T=20 at alpha_max/100: 210 -> 190 epochs, 1.40 -> 0.92 s).
 WS_GROWTH = 2
 WS_EXTRA_MAX = 500
+# The inner gap is checked every ``gap_freq`` epochs; with ``gap_freq = anderson_k + 1``
+# each check falls right after an Anderson extrapolation, at the best point of the cycle
+# (path on n=300, p=5000, T=20: 950 -> 882 epochs, median 4.28 -> 3.88 s vs gap_freq=5).
 
 
 def working_set(datafit, penalty, W0, b0, *, fit_intercept=True, tol=1e-4, max_iter=1000,
-                gap_freq=5, screening=True, use_working_set=True, anderson_k=5,
+                gap_freq=6, screening=True, use_working_set=True, anderson_k=5,
                 dual_extrapolation=False, verbose=0):
     """Minimise ``datafit(W, b) + penalty(W)`` over growing working sets of features.
 
