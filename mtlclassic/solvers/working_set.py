@@ -97,7 +97,9 @@ def working_set(datafit, penalty, W0, b0, *, fit_intercept=True, tol=1e-4, max_i
             dual, V = dual_at(datafit, penalty, point)
             if dual > best_dual:
                 best_dual, best_V = dual, V
-        gap = primal - best_dual
+        # The best dual point may come from an earlier iterate: at the optimum, rounding
+        # can put it a few ulps above the primal. The gap is never below zero.
+        gap = max(primal - best_dual, 0.0)
         if verbose:
             print(f"working set, iteration {n_iter}: relative gap {gap / gap_scale:.3e}, "
                   f"{candidates.size} features left")
