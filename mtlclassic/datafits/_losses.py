@@ -93,11 +93,17 @@ class _Datafit:
         costs tens of products with ``X``. ``exact=False``: a 10-step power
         iteration, cheap but from below -- for solvers that backtrack.
         """
-        if exact:
-            lam = max(_largest_eigenvalue(self.data, fit_intercept), 0.0) * (1.0 + 1e-3)
-        else:
-            lam = _power_iteration(self.data, fit_intercept, n_iter=10)
-        return self.lipschitz_factor * lam
+        # Cached: paths, CV and the alternating models solve many problems on one
+        # (unchanging) container, and each FISTA run starts from this estimate.
+        cache = self.__dict__.setdefault("_lipschitz", {})
+        key = (bool(fit_intercept), bool(exact))
+        if key not in cache:
+            if exact:
+                lam = max(_largest_eigenvalue(self.data, fit_intercept), 0.0) * (1.0 + 1e-3)
+            else:
+                lam = _power_iteration(self.data, fit_intercept, n_iter=10)
+            cache[key] = self.lipschitz_factor * lam
+        return cache[key]
 
     def block_lipschitz(self):
         """Per-feature Lipschitz constants for block coordinate descent, shape (p,).
