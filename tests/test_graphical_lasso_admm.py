@@ -24,10 +24,15 @@ def _kkt(S, theta, alpha):
                np.max(np.abs(G[nz] - alpha * np.sign(theta[nz])), initial=0.0))
 
 
-def _ill_conditioned(T=60, p=8, seed=1):  # seed 1: scikit-learn fails (checked below)
+def _many_tasks_coef(T=60, p=8, seed=1):
+    """Related tasks' weights, more tasks than features (seed 1: scikit-learn fails on them)."""
     rng = np.random.default_rng(seed)
-    W = rng.normal(size=(T, p)) * 0.3 + rng.normal(size=(1, p))
-    return W @ W.T / p + 1e-6 * np.eye(T)
+    return rng.normal(size=(T, p)) * 0.3 + rng.normal(size=(1, p))
+
+
+def _ill_conditioned(eps=1e-6):
+    W = _many_tasks_coef()
+    return W @ W.T / W.shape[1] + eps * np.eye(len(W))
 
 
 def test_agrees_with_scikit_learn_when_it_works():
@@ -50,10 +55,8 @@ def test_solves_what_scikit_learn_cannot():
 
 
 def test_task_precision_falls_back():
-    rng = np.random.default_rng(1)
-    W = rng.normal(size=(60, 8)) * 0.3 + rng.normal(size=(1, 8))
-    theta = task_precision(W, 0.1, 1e-6, tol=1e-8)
-    S = W @ W.T / 8 + 1e-6 * np.eye(60)
+    theta = task_precision(_many_tasks_coef(), 0.1, 1e-6, tol=1e-8)
+    S = _ill_conditioned()
     assert _kkt(S, theta, 0.1) < 1e-4 * np.abs(S).max()
 
 

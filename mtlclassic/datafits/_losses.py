@@ -72,6 +72,10 @@ class _Datafit:
 
     def __init__(self, data):
         self.data = data
+        # Paths, CV and the alternating models solve many problems on one (unchanging)
+        # container: its curvature constants are computed once.
+        self._lipschitz = {}
+        self._block_lipschitz = None
 
     def linear(self, W, b=None, features=None):
         """The container's linear predictor (see ``SharedDesign.linear``)."""
@@ -93,9 +97,7 @@ class _Datafit:
         costs tens of products with ``X``. ``exact=False``: a 10-step power
         iteration, cheap but from below -- for solvers that backtrack.
         """
-        # Cached: paths, CV and the alternating models solve many problems on one
-        # (unchanging) container, and each FISTA run starts from this estimate.
-        cache = self.__dict__.setdefault("_lipschitz", {})
+        cache = self._lipschitz
         key = (bool(fit_intercept), bool(exact))
         if key not in cache:
             if exact:
@@ -111,8 +113,7 @@ class _Datafit:
         ``L_j = factor * max_t sum_i c_it x_ij^2``: the Hessian block of feature
         j is diagonal across tasks, and its largest entry bounds it.
         """
-        # Cached: paths and CV solve many problems on one (unchanging) container.
-        if getattr(self, "_block_lipschitz", None) is None:
+        if self._block_lipschitz is None:
             self._block_lipschitz = (self.lipschitz_factor
                                      * self.data.weighted_sq_col_norms().max(axis=1))
         return self._block_lipschitz

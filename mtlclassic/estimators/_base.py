@@ -160,15 +160,21 @@ class MultiTaskLinearModel(BaseEstimator):
                 b0 = b0 + np.sum(data.X_offset * W0, axis=0)
         return W0, b0
 
-    def _solve(self, datafit, penalty, W0, b0, *, warn=True):
-        """Run the solver; returns ``(W, b, n_iter, gap, solver)`` (``b`` centered)."""
+    def _solve(self, datafit, penalty, W0, b0, *, warn=True, tol=None, max_iter=None,
+               verbose=None):
+        """Run the solver; returns ``(W, b, n_iter, gap, solver)`` (``b`` centered).
+
+        ``tol``, ``max_iter`` and ``verbose`` default to the estimator's.
+        """
         data = datafit.data
         solver = self._choose_solver(penalty)
+        tol = self.tol if tol is None else tol
         with blas_threads_for(data.n_samples * data.n_features * data.n_tasks):
             W, b, n_iter, gap, gap_scale = SOLVERS[solver](
-                datafit, penalty, W0, b0, fit_intercept=self.fit_intercept, tol=self.tol,
-                max_iter=self.max_iter, verbose=self.verbose)
-        if warn and solver != "cvxpy" and gap > self.tol * gap_scale:
+                datafit, penalty, W0, b0, fit_intercept=self.fit_intercept, tol=tol,
+                max_iter=self.max_iter if max_iter is None else max_iter,
+                verbose=self.verbose if verbose is None else verbose)
+        if warn and solver != "cvxpy" and gap > tol * gap_scale:
             warnings.warn(
                 f"{type(self).__name__} did not converge in {n_iter} iterations: relative "
                 f"duality gap {gap / gap_scale:.3e} > tol={self.tol:g}. Increase max_iter "

@@ -6,7 +6,6 @@ import warnings
 import numpy as np
 from sklearn.exceptions import ConvergenceWarning
 
-from .._backend import blas_threads_for
 from ..penalties import TaskQuadratic
 from ._alternating import _AlternatingModel, alternating_doc
 from ._base import MultiTaskClassifierMixin, MultiTaskRegressorMixin, store_params
@@ -51,8 +50,7 @@ def task_precision(W, alpha_graph, eps, *, tol=1e-6, max_iter=200):
         except FloatingPointError:
             # scikit-learn's coordinate descent breaks down on the ill-conditioned S of many
             # tasks and few features (School: 139 tasks, 27 features); ADMM does not.
-            with blas_threads_for(T ** 3):  # many small eigendecompositions
-                theta = graphical_lasso_admm(S, alpha_graph, tol=tol)
+            theta = graphical_lasso_admm(S, alpha_graph, tol=tol)
     return 0.5 * (theta + theta.T)
 
 

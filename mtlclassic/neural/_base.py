@@ -17,7 +17,7 @@ from sklearn.utils.validation import check_is_fitted, check_random_state
 from .._backend import blas_threads_for
 from .._validation import _check_target, check_fit_data, check_predict_data
 from ..estimators._base import (MultiTaskClassifierMixin, MultiTaskLinearModel,
-                                MultiTaskRegressorMixin)
+                                MultiTaskRegressorMixin, _isnan)
 from ._data import NeuralData, validation_split
 from ._optim import Adam
 from ._params import ParamBuffer
@@ -323,10 +323,6 @@ class NeuralMultiTaskModel(BaseEstimator):
         tags.target_tags.multi_output = True
         tags.target_tags.required = True
         return tags
-
-
-def _isnan(a):
-    return np.isnan(a.astype(np.float64)) if a.dtype.kind in "fc" else np.zeros(a.shape, bool)
 
 
 def _generator(random_state):
