@@ -61,6 +61,10 @@ ESTIMATORS += [
     TaskRelationClassifier(lambda_1=0.01, lambda_2=0.01),
     ClusteredTaskRegressor(lambda_cluster=0.1, lambda_l2=0.1, random_state=0, **_ALTERNATING),
     ClusteredTaskClassifier(lambda_cluster=0.01, lambda_l2=0.01, random_state=0),
+    ClusteredTaskRegressor(lambda_cluster=0.1, lambda_l2=0.1, lambda_mean=0.1, random_state=0,
+                           **_ALTERNATING),
+    ClusteredTaskClassifier(lambda_cluster=0.01, lambda_l2=0.01, lambda_mean=0.01,
+                            random_state=0),
     SparseTaskGraphRegressor(**_ALTERNATING), SparseTaskGraphClassifier(),
 ]
 # Cross-validated estimators: a short grid, 2 folds, loose tol (the checks fit tiny data often).

@@ -1,6 +1,7 @@
 """The models that learn how tasks relate: MTRL, convex clustered MTL, sparse task graph.
 
-* The two jointly convex models (``TaskRelation*``, ``ClusteredTask*``) reach
+* The two jointly convex models (``TaskRelation*``, ``ClusteredTask*`` in both
+  forms, Zhou et al.'s and with Jacob et al.'s separate mean) reach
   the minimum of their documented objective: the objective at the fitted
   ``(coef_, intercept_, structure)`` is at most ``1e-6`` relatively above the
   minimum found by cvxpy, with the joint problem (coefficients *and*
@@ -25,8 +26,8 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.metrics import adjusted_rand_score
 
 from conftest import datafit, make_per_task, make_shared
-from mtlclassic import (ClusteredTaskClassifier, ClusteredTaskRegressor, RidgeRegressor,
-                        SparseTaskGraphClassifier, SparseTaskGraphRegressor,
+from mtlclassic import (ClusteredTaskClassifier, ClusteredTaskRegressor,
+                        MeanRegularizedRegressor, RidgeRegressor, SparseTaskGraphClassifier, SparseTaskGraphRegressor,
                         TaskRelationClassifier, TaskRelationRegressor)
 from mtlclassic.datasets import make_task_relation_regression
 from mtlclassic.estimators.clustered import cluster_structure
@@ -37,6 +38,7 @@ RTOL_OBJ = 1e-6
 CLASSES = {
     "relation": {"squared": TaskRelationRegressor, "logistic": TaskRelationClassifier},
     "clustered": {"squared": ClusteredTaskRegressor, "logistic": ClusteredTaskClassifier},
+    "clustered-mean": {"squared": ClusteredTaskRegressor, "logistic": ClusteredTaskClassifier},
     "graph": {"squared": SparseTaskGraphRegressor, "logistic": SparseTaskGraphClassifier},
 }
 
@@ -50,13 +52,20 @@ def relation_penalty(W, omega, prm):
 
 
 def clustered_penalty(W, M, prm):
-    """``lambda_cluster/2 eta (1 + eta) tr(W^T (eta I + M)^{-1} W)``.
+    """``lambda_cluster/2 eta (1 + eta) tr(W_c^T (eta I + M)^{-1} W_c)``
+    ``[+ lambda_mean/2 T ||w_bar||^2]``.
 
-    ``eta = lambda_l2 / lambda_cluster``.
+    ``eta = lambda_l2 / lambda_cluster``; ``W_c = W`` without ``lambda_mean``,
+    ``W - w_bar`` (each task minus the mean model) with it.
     """
     eta = prm["lambda_l2"] / prm["lambda_cluster"]
+    mean_term = 0.0
+    if prm.get("lambda_mean") is not None:
+        w_bar = W.mean(axis=0)
+        mean_term = 0.5 * prm["lambda_mean"] * len(W) * np.sum(w_bar ** 2)
+        W = W - w_bar
     A = np.linalg.inv(eta * np.eye(len(W)) + M)
-    return 0.5 * prm["lambda_cluster"] * eta * (1 + eta) * np.trace(W.T @ A @ W)
+    return 0.5 * prm["lambda_cluster"] * eta * (1 + eta) * np.trace(W.T @ A @ W) + mean_term
 
 
 def graph_penalty(W, theta, prm):
@@ -80,7 +89,8 @@ def check_relation_structure(est, prm):
 def check_clustered_structure(est, prm):
     M = est.cluster_matrix_
     gamma = np.linalg.eigvalsh(M)
-    assert np.allclose(M, M.T) and abs(np.trace(M) - prm["n_clusters"]) < 1e-9
+    k = prm["n_clusters"] - (prm.get("lambda_mean") is not None)
+    assert np.allclose(M, M.T) and abs(np.trace(M) - k) < 1e-9
     assert gamma[0] >= -1e-10 and gamma[-1] <= 1 + 1e-10
     return clustered_penalty(est.coef_, M, prm)
 
@@ -108,11 +118,16 @@ def cvxpy_minimum(problem, model, prm, fit_intercept):
         pen = (0.5 * prm["lambda_1"] * cp.sum_squares(W)
                + 0.5 * prm["lambda_2"] * cp.matrix_frac(aug, S))
         cons = [S >> 0, cp.trace(S) == 1]
-    else:  # tr(W^T (eta I + M)^{-1} W), tr M = k, 0 <= M <= I
+    else:  # tr(W_c^T (eta I + M)^{-1} W_c), tr M = k, 0 <= M <= I (+ the mean term)
         eta = prm["lambda_l2"] / prm["lambda_cluster"]
-        pen = (0.5 * prm["lambda_cluster"] * eta * (1 + eta)
-               * cp.matrix_frac(W, eta * np.eye(T) + S))
-        cons = [S >> 0, np.eye(T) - S >> 0, cp.trace(S) == prm["n_clusters"]]
+        k, Wc, pen = prm["n_clusters"], W, 0.0
+        if prm.get("lambda_mean") is not None:
+            Pi = np.eye(T) - np.ones((T, T)) / T
+            k, Wc = k - 1, Pi @ W
+            pen = 0.5 * prm["lambda_mean"] * T * cp.sum_squares(cp.sum(W, axis=0) / T)
+        pen = pen + (0.5 * prm["lambda_cluster"] * eta * (1 + eta)
+                     * cp.matrix_frac(Wc, eta * np.eye(T) + S))
+        cons = [S >> 0, np.eye(T) - S >> 0, cp.trace(S) == k]
     prob = cp.Problem(cp.Minimize(cp.sum(terms) + pen), cons)
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", message="Solution may be inaccurate")
@@ -139,7 +154,9 @@ def build(loss, layout, seed):
 
 CONVEX = [("relation", dict(lambda_1=0.02, lambda_2=0.05, eps=1e-3), check_relation_structure),
           ("clustered", dict(n_clusters=2, lambda_cluster=0.3, lambda_l2=0.02),
-           check_clustered_structure)]
+           check_clustered_structure),
+          ("clustered-mean", dict(n_clusters=3, lambda_cluster=0.3, lambda_l2=0.02,
+                                  lambda_mean=0.005), check_clustered_structure)]
 
 
 @pytest.mark.parametrize("seed", range(len(VARIANTS)))
@@ -153,7 +170,7 @@ def test_convex_models_reach_the_cvxpy_minimum(model, prm, structure_penalty, lo
                                fit_intercept=fit_intercept, tol=1e-10, max_iter=2000, **prm)
     est.fit(pb.X, pb.y, sample_weight=pb.sample_weight)
     ours = objective(pb, est, structure_penalty(est, prm))
-    ref = cvxpy_minimum(pb, model, prm, fit_intercept)
+    ref = cvxpy_minimum(pb, model.split("-")[0], prm, fit_intercept)
     excess = (ours - ref) / abs(ref)
     worst.update(f"{model} {loss}: (objective - cvxpy) / |cvxpy|", excess,
                  f"{layout} seed={seed}")
@@ -284,10 +301,13 @@ def test_task_precision_is_the_graphical_lasso_solution(alpha_graph):
 # -- the alternation ------------------------------------------------------------------------
 PARAMS = {"relation": dict(lambda_1=0.02, lambda_2=0.05),
           "clustered": dict(n_clusters=2, lambda_cluster=0.3, lambda_l2=0.02),
+          "clustered-mean": dict(n_clusters=2, lambda_cluster=0.3, lambda_l2=0.02,
+                                 lambda_mean=0.01),
           "graph": dict(lambda_task=0.01, alpha_graph=0.05)}
 PENALTIES = {
     "relation": lambda est, prm: relation_penalty(est.coef_, est.task_covariance_, prm),
     "clustered": lambda est, prm: clustered_penalty(est.coef_, est.cluster_matrix_, prm),
+    "clustered-mean": lambda est, prm: clustered_penalty(est.coef_, est.cluster_matrix_, prm),
     "graph": lambda est, prm: graph_penalty(est.coef_, est.task_precision_, prm),
 }
 
@@ -422,6 +442,26 @@ def test_single_task_is_one_cluster():
     ridge = RidgeRegressor(alpha=0.3, tol=1e-12).fit(pb.X, pb.y[:, 0])
     np.testing.assert_allclose(est.coef_, ridge.coef_, atol=1e-6)
     np.testing.assert_array_equal(est.task_clusters_, [0])
+    # With a separate mean there is no deviation to penalise: ridge at lambda_mean.
+    est = ClusteredTaskRegressor(n_clusters=2, lambda_mean=0.7, tol=1e-12).fit(pb.X, pb.y[:, 0])
+    ridge = RidgeRegressor(alpha=0.7, tol=1e-12).fit(pb.X, pb.y[:, 0])
+    np.testing.assert_allclose(est.coef_, ridge.coef_, atol=1e-6)
+
+
+@pytest.mark.parametrize("lambda_mean", [0.05, 0.3])
+def test_one_cluster_with_a_separate_mean_is_mean_regularized(lambda_mean):
+    """``n_clusters=1``: ``M = 0``, the penalty is ``(lambda_cluster + lambda_l2)/2 ||W - w_bar||^2
+    + lambda_mean/2 T ||w_bar||^2``, i.e. MeanRegularized(lambda_cluster + lambda_l2 -
+    lambda_mean, lambda_mean) (its docs: ``(lambda_mean + lambda_l2)/2 ||W - w_bar||^2 +
+    lambda_l2/2 T ||w_bar||^2``)."""
+    pb = make_shared(18, n=40, p=6, n_tasks=5)
+    est = ClusteredTaskRegressor(n_clusters=1, lambda_cluster=0.4, lambda_l2=0.1,
+                                 lambda_mean=lambda_mean, tol=1e-12).fit(pb.X, pb.y)
+    ref = MeanRegularizedRegressor(lambda_mean=0.5 - lambda_mean, lambda_l2=lambda_mean,
+                                   tol=1e-12).fit(pb.X, pb.y)
+    np.testing.assert_allclose(est.coef_, ref.coef_, atol=1e-7)
+    np.testing.assert_allclose(est.intercept_, ref.intercept_, atol=1e-7)
+    assert np.all(est.cluster_matrix_ == 0) and np.all(est.task_clusters_ == 0)
 
 
 # -- bad input --------------------------------------------------------------------------------
@@ -432,6 +472,9 @@ BAD = [
     (ClusteredTaskRegressor, dict(lambda_cluster=-1.0), "lambda_cluster"),
     (ClusteredTaskRegressor, dict(lambda_cluster=0.0), "lambda_cluster"),
     (ClusteredTaskRegressor, dict(lambda_l2=-0.1), "lambda_l2"),
+    (ClusteredTaskRegressor, dict(lambda_mean=0.0), "lambda_mean"),
+    (ClusteredTaskClassifier, dict(lambda_mean=-1.0), "lambda_mean"),
+    (ClusteredTaskRegressor, dict(lambda_mean=np.inf), "lambda_mean"),
     (TaskRelationRegressor, dict(lambda_1=-0.1), "lambda_1"),
     (TaskRelationClassifier, dict(lambda_2=-0.1), "lambda_2"),
     (TaskRelationRegressor, dict(lambda_1=0.0, lambda_2=0.0), "lambda_1 \\+ lambda_2"),
@@ -508,8 +551,9 @@ def test_task_relation_recovers_the_task_correlation(n_factors, n_samples, n_fea
         assert np.all(ours < ridge)
 
 
-def test_clustered_task_recovers_planted_clusters(worst):
-    """Adjusted Rand index >= 0.9 at high SNR, on every seed, both layouts."""
+@pytest.mark.parametrize("lambda_mean", [None, 0.01], ids=["zhou", "separate-mean"])
+def test_clustered_task_recovers_planted_clusters(lambda_mean, worst):
+    """Adjusted Rand index >= 0.9 at high SNR, on every seed, both layouts, both forms."""
     scores = []
     for seed in range(5):
         layout = "per_task" if seed % 2 else "shared"
@@ -517,11 +561,14 @@ def test_clustered_task_recovers_planted_clusters(worst):
             n_samples=60, n_features=30, n_tasks=12, n_clusters=3, cluster_std=0.1, snr=20,
             layout=layout, random_state=seed)
         est = ClusteredTaskRegressor(n_clusters=3, lambda_cluster=1.0, lambda_l2=0.01,
+                                     lambda_mean=lambda_mean,
                                      task_column=-1 if layout == "per_task" else None,
                                      random_state=0).fit(X, Y)
         scores.append(adjusted_rand_score(truth.task_clusters, est.task_clusters_))
-    print(f"\n[ClusteredTask] adjusted Rand index per seed: {np.round(scores, 3)}")
-    worst.update("ClusteredTask: 1 - min ARI", 1 - min(scores), "seeds 0..4")
+    print(f"\n[ClusteredTask, lambda_mean={lambda_mean}] adjusted Rand index per seed: "
+          f"{np.round(scores, 3)}")
+    worst.update(f"ClusteredTask lambda_mean={lambda_mean}: 1 - min ARI", 1 - min(scores),
+                 "seeds 0..4")
     assert min(scores) >= 0.9
 
 

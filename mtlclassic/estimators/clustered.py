@@ -1,4 +1,5 @@
-"""Clustered multi-task learning: the convex relaxation of Zhou, Chen and Ye (2011)."""
+"""Clustered multi-task learning: the convex relaxations of Zhou, Chen and Ye (2011) and,
+with a separate mean term, of Jacob, Bach and Vert (2008)."""
 
 import numbers
 
@@ -20,6 +21,8 @@ def _capped_simplex_weights(s, k, eta, n_bisect=200):
     """
     s = np.maximum(np.asarray(s, dtype=np.float64), 0.0)
     T = s.size
+    if k == 0:  # the set is {0}
+        return np.zeros(T)
     positive = s > 0
     n_pos = int(positive.sum())
     if n_pos <= k:
@@ -57,7 +60,8 @@ def cluster_structure(W, n_clusters, eta):
     ----------
     W : ndarray of shape (n_tasks, n_features)
     n_clusters : int
-        ``1 <= n_clusters <= n_tasks``.
+        The trace of ``M``, ``0 <= n_clusters <= n_tasks`` (``0`` gives
+        ``M = 0``).
     eta : float
         ``> 0``.
 
@@ -71,17 +75,29 @@ def cluster_structure(W, n_clusters, eta):
     return (Q * gamma) @ Q.T
 
 
-_PENALTY = ("lambda_cluster / 2 * eta (1 + eta) tr(W^T (eta I + M)^{-1} W)\n"
-            "                    subject to  tr(M) = n_clusters,  0 <= M <= I,"
-            "   with  eta = lambda_l2 / lambda_cluster")
+_PENALTY = (
+    "lambda_cluster / 2 * eta (1 + eta) tr(W_c^T (eta I + M)^{-1} W_c)  [+ lambda_mean / 2 * T ||w_bar||^2]\n"
+    "                    subject to  tr(M) = k,  0 <= M <= I,   with  eta = lambda_l2 / lambda_cluster,\n"
+    "                    lambda_mean=None (Zhou et al.):  W_c = W,  k = n_clusters,  no mean term,\n"
+    "                    lambda_mean > 0 (Jacob et al.):  W_c = Pi W,  k = n_clusters - 1,\n"
+    "                    Pi = I - 11^T / T (centres the tasks),  w_bar = 1/T sum_t w_t")
 _PARAMS = """    n_clusters : int, default=2
-        ``k``, the number of task clusters (the trace of ``M``),
-        ``1 <= n_clusters <= n_tasks``; with a single task, ``k = 1``
-        whatever its value (and the model is ridge regression).
+        The number of task clusters, ``1 <= n_clusters <= n_tasks``; the
+        trace ``k`` of ``M`` is ``n_clusters`` (``n_clusters - 1`` with
+        ``lambda_mean``). With a single task, one cluster whatever its value
+        (and the model is ridge regression).
     lambda_cluster : float, default=1.0
         Strength of the pull of each task towards its cluster's mean, ``> 0``.
     lambda_l2 : float, default=0.1
-        Ridge strength ``lambda_l2 / 2 ||W||_F^2`` on all tasks, ``> 0``.
+        Ridge strength: ``lambda_l2 / 2 ||W||_F^2`` on all tasks (on the
+        centred tasks ``Pi W`` with ``lambda_mean``), ``> 0``.
+    lambda_mean : float or None, default=None
+        ``None``: Zhou, Chen and Ye's model, every task shrunk towards zero.
+        A float ``> 0``: Jacob, Bach and Vert's separation of the mean model
+        ``w_bar`` (penalised by ``lambda_mean / 2 * T ||w_bar||^2`` alone)
+        from the tasks' deviations from it, which carry the cluster penalty.
+        A small ``lambda_mean`` leaves the shared model nearly free, so
+        tasks with equal models cost little.
     random_state : int, RandomState instance or None, default=None
         Seeds the k-means that turns the learned ``M`` into ``task_clusters_``
         (the fit of ``coef_`` and ``M`` is deterministic).
@@ -100,41 +116,59 @@ _NOTES = """
     (within clusters, ``M``'s eigenvalue 1) and ``lambda_l2 +
     lambda_cluster`` (across clusters, eigenvalue 0).
 
+    With ``lambda_mean`` (Jacob, Bach and Vert 2008) the same relaxation
+    acts on the centred tasks ``Pi W``, whose cluster means span only
+    ``n_clusters - 1`` directions (orthogonal to the all-ones vector), hence
+    the trace ``n_clusters - 1``: ``M = F F^T - 11^T / T`` turns the penalty
+    into ``lambda_mean / 2 * T ||w_bar||^2 + lambda_l2 / 2 sum_t ||w_t -
+    w_bar||^2 + lambda_cluster / 2 sum_t ||w_t - (mean of w_t's
+    cluster)||^2``, a mean, a between-cluster and a within-cluster term
+    (their ``eps_M``, ``eps_B``, ``eps_W - eps_B``); the relaxed set,
+    eigenvalues of ``eta I + M`` in ``[eta, 1 + eta]`` summing to ``T eta +
+    n_clusters - 1``, is theirs. Still jointly convex (``matrix_frac`` of a
+    linear function of ``W``). ``n_clusters=1`` is
+    ``MeanRegularizedRegressor(lambda_mean=lambda_cluster + lambda_l2 -
+    lambda_mean, lambda_l2=lambda_mean)`` when that first value is ``>= 0``.
+
     Solved by alternating minimisation (as in Zhou, Chen and Ye 2011):
     for fixed ``M`` the problem in ``(W, b)`` is solved to a certified
-    duality gap; for fixed ``W`` the best ``M`` has ``W W^T``'s eigenvectors
-    and eigenvalues found by bisection (:func:`cluster_structure`). The
-    start is ``M = k / n_tasks I``. ``task_clusters_`` runs k-means on the
+    duality gap; for fixed ``W`` the best ``M`` has ``W_c W_c^T``'s
+    eigenvectors and eigenvalues found by bisection
+    (:func:`cluster_structure`; the M-step only sees ``W_c``, so centring
+    changes nothing else). The start is ``M = k / n_tasks I`` (``k / (n_tasks
+    - 1) Pi`` with ``lambda_mean``). ``task_clusters_`` runs k-means on the
     rows of the ``k`` leading eigenvectors of ``M`` (one row per task,
     spectral-clustering style) and is not part of the objective.
 
     MALSAR (``Least_CMTL``, ``Logistic_CMTL``) writes the penalty
     ``rho1 eta (1 + eta) tr(W^T (eta I + M)^{-1} W)`` with ``eta = rho2 /
     rho1``: ``lambda_cluster = 2 rho1``, ``lambda_l2 = 2 rho2``,
-    ``n_clusters = k``, with the datafit settings of ``docs/malsar.md``.
+    ``n_clusters = k``, ``lambda_mean=None``, with the datafit settings of
+    ``docs/malsar.md``.
 """
 _ATTRS = """    cluster_matrix_ : ndarray of shape (n_tasks, n_tasks)
         ``M``, the learned relaxed cluster structure (eigenvalues in
-        ``[0, 1]``, trace ``n_clusters``); ``M[s, t]`` is large when tasks
-        ``s`` and ``t`` share a cluster.
+        ``[0, 1]``, trace ``k``: ``n_clusters``, or ``n_clusters - 1`` with
+        ``lambda_mean``); ``M[s, t]`` is large when tasks ``s`` and ``t``
+        share a cluster.
     task_clusters_ : ndarray of shape (n_tasks,)
-        Cluster label of each task, ``0..n_clusters-1`` (k-means on ``M``'s
-        leading eigenvectors).
+        Cluster label of each task, ``0..n_clusters-1`` (k-means on the rows
+        of ``M``'s ``k`` leading eigenvectors).
 """
 _REFS = """    Zhou, J., Chen, J. and Ye, J. (2011). Clustered multi-task learning via
     alternating structure optimization. NeurIPS.
     Jacob, L., Bach, F. and Vert, J.-P. (2008). Clustered multi-task learning:
-    a convex formulation. NeurIPS.
+    a convex formulation. NeurIPS (the ``lambda_mean`` variant).
 """
 
 
 class _ClusteredTask(_AlternatingModel):
     _positive_params = ("lambda_cluster", "lambda_l2")
 
-    def __init__(self, n_clusters=2, lambda_cluster=1.0, lambda_l2=0.1, *, fit_intercept=True,
-                 task_column=None, task_weights=None, tol=1e-4, max_iter=100,
-                 max_inner_iter=5000, warm_start=False, solver="auto", random_state=None,
-                 verbose=0):
+    def __init__(self, n_clusters=2, lambda_cluster=1.0, lambda_l2=0.1, *, lambda_mean=None,
+                 fit_intercept=True, task_column=None, task_weights=None, tol=1e-4,
+                 max_iter=100, max_inner_iter=5000, warm_start=False, solver="auto",
+                 random_state=None, verbose=0):
         store_params(self, locals())
 
     def _check_params(self):
@@ -142,6 +176,11 @@ class _ClusteredTask(_AlternatingModel):
         if (not isinstance(self.n_clusters, numbers.Integral) or isinstance(self.n_clusters, bool)
                 or self.n_clusters < 1):
             raise ValueError(f"n_clusters must be an int >= 1, got {self.n_clusters!r}.")
+        value = self.lambda_mean
+        if value is not None and (not isinstance(value, numbers.Real) or isinstance(value, bool)
+                                  or not np.isfinite(value) or value <= 0):
+            # lambda_mean = 0 would leave the mean model unpenalised (a singular W-step).
+            raise ValueError(f"lambda_mean must be None or a finite number > 0, got {value!r}.")
 
     def _check_n_tasks(self, n_tasks):
         # One task is one cluster whatever n_clusters says (scikit-learn's common checks fit
@@ -149,30 +188,52 @@ class _ClusteredTask(_AlternatingModel):
         if self.n_clusters > n_tasks > 1:
             raise ValueError(f"n_clusters={self.n_clusters} is larger than the number of tasks "
                              f"({n_tasks}).")
-        self._k = min(self.n_clusters, n_tasks)
+        self._n_clusters = min(self.n_clusters, n_tasks)
+        # The trace of M: centred tasks have one cluster direction fewer (the mean's).
+        self._k = self._n_clusters - (self.lambda_mean is not None)
 
     @property
     def _eta(self):
         return self.lambda_l2 / self.lambda_cluster
 
+    def _centred(self, W):
+        """``W_c``: ``W`` itself, or the tasks centred (``Pi W``) when the mean is separate."""
+        return W if self.lambda_mean is None else W - W.mean(axis=0)
+
     def _penalty_matrix(self, M):
-        """``lambda_l2 (1 + eta) (eta I + M)^{-1}``, the W-step's ``1/2 tr(W^T A W)`` matrix."""
+        """The W-step's ``1/2 tr(W^T A W)`` matrix.
+
+        ``lambda_l2 (1 + eta) (eta I + M)^{-1}``, or with the separate mean
+        ``lambda_mean 11^T / T + lambda_l2 (1 + eta) Pi (eta I + M)^{-1} Pi``
+        (positive definite: the first term covers the null space of ``Pi``).
+        """
         eta = self._eta
-        A = self.lambda_l2 * (1.0 + eta) * np.linalg.inv(eta * np.eye(len(M)) + M)
+        T = len(M)
+        A = self.lambda_l2 * (1.0 + eta) * np.linalg.inv(eta * np.eye(T) + M)
+        if self.lambda_mean is not None:
+            A = A - A.mean(axis=0)
+            A = A - A.mean(axis=1, keepdims=True) + self.lambda_mean / T
         return 0.5 * (A + A.T)
 
     def _initial_structure(self, n_tasks):
-        return self._k / n_tasks * np.eye(n_tasks)
+        if self.lambda_mean is None or n_tasks == 1:
+            return self._k / n_tasks * np.eye(n_tasks)
+        # Trace k, orthogonal to the mean direction that the penalty does not see.
+        return self._k / (n_tasks - 1) * (np.eye(n_tasks) - 1.0 / n_tasks)
 
     def _previous_structure(self, n_tasks):
         M = getattr(self, "cluster_matrix_", None)
-        return M if M is not None and M.shape == (n_tasks, n_tasks) else None
+        # A warm start after n_clusters or lambda_mean changed would start from an infeasible M
+        # (another trace), whose objective could pass for a decrease of the new one.
+        if M is None or M.shape != (n_tasks, n_tasks) or abs(np.trace(M) - self._k) > 1e-8:
+            return None
+        return M
 
     def _coupling(self, M, n_features):
         return TaskQuadratic(self._penalty_matrix(M))
 
     def _structure_step(self, W):
-        return cluster_structure(W, self._k, self._eta)
+        return cluster_structure(self._centred(W), self._k, self._eta)
 
     def _penalty_value(self, W, M):
         return 0.5 * float(np.sum(self._penalty_matrix(M) * (W @ W.T)))
@@ -181,12 +242,14 @@ class _ClusteredTask(_AlternatingModel):
         from sklearn.cluster import KMeans
 
         self.cluster_matrix_ = M
-        k = self._k
-        if k == 1:
+        n_clusters, k = self._n_clusters, self._k
+        if n_clusters == 1:
             self.task_clusters_ = np.zeros(len(M), dtype=np.intp)
             return
         _, Q = np.linalg.eigh(M)
-        km = KMeans(n_clusters=k, n_init=10, random_state=self.random_state)
+        # With the separate mean, M's k = n_clusters - 1 leading eigenvectors and the constant
+        # vector span the clusters' indicators; a constant column moves no k-means distance.
+        km = KMeans(n_clusters=n_clusters, n_init=10, random_state=self.random_state)
         self.task_clusters_ = km.fit_predict(Q[:, -k:]).astype(np.intp)
 
 
