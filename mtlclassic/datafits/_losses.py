@@ -9,9 +9,12 @@ The dual objective used for duality gaps is ``-F^*(-theta)`` evaluated at
 ``theta = -grad_Z F`` (rescaled by the penalty), see :func:`mtlclassic.solvers.duality_gap`.
 """
 
+import math
+
 import numpy as np
 from scipy.sparse.linalg import LinearOperator, eigsh
-from scipy.special import expit, xlogy
+
+from .._backend import get_namespace, special
 
 
 def _joint_operator(data, fit_intercept):
@@ -33,17 +36,31 @@ def _joint_operator(data, fit_intercept):
 
 
 def _power_iteration(data, fit_intercept, n_iter):
-    """A few power-iteration steps on the joint operator: an estimate from below."""
-    matvec, dim = _joint_operator(data, fit_intercept)
+    """A few power-iteration steps on the joint operator: an estimate from below.
+
+    Written on the container's array namespace (numpy or CuPy), on ``(W, b)``
+    directly rather than a flattened vector, so it runs where the data is.
+    """
+    xp = get_namespace(data.Y)
+    p, T = data.n_features, data.n_tasks
+    dim = p * T + (T if fit_intercept else 0)
     v = np.random.default_rng(0).standard_normal(dim)  # deterministic, generic start
     v /= np.linalg.norm(v)
+    W = xp.asarray(v[:p * T].reshape(p, T))
+    b = xp.asarray(v[p * T:]) if fit_intercept else None
     lam = 0.0
     for _ in range(n_iter):
-        w = matvec(v)
-        lam = float(np.linalg.norm(w))
+        D = data.C * data.linear(W, b)
+        W = data.rmatvec(D)
+        sq = float(xp.sum(W * W))
+        if fit_intercept:
+            b = data.task_sum(D)
+            sq += float(xp.sum(b * b))
+        lam = math.sqrt(sq)
         if lam == 0.0:
             return 0.0
-        v = w / lam
+        W = W / lam
+        b = None if b is None else b / lam
     return lam
 
 
@@ -126,8 +143,9 @@ class _Datafit:
         """Datafit value at ``W = 0`` (with the best intercept if fitted): the scale of gaps."""
         cache = self.__dict__.setdefault("_null_values", {})
         if fit_intercept not in cache:
-            W0 = np.zeros((self.data.n_features, self.data.n_tasks), dtype=self.data.dtype)
-            b0 = self.optimal_intercept(np.zeros_like(self.data.Y)) if fit_intercept else None
+            xp = get_namespace(self.data.Y)
+            W0 = xp.zeros((self.data.n_features, self.data.n_tasks), dtype=self.data.dtype)
+            b0 = self.optimal_intercept(xp.zeros_like(self.data.Y)) if fit_intercept else None
             cache[fit_intercept] = self.value(W0, b0)
         return cache[fit_intercept]
 
@@ -147,7 +165,7 @@ class Quadratic(_Datafit):
 
     def value_z(self, Z):
         R = self.data.Y - Z
-        return 0.5 * float(np.sum(self.data.C * R * R))
+        return 0.5 * float(get_namespace(Z).sum(self.data.C * R * R))
 
     @staticmethod
     def cvxpy_term(y, z, c):
@@ -162,9 +180,10 @@ class Quadratic(_Datafit):
 
     def dual_value(self, theta):
         """``-F^*(-theta)``; entries with ``c = 0`` must have ``theta = 0``."""
+        xp = get_namespace(theta)
         C = self.data.C
-        safe_c = np.where(C > 0, C, 1.0)
-        return float(np.sum(theta * self.data.Y - theta * theta / (2.0 * safe_c)))
+        safe_c = xp.where(C > 0, C, 1.0)
+        return float(xp.sum(theta * self.data.Y - theta * theta / (2.0 * safe_c)))
 
     def optimal_intercept(self, Z0, b=None):
         """Intercept minimising the datafit given ``Z0 = linear(W)``: weighted means of the residual.
@@ -188,7 +207,8 @@ class Logistic(_Datafit):
     lipschitz_factor = 0.25
 
     def value_z(self, Z):
-        return float(np.sum(self.data.C * np.logaddexp(0.0, -self.data.Y * Z)))
+        xp = get_namespace(Z)
+        return float(xp.sum(self.data.C * xp.logaddexp(0.0, -self.data.Y * Z)))
 
     @staticmethod
     def cvxpy_term(y, z, c):
@@ -200,19 +220,21 @@ class Logistic(_Datafit):
     def derivative_z(self, Z):
         """``dF/dZ = -c y sigmoid(-y z)``."""
         Y = self.data.Y
-        return -self.data.C * Y * expit(-Y * Z)
+        return -self.data.C * Y * special("expit", -Y * Z)
 
     def in_dual_domain(self, theta):
         """``u = theta y / c`` must lie in [0, 1] (and ``theta = 0`` where ``c = 0``)."""
+        xp = get_namespace(theta)
         C = self.data.C
         u = theta * self.data.Y
-        return bool(np.all(u >= 0.0) and np.all(u <= C * (1.0 + 1e-12)))
+        return bool(xp.all(u >= 0.0)) and bool(xp.all(u <= C * (1.0 + 1e-12)))
 
     def dual_value(self, theta):
+        xp = get_namespace(theta)
         C = self.data.C
-        safe_c = np.where(C > 0, C, 1.0)
-        u = np.clip(theta * self.data.Y / safe_c, 0.0, 1.0)
-        return float(-np.sum(C * (xlogy(u, u) + xlogy(1.0 - u, 1.0 - u))))
+        safe_c = xp.where(C > 0, C, 1.0)
+        u = xp.clip(theta * self.data.Y / safe_c, 0.0, 1.0)
+        return float(-xp.sum(C * (special("xlogy", u, u) + special("xlogy", 1.0 - u, 1.0 - u))))
 
     def optimal_intercept(self, Z0, b=None, max_iter=100):
         """Per-task intercepts minimising the datafit given ``Z0``, by safeguarded Newton.
@@ -221,15 +243,16 @@ class Logistic(_Datafit):
         Newton cannot overshoot on flat parts of the sigmoid.
         """
         data = self.data
-        b = np.zeros(data.n_tasks) if b is None else np.array(b, dtype=np.float64)
+        xp = get_namespace(Z0)
+        b = xp.zeros(data.n_tasks) if b is None else xp.array(b, dtype=xp.float64)
         scale = data.task_sum(data.C)
         for _ in range(max_iter):
             Z = Z0 + data.expand(b)
-            p = expit(-data.Y * Z)
+            p = special("expit", -data.Y * Z)
             g = data.task_sum(-data.C * data.Y * p)
             h = data.task_sum(data.C * p * (1.0 - p))
-            step = np.clip(g / np.maximum(h, 1e-300), -4.0, 4.0)
+            step = xp.clip(g / xp.maximum(h, 1e-300), -4.0, 4.0)
             b -= step
-            if np.all(np.abs(g) <= 1e-13 * scale):
+            if bool(xp.all(xp.abs(g) <= 1e-13 * scale)):
                 break
         return b.astype(data.dtype, copy=False)

@@ -26,7 +26,7 @@ from sklearn.exceptions import ConvergenceWarning
 
 from .._backend import blas_threads_for
 from ._base import MultiTaskLinearModel
-from ._docs import ATTRIBUTES, COMMON_PARAMS, estimator_doc
+from ._docs import ATTRIBUTES, COMMON_PARAMS, DEVICE_DOC, estimator_doc
 
 # The W-steps are solved to a duality gap this fraction of the stopping
 # threshold ``tol * |J|``, so that rounding in a W-step cannot pass for (or
@@ -61,6 +61,9 @@ _ALT_SOLVER_DOC = """    solver : {"auto", "fista", "cvxpy"}, default="auto"
         Solver of the W-steps (their penalty couples the tasks, so it is not
         separable over features): ``"auto"`` and ``"fista"`` use accelerated
         proximal gradient, ``"cvxpy"`` the exact reference solver (slow).
+"""
+_DEVICE_ATTR_DOC = """    device_ : {"cpu", "cuda"}
+        Where the model was solved.
 """
 _ITER_DOC = """    n_iter_ : int
         Solver iterations (epochs for ``"bcd"``).
@@ -108,6 +111,7 @@ def alternating_doc(summary, penalty, loss, params, *, variables, notes="", attr
     doc = estimator_doc(summary, penalty, loss, params, notes=notes, attributes=attributes,
                         references=references)
     doc = doc.replace("min_{W, b}  ", f"min_{{W, b, {variables}}}  ", 1)
+    doc = doc.replace(DEVICE_DOC, "").replace(_DEVICE_ATTR_DOC, "")
     for old, new in ((_TOL_DOC, _ALT_TOL_DOC), (_SOLVER_DOC, _ALT_SOLVER_DOC),
                      (_VERBOSE_DOC, _ALT_VERBOSE_DOC), (_WARM_DOC, _ALT_WARM_DOC)):
         doc = doc.replace(old, new)

@@ -14,8 +14,10 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.metrics import accuracy_score, r2_score
 from sklearn.utils.validation import check_is_fitted
 
-from .._backend import blas_threads_for
+from .._backend import (DEVICES, blas_threads_for, device_namespace, get_namespace, special,
+                        to_host)
 from .._validation import check_fit_data, check_predict_data
+from ..data._arrays import to_namespace
 from ..datafits import Logistic, Quadratic
 from ..solvers import SOLVERS
 
@@ -49,7 +51,7 @@ class MultiTaskLinearModel(BaseEstimator):
 
     def __init__(self, alpha=1.0, *, l2_reg=0.0, fit_intercept=True, task_column=None,
                  task_weights=None, tol=1e-4, max_iter=1000, warm_start=False, solver="auto",
-                 verbose=0):
+                 device=None, verbose=0):
         store_params(self, locals())
 
     # -- parameters ---------------------------------------------------------
@@ -71,6 +73,12 @@ class MultiTaskLinearModel(BaseEstimator):
                 raise ValueError(f"{name} must be a bool, got {getattr(self, name)!r}.")
         if self.solver not in ("auto", *SOLVERS):
             raise ValueError(f"solver must be 'auto' or one of {sorted(SOLVERS)}, got {self.solver!r}.")
+        device = getattr(self, "device", None)
+        if device not in DEVICES:
+            raise ValueError(f"device must be one of {DEVICES}, got {device!r}.")
+        if device in ("cuda", "auto") and self.solver not in ("auto", "fista"):
+            raise ValueError(f"solver={self.solver!r} runs on the CPU only; device={device!r} "
+                             "solves with 'fista' (solver='auto' or 'fista').")
 
     def _make_penalty(self, n_features, n_tasks):
         """The penalty on the internal ``W`` of shape (n_blocks * n_features, n_tasks)."""
@@ -122,17 +130,21 @@ class MultiTaskLinearModel(BaseEstimator):
         self : object
         """
         self._check_params()
+        xp = device_namespace(getattr(self, "device", None), X, y, sample_weight)
+        # Validation runs on the host; the validated problem goes to the GPU once, in _solve.
+        X, y, sample_weight = to_host(X), to_host(y), to_host(sample_weight)
         previous = (self._stacked_coef() if self.warm_start else None,
                     getattr(self, "intercept_", None))
         data, datafit, p, T = self._prepare(X, y, sample_weight)
         W0, b0 = self._start(data, *previous)
         penalty = self._make_penalty(p, T)
-        W, b, n_iter, gap, solver = self._solve(datafit, penalty, W0, b0)
+        W, b, n_iter, gap, solver = self._solve(datafit, penalty, W0, b0, xp=xp)
         self._set_coef(np.asarray(W, dtype=data.dtype), p)
         self.intercept_ = self._raw_intercept(data, W, b)
         self.n_iter_ = int(n_iter)
         self.dual_gap_ = float(gap)
         self.solver_ = solver
+        self.device_ = "cpu" if xp is None else "cuda"
         return self
 
     def _prepare(self, X, y, sample_weight):
@@ -161,19 +173,32 @@ class MultiTaskLinearModel(BaseEstimator):
         return W0, b0
 
     def _solve(self, datafit, penalty, W0, b0, *, warn=True, tol=None, max_iter=None,
-               verbose=None):
-        """Run the solver; returns ``(W, b, n_iter, gap, solver)`` (``b`` centered).
+               verbose=None, xp=None):
+        """Run the solver; returns ``(W, b, n_iter, gap, solver)`` (``b`` centered, numpy).
 
-        ``tol``, ``max_iter`` and ``verbose`` default to the estimator's.
+        ``tol``, ``max_iter`` and ``verbose`` default to the estimator's.  With
+        an array namespace ``xp`` (CuPy), the problem is copied there once and
+        solved by the array-generic FISTA (gradient, prox, gap, backtracking
+        all on the device); the solution comes back as numpy arrays.
         """
         data = datafit.data
-        solver = self._choose_solver(penalty)
         tol = self.tol if tol is None else tol
-        with blas_threads_for(data.n_samples * data.n_features * data.n_tasks):
+        kwargs = dict(fit_intercept=self.fit_intercept, tol=tol,
+                      max_iter=self.max_iter if max_iter is None else max_iter,
+                      verbose=self.verbose if verbose is None else verbose)
+        if xp is not None:
+            if self.solver not in ("auto", "fista"):
+                raise ValueError(f"solver={self.solver!r} runs on the CPU only; the GPU solve "
+                                 "uses 'fista' (solver='auto' or 'fista').")
+            solver = "fista"
+            on_device = type(datafit)(to_namespace(data, xp))
             W, b, n_iter, gap, gap_scale = SOLVERS[solver](
-                datafit, penalty, W0, b0, fit_intercept=self.fit_intercept, tol=tol,
-                max_iter=self.max_iter if max_iter is None else max_iter,
-                verbose=self.verbose if verbose is None else verbose)
+                on_device, penalty, xp.asarray(W0), xp.asarray(b0), **kwargs)
+            W, b = to_host(W), to_host(b)
+        else:
+            solver = self._choose_solver(penalty)
+            with blas_threads_for(data.n_samples * data.n_features * data.n_tasks):
+                W, b, n_iter, gap, gap_scale = SOLVERS[solver](datafit, penalty, W0, b0, **kwargs)
         if warn and solver != "cvxpy" and gap > tol * gap_scale:
             warnings.warn(
                 f"{type(self).__name__} did not converge in {n_iter} iterations: relative "
@@ -211,7 +236,14 @@ class MultiTaskLinearModel(BaseEstimator):
 
     # -- predict ------------------------------------------------------------
     def _linear_predict(self, X):
-        """Linear predictor: (n, T) in the shared layout, (n,) routed by task otherwise."""
+        """Linear predictor: (n, T) in the shared layout, (n,) routed by task otherwise.
+
+        CuPy input is validated and predicted on the host (one transfer each
+        way) and the result returned as a CuPy array.
+        """
+        xp = get_namespace(X)
+        if xp is not np:
+            return xp.asarray(self._linear_predict(to_host(X)))
         check_is_fitted(self)
         feats, task_index = check_predict_data(self, X)
         if task_index is None:
@@ -322,22 +354,27 @@ class MultiTaskClassifierMixin:
             2-D targets (shared layout), ``P(classes_[1])`` for every task, as
             scikit-learn's multilabel classifiers.
         """
-        from scipy.special import expit
-
         z = self.decision_function(X)
-        p1 = expit(z)
+        xp = get_namespace(z)
+        p1 = special("expit", z)
         if z.ndim == 1:
-            return np.column_stack([1.0 - p1, p1])
+            return xp.stack([1.0 - p1, p1], axis=1)
         return p1
 
     def predict_log_proba(self, X):
         """Logarithm of :meth:`predict_proba`."""
-        return np.log(self.predict_proba(X))
+        proba = self.predict_proba(X)
+        return get_namespace(proba).log(proba)
 
     def predict(self, X):
-        """Predicted labels (from ``classes_``), shaped as :meth:`decision_function`."""
+        """Predicted labels (from ``classes_``), shaped as :meth:`decision_function`.
+
+        For CuPy input the labels are a CuPy array when numeric (else numpy).
+        """
         z = self.decision_function(X)  # checks fitted before classes_ is read
-        return self.classes_[(z > 0).astype(int)]
+        labels = self.classes_[to_host(z > 0).astype(int)]
+        xp = get_namespace(z)
+        return xp.asarray(labels) if xp is not np and labels.dtype.kind in "biuf" else labels
 
     def score(self, X, y, sample_weight=None):
         """Mean over tasks of each task's accuracy (missing targets skipped)."""

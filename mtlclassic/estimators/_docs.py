@@ -37,9 +37,18 @@ COMMON_PARAMS = """    fit_intercept : bool, default=True
         proximal gradient (any loss and penalty); ``"cvxpy"``: the exact
         reference solver (slow). ``"auto"`` picks ``"bcd"`` where it applies,
         else ``"fista"``.
-    verbose : int, default=0
+""" + """    device : {None, "cpu", "cuda", "auto"}, default=None
+        Where to solve. ``None``: where the data is (on the GPU for CuPy
+        input). ``"cuda"``: the problem is copied to the GPU once and solved
+        there by ``"fista"`` (CuPy needed: ``ImportError`` without it,
+        ``RuntimeError`` without a GPU). ``"auto"``: the GPU when one is
+        usable, else the CPU. Fitted attributes are numpy arrays either way;
+        ``predict`` returns CuPy arrays for CuPy input. See ``docs/gpu.md``.
+""" + """    verbose : int, default=0
         Print the duality gap as the solver runs.
 """
+
+DEVICE_DOC = COMMON_PARAMS[COMMON_PARAMS.index("    device :"):COMMON_PARAMS.index("    verbose :")]
 
 ATTRIBUTES = """
     Attributes
@@ -61,6 +70,8 @@ ATTRIBUTES = """
         Duality gap at the solution, in units of the objective.
     solver_ : str
         The solver used.
+    device_ : {"cpu", "cuda"}
+        Where the model was solved.
 """
 
 CLASSES = """    classes_ : ndarray of shape (2,)

@@ -13,7 +13,7 @@ class _Baseline(MultiTaskLinearModel):
     _positive_params = ("alpha",)
 
     def __init__(self, alpha=1.0, *, fit_intercept=True, task_column=None, task_weights=None,
-                 tol=1e-4, max_iter=1000, warm_start=False, solver="auto", verbose=0):
+                 tol=1e-4, max_iter=1000, warm_start=False, solver="auto", device=None, verbose=0):
         store_params(self, locals())
 
 

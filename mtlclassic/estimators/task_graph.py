@@ -131,7 +131,7 @@ class _MeanRegularized(MultiTaskLinearModel):
 
     def __init__(self, lambda_mean=1.0, lambda_l2=0.1, *, fit_intercept=True, task_column=None,
                  task_weights=None, tol=1e-4, max_iter=1000, warm_start=False, solver="auto",
-                 verbose=0):
+                 device=None, verbose=0):
         store_params(self, locals())
 
     def _check_params(self):
@@ -221,7 +221,7 @@ class _GraphRegularized(MultiTaskLinearModel):
 
     def __init__(self, graph=None, lambda_graph=1.0, *, alpha=0.01, graph_type="adjacency",
                  l2_reg=0.0, fit_intercept=True, task_column=None, task_weights=None, tol=1e-4,
-                 max_iter=1000, warm_start=False, solver="auto", verbose=0):
+                 max_iter=1000, warm_start=False, solver="auto", device=None, verbose=0):
         store_params(self, locals())
 
     def _check_params(self):

@@ -11,6 +11,7 @@ import numpy as np
 from numba import njit
 from scipy.sparse.csgraph import connected_components
 
+from .._backend import get_namespace, to_host
 from ._base import Penalty
 
 # Relative size below which an eigenvalue of ``M`` counts as zero.
@@ -155,6 +156,15 @@ class TaskQuadratic(Penalty):
         # iterate), else the last maximiser found.
         self._last_prox = None
         self._conj_start = None
+        self._eig_on = {}  # (U, d) copied to other array namespaces (the GPU), once each
+
+    def _eig(self, xp):
+        """``M``'s eigenvectors and eigenvalues in the namespace ``xp``."""
+        if xp is np:
+            return self._U, self._d
+        if xp not in self._eig_on:
+            self._eig_on[xp] = (xp.asarray(self._U), xp.asarray(self._d))
+        return self._eig_on[xp]
 
     def _null_groups(self, scale):
         """Index arrays of the task groups whose indicators span ``M``'s null space (or ``[]``)."""
@@ -177,9 +187,10 @@ class TaskQuadratic(Penalty):
 
     # -- f = alpha ||.||_1 + 1/2 tr(W M W^T) ---------------------------------
     def _value(self, W):
-        W = np.asarray(W)
-        rot = W @ self._U
-        return self.alpha * float(np.sum(np.abs(W))) + 0.5 * float(np.sum(rot * rot * self._d))
+        xp = get_namespace(W)
+        U, d = self._eig(xp)
+        rot = W @ U
+        return self.alpha * float(xp.sum(xp.abs(W))) + 0.5 * float(xp.sum(rot * rot * d))
 
     def _rows(self, B, A, start, max_sweeps=None):
         U = np.array(start, dtype=np.float64, order="C")
@@ -188,11 +199,16 @@ class TaskQuadratic(Penalty):
         return U
 
     def _prox(self, W, step):
-        W = np.asarray(W)
         if step == 0:
             return W.copy()
+        xp = get_namespace(W)
+        if self.alpha and xp is not np:
+            # The row lassos are a numba kernel: solved on the host (W is (p, T), small
+            # next to the data the GPU holds), the result sent back.
+            return xp.asarray(self._prox(to_host(W), step))
         # Without l1: (I + s M)^{-1} in M's eigenbasis.  It is also the start of the row lasso.
-        ridge = ((W @ self._U) / (1.0 + step * self._d)) @ self._U.T
+        U, d = self._eig(xp)
+        ridge = ((W @ U) / (1.0 + step * d)) @ U.T
         if self.alpha == 0:
             return ridge.astype(W.dtype, copy=False)
         # argmin 1/(2s)||u - v||^2 + f(u)  <=>  the row lasso with A = M + I/s, B = V/s.
@@ -209,9 +225,9 @@ class TaskQuadratic(Penalty):
         ``f^*(V)`` is finite iff this is ``<= alpha``: along a null-space
         direction only the l1 term grows.
         """
-        V = np.asarray(V)
         if not self._groups or V.size == 0:
             return 0.0
+        V = to_host(V)
         return max(float(np.max(np.abs(V[:, g].sum(axis=1)))) / len(g) for g in self._groups)
 
     def conjugate(self, V):
@@ -229,11 +245,13 @@ class TaskQuadratic(Penalty):
         gap an upper bound on the suboptimality, however rough ``U`` is;
         ill-conditioned ``M`` (long chains) no longer costs exact inner solves.
         """
-        V = np.asarray(V, dtype=np.float64)
         d = self._d_eff
         if self.alpha == 0:  # M' invertible here: 1/2 tr(V M'^{-1} V^T)
-            rot = V @ self._U
-            return 0.5 * float(np.sum(rot * rot / d))
+            xp = get_namespace(V)
+            U, _ = self._eig(xp)
+            rot = V.astype(xp.float64, copy=False) @ U
+            return 0.5 * float(xp.sum(rot * rot / (d if xp is np else xp.asarray(d))))
+        V = np.asarray(to_host(V), dtype=np.float64)
         M = self.M + self.l2_reg * np.eye(self.M.shape[0])
         start = self._last_prox
         if start is None or start.shape != V.shape:

@@ -13,6 +13,7 @@ and for affine combinations of such points (dual extrapolation).
 
 import numpy as np
 
+from .._backend import get_namespace
 from ._anderson import Anderson
 
 
@@ -20,7 +21,7 @@ def profile_intercept(datafit, W, b, fit_intercept):
     """Return the intercept optimal for ``W`` (or zeros) and the predictor ``Z``."""
     Z0 = datafit.linear(W)
     if not fit_intercept:
-        return np.zeros(datafit.data.n_tasks, dtype=W.dtype), Z0
+        return get_namespace(W).zeros(datafit.data.n_tasks, dtype=W.dtype), Z0
     b = datafit.optimal_intercept(Z0, b)
     return b, Z0 + datafit.data.expand(b)
 
