@@ -191,7 +191,7 @@ class MultiTaskLinearModel(BaseEstimator):
                 raise ValueError(f"solver={self.solver!r} runs on the CPU only; the GPU solve "
                                  "uses 'fista' (solver='auto' or 'fista').")
             solver = "fista"
-            on_device = type(datafit)(to_namespace(data, xp))
+            on_device = _device_datafit(datafit, xp)
             W, b, n_iter, gap, gap_scale = SOLVERS[solver](
                 on_device, penalty, xp.asarray(W0), xp.asarray(b0), **kwargs)
             W, b = to_host(W), to_host(b)
@@ -290,6 +290,19 @@ class MultiTaskLinearModel(BaseEstimator):
         tags.target_tags.multi_output = True
         tags.target_tags.required = True
         return tags
+
+
+def _device_datafit(datafit, xp):
+    """``datafit`` on a copy of its problem in the namespace ``xp``, made once per datafit.
+
+    Paths and the alternating models solve many problems on one container:
+    the data goes to the GPU once, and its Lipschitz estimate is kept.
+    """
+    cached = datafit.__dict__.get("_on_device")
+    if cached is None or cached[0] is not xp:
+        cached = (xp, type(datafit)(to_namespace(datafit.data, xp)))
+        datafit._on_device = cached
+    return cached[1]
 
 
 def _isnan(a):
