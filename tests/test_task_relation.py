@@ -27,8 +27,8 @@ from sklearn.metrics import adjusted_rand_score
 
 from conftest import datafit, make_per_task, make_shared
 from mtlclassic import (ClusteredTaskClassifier, ClusteredTaskRegressor,
-                        MeanRegularizedRegressor, RidgeRegressor, SparseTaskGraphClassifier, SparseTaskGraphRegressor,
-                        TaskRelationClassifier, TaskRelationRegressor)
+                        MeanRegularizedRegressor, RidgeRegressor, SparseTaskGraphClassifier,
+                        SparseTaskGraphRegressor, TaskRelationClassifier, TaskRelationRegressor)
 from mtlclassic.datasets import make_task_relation_regression
 from mtlclassic.estimators.clustered import cluster_structure
 from mtlclassic.estimators.sparse_task_graph import task_precision

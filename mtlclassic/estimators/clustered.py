@@ -75,12 +75,14 @@ def cluster_structure(W, n_clusters, eta):
     return (Q * gamma) @ Q.T
 
 
-_PENALTY = (
-    "lambda_cluster / 2 * eta (1 + eta) tr(W_c^T (eta I + M)^{-1} W_c)  [+ lambda_mean / 2 * T ||w_bar||^2]\n"
-    "                    subject to  tr(M) = k,  0 <= M <= I,   with  eta = lambda_l2 / lambda_cluster,\n"
-    "                    lambda_mean=None (Zhou et al.):  W_c = W,  k = n_clusters,  no mean term,\n"
-    "                    lambda_mean > 0 (Jacob et al.):  W_c = Pi W,  k = n_clusters - 1,\n"
-    "                    Pi = I - 11^T / T (centres the tasks),  w_bar = 1/T sum_t w_t")
+_INDENT = "\n" + " " * 20  # the continuation lines of the docstring's objective
+_PENALTY = _INDENT.join([
+    "lambda_cluster / 2 * eta (1 + eta) tr(W_c^T (eta I + M)^{-1} W_c)"
+    "  [+ lambda_mean / 2 * T ||w_bar||^2]",
+    "subject to  tr(M) = k,  0 <= M <= I,   with  eta = lambda_l2 / lambda_cluster,",
+    "lambda_mean=None (Zhou et al.):  W_c = W,  k = n_clusters,  no mean term,",
+    "lambda_mean > 0 (Jacob et al.):  W_c = Pi W,  k = n_clusters - 1,",
+    "Pi = I - 11^T / T (centres the tasks),  w_bar = 1/T sum_t w_t"])
 _PARAMS = """    n_clusters : int, default=2
         The number of task clusters, ``1 <= n_clusters <= n_tasks``; the
         trace ``k`` of ``M`` is ``n_clusters`` (``n_clusters - 1`` with
