@@ -67,6 +67,31 @@ def objective(datafit64, penalty, W, b):
         np.asarray(W, np.float64))
 
 
+def profile_ops(cp, datafit, penalty, W, b, repeats=10):
+    """Median GPU time of each operation of a FISTA iteration (CUDA events)."""
+    from mtlclassic.solvers import duality_gap
+
+    data = datafit.data
+    Z = data.linear(W, b)
+    D = datafit.derivative_z(Z)
+    ops = {"linear X W": lambda: data.linear(W, b), "rmatvec X^T D": lambda: data.rmatvec(D),
+           "task_sum": lambda: data.task_sum(D), "prox": lambda: penalty.prox(W, 1e-3),
+           "value_z": lambda: datafit.value_z(Z), "duality gap": lambda: duality_gap(
+               datafit, penalty, W, Z)}
+    line = []
+    for name, op in ops.items():
+        times = []
+        for _ in range(repeats):
+            start, end = cp.cuda.Event(), cp.cuda.Event()
+            start.record()
+            op()
+            end.record()
+            end.synchronize()
+            times.append(cp.cuda.get_elapsed_time(start, end))
+        line.append(f"{name} {sorted(times)[repeats // 2]:.2f}")
+    print("GPU ms per op (median of 10): " + ", ".join(line))
+
+
 def check_problem(cp, name, layout, n, p, T, *, tol, alpha_ratio, max_iter, cpu_max_iter):
     from mtlclassic import GroupLassoRegressor, alpha_max
     from mtlclassic.data._arrays import to_namespace
@@ -104,6 +129,7 @@ def check_problem(cp, name, layout, n, p, T, *, tol, alpha_ratio, max_iter, cpu_
                                              max_iter=max_iter)
     _sync(cp)
     t_gpu = time.perf_counter() - t
+    profile_ops(cp, Quadratic(on_gpu), penalty, W_gpu, b_gpu)
     W_gpu, b_gpu = cp.asnumpy(W_gpu), cp.asnumpy(b_gpu)
     del on_gpu
     cp.get_default_memory_pool().free_all_blocks()
@@ -176,6 +202,21 @@ def check_small(cp):
     return worst < 1e-3
 
 
+def gpu_warmup(cp):
+    """Compile (or load) the CuPy kernels of the float32 GPU path outside the timed solves."""
+    from mtlclassic import GroupLassoRegressor
+
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((60, 8)).astype(np.float32)
+    for layout in ("shared", "per_task"):
+        if layout == "shared":
+            Xl, y, task_column = X, X[:, :3] @ np.ones((3, 2), np.float32), None
+        else:
+            Xl = np.column_stack([X, np.repeat([0, 1, 2], 20)]).astype(np.float32)
+            y, task_column = X[:, 0] - X[:, 1], -1
+        GroupLassoRegressor(alpha=0.01, device="cuda", task_column=task_column).fit(Xl, y)
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--scale", type=float, default=1.0, help="fraction of the rows to use")
@@ -200,6 +241,10 @@ def main(argv=None):
     t = time.perf_counter()
     warmup(dtypes=("float32", "float64"), sparse=False)
     print(f"numba warm-up (compile or cache load): {time.perf_counter() - t:.1f} s", flush=True)
+    t = time.perf_counter()
+    gpu_warmup(cp)
+    print(f"CuPy warm-up (kernel compile or cache load, float32, both layouts): "
+          f"{time.perf_counter() - t:.1f} s", flush=True)
     results = {}
     only = args.only.split(",")
     start = time.perf_counter()

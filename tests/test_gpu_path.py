@@ -254,17 +254,34 @@ def _cupy_with_gpu():
 @pytest.mark.parametrize("layout", ["shared", "per_task"])
 @pytest.mark.parametrize("cls, params", CASES, ids=[c.__name__ for c, _ in CASES])
 def test_cupy_fit_matches_cpu(cls, params, layout):
-    cp = _cupy_with_gpu()
+    _cupy_with_gpu()
     loss = "logistic" if cls.__name__.endswith("Classifier") else "squared"
-    X, Y, task_column = _data(loss, layout, dtype=np.float32)
-    kw = dict(task_column=task_column, tol=1e-6, max_iter=20000, **params)
+    X, Y, task_column = _data(loss, layout)
+    kw = dict(task_column=task_column, tol=1e-8, max_iter=20000, **params)
     cpu = cls(**kw).fit(X, Y)
     gpu = cls(device="cuda", **kw).fit(X, Y)
-    assert isinstance(gpu.coef_, np.ndarray) and gpu.coef_.dtype == np.float32
-    np.testing.assert_allclose(gpu.coef_, cpu.coef_, atol=5e-3 * max(np.abs(cpu.coef_).max(), 1))
-    # CuPy input: solved on the GPU without device=, predictions come back as CuPy.
-    on_gpu = cls(**kw).fit(cp.asarray(X), cp.asarray(Y))
-    assert on_gpu.device_ == "cuda"
-    pred = on_gpu.predict(cp.asarray(X))
+    assert gpu.device_ == "cuda" and isinstance(gpu.coef_, np.ndarray)
+    scale = max(np.abs(cpu.coef_).max(), 1.0)
+    np.testing.assert_allclose(gpu.coef_, cpu.coef_, atol=1e-3 * scale)
+    np.testing.assert_allclose(gpu.intercept_, cpu.intercept_, atol=1e-3 * scale)
+
+
+@pytest.mark.parametrize("layout", ["shared", "per_task"])
+@pytest.mark.parametrize("cls", [GroupLassoRegressor, GroupLassoClassifier])
+def test_cupy_input_float32(cls, layout):
+    """CuPy float32 input: solved on the GPU without ``device=``; predictions come back as CuPy."""
+    cp = _cupy_with_gpu()
+    loss = "logistic" if cls is GroupLassoClassifier else "squared"
+    X, Y, task_column = _data(loss, layout, dtype=np.float32)
+    kw = dict(alpha=0.03, task_column=task_column, tol=1e-5, max_iter=5000)
+    cpu = cls(**kw).fit(X, Y)
+    gpu = cls(**kw).fit(cp.asarray(X), cp.asarray(Y))
+    assert gpu.device_ == "cuda" and gpu.coef_.dtype == np.float32
+    np.testing.assert_allclose(gpu.coef_, cpu.coef_, atol=1e-2 * max(np.abs(cpu.coef_).max(), 1))
+    pred = gpu.predict(cp.asarray(X))
     assert isinstance(pred, cp.ndarray)
-    np.testing.assert_allclose(cp.asnumpy(pred), cpu.predict(X), atol=1e-2)
+    np.testing.assert_array_equal(cp.asnumpy(pred), gpu.predict(X))
+    if loss == "logistic":
+        proba = gpu.predict_proba(cp.asarray(X))
+        assert isinstance(proba, cp.ndarray)
+        np.testing.assert_allclose(cp.asnumpy(proba), gpu.predict_proba(X), rtol=1e-5)

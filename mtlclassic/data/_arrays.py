@@ -7,15 +7,17 @@ uses so that this code path runs (and cannot rot) on machines without a GPU.
 Only what the array-generic FISTA, the datafits and the duality gap need is
 implemented: ``linear``, ``rmatvec``, ``task_sum``, ``expand``.
 
-The per-task layout has no Python loop over tasks: with each row's task
-index ``k(i)``,
+The per-task layout has no Python loop over tasks. With ``E`` the (n, T)
+one-hot matrix of each row's task (made once, in the data's precision):
 
-* ``z_i = (X W)[i, k(i)]`` -- one matrix product for all tasks, whose
-  ``n x T`` result is gathered (the extra ``T``-fold arithmetic is cheap
-  on a GPU, where the product is bound by reading ``X`` once);
-* ``X_t^T d_t`` for every task ``t`` is ``X^T S`` with ``S[i, k(i)] = d_i``
-  and zeros elsewhere;
-* per-task sums are ``bincount(k, weights=d)``.
+* ``z_i = (X W)[i, k(i)]`` is ``sum((X W) * E, axis=1)`` -- one matrix product
+  for all tasks, masked (the extra ``T``-fold arithmetic is cheap on a GPU,
+  where the product is bound by reading ``X`` once);
+* ``X_t^T d_t`` for every task ``t`` is ``X^T (E * d[:, None])``;
+* per-task sums are ``E^T d``, and values repeated over each task's rows ``E b``.
+
+Dense products and elementwise masks, rather than scatters, gathers or
+atomic sums into ``T`` bins, are what a GPU does at full speed.
 """
 
 import numpy as np
@@ -99,12 +101,12 @@ class ArrayStackedDesign(_ArrayDesign):
         self.offsets = np.asarray(offsets, dtype=np.int64)
         self.task_sizes = np.diff(self.offsets)
         self.n_tasks = len(self.task_sizes)
-        self.task_index = xp.asarray(np.repeat(np.arange(self.n_tasks), self.task_sizes))
-        self._rows = xp.arange(self.n_samples)
+        onehot = np.repeat(np.eye(self.n_tasks, dtype=self.dtype), self.task_sizes, axis=0)
+        self._onehot = xp.asarray(onehot)
 
     def linear(self, W, b=None, features=None):
         self._check_features(features)
-        z = self._product(self.X, W)[self._rows, self.task_index]
+        z = self.xp.sum(self._product(self.X, W) * self._onehot, axis=1)
         if self.X_offset is not None:
             z = z - self.expand(self.xp.sum(self.X_offset * W, axis=0))
         if b is not None:
@@ -113,16 +115,13 @@ class ArrayStackedDesign(_ArrayDesign):
 
     def rmatvec(self, d, features=None):
         self._check_features(features)
-        S = self.xp.zeros((self.n_samples, self.n_tasks), dtype=d.dtype)
-        S[self._rows, self.task_index] = d
-        G = self._product(self.X.T, S)
+        G = self._product(self.X.T, self._onehot * d[:, None])
         if self.X_offset is not None:
             G = G - self.X_offset * self.task_sum(d)
         return G
 
     def expand(self, b):
-        return b[self.task_index]
+        return self._onehot @ b.astype(self.dtype, copy=False)
 
     def task_sum(self, d):
-        out = self.xp.bincount(self.task_index, weights=d, minlength=self.n_tasks)
-        return out.astype(d.dtype, copy=False)
+        return self._onehot.T @ d

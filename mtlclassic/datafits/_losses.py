@@ -46,8 +46,9 @@ def _power_iteration(data, fit_intercept, n_iter):
     dim = p * T + (T if fit_intercept else 0)
     v = np.random.default_rng(0).standard_normal(dim)  # deterministic, generic start
     v /= np.linalg.norm(v)
-    W = xp.asarray(v[:p * T].reshape(p, T))
-    b = xp.asarray(v[p * T:]) if fit_intercept else None
+    # In the data's precision: a float64 W would make every product upcast a copy of X.
+    W = xp.asarray(v[:p * T].reshape(p, T), dtype=data.dtype)
+    b = xp.asarray(v[p * T:], dtype=data.dtype) if fit_intercept else None
     lam = 0.0
     for _ in range(n_iter):
         D = data.C * data.linear(W, b)
