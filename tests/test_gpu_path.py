@@ -46,19 +46,26 @@ def _shared(rng, n, p, T, sparse=False, dtype=np.float64):
     return SharedDesign(X, Y, C)
 
 
+# Task sizes: very unequal (one-hot products), nearly equal (a padded stack), equal (a view).
+SIZES = {"unequal": [5, 9, 1, 7], "padded": [5, 6, 5, 6], "equal": [6, 6, 6, 6]}
+
+
 @pytest.mark.parametrize("sparse", [False, True])
 @pytest.mark.parametrize("center", [False, True])
-@pytest.mark.parametrize("layout", ["stacked", "shared"])
+@pytest.mark.parametrize("layout", ["stacked-unequal", "stacked-padded", "stacked-equal",
+                                    "shared"])
 def test_array_containers_match_cpu_containers(layout, center, sparse):
     rng = np.random.default_rng(0)
-    if layout == "stacked":
-        data = _stacked(rng, [5, 9, 1, 7], 6, sparse)
+    if layout.startswith("stacked"):
+        data = _stacked(rng, SIZES[layout.split("-")[1]], 6, sparse)
     else:
         data = _shared(rng, 17, 6, 4, sparse)
     if center:
         data.center()
     arr = to_namespace(data, np)
-    assert isinstance(arr, ArrayStackedDesign if layout == "stacked" else ArraySharedDesign)
+    assert isinstance(arr, ArrayStackedDesign if layout != "shared" else ArraySharedDesign)
+    if layout != "shared":  # the batched form is used exactly where it should be
+        assert (arr._X3 is not None) == (not sparse and not layout.endswith("unequal"))
     W = rng.standard_normal((6, data.n_tasks))
     b = rng.standard_normal(data.n_tasks)
     np.testing.assert_allclose(arr.linear(W, b), data.linear(W, b), rtol=1e-12, atol=1e-12)
@@ -98,6 +105,7 @@ def numpy_as_gpu(monkeypatch):
 
 
 def _data(loss, layout, dtype=np.float64, seed=0, sparse=False):
+    """A small problem; ``layout`` "per_task" has unequal task sizes, "per_task_equal" equal ones."""
     rng = np.random.default_rng(seed)
     T, p = 4, 12
     coef = rng.standard_normal((T, p)) * (rng.random(p) < 0.4)
@@ -106,8 +114,9 @@ def _data(loss, layout, dtype=np.float64, seed=0, sparse=False):
         Z = X @ coef.T + 0.5 * rng.standard_normal((40, T))
         Y = np.sign(Z) if loss == "logistic" else Z
         task_column = None
-    else:
-        tasks = np.repeat(np.arange(T), [12, 9, 15, 10])
+    else:  # "per_task", "per_task_equal"
+        sizes = [11, 11, 11, 11] if layout == "per_task_equal" else [12, 9, 15, 10]
+        tasks = np.repeat(np.arange(T), sizes)
         Xf = rng.standard_normal((len(tasks), p))
         z = np.einsum("ij,ij->i", Xf, coef[tasks]) + 0.5 * rng.standard_normal(len(tasks))
         Y = np.sign(z) if loss == "logistic" else z
@@ -140,7 +149,7 @@ CASES = [
 ]
 
 
-@pytest.mark.parametrize("layout", ["shared", "per_task"])
+@pytest.mark.parametrize("layout", ["shared", "per_task", "per_task_equal"])
 @pytest.mark.parametrize("cls, params", CASES, ids=[c.__name__ for c, _ in CASES])
 def test_gpu_path_matches_cpu_solution(numpy_as_gpu, cls, params, layout):
     loss = "logistic" if cls.__name__.endswith("Classifier") else "squared"
@@ -157,7 +166,7 @@ def test_gpu_path_matches_cpu_solution(numpy_as_gpu, cls, params, layout):
     np.testing.assert_allclose(gpu.predict(X), cpu.predict(X), atol=1e-3 * scale)
 
 
-@pytest.mark.parametrize("layout", ["shared", "per_task"])
+@pytest.mark.parametrize("layout", ["shared", "per_task", "per_task_equal"])
 @pytest.mark.parametrize("sparse", [False, True])
 def test_gpu_path_float32_and_sparse(numpy_as_gpu, layout, sparse):
     X, Y, task_column = _data("squared", layout, dtype=np.float32, sparse=sparse)
@@ -251,7 +260,7 @@ def _cupy_with_gpu():
     return cp
 
 
-@pytest.mark.parametrize("layout", ["shared", "per_task"])
+@pytest.mark.parametrize("layout", ["shared", "per_task", "per_task_equal"])
 @pytest.mark.parametrize("cls, params", CASES, ids=[c.__name__ for c, _ in CASES])
 def test_cupy_fit_matches_cpu(cls, params, layout):
     _cupy_with_gpu()
@@ -266,7 +275,7 @@ def test_cupy_fit_matches_cpu(cls, params, layout):
     np.testing.assert_allclose(gpu.intercept_, cpu.intercept_, atol=1e-3 * scale)
 
 
-@pytest.mark.parametrize("layout", ["shared", "per_task"])
+@pytest.mark.parametrize("layout", ["shared", "per_task", "per_task_equal"])
 @pytest.mark.parametrize("cls", [GroupLassoRegressor, GroupLassoClassifier])
 def test_cupy_input_float32(cls, layout):
     """CuPy float32 input: solved on the GPU without ``device=``; predictions come back as CuPy."""
@@ -285,3 +294,14 @@ def test_cupy_input_float32(cls, layout):
         proba = gpu.predict_proba(cp.asarray(X))
         assert isinstance(proba, cp.ndarray)
         np.testing.assert_allclose(cp.asnumpy(proba), gpu.predict_proba(X), rtol=1e-5)
+
+
+@pytest.mark.parametrize("order", ["C", "F"])
+def test_pinned_copy_to_gpu(order, monkeypatch):
+    cp = _cupy_with_gpu()
+    import mtlclassic.data._arrays as arrays
+
+    monkeypatch.setattr(arrays, "_CHUNK_BYTES", 1000)  # several chunks and a partial one
+    a = np.asarray(np.random.default_rng(0).standard_normal((301, 7)), order=order)
+    out = arrays.pinned_copy(cp, a)
+    np.testing.assert_array_equal(cp.asnumpy(out), a)

@@ -7,17 +7,25 @@ uses so that this code path runs (and cannot rot) on machines without a GPU.
 Only what the array-generic FISTA, the datafits and the duality gap need is
 implemented: ``linear``, ``rmatvec``, ``task_sum``, ``expand``.
 
-The per-task layout has no Python loop over tasks. With ``E`` the (n, T)
-one-hot matrix of each row's task (made once, in the data's precision):
+The per-task layout has no Python loop over tasks. When the tasks have
+(nearly) equal sizes, a dense ``X`` is held as a zero-padded (T, n_max, p)
+stack ``X3`` (a view when the sizes are equal), and
+
+* ``z`` for all tasks is one batched product ``X3 @ W^T[:, :, None]``;
+* ``X_t^T d_t`` for every task is ``X3^T @ d3``, ``d3`` being ``d`` laid out
+  the same way;
+
+both read ``X`` once, as fast as the memory allows. Otherwise (very unequal
+sizes, sparse ``X``), with ``E`` the (n, T) one-hot matrix of each row's task:
 
 * ``z_i = (X W)[i, k(i)]`` is ``sum((X W) * E, axis=1)`` -- one matrix product
-  for all tasks, masked (the extra ``T``-fold arithmetic is cheap on a GPU,
-  where the product is bound by reading ``X`` once);
-* ``X_t^T d_t`` for every task ``t`` is ``X^T (E * d[:, None])``;
-* per-task sums are ``E^T d``, and values repeated over each task's rows ``E b``.
+  for all tasks, masked (``T`` times the arithmetic, still bound by reading
+  ``X`` on a GPU for moderate ``T``);
+* ``X_t^T d_t`` for every task ``t`` is ``X^T (E * d[:, None])``.
 
-Dense products and elementwise masks, rather than scatters, gathers or
-atomic sums into ``T`` bins, are what a GPU does at full speed.
+Per-task sums are ``E^T d``, and values repeated over each task's rows
+``E b``. Dense batched products and elementwise masks, rather than loops,
+scatters into ``T`` bins or atomic sums, are what a GPU does at full speed.
 """
 
 import numpy as np
@@ -32,7 +40,36 @@ def _move(xp, a):
         import cupyx.scipy.sparse as cpsp
 
         return cpsp.csr_matrix(a.tocsr())
+    if PINNED_COPY and a.nbytes >= 2 ** 26:
+        return pinned_copy(xp, a)
     return xp.asarray(a)
+
+
+PINNED_COPY = False
+_CHUNK_BYTES = 2 ** 27
+
+
+def pinned_copy(cp, a):
+    """Copy a large numpy array to the GPU through a reused page-locked staging buffer.
+
+    A copy from ordinary (pageable) host memory is staged by the driver in
+    small pieces; from page-locked memory it is one DMA transfer per chunk.
+    """
+    import cupyx
+
+    a = np.asarray(a)
+    fortran = a.flags.f_contiguous and not a.flags.c_contiguous
+    if not (a.flags.c_contiguous or fortran):
+        a = np.ascontiguousarray(a)
+    out = cp.empty(a.shape, dtype=a.dtype, order="F" if fortran else "C")
+    src, dst = a.ravel(order="K"), out.ravel(order="K")  # views of contiguous arrays
+    chunk = max(1, _CHUNK_BYTES // a.itemsize)
+    buf = cupyx.empty_pinned((min(chunk, src.size),), dtype=a.dtype)
+    for start in range(0, src.size, chunk):
+        k = min(chunk, src.size - start)
+        buf[:k] = src[start:start + k]
+        dst[start:start + k].set(buf[:k])
+    return out
 
 
 def to_namespace(data, xp):
@@ -42,6 +79,10 @@ def to_namespace(data, xp):
     if data.layout == "shared":
         return ArraySharedDesign(xp, **args)
     return ArrayStackedDesign(xp, offsets=data.offsets, **args)
+
+
+# Largest relative zero padding for which equal-ish task sizes are stacked (T, n_max, p).
+PADDING = 0.25
 
 
 class _ArrayDesign:
@@ -100,13 +141,53 @@ class ArrayStackedDesign(_ArrayDesign):
         super().__init__(xp, X, Y, C, X_offset)
         self.offsets = np.asarray(offsets, dtype=np.int64)
         self.task_sizes = np.diff(self.offsets)
-        self.n_tasks = len(self.task_sizes)
-        onehot = np.repeat(np.eye(self.n_tasks, dtype=self.dtype), self.task_sizes, axis=0)
+        self.n_tasks = T = len(self.task_sizes)
+        onehot = np.repeat(np.eye(T, dtype=self.dtype), self.task_sizes, axis=0)
         self._onehot = xp.asarray(onehot)
+        # Dense designs whose tasks have (nearly) equal sizes are also held as a
+        # (T, n_max, p) stack, zero-padded: the per-task products are then one batched
+        # product that reads X once, with no T-fold extra arithmetic.
+        n_max = int(self.task_sizes.max(initial=0))
+        self._X3 = None
+        dense = isinstance(X, (np.ndarray, getattr(xp, "ndarray", np.ndarray)))
+        if dense and T * n_max <= (1.0 + PADDING) * self.n_samples:
+            n, p = X.shape
+            pos = np.arange(n) - np.repeat(self.offsets[:-1], self.task_sizes)
+            slots = np.repeat(np.arange(T), self.task_sizes) * n_max + pos
+            if T * n_max == n and X.flags.c_contiguous:
+                self._X3, self._slots = X.reshape(T, n_max, p), None  # a view, no copy
+            else:
+                X3 = xp.zeros((T * n_max, p), dtype=X.dtype)
+                X3[xp.asarray(slots)] = X
+                self._X3, self._slots = X3.reshape(T, n_max, p), xp.asarray(slots)
+                self.X = None  # the stack holds the data: don't keep a second copy
+            self._n_max = n_max
+
+    def _to_slots(self, d):
+        """``d`` (n,) laid out as (T, n_max, 1), zero in the padding."""
+        if self._slots is None:
+            return d.reshape(self.n_tasks, self._n_max, 1)
+        D = self.xp.zeros(self.n_tasks * self._n_max, dtype=d.dtype)
+        D[self._slots] = d
+        return D.reshape(self.n_tasks, self._n_max, 1)
+
+    def _xw(self, W):
+        """``z_i = x_i . W[:, t(i)]`` without the offsets."""
+        if self._X3 is None:
+            return self.xp.sum(self._product(self.X, W) * self._onehot, axis=1)
+        Z3 = self.xp.matmul(self._X3, self.xp.ascontiguousarray(W.T)[:, :, None])
+        return Z3.reshape(-1) if self._slots is None else Z3.reshape(-1)[self._slots]
+
+    def _xtd(self, d):
+        """``G[:, t] = X_t^T d_t`` without the offsets."""
+        if self._X3 is None:
+            return self._product(self.X.T, self._onehot * d[:, None])
+        G3 = self.xp.matmul(self._X3.transpose(0, 2, 1), self._to_slots(d))
+        return G3[:, :, 0].T
 
     def linear(self, W, b=None, features=None):
         self._check_features(features)
-        z = self.xp.sum(self._product(self.X, W) * self._onehot, axis=1)
+        z = self._xw(W)
         if self.X_offset is not None:
             z = z - self.expand(self.xp.sum(self.X_offset * W, axis=0))
         if b is not None:
@@ -115,7 +196,7 @@ class ArrayStackedDesign(_ArrayDesign):
 
     def rmatvec(self, d, features=None):
         self._check_features(features)
-        G = self._product(self.X.T, self._onehot * d[:, None])
+        G = self._xtd(d)
         if self.X_offset is not None:
             G = G - self.X_offset * self.task_sum(d)
         return G
