@@ -45,7 +45,7 @@ def _move(xp, a):
     return xp.asarray(a)
 
 
-PINNED_COPY = False
+PINNED_COPY = True  # 4x faster than cupy.asarray on the H200 machine (benchmarks/GPU.md)
 _CHUNK_BYTES = 2 ** 27
 
 
@@ -182,8 +182,10 @@ class ArrayStackedDesign(_ArrayDesign):
         """``G[:, t] = X_t^T d_t`` without the offsets."""
         if self._X3 is None:
             return self._product(self.X.T, self._onehot * d[:, None])
-        G3 = self.xp.matmul(self._X3.transpose(0, 2, 1), self._to_slots(d))
-        return G3[:, :, 0].T
+        # d3^T X3, (T, 1, n_max) @ (T, n_max, p): X3 is read as stored (transposing it
+        # would make the product copy it first).
+        G3 = self.xp.matmul(self._to_slots(d).transpose(0, 2, 1), self._X3)
+        return G3[:, 0, :].T
 
     def linear(self, W, b=None, features=None):
         self._check_features(features)
