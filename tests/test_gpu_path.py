@@ -305,3 +305,19 @@ def test_pinned_copy_to_gpu(order, monkeypatch):
     a = np.asarray(np.random.default_rng(0).standard_normal((301, 7)), order=order)
     out = arrays.pinned_copy(cp, a)
     np.testing.assert_array_equal(cp.asnumpy(out), a)
+
+
+@pytest.mark.parametrize("layout, name", [("per_task", "GroupLassoRegressorCV"),
+                                          ("shared", "TraceNormRegressorCV")])
+def test_gpu_path_cv_estimator(numpy_as_gpu, layout, name):
+    """A CV estimator with ``device="cuda"`` solves every fold's path on the GPU path."""
+    import mtlclassic
+
+    X, Y, task_column = _data("squared", layout)
+    kw = dict(n_alphas=4, eps=0.1, cv=3, task_column=task_column, tol=1e-8, max_iter=20000)
+    cpu = getattr(mtlclassic, name)(**kw).fit(X, Y)
+    gpu = getattr(mtlclassic, name)(device="cuda", **kw).fit(X, Y)
+    assert gpu.device_ == "cuda" and gpu.solver_ == "fista"
+    assert gpu.alpha_ == cpu.alpha_
+    np.testing.assert_allclose(gpu.mse_path_, cpu.mse_path_, rtol=1e-4)
+    np.testing.assert_allclose(gpu.coef_, cpu.coef_, atol=1e-4 * max(np.abs(cpu.coef_).max(), 1))

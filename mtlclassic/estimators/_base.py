@@ -224,12 +224,14 @@ class MultiTaskLinearModel(BaseEstimator):
 
         est = clone(self)
         est._check_params()
+        xp = device_namespace(getattr(est, "device", None), X, y, sample_weight)
+        X, y, sample_weight = to_host(X), to_host(y), to_host(sample_weight)
         data, datafit, p, T = est._prepare(X, y, sample_weight)
         W, b = est._start(data)
         out = []
         for params in params_list:
             est.set_params(**params)._check_params()
-            W, b, n_iter, gap, _ = est._solve(datafit, est._make_penalty(p, T), W, b)
+            W, b, n_iter, gap, _ = est._solve(datafit, est._make_penalty(p, T), W, b, xp=xp)
             out.append((np.array(W, dtype=data.dtype), est._raw_intercept(data, W, b),
                         float(gap), int(n_iter)))
         return out

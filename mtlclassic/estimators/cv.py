@@ -21,7 +21,7 @@ from sklearn.model_selection import KFold, StratifiedKFold, check_cv
 from sklearn.utils import _safe_indexing
 from sklearn.utils.validation import indexable
 
-from .._backend import blas_threads_for
+from .._backend import blas_threads_for, is_cupy, to_host
 from .._validation import check_fit_data, check_predict_data, check_task_weights
 from ._base import (MultiTaskClassifierMixin, MultiTaskLinearModel, MultiTaskRegressorMixin,
                     _isnan, store_params)
@@ -32,7 +32,7 @@ from .composite import (DirtyModelClassifier, DirtyModelRegressor, RobustMTFLCla
 
 # Parameters passed unchanged to the model fitted along the path.
 _MODEL_PARAMS = ("l2_reg", "fit_intercept", "task_column", "task_weights", "tol", "max_iter",
-                 "solver", "verbose")
+                 "solver", "device", "verbose")
 
 
 class _Holdout(NamedTuple):
@@ -52,7 +52,7 @@ class _PathCV(MultiTaskLinearModel):
 
     def __init__(self, *, alphas=None, n_alphas=100, eps=1e-3, cv=5, n_jobs=None, scoring=None,
                  l2_reg=0.0, fit_intercept=True, task_column=None, task_weights=None, tol=1e-4,
-                 max_iter=1000, solver="auto", verbose=0):
+                 max_iter=1000, solver="auto", device=None, verbose=0):
         store_params(self, locals())
 
     # -- parameters -----------------------------------------------------------
@@ -106,7 +106,9 @@ class _PathCV(MultiTaskLinearModel):
         self : object
         """
         ratios, is_list, models = self._check_params()
-        X, y = indexable(X, y)
+        if self.device is None and (is_cupy(X) or is_cupy(y)):
+            models = [m.set_params(device="cuda") for m in models]  # solve where the data is
+        X, y = indexable(to_host(X), to_host(y))
         check_fit_data(self, X, y, classifier=self._loss == "logistic")  # tasks_, classes_, ...
         holdout = self._holdout(X, y)
         folds = self._folds(X, y, holdout)
@@ -278,7 +280,8 @@ class _SparseGroupCV(_PathCV):
 
     def __init__(self, *, l1_ratio=0.5, alphas=None, n_alphas=100, eps=1e-3, cv=5, n_jobs=None,
                  scoring=None, l2_reg=0.0, fit_intercept=True, task_column=None,
-                 task_weights=None, tol=1e-4, max_iter=1000, solver="auto", verbose=0):
+                 task_weights=None, tol=1e-4, max_iter=1000, solver="auto", device=None,
+                 verbose=0):
         store_params(self, locals())
 
     def _l1_ratio_grid(self):
@@ -303,7 +306,8 @@ class _TwoPartCV(_PathCV):
 
     def __init__(self, *, alpha_ratio=0.5, alphas=None, n_alphas=100, eps=1e-3, cv=5,
                  n_jobs=None, scoring=None, l2_reg=0.0, fit_intercept=True, task_column=None,
-                 task_weights=None, tol=1e-4, max_iter=1000, solver="auto", verbose=0):
+                 task_weights=None, tol=1e-4, max_iter=1000, solver="auto", device=None,
+                 verbose=0):
         store_params(self, locals())
 
     def _check_params(self):
@@ -358,7 +362,7 @@ class _DirtyCV(_TwoPartCV):
     def __init__(self, *, alpha_ratio=0.5, block_norm="linf", alphas=None, n_alphas=100,
                  eps=1e-3, cv=5, n_jobs=None, scoring=None, l2_reg=0.0, fit_intercept=True,
                  task_column=None, task_weights=None, tol=1e-4, max_iter=1000, solver="auto",
-                 verbose=0):
+                 device=None, verbose=0):
         store_params(self, locals())
 
     def _first_penalty(self):
@@ -403,9 +407,10 @@ _PARAMS = """    alphas : array-like of shape (n_alphas,), default=None
         ``None``: the held-out {criterion}. Otherwise any scikit-learn
         scorer, evaluated on the fold's model at each alpha (higher is
         better), stored in ``score_path_``.
-    l2_reg, fit_intercept, task_column, task_weights, tol, max_iter, solver, verbose
+    l2_reg, fit_intercept, task_column, task_weights, tol, max_iter, solver, device, verbose
         As in :class:`~mtlclassic.{model}`; used on every fold and for
-        the refit.
+        the refit. With ``device="cuda"`` (or CuPy input) each fold's path
+        is solved on the GPU, its training data copied there once.
 """
 
 _ATTRS = """
