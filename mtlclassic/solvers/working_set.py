@@ -49,7 +49,8 @@ def working_set(datafit, penalty, W0, b0, *, fit_intercept=True, tol=1e-4, max_i
     inner solver's extrapolated one, each rescaled into the dual domain);
     gap-safe screening (``screening``); then a working set
     (``use_working_set``): the nonzero features plus those closest to
-    violating their dual constraint, twice the support in size (at least
+    violating their dual constraint at this round's dual point (not the best
+    seen, which may be stale), twice the support in size (at least
     100, at most 500 zero features, never shrinking). The inner problem on
     the working set is solved until its own gap is below 0.3 times the outer
     gap: by BCD epochs with Anderson extrapolation of the iterates (squared
@@ -93,10 +94,20 @@ def working_set(datafit, penalty, W0, b0, *, fit_intercept=True, tol=1e-4, max_i
         # gap check, i.e. this very theta: one product X^T theta over all features, not two.
         if inner_theta is not None and not np.array_equal(inner_theta, theta):
             points.append(inner_theta)
+        # The gap and screening use the best dual point seen; the working set is ranked at
+        # this round's (celer's rule). Ranked at the best one, it can freeze when p >> n:
+        # the point at W = 0 may stay the best for the whole fit (every later residual is
+        # rescaled hard by the features left out), the set is then drawn from X^T Y again
+        # and again, the violators of the current residual never enter and the gap stalls.
+        round_dual, round_V = -np.inf, None
         for point in points:
             dual, V = dual_at(datafit, penalty, point)
-            if dual > best_dual:
-                best_dual, best_V = dual, V
+            if dual > round_dual:
+                round_dual, round_V = dual, V
+        if round_dual > best_dual:
+            best_dual, best_V = round_dual, round_V
+        if round_V is None:  # every point left the dual domain (not the residual one, in theory)
+            round_V = best_V
         # The best dual point may come from an earlier iterate: at the optimum, rounding
         # can put it a few ulps above the primal. The gap is never below zero.
         gap = max(primal - best_dual, 0.0)
@@ -113,7 +124,7 @@ def working_set(datafit, penalty, W0, b0, *, fit_intercept=True, tol=1e-4, max_i
         if candidates.size == 0:
             break  # every feature is proven zero: W = 0 is optimal, the gap is rounding
         if use_working_set:
-            ws, ws_size = _working_set(penalty, W, best_V, lipschitz, candidates, ws_size)
+            ws, ws_size = _working_set(penalty, W, round_V, lipschitz, candidates, ws_size)
         else:
             ws = candidates
         if verbose:
