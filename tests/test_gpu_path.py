@@ -321,3 +321,28 @@ def test_gpu_path_cv_estimator(numpy_as_gpu, layout, name):
     assert gpu.alpha_ == cpu.alpha_
     np.testing.assert_allclose(gpu.mse_path_, cpu.mse_path_, rtol=1e-4)
     np.testing.assert_allclose(gpu.coef_, cpu.coef_, atol=1e-4 * max(np.abs(cpu.coef_).max(), 1))
+
+
+ALTERNATING = [("TaskRelationRegressor", dict(lambda_1=0.1, lambda_2=0.5)),
+               ("TaskRelationClassifier", dict(lambda_1=0.05, lambda_2=0.2)),
+               ("ClusteredTaskRegressor", dict(n_clusters=2, lambda_cluster=1.0, lambda_l2=0.1)),
+               ("ClusteredTaskRegressor", dict(n_clusters=2, lambda_cluster=1.0, lambda_l2=0.1,
+                                               lambda_mean=0.05)),
+               ("SparseTaskGraphRegressor", dict(lambda_task=0.1, alpha_graph=0.1, alpha=0.01))]
+
+
+@pytest.mark.parametrize("layout", ["shared", "per_task"])
+@pytest.mark.parametrize("name, params", ALTERNATING, ids=[n for n, _ in ALTERNATING])
+def test_gpu_path_alternating_models(numpy_as_gpu, name, params, layout):
+    """The models that learn the task structure: W-steps on the GPU path, structure on the host."""
+    import mtlclassic
+
+    cls = getattr(mtlclassic, name)
+    loss = "logistic" if name.endswith("Classifier") else "squared"
+    X, Y, task_column = _data(loss, layout)
+    kw = dict(task_column=task_column, tol=1e-7, **params)
+    cpu = cls(**kw).fit(X, Y)
+    gpu = cls(device="cuda", **kw).fit(X, Y)
+    assert (cpu.device_, gpu.device_) == ("cpu", "cuda")
+    np.testing.assert_allclose(gpu.objective_[-1], cpu.objective_[-1], rtol=1e-5)
+    np.testing.assert_allclose(gpu.coef_, cpu.coef_, atol=1e-3 * max(np.abs(cpu.coef_).max(), 1))

@@ -24,8 +24,8 @@ import warnings
 import numpy as np
 from sklearn.exceptions import ConvergenceWarning
 
-from .._backend import blas_threads_for
-from ._base import MultiTaskLinearModel
+from .._backend import blas_threads_for, device_namespace, to_host
+from ._base import MultiTaskLinearModel, _device_datafit
 from ._docs import ATTRIBUTES, COMMON_PARAMS, DEVICE_DOC, estimator_doc
 
 # The W-steps are solved to a duality gap this fraction of the stopping
@@ -62,8 +62,13 @@ _ALT_SOLVER_DOC = """    solver : {"auto", "fista", "cvxpy"}, default="auto"
         separable over features): ``"auto"`` and ``"fista"`` use accelerated
         proximal gradient, ``"cvxpy"`` the exact reference solver (slow).
 """
-_DEVICE_ATTR_DOC = """    device_ : {"cpu", "cuda"}
-        Where the model was solved.
+_ALT_DEVICE_DOC = """    device : {None, "cpu", "cuda", "auto"}, default=None
+        Where the W-steps are solved. ``None``: where the data is (on the GPU
+        for CuPy input). ``"cuda"``: the problem is copied to the GPU once and
+        every W-step is solved there by ``"fista"`` (CuPy needed:
+        ``ImportError`` without it, ``RuntimeError`` without a GPU); the
+        small ``T x T`` structure steps stay on the host. ``"auto"``: the GPU
+        when one is usable, else the CPU. See ``docs/gpu.md``.
 """
 _ITER_DOC = """    n_iter_ : int
         Solver iterations (epochs for ``"bcd"``).
@@ -111,7 +116,7 @@ def alternating_doc(summary, penalty, loss, params, *, variables, notes="", attr
     doc = estimator_doc(summary, penalty, loss, params, notes=notes, attributes=attributes,
                         references=references)
     doc = doc.replace("min_{W, b}  ", f"min_{{W, b, {variables}}}  ", 1)
-    doc = doc.replace(DEVICE_DOC, "").replace(_DEVICE_ATTR_DOC, "")
+    doc = doc.replace(DEVICE_DOC, _ALT_DEVICE_DOC)
     for old, new in ((_TOL_DOC, _ALT_TOL_DOC), (_SOLVER_DOC, _ALT_SOLVER_DOC),
                      (_VERBOSE_DOC, _ALT_VERBOSE_DOC), (_WARM_DOC, _ALT_WARM_DOC)):
         doc = doc.replace(old, new)
@@ -156,15 +161,19 @@ class _AlternatingModel(MultiTaskLinearModel):
         self : object
         """
         self._check_params()
+        xp = device_namespace(self.device, X, y, sample_weight)
+        X, y, sample_weight = to_host(X), to_host(y), to_host(sample_weight)
         warm = self.warm_start and getattr(self, "coef_", None) is not None
         previous = (self._stacked_coef(), self.intercept_) if warm else (None, None)
         data, datafit, p, T = self._prepare(X, y, sample_weight)
+        # The objective is evaluated where the W-steps run (one product with X each).
+        objective_fit = datafit if xp is None else _device_datafit(datafit, xp)
         self._check_n_tasks(T)
         W, b = self._start(data, *previous)
         structure = self._previous_structure(T) if warm else None
         if structure is None or previous[0] is None or previous[0].shape != W.shape:
             structure = self._initial_structure(T)
-        J = self._objective(datafit, W, b, structure)
+        J = self._objective(objective_fit, W, b, structure)
         scale = max(datafit.null_value(self.fit_intercept), np.finfo(np.float64).tiny)
         tiny = np.finfo(np.float64).tiny
         # Gaps below a few ulps of the objective cannot be certified in the data's precision.
@@ -175,13 +184,13 @@ class _AlternatingModel(MultiTaskLinearModel):
             # A W-step: J in (W, b) for the current structure, to a gap << tol |J|.
             target = max(INNER_FRACTION * self.tol * abs(J), floor)
             W, b, gap, solver = self._w_step(datafit, self._coupling(structure, p), W, b,
-                                             target / scale)
+                                             target / scale, xp)
             # Structure steps are small (T x T) eigendecompositions and inverses: BLAS
             # threads cost more than they save there (5-14 ms vs 1.2 ms per 139 x 139
             # eigendecomposition on a busy 2-core machine).
             with blas_threads_for(T ** 3):
                 structure = self._structure_step(self._user_coef(W))
-            J_new = self._objective(datafit, W, b, structure)
+            J_new = self._objective(objective_fit, W, b, structure)
             curve.append(J_new)
             decrease = (J - J_new) / max(abs(J_new), tiny)
             J = J_new
@@ -207,9 +216,10 @@ class _AlternatingModel(MultiTaskLinearModel):
         self.objective_ = np.asarray(curve)
         self.dual_gap_ = float(gap)
         self.solver_ = solver
+        self.device_ = "cpu" if xp is None else "cuda"
         return self
 
-    def _w_step(self, datafit, penalty, W, b, rel_tol):
+    def _w_step(self, datafit, penalty, W, b, rel_tol, xp=None):
         """Solve the problem in ``(W, b)``; returns ``(W, b, gap, solver)`` (``b`` centered).
 
         As :meth:`MultiTaskLinearModel._solve`, but to the relative gap
@@ -218,12 +228,14 @@ class _AlternatingModel(MultiTaskLinearModel):
         """
         W, b, _, gap, solver = self._solve(datafit, penalty, W, b, warn=False, tol=rel_tol,
                                            max_iter=self.max_inner_iter,
-                                           verbose=max(self.verbose - 1, 0))
+                                           verbose=max(self.verbose - 1, 0), xp=xp)
         return W, b, float(gap), solver
 
     def _objective(self, datafit, W, b, structure):
-        """The joint objective ``J(W, b, S)``."""
-        return float(datafit.value(W, b)) + self._penalty_value(self._user_coef(W), structure)
+        """The joint objective ``J(W, b, S)`` (``datafit`` on the host or on the GPU)."""
+        xp = datafit.data.xp if hasattr(datafit.data, "xp") else np
+        value = datafit.value(xp.asarray(W), xp.asarray(b))
+        return float(value) + self._penalty_value(self._user_coef(W), structure)
 
     @staticmethod
     def _user_coef(W):
