@@ -346,3 +346,30 @@ def test_gpu_path_alternating_models(numpy_as_gpu, name, params, layout):
     assert (cpu.device_, gpu.device_) == ("cpu", "cuda")
     np.testing.assert_allclose(gpu.objective_[-1], cpu.objective_[-1], rtol=1e-5)
     np.testing.assert_allclose(gpu.coef_, cpu.coef_, atol=1e-3 * max(np.abs(cpu.coef_).max(), 1))
+
+
+@pytest.mark.parametrize("name, params", ALTERNATING, ids=[n for n, _ in ALTERNATING])
+def test_cupy_alternating_models(name, params):
+    _cupy_with_gpu()
+    import mtlclassic
+
+    cls = getattr(mtlclassic, name)
+    loss = "logistic" if name.endswith("Classifier") else "squared"
+    X, Y, task_column = _data(loss, "per_task")
+    kw = dict(task_column=task_column, tol=1e-7, **params)
+    cpu = cls(**kw).fit(X, Y)
+    gpu = cls(device="cuda", **kw).fit(X, Y)
+    assert gpu.device_ == "cuda"
+    np.testing.assert_allclose(gpu.objective_[-1], cpu.objective_[-1], rtol=1e-5)
+
+
+def test_cupy_cv_estimator():
+    cp = _cupy_with_gpu()
+    from mtlclassic import GroupLassoRegressorCV
+
+    X, Y, task_column = _data("squared", "per_task")
+    kw = dict(n_alphas=4, eps=0.1, cv=3, task_column=task_column, tol=1e-8, max_iter=20000)
+    cpu = GroupLassoRegressorCV(**kw).fit(X, Y)
+    gpu = GroupLassoRegressorCV(**kw).fit(cp.asarray(X), cp.asarray(Y))  # CuPy input
+    assert gpu.device_ == "cuda" and gpu.alpha_ == cpu.alpha_
+    np.testing.assert_allclose(gpu.mse_path_, cpu.mse_path_, rtol=1e-4)
