@@ -283,12 +283,13 @@ def check_fit_data(est, X, y, sample_weight=None, *, classifier=False):
         yv = y
     est.tasks_ = tasks
     est.n_tasks_ = len(tasks)
+    grouped = bool(np.all(order[1:] > order[:-1]))  # rows already grouped: no gather needed
     if sp.issparse(feats):
-        Xs = feats[order].tocsc()
-    elif np.all(order[1:] > order[:-1]):  # rows already grouped by task: no gather needed
-        Xs = np.ascontiguousarray(feats)
+        # CSR: the container's per-task blocks are row ranges of it.
+        Xs = feats.tocsr() if grouped else feats.tocsr()[order]
     else:
-        Xs = np.ascontiguousarray(feats[order])
+        Xs = np.ascontiguousarray(feats if grouped else feats[order])
+    del feats  # the container is built while Xs is the only copy of the features
     return StackedDesign(Xs, np.ascontiguousarray(yv, dtype=dtype), C, offsets)
 
 

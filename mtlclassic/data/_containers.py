@@ -31,6 +31,43 @@ task's (weighted) mean loss.  Penalties never see the containers.
 import numpy as np
 import scipy.sparse as sp
 
+# Entries of the temporaries made by the passes over a dense X in row chunks (512 KB
+# in float64): a pass never allocates more than this besides its result.
+CHUNK_ENTRIES = 2 ** 16
+
+
+def column_copy(X, features, segments=None):
+    """Fortran-ordered copy of the dense ``X[:, features]``, made in row chunks.
+
+    ``segments``: ``(start, stop, offset)`` triples covering the rows, each
+    subtracting ``offset`` (of shape (len(features),)) from its rows, so that
+    the copy comes out centered; None copies as is. Besides the result, only
+    temporaries of about ``CHUNK_ENTRIES`` entries are made (a gather followed
+    by a transposition would make two copies of the columns).
+    """
+    features = np.asarray(features)
+    n = X.shape[0]
+    out = np.empty((n, features.size), dtype=X.dtype, order="F")
+    step = max(16, CHUNK_ENTRIES // max(features.size, 1))
+    for start, stop, offset in ([(0, n, 0)] if segments is None else segments):
+        for a in range(start, stop, step):
+            b = min(a + step, stop)
+            np.subtract(X[a:b][:, features], offset, out=out[a:b])
+    return out
+
+
+def columns_product(X, features, W):
+    """``X[:, features] @ W`` without a copy of the columns: row chunks for dense ``X``."""
+    if features is None:
+        return np.asarray(X @ W)
+    if sp.issparse(X):
+        return np.asarray(X[:, features] @ W)
+    out = np.empty((X.shape[0],) + W.shape[1:], dtype=np.result_type(X.dtype, W.dtype))
+    step = max(16, CHUNK_ENTRIES // max(len(features), 1))
+    for a in range(0, X.shape[0], step):
+        out[a:a + step] = X[a:a + step][:, features] @ W
+    return out
+
 
 class _Design:
     """What both layouts share: centering, the block curvatures, tiled designs."""
@@ -48,10 +85,15 @@ class _Design:
         return self._with_design(X)
 
     def restrict(self, features):
-        """The same problem on the columns ``features`` only (centering kept)."""
-        X = self.X[:, features]
-        if sp.issparse(X):
+        """The same problem on the columns ``features`` only (centering kept).
+
+        A dense copy is Fortran-ordered, as the inner solvers' kernels want it.
+        """
+        if sp.issparse(self.X):
+            X = self.X[:, features]
             X = X.tocsc() if self.X.format == "csc" else X.tocsr()
+        else:
+            X = column_copy(self.X, features)
         sub = self._with_design(X)
         if self.X_offset is not None:
             sub.X_offset = self.X_offset[features]
@@ -111,16 +153,12 @@ class SharedDesign(_Design):
 
         For a dense design whose offsets are shared by all tasks (no missing
         targets), the copy is made already centered and Fortran-ordered, in
-        column chunks, so that it is the only copy the inner solvers need.
+        row chunks, so that it is the only copy the inner solvers need.
         """
         if self.is_sparse or self.X_offset is None or self.row_weights is None:
             return super().restrict(features)
         features = np.asarray(features)
-        offset = self.X_offset[:, 0]
-        Xc = np.empty((self.n_samples, features.size), dtype=self.dtype, order="F")
-        for start in range(0, features.size, 256):
-            cols = features[start:start + 256]
-            Xc[:, start:start + cols.size] = self.X[:, cols] - offset[cols]
+        Xc = column_copy(self.X, features, [(0, self.n_samples, self.X_offset[features, 0])])
         return self._with_design(Xc)  # centered: X_offset stays None
 
     def linear(self, W, b=None, features=None):
@@ -128,8 +166,7 @@ class SharedDesign(_Design):
 
         With ``features`` (indices), ``W`` holds only those rows (the others are zero).
         """
-        X = self.X if features is None else self.X[:, features]
-        Z = np.asarray(X @ W)
+        Z = columns_product(self.X, features, W)
         if self.X_offset is not None:
             offset = self.X_offset if features is None else self.X_offset[features]
             Z = Z - np.sum(offset * W, axis=0)
@@ -171,10 +208,10 @@ class SharedDesign(_Design):
         if self.is_sparse:
             G = np.asarray(self.X.multiply(self.X).T @ weights, dtype=np.float64)
             return np.outer(G.ravel(), self.task_scale) if separable else G
-        # Row chunks of about 2^16 entries bound the temporary X**2 (a full copy
+        # Row chunks of CHUNK_ENTRIES entries bound the temporary X**2 (a full copy
         # would cost a page-faulting allocation as large as X on every fit).
         G = np.zeros((self.n_features,) + (() if separable else (self.n_tasks,)))
-        rows = max(1, 65536 // max(self.n_features, 1))
+        rows = max(1, CHUNK_ENTRIES // max(self.n_features, 1))
         for start in range(0, self.n_samples, rows):
             block = self.X[start:start + rows]
             G += (block * block).T @ weights[start:start + rows]
@@ -201,7 +238,8 @@ class StackedDesign(_Design):
         self.task_sizes = np.diff(self.offsets)
         self.X_offset = None
         # Row blocks are views for dense X; for sparse X they are made once
-        # so that the per-iteration products do no slicing.
+        # so that the per-iteration products do no slicing (scipy copies row
+        # slices; X is CSR from validation, so no other temporary copy is made).
         Xr = X.tocsr() if sp.issparse(X) else X
         self._blocks = [Xr[s:e] for s, e in zip(self.offsets[:-1], self.offsets[1:])]
 
@@ -216,16 +254,15 @@ class StackedDesign(_Design):
         """The same problem on the columns ``features`` only.
 
         For a dense centered design the copy is made already centered (each
-        row at its own task's offsets) and Fortran-ordered: the only copy the
-        inner solvers need.
+        row at its own task's offsets) and Fortran-ordered, in row chunks: the
+        only copy the inner solvers need.
         """
         if self.is_sparse or self.X_offset is None:
             return super().restrict(features)
         features = np.asarray(features)
-        Xc = np.asfortranarray(self.X[:, features])  # a column gather when X is Fortran
-        for t, (s, e) in enumerate(zip(self.offsets[:-1], self.offsets[1:])):
-            Xc[s:e] -= self.X_offset[features, t]
-        return self._with_design(Xc)  # centered: X_offset stays None
+        segments = [(s, e, self.X_offset[features, t])
+                    for t, (s, e) in enumerate(zip(self.offsets[:-1], self.offsets[1:]))]
+        return self._with_design(column_copy(self.X, features, segments))  # centered
 
     def linear(self, W, b=None, features=None):
         """Linear predictor ``z_i = x_i . W[:, t(i)] (+ b[t(i)])``, shape (n_samples,).
@@ -234,8 +271,7 @@ class StackedDesign(_Design):
         """
         z = np.empty(self.n_samples, dtype=np.result_type(W.dtype, self.dtype))
         for t, (s, e) in enumerate(zip(self.offsets[:-1], self.offsets[1:])):
-            B = self._blocks[t] if features is None else self._blocks[t][:, features]
-            z[s:e] = np.asarray(B @ W[:, t]).ravel()
+            z[s:e] = columns_product(self._blocks[t], features, W[:, t]).ravel()
         if self.X_offset is not None:
             offset = self.X_offset if features is None else self.X_offset[features]
             z -= self.expand(np.sum(offset * W, axis=0))

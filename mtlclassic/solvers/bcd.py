@@ -21,6 +21,15 @@ import scipy.sparse as sp
 from . import _kernels
 from ._gap import dual_at
 
+# The Gram form keeps a (k, k) matrix of the working set's k features: it is used
+# only while k * k stays below this many entries (2^24: 128 MB in float64, k <= 4096)
+# and n >= 2k (so the matrix is at most half the size of the columns it replaces);
+# larger working sets take the residual form, whose memory is the columns' copy.
+GRAM_MAX_ENTRIES = 2 ** 24
+# Rows of X read at a time when the Gram matrix is formed: temporaries of about
+# this many entries (2 MB in float64), not full (n, k) float64 copies.
+GRAM_CHUNK_ENTRIES = 2 ** 18
+
 
 def _subproblem_epoch(sub):
     """Bind the epoch kernel to the (compact) working-set container ``sub``.
@@ -142,7 +151,8 @@ class _GramInner:
     @staticmethod
     def applies(data, ws):
         return (data.layout == "shared" and data.row_weights is not None
-                and not data.is_sparse and data.n_samples >= 2 * ws.size)
+                and not data.is_sparse and data.n_samples >= 2 * ws.size
+                and ws.size * ws.size <= GRAM_MAX_ENTRIES)
 
     best_theta = None  # no dual extrapolation in Gram form: the residual is never formed
 
@@ -169,13 +179,22 @@ class _GramInner:
 
     @staticmethod
     def _gram(data, ws, b):
-        """``Q``, ``B`` and ``q`` of the columns ``ws`` (float64)."""
-        offset = 0.0 if data.X_offset is None else data.X_offset[ws, 0]
-        Xc = np.asarray(data.X[:, ws], dtype=np.float64) - offset
-        Yc = np.asarray(data.Y, dtype=np.float64) - b
-        aXc = Xc * data.row_weights[:, None]
-        return {"Q": np.ascontiguousarray(aXc.T @ Xc), "B": np.ascontiguousarray(aXc.T @ Yc),
-                "q": np.einsum("i,it,it->t", data.row_weights.astype(np.float64), Yc, Yc)}
+        """``Q``, ``B`` and ``q`` of the columns ``ws`` (float64), accumulated over row chunks."""
+        k, T = ws.size, data.n_tasks
+        offset = 0.0 if data.X_offset is None else data.X_offset[ws, 0].astype(np.float64)
+        a = data.row_weights.astype(np.float64)
+        b = np.asarray(b, dtype=np.float64)
+        Q, B, q = np.zeros((k, k)), np.zeros((k, T)), np.zeros(T)
+        rows = max(64, GRAM_CHUNK_ENTRIES // max(k, T, 1))
+        for start in range(0, data.n_samples, rows):
+            stop = min(start + rows, data.n_samples)
+            Xc = np.asarray(data.X[start:stop][:, ws], dtype=np.float64) - offset
+            Yc = np.asarray(data.Y[start:stop], dtype=np.float64) - b
+            aXc = Xc * a[start:stop, None]
+            Q += aXc.T @ Xc
+            B += aXc.T @ Yc
+            q += np.einsum("i,it,it->t", a[start:stop], Yc, Yc)
+        return {"Q": Q, "B": B, "q": q}
 
     def start(self, W_ws):
         W = np.array(W_ws, dtype=np.float64, order="C")

@@ -137,10 +137,14 @@ def working_set(datafit, penalty, W0, b0, *, fit_intercept=True, tol=1e-4, max_i
                                                  gram_cache)
         else:
             # W is zero outside the working set: the restricted problem has the same
-            # objective, on a container with only those columns.
-            sub = type(datafit)(data.restrict(ws))
+            # objective, on a container with only those columns (freed before the next
+            # round copies its own: one copy of the columns alive at a time). A working
+            # set of every feature (ridge, pooled) is the problem itself: no copy.
+            sub = (datafit if ws.size == data.n_features
+                   else type(datafit)(data.restrict(ws)))
             W_ws, b, k, _, _ = fista(sub, penalty, W[ws], b, fit_intercept=fit_intercept,
                                      tol=inner_tol / gap_scale, max_iter=max_iter - n_iter)
+            del sub
             inner_theta, Z = None, None
         n_iter += max(k, 1)
         W[ws] = W_ws
