@@ -287,6 +287,11 @@ def check_fit_data(est, X, y, sample_weight=None, *, classifier=False):
     if sp.issparse(feats):
         # CSR: the container's per-task blocks are row ranges of it.
         Xs = feats.tocsr() if grouped else feats.tocsr()[order]
+    elif grouped and feats.strides[-1] == feats.itemsize:
+        # Rows already grouped by task and the task column first or last: the features
+        # are a strided view of the user's X (rows one column apart), which the per-task
+        # products read directly; the solvers copy only working-set columns.
+        Xs = feats
     else:
         Xs = np.ascontiguousarray(feats if grouped else feats[order])
     del feats  # the container is built while Xs is the only copy of the features
