@@ -402,7 +402,9 @@ _PARAMS = """    alphas : array-like of shape (n_alphas,), default=None
         must still have training rows in every fold.
     n_jobs : int, default=None
         Folds (and l1 ratios) fitted in parallel threads (joblib), each with
-        one BLAS thread. ``None`` means 1, ``-1`` all cores.
+        one BLAS thread. ``None`` means 1, ``-1`` all cores. Under another
+        joblib backend (e.g. ``joblib.parallel_backend("dask")``) the folds
+        run where it sends them.
     scoring : str or callable, default=None
         ``None``: the held-out {criterion}. Otherwise any scikit-learn
         scorer, evaluated on the fold's model at each alpha (higher is
