@@ -13,6 +13,7 @@ of range) ends the command with a one-line message on stderr and exit status
 """
 
 import argparse
+import functools
 import sys
 
 from . import __version__
@@ -98,9 +99,14 @@ def _build_parser():
                       "(with matplotlib) into DIR")
     comp.add_argument("--seed", type=_int_at_least(0), default=0,
                       help="seed of the splits and models (default: 0)")
-    comp.add_argument("--n-jobs", type=_n_jobs, default=1, metavar="N",
-                      help="worker processes running (split, model) jobs (default: 1; -1: "
-                      "all cores)")
+    comp.add_argument("--n-jobs", type=_n_jobs, default=None, metavar="N",
+                      help="parallel (split, model) jobs: local worker processes, or cluster "
+                      "jobs with --scheduler (default: 1, or -1 with --scheduler; -1: all "
+                      "cores or workers)")
+    comp.add_argument("--scheduler", default=None, metavar="ADDRESS",
+                      help="run the jobs on the Dask cluster of this scheduler (e.g. "
+                      "tcp://host:8786), through joblib's dask backend (needs the "
+                      "'distributed' extra)")
     comp.add_argument("--quiet", action="store_true", help="no progress bar")
     comp.add_argument("--list-models", action="store_true",
                       help="list the available models and exit")
@@ -197,12 +203,30 @@ def _run(command, data, models, *, splits, fraction, cv, seed, n_jobs, out, quie
     return 1 if failed_all else 0
 
 
+SCHEDULER_TIMEOUT = 30  # seconds to wait for a --scheduler to answer
+
+
 def _compare(args):
     if args.list_models:
         return _list_models()
-    return _run("compare", args.data, args.models, splits=args.splits,
-                fraction=args.train_fraction, cv=args.cv, seed=args.seed, n_jobs=args.n_jobs,
-                out=args.out, quiet=args.quiet)
+    n_jobs = args.n_jobs if args.n_jobs is not None else (-1 if args.scheduler else 1)
+    run = functools.partial(_run, "compare", args.data, args.models, splits=args.splits,
+                            fraction=args.train_fraction, cv=args.cv, seed=args.seed,
+                            n_jobs=n_jobs, out=args.out, quiet=args.quiet)
+    if args.scheduler is None:
+        return run()
+    try:
+        import joblib
+        from distributed import Client
+    except ImportError:
+        return _fail("compare", "--scheduler needs Dask's distributed scheduler: "
+                     "pip install 'mtlclassic[distributed]'")
+    try:
+        client = Client(args.scheduler, timeout=SCHEDULER_TIMEOUT)
+    except (OSError, TimeoutError) as exc:
+        return _fail("compare", f"cannot reach the scheduler {args.scheduler!r}: {exc}")
+    with client, joblib.parallel_backend("dask"):
+        return run()
 
 
 def _demo(args):

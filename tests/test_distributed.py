@@ -123,3 +123,26 @@ def test_model_fitted_in_a_worker_predicts_as_a_local_fit(client, estimator, dat
     assert remote is not local and type(remote) is type(local)
     np.testing.assert_allclose(remote.coef_, local.coef_, rtol=RTOL, atol=1e-12)
     np.testing.assert_allclose(remote.predict(X), local.predict(X), rtol=RTOL, atol=1e-12)
+
+
+def test_cli_compare_runs_on_the_scheduler(client, capsys):
+    from mtlclassic.cli import main
+
+    argv = ["compare", "--data", "synthetic:tasks=3,features=8,samples=20-30", "--models",
+            "ridge,group-lasso", "--splits", "2", "--cv", "2", "--quiet"]
+    with get_task_stream(client) as stream:
+        status = main(argv + ["--scheduler", client.scheduler.address])
+    out = capsys.readouterr().out
+    assert status == 0, out
+    assert len(stream.data) >= 4  # one (split, model) job each, at least, on the workers
+    assert "group-lasso" in out and "ridge" in out
+
+
+def test_cli_compare_unreachable_scheduler_is_a_clear_error(capsys, monkeypatch):
+    import mtlclassic.cli as cli
+    from mtlclassic.cli import main
+
+    monkeypatch.setattr(cli, "SCHEDULER_TIMEOUT", 2)
+    status = main(["compare", "--quiet", "--scheduler", "tcp://127.0.0.1:1"])
+    assert status == 2
+    assert "cannot reach the scheduler" in capsys.readouterr().err
