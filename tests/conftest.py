@@ -274,3 +274,15 @@ def worst(request):
     yield w
     if w.values:
         print(w.report())
+
+
+def load_benchmark(name):
+    """The script ``benchmarks/<name>.py`` imported as a module (benchmarks/ is no package)."""
+    import importlib.util
+    import pathlib
+
+    path = pathlib.Path(__file__).resolve().parents[1] / "benchmarks" / f"{name}.py"
+    spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module

@@ -1,21 +1,12 @@
 """benchmarks/bench_scale.py at tiny sizes, so that the benchmark cannot rot."""
 
-import importlib.util
-import pathlib
-
 import numpy as np
 import pytest
-
-ROOT = pathlib.Path(__file__).resolve().parents[1]
-
+from conftest import load_benchmark
 
 @pytest.fixture(scope="module")
 def bench():
-    spec = importlib.util.spec_from_file_location("bench_scale",
-                                                  ROOT / "benchmarks" / "bench_scale.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_benchmark("bench_scale")
 
 
 def test_make_data_is_stacked_by_task_with_a_row_sparse_truth(bench):
