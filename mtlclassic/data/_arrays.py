@@ -99,6 +99,24 @@ class _ArrayDesign:
         if features is not None:
             raise NotImplementedError("The array-generic containers solve on all features.")
 
+    def linear(self, W, b=None, features=None):
+        """Linear predictor ``(X - X_offset) W + b``, routed by task in the per-task layout."""
+        self._check_features(features)
+        Z = self._xw(W)
+        if self.X_offset is not None:
+            Z = Z - self.expand(self.xp.sum(self.X_offset * W, axis=0))
+        if b is not None:
+            Z = Z + self.expand(b)
+        return Z
+
+    def rmatvec(self, D, features=None):
+        """Adjoint of :meth:`linear` in ``W``, of shape (n_features, n_tasks)."""
+        self._check_features(features)
+        G = self._xtd(D)
+        if self.X_offset is not None:
+            G = G - self.X_offset * self.task_sum(D)
+        return G
+
 
 class ArraySharedDesign(_ArrayDesign):
     """Shared design ``Z = (X - X_offset) W + b`` on one array namespace."""
@@ -109,21 +127,11 @@ class ArraySharedDesign(_ArrayDesign):
         super().__init__(xp, X, Y, C, X_offset)
         self.n_tasks = Y.shape[1]
 
-    def linear(self, W, b=None, features=None):
-        self._check_features(features)
-        Z = self._product(self.X, W)
-        if self.X_offset is not None:
-            Z = Z - self.xp.sum(self.X_offset * W, axis=0)
-        if b is not None:
-            Z = Z + b
-        return Z
+    def _xw(self, W):
+        return self._product(self.X, W)
 
-    def rmatvec(self, D, features=None):
-        self._check_features(features)
-        G = self._product(self.X.T, D)
-        if self.X_offset is not None:
-            G = G - self.X_offset * D.sum(axis=0)
-        return G
+    def _xtd(self, D):
+        return self._product(self.X.T, D)
 
     def expand(self, b):
         return b[None, :]
@@ -186,22 +194,6 @@ class ArrayStackedDesign(_ArrayDesign):
         # would make the product copy it first).
         G3 = self.xp.matmul(self._to_slots(d).transpose(0, 2, 1), self._X3)
         return G3[:, 0, :].T
-
-    def linear(self, W, b=None, features=None):
-        self._check_features(features)
-        z = self._xw(W)
-        if self.X_offset is not None:
-            z = z - self.expand(self.xp.sum(self.X_offset * W, axis=0))
-        if b is not None:
-            z = z + self.expand(b)
-        return z
-
-    def rmatvec(self, d, features=None):
-        self._check_features(features)
-        G = self._xtd(d)
-        if self.X_offset is not None:
-            G = G - self.X_offset * self.task_sum(d)
-        return G
 
     def expand(self, b):
         return self._onehot @ b.astype(self.dtype, copy=False)

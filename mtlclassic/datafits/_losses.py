@@ -17,6 +17,16 @@ from scipy.sparse.linalg import LinearOperator, eigsh
 from .._backend import get_namespace, special
 
 
+def _normal_apply(data, W, b):
+    """``A^T diag(C) A (W, b)`` with ``A(W, b) = linear(W, b)``: the pair ``(G_W, g_b)``.
+
+    ``b=None`` leaves the intercepts out (``g_b`` is None). Runs on the
+    container's array namespace.
+    """
+    D = data.C * data.linear(W, b)
+    return data.rmatvec(D), None if b is None else data.task_sum(D)
+
+
 def _joint_operator(data, fit_intercept):
     """``v -> A^T diag(C) A v`` on the flattened ``(W, b)``; returns (matvec, dim)."""
     p, T = data.n_features, data.n_tasks
@@ -24,13 +34,8 @@ def _joint_operator(data, fit_intercept):
 
     def matvec(v):
         v = np.asarray(v, dtype=np.float64).ravel()
-        W = v[:n_w].reshape(p, T)
-        b = v[n_w:] if fit_intercept else None
-        D = data.C * data.linear(W, b)
-        out = data.rmatvec(D).ravel()
-        if fit_intercept:
-            out = np.concatenate([out, data.task_sum(D)])
-        return out
+        G, g = _normal_apply(data, v[:n_w].reshape(p, T), v[n_w:] if fit_intercept else None)
+        return G.ravel() if g is None else np.concatenate([G.ravel(), g])
 
     return matvec, n_w + (T if fit_intercept else 0)
 
@@ -38,8 +43,8 @@ def _joint_operator(data, fit_intercept):
 def _power_iteration(data, fit_intercept, n_iter):
     """A few power-iteration steps on the joint operator: an estimate from below.
 
-    Written on the container's array namespace (numpy or CuPy), on ``(W, b)``
-    directly rather than a flattened vector, so it runs where the data is.
+    On ``(W, b)`` directly rather than a flattened vector, so that it runs on
+    the container's array namespace (numpy or CuPy), where the data is.
     """
     xp = get_namespace(data.Y)
     p, T = data.n_features, data.n_tasks
@@ -51,13 +56,8 @@ def _power_iteration(data, fit_intercept, n_iter):
     b = xp.asarray(v[p * T:], dtype=data.dtype) if fit_intercept else None
     lam = 0.0
     for _ in range(n_iter):
-        D = data.C * data.linear(W, b)
-        W = data.rmatvec(D)
-        sq = float(xp.sum(W * W))
-        if fit_intercept:
-            b = data.task_sum(D)
-            sq += float(xp.sum(b * b))
-        lam = math.sqrt(sq)
+        W, b = _normal_apply(data, W, b)
+        lam = math.sqrt(float(xp.sum(W * W)) + (0.0 if b is None else float(xp.sum(b * b))))
         if lam == 0.0:
             return 0.0
         W = W / lam

@@ -24,7 +24,7 @@ import warnings
 import numpy as np
 from sklearn.exceptions import ConvergenceWarning
 
-from .._backend import blas_threads_for, device_namespace, to_host
+from .._backend import blas_threads_for, device_namespace, get_namespace, to_host
 from ._base import MultiTaskLinearModel, _device_datafit
 from ._docs import ATTRIBUTES, COMMON_PARAMS, DEVICE_DOC, estimator_doc
 
@@ -233,7 +233,7 @@ class _AlternatingModel(MultiTaskLinearModel):
 
     def _objective(self, datafit, W, b, structure):
         """The joint objective ``J(W, b, S)`` (``datafit`` on the host or on the GPU)."""
-        xp = datafit.data.xp if hasattr(datafit.data, "xp") else np
+        xp = get_namespace(datafit.data.Y)
         value = datafit.value(xp.asarray(W), xp.asarray(b))
         return float(value) + self._penalty_value(self._user_coef(W), structure)
 

@@ -73,16 +73,26 @@ class MultiTaskLinearModel(BaseEstimator):
                 raise ValueError(f"{name} must be a bool, got {getattr(self, name)!r}.")
         if self.solver not in ("auto", *SOLVERS):
             raise ValueError(f"solver must be 'auto' or one of {sorted(SOLVERS)}, got {self.solver!r}.")
-        device = getattr(self, "device", None)
-        if device not in DEVICES:
-            raise ValueError(f"device must be one of {DEVICES}, got {device!r}.")
-        if device in ("cuda", "auto") and self.solver not in ("auto", "fista"):
-            raise ValueError(f"solver={self.solver!r} runs on the CPU only; device={device!r} "
-                             "solves with 'fista' (solver='auto' or 'fista').")
+        if self._device not in DEVICES:
+            raise ValueError(f"device must be one of {DEVICES}, got {self._device!r}.")
+        if self._device in ("cuda", "auto"):
+            self._gpu_solver()  # fails before validation, not after
 
     def _make_penalty(self, n_features, n_tasks):
         """The penalty on the internal ``W`` of shape (n_blocks * n_features, n_tasks)."""
         raise NotImplementedError
+
+    @property
+    def _device(self):
+        """``device``, or None for a subclass whose ``__init__`` does not take it."""
+        return getattr(self, "device", None)
+
+    def _gpu_solver(self):
+        """The solver of a GPU solve (the array-generic FISTA); others run on the CPU only."""
+        if self.solver not in ("auto", "fista"):
+            raise ValueError(f"solver={self.solver!r} runs on the CPU only; the GPU solve "
+                             "uses 'fista' (solver='auto' or 'fista').")
+        return "fista"
 
     def _choose_solver(self, penalty):
         separable = penalty.kind is not None
@@ -130,7 +140,7 @@ class MultiTaskLinearModel(BaseEstimator):
         self : object
         """
         self._check_params()
-        xp = device_namespace(getattr(self, "device", None), X, y, sample_weight)
+        xp = device_namespace(self._device, X, y, sample_weight)
         # Validation runs on the host; the validated problem goes to the GPU once, in _solve.
         X, y, sample_weight = to_host(X), to_host(y), to_host(sample_weight)
         previous = (self._stacked_coef() if self.warm_start else None,
@@ -187,10 +197,7 @@ class MultiTaskLinearModel(BaseEstimator):
                       max_iter=self.max_iter if max_iter is None else max_iter,
                       verbose=self.verbose if verbose is None else verbose)
         if xp is not None:
-            if self.solver not in ("auto", "fista"):
-                raise ValueError(f"solver={self.solver!r} runs on the CPU only; the GPU solve "
-                                 "uses 'fista' (solver='auto' or 'fista').")
-            solver = "fista"
+            solver = self._gpu_solver()
             on_device = _device_datafit(datafit, xp)
             W, b, n_iter, gap, gap_scale = SOLVERS[solver](
                 on_device, penalty, xp.asarray(W0), xp.asarray(b0), **kwargs)
@@ -224,7 +231,7 @@ class MultiTaskLinearModel(BaseEstimator):
 
         est = clone(self)
         est._check_params()
-        xp = device_namespace(getattr(est, "device", None), X, y, sample_weight)
+        xp = device_namespace(est._device, X, y, sample_weight)
         X, y, sample_weight = to_host(X), to_host(y), to_host(sample_weight)
         data, datafit, p, T = est._prepare(X, y, sample_weight)
         W, b = est._start(data)

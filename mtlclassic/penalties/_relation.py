@@ -159,11 +159,11 @@ class TaskQuadratic(Penalty):
         self._eig_on = {}  # (U, d) copied to other array namespaces (the GPU), once each
 
     def _eig(self, xp):
-        """``M``'s eigenvectors and eigenvalues in the namespace ``xp``."""
+        """``M``'s eigenvectors, eigenvalues and those of ``M + l2_reg I``, in namespace ``xp``."""
         if xp is np:
-            return self._U, self._d
+            return self._U, self._d, self._d_eff
         if xp not in self._eig_on:
-            self._eig_on[xp] = (xp.asarray(self._U), xp.asarray(self._d))
+            self._eig_on[xp] = tuple(xp.asarray(a) for a in (self._U, self._d, self._d_eff))
         return self._eig_on[xp]
 
     def _null_groups(self, scale):
@@ -188,7 +188,7 @@ class TaskQuadratic(Penalty):
     # -- f = alpha ||.||_1 + 1/2 tr(W M W^T) ---------------------------------
     def _value(self, W):
         xp = get_namespace(W)
-        U, d = self._eig(xp)
+        U, d, _ = self._eig(xp)
         rot = W @ U
         return self.alpha * float(xp.sum(xp.abs(W))) + 0.5 * float(xp.sum(rot * rot * d))
 
@@ -207,7 +207,7 @@ class TaskQuadratic(Penalty):
             # next to the data the GPU holds), the result sent back.
             return xp.asarray(self._prox(to_host(W), step))
         # Without l1: (I + s M)^{-1} in M's eigenbasis.  It is also the start of the row lasso.
-        U, d = self._eig(xp)
+        U, d, _ = self._eig(xp)
         ridge = ((W @ U) / (1.0 + step * d)) @ U.T
         if self.alpha == 0:
             return ridge.astype(W.dtype, copy=False)
@@ -248,9 +248,9 @@ class TaskQuadratic(Penalty):
         d = self._d_eff
         if self.alpha == 0:  # M' invertible here: 1/2 tr(V M'^{-1} V^T)
             xp = get_namespace(V)
-            U, _ = self._eig(xp)
+            U, _, d_eff = self._eig(xp)
             rot = V.astype(xp.float64, copy=False) @ U
-            return 0.5 * float(xp.sum(rot * rot / (d if xp is np else xp.asarray(d))))
+            return 0.5 * float(xp.sum(rot * rot / d_eff))
         V = np.asarray(to_host(V), dtype=np.float64)
         M = self.M + self.l2_reg * np.eye(self.M.shape[0])
         start = self._last_prox
