@@ -24,6 +24,19 @@ def _is_dataframe(X):
     return hasattr(X, "columns") and hasattr(X, "iloc")
 
 
+def _holds_text(X):
+    """Whether ``X`` is a dense array-like of objects or strings (not a DataFrame)."""
+    if sp.issparse(X) or _is_dataframe(X):
+        return False
+    dtype = getattr(X, "dtype", None)
+    if dtype is None:  # a list of rows: look at numpy's reading of it
+        try:
+            dtype = np.asarray(X).dtype
+        except (TypeError, ValueError):
+            return False
+    return dtype.kind in "OUS"
+
+
 def check_sample_weight(sample_weight, n_samples, dtype):
     """Validate ``sample_weight``: None (ones) or n_samples finite nonnegative values."""
     if sample_weight is None:
@@ -67,18 +80,43 @@ def check_task_weights(task_weights, n_tasks, dtype):
     return tw.astype(dtype)
 
 
+def _columns_hint(cols, limit=12):
+    shown = ", ".join(repr(c) for c in cols[:limit])
+    return shown + (f", ... ({len(cols)} columns)" if len(cols) > limit else "")
+
+
 def _resolve_task_column(X, task_column):
-    """Index of the task column in ``X`` (ints as in numpy, names for DataFrames)."""
+    """Index of the task column in ``X`` (ints as in numpy, names for DataFrames).
+
+    A name also finds the one column that a ColumnTransformer renamed with a
+    prefix (``"school"`` finds ``"remainder__school"``), so that the same
+    ``task_column`` works before and after ``set_output(transform="pandas")``.
+    """
     n_cols = X.shape[1]
     if isinstance(task_column, str):
         if not _is_dataframe(X):
             raise ValueError(
-                f"task_column={task_column!r} is a column name, but X is not a DataFrame."
-            )
+                f"task_column={task_column!r} is a column name, but X is not a DataFrame "
+                f"({type(X).__name__} with {n_cols} columns): pass the column's position "
+                "(e.g. task_column=-1 for the last column, where a ColumnTransformer puts "
+                "its passthrough columns), or a DataFrame.")
         cols = list(X.columns)
-        if task_column not in cols:
-            raise ValueError(f"task_column {task_column!r} is not a column of X.")
-        return cols.index(task_column)
+        if task_column in cols:
+            return cols.index(task_column)
+        suffixed = [k for k, c in enumerate(cols)
+                    if isinstance(c, str) and c.endswith("__" + task_column)]
+        if len(suffixed) == 1:
+            return suffixed[0]
+        found = _columns_hint(cols)
+        if suffixed:
+            raise ValueError(
+                f"task_column {task_column!r} matches several columns of X "
+                f"({_columns_hint([cols[k] for k in suffixed])}); set task_column to the "
+                "full name of one of them.")
+        raise ValueError(
+            f"task_column {task_column!r} is not a column of X; its columns are {found}. "
+            "Set task_column to one of them (or pass the task column through the earlier "
+            "steps, e.g. ColumnTransformer(..., remainder='passthrough')).")
     if not isinstance(task_column, numbers.Integral) or isinstance(task_column, bool):
         raise ValueError(f"task_column must be None, an int or a column name, got {task_column!r}.")
     if not -n_cols <= task_column < n_cols:
@@ -98,6 +136,24 @@ def _split_task_column(est, X, reset):
             raise ValueError("The task column holds missing values (None/NaN/NA).")
         labels = np.asarray(column.to_numpy())
         feats = X.iloc[:, [k for k in range(n_cols) if k != col]]
+    elif _holds_text(X):
+        # A ColumnTransformer passing a string task column through returns an object
+        # array: the task column is read as it is, the other columns converted to floats.
+        X = np.asarray(X)
+        if X.ndim != 2:
+            raise ValueError(f"X must be 2-D, got an array of shape {X.shape}.")
+        n_cols = X.shape[1]
+        names, has_names = None, False
+        col = _resolve_task_column(X, est.task_column)
+        labels = X[:, col]
+        feats = X[:, [k for k in range(n_cols) if k != col]]
+        try:
+            feats = feats.astype(np.float64)
+        except (TypeError, ValueError) as exc:
+            raise ValueError(
+                f"X holds non-numeric values outside the task column (column {col}): {exc}. "
+                "Encode categorical features (e.g. OneHotEncoder) before the estimator."
+            ) from None
     else:
         X = check_array(X, accept_sparse=("csr", "csc"), dtype=FLOAT_DTYPES,
                         ensure_all_finite=False, input_name="X")
@@ -149,6 +205,9 @@ def _check_task_labels(labels):
             return labels.astype(str)
         if all(isinstance(v, numbers.Integral) for v in labels):
             return labels.astype(np.int64)
+        if all(isinstance(v, numbers.Real) and not isinstance(v, bool) for v in labels):
+            # Integer-valued floats, as an object array from a ColumnTransformer holds them.
+            return _check_task_labels(labels.astype(np.float64))
         raise ValueError("The task column must hold integers or strings, not a mix of types.")
     raise ValueError(f"The task column has an unsupported dtype {labels.dtype}.")
 
@@ -234,6 +293,7 @@ def check_fit_data(est, X, y, sample_weight=None, *, classifier=False):
     -------
     data : SharedDesign or StackedDesign
     """
+    check_unseen_tasks(est)  # a bad value fails at fit, not at the first predict
     if est.task_column is None:
         X = validate_data(est, X, accept_sparse=("csr", "csc"), dtype=FLOAT_DTYPES, reset=True)
         dtype = X.dtype
@@ -307,7 +367,18 @@ def _check_two_classes_per_task(task_labels, tasks):
             )
 
 
-def check_predict_data(est, X):
+UNSEEN_TASKS = ("error", "mean")
+
+
+def check_unseen_tasks(est):
+    """Validate ``unseen_tasks`` (absent on an estimator without it: ``"error"``)."""
+    value = getattr(est, "unseen_tasks", "error")
+    if not isinstance(value, str) or value not in UNSEEN_TASKS:
+        raise ValueError(f"unseen_tasks must be one of {UNSEEN_TASKS}, got {value!r}.")
+    return value
+
+
+def check_predict_data(est, X, *, return_labels=False):
     """Validate predict input.
 
     Returns
@@ -316,24 +387,41 @@ def check_predict_data(est, X):
         Features only (task column removed).
     task_index : ndarray of shape (n_samples,) or None
         Row of ``coef_`` for each sample in the per-task layout; None in the
-        shared layout.
+        shared layout. With ``unseen_tasks="mean"``, ``-1`` marks a row of a
+        task not seen in fit.
+    labels : ndarray of shape (n_samples,) or None
+        Each row's task label (only with ``return_labels=True``).
     """
     if est.task_column is None:
         X = validate_data(est, X, accept_sparse=("csr", "csc"), dtype=FLOAT_DTYPES, reset=False)
-        return X, None
+        return (X, None, None) if return_labels else (X, None)
+    unseen = check_unseen_tasks(est)
     feats, labels = _split_task_column(est, X, reset=False)
     if not sp.issparse(feats):
         feats = np.ascontiguousarray(feats)  # the slice of a first/last task column is a view
     tasks = est.tasks_
-    if labels.dtype.kind != tasks.dtype.kind and not (
-            labels.dtype.kind in "iu" and tasks.dtype.kind in "iu"):
-        raise ValueError(f"Task ids of X ({labels.dtype}) do not match those seen in fit ({tasks.dtype}).")
-    idx = np.searchsorted(tasks, labels)
-    idx = np.clip(idx, 0, len(tasks) - 1)
-    unknown = tasks[idx] != labels
-    if np.any(unknown):
-        raise ValueError(
-            f"X holds task id(s) not seen in fit: {np.unique(labels[unknown])[:10].tolist()}; "
-            f"fitted tasks are {tasks[:10].tolist()}{' ...' if len(tasks) > 10 else ''}."
-        )
-    return feats, idx
+    comparable = labels.dtype.kind == tasks.dtype.kind or (
+        labels.dtype.kind in "iu" and tasks.dtype.kind in "iu")
+    if not comparable:
+        if unseen == "error":
+            raise ValueError(f"Task ids of X ({labels.dtype}) do not match those seen in fit "
+                             f"({tasks.dtype}): fitted tasks are {_tasks_hint(tasks)}.")
+        idx = np.full(labels.shape[0], -1)
+    else:
+        idx = np.clip(np.searchsorted(tasks, labels), 0, len(tasks) - 1)
+        unknown = tasks[idx] != labels
+        if np.any(unknown):
+            if unseen == "error":
+                raise ValueError(
+                    f"X holds task id(s) not seen in fit: "
+                    f"{np.unique(labels[unknown])[:10].tolist()}; fitted tasks are "
+                    f"{_tasks_hint(tasks)}. Set unseen_tasks='mean' to predict new tasks with "
+                    "the mean task model; in cross-validation, use "
+                    "mtlclassic.model_selection.TaskStratifiedKFold, which keeps every task "
+                    "in every training fold.")
+            idx = np.where(unknown, -1, idx)
+    return (feats, idx, labels) if return_labels else (feats, idx)
+
+
+def _tasks_hint(tasks):
+    return f"{tasks[:10].tolist()}{' ...' if len(tasks) > 10 else ''}"

@@ -50,8 +50,8 @@ class MultiTaskLinearModel(BaseEstimator):
     _n_blocks = 1
 
     def __init__(self, alpha=1.0, *, l2_reg=0.0, fit_intercept=True, task_column=None,
-                 task_weights=None, tol=1e-4, max_iter=1000, warm_start=False, solver="auto",
-                 device=None, verbose=0):
+                 unseen_tasks="error", task_weights=None, tol=1e-4, max_iter=1000,
+                 warm_start=False, solver="auto", device=None, verbose=0):
         store_params(self, locals())
 
     # -- parameters ---------------------------------------------------------
@@ -261,8 +261,19 @@ class MultiTaskLinearModel(BaseEstimator):
         z = np.empty(feats.shape[0], dtype=self.coef_.dtype)
         for t in np.unique(task_index):
             rows = np.flatnonzero(task_index == t)
-            z[rows] = np.asarray(feats[rows] @ self.coef_[t]).ravel() + self.intercept_[t]
+            coef, intercept = ((self.coef_[t], self.intercept_[t]) if t >= 0
+                               else self._unseen_task_model())
+            z[rows] = np.asarray(feats[rows] @ coef).ravel() + intercept
         return z
+
+    def _unseen_task_model(self):
+        """``(coef, intercept)`` predicting a task not seen in fit (``unseen_tasks="mean"``).
+
+        The mean of the task models: for the pooled model its shared ``w``,
+        for the mean-regularised model its ``w_bar`` (the penalty's mean is
+        the plain mean over tasks).
+        """
+        return self.coef_.mean(axis=0), float(np.mean(self.intercept_))
 
     def _per_task_scores(self, X, y, sample_weight, metric):
         """Mean over tasks of ``metric`` on each task's observed rows."""
@@ -282,10 +293,10 @@ class MultiTaskLinearModel(BaseEstimator):
             if not scores:
                 raise ValueError("score needs at least one task with 2 or more observed targets.")
             return float(np.mean(scores))
-        _, task_index = check_predict_data(self, X)
+        _, _, labels = check_predict_data(self, X, return_labels=True)
         scores = []
-        for t in np.unique(task_index):
-            rows = task_index == t
+        for label in np.unique(labels):  # by label: each unseen task scored on its own
+            rows = labels == label
             if rows.sum() >= 2:  # a one-row task has no R^2
                 scores.append(metric(y[rows], pred[rows],
                                      sample_weight=None if sw is None else sw[rows]))

@@ -20,6 +20,12 @@ COMMON_PARAMS = """    fit_intercept : bool, default=True
         for one task). Otherwise the column of ``X`` naming each row's task
         (an int index, negative as in numpy, or a DataFrame column name):
         per-task designs, ``y`` of shape (n_samples,).
+    unseen_tasks : {"error", "mean"}, default="error"
+        Prediction for a row whose task was not seen in ``fit`` (per-task
+        layout): ``"error"`` raises a ``ValueError``; ``"mean"`` predicts it
+        with the mean of the fitted task models (``coef_`` and
+        ``intercept_`` averaged over tasks; a model with a shared part
+        documents what it uses).
     task_weights : array-like of shape (n_tasks,), default=None
         ``tau_t`` multiplying each task's mean loss, used as given (not
         normalised): ``task_weights = n_t`` gives MALSAR's unnormalised loss.

@@ -71,8 +71,8 @@ class _DirtyModel(_TwoPart):
     _part_names = ("coef_shared_", "coef_specific_")
 
     def __init__(self, alpha_shared=1.0, alpha_sparse=1.0, *, block_norm="linf", l2_reg=0.0,
-                 fit_intercept=True, task_column=None, task_weights=None, tol=1e-4,
-                 max_iter=1000, warm_start=False, solver="auto", device=None, verbose=0):
+                 fit_intercept=True, task_column=None, unseen_tasks="error", task_weights=None,
+                 tol=1e-4, max_iter=1000, warm_start=False, solver="auto", device=None, verbose=0):
         store_params(self, locals())
 
     def _check_params(self):
@@ -136,8 +136,8 @@ class _RobustMTFL(_TwoPart):
     _part_names = ("coef_shared_", "coef_outlier_")
 
     def __init__(self, alpha_features=1.0, alpha_tasks=1.0, *, l2_reg=0.0, fit_intercept=True,
-                 task_column=None, task_weights=None, tol=1e-4, max_iter=1000,
-                 warm_start=False, solver="auto", device=None, verbose=0):
+                 task_column=None, unseen_tasks="error", task_weights=None, tol=1e-4,
+                 max_iter=1000, warm_start=False, solver="auto", device=None, verbose=0):
         store_params(self, locals())
 
     def _make_penalty(self, n_features, n_tasks):

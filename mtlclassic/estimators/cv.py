@@ -31,8 +31,8 @@ from .composite import (DirtyModelClassifier, DirtyModelRegressor, RobustMTFLCla
                         RobustMTFLRegressor)
 
 # Parameters passed unchanged to the model fitted along the path.
-_MODEL_PARAMS = ("l2_reg", "fit_intercept", "task_column", "task_weights", "tol", "max_iter",
-                 "solver", "device", "verbose")
+_MODEL_PARAMS = ("l2_reg", "fit_intercept", "task_column", "unseen_tasks", "task_weights",
+                 "tol", "max_iter", "solver", "device", "verbose")
 
 
 class _Holdout(NamedTuple):
@@ -51,8 +51,9 @@ class _PathCV(MultiTaskLinearModel):
     _penalty = None  # key of ``_path.MODELS`` (the alpha_max penalty name)
 
     def __init__(self, *, alphas=None, n_alphas=100, eps=1e-3, cv=5, n_jobs=None, scoring=None,
-                 l2_reg=0.0, fit_intercept=True, task_column=None, task_weights=None, tol=1e-4,
-                 max_iter=1000, solver="auto", device=None, verbose=0):
+                 l2_reg=0.0, fit_intercept=True, task_column=None, unseen_tasks="error",
+                 task_weights=None, tol=1e-4, max_iter=1000, solver="auto", device=None,
+                 verbose=0):
         store_params(self, locals())
 
     # -- parameters -----------------------------------------------------------
@@ -280,8 +281,8 @@ class _SparseGroupCV(_PathCV):
 
     def __init__(self, *, l1_ratio=0.5, alphas=None, n_alphas=100, eps=1e-3, cv=5, n_jobs=None,
                  scoring=None, l2_reg=0.0, fit_intercept=True, task_column=None,
-                 task_weights=None, tol=1e-4, max_iter=1000, solver="auto", device=None,
-                 verbose=0):
+                 unseen_tasks="error", task_weights=None, tol=1e-4, max_iter=1000, solver="auto",
+                 device=None, verbose=0):
         store_params(self, locals())
 
     def _l1_ratio_grid(self):
@@ -304,10 +305,10 @@ class _TwoPartCV(_PathCV):
     _parts = None  # (first strength name, second strength name, first penalty, second penalty)
     _models = None  # {"squared": regressor class, "logistic": classifier class}
 
-    def __init__(self, *, alpha_ratio=0.5, alphas=None, n_alphas=100, eps=1e-3, cv=5,
-                 n_jobs=None, scoring=None, l2_reg=0.0, fit_intercept=True, task_column=None,
-                 task_weights=None, tol=1e-4, max_iter=1000, solver="auto", device=None,
-                 verbose=0):
+    def __init__(self, *, alpha_ratio=0.5, alphas=None, n_alphas=100, eps=1e-3, cv=5, n_jobs=None,
+                 scoring=None, l2_reg=0.0, fit_intercept=True, task_column=None,
+                 unseen_tasks="error", task_weights=None, tol=1e-4, max_iter=1000, solver="auto",
+                 device=None, verbose=0):
         store_params(self, locals())
 
     def _check_params(self):
@@ -359,9 +360,9 @@ class _DirtyCV(_TwoPartCV):
     _parts = ("alpha_shared", "alpha_sparse", "l1inf", "l1")
     _models = {"squared": DirtyModelRegressor, "logistic": DirtyModelClassifier}
 
-    def __init__(self, *, alpha_ratio=0.5, block_norm="linf", alphas=None, n_alphas=100,
-                 eps=1e-3, cv=5, n_jobs=None, scoring=None, l2_reg=0.0, fit_intercept=True,
-                 task_column=None, task_weights=None, tol=1e-4, max_iter=1000, solver="auto",
+    def __init__(self, *, alpha_ratio=0.5, block_norm="linf", alphas=None, n_alphas=100, eps=1e-3,
+                 cv=5, n_jobs=None, scoring=None, l2_reg=0.0, fit_intercept=True, task_column=None,
+                 unseen_tasks="error", task_weights=None, tol=1e-4, max_iter=1000, solver="auto",
                  device=None, verbose=0):
         store_params(self, locals())
 
@@ -409,7 +410,8 @@ _PARAMS = """    alphas : array-like of shape (n_alphas,), default=None
         ``None``: the held-out {criterion}. Otherwise any scikit-learn
         scorer, evaluated on the fold's model at each alpha (higher is
         better), stored in ``score_path_``.
-    l2_reg, fit_intercept, task_column, task_weights, tol, max_iter, solver, device, verbose
+    l2_reg, fit_intercept, task_column, unseen_tasks, task_weights, tol, max_iter, solver,
+    device, verbose
         As in :class:`~mtlclassic.{model}`; used on every fold and for
         the refit. With ``device="cuda"`` (or CuPy input) each fold's path
         is solved on the GPU, its training data copied there once.

@@ -74,8 +74,8 @@ _SGL_REFS = """    Simon, N., Friedman, J., Hastie, T. and Tibshirani, R. (2013)
 
 class _SparseGroupLasso(MultiTaskLinearModel):
     def __init__(self, alpha=1.0, *, l1_ratio=0.5, l2_reg=0.0, fit_intercept=True,
-                 task_column=None, task_weights=None, tol=1e-4, max_iter=1000,
-                 warm_start=False, solver="auto", device=None, verbose=0):
+                 task_column=None, unseen_tasks="error", task_weights=None, tol=1e-4,
+                 max_iter=1000, warm_start=False, solver="auto", device=None, verbose=0):
         store_params(self, locals())
 
     def _check_params(self):

@@ -139,6 +139,9 @@ class NeuralMultiTaskModel(BaseEstimator):
     def _prepare_more(self, X, y):
         """Validate a later partial_fit's input against the fitted tasks, classes and scaling."""
         feats, task_index = check_predict_data(self, X)
+        if task_index is not None and np.any(task_index < 0):
+            raise ValueError("partial_fit got rows of task(s) not seen in the first fit; the "
+                             "networks' tasks are fixed then: refit with every task.")
         dtype = np.dtype(self.dtype)
         feats = feats.tocsr().astype(dtype) if hasattr(feats, "tocsr") else \
             np.ascontiguousarray(feats, dtype=dtype)
@@ -308,10 +311,26 @@ class NeuralMultiTaskModel(BaseEstimator):
         feats, task_index = check_predict_data(self, X)
         feats = feats.tocsr().astype(np.float64) if hasattr(feats, "tocsr") else \
             np.asarray(feats, dtype=np.float64)
-        Z = predict_raw(self._state.net, self._predict_buf, feats, self.n_tasks_, task_index)
         if task_index is None:
+            Z = predict_raw(self._state.net, self._predict_buf, feats, self.n_tasks_, None)
             Z = Z * self._y_scale + self._y_mean
             return Z.ravel() if self._y_ndim == 1 else Z
+        unseen = task_index < 0
+        z = np.empty(feats.shape[0])
+        if not unseen.all():
+            seen = np.flatnonzero(~unseen)
+            z[seen] = self._task_outputs(feats[seen], task_index[seen])
+        if unseen.any():
+            # unseen_tasks="mean": the mean over tasks of the task models' outputs; with
+            # linear heads (the default) that is the shared trunk with the mean head.
+            rows = np.flatnonzero(unseen)
+            z[rows] = np.mean([self._task_outputs(feats[rows], np.full(rows.size, t))
+                               for t in range(self.n_tasks_)], axis=0)
+        return z
+
+    def _task_outputs(self, feats, task_index):
+        """Outputs of the rows' task models, in the targets' units."""
+        Z = predict_raw(self._state.net, self._predict_buf, feats, self.n_tasks_, task_index)
         return Z * self._y_scale[task_index] + self._y_mean[task_index]
 
     # Mean over tasks of a per-task metric, shared with the linear models.

@@ -68,6 +68,13 @@ COMMON_PARAMS = """    dropout : float, default=0.0
         for one task). Otherwise the column of ``X`` naming each row's task
         (an int index, negative as in numpy, or a DataFrame column name):
         per-task designs, ``y`` of shape (n_samples,).
+    unseen_tasks : {{"error", "mean"}}, default="error"
+        Prediction for a row whose task was not seen in ``fit`` (per-task
+        layout): ``"error"`` raises a ``ValueError``; ``"mean"`` predicts it
+        with the mean over the fitted tasks of their models' outputs. With
+        linear heads (the default ``head_layer_sizes=()``) that is the shared
+        trunk followed by the mean head; for soft sharing, the mean of the
+        task networks' predictions.
     task_weighting : {{"equal", "uncertainty", "dwa"}}, default="equal"
         ``w_t``: ``"equal"`` ones; ``"uncertainty"`` learned log-variances
         ``s_t``, the loss becoming ``sum_t exp(-s_t) L_t + s_t / 2`` (Kendall et

@@ -24,12 +24,11 @@ _COEFS = """trunk layers of shape (n_in, n_out), then head
 
 class _HardSharing(NeuralMultiTaskModel):
     def __init__(self, hidden_layer_sizes=(100,), *, head_layer_sizes=(), activation="relu",
-                 dropout=0.0, alpha=1e-4, batch_size="auto", learning_rate_init=1e-3,
-                 max_iter=200, shuffle=True, random_state=None, tol=1e-4,
-                 early_stopping=False, validation_fraction=0.1, n_iter_no_change=10,
-                 beta_1=0.9, beta_2=0.999, epsilon=1e-8, task_column=None,
-                 task_weighting="equal", dwa_temperature=2.0, dtype="float32",
-                 verbose=False):
+                 dropout=0.0, alpha=1e-4, batch_size="auto", learning_rate_init=1e-3, max_iter=200,
+                 shuffle=True, random_state=None, tol=1e-4, early_stopping=False,
+                 validation_fraction=0.1, n_iter_no_change=10, beta_1=0.9, beta_2=0.999,
+                 epsilon=1e-8, task_column=None, unseen_tasks="error", task_weighting="equal",
+                 dwa_temperature=2.0, dtype="float32", verbose=False):
         store_params(self, locals())
 
     def _check_params(self):
@@ -51,12 +50,11 @@ class HardSharingMLPRegressor(NeuralRegressorMixin, _HardSharing):
     _loss = "squared"
 
     def __init__(self, hidden_layer_sizes=(100,), *, head_layer_sizes=(), activation="relu",
-                 dropout=0.0, alpha=1e-4, batch_size="auto", learning_rate_init=1e-3,
-                 max_iter=200, shuffle=True, random_state=None, tol=1e-4,
-                 early_stopping=False, validation_fraction=0.1, n_iter_no_change=10,
-                 beta_1=0.9, beta_2=0.999, epsilon=1e-8, task_column=None,
-                 task_weighting="equal", dwa_temperature=2.0, standardize_targets=True,
-                 dtype="float32", verbose=False):
+                 dropout=0.0, alpha=1e-4, batch_size="auto", learning_rate_init=1e-3, max_iter=200,
+                 shuffle=True, random_state=None, tol=1e-4, early_stopping=False,
+                 validation_fraction=0.1, n_iter_no_change=10, beta_1=0.9, beta_2=0.999,
+                 epsilon=1e-8, task_column=None, unseen_tasks="error", task_weighting="equal",
+                 dwa_temperature=2.0, standardize_targets=True, dtype="float32", verbose=False):
         store_params(self, locals())
 
 
