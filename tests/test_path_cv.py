@@ -372,3 +372,95 @@ def test_two_part_cv_rejects_bad_ratio(value):
     X, Y = np.random.default_rng(0).standard_normal((30, 4)), np.zeros((30, 2))
     with pytest.raises(ValueError, match="alpha_ratio must be a finite number > 0"):
         _m.RobustMTFLRegressorCV(alpha_ratio=value).fit(X, Y)
+
+
+# -- scikit-learn 1.9 conventions: alphas as a count, verbose lines, one convergence warning --
+def test_int_alphas_is_the_number_of_alphas_as_multitasklassocv():
+    X, Y = shared_problem(seed=15, n=60, p=12, T=3)
+    ours = GroupLassoRegressorCV(alphas=7, cv=3, tol=1e-8).fit(X, Y)
+    sk = MultiTaskLassoCV(alphas=7, cv=3).fit(X, Y)
+    np.testing.assert_allclose(ours.alphas_, sk.alphas_, rtol=1e-10)
+    # An int overrides n_alphas; n_alphas alone still sets the length.
+    both = GroupLassoRegressorCV(alphas=7, n_alphas=3, cv=3, tol=1e-8).fit(X, Y)
+    np.testing.assert_array_equal(both.alphas_, ours.alphas_)
+    old = GroupLassoRegressorCV(n_alphas=7, cv=3, tol=1e-8).fit(X, Y)
+    np.testing.assert_array_equal(old.alphas_, ours.alphas_)
+    # numpy ints count too, and the path functions take the same.
+    path = mtl.group_lasso_path(X, Y, alphas=np.int64(7), tol=1e-8)
+    np.testing.assert_allclose(path.alphas, ours.alphas_, rtol=1e-12)
+    two = _m.DirtyModelRegressorCV(alphas=4, cv=3, tol=1e-6).fit(X, Y)
+    assert two.alphas_.shape == (4,)
+
+
+@pytest.mark.parametrize("alphas, match", [
+    (0, r"alphas must be an int >= 1 \(the number of alphas\), got 0"),
+    (-3, "alphas must be an int >= 1"),
+    (2.5, r"alphas must be an int \(the number of alphas\) or an array-like"),
+    (10.0, "for one alpha pass"),
+    (float("nan"), "alphas must be an int"),
+    (True, "alphas must be an int"),
+    ([], "alphas is empty"),
+    ([0.1, np.nan], "alphas must be finite"),
+])
+def test_bad_alphas_are_one_line_errors(alphas, match):
+    X, Y = shared_problem(seed=16, n=40, p=6, T=2)
+    for fit in (lambda: GroupLassoRegressorCV(alphas=alphas, cv=2).fit(X, Y),
+                lambda: _m.RobustMTFLRegressorCV(alphas=alphas, cv=2).fit(X, Y),
+                lambda: mtl.lasso_path(X, Y, alphas=alphas)):
+        with pytest.raises(ValueError, match=match) as info:
+            fit()
+        assert "\n" not in str(info.value)
+
+
+def test_verbose_one_line_per_fold_and_alpha(capsys):
+    import re
+
+    X, Y = shared_problem(seed=17, n=60, p=10, T=3)
+    GroupLassoRegressorCV(alphas=4, cv=3, solver="fista", verbose=1).fit(X, Y)
+    lines = capsys.readouterr().out.splitlines()
+    assert len(lines) == 3 * 4 + 1  # the refit's line last
+    pattern = (r"\[GroupLassoRegressorCV\] fold (\d)/3 alpha (\d)/4 = [0-9.e+-]+: gap "
+               r"[0-9.e+-]+, \d+ iterations, [0-9.]+ s")
+    seen = {re.fullmatch(pattern, line).groups() for line in lines[:-1]}
+    assert seen == {(str(f), str(a)) for f in range(1, 4) for a in range(1, 5)}
+    assert lines[-1].startswith("[GroupLassoRegressorCV] refit at alpha ")
+    # The solver's own lines only from verbose=2 on.
+    GroupLassoRegressorCV(alphas=4, cv=3, solver="fista", tol=1e-12, verbose=2).fit(X, Y)
+    assert any(line.startswith("fista iter") for line in capsys.readouterr().out.splitlines())
+    with pytest.raises(ValueError, match="verbose must be an int >= 0"):
+        GroupLassoRegressorCV(verbose=-1).fit(X, Y)
+
+
+@pytest.mark.parametrize("n_jobs", [1, 2])
+def test_convergence_warnings_of_a_cv_fit_are_one_summary(n_jobs):
+    import re
+
+    X, y = per_task_problem(seed=18)
+    folds = list(StratifiedKFold(3).split(X, X[:, -1]))
+    kw = dict(alphas=6, eps=1e-3, task_column=-1, solver="fista", max_iter=3)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        cv = GroupLassoRegressorCV(cv=folds, n_jobs=n_jobs, **kw).fit(X, y)
+    messages = [str(w.message) for w in caught if issubclass(w.category, ConvergenceWarning)]
+    summary = [m for m in messages if "path fits" in m]
+    assert len(summary) == 1, messages
+    found = re.search(r"GroupLassoRegressorCV: (\d+) of 18 path fits did not converge \(worst "
+                      r"relative duality gap ([0-9.e+-]+) > tol=0.0001 at alpha=[0-9.e+-]+, "
+                      r"fold \d/3\); increase max_iter or tol", summary[0])
+    assert found, summary[0]
+    # The same count, path by path: each fold's path function warns once with its share.
+    expected, worst = 0, 0.0
+    for train, _ in folds:
+        with warnings.catch_warnings(record=True) as per_path:
+            warnings.simplefilter("always")
+            mtl.group_lasso_path(X[train], y[train], alphas=cv.alphas_, task_column=-1,
+                                 solver="fista", max_iter=3)
+        (message,) = [str(w.message) for w in per_path]
+        count, gap = re.search(r": (\d+) of 6 path fits .* gap ([0-9.e+-]+)", message).groups()
+        expected, worst = expected + int(count), max(worst, float(gap))
+    assert int(found.group(1)) == expected > 0
+    assert float(found.group(2)) == worst
+    # Converged fits: no warning at all.
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)
+        GroupLassoRegressorCV(cv=folds, n_jobs=n_jobs, **dict(kw, max_iter=100000)).fit(X, y)

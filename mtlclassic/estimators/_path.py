@@ -8,9 +8,12 @@ costs little more than its last, least sparse, fit.
 """
 
 import numbers
+import time
+import warnings
 from typing import NamedTuple
 
 import numpy as np
+from sklearn.exceptions import ConvergenceWarning
 
 from ._alpha_max import alpha_max
 from .group_lasso import GroupLassoClassifier, GroupLassoRegressor
@@ -60,21 +63,43 @@ def check_alphas(alphas):
     if grid.ndim != 1:
         raise ValueError(f"alphas must be 1-D, got shape {grid.shape}.")
     if grid.size == 0:
-        raise ValueError("alphas is empty; pass at least one value (or alphas=None for a "
-                         "geometric grid below alpha_max).")
+        raise ValueError("alphas is empty; pass at least one value (or an int: that many "
+                         "alphas on the geometric grid below alpha_max).")
     if not np.all(np.isfinite(grid)) or np.any(grid < 0):
         raise ValueError("alphas must be finite and >= 0.")
     return np.sort(grid)[::-1]
 
 
-def check_grid_params(n_alphas, eps):
-    """``n_alphas`` an int >= 1 and ``eps`` a finite number > 0."""
-    if (isinstance(n_alphas, bool) or not isinstance(n_alphas, numbers.Integral)
-            or n_alphas < 1):
-        raise ValueError(f"n_alphas must be an int >= 1, got {n_alphas!r}.")
-    if (isinstance(eps, bool) or not isinstance(eps, numbers.Real) or not np.isfinite(eps)
-            or eps <= 0):
-        raise ValueError(f"eps must be a finite number > 0 (alpha_min / alpha_max), got {eps!r}.")
+def grid_spec(alphas, n_alphas, eps):
+    """The user's grid sorted decreasing, or the length of the geometric grid.
+
+    As scikit-learn 1.9's ``LinearModelCV``: an int ``alphas`` is the number
+    of alphas of the default grid (it overrides ``n_alphas``); ``None``
+    means ``n_alphas`` of them; anything else is the grid itself.
+    """
+    if alphas is None or (isinstance(alphas, numbers.Integral) and not isinstance(alphas, bool)):
+        count = n_alphas if alphas is None else alphas
+        name = "n_alphas" if alphas is None else "alphas"
+        if isinstance(count, bool) or not isinstance(count, numbers.Integral) or count < 1:
+            raise ValueError(f"{name} must be an int >= 1 (the number of alphas), got "
+                             f"{count!r}.")
+        if (isinstance(eps, bool) or not isinstance(eps, numbers.Real) or not np.isfinite(eps)
+                or eps <= 0):
+            raise ValueError(f"eps must be a finite number > 0 (alpha_min / alpha_max), got "
+                             f"{eps!r}.")
+        return int(count)
+    if np.ndim(alphas) == 0:  # a float, bool or NaN is neither a count nor a grid
+        raise ValueError(f"alphas must be an int (the number of alphas) or an array-like of "
+                         f"alphas, got {alphas!r}; for one alpha pass [{alphas!r}].")
+    return check_alphas(alphas)
+
+
+def geometric_grid(top, eps, n_alphas):
+    """``n_alphas`` values from ``top`` down to ``eps * top``, equally spaced in log."""
+    resolution = np.finfo(np.float64).resolution
+    if top <= resolution:  # constant targets: every alpha gives W = 0
+        return np.full(n_alphas, resolution)
+    return np.geomspace(top, top * eps, num=n_alphas)
 
 
 def alpha_grid(X, y, *, penalty, l1_ratio=None, alphas=None, n_alphas=100, eps=1e-3,
@@ -82,41 +107,117 @@ def alpha_grid(X, y, *, penalty, l1_ratio=None, alphas=None, n_alphas=100, eps=1
                sample_weight=None):
     """The path's ``alpha`` values: the user's sorted decreasing, or a geometric grid.
 
-    The default grid has ``n_alphas`` values from ``alpha_max`` (where the
-    solution is ``W = 0``) down to ``eps * alpha_max``, equally spaced in log.
+    The default grid (``alphas`` an int, or None for ``n_alphas``) runs from
+    ``alpha_max`` (where the solution is ``W = 0``) down to ``eps *
+    alpha_max``, equally spaced in log.
     """
-    if alphas is not None:
-        return check_alphas(alphas)
-    check_grid_params(n_alphas, eps)
+    spec = grid_spec(alphas, n_alphas, eps)
+    if not isinstance(spec, int):
+        return spec
     top = alpha_max(X, y, penalty=penalty, l1_ratio=0.5 if l1_ratio is None else l1_ratio,
                     loss=loss, task_column=task_column, fit_intercept=fit_intercept,
                     task_weights=task_weights, sample_weight=sample_weight)
-    resolution = np.finfo(np.float64).resolution
-    if top <= resolution:  # constant targets: every alpha gives W = 0
-        return np.full(n_alphas, resolution)
-    return np.geomspace(top, top * eps, num=n_alphas)
+    return geometric_grid(top, eps, spec)
 
 
-def run_path(estimator, X, y, alphas, sample_weight=None, params=None):
+class PathFit(NamedTuple):
+    """One fit of a path, with what a progress line or a convergence summary needs."""
+
+    W: np.ndarray           # the solver's internal W, (n_blocks * n_features, n_tasks)
+    intercept: np.ndarray
+    gap: float              # duality gap, in units of the objective
+    relative_gap: float     # gap / (datafit at W = 0): what tol bounds
+    n_iter: int
+    seconds: float
+    converged: bool
+
+
+def fit_path(estimator, X, y, params_list, sample_weight=None, on_fit=None):
+    """Fit ``estimator`` once per parameter set of ``params_list``, in order, warm-started.
+
+    The input is validated and centered once. The solver never warns here:
+    each :class:`PathFit` says whether it converged, so that the caller
+    summarises (a path of 100 alphas, or a CV of 500 fits, gives one warning,
+    not hundreds; and no ``catch_warnings``, which is not thread-safe, is
+    needed when folds run in threads). ``on_fit(k, fit)`` is called after
+    each fit (progress lines). ``estimator`` keeps its parameters (a clone is
+    fitted).
+    """
+    from sklearn.base import clone
+
+    from .._backend import device_namespace, to_host
+
+    est = clone(estimator)
+    est._check_params()
+    xp = device_namespace(est._device, X, y, sample_weight)
+    X, y, sample_weight = to_host(X), to_host(y), to_host(sample_weight)
+    data, datafit, p, T = est._prepare(X, y, sample_weight)
+    W, b = est._start(data)
+    # The solvers' convergence scale (each returns the same): the datafit at W = 0.
+    scale = max(datafit.null_value(est.fit_intercept), np.finfo(data.dtype).tiny)
+    fits = []
+    for k, params in enumerate(params_list):
+        est.set_params(**params)._check_params()
+        start = time.perf_counter()
+        W, b, n_iter, gap, solver = est._solve(datafit, est._make_penalty(p, T), W, b, xp=xp,
+                                               warn=False)
+        gap = float(gap)
+        fit = PathFit(np.array(W, dtype=data.dtype), est._raw_intercept(data, W, b), gap,
+                      gap / scale, int(n_iter), time.perf_counter() - start,
+                      solver == "cvxpy" or gap <= est.tol * scale)
+        fits.append(fit)
+        if on_fit is not None:
+            on_fit(k, fit)
+    return fits
+
+
+def convergence_summary(name, fits, alphas, tol, where=None):
+    """One ``ConvergenceWarning`` message for the fits that did not converge, or None.
+
+    ``fits`` are :class:`PathFit` at ``alphas`` (same length); ``where[k]``
+    optionally names the fit's fold (", fold 2/5").
+    """
+    bad = [k for k, fit in enumerate(fits) if not fit.converged]
+    if not bad:
+        return None
+    worst = max(bad, key=lambda k: fits[k].relative_gap)
+    place = "" if where is None else where[worst]
+    return (f"{name}: {len(bad)} of {len(fits)} path fits did not converge (worst relative "
+            f"duality gap {fits[worst].relative_gap:.1e} > tol={tol:g} at "
+            f"alpha={float(alphas[worst]):.4g}{place}); increase max_iter or tol, or scale "
+            "the features.")
+
+
+def run_path(estimator, X, y, alphas, sample_weight=None, params=None, *, warn=True,
+             on_fit=None):
     """Fit ``estimator`` at each of ``alphas`` (in the given order), warm-started.
 
     ``params`` maps an alpha to the estimator's parameters (default
     ``{"alpha": alpha}``; two-part models set both strengths from it).
-    Returns a :class:`PathResult` with ``coefs`` in the user's layout.
+    Returns a :class:`PathResult` with ``coefs`` in the user's layout and,
+    with ``warn=False``, also the list of :class:`PathFit` (no warning is
+    raised then: the caller summarises). With ``warn=True`` the fits that
+    did not converge give one ``ConvergenceWarning``.
     """
     params = params or (lambda alpha: {"alpha": alpha})
-    fits = estimator._fit_path(X, y, [params(float(a)) for a in alphas],
-                               sample_weight=sample_weight)
-    T = fits[0][0].shape[1]
+    fits = fit_path(estimator, X, y, [params(float(a)) for a in alphas],
+                    sample_weight=sample_weight, on_fit=on_fit)
+    T = fits[0].W.shape[1]
     # Internal W is (n_blocks * n_features, n_tasks); coef_ sums the blocks.
-    coefs = np.stack([W.reshape(estimator._n_blocks, -1, T).sum(axis=0).T for W, *_ in fits])
-    return PathResult(
+    coefs = np.stack([fit.W.reshape(estimator._n_blocks, -1, T).sum(axis=0).T for fit in fits])
+    result = PathResult(
         alphas=np.asarray(alphas, dtype=np.float64),
         coefs=np.ascontiguousarray(coefs),
-        intercepts=np.stack([b for _, b, _, _ in fits]),
-        dual_gaps=np.array([gap for _, _, gap, _ in fits]),
-        n_iter=np.array([n for *_, n in fits], dtype=np.int64),
+        intercepts=np.stack([fit.intercept for fit in fits]),
+        dual_gaps=np.array([fit.gap for fit in fits]),
+        n_iter=np.array([fit.n_iter for fit in fits], dtype=np.int64),
     )
+    if not warn:
+        return result, fits
+    message = convergence_summary(type(estimator).__name__, fits, result.alphas, estimator.tol)
+    if message is not None:
+        warnings.warn(message, ConvergenceWarning, stacklevel=4)  # the user's call
+    return result
 
 
 def _path(penalty, X, y, *, alphas, n_alphas, eps, loss, task_column, fit_intercept,
@@ -142,12 +243,14 @@ _PARAMS = """
         Features; with ``task_column`` set, one column names each row's task.
     y : array-like of shape (n_samples,) or (n_samples, n_tasks)
         Targets, as in the estimators' ``fit`` (labels for ``loss="logistic"``).
-{extra}    alphas : array-like of shape (n_alphas,), default=None
-        Penalty strengths, sorted decreasing before fitting. ``None``: a
-        geometric grid of ``n_alphas`` values from ``alpha_max`` down to
-        ``eps * alpha_max``.
+{extra}    alphas : int or array-like of shape (n_alphas,), default=None
+        An int: that many alphas, geometrically spaced from ``alpha_max``
+        down to ``eps * alpha_max`` (as scikit-learn 1.9's ``alphas=100``).
+        An array: the penalty strengths, sorted decreasing before fitting.
+        ``None``: ``n_alphas`` of them.
     n_alphas : int, default=100
-        Length of the default grid.
+        Length of the default grid when ``alphas`` is None (an int
+        ``alphas`` overrides it).
     eps : float, default=1e-3
         ``alpha_min / alpha_max`` of the default grid, ``> 0``.
     loss : {{"squared", "logistic"}}, default="squared"
@@ -171,6 +274,12 @@ _PARAMS = """
     mtlclassic.alpha_max : the top of the default grid.
     mtlclassic.{name}RegressorCV, mtlclassic.{name}ClassifierCV :
         ``alpha`` chosen by cross-validation along this path.
+
+    Warns
+    -----
+    ConvergenceWarning
+        Once per path, when some fits did not reach ``tol``: how many, and
+        the worst relative duality gap with its alpha.
 
     Notes
     -----

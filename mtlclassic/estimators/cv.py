@@ -9,6 +9,8 @@ model, its ``alpha_max`` penalty and the loss.
 
 import copy
 import numbers
+import time
+import warnings
 from contextlib import nullcontext
 from typing import NamedTuple
 
@@ -16,6 +18,7 @@ import numpy as np
 import scipy.sparse as sp
 from joblib import Parallel, delayed, effective_n_jobs
 from sklearn.base import clone
+from sklearn.exceptions import ConvergenceWarning
 from sklearn.metrics import check_scoring
 from sklearn.model_selection import KFold, StratifiedKFold, check_cv
 from sklearn.utils import _safe_indexing
@@ -26,7 +29,8 @@ from .._validation import check_fit_data, check_predict_data, check_task_weights
 from ._base import (MultiTaskClassifierMixin, MultiTaskLinearModel, MultiTaskRegressorMixin,
                     _isnan, store_params)
 from ._alpha_max import alpha_max
-from ._path import MODELS, alpha_grid, check_alphas, check_grid_params, run_path
+from ._path import (MODELS, alpha_grid, convergence_summary, geometric_grid, grid_spec,
+                    run_path)
 from .composite import (DirtyModelClassifier, DirtyModelRegressor, RobustMTFLClassifier,
                         RobustMTFLRegressor)
 
@@ -72,18 +76,29 @@ class _PathCV(MultiTaskLinearModel):
                           task_column=self.task_column, fit_intercept=self.fit_intercept,
                           task_weights=self.task_weights)
 
+    def _model_params(self):
+        """The parameters passed to the model fitted along the path."""
+        params = {name: getattr(self, name) for name in _MODEL_PARAMS}
+        # verbose=1 is this class's one line per fold and alpha; the solvers' own
+        # progress lines only from verbose=2 on.
+        params["verbose"] = max(self._verbosity() - 1, 0)
+        return params
+
+    def _verbosity(self):
+        v = self.verbose
+        if not isinstance(v, numbers.Integral) or v < 0:  # True and False count as 1 and 0
+            raise ValueError(f"verbose must be an int >= 0 (or a bool), got {v!r}.")
+        return int(v)
+
     def _model_at(self, l1_ratio):
         """An unfitted model with this CV's parameters (and ``l1_ratio``)."""
-        params = {name: getattr(self, name) for name in _MODEL_PARAMS}
+        params = self._model_params()
         if l1_ratio is not None:
             params["l1_ratio"] = l1_ratio
         return MODELS[self._penalty][self._loss](**params)
 
     def _check_params(self):
-        if self.alphas is not None:
-            check_alphas(self.alphas)
-        else:
-            check_grid_params(self.n_alphas, self.eps)
+        grid_spec(self.alphas, self.n_alphas, self.eps)
         ratios, is_list = self._l1_ratio_grid()
         models = [self._model_at(r) for r in ratios]
         for model in models:
@@ -120,17 +135,28 @@ class _PathCV(MultiTaskLinearModel):
         # One BLAS thread each avoids oversubscription, and the solvers' own
         # thread limits then nest consistently.
         parallel = effective_n_jobs(self.n_jobs) > 1
+        jobs = [(k, i) for k in range(len(ratios)) for i in range(len(folds))]
         with _one_blas_thread() if parallel else nullcontext():
-            paths = Parallel(n_jobs=self.n_jobs, prefer="threads")(
-                delayed(self._fold_path)(models[k], X, y, train, test, grids[k], holdout, scorer)
-                for k in range(len(ratios)) for train, test in folds)
+            results = Parallel(n_jobs=self.n_jobs, prefer="threads")(
+                delayed(self._fold_path)(models[k], X, y, *folds[i], grids[k], holdout, scorer,
+                                         self._progress(ratios[k] if is_list else None, i,
+                                                        len(folds), grids[k]))
+                for k, i in jobs)
+        self._warn_unconverged(results, jobs, ratios if is_list else None, len(folds), grids)
         # (n_l1_ratios, n_alphas, n_folds), as scikit-learn's ElasticNetCV.mse_path_
-        paths = np.asarray(paths).reshape(len(ratios), len(folds), -1).transpose(0, 2, 1)
+        paths = np.asarray([criterion for criterion, _ in results])
+        paths = paths.reshape(len(ratios), len(folds), -1).transpose(0, 2, 1)
         mean = paths.mean(axis=-1)
         minimize = scorer is None and self._loss == "squared"
         k, a = np.unravel_index(np.argmin(mean) if minimize else np.argmax(mean), mean.shape)
 
+        start = time.perf_counter()
+        # The refit warns by itself if it does not converge (it is the model returned).
         refit = clone(models[k]).set_params(**self._alpha_params(float(grids[k, a]))).fit(X, y)
+        if self._verbosity():
+            print(f"[{type(self).__name__}] refit at alpha {a + 1}/{grids.shape[1]} = "
+                  f"{grids[k, a]:.4g}{_ratio_text(ratios[k] if is_list else None)}: "
+                  f"{refit.n_iter_} iterations, {time.perf_counter() - start:.2f} s", flush=True)
         for name, value in vars(refit).items():  # coef_, intercept_, n_iter_, dual_gap_, ...
             if name.endswith("_") and not name.startswith("_"):
                 setattr(self, name, value)
@@ -202,14 +228,46 @@ class _PathCV(MultiTaskLinearModel):
                         "must be in every training fold (the default integer cv ensures it).")
         return folds
 
-    def _fold_path(self, model, X, y, train, test, alphas, holdout, scorer):
-        """The criterion at every alpha of one fold: fit the path on train, score on test."""
+    def _fold_path(self, model, X, y, train, test, alphas, holdout, scorer, on_fit):
+        """One fold: ``(criterion at every alpha, the path's PathFit list)``.
+
+        The path is fitted on train and scored on test. Its fits do not warn:
+        they are returned, and :meth:`fit` summarises them over all folds.
+        """
         X_train, y_train = _safe_indexing(X, train), _safe_indexing(y, train)
-        path = run_path(model, X_train, y_train, alphas, params=self._alpha_params)
+        path, fits = run_path(model, X_train, y_train, alphas, params=self._alpha_params,
+                              warn=False, on_fit=on_fit)
         if scorer is not None:
             return _scored_path(model, path, X_train, y_train, _safe_indexing(X, test),
-                                _safe_indexing(y, test), scorer, self._alpha_params)
-        return self._heldout_criterion(path, holdout, train, test)
+                                _safe_indexing(y, test), scorer, self._alpha_params), fits
+        return self._heldout_criterion(path, holdout, train, test), fits
+
+    def _progress(self, l1_ratio, fold, n_folds, alphas):
+        """``on_fit`` of one fold's path: a line per alpha at ``verbose >= 1``, else None."""
+        if not self._verbosity():
+            return None
+        head = (f"[{type(self).__name__}]{_ratio_text(l1_ratio, sep=' ')} "
+                f"fold {fold + 1}/{n_folds}")
+
+        def on_fit(k, fit):
+            # One print per line: lines of folds running in threads do not interleave.
+            print(f"{head} alpha {k + 1}/{len(alphas)} = {alphas[k]:.4g}: gap "
+                  f"{fit.relative_gap:.1e}, {fit.n_iter} iterations, {fit.seconds:.2f} s",
+                  flush=True)
+
+        return on_fit
+
+    def _warn_unconverged(self, results, jobs, ratios, n_folds, grids):
+        """One ``ConvergenceWarning`` for all the path fits of all folds that did not converge."""
+        fits, alphas, where = [], [], []
+        for (k, i), (_, fold_fits) in zip(jobs, results):
+            fits += fold_fits
+            alphas += list(grids[k])
+            ratio = _ratio_text(None if ratios is None else ratios[k])
+            where += [f", fold {i + 1}/{n_folds}{ratio}"] * len(fold_fits)
+        message = convergence_summary(type(self).__name__, fits, alphas, self.tol, where)
+        if message is not None:
+            warnings.warn(message, ConvergenceWarning, stacklevel=3)
 
     def _heldout_criterion(self, path, holdout, train, test):
         """Mean over tasks of each task's held-out MSE (regressors) or accuracy (classifiers)."""
@@ -270,6 +328,11 @@ def _scored_path(model, path, X_train, y_train, X_test, y_test, scorer, params):
     return np.array(scores, dtype=np.float64)
 
 
+def _ratio_text(l1_ratio, sep=", "):
+    """``", l1_ratio 0.2"`` when several l1 ratios are searched, else ``""``."""
+    return "" if l1_ratio is None else f"{sep}l1_ratio {float(l1_ratio):g}"
+
+
 def _one_blas_thread():
     from threadpoolctl import threadpool_limits
 
@@ -326,20 +389,17 @@ class _TwoPartCV(_PathCV):
         return self._parts[2]
 
     def _grid(self, X, y, l1_ratio):
-        if self.alphas is not None:
-            return check_alphas(self.alphas)
-        check_grid_params(self.n_alphas, self.eps)
+        spec = grid_spec(self.alphas, self.n_alphas, self.eps)
+        if not isinstance(spec, int):
+            return spec
         common = dict(loss=self._loss, task_column=self.task_column,
                       fit_intercept=self.fit_intercept, task_weights=self.task_weights)
         top = max(alpha_max(X, y, penalty=self._first_penalty(), **common),
                   alpha_max(X, y, penalty=self._parts[3], **common) / self.alpha_ratio)
-        resolution = np.finfo(np.float64).resolution
-        if top <= resolution:
-            return np.full(self.n_alphas, resolution)
-        return np.geomspace(top, top * self.eps, num=self.n_alphas)
+        return geometric_grid(top, self.eps, spec)
 
     def _model_at(self, l1_ratio):
-        params = {name: getattr(self, name) for name in _MODEL_PARAMS}
+        params = self._model_params()
         params.update(self._extra_model_params())
         return self._models[self._loss](**params)
 
@@ -385,12 +445,16 @@ _L1_RATIO = """    l1_ratio : float or list of float, default=0.5
         depends on it) and the best ``(l1_ratio, alpha)`` pair is kept.
 """
 
-_PARAMS = """    alphas : array-like of shape (n_alphas,), default=None
-        The grid, sorted decreasing. ``None``: ``n_alphas`` values from
-        ``alpha_max`` of the whole data down to ``eps * alpha_max``,
-        geometrically spaced.
+_PARAMS = """    alphas : int or array-like of shape (n_alphas,), default=None
+        An int: that many values from ``alpha_max`` of the whole data down
+        to ``eps * alpha_max``, geometrically spaced (as scikit-learn 1.9's
+        ``MultiTaskLassoCV(alphas=100)``). An array: the grid itself,
+        sorted decreasing. ``None``: ``n_alphas`` values.
     n_alphas : int, default=100
-        Length of the default grid.
+        Length of the default grid when ``alphas`` is None; an int
+        ``alphas`` overrides it. (scikit-learn 1.9 dropped ``n_alphas``
+        from its CV estimators; it is kept here, without warning, so that
+        existing code keeps working.)
     eps : float, default=1e-3
         ``alpha_min / alpha_max`` of the default grid, ``> 0``.
     cv : int, cross-validation splitter or iterable, default=5
@@ -411,10 +475,22 @@ _PARAMS = """    alphas : array-like of shape (n_alphas,), default=None
         scorer, evaluated on the fold's model at each alpha (higher is
         better), stored in ``score_path_``.
     l2_reg, fit_intercept, task_column, unseen_tasks, task_weights, tol, max_iter, solver,
-    device, verbose
+    device
         As in :class:`~mtlclassic.{model}`; used on every fold and for
         the refit. With ``device="cuda"`` (or CuPy input) each fold's path
         is solved on the GPU, its training data copied there once.
+    verbose : int, default=0
+        ``1``: one line per fold and alpha (``[{model}CV] fold 2/5 alpha
+        3/100 = 0.0123: gap 1.2e-06, 14 iterations, 0.01 s``, the gap
+        relative as ``tol`` bounds it) and one for the refit. ``2`` and
+        more: also the solver's own progress lines.
+
+    Warns
+    -----
+    ConvergenceWarning
+        At most one for all the path fits of all folds, with how many did
+        not reach ``tol`` and the worst relative duality gap (its alpha and
+        fold); the refit warns on its own.
 """
 
 _ATTRS = """
