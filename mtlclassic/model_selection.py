@@ -21,7 +21,6 @@ import numbers
 import numpy as np
 from sklearn.model_selection import BaseCrossValidator, KFold, ShuffleSplit
 from sklearn.utils import check_random_state, indexable
-from sklearn.utils.validation import _num_samples
 
 from .metrics import read_tasks
 
@@ -397,8 +396,8 @@ class TaskStratifiedShuffleSplit(BaseCrossValidator):
             splits = [(np.sort(train), np.sort(test)) for train, test in splits]
             _check_observed(self, y, splits)
             return iter(splits)
-        test_fraction, train_fraction = self._fractions(_num_samples(X))
         tasks, codes = _task_codes(self, X)
+        test_fraction, train_fraction = self._fractions(codes.shape[0])
         counts = np.bincount(codes, minlength=len(tasks))
         single = np.flatnonzero(counts < 2)
         if single.size:

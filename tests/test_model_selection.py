@@ -7,8 +7,6 @@ the shared layout). The School acceptance test of issue 13 skips when the
 data are absent (``$MTLCLASSIC_DATA``, default ``../shared/data``).
 """
 
-import os
-import pathlib
 import warnings
 
 import numpy as np
@@ -23,11 +21,9 @@ from sklearn.model_selection import (GridSearchCV, KFold, ShuffleSplit, check_cv
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
+from conftest import DATA_DIR, needs_data
 from mtlclassic import GroupLassoRegressor, alpha_max, stack_tasks
 from mtlclassic.model_selection import TaskStratifiedKFold, TaskStratifiedShuffleSplit
-
-ROOT = pathlib.Path(__file__).resolve().parents[1]
-DATA = pathlib.Path(os.environ.get("MTLCLASSIC_DATA", ROOT.parent / "shared" / "data"))
 
 
 def _tasks_X(sizes, *, seed=0, interleave=False, n_features=2):
@@ -366,17 +362,12 @@ def test_grid_search_and_cross_validate_in_both_layouts():
 
 
 # -- issue 13's acceptance test: School as a DataFrame with school names ---------------------
-def _school_file():
-    return next((f for f in (DATA / "school.mat", DATA / "malsar" / "school.mat")
-                 if f.is_file()), None)
-
-
-@pytest.mark.skipif(_school_file() is None, reason=f"no school.mat in {DATA} ($MTLCLASSIC_DATA)")
+@needs_data("malsar", "school.mat")
 @pytest.mark.parametrize("output", ["numpy", "pandas"])
 def test_school_grid_search_in_a_pipeline_with_named_string_tasks(output):
     from mtlclassic.datasets import load_school
 
-    school = load_school(_school_file())
+    school = load_school(DATA_DIR)
     features = list(school.feature_names)
     df = pd.DataFrame(school.X[:, :-1], columns=features)
     names = np.array([f"school_{t + 1:03d}" for t in range(school.n_tasks)], dtype=object)
