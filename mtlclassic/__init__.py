@@ -1,89 +1,118 @@
-"""mtlclassic: classical multi-task learning as fast, exact scikit-learn estimators."""
+"""mtlclassic: classical multi-task learning as fast, exact scikit-learn estimators.
 
-from .data import split_tasks, stack_tasks
-from .estimators import (DirtyModelClassifier, DirtyModelClassifierCV, DirtyModelRegressor,
-                         DirtyModelRegressorCV, RobustMTFLClassifierCV, RobustMTFLRegressorCV,
-                         GroupLassoClassifier,
-                         GroupLassoClassifierCV, GroupLassoRegressor, GroupLassoRegressorCV,
-                         L1InfClassifier, L1InfClassifierCV, L1InfRegressor, L1InfRegressorCV,
-                         LassoClassifier, LassoClassifierCV, LassoRegressor, LassoRegressorCV,
-                         PathResult, PooledClassifier, PooledRegressor, RidgeClassifier,
-                         RidgeRegressor, RobustMTFLClassifier, RobustMTFLRegressor,
-                         SparseGroupLassoClassifier, SparseGroupLassoClassifierCV,
-                         SparseGroupLassoRegressor, SparseGroupLassoRegressorCV,
-                         TraceNormClassifier, TraceNormClassifierCV, TraceNormRegressor,
-                         TraceNormRegressorCV, alpha_max, group_lasso_path, l1inf_path,
-                         lasso_path, sparse_group_lasso_path, trace_norm_path)
+The public names are loaded on first use (PEP 562 ``__getattr__``), so that
+``import mtlclassic`` and ``mtlclassic --help`` do not pay for numba, the
+solvers, cvxpy or the comparison code: ``from mtlclassic import
+GroupLassoRegressor`` imports the estimators then, and
+``mtlclassic.compare(...)`` the comparison. Subpackages
+(``mtlclassic.datasets``, ``mtlclassic.metrics``, ...) are reachable as
+attributes too, as when this module imported them eagerly.
+"""
 
-from .estimators import (GraphRegularizedClassifier, GraphRegularizedRegressor,
-                         MeanRegularizedClassifier, MeanRegularizedRegressor)
-from .estimators import (ClusteredTaskClassifier, ClusteredTaskRegressor,
-                         SparseTaskGraphClassifier, SparseTaskGraphRegressor,
-                         TaskRelationClassifier, TaskRelationRegressor)
-from ._warmup import warmup
-# The function (the subpackage stays importable as mtlclassic.compare.<module>).
-from .compare import compare
-from .neural import (HardSharingMLPClassifier, HardSharingMLPRegressor, SoftSharingMLPClassifier,
-                     SoftSharingMLPRegressor)
+import importlib
+import sys
+import types
+from typing import TYPE_CHECKING
 
 __version__ = "0.1.0.dev0"
 
-__all__ = [
-    "compare",
-    "DirtyModelClassifier",
-    "DirtyModelClassifierCV",
+_ESTIMATORS = [
+    "ClusteredTaskClassifier", "ClusteredTaskRegressor",
+    "DirtyModelClassifier", "DirtyModelClassifierCV", "DirtyModelRegressor",
     "DirtyModelRegressorCV",
-    "RobustMTFLClassifierCV",
-    "RobustMTFLRegressorCV",
-    "DirtyModelRegressor",
-    "ClusteredTaskClassifier",
-    "ClusteredTaskRegressor",
-    "SparseTaskGraphClassifier",
-    "SparseTaskGraphRegressor",
-    "TaskRelationClassifier",
-    "TaskRelationRegressor",
-    "GraphRegularizedClassifier",
-    "GraphRegularizedRegressor",
-    "GroupLassoClassifier",
-    "GroupLassoClassifierCV",
-    "GroupLassoRegressor",
+    "GraphRegularizedClassifier", "GraphRegularizedRegressor",
+    "GroupLassoClassifier", "GroupLassoClassifierCV", "GroupLassoRegressor",
     "GroupLassoRegressorCV",
-    "HardSharingMLPClassifier",
-    "HardSharingMLPRegressor",
-    "L1InfClassifier",
-    "L1InfClassifierCV",
-    "L1InfRegressor",
-    "L1InfRegressorCV",
-    "LassoClassifier",
-    "LassoClassifierCV",
-    "LassoRegressor",
-    "LassoRegressorCV",
-    "MeanRegularizedClassifier",
-    "MeanRegularizedRegressor",
-    "PathResult",
-    "PooledClassifier",
-    "PooledRegressor",
-    "RidgeClassifier",
-    "RidgeRegressor",
-    "RobustMTFLClassifier",
-    "RobustMTFLRegressor",
-    "SoftSharingMLPClassifier",
-    "SoftSharingMLPRegressor",
-    "SparseGroupLassoClassifier",
-    "SparseGroupLassoClassifierCV",
-    "SparseGroupLassoRegressor",
+    "L1InfClassifier", "L1InfClassifierCV", "L1InfRegressor", "L1InfRegressorCV",
+    "LassoClassifier", "LassoClassifierCV", "LassoRegressor", "LassoRegressorCV",
+    "MeanRegularizedClassifier", "MeanRegularizedRegressor",
+    "PathResult", "PooledClassifier", "PooledRegressor", "RidgeClassifier", "RidgeRegressor",
+    "RobustMTFLClassifier", "RobustMTFLClassifierCV", "RobustMTFLRegressor",
+    "RobustMTFLRegressorCV",
+    "SparseGroupLassoClassifier", "SparseGroupLassoClassifierCV", "SparseGroupLassoRegressor",
     "SparseGroupLassoRegressorCV",
-    "TraceNormClassifier",
-    "TraceNormClassifierCV",
-    "TraceNormRegressor",
+    "SparseTaskGraphClassifier", "SparseTaskGraphRegressor",
+    "TaskRelationClassifier", "TaskRelationRegressor",
+    "TraceNormClassifier", "TraceNormClassifierCV", "TraceNormRegressor",
     "TraceNormRegressorCV",
-    "alpha_max",
-    "group_lasso_path",
-    "l1inf_path",
-    "lasso_path",
-    "sparse_group_lasso_path",
-    "split_tasks",
-    "stack_tasks",
+    "alpha_max", "group_lasso_path", "l1inf_path", "lasso_path", "sparse_group_lasso_path",
     "trace_norm_path",
-    "warmup",
 ]
+_NEURAL = ["HardSharingMLPClassifier", "HardSharingMLPRegressor", "SoftSharingMLPClassifier",
+           "SoftSharingMLPRegressor"]
+
+# Public name -> the subpackage (or module) it is taken from on first use.
+_LAZY = {
+    **dict.fromkeys(_ESTIMATORS, ".estimators"),
+    **dict.fromkeys(_NEURAL, ".neural"),
+    "split_tasks": ".data",
+    "stack_tasks": ".data",
+    "warmup": "._warmup",
+    # The function; the subpackage stays importable as mtlclassic.compare.<module>.
+    "compare": ".compare",
+}
+
+__all__ = ["compare", *_ESTIMATORS, *_NEURAL, "split_tasks", "stack_tasks", "warmup"]
+
+if TYPE_CHECKING:  # static type checkers and IDEs see the eager imports; nothing runs here
+    from ._warmup import warmup
+    from .compare import compare
+    from .data import split_tasks, stack_tasks
+    from .estimators import (ClusteredTaskClassifier, ClusteredTaskRegressor,
+                             DirtyModelClassifier, DirtyModelClassifierCV, DirtyModelRegressor,
+                             DirtyModelRegressorCV, GraphRegularizedClassifier,
+                             GraphRegularizedRegressor, GroupLassoClassifier,
+                             GroupLassoClassifierCV, GroupLassoRegressor, GroupLassoRegressorCV,
+                             L1InfClassifier, L1InfClassifierCV, L1InfRegressor,
+                             L1InfRegressorCV, LassoClassifier, LassoClassifierCV,
+                             LassoRegressor, LassoRegressorCV, MeanRegularizedClassifier,
+                             MeanRegularizedRegressor, PathResult, PooledClassifier,
+                             PooledRegressor, RidgeClassifier, RidgeRegressor,
+                             RobustMTFLClassifier, RobustMTFLClassifierCV, RobustMTFLRegressor,
+                             RobustMTFLRegressorCV, SparseGroupLassoClassifier,
+                             SparseGroupLassoClassifierCV, SparseGroupLassoRegressor,
+                             SparseGroupLassoRegressorCV, SparseTaskGraphClassifier,
+                             SparseTaskGraphRegressor, TaskRelationClassifier,
+                             TaskRelationRegressor, TraceNormClassifier, TraceNormClassifierCV,
+                             TraceNormRegressor, TraceNormRegressorCV, alpha_max,
+                             group_lasso_path, l1inf_path, lasso_path, sparse_group_lasso_path,
+                             trace_norm_path)
+    from .neural import (HardSharingMLPClassifier, HardSharingMLPRegressor,
+                         SoftSharingMLPClassifier, SoftSharingMLPRegressor)
+
+
+def __getattr__(name):
+    """Import a public name, or a subpackage, on first access (PEP 562)."""
+    if name in _LAZY:
+        value = getattr(importlib.import_module(_LAZY[name], __name__), name)
+        globals()[name] = value  # later look-ups find it without calling __getattr__
+        return value
+    if not name.startswith("__"):
+        # ``mtlclassic.datasets`` and the like worked after a bare ``import mtlclassic``
+        # when this module imported everything; keep that.
+        try:
+            return importlib.import_module(f".{name}", __name__)
+        except ModuleNotFoundError as exc:
+            if exc.name != f"{__name__}.{name}":
+                raise  # the submodule exists but a dependency of it is missing
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted(set(globals()) | set(__all__))
+
+
+class _Package(types.ModuleType):
+    """This package's module type: the attribute ``compare`` is always the function."""
+
+    def __setattr__(self, name, value):
+        # Importing the subpackage (``import mtlclassic.compare._data``, or the CLI's
+        # ``from .compare import parse_data``) makes the import system bind the attribute
+        # ``compare`` of this package to the subpackage once it has run; the public name is
+        # the function, as when this module imported it eagerly.
+        if name == "compare" and isinstance(value, types.ModuleType):
+            value = value.compare
+        super().__setattr__(name, value)
+
+
+sys.modules[__name__].__class__ = _Package
