@@ -1,5 +1,11 @@
 """Shared helpers of the correctness tests: random problems and an independent objective.
 
+It also says where the benchmark data are: ``DATA_DIR``, from the environment
+variable ``MTLCLASSIC_DATA`` (default ``../shared/data`` next to the
+repository), and ``needs_data``, the skip marker of the tests that read them.
+Test files import both (``from conftest import DATA_DIR, needs_data``: pytest
+puts this folder on ``sys.path``, ``tests/`` being no package).
+
 Nothing here calls mtlclassic's datafits, penalties or solvers.  The objective,
 its gradient, the objective at ``W = 0`` and the duality gap are written
 straight from the formula in the estimators' docstrings::
@@ -13,6 +19,8 @@ can fail.  A problem is kept as a list of per-task blocks ``(X_t, y_t, s_t)``
 whatever layout it is fitted in.
 """
 
+import os
+import pathlib
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -286,3 +294,33 @@ def load_benchmark(name):
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
+
+
+# -- the benchmark data ----------------------------------------------------------
+ROOT = pathlib.Path(__file__).resolve().parents[1]
+DATA_ENV = "MTLCLASSIC_DATA"
+
+
+def _data_dir():
+    """``$MTLCLASSIC_DATA`` (relative to the working directory), else ``../shared/data``."""
+    value = os.environ.get(DATA_ENV, "").strip()
+    if value:
+        # resolved now, so that a test changing the working directory still finds it
+        return pathlib.Path(value).expanduser().resolve()
+    return ROOT.parent / "shared" / "data"
+
+
+DATA_DIR = _data_dir()
+
+
+def needs_data(*parts):
+    """A ``skipif`` marker: skip unless ``DATA_DIR / parts`` exists, saying how to point to it.
+
+    ``needs_data()`` needs the folder; ``needs_data("malsar", "school.mat")`` one file.
+    """
+    path = DATA_DIR.joinpath(*parts)
+    where = (f"${DATA_ENV}={os.environ[DATA_ENV]}" if os.environ.get(DATA_ENV, "").strip()
+             else f"${DATA_ENV} is unset, default ../shared/data")
+    return pytest.mark.skipif(not path.exists(),
+                              reason=f"benchmark data absent: no {path} ({where}; set "
+                              f"{DATA_ENV} to the folder holding malsar/, landmine/, ...)")

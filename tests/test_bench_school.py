@@ -1,21 +1,18 @@
 """benchmarks/bench_school.py on a small School subset, so the benchmark cannot rot.
 
-Skipped when ../shared/data (MALSAR's school.mat) is absent. Runs the
-script's core (splits, standardisation, tuning, refit, scores, report) in
-its quick mode on 8 schools.
+Skipped when MALSAR's school.mat is absent from ``$MTLCLASSIC_DATA/malsar``
+(default ``../shared/data``). Runs the script's core (splits, standardisation,
+tuning, refit, scores, report) in its quick mode on 8 schools.
 """
 
-import pathlib
 import re
 
 import numpy as np
 import pytest
-from conftest import load_benchmark
+from conftest import DATA_DIR, load_benchmark, needs_data
 
-ROOT = pathlib.Path(__file__).resolve().parents[1]
-DATA = ROOT.parent / "shared" / "data" / "malsar"
-pytestmark = pytest.mark.skipif(not (DATA / "school.mat").is_file(),
-                                reason="../shared/data/malsar/school.mat is absent")
+DATA = DATA_DIR / "malsar"
+pytestmark = needs_data("malsar", "school.mat")
 
 
 @pytest.fixture(scope="module")

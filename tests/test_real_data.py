@@ -1,27 +1,26 @@
-"""The solvers on the real MTL benchmarks of ../shared/data (skipped when it is absent).
+"""The solvers on the real MTL benchmarks (skipped when the data are absent).
 
-The data are read from the shared folder, never copied into the repository.
+The data are read from ``$MTLCLASSIC_DATA`` (default ``../shared/data``; see
+``conftest.DATA_DIR``), never copied into the repository.
 School (per-task regression, 139 tasks), Landmine (per-task classification,
 29 tasks) and SARCOS (shared-design regression, 7 joint torques).
 """
 
-import pathlib
-
 import numpy as np
 import pytest
-from conftest import Problem, duality_gap, null_objective, objective
+from conftest import DATA_DIR as DATA
+from conftest import Problem, duality_gap, needs_data, null_objective, objective
 from sklearn.linear_model import MultiTaskLasso
 
 from mtlclassic import GroupLassoClassifier, GroupLassoRegressor, alpha_max, stack_tasks
 
-DATA = pathlib.Path(__file__).resolve().parents[2] / "shared" / "data"
-pytestmark = pytest.mark.skipif(not DATA.is_dir(), reason="../shared/data is absent")
+pytestmark = needs_data()
 
 
 def _loadmat(path):
     scipy_io = pytest.importorskip("scipy.io")
     if not path.is_file():
-        pytest.skip(f"{path} is absent")
+        pytest.skip(f"{path} is absent (benchmark data from $MTLCLASSIC_DATA)")
     return scipy_io.loadmat(path)
 
 
