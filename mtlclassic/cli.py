@@ -2,21 +2,25 @@
 
 ``mtlclassic compare`` runs the comparison protocol of
 :func:`mtlclassic.compare` (repeated task-stratified splits, inner grid
-search, per-task test scores) on the embedded synthetic scenario or a real
-data set given by path, prints a table and writes results, a report and
-figures into ``--out``. ``mtlclassic demo`` is a short comparison on the
-embedded scenario. Every number is computed in the run.
+search, per-task test scores) on the embedded synthetic scenario, a real
+data set given by path or the user's own table (``.csv``, ``.tsv``,
+``.parquet``), prints a table and writes results, a report and figures into
+``--out``. ``mtlclassic demo`` is a short comparison on the embedded
+scenario. Every number is computed in the run.
 
-Bad input (unknown model or data, unreadable path, a fraction or a count out
-of range) ends the command with a one-line message on stderr and exit status
-2, never a traceback.
+Bad input (unknown model, data or column, unreadable or empty file, a target
+or task the comparison cannot use, a fraction or a count out of range) ends
+the command with a one-line message on stderr and exit status 2, never a
+traceback, and nothing is written to ``--out``.
+
+This module imports only the standard library at import time (numpy,
+scikit-learn and the estimators load when a command runs), so that
+``mtlclassic --help`` answers at once.
 """
 
 import argparse
 import functools
 import sys
-
-from . import __version__
 
 # ``mtlclassic demo``: a few models on 3 splits of the embedded scenario (a smaller one and 2
 # splits with --quick).
@@ -24,6 +28,24 @@ _DEMO_MODELS = ("ridge", "pooled", "lasso", "group-lasso", "trace-norm", "dirty"
                 "hard-sharing-mlp")
 _DEMO_SIZE = dict(tasks=10, features=50)
 _QUICK_SIZE = dict(tasks=5, features=30, samples=(30, 60))
+
+
+class _Version(argparse.Action):
+    """``--version``: reads the package's version only when asked."""
+
+    def __init__(self, option_strings, dest=argparse.SUPPRESS, default=argparse.SUPPRESS,
+                 help="show the version and exit"):
+        super().__init__(option_strings, dest=dest, default=default, nargs=0, help=help)
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        print(f"mtlclassic {_version()}")  # on stdout, as argparse's own version action
+        parser.exit()
+
+
+def _version():
+    from . import __version__
+
+    return __version__
 
 
 class _Parser(argparse.ArgumentParser):
@@ -69,7 +91,7 @@ def _build_parser():
         prog="mtlclassic",
         description="Classical multi-task learning as scikit-learn estimators.",
     )
-    parser.add_argument("--version", action="version", version=f"mtlclassic {__version__}")
+    parser.add_argument("--version", action=_Version)
     commands = parser.add_subparsers(dest="command", metavar="command", required=True)
 
     comp = commands.add_parser(
@@ -82,9 +104,28 @@ def _build_parser():
         "for classification) and the fit time.",
     )
     comp.add_argument("--data", default="synthetic", metavar="DATA",
-                      help="'synthetic' (default), 'synthetic-classification' (options as "
+                      help="your table: a .csv, .tsv or .parquet FILE (with --target and "
+                      "--task-column, below); or 'synthetic' (default), "
+                      "'synthetic-classification' (options as "
                       "'synthetic:tasks=5,features=20,samples=30-60'), or NAME:PATH with NAME "
                       "one of school, sarcos, parkinsons, landmine")
+    table = comp.add_argument_group(
+        "your own table (--data FILE)",
+        "Per-task layout: one row per observation, a task column naming its task, one "
+        "target column. Shared layout: no task column, one target column per task (an empty "
+        "cell is a missing target). Non-numeric feature columns are one-hot encoded; empty "
+        "and constant columns are dropped; the report says which.")
+    table.add_argument("--task-column", default=None, metavar="NAME",
+                       help="column naming each row's task (any strings or numbers; they name "
+                       "the tasks in every output)")
+    table.add_argument("--target", default=None, metavar="NAME[,NAME...]",
+                       help="the target column; without --task-column, one column per task "
+                       "(A,B,C)")
+    table.add_argument("--features", default=None, metavar="NAME,...",
+                       help="feature columns (default: every other column)")
+    table.add_argument("--task-type", default=None, choices=("regression", "classification"),
+                       help="default: classification when the target holds two distinct "
+                       "values, else regression")
     comp.add_argument("--models", default=None, metavar="MODEL,...",
                       help="comma-separated model names (default: every available model; see "
                       "--list-models)")
@@ -95,8 +136,9 @@ def _build_parser():
     comp.add_argument("--cv", type=_int_at_least(2), default=3, metavar="N",
                       help="folds of the inner grid search (default: 3)")
     comp.add_argument("--out", default=None, metavar="DIR",
-                      help="write results.csv, results_per_task.csv, report.md and figures "
-                      "(with matplotlib) into DIR")
+                      help="write results.csv, results_per_task.csv, report.md and the "
+                      "figures (scores.png, per_task.png, task_correlation.png, support.png) "
+                      "into DIR, created at the end of the run")
     comp.add_argument("--seed", type=_int_at_least(0), default=0,
                       help="seed of the splits and models (default: 0)")
     comp.add_argument("--n-jobs", type=_n_jobs, default=None, metavar="N",
@@ -107,7 +149,9 @@ def _build_parser():
                       help="run the jobs on the Dask cluster of this scheduler (e.g. "
                       "tcp://host:8786), through joblib's dask backend (needs the "
                       "'distributed' extra)")
-    comp.add_argument("--quiet", action="store_true", help="no progress bar")
+    comp.add_argument("--quiet", action="store_true",
+                      help="no progress line (otherwise on stderr after 2 s: jobs done, "
+                      "elapsed time, time left estimated from each model's measured jobs)")
     comp.add_argument("--list-models", action="store_true",
                       help="list the available models and exit")
 
@@ -163,28 +207,33 @@ def _list_models():
     return 0
 
 
-def _run(command, data, models, *, splits, fraction, cv, seed, n_jobs, out, quiet):
+def _run(command, data, models, *, splits, fraction, cv, seed, n_jobs, out, quiet,
+         table=None):
     """Run a comparison and print it; the exit status."""
     import os
 
+    from . import __version__
     from .compare import compare, parse_data
+    from .compare._protocol import _check_out
     from .compare._registry import resolve_models
 
-    if out is not None and os.path.exists(out) and not os.path.isdir(out):
-        return _fail(command, f"--out {out!r} exists and is not a folder")
     try:
-        dataset = parse_data(data) if isinstance(data, str) else data
+        # Everything is checked before any work, and --out is only created at the end: a
+        # refused input leaves nothing behind.
+        _check_out(out)
+        dataset = parse_data(data, **(table or {})) if isinstance(data, str) else data
         specs = resolve_models(models, dataset.kind)
-        if out is not None:
-            os.makedirs(out, exist_ok=True)
     except (ValueError, OSError) as exc:
-        return _fail(command, exc)
+        return _fail(command, str(exc).replace("out ", "--out ", 1)
+                     if str(exc).startswith("out ") else exc)
     try:
         result = compare(dataset, specs, n_splits=splits, train_fraction=fraction, cv=cv,
                          random_state=seed, n_jobs=n_jobs, out=out, progress=not quiet)
     except (ValueError, OSError) as exc:
         return _fail(command, exc)
     print(f"mtlclassic {__version__} {command}")
+    for note in result.notes:
+        print(f"note: {note}")
     print(result)
     problems = [(name, m) for name, m in result.models.items() if m.warnings or m.errors]
     if problems:
@@ -195,9 +244,18 @@ def _run(command, data, models, *, splits, fraction, cv, seed, n_jobs, out, quie
                   + ", ".join(f"{n} x {k}" for k, n in sorted(m.warnings.items())))
         for err in m.error_summary():
             print(f"{name} failed on {err}")
+    edges = [f"{name} ({', '.join(m.edge_splits())})" for name, m in result.models.items()
+             if m.edge_splits()]
+    if edges:
+        print(f"\nchosen at an edge of the grid (the best value may lie beyond it): "
+              f"{'; '.join(edges)}")
     print(f"\ntotal time: {result.total_time:.1f} s")
     if out is not None:
-        print(f"results, report and figures written to {out}")
+        names = [os.path.basename(f) for f in result.files]
+        figures = [n for n in names if n.endswith(".png")]
+        print(f"written to {out}: {', '.join(n for n in names if not n.endswith('.png'))}"
+              + (f"; figures {', '.join(figures)}" if figures else
+                 "; no figure (matplotlib is not installed)"))
     failed_all = all(m.errors and len(m.errors) == result.n_splits
                      for m in result.models.values())
     return 1 if failed_all else 0
@@ -210,9 +268,11 @@ def _compare(args):
     if args.list_models:
         return _list_models()
     n_jobs = args.n_jobs if args.n_jobs is not None else (-1 if args.scheduler else 1)
+    table = dict(task_column=args.task_column, target=args.target, features=args.features,
+                 task_type=args.task_type)
     run = functools.partial(_run, "compare", args.data, args.models, splits=args.splits,
                             fraction=args.train_fraction, cv=args.cv, seed=args.seed,
-                            n_jobs=n_jobs, out=args.out, quiet=args.quiet)
+                            n_jobs=n_jobs, out=args.out, quiet=args.quiet, table=table)
     if args.scheduler is None:
         return run()
     try:

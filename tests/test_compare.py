@@ -11,6 +11,7 @@ import os
 import pathlib
 import subprocess
 import sys
+import time
 
 import numpy as np
 import pytest
@@ -21,8 +22,8 @@ from mtlclassic import GroupLassoRegressor, RidgeRegressor, alpha_max
 from mtlclassic.cli import main
 from mtlclassic.compare import (REGISTRY, CompareResult, DataError, Dataset, ModelSpec,
                                 as_dataset, available_models, compare, parse_data, synthetic)
-from mtlclassic.compare._progress import progress_bar
-from mtlclassic.compare._registry import FRACTIONS, fixed_grid
+from mtlclassic.compare._progress import Progress, progress_bar
+from mtlclassic.compare._registry import FRACTIONS, alpha_max_grid, fixed_grid
 from mtlclassic.compare._splits import inner_folds, outer_splits
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
@@ -139,7 +140,8 @@ def test_inner_folds_keep_every_task_in_every_training_fold():
 def test_too_small_task_is_a_clear_error():
     rng = np.random.default_rng(0)
     X = np.column_stack([rng.standard_normal((14, 2)), np.r_[np.zeros(11), np.ones(3)]])
-    with pytest.raises(ValueError, match=r"task\(s\) \[1.0\] have fewer than 4 rows"):
+    # the label 1.0 of a float column is the task 1 (whole numbers are shown as ints)
+    with pytest.raises(ValueError, match=r"task\(s\) \[1\] have fewer than 4 rows"):
         compare((X, rng.standard_normal(14), -1), "ridge", n_splits=1, cv=3)
 
 
@@ -371,14 +373,74 @@ def test_figures_are_written_and_not_blank(tiny_result):
     pytest.importorskip("matplotlib")
     from matplotlib.image import imread
 
-    _, out = tiny_result
+    from mtlclassic.compare._plots import sparse_models
+
+    result, out = tiny_result
     report = (out / "report.md").read_text()
-    for name in ("scores.png", "per_task.png", "task_correlation.png", "support.png"):
+    names = ["scores.png", "per_task.png", "task_correlation.png"]
+    # support.png only when a model's coef_ has exact zeros (a dense model shows nothing)
+    assert (out / "support.png").is_file() == bool(sparse_models(result))
+    for name in names + (["support.png"] if sparse_models(result) else []):
         image = imread(out / name)
         height, width = image.shape[:2]
         assert height >= 200 and width >= 200, name
         assert np.var(image[..., :3]) > 0, f"{name} is blank"
         assert f"({name})" in report
+    assert [os.path.basename(f) for f in result.files if f.endswith(".png")] == [
+        n for n in names + ["support.png"] if (out / n).is_file()]
+
+
+def test_figures_read_without_the_docs(tiny_result):
+    """Legends where models are compared, the best model marked, task names, full titles."""
+    pytest.importorskip("matplotlib")
+    from mtlclassic.compare._plots import (per_task_figure, scores_figure,
+                                           task_correlation_figure)
+
+    result, _ = tiny_result
+    best = result.best()
+    fig = scores_figure(result)
+    legend = fig.legends[0]
+    texts = [t.get_text() for t in legend.get_texts()]
+    assert f"best nMSE: {best}" in texts
+    assert any("classical" in t for t in texts) and any("baseline" in t for t in texts)
+    ticks = [t.get_text() for t in fig.axes[0].get_yticklabels()]
+    assert ticks == list(result.models)
+    bold = [t.get_text() for t in fig.axes[0].get_yticklabels() if t.get_fontweight() == "bold"]
+    assert bold == [best]
+    fig = per_task_figure(result)
+    assert fig.axes[0].get_legend() is not None
+    assert "better on" in fig.axes[0].get_title()
+    fig = task_correlation_figure(result)
+    ax = fig.axes[0]
+    assert [t.get_text() for t in ax.get_xticklabels()] == [str(t) for t in result.tasks]
+    assert "How similar the tasks are" in ax.get_title()
+    # no title is cut: every title's text lies inside the canvas
+    for fig in (scores_figure(result), per_task_figure(result), task_correlation_figure(result)):
+        fig.canvas.draw()
+        canvas = fig.bbox
+        titles = [fig._suptitle] + [a.title for a in fig.axes]
+        for title in filter(None, titles):
+            if title.get_text():
+                box = title.get_window_extent()
+                assert box.x0 >= canvas.x0 - 1 and box.x1 <= canvas.x1 + 1, title.get_text()
+
+
+def test_support_figure_shows_only_sparse_models(tmp_path):
+    pytest.importorskip("matplotlib")
+    from mtlclassic.compare._plots import support_figure
+
+    sparse = ModelSpec("lasso-strong", "classical", "mtlclassic.estimators",
+                       ("LassoRegressor", "LassoClassifier"),
+                       alpha_max_grid(("alpha", "l1"), fractions=(0.5,)))
+    r = compare(TINY, ["ridge", "pooled", sparse], n_splits=1, out=tmp_path)
+    assert np.any(r.models["lasso-strong"].estimator_.coef_ == 0)
+    fig = support_figure(r)
+    titles = [ax.get_title() for ax in fig.axes]
+    assert titles[0].startswith("true coefficients") and titles[1].startswith("lasso-strong")
+    assert len(titles) == 2  # the dense baselines are left out
+    assert (tmp_path / "support.png").is_file()
+    assert fig.legends and "nonzero coefficient" in [t.get_text()
+                                                     for t in fig.legends[0].get_texts()]
 
 
 def test_no_figures_without_matplotlib(tmp_path, monkeypatch):
@@ -389,21 +451,53 @@ def test_no_figures_without_matplotlib(tmp_path, monkeypatch):
 
 
 # -- progress -----------------------------------------------------------------------
-def test_minimal_progress_bar():
+def test_progress_line_and_estimate_from_per_model_costs():
+    """The estimate: each model's remaining jobs times its measured mean job time."""
     buf = io.StringIO()
-    bar = progress_bar(4, file=buf, delay=0.0, use_tqdm=False)
-    for _ in range(4):
-        bar.update(1)
+    now = [0.0]
+    bar = Progress(6, jobs={"fast": 3, "slow": 3}, file=buf, delay=0.0, interval=60,
+                   clock=lambda: now[0])
+    assert bar.estimate() is None
+    assert "estimated once a job has finished" in bar.line()
+    bar.update(1, name="fast", seconds=1.0)
+    # slow is not measured yet: it counts the mean over measured models (1 s)
+    assert bar.estimate() == pytest.approx(2 * 1.0 + 3 * 1.0)
+    bar.update(1, name="slow", seconds=10.0)
+    assert bar.estimate() == pytest.approx(2 * 1.0 + 2 * 10.0)
+    now[0] = 4.0  # 4 s later, no job finished: the estimate counts down
+    assert bar.estimate() == pytest.approx(22.0 - 4.0)
+    assert "2/6 jobs, 4 s elapsed, ~18 s left" in bar.line()
+    now[0] = 40.0
+    assert "longer than estimated" in bar.line()
+    for name in ("fast", "fast", "slow", "slow"):
+        bar.update(1, name=name, seconds=1.0)
     bar.close()
-    text = buf.getvalue()
-    assert "4/4" in text and text.endswith("\n")
+    assert "6/6 jobs" in buf.getvalue() and buf.getvalue().endswith("done\n")
+    # two workers share the work left
+    two = Progress(4, jobs={"a": 4}, n_workers=2, file=io.StringIO(), delay=60,
+                   clock=lambda: 0.0)
+    two.update(1, name="a", seconds=2.0)
+    assert two.estimate() == pytest.approx(3 * 2.0 / 2)
+    two.close()
+
+
+def test_progress_redraws_while_no_job_finishes():
     buf = io.StringIO()
-    bar = progress_bar(4, file=buf, delay=60.0, use_tqdm=False)  # a short run shows nothing
+    bar = progress_bar(3, file=buf, delay=0.0, interval=0.02, jobs={"m": 3})
+    time.sleep(0.3)
+    bar.close()
+    lines = buf.getvalue().splitlines()
+    assert len(lines) >= 3 and all("0/3 jobs" in line for line in lines)
+
+
+def test_progress_short_runs_and_disabled_print_nothing():
+    buf = io.StringIO()
+    bar = progress_bar(4, file=buf, delay=60.0)  # a short run shows nothing
     bar.update(4)
     bar.close()
     assert buf.getvalue() == ""
     bar = progress_bar(4, enabled=False)
-    bar.update(1)
+    bar.update(1, name="x", seconds=1.0)
     bar.close()
 
 

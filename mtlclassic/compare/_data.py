@@ -52,6 +52,11 @@ class Dataset:
         One line for the report.
     coef : ndarray of shape (n_tasks, n_features), default=None
         The true coefficients, when known (synthetic data).
+    feature_names : list of str, default=None
+        Names of the columns of ``X`` (after one-hot encoding of a table).
+    notes : list of str
+        What was done to the data before the comparison (columns encoded or
+        dropped, rows left out), for the report.
     """
 
     name: str
@@ -63,6 +68,8 @@ class Dataset:
     description: str = ""
     coef: object = None
     extra: dict = field(default_factory=dict)
+    feature_names: object = None
+    notes: list = field(default_factory=list)
 
     @property
     def layout(self):
@@ -175,25 +182,59 @@ def synthetic(kind="regression", **options):
 
 
 # -- DATA strings, loader bunches and arrays ------------------------------------------
-def parse_data(spec):
+_TABLE_OPTIONS = ("task_column", "target", "features", "task_type")
+
+
+def _table_options_refused(what, options):
+    given = [k for k in _TABLE_OPTIONS if options.get(k) is not None]
+    if given:
+        raise DataError(f"{', '.join(given)} (CLI: --{given[0].replace('_', '-')}) select "
+                        f"columns of a table (a .csv, .tsv or .parquet file, or a DataFrame), "
+                        f"not of {what}")
+
+
+def parse_data(spec, *, task_column=None, target=None, features=None, task_type=None):
     """A :class:`Dataset` from a DATA string.
 
     ``synthetic`` / ``synthetic-classification`` (the embedded scenarios,
-    optionally ``synthetic:tasks=5,features=20,samples=30-60,seed=1``) or
+    optionally ``synthetic:tasks=5,features=20,samples=30-60,seed=1``),
     ``NAME:PATH`` for a real set read by :mod:`mtlclassic.datasets`
-    (``school``, ``sarcos``, ``parkinsons``, ``landmine``). Raises
+    (``school``, ``sarcos``, ``parkinsons``, ``landmine``), or the path of a
+    table (``.csv``, ``.tsv``, ``.parquet``) read with the keyword
+    arguments, as :func:`mtlclassic.compare.as_dataset` takes them. Raises
     :class:`DataError` with a one-line message otherwise.
     """
+    import difflib
+
+    from ._table import is_table_path, read_table, table_dataset
+
+    options = dict(task_column=task_column, target=target, features=features,
+                   task_type=task_type)
+    if isinstance(spec, os.PathLike):
+        spec = os.fspath(spec)
     if not isinstance(spec, str) or not spec.strip():
         raise DataError(f"DATA must be a non-empty string, got {spec!r}")
+    if is_table_path(spec.strip()):
+        path = spec.strip()
+        frame = read_table(path)
+        return table_dataset(frame, **options, name=os.path.basename(path),
+                             source=os.path.basename(path),
+                             description=f"table {os.path.abspath(path)}")
     name, _, rest = spec.strip().partition(":")
     name = name.strip().lower()
     if name in _SYNTHETIC_NAMES:
+        _table_options_refused(f"the {name} data", options)
         kind = "regression" if name == "synthetic" else "classification"
         return synthetic(kind, **_parse_options(rest, SYNTHETIC))
     if name not in LOADERS:
-        raise DataError(f"unknown data {name!r}: expected one of "
-                        f"{', '.join(_SYNTHETIC_NAMES + tuple(LOADERS))} (real sets as NAME:PATH)")
+        known = _SYNTHETIC_NAMES + tuple(LOADERS)
+        close = difflib.get_close_matches(name, known, n=1)
+        hint = f" (did you mean {close[0]!r}?)" if close else ""
+        what = "file type" if os.path.isfile(spec.strip()) else "data"
+        raise DataError(f"unknown {what} {spec.strip() if what == 'file type' else name!r}"
+                        f"{hint}: expected one of {', '.join(known)} (real sets as NAME:PATH) "
+                        "or a table file (.csv, .tsv, .parquet)")
+    _table_options_refused(f"the {name} data", options)
     path = rest.strip()
     if not path:
         raise DataError(f"{name} needs a path: {name}:PATH")
@@ -203,12 +244,12 @@ def parse_data(spec):
         raise DataError(f"cannot read {name} data: {path!r} is not readable")
     from .. import datasets
 
-    loader_name, options = LOADERS[name]
+    loader_name, loader_options = LOADERS[name]
     loader = getattr(datasets, loader_name, None)
     if loader is None:
         raise DataError(f"mtlclassic.datasets.{loader_name} is not available in this version")
     try:
-        bunch = loader(path, **options)
+        bunch = loader(path, **loader_options)
     except (OSError, ValueError, KeyError) as exc:
         raise DataError(f"cannot read {name} data from {path!r}: "
                         f"{' '.join(str(exc).split())}") from None
@@ -222,23 +263,75 @@ def _kind_of(y, hint=None):
             return "classification"
         if hint.startswith("regress") or hint in ("continuous", "squared"):
             return "regression"
+        raise DataError(f"task type must be 'regression' or 'classification', got {hint!r}")
     values = np.unique(y[~np.isnan(y)] if y.dtype.kind == "f" else y)
     return "classification" if values.size <= 2 else "regression"
 
 
-def as_dataset(data, name="data", task_column=None, kind=None):
-    """A :class:`Dataset` from a loader's Bunch, a ``(X, y[, task_column])`` tuple or a Dataset.
+def _is_frame(X):
+    return hasattr(X, "columns") and hasattr(X, "iloc")
 
-    A Bunch (or dict) needs ``X`` and ``y``; ``task_column`` (per-task layout)
-    is read from it when present. The problem kind is the Bunch's
-    ``task_type``/``kind`` when given, else classification when ``y`` has
-    two distinct values.
+
+def as_dataset(data, name="data", task_column=None, kind=None, *, target=None, features=None,
+               task_type=None):
+    """A :class:`Dataset` from a table, a loader's Bunch, a tuple, a DATA string or a Dataset.
+
+    Parameters
+    ----------
+    data : DataFrame, Bunch, dict, tuple, str or Dataset
+        * a pandas DataFrame: a table; ``target`` names its target
+          column(s), ``task_column`` its task column (see below);
+        * a Bunch or dict with ``X`` and ``y`` (``task_column``, and the
+          loaders' ``task_names``, ``feature_names``, ``task_type``, read
+          from it when present); ``X`` may be a DataFrame whose task column
+          is given by name;
+        * a tuple ``(X, y)`` (shared layout) or ``(X, y, task_column)``;
+        * a DATA string (see :func:`parse_data`), including a table's path.
+    name : str, default="data"
+        Name of the data in the reports.
+    task_column : str or int, default=None
+        The column naming each row's task (per-task layout; any strings or
+        numbers); None: the shared layout (one target column per task).
+    kind : {"regression", "classification"}, default=None
+        Alias of ``task_type``, kept for existing callers.
+    target : str or list of str, default=None
+        Tables only: the target column, or one column per task in the
+        shared layout (``"a,b,c"`` or a list; an empty cell is a missing
+        target).
+    features : str or list of str, default=None
+        Tables (and a DataFrame ``X``) only: the feature columns; default
+        every other column. Non-numeric ones are one-hot encoded; empty and
+        constant ones are dropped with a note.
+    task_type : {"regression", "classification"}, default=None
+        Default: classification when the targets hold two distinct values.
+
+    Returns
+    -------
+    Dataset
+
+    Raises
+    ------
+    DataError
+        One line naming the column, task or value at fault.
     """
+    from ._table import frame_dataset, table_dataset, task_labels
+
+    if kind is not None and task_type is not None and kind != task_type:
+        raise DataError(f"kind={kind!r} and task_type={task_type!r} disagree; give task_type")
+    task_type = task_type if task_type is not None else kind
     if isinstance(data, Dataset):
         return data
-    if isinstance(data, str):
-        return parse_data(data)
-    description, coef, task_names = "", None, None
+    if isinstance(data, (str, os.PathLike)):
+        return parse_data(data, task_column=task_column, target=target, features=features,
+                          task_type=task_type)
+    if _is_frame(data):
+        return table_dataset(data, task_column=task_column, target=target, features=features,
+                             task_type=task_type, name=name if name != "data" else "DataFrame",
+                             source="the DataFrame")
+    if target is not None:
+        raise DataError("target= names the target column of a table (a DataFrame or a .csv, "
+                        ".tsv or .parquet path); with X and y given, leave it out")
+    description, coef, task_names, feature_names = "", None, None, None
     if isinstance(data, tuple):
         if len(data) not in (2, 3):
             raise DataError("data as a tuple is (X, y) or (X, y, task_column)")
@@ -251,13 +344,20 @@ def as_dataset(data, name="data", task_column=None, kind=None):
         if X is None or y is None:
             raise DataError("data needs X and y (a Bunch or dict with X and y, or a tuple)")
         task_column = get("task_column", task_column)
-        kind = kind or get("task_type") or get("kind")
+        task_type = task_type or get("task_type") or get("kind")
         name = get("name", None) or name
         # A loader's DESCR starts with the data set's title.
         description = (get("description", None) or get("DESCR", None) or "").strip()
         description = description.splitlines()[0] if description else ""
         coef = get("coef", None)
         task_names = get("task_names", None)
+        feature_names = get("feature_names", None)
+    if _is_frame(X):
+        return frame_dataset(X, y, task_column, features=features, task_type=task_type,
+                             name=str(name))
+    if features is not None:
+        raise DataError("features= selects columns of a table or of a DataFrame X; X is an "
+                        "array here")
     if hasattr(X, "toarray"):
         X = X.toarray()
     X = np.asarray(X, dtype=np.float64)
@@ -270,8 +370,12 @@ def as_dataset(data, name="data", task_column=None, kind=None):
         Y = y.reshape(y.shape[0], -1)
         tasks, task, features = np.arange(Y.shape[1]), None, X
     else:
-        col = int(task_column) % X.shape[1]
-        tasks, task = np.unique(X[:, col], return_inverse=True)
+        try:
+            col = int(task_column) % X.shape[1]
+        except (TypeError, ValueError):
+            raise DataError(f"task_column {task_column!r} is a name, but X has no column "
+                            "names: pass X as a DataFrame, or the column's position") from None
+        task, tasks = task_labels(X[:, col])  # whole-number labels stay ints (1, not 1.0)
         features = np.delete(X, col, axis=1)
         if y.ndim != 1:
             raise DataError("the per-task layout (task_column) needs a 1-D y")
@@ -279,9 +383,27 @@ def as_dataset(data, name="data", task_column=None, kind=None):
     if (task_names is not None and len(task_names) == len(tasks)
             and np.array_equal(tasks, np.arange(len(tasks)))):
         tasks = np.asarray(task_names, dtype=object)  # loaders number tasks 0..T-1, and name them
-    kind = _kind_of(np.asarray(Y), kind)
+    kind = _kind_of(np.asarray(Y), task_type)
     if kind == "regression":
         Y = np.asarray(Y, dtype=np.float64)
+    if feature_names is not None and len(feature_names) != features.shape[1]:
+        feature_names = None
     description = " ".join(str(description).split())[:200]
-    return Dataset(str(name), np.ascontiguousarray(features), Y, task, tasks, kind,
-                   description, coef=None if coef is None else np.asarray(coef))
+    dataset = Dataset(str(name), np.ascontiguousarray(features), Y, task, tasks, kind,
+                      description, coef=None if coef is None else np.asarray(coef),
+                      feature_names=None if feature_names is None else
+                      [str(f) for f in feature_names])
+    if kind == "classification" and task is not None:
+        _check_both_classes(dataset)
+    return dataset
+
+
+def _check_both_classes(dataset):
+    """Each task of a per-task classification problem must hold both classes."""
+    classes = np.unique(dataset.y)
+    for t, label in enumerate(dataset.tasks):
+        seen = np.unique(dataset.y[dataset.task == t])
+        if seen.size < 2:
+            raise DataError(f"task {label!r} has only class {seen[0]!r} in its "
+                            f"{int(np.sum(dataset.task == t))} rows (classes: "
+                            f"{classes.tolist()}): each classification task needs both classes")

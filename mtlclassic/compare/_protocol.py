@@ -14,6 +14,7 @@ For each of ``n_splits`` random splits stratified by task (see
    time) and scored task by task on the test rows.
 """
 
+import os
 import time
 import warnings
 from collections import Counter
@@ -95,6 +96,7 @@ def _run_one(split, name, estimator, points, X, y, train, test, folds, task, kin
     out = {"split": split, "name": name, "error": None, "warnings": {}, "model": None}
     _warm_up(name, estimator, points[0][1], X[train], y[train])
     t0 = time.perf_counter()
+    out["job_time"] = 0.0  # the progress estimate's cost of this job (the warm-up is once only)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         try:
@@ -116,25 +118,83 @@ def _run_one(split, name, estimator, points, X, y, train, test, folds, task, kin
             per_task, averaged = task_scores(model, X[test], y[test], kind, n_tasks, test_task)
         except Exception as exc:  # one failing model must not lose the others' results
             out["error"] = f"{type(exc).__name__}: {' '.join(str(exc).split())}"[:300]
+            out["job_time"] = time.perf_counter() - t0
             return out
     out.update(label=points[best][0], params=points[best][1], fit_time=fit_time,
                tune_time=total - fit_time, task_scores=per_task,
-               scores=averaged,
+               scores=averaged, edges=grid_edges(points, best),
                support=_support(model, truth),
-               warnings=dict(Counter(w.category.__name__ for w in caught)))
+               warnings=dict(Counter(w.category.__name__ for w in caught)),
+               job_time=time.perf_counter() - t0)
     if keep:
         out["model"] = model
     return out
 
 
-def _progress(total, enabled):
-    from ._progress import progress_bar
+def grid_edges(points, best):
+    """``[(parameter, "smallest" | "largest")]``: chosen values at an end of their grid.
 
-    return progress_bar(total, enabled=enabled, desc="compare")
+    A parameter counts when the grid tries more than one value of it; a
+    choice at the smallest or largest value tried means the best value may
+    lie outside the grid.
+    """
+    chosen = points[best][1]
+    edges = []
+    for key, value in chosen.items():
+        if isinstance(value, bool) or not isinstance(value, (int, float, np.number)):
+            continue
+        tried = sorted({p[key] for _, p in points if key in p})
+        if len(tried) > 1 and value in (tried[0], tried[-1]):
+            edges.append((key, "smallest" if value == tried[0] else "largest"))
+    return edges
 
 
-def compare(data=None, models=None, *, n_splits=5, train_fraction=0.75, cv=3,
-            random_state=0, n_jobs=None, grids=None, out=None, progress=False):
+def majority_reference(dataset, splits):
+    """Accuracy of predicting each task's majority training class, per split and task.
+
+    The floor a classifier's accuracy has to beat: ``(averaged, per_task)``
+    with ``averaged`` of shape (n_splits,) (equal-weight mean over tasks, as
+    the models' scores) and ``per_task`` of shape (n_splits, n_tasks).
+    """
+    per_task = np.full((len(splits), dataset.n_tasks), np.nan)
+    Y = dataset.y.astype(np.float64)
+    for k, (train, test) in enumerate(splits):
+        for t in range(dataset.n_tasks):
+            if dataset.task is None:
+                y_train, y_test = Y[train, t], Y[test, t]
+                y_train, y_test = y_train[~np.isnan(y_train)], y_test[~np.isnan(y_test)]
+            else:
+                y_train = Y[train][dataset.task[train] == t]
+                y_test = Y[test][dataset.task[test] == t]
+            if y_train.size and y_test.size:
+                values, counts = np.unique(y_train, return_counts=True)
+                # a tie goes to the larger label: a fixed rule, so the reference is reproducible
+                majority = values[np.flatnonzero(counts == counts.max())[-1]]
+                per_task[k, t] = np.mean(y_test == majority)
+    averaged = np.array([np.nanmean(row) if np.any(~np.isnan(row)) else np.nan
+                         for row in per_task])
+    return averaged, per_task
+
+
+def _check_out(out):
+    """Refuse an ``out`` that cannot become a folder, before any work (nothing is created)."""
+    if out is None:
+        return None
+    path = os.path.abspath(os.fspath(out))
+    if os.path.exists(path) and not os.path.isdir(path):
+        raise ValueError(f"out {os.fspath(out)!r} exists and is not a folder")
+    parent = path
+    while not os.path.exists(parent):
+        parent = os.path.dirname(parent)
+    if not os.path.isdir(parent) or not os.access(parent, os.W_OK | os.X_OK):
+        raise ValueError(f"cannot write into {os.fspath(out)!r}: {parent!r} is not a writable "
+                         "folder")
+    return out
+
+
+def compare(data=None, models=None, *, task_column=None, target=None, features=None,
+            task_type=None, n_splits=5, train_fraction=0.75, cv=3, random_state=0,
+            n_jobs=None, grids=None, out=None, progress=False):
     """Compare multi-task models on one data set with a fair, repeated protocol.
 
     For each of ``n_splits`` random train/test splits stratified by task
@@ -151,17 +211,33 @@ def compare(data=None, models=None, *, n_splits=5, train_fraction=0.75, cv=3,
 
     Parameters
     ----------
-    data : str, Dataset, Bunch, dict or tuple, default=None
-        ``None``: the embedded synthetic regression scenario. A string:
-        ``"synthetic"``, ``"synthetic-classification"`` (options as
+    data : DataFrame, str, Dataset, Bunch, dict or tuple, default=None
+        ``None``: the embedded synthetic regression scenario. A pandas
+        DataFrame or the path of a ``.csv``, ``.tsv`` or ``.parquet`` file:
+        a table, read with ``task_column``, ``target``, ``features`` and
+        ``task_type``. Another string: ``"synthetic"``,
+        ``"synthetic-classification"`` (options as
         ``"synthetic:tasks=5,features=20,samples=30-60"``) or
         ``"NAME:PATH"`` for ``school``, ``sarcos``, ``parkinsons``,
         ``landmine`` (read by :mod:`mtlclassic.datasets`). Or a loader's
-        Bunch, a dict with ``X``, ``y`` (and ``task_column``), or a tuple
-        ``(X, y)`` (shared layout) / ``(X, y, task_column)`` (per-task).
+        Bunch, a dict with ``X``, ``y`` (and ``task_column``; ``X`` may be a
+        DataFrame with the task column named), or a tuple ``(X, y)``
+        (shared layout) / ``(X, y, task_column)`` (per-task).
     models : str or list, default=None
         Model names (see :func:`available_models`), comma-separated or a
         list; ``None`` runs every available model of the data's kind.
+    task_column : str or int, default=None
+        The column naming each row's task (per-task layout); its labels
+        (any strings or numbers) name the tasks in every output.
+    target : str or list of str, default=None
+        Tables only: the target column, or one column per task without a
+        task column (shared layout; an empty cell is a missing target).
+    features : str or list of str, default=None
+        Tables only: the feature columns (default every other column).
+        Non-numeric columns are one-hot encoded, empty and constant ones
+        dropped; the report says which.
+    task_type : {"regression", "classification"}, default=None
+        Default: classification when the targets hold two distinct values.
     n_splits : int, default=5
         Number of random outer splits (``>= 1``).
     train_fraction : float, default=0.75
@@ -179,10 +255,13 @@ def compare(data=None, models=None, *, n_splits=5, train_fraction=0.75, cv=3,
         dict of lists (every combination) or a list of parameter dicts.
     out : str or path, default=None
         Folder to write ``results.csv``, ``results_per_task.csv``,
-        ``report.md`` and (with matplotlib) the figures into.
+        ``report.md`` and the figures into; created at the end of the run,
+        so nothing is written when the input is refused.
     progress : bool, default=False
-        Show a progress bar on stderr (tqdm when installed) once the run
-        takes more than a couple of seconds.
+        Show progress on stderr once the run takes more than a couple of
+        seconds: jobs done of all, elapsed time, and the time left estimated
+        from each model's measured job times (refreshed every second on a
+        terminal, every 10 s otherwise).
 
     Returns
     -------
@@ -200,7 +279,13 @@ def compare(data=None, models=None, *, n_splits=5, train_fraction=0.75, cv=3,
     train_fraction = _check_fraction(train_fraction)
     if random_state is not None:
         random_state = _check_int(random_state, "random_state", 0)
-    dataset = synthetic() if data is None else as_dataset(data)
+    _check_out(out)
+    table = dict(task_column=task_column, target=target, features=features,
+                 task_type=task_type)
+    if data is None and any(v is not None for v in table.values()):
+        raise ValueError("task_column, target, features and task_type select the columns of "
+                         "data: give data (a DataFrame or a table's path)")
+    dataset = synthetic() if data is None else as_dataset(data, **table)
     specs = resolve_models(models, dataset.kind)
     grids = dict(grids or {})
     unknown = set(grids) - {s.name for s in specs}
@@ -224,15 +309,22 @@ def compare(data=None, models=None, *, n_splits=5, train_fraction=0.75, cv=3,
                                         dataset.n_tasks, dataset.coef, k == 0)
 
     n_jobs = effective_n_jobs(n_jobs)
-    bar = _progress(n_splits * len(specs), progress)
+    from ._progress import progress_bar
+
+    bar = progress_bar(n_splits * len(specs), enabled=progress, desc="compare",
+                       jobs={spec.name: n_splits for spec in specs}, n_workers=n_jobs)
     records = []
     try:
         parallel = Parallel(n_jobs=n_jobs, return_as="generator_unordered")
         for record in parallel(jobs()):
             records.append(record)
-            bar.update(1)
+            bar.update(1, name=record["name"], seconds=record.get("job_time"))
     finally:
         bar.close()
+    reference = None
+    if dataset.kind == "classification":
+        averaged, per_task = majority_reference(dataset, splits)
+        reference = {"accuracy": averaged, "accuracy_per_task": per_task, "auc": 0.5}
 
     result = CompareResult(
         data=dataset.name, description=dataset.summary(), details=dataset.description,
@@ -242,9 +334,10 @@ def compare(data=None, models=None, *, n_splits=5, train_fraction=0.75, cv=3,
         models={spec.name: ModelResult.from_records(
             spec, [r for r in records if r["name"] == spec.name], n_splits, dataset.n_tasks,
             metric_names(dataset.kind), dataset.kind) for spec in specs},
-        total_time=time.perf_counter() - t_start, true_coef=dataset.coef, splits=splits)
+        total_time=time.perf_counter() - t_start, true_coef=dataset.coef, splits=splits,
+        feature_names=dataset.feature_names, notes=list(dataset.notes), reference=reference)
     if out is not None:
         from ._report import write_outputs
 
-        write_outputs(result, out)
+        result.files = write_outputs(result, out)
     return result

@@ -271,7 +271,11 @@ def resolve_models(models, kind):
         else:
             spec = REGISTRY.get(str(m).strip().lower())
             if spec is None:
-                raise ValueError(f"unknown model {m!r}; available: "
+                import difflib
+
+                close = difflib.get_close_matches(str(m).strip().lower(), list(REGISTRY), n=1)
+                hint = f" (did you mean {close[0]!r}?)" if close else ""
+                raise ValueError(f"unknown model {m!r}{hint}; available: "
                                  f"{', '.join(available_models(kind))}")
         if spec.estimator_class(kind) is None:
             raise ValueError(f"model {spec.name!r} has no {kind} estimator in this version; "

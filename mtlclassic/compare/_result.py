@@ -38,6 +38,10 @@ class ModelResult:
         The chosen grid point of each split (None where it failed).
     labels : list of str
         The same, as written in the reports (``"0.1 alpha_max"``).
+    edges : list of list
+        For each split, ``[(parameter, "smallest" | "largest")]``: the chosen
+        values that sit at an end of the grid (the best value may lie beyond
+        it); empty when the choice is inside the grid.
     warnings : dict of str to int
         Warnings raised while fitting (category name -> count), all splits.
     errors : list of str
@@ -62,6 +66,7 @@ class ModelResult:
     errors: list = field(default_factory=list)
     support: object = None
     estimator_: object = None
+    edges: list = field(default_factory=list)
 
     @classmethod
     def from_records(cls, spec, records, n_splits, n_tasks, metrics, kind):
@@ -69,6 +74,7 @@ class ModelResult:
         per_task = {m: np.full((n_splits, n_tasks), np.nan) for m in metrics}
         fit_time, tune_time = np.full(n_splits, np.nan), np.full(n_splits, np.nan)
         params, labels = [None] * n_splits, [None] * n_splits
+        edges = [[] for _ in range(n_splits)]
         support, warned, errors, fitted = [None] * n_splits, Counter(), [], None
         for r in sorted(records, key=lambda r: r["split"]):
             k = r["split"]
@@ -81,13 +87,14 @@ class ModelResult:
                 per_task[m][k] = r["task_scores"][m]
             fit_time[k], tune_time[k] = r["fit_time"], r["tune_time"]
             params[k], labels[k], support[k] = r["params"], r["label"], r["support"]
+            edges[k] = list(r.get("edges", []))
             if r["model"] is not None:
                 fitted = r["model"]
         support = (np.array(support, dtype=np.float64)
                    if all(s is not None for s in support) else None)
         estimator = spec.classes[0 if kind == "regression" else 1]
         return cls(spec.name, spec.family, estimator, scores, per_task, fit_time, tune_time,
-                   params, labels, dict(warned), errors, support, fitted)
+                   params, labels, dict(warned), errors, support, fitted, edges)
 
     def mean(self, metric):
         """Mean over splits of the task-averaged ``metric``."""
@@ -114,11 +121,31 @@ class ModelResult:
         return [f"split{'s' if len(k) > 1 else ''} {', '.join(k)}: {m}"
                 for m, k in by_message.items()]
 
+    def edge_text(self, k):
+        """Split ``k``'s grid-edge choice in words (``"smallest alpha"``), or ``""``."""
+        edges = self.edges[k] if k < len(self.edges) else []
+        by_side = {}
+        for param, side in edges:
+            by_side.setdefault(side, []).append(param)
+        return "; ".join(f"{side} {' and '.join(params)}" for side, params in by_side.items())
+
     def chosen(self):
-        """The chosen grid points with how many splits chose each, most frequent first."""
+        """The chosen grid points with how many splits chose each, most frequent first.
+
+        A point at an end of its grid is flagged: ``0.03 alpha_max (2/2, grid
+        edge: smallest alpha)``.
+        """
         counts = Counter(label for label in self.labels if label is not None)
-        return ", ".join(f"{label} ({n}/{len(self.labels)})" for label, n in
-                         counts.most_common())
+        edge = {label: self.edge_text(k) for k, label in enumerate(self.labels)
+                if label is not None}
+        return ", ".join(f"{label} ({n}/{len(self.labels)}"
+                         + (f", grid edge: {edge[label]})" if edge[label] else ")")
+                         for label, n in counts.most_common())
+
+    def edge_splits(self):
+        """``{edge text: number of splits}`` for the splits whose choice is at a grid edge."""
+        return dict(Counter(self.edge_text(k) for k in range(len(self.labels))
+                            if self.labels[k] is not None and self.edge_text(k)))
 
 
 @dataclass
@@ -147,6 +174,19 @@ class CompareResult:
     splits : list of (ndarray, ndarray)
         The ``(train, test)`` row indices of every split, to reproduce any
         number of the table.
+    feature_names : list of str or None
+        Names of the features (the columns of the models' ``coef_``).
+    notes : list of str
+        What was done to the data before the comparison (one-hot encoded and
+        dropped columns, rows left out, class coding).
+    reference : dict or None
+        Classification: ``"accuracy"`` of shape (n_splits,), the accuracy of
+        predicting each task's majority training class (averaged over tasks
+        as the models' scores), ``"accuracy_per_task"`` of shape (n_splits,
+        n_tasks), and ``"auc"``, the AUC of chance (0.5). None for
+        regression.
+    files : list of str
+        The files written into ``out`` (empty without ``out``).
     """
 
     data: str
@@ -165,6 +205,10 @@ class CompareResult:
     total_time: float
     true_coef: object = None
     splits: list = field(default_factory=list)
+    feature_names: object = None
+    notes: list = field(default_factory=list)
+    reference: object = None
+    files: list = field(default_factory=list)
 
     @property
     def main_metric(self):
@@ -269,6 +313,8 @@ class CompareResult:
                 note = f"failed on {len(r.errors)} split(s): {r.error_summary()[0]}"
             cells.append(note)
             rows.append(cells)
+        if self.reference is not None:
+            rows.append(self._reference_row(support))
         if markdown:
             lines = ["| " + " | ".join(head) + " |", "|" + "|".join("---" for _ in head) + "|"]
             lines += ["| " + " | ".join(c.replace("|", "/") for c in row) + " |" for row in rows]
@@ -282,8 +328,30 @@ class CompareResult:
         out.insert(1, "  ".join("-" * max(w, 6) for w in widths))
         return "\n".join(out)
 
+    def _reference_row(self, support):
+        """The classification floor: chance AUC and the majority-class accuracy."""
+        cells = [REFERENCE_ROW]
+        for m in self.metrics:
+            if m == "auc":
+                cells.append(f"{self.reference['auc']:.3f} (chance)")
+            elif m == "accuracy":
+                acc = self.reference["accuracy"]
+                cells.append(f"{_mean(acc):.3f} +- {_sd(acc):.3f}")
+            else:
+                cells.append("-")
+        return cells + ["-", "-"] + (["-"] if support else []) + [
+            "predicts each task's most frequent training class"]
+
+    def majority_accuracy(self):
+        """Mean over splits of the majority-class accuracy (None for regression)."""
+        return None if self.reference is None else _mean(self.reference["accuracy"])
+
     def __str__(self):
         return f"{self.header()}\n\n{self.table()}"
+
+
+# The name of the table's reference row (classification only).
+REFERENCE_ROW = "majority class"
 
 
 def _params_text(params):

@@ -53,7 +53,8 @@ def outer_splits(dataset, n_splits, train_fraction, rng, min_train=1):
         raise ValueError(
             f"task(s) {dataset.tasks[small][:10].tolist()} have fewer than {min_train + 1} rows "
             f"({sizes[small][:10].tolist()}): each task needs {min_train} training rows (the "
-            "inner CV folds) and one test row")
+            f"{min_train} inner CV folds) and one test row; lower --cv (cv=) or leave those "
+            "tasks out")
     strata = _strata(dataset, min_count=2)
     groups = [np.flatnonzero(strata == s) for s in np.unique(strata)]
     splits = []
@@ -92,7 +93,7 @@ def _shared_split(dataset, train_fraction, rng, min_train):
         raise ValueError(
             f"task(s) {dataset.tasks[bad][:10].tolist()} have too few observed targets for a "
             f"split with train fraction {train_fraction:g} (need {min_train} to train, 1 to "
-            "test)")
+            "test); lower --cv (cv=) or leave those target columns out")
     return train, test
 
 
