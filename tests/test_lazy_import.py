@@ -31,21 +31,31 @@ def _run(code):
 
 
 def test_import_is_light_and_every_public_name_resolves():
+    # also mtlclassic.datasets: a loader does not import the generators' scipy.signal
     found = _run(f"""
 import json, sys
 import mtlclassic
 heavy = [m for m in {HEAVY!r} if m in sys.modules]
 not_in_dir = sorted(set(mtlclassic.__all__) - set(dir(mtlclassic)))
+from mtlclassic.datasets import load_school
+signal_for_a_loader = "scipy.signal" in sys.modules  # only the generators need it
 from mtlclassic import GroupLassoRegressor, split_tasks
 resolved = {{n: getattr(getattr(mtlclassic, n), "__name__", None) for n in mtlclassic.__all__}}
+import mtlclassic.datasets as datasets
+datasets_resolved = {{n: getattr(datasets, n).__name__ for n in datasets.__all__}}
 print(json.dumps({{"heavy": heavy, "not_in_dir": not_in_dir, "resolved": resolved,
-                  "compare": type(mtlclassic.compare).__name__}}))
+                  "compare": type(mtlclassic.compare).__name__,
+                  "signal_for_a_loader": signal_for_a_loader,
+                  "datasets": [datasets_resolved == {{n: n for n in datasets.__all__}},
+                               sorted(set(datasets.__all__) - set(dir(datasets)))]}}))
 """)
     assert found["heavy"] == []
     assert found["not_in_dir"] == []
     # each name is the object itself (a class or function of that name), not a module
     assert found["resolved"] == {name: name for name in mtlclassic.__all__}
     assert found["compare"] == "function"
+    assert found["signal_for_a_loader"] is False
+    assert found["datasets"] == [True, []]
     assert len(mtlclassic.__all__) == len(set(mtlclassic.__all__))
 
 
