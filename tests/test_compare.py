@@ -1,7 +1,8 @@
 """``mtlclassic.compare`` and ``mtlclassic compare``: protocol, results, files, figures, errors.
 
 The problems are tiny (3 tasks, a few features) so that the whole module runs
-in seconds; the real-data tests skip when ../shared/data is absent.
+in seconds; the real-data tests skip when the data ($MTLCLASSIC_DATA, default
+../shared/data) are absent.
 """
 
 import csv
@@ -17,6 +18,8 @@ import numpy as np
 import pytest
 from sklearn.metrics import roc_auc_score
 
+from conftest import DATA_DIR
+
 import mtlclassic
 from mtlclassic import GroupLassoRegressor, RidgeRegressor, alpha_max
 from mtlclassic.cli import main
@@ -27,7 +30,7 @@ from mtlclassic.compare._registry import FRACTIONS, alpha_max_grid, fixed_grid
 from mtlclassic.compare._splits import inner_folds, outer_splits
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
-DATA = ROOT.parent / "shared" / "data"
+DATA = DATA_DIR  # $MTLCLASSIC_DATA, default ../shared/data
 TINY = "synthetic:tasks=3,features=8,shared=3,specific=1,samples=24-36"
 TINY_CLF = "synthetic-classification:tasks=3,features=8,shared=3,specific=1,samples=40-60"
 MODELS = "ridge,pooled,group-lasso"
@@ -609,7 +612,7 @@ def test_real_data_specs(spec, kind, layout, n_tasks):
 
 
 @pytest.mark.skipif(not (DATA / "malsar" / "school.mat").is_file(),
-                    reason="../shared/data/malsar/school.mat is absent")
+                    reason=f"{DATA / 'malsar' / 'school.mat'} is absent ($MTLCLASSIC_DATA)")
 def test_school_runs():
     r = compare(f"school:{DATA / 'malsar'}", "ridge,group-lasso", n_splits=1)
     assert len(r.tasks) == 139

@@ -188,9 +188,9 @@ _TABLE_OPTIONS = ("task_column", "target", "features", "task_type")
 def _table_options_refused(what, options):
     given = [k for k in _TABLE_OPTIONS if options.get(k) is not None]
     if given:
-        raise DataError(f"{', '.join(given)} (CLI: --{given[0].replace('_', '-')}) select "
-                        f"columns of a table (a .csv, .tsv or .parquet file, or a DataFrame), "
-                        f"not of {what}")
+        flags = ", ".join("--" + k.replace("_", "-") for k in given)
+        raise DataError(f"{', '.join(given)} (CLI: {flags}) apply only to a table (a .csv, "
+                        f".tsv or .parquet file, or a DataFrame), not to {what}")
 
 
 def parse_data(spec, *, task_column=None, target=None, features=None, task_type=None):

@@ -153,8 +153,8 @@ def _regression_targets(Y):
         if bad.any():
             raise DataError(
                 f"target {name!r} holds {int(bad.sum())} non-numeric value(s), e.g. "
-                f"{col[bad].iloc[0]!r}: a regression target must be numbers (for two "
-                "classes, use task type 'classification')")
+                f"{col[bad].iloc[0]!r}: a regression target must be numbers (two classes: "
+                "--task-type classification, Python task_type='classification')")
         out[:, j] = as_numbers.to_numpy(dtype=np.float64, na_value=np.nan)
         if np.isinf(out[:, j]).any():
             raise DataError(f"target {name!r} holds infinite values: remove those rows")
