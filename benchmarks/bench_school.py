@@ -754,8 +754,10 @@ def report(results, *, command, machine_start, machine_end, total_time, descript
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--data", default="../shared/data/malsar",
-                        help="folder holding school.mat, or the file itself")
+    parser.add_argument("--data", default=os.path.join(
+                            os.environ.get("MTLCLASSIC_DATA", "../shared/data"), "malsar"),
+                        help="folder holding school.mat, or the file itself (default: "
+                        "$MTLCLASSIC_DATA/malsar, MTLCLASSIC_DATA defaulting to ../shared/data)")
     parser.add_argument("--splits", type=int, default=None, help="random splits (default 10)")
     parser.add_argument("--train-fraction", type=float, default=0.2)
     parser.add_argument("--cv", type=int, default=3, help="inner folds")
