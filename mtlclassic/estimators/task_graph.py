@@ -99,13 +99,21 @@ _MEAN_PARAMS = """    lambda_mean : float, default=1.0
         (:class:`~mtlclassic.PooledRegressor`,
         :class:`~mtlclassic.PooledClassifier` with ``alpha=T * lambda_l2``).
     lambda_l2 : float, default=0.1
-        Ridge strength on every task's model, ``> 0``. It is the only term
+        Ridge strength on every task's model, ``>= 0``. It is the only term
         that penalises the mean ``w_bar`` itself (``sum_t ||w_t||^2 =
-        sum_t ||w_t - w_bar||^2 + T ||w_bar||^2``), so it must be positive:
-        with ``lambda_l2 = 0`` the mean is an unregularised pooled fit, which
-        may have no minimiser (separable classes) or many (``p > n``), and no
-        duality gap can certify it -- a ``ValueError``, as
-        :class:`~mtlclassic.RidgeRegressor` refuses ``alpha = 0``.
+        sum_t ||w_t - w_bar||^2 + T ||w_bar||^2``). ``0`` leaves the mean an
+        unpenalised pooled fit, as MALSAR's ``Least_SRMTL`` with ``rho2 =
+        0``: well posed iff the pooled problem is. Checked exactly at fit:
+        the pooled, task-centered design must have full column rank (else
+        the mean is not unique: ``p`` above the number of rows, collinear
+        features) -- a ``ValueError``. Not checked: separable pooled classes
+        (a classifier's mean then has no finite optimum; an exact test is a
+        linear program): the fit does not converge and a
+        ``ConvergenceWarning`` says so. ``lambda_mean`` must then be ``> 0``.
+        The duality gap stays finite and certifies the solution: before each
+        gap the solver minimises the datafit exactly along the mean (Newton
+        on the pooled problem, as for the intercepts), where the penalty is
+        flat, so the dual point satisfies the pooled optimality condition.
 """
 _MEAN_NOTES = """
     Regularised multi-task learning (Evgeniou and Pontil, 2004): each task's
@@ -136,16 +144,17 @@ class _MeanRegularized(MultiTaskLinearModel):
 
     def _check_params(self):
         super()._check_params()
-        if self.lambda_l2 == 0:
+        if self.lambda_l2 == 0 and self.lambda_mean == 0:
             raise ValueError(
-                "lambda_l2 must be > 0: it is the only penalty on the tasks' mean model "
-                "w_bar, which is otherwise an unregularised pooled fit (possibly without a "
-                "unique or finite minimiser, and without a finite duality gap).")
+                "lambda_mean and lambda_l2 cannot both be 0: nothing would be penalised "
+                "(independent unregularised fits); use lambda_mean > 0 or lambda_l2 > 0.")
 
     def _make_penalty(self, n_features, n_tasks):
         T = n_tasks
         M = self.lambda_mean * (np.eye(T) - 1.0 / T) + self.lambda_l2 * np.eye(T)
-        return TaskQuadratic(M)
+        # lambda_l2 = 0: the mean direction W + delta 1^T is unpenalised; the solvers
+        # profile it out before each duality gap (solvers.profile_free).
+        return TaskQuadratic(M, free_null_space=self.lambda_l2 == 0)
 
 
 class MeanRegularizedRegressor(MultiTaskRegressorMixin, _MeanRegularized):

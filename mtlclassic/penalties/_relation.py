@@ -114,6 +114,16 @@ class TaskQuadratic(Penalty):
     ``I - 11^T/T``): feasibility is ``|sum_{t in C} V[j, t]| <= alpha |C|``
     for each such group ``C``, restored by rescaling like a norm's dual ball.
 
+    Without l1 and l2 terms a singular ``M`` is accepted only with
+    ``free_null_space=True`` and a null space spanned by task groups (as
+    ``I - 11^T/T``, the mean-regularised model without ridge): the penalty
+    is then constant along ``W + delta 1_C^T`` for each group ``C``, listed
+    in ``free_groups``. Its conjugate is finite only on the range of ``M``
+    (every group sum of each row of ``V`` zero); the solvers make it so by
+    minimising the datafit along those free directions before each gap
+    (:func:`mtlclassic.solvers.profile_free`, as the intercept is), and the
+    conjugate is ``1/2 tr(V M^+ V^T)``.
+
     Parameters
     ----------
     M : array-like of shape (n_tasks, n_tasks)
@@ -122,12 +132,16 @@ class TaskQuadratic(Penalty):
         Strength of the l1 term.
     l2_reg : float, default=0.0
         Elastic term (equivalently ``M + l2_reg I``).
+    free_null_space : bool, default=False
+        With ``alpha = l2_reg = 0``, accept a singular ``M`` whose null space
+        is spanned by task groups, left unpenalised (``free_groups``);
+        otherwise such an ``M`` is a ``ValueError``.
     """
 
     kind = None
 
-    def __init__(self, M, alpha=0.0, l2_reg=0.0, *, tol=1e-12, max_sweeps=100000,
-                 conjugate_sweeps=200):
+    def __init__(self, M, alpha=0.0, l2_reg=0.0, *, free_null_space=False, tol=1e-12,
+                 max_sweeps=100000, conjugate_sweeps=200):
         super().__init__(alpha, l2_reg)
         M = np.asarray(M, dtype=np.float64)
         if M.ndim != 2 or M.shape[0] != M.shape[1]:
@@ -148,10 +162,17 @@ class TaskQuadratic(Penalty):
         self.tol = float(tol)
         self.max_sweeps = int(max_sweeps)
         self.conjugate_sweeps = int(conjugate_sweeps)
-        self._groups = self._null_groups(scale)
+        self.free_null_space = bool(free_null_space)
+        groups = self._null_groups(scale)
+        # Without l1, the null-space groups are free directions (profiled by the solvers);
+        # with l1, they bound the dual point (rescaled into the l1 box's group sums).
+        self.free_groups = groups if self.alpha == 0 else []
+        self._groups = [] if self.alpha == 0 else groups
         # Eigenvalues of M + l2_reg I, and which of them are zero (only without l2_reg).
         self._d_eff = self._d + self.l2_reg
         self._null = self._d_eff <= _NULL_TOL * scale
+        # Pseudo-inverse of those eigenvalues: the conjugate without l1.
+        self._d_pinv = np.where(self._null, 0.0, 1.0 / np.where(self._null, 1.0, self._d_eff))
         # Warm starts of the conjugate's inner solve: the last prox output (the solver's
         # iterate), else the last maximiser found.
         self._last_prox = None
@@ -171,7 +192,7 @@ class TaskQuadratic(Penalty):
         n_null = int(np.sum(self._d <= _NULL_TOL * scale))
         if n_null == 0 or self.l2_reg > 0:
             return []
-        if self.alpha == 0:
+        if self.alpha == 0 and not self.free_null_space:
             raise ValueError(
                 "M is singular and alpha = l2_reg = 0: the task combinations in its null space "
                 "are not penalised, so the problem may have no unique solution and no finite "
@@ -183,6 +204,9 @@ class TaskQuadratic(Penalty):
             raise ValueError(
                 "M's null space is not spanned by indicators of groups of tasks (as for a graph "
                 "Laplacian); such a singular M needs l2_reg > 0.")
+        if len(groups) == self.M.shape[0] and self.alpha == 0:
+            raise ValueError("M is zero and alpha = l2_reg = 0: nothing is penalised; use an "
+                             "unpenalised fit per task instead.")
         return groups
 
     # -- f = alpha ||.||_1 + 1/2 tr(W M W^T) ---------------------------------
@@ -219,6 +243,12 @@ class TaskQuadratic(Penalty):
         self._last_prox = out
         return out.astype(W.dtype, copy=False)
 
+    def dual_scale(self, V):
+        """``1`` with free directions (profiled, not rescaled), else as a norm's dual ball."""
+        if self.free_groups:
+            return 1.0
+        return super().dual_scale(V)
+
     def dual_norm(self, V):
         """``max_{j, C} |sum_{t in C} V[j, t]| / |C|`` over the null-space groups (0 if none).
 
@@ -246,11 +276,13 @@ class TaskQuadratic(Penalty):
         ill-conditioned ``M`` (long chains) no longer costs exact inner solves.
         """
         d = self._d_eff
-        if self.alpha == 0:  # M' invertible here: 1/2 tr(V M'^{-1} V^T)
+        if self.alpha == 0:
+            # 1/2 tr(V M'^+ V^T): M' is invertible, or V is in its range (free_groups, the
+            # free directions profiled out by the solver; the rest of V is rounding).
             xp = get_namespace(V)
-            U, _, d_eff = self._eig(xp)
+            U = self._eig(xp)[0]
             rot = V.astype(xp.float64, copy=False) @ U
-            return 0.5 * float(xp.sum(rot * rot / d_eff))
+            return 0.5 * float(xp.sum(rot * rot * xp.asarray(self._d_pinv)))
         V = np.asarray(to_host(V), dtype=np.float64)
         M = self.M + self.l2_reg * np.eye(self.M.shape[0])
         start = self._last_prox

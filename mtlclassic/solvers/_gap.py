@@ -26,6 +26,116 @@ def profile_intercept(datafit, W, b, fit_intercept):
     return b, Z0 + datafit.data.expand(b)
 
 
+# Profile of the free directions: Newton steps stop once the decrement, the objective
+# decrease still available, is below this many units of rounding of the datafit.
+_FREE_DECREMENT_EPS = 64
+_FREE_MAX_NEWTON = 50
+# Eigenvalues of a pooled Hessian below this share of its largest count as zero: the
+# directions no task's data sees (a rank-deficient pooled design), left unchanged.
+_FREE_RANK_TOL = 1e-10
+
+
+def profile_free(datafit, penalty, W, b, fit_intercept):
+    """``(W', b', Z')``: ``W`` moved to the optimum along the penalty's free directions.
+
+    A penalty with ``free_groups`` (index arrays of tasks) does not change
+    when a common vector ``delta_g`` is added to the weights of all the tasks
+    of a group (the mean of a mean-regularised model; see
+    :class:`~mtlclassic.penalties.TaskQuadratic`). Its conjugate is then
+    finite only where ``sum_{t in g} X_t^T theta_t = 0`` for every group: the
+    optimality condition of ``delta_g`` -- as the intercept's is
+    ``sum_{i in t} theta_i = 0``. So, like the intercept
+    (:func:`profile_intercept`), the deltas are minimised out before a gap:
+    ``W' = W + sum_g delta_g 1_g^T`` with the datafit minimal over them (and
+    over the intercepts), which lowers the objective, leaves the penalty
+    unchanged and makes the dual point feasible up to rounding.
+
+    Newton's method on the deltas with the intercepts profiled out (the
+    Hessian is the Schur complement of the intercepts' block), to the
+    rounding level of the datafit; one step for the squared loss. Each
+    group's pooled Hessian is ``sum_{t in g} X_t^T diag(h_t) X_t`` (task
+    centered), built from ``n_features`` products with the data and reused
+    while the curvature ``h`` does not change (always, for the squared
+    loss). A singular one (a rank-deficient pooled design: collinear
+    features, more features than rows, features constant within every task
+    absorbed by the intercepts) is inverted on its range only: the gradient
+    lies there (it is a combination of the rows of the tasks' designs), so
+    the step zeroes it all the same, and the directions that no task's data
+    sees are left as they are (zero from a cold start: the limit of a
+    vanishing ridge term).
+    """
+    groups = getattr(penalty, "free_groups", ())
+    if not groups:
+        b, Z = profile_intercept(datafit, W, b, fit_intercept)
+        return W, b, Z
+    xp = get_namespace(W)
+    data = datafit.data
+    T = data.n_tasks
+    E = np.zeros((T, len(groups)))
+    for k, g in enumerate(groups):
+        E[g, k] = 1.0
+    E = xp.asarray(E, dtype=W.dtype)
+    b, Z = profile_intercept(datafit, W, b, fit_intercept)
+    rounding = float(xp.finfo(xp.float64).eps)
+    for _ in range(_FREE_MAX_NEWTON):
+        grad = data.rmatvec(datafit.derivative_z(Z)) @ E  # (p, G): d F / d delta_g
+        Hinv = _free_hessian_pinv(datafit, Z, E, fit_intercept)  # (G, p, p)
+        # delta_g = -H_g^+ grad_g, every group at once.
+        step = xp.stack([Hinv[k] @ grad[:, k] for k in range(len(groups))], axis=1)
+        decrement = float(xp.sum(grad * step))  # 2 x the decrease the Newton model promises
+        W = W - step.astype(W.dtype) @ E.T
+        b, Z = profile_intercept(datafit, W, b, fit_intercept)
+        if decrement <= _FREE_DECREMENT_EPS * rounding * max(abs(datafit.value_z(Z)), 1e-300):
+            break
+    return W, b, Z
+
+
+def _curvature(datafit, Z):
+    """Elementwise second derivative of the datafit in ``Z`` (it is separable in ``Z``).
+
+    A central difference of ``derivative_z``: exact for the squared loss up
+    to rounding, relative error ~1e-8 for the logistic loss, which Newton's
+    method on the free directions tolerates (it still converges to rounding).
+    """
+    xp = get_namespace(Z)
+    h = 1e-4 * (1.0 + xp.abs(Z))
+    return (datafit.derivative_z(Z + h) - datafit.derivative_z(Z - h)) / (2.0 * h)
+
+
+def _free_hessian_pinv(datafit, Z, E, fit_intercept):
+    """Pseudo-inverse of each group's pooled Hessian, intercepts profiled out: (n_groups, p, p)."""
+    xp = get_namespace(Z)
+    data = datafit.data
+    h = _curvature(datafit, Z)
+    cache = datafit.__dict__.get("_free_hessian")
+    # Reused while the curvature is unchanged to 1e-3: Newton with a Hessian off by
+    # that much still gains three digits a step.
+    if (cache is not None and cache[0].shape == h.shape and cache[1].shape[0] == E.shape[1]
+            and float(xp.max(xp.abs(cache[0] - h))) <= 1e-3 * float(xp.max(xp.abs(h)))):
+        return cache[1]
+    p, T = data.n_features, data.n_tasks
+    H = xp.empty((E.shape[1], p, p), dtype=xp.float64)
+    for j in range(p):  # column j: the pooled curvature along feature j of every task
+        unit = xp.zeros((p, T), dtype=data.dtype)
+        unit[j] = 1.0
+        H[:, :, j] = (data.rmatvec(h * data.linear(unit)) @ E).T
+    if fit_intercept:  # Schur complement: H_g - sum_{t in g} u_t u_t^T / s_t
+        u, s = data.rmatvec(h), data.task_sum(h)
+        s = xp.where(s > 0, s, xp.inf)
+        for k in range(E.shape[1]):
+            w = E[:, k] / s
+            H[k] -= (u * w) @ u.T
+    H = 0.5 * (H + xp.transpose(H, (0, 2, 1)))
+    Hinv = xp.zeros_like(H)
+    for k in range(E.shape[1]):
+        d, U = xp.linalg.eigh(H[k])
+        keep = d > _FREE_RANK_TOL * max(float(d[-1]), 0.0)
+        if bool(xp.any(keep)):
+            Hinv[k] = (U[:, keep] / d[keep]) @ U[:, keep].T
+    datafit._free_hessian = (h, Hinv)
+    return Hinv
+
+
 def dual_at(datafit, penalty, theta, features=None):
     """Dual objective at ``theta`` rescaled into the dual domain: ``(D, X^T theta')``.
 

@@ -6,7 +6,7 @@ Slow but exact to the conic solver's precision; tests use it as the oracle.
 import numpy as np
 import scipy.sparse as sp
 
-from ._gap import duality_gap, profile_intercept
+from ._gap import duality_gap, profile_free
 
 
 def _task_blocks(data):
@@ -45,7 +45,7 @@ def solve_cvxpy(datafit, penalty, W0, b0, *, fit_intercept=True, tol=1e-4, max_i
     if W.value is None:
         raise RuntimeError(f"cvxpy failed to solve the problem (status {problem.status}).")
     W_opt = np.asarray(W.value, dtype=data.dtype)
-    b_opt, Z = profile_intercept(datafit, W_opt, None, fit_intercept)
+    W_opt, b_opt, Z = profile_free(datafit, penalty, W_opt, None, fit_intercept)
     _, _, gap = duality_gap(datafit, penalty, W_opt, Z)
     gap_scale = max(datafit.null_value(fit_intercept), np.finfo(data.dtype).tiny)
     n_iter = problem.solver_stats.num_iters or 0

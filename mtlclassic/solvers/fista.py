@@ -16,7 +16,7 @@ gradient schemes. Found. Comput. Math. 15.
 import math
 
 from .._backend import get_namespace
-from ._gap import duality_gap, profile_intercept
+from ._gap import duality_gap, profile_free
 
 
 def fista(datafit, penalty, W0, b0, *, fit_intercept=True, tol=1e-4, max_iter=1000,
@@ -48,10 +48,12 @@ def fista(datafit, penalty, W0, b0, *, fit_intercept=True, tol=1e-4, max_iter=10
     L = max(datafit.lipschitz(fit_intercept, exact=False), 1e-12)
     W = W0.copy()
     b = b0.copy() if fit_intercept else xp.zeros(data.n_tasks, dtype=W0.dtype)
-    b_opt, Z_opt = profile_intercept(datafit, W, b, fit_intercept)
-    _, _, gap = duality_gap(datafit, penalty, W, Z_opt)
+    # The gap is taken at the intercept (and, for a penalty with free directions, the
+    # shift along them) optimal for W: see profile_free.
+    W_opt, b_opt, Z_opt = profile_free(datafit, penalty, W, b, fit_intercept)
+    _, _, gap = duality_gap(datafit, penalty, W_opt, Z_opt)
     if gap <= tol * gap_scale:  # the start is already optimal (e.g. alpha >= alpha_max)
-        return W, b_opt, 0, gap, gap_scale
+        return W_opt, b_opt, 0, gap, gap_scale
     Wy, by = W, b
     Z = datafit.linear(W, b)
     Zy = Z
@@ -92,15 +94,15 @@ def fista(datafit, penalty, W0, b0, *, fit_intercept=True, tol=1e-4, max_iter=10
         exact_y = beta == 0.0
         W, b, Z, t = W_new, b_new, Z_new, t_new
         if n_iter % gap_freq == 0 or n_iter == max_iter:
-            b_opt, Z_opt = profile_intercept(datafit, W, b, fit_intercept)
-            _, _, gap = duality_gap(datafit, penalty, W, Z_opt)
+            W_opt, b_opt, Z_opt = profile_free(datafit, penalty, W, b, fit_intercept)
+            _, _, gap = duality_gap(datafit, penalty, W_opt, Z_opt)
             if verbose:
                 print(f"fista iter {n_iter}: relative gap {gap / gap_scale:.3e}")
             if gap <= tol * gap_scale:
-                return W, b_opt, n_iter, gap, gap_scale
-    b_opt, Z_opt = profile_intercept(datafit, W, b, fit_intercept)
-    _, _, gap = duality_gap(datafit, penalty, W, Z_opt)
-    return W, b_opt, n_iter, gap, gap_scale
+                return W_opt, b_opt, n_iter, gap, gap_scale
+    W_opt, b_opt, Z_opt = profile_free(datafit, penalty, W, b, fit_intercept)
+    _, _, gap = duality_gap(datafit, penalty, W_opt, Z_opt)
+    return W_opt, b_opt, n_iter, gap, gap_scale
 
 
 def _smooth_part(datafit, Zy, by, fit_intercept):
