@@ -468,8 +468,9 @@ def test_bad_graph(case, layout):
     (GraphRegularizedClassifier, dict(alpha=0.0, l2_reg=0.0), "singular"),
     (GraphRegularizedRegressor, dict(lambda_graph=-1.0), "lambda_graph"),
     (GraphRegularizedRegressor, dict(alpha=np.nan), "alpha"),
-    (MeanRegularizedRegressor, dict(lambda_l2=0.0), "lambda_l2 must be > 0"),
-    (MeanRegularizedClassifier, dict(lambda_l2=0), "mean model"),
+    (MeanRegularizedRegressor, dict(lambda_mean=0.0, lambda_l2=0.0),
+     "lambda_mean and lambda_l2 cannot both be 0"),
+    (MeanRegularizedClassifier, dict(lambda_mean=0.0, lambda_l2=0), "cannot both be 0"),
     (MeanRegularizedRegressor, dict(lambda_mean=-0.1), "lambda_mean"),
     (MeanRegularizedClassifier, dict(lambda_mean=np.inf), "lambda_mean"),
 ])
