@@ -214,18 +214,17 @@ def _run(command, data, models, *, splits, fraction, cv, seed, n_jobs, out, quie
 
     from . import __version__
     from .compare import compare, parse_data
-    from .compare._protocol import _check_out
+    from .compare._protocol import check_out
     from .compare._registry import resolve_models
 
     try:
         # Everything is checked before any work, and --out is only created at the end: a
         # refused input leaves nothing behind.
-        _check_out(out)
+        check_out(out, "--out")
         dataset = parse_data(data, **(table or {})) if isinstance(data, str) else data
         specs = resolve_models(models, dataset.kind)
     except (ValueError, OSError) as exc:
-        return _fail(command, str(exc).replace("out ", "--out ", 1)
-                     if str(exc).startswith("out ") else exc)
+        return _fail(command, exc)
     try:
         result = compare(dataset, specs, n_splits=splits, train_fraction=fraction, cv=cv,
                          random_state=seed, n_jobs=n_jobs, out=out, progress=not quiet)

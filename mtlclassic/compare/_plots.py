@@ -176,9 +176,10 @@ def per_task_figure(result):
     ax.plot([lo - pad, hi + pad], [lo - pad, hi + pad], color="k", lw=0.8, ls="--",
             label="equal scores")
     # Name the tasks where the two models differ most: where the choice matters.
-    for i in np.argsort(-np.abs(x - y))[:_N_NAMED]:
-        ax.annotate(str(names[i]), (x[i], y[i]), xytext=(4, 3), textcoords="offset points",
-                    fontsize=7)
+    for k, i in enumerate(np.argsort(-np.abs(x - y))[:_N_NAMED]):
+        # alternate above and below the point, so that neighbouring names do not overlap
+        ax.annotate(str(names[i]), (x[i], y[i]), xytext=(4, 3 if k % 2 == 0 else -10),
+                    textcoords="offset points", fontsize=7)
     label = metric_label(result.kind, metric)
     better = _better_word(result.kind, metric)
     ax.set_xlabel(f"{x_name}: {label} of each task ({better} is better)")

@@ -96,7 +96,6 @@ def _run_one(split, name, estimator, points, X, y, train, test, folds, task, kin
     out = {"split": split, "name": name, "error": None, "warnings": {}, "model": None}
     _warm_up(name, estimator, points[0][1], X[train], y[train])
     t0 = time.perf_counter()
-    out["job_time"] = 0.0  # the progress estimate's cost of this job (the warm-up is once only)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         try:
@@ -176,13 +175,16 @@ def majority_reference(dataset, splits):
     return averaged, per_task
 
 
-def _check_out(out):
-    """Refuse an ``out`` that cannot become a folder, before any work (nothing is created)."""
+def check_out(out, name="out"):
+    """Refuse an ``out`` that cannot become a folder, before any work (nothing is created).
+
+    ``name`` is how the message calls it (``"--out"`` on the command line).
+    """
     if out is None:
         return None
     path = os.path.abspath(os.fspath(out))
     if os.path.exists(path) and not os.path.isdir(path):
-        raise ValueError(f"out {os.fspath(out)!r} exists and is not a folder")
+        raise ValueError(f"{name} {os.fspath(out)!r} exists and is not a folder")
     parent = path
     while not os.path.exists(parent):
         parent = os.path.dirname(parent)
@@ -279,7 +281,7 @@ def compare(data=None, models=None, *, task_column=None, target=None, features=N
     train_fraction = _check_fraction(train_fraction)
     if random_state is not None:
         random_state = _check_int(random_state, "random_state", 0)
-    _check_out(out)
+    check_out(out)
     table = dict(task_column=task_column, target=target, features=features,
                  task_type=task_type)
     if data is None and any(v is not None for v in table.values()):
