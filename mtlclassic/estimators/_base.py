@@ -49,7 +49,7 @@ class MultiTaskLinearModel(BaseEstimator):
     # Coefficient matrices summed into ``coef_`` (2 for models ``W = P + Q``).
     _n_blocks = 1
 
-    def __init__(self, alpha=1.0, *, l2_reg=0.0, fit_intercept=True, task_column=None,
+    def __init__(self, alpha=0.1, *, l2_reg=0.0, fit_intercept=True, task_column=None,
                  unseen_tasks="error", task_weights=None, tol=1e-4, max_iter=1000,
                  warm_start=False, solver="auto", device=None, verbose=0):
         store_params(self, locals())

@@ -1,5 +1,8 @@
 """Docstring pieces shared by the multi-task linear estimators (one wording, one place)."""
 
+import math
+import textwrap
+
 LOSSES = {
     "squared": ("sum_t tau_t / (2 sum_{i in t} s_i) * sum_{i in t} s_i (y_i - x_i . w_t - b_t)^2",
                 "the sum over tasks of each task's (weighted) mean squared error"),
@@ -7,6 +10,34 @@ LOSSES = {
                  "the sum over tasks of each task's (weighted) mean logistic loss, labels "
                  "``classes_`` mapped to ``y in {-1, +1}``"),
 }
+
+# Why the penalty strengths default to what they do (one wording for every family). W = 0
+# exactly when alpha >= alpha_max, the dual norm of the loss gradient at W = 0; every norm
+# here has N(e_k) = 1 for a single entry, so alpha_max >= max_tj |G[t, j]|, and with fitted
+# intercepts G[t, j] is minus the covariance of feature j with task t's target (0/1 labels
+# for the logistic loss). Measured per family on check-size data, School and Landmine: see
+# tests/test_common.py::test_defaults_fit_useful_models.
+DEFAULT_ALPHA = {"squared": 0.1, "logistic": 0.01}
+
+
+def default_note(loss, default=None, *, what="The default"):
+    """Why a strength defaults to its value: numpydoc description lines (8-space indent).
+
+    ``default`` overrides the loss's usual value (``DEFAULT_ALPHA``) where a
+    family needs another; ``what`` names the parameter(s) the note is about.
+    """
+    value = DEFAULT_ALPHA[loss] if default is None else default
+    if loss == "squared":
+        why = (f"one feature's covariance with one task's target exceeds it (a correlation "
+               f"of {value:g} for standardised ``X`` and ``y``)")
+    else:  # cov(x, y01) = corr sqrt(p (1 - p)) for standardised x and a share p of positives
+        why = (f"one feature's covariance with one task's 0/1 labels exceeds it (a "
+               f"correlation of {2 * value:.2g} for balanced classes, "
+               f"{value / math.sqrt(0.06 * 0.94):.1g} at 6% positives)")
+    text = f"{what} {value:g}: ``W != 0`` as soon as {why}."
+    return textwrap.fill(text, width=86, initial_indent=" " * 8,
+                         subsequent_indent=" " * 8) + "\n"
+
 
 L2_REG = """    l2_reg : float, default=0.0
         Elastic term ``l2_reg / 2 ||W||_F^2`` added to the penalty (MALSAR's

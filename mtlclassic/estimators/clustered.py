@@ -92,7 +92,9 @@ _PARAMS = """    n_clusters : int, default=2
         Strength of the pull of each task towards its cluster's mean, ``> 0``.
     lambda_l2 : float, default=0.1
         Ridge strength: ``lambda_l2 / 2 ||W||_F^2`` on all tasks (on the
-        centred tasks ``Pi W`` with ``lambda_mean``), ``> 0``.
+        centred tasks ``Pi W`` with ``lambda_mean``), ``> 0``. The defaults
+        (0.1, and 1.0 for the pull within clusters) shrink ``W`` but never
+        zero it: both terms are quadratic.
     lambda_mean : float or None, default=None
         ``None``: Zhou, Chen and Ye's model, every task shrunk towards zero.
         A float ``> 0``: Jacob, Bach and Vert's separation of the mean model

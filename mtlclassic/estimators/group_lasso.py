@@ -1,14 +1,21 @@
 """Group lasso (l2,1, joint feature selection) multi-task regressor and classifier."""
 
 from ..penalties import L21
-from ._base import MultiTaskClassifierMixin, MultiTaskLinearModel, MultiTaskRegressorMixin
-from ._docs import L2_REG, estimator_doc
+from ._base import (MultiTaskClassifierMixin, MultiTaskLinearModel, MultiTaskRegressorMixin,
+                    store_params)
+from ._docs import DEFAULT_ALPHA, L2_REG, default_note, estimator_doc
 
 _PENALTY = "alpha * sum_j ||W[:, j]||_2  +  l2_reg / 2 ||W||_F^2"
-_PARAMS = """    alpha : float, default=1.0
+
+
+def _params(loss):
+    value = DEFAULT_ALPHA[loss]
+    return f"""    alpha : float, default={value}
         Strength of the l2,1 penalty, ``>= 0``. ``W = 0`` for
         ``alpha >= alpha_max(X, y)`` (see :func:`mtlclassic.alpha_max`).
-""" + L2_REG
+""" + default_note(loss) + L2_REG
+
+
 _REFS = """    Obozinski, G., Taskar, B. and Jordan, M. (2010). Joint covariate selection
     and joint subspace selection for multiple classification problems.
     Statistics and Computing 20(2).
@@ -25,7 +32,7 @@ class _GroupLasso(MultiTaskLinearModel):
 class GroupLassoRegressor(MultiTaskRegressorMixin, _GroupLasso):
     __doc__ = estimator_doc(
         "Multi-task linear regression with the l2,1 (group lasso) penalty.", _PENALTY, "squared",
-        _PARAMS, notes="""
+        _params("squared"), notes="""
     The l2 norm of each feature's weights across tasks selects features for
     all tasks jointly. In the shared layout without weights (and
     ``l2_reg=0``) this is exactly scikit-learn's ``MultiTaskLasso``
@@ -39,8 +46,14 @@ class GroupLassoRegressor(MultiTaskRegressorMixin, _GroupLasso):
 class GroupLassoClassifier(MultiTaskClassifierMixin, _GroupLasso):
     __doc__ = estimator_doc(
         "Multi-task logistic regression with the l2,1 (group lasso) penalty.", _PENALTY,
-        "logistic", _PARAMS, notes="""
+        "logistic", _params("logistic"), notes="""
     Each task is a binary problem. MALSAR: ``Logistic_L21``.
 """, references=_REFS)
 
     _loss = "logistic"
+
+    # The regressor's signature with the logistic loss's default strength (DEFAULT_ALPHA).
+    def __init__(self, alpha=0.01, *, l2_reg=0.0, fit_intercept=True, task_column=None,
+                 unseen_tasks="error", task_weights=None, tol=1e-4, max_iter=1000,
+                 warm_start=False, solver="auto", device=None, verbose=0):
+        store_params(self, locals())

@@ -3,14 +3,20 @@
 import numpy as np
 
 from ..penalties import TraceNorm
-from ._base import MultiTaskClassifierMixin, MultiTaskLinearModel, MultiTaskRegressorMixin
-from ._docs import L2_REG, estimator_doc
+from ._base import (MultiTaskClassifierMixin, MultiTaskLinearModel, MultiTaskRegressorMixin,
+                    store_params)
+from ._docs import DEFAULT_ALPHA, L2_REG, default_note, estimator_doc
 
 _PENALTY = "alpha * ||W||_*  +  l2_reg / 2 ||W||_F^2"
-_PARAMS = """    alpha : float, default=1.0
+
+
+def _params(loss):
+    return f"""    alpha : float, default={DEFAULT_ALPHA[loss]}
         Strength of the trace (nuclear) norm, ``>= 0``. ``W = 0`` for
         ``alpha >= alpha_max(X, y, penalty="trace")``.
-""" + L2_REG
+""" + default_note(loss) + L2_REG
+
+
 _NOTES = """
     ``||W||_*`` is the sum of the singular values of ``W``: tasks are pushed
     to share a low-dimensional subspace of coefficient vectors. Solved by
@@ -41,13 +47,19 @@ class _TraceNorm(MultiTaskLinearModel):
 
 class TraceNormRegressor(MultiTaskRegressorMixin, _TraceNorm):
     __doc__ = estimator_doc("Multi-task regression with a trace-norm (low-rank) penalty.",
-                            _PENALTY, "squared", _PARAMS, notes=_NOTES + """    MALSAR: ``Least_Trace``.
+                            _PENALTY, "squared", _params("squared"), notes=_NOTES + """    MALSAR: ``Least_Trace``.
 """, attributes=_ATTRS, references=_REFS)
     _loss = "squared"
 
 
 class TraceNormClassifier(MultiTaskClassifierMixin, _TraceNorm):
     __doc__ = estimator_doc("Multi-task logistic regression with a trace-norm penalty.",
-                            _PENALTY, "logistic", _PARAMS, notes=_NOTES + """    MALSAR: ``Logistic_Trace``.
+                            _PENALTY, "logistic", _params("logistic"), notes=_NOTES + """    MALSAR: ``Logistic_Trace``.
 """, attributes=_ATTRS, references=_REFS)
     _loss = "logistic"
+
+    # The regressor's signature with the logistic loss's default strength (DEFAULT_ALPHA).
+    def __init__(self, alpha=0.01, *, l2_reg=0.0, fit_intercept=True, task_column=None,
+                 unseen_tasks="error", task_weights=None, tol=1e-4, max_iter=1000,
+                 warm_start=False, solver="auto", device=None, verbose=0):
+        store_params(self, locals())

@@ -109,7 +109,9 @@ _PARAMS = """    lambda_task : float, default=0.001
         ``alpha`` of :func:`sklearn.covariance.graphical_lasso`), ``>= 0``:
         larger values give sparser task graphs.
     alpha : float, default=0.0
-        Strength of the l1 penalty on ``W``, ``>= 0``.
+        Strength of the l1 penalty on ``W``, ``>= 0``. The default 0: no l1
+        term, so nothing zeroes ``W`` (the model is a ridge with a learned
+        task prior); see :class:`LassoRegressor` for the scale of ``alpha``.
     l2_reg : float, default=0.01
         Ridge strength ``l2_reg / 2 ||W||_F^2``, ``>= 0``. The prior alone
         grows only logarithmically with the scale of ``W`` (``Theta`` scales

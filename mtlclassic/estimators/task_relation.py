@@ -43,7 +43,9 @@ _PARAMS = """    lambda_1 : float, default=0.1
         Ridge strength ``lambda_1 / 2 ||W||_F^2``, ``>= 0``.
     lambda_2 : float, default=0.1
         Strength of the task-covariance prior ``lambda_2 / 2 tr(W^T
-        Omega^{-1} W)``, ``>= 0`` (``lambda_1 + lambda_2 > 0``).
+        Omega^{-1} W)``, ``>= 0`` (``lambda_1 + lambda_2 > 0``). Both default
+        to 0.1, the sparse regressors' ``alpha``: these quadratic terms shrink
+        ``W`` but never zero it.
     eps : float, default=1e-3
         ``> 0``: the covariance step uses ``W W^T + eps I``, which keeps
         ``Omega`` invertible when ``W`` has rank below ``n_tasks``; in the
