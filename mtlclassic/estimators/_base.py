@@ -219,30 +219,6 @@ class MultiTaskLinearModel(BaseEstimator):
             return np.zeros(data.n_tasks, dtype=data.dtype)
         return np.asarray(b - np.sum(data.X_offset * W, axis=0), dtype=data.dtype)
 
-    def _fit_path(self, X, y, params_list, sample_weight=None):
-        """Fit once per parameter set of ``params_list``, in order, each warm-started.
-
-        The input is validated and centered once. Returns a list of
-        ``(W, intercept, gap, n_iter)`` with ``W`` the solver's internal
-        coefficients (n_blocks * n_features, n_tasks); ``self`` keeps its
-        parameters (a clone is used).
-        """
-        from sklearn.base import clone
-
-        est = clone(self)
-        est._check_params()
-        xp = device_namespace(est._device, X, y, sample_weight)
-        X, y, sample_weight = to_host(X), to_host(y), to_host(sample_weight)
-        data, datafit, p, T = est._prepare(X, y, sample_weight)
-        W, b = est._start(data)
-        out = []
-        for params in params_list:
-            est.set_params(**params)._check_params()
-            W, b, n_iter, gap, _ = est._solve(datafit, est._make_penalty(p, T), W, b, xp=xp)
-            out.append((np.array(W, dtype=data.dtype), est._raw_intercept(data, W, b),
-                        float(gap), int(n_iter)))
-        return out
-
     # -- predict ------------------------------------------------------------
     def _linear_predict(self, X):
         """Linear predictor: (n, T) in the shared layout, (n,) routed by task otherwise.
