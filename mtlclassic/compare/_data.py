@@ -404,6 +404,7 @@ def _check_both_classes(dataset):
     for t, label in enumerate(dataset.tasks):
         seen = np.unique(dataset.y[dataset.task == t])
         if seen.size < 2:
-            raise DataError(f"task {label!r} has only class {seen[0]!r} in its "
+            only = seen[0].item() if isinstance(seen[0], np.generic) else seen[0]
+            raise DataError(f"task {label!r} has only class {only!r} in its "
                             f"{int(np.sum(dataset.task == t))} rows (classes: "
                             f"{classes.tolist()}): each classification task needs both classes")

@@ -177,6 +177,11 @@ def _classification_targets(Y):
     return codes, classes
 
 
+def _plain(value):
+    """A numpy scalar as the Python value it holds (messages show ``1``, not ``np.int64(1)``)."""
+    return value.item() if isinstance(value, np.generic) else value
+
+
 def _sorted_unique(values):
     """Distinct values, sorted (as text when the types do not compare)."""
     distinct = list(values.unique())
@@ -304,7 +309,7 @@ def _one_class_tasks(codes, task, tasks, classes):
         for j, label in enumerate(tasks):
             seen = np.unique(codes[~np.isnan(codes[:, j]), j])
             if seen.size < 2:
-                only = classes[int(seen[0])] if seen.size else None
+                only = _plain(classes[int(seen[0])]) if seen.size else None
                 raise DataError(f"task {label!r} has only class {only!r} in its observed "
                                 "targets: each classification task needs both classes "
                                 "(remove that target column or add rows)")
@@ -314,7 +319,7 @@ def _one_class_tasks(codes, task, tasks, classes):
     bad = np.flatnonzero((positives == 0) | (positives == sizes))
     if bad.size:
         t = bad[0]
-        only = classes[0] if positives[t] == 0 else classes[1]
+        only = _plain(classes[0] if positives[t] == 0 else classes[1])
         more = f" (and {bad.size - 1} other task(s))" if bad.size > 1 else ""
         raise DataError(f"task {tasks[t]!r} has only class {only!r} in its {sizes[t]} rows"
                         f"{more}: each classification task needs both classes (remove the "
