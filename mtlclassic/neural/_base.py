@@ -18,7 +18,7 @@ from .._backend import blas_threads_for
 from .._validation import _check_target, check_fit_data, check_predict_data
 from ..estimators._base import (MultiTaskClassifierMixin, MultiTaskLinearModel,
                                 MultiTaskRegressorMixin, _isnan)
-from ._data import NeuralData, validation_split
+from ._data import NeuralData, feature_scale, scale_features, validation_split
 from ._optim import Adam
 from ._params import ParamBuffer
 from ._training import TrainState, predict_raw, run_epoch, task_losses
@@ -108,8 +108,9 @@ class NeuralMultiTaskModel(BaseEstimator):
         """Validate a first fit's input; sets the fitted-input attributes and target scaling."""
         container = check_fit_data(self, X, y, classifier=self._classifier)
         dtype = np.dtype(self.dtype)
-        Xc = container.X.tocsr() if container.is_sparse else container.X
-        Xc = Xc.astype(dtype) if container.is_sparse else np.ascontiguousarray(Xc, dtype=dtype)
+        self._x_scale = feature_scale(container.X)
+        _check_scale_fits(self._x_scale, dtype)
+        Xc = scale_features(container.X, self._x_scale, dtype)
         T = container.n_tasks
         if container.layout == "shared":
             M = container.C > 0
@@ -124,16 +125,27 @@ class NeuralMultiTaskModel(BaseEstimator):
         return NeuralData(Xc, T, y=y.astype(dtype), task=task)
 
     def _set_target_scaling(self, values, task, n_tasks):
-        """Per-task mean and standard deviation of the targets (regressors; identity otherwise)."""
+        """Per-task mean and standard deviation of the targets (regressors; identity otherwise).
+
+        Both are taken of the targets divided by a power of two near the task's
+        largest magnitude and multiplied back: exact in floating point (the same
+        numbers as without it), but targets near 1e300 (whose squares overflow)
+        or 1e-300 (whose squares underflow) are standardised as any others.
+        """
         self._y_mean = np.zeros(n_tasks)
         self._y_scale = np.ones(n_tasks)
         if self._classifier or not self.standardize_targets:
             return
         counts = np.bincount(task, minlength=n_tasks)
-        mean = np.bincount(task, weights=values, minlength=n_tasks) / counts
-        var = np.bincount(task, weights=(values - mean[task]) ** 2, minlength=n_tasks) / counts
-        scale = np.sqrt(var)
-        self._y_mean = mean
+        top = np.zeros(n_tasks)
+        np.maximum.at(top, task, np.abs(values))
+        # 2**e >= top (1 for a task of zeros), capped at float64's largest power of two
+        top = np.ldexp(1.0, np.minimum(np.frexp(top)[1], 1023))
+        unit = values / top[task]
+        mean = np.bincount(task, weights=unit, minlength=n_tasks) / counts
+        spread = np.bincount(task, weights=(unit - mean[task]) ** 2, minlength=n_tasks) / counts
+        scale = top * np.sqrt(spread)
+        self._y_mean = top * mean
         self._y_scale = np.where(scale > 0, scale, 1.0)  # a constant task keeps its units
 
     def _prepare_more(self, X, y):
@@ -143,8 +155,7 @@ class NeuralMultiTaskModel(BaseEstimator):
             raise ValueError("partial_fit got rows of task(s) not seen in the first fit; the "
                              "networks' tasks are fixed then: refit with every task.")
         dtype = np.dtype(self.dtype)
-        feats = feats.tocsr().astype(dtype) if hasattr(feats, "tocsr") else \
-            np.ascontiguousarray(feats, dtype=dtype)
+        feats = scale_features(feats, self._x_scale, dtype)  # the first call's scales
         n, T = feats.shape[0], self.n_tasks_
         y = _check_target(y, n, allow_2d_nan=task_index is None, classifier=self._classifier)
         if task_index is None:
@@ -186,6 +197,7 @@ class NeuralMultiTaskModel(BaseEstimator):
         self._state = TrainState(net, buf, optimizer, weighting, rng, self._loss)
         self.target_mean_ = self._y_mean
         self.target_scale_ = self._y_scale
+        self.feature_scale_ = self._x_scale
         self.loss_curve_ = []
         self.best_loss_ = np.inf
         self.validation_loss_curve_ = None
@@ -214,21 +226,33 @@ class NeuralMultiTaskModel(BaseEstimator):
         batch_size = min(200, n_train) if self.batch_size == "auto" else \
             min(self.batch_size, n_train)
         buf = state.buf
+        top = float(np.finfo(buf.dtype).max)
+        if self.alpha > top:  # the decay would be inf from the first step
+            raise ValueError(f"alpha={self.alpha:g} exceeds the largest {buf.dtype} number "
+                             f"({top:.3g}), so the weight decay overflows; lower alpha.")
         decay = (self.alpha * buf.decay_mask).astype(buf.dtype)
         stalled = 0
         converged = False
-        with blas_threads_for(batch_size * buf.theta.size):
+        # partial_fit keeps the model of the previous call if this one diverges
+        saved = (buf.theta.copy(), opt.m.copy(), opt.v.copy(), opt.t) if incremental else None
+        # Overflow in an epoch is judged after it (_check_finite), not warned about per operation.
+        with blas_threads_for(batch_size * buf.theta.size), \
+                np.errstate(over="ignore", invalid="ignore"):
             for _ in range(1 if incremental else self.max_iter):
                 loss, task_means = run_epoch(state, data, train, batch_size, self.shuffle, decay)
-                state.weighting.end_epoch(task_means)
                 theta = buf.theta.astype(np.float64)
                 loss += 0.5 * self.alpha * float(np.sum(buf.decay_mask * theta * theta))
                 loss += state.net.penalty(buf, grad=False)
+                self._check_finite(loss, saved)
+                state.weighting.end_epoch(task_means)
                 self.loss_curve_.append(loss)
                 self.n_iter_ += 1
                 self.t_ += n_train
                 if early:
                     current = float(task_losses(state, buf, data, val).sum())
+                    if not np.isfinite(current):
+                        raise ValueError(self._divergence(
+                            f"the validation loss is {current} at epoch {self.n_iter_}"))
                     self.validation_loss_curve_.append(current)
                     best = self.best_validation_loss_
                     if current < best:
@@ -255,12 +279,55 @@ class NeuralMultiTaskModel(BaseEstimator):
                 "max_iter or tol.", ConvergenceWarning, stacklevel=3)
         self._publish()
 
+    def _check_finite(self, loss, saved):
+        """Raise the divergence error if the epoch's loss, the parameters or Adam's second
+        moments are not finite (an overflow, e.g. of the squared error or of the decay term,
+        shows in one of them before it turns the parameters into NaN); ``saved`` (partial_fit)
+        restores the parameters and moments of before the epoch first."""
+        buf, opt = self._state.buf, self._state.optimizer
+        if np.isfinite(loss) and np.isfinite(buf.theta).all() and np.isfinite(opt.v).all():
+            return
+        what = [f"the training loss is {loss:.3g}"]
+        bad = int(np.count_nonzero(~np.isfinite(buf.theta)))
+        if bad:
+            what.append(f"{bad} of {buf.theta.size} parameters are not finite")
+        elif not np.isfinite(opt.v).all():
+            what.append("Adam's squared gradients overflow")
+        if saved is not None:
+            buf.theta[...], opt.m[...], opt.v[...], opt.t = saved
+        raise ValueError(self._divergence(f"at epoch {self.n_iter_ + 1} " + " and ".join(what)))
+
+    def _divergence(self, what):
+        """The one-line message of a training that cannot stay finite: what happened, then
+        the settings to change, with their current values."""
+        knobs = [f"learning_rate_init (now {self.learning_rate_init:g})",
+                 f"alpha (now {self.alpha:g})"]
+        if getattr(self, "soft_sharing", 0):
+            knobs.append(f"soft_sharing (now {self.soft_sharing:g})")
+        fix = "scale the features or lower " + ", ".join(knobs[:-1]) + " or " + knobs[-1]
+        if not self._classifier and not self.standardize_targets:
+            # unstandardised targets are the likeliest cause: their squared errors overflow
+            fix = "set standardize_targets=True (or scale the targets), " + fix
+        return f"{type(self).__name__} training diverged: {what}; {fix}."
+
+    def _discard_training(self):
+        """Forget a training that failed: the estimator is unfitted again (a first
+        ``partial_fit`` call or ``fit`` that raised leaves no half-trained state)."""
+        for name in ("_state", "_predict_buf", "coefs_", "intercepts_", "cross_stitch_",
+                     "task_weights_", "loss_curve_", "best_loss_", "validation_loss_curve_",
+                     "best_validation_loss_", "n_iter_", "t_", "target_mean_", "target_scale_",
+                     "feature_scale_"):
+            self.__dict__.pop(name, None)
+
     def _publish(self):
         """Fitted attributes from the training state; a float64 copy of the parameters
         for prediction."""
         state = self._state
         self._predict_buf = state.buf.copy_as(np.float64)
         coefs, intercepts, stitches = state.net.export(state.buf)
+        # The first layer in the units of X (it reads X / scale): W / scale along its input
+        # axis, the second-to-last of every layout; exact, by powers of two.
+        coefs[0] = (coefs[0] / self._x_scale[:, None]).astype(coefs[0].dtype)
         self.coefs_ = coefs
         self.intercepts_ = intercepts
         if stitches:
@@ -288,17 +355,27 @@ class NeuralMultiTaskModel(BaseEstimator):
         self._check_params()
         data = self._prepare_fit(X, y)
         self._initialize(data)
-        self._train(data, incremental=False)
+        try:
+            self._train(data, incremental=False)
+        except ValueError:
+            self._discard_training()
+            raise
         return self
 
     def _partial_fit(self, X, y):
         self._check_params()
-        if not hasattr(self, "_state"):
+        first = not hasattr(self, "_state")
+        if first:
             data = self._prepare_fit(X, y)
             self._initialize(data)
         else:
             data = self._prepare_more(X, y)
-        self._train(data, incremental=True)
+        try:
+            self._train(data, incremental=True)
+        except ValueError:
+            if first:
+                self._discard_training()
+            raise
         return self
 
     def _linear_predict(self, X):
@@ -309,8 +386,7 @@ class NeuralMultiTaskModel(BaseEstimator):
         """
         check_is_fitted(self, "coefs_")
         feats, task_index = check_predict_data(self, X)
-        feats = feats.tocsr().astype(np.float64) if hasattr(feats, "tocsr") else \
-            np.asarray(feats, dtype=np.float64)
+        feats = scale_features(feats, self._x_scale, np.float64)
         if task_index is None:
             Z = predict_raw(self._state.net, self._predict_buf, feats, self.n_tasks_, None)
             Z = Z * self._y_scale + self._y_mean
@@ -342,6 +418,24 @@ class NeuralMultiTaskModel(BaseEstimator):
         tags.target_tags.multi_output = True
         tags.target_tags.required = True
         return tags
+
+
+# With float32 training, coefs_[0] holds first-layer weights (of order 2**-20 to 2**20)
+# divided by the feature scales; scales within 2**+-100 keep them among float32's normal
+# numbers (2**-126 to 2**128).
+_FLOAT32_SCALE_EXPONENT = 100
+
+
+def _check_scale_fits(scale, dtype):
+    """Refuse float32 training on features whose units put ``coefs_[0]`` outside float32."""
+    if dtype != np.float32:
+        return
+    far = np.flatnonzero(np.abs(np.log2(scale)) > _FLOAT32_SCALE_EXPONENT)
+    if far.size:
+        raise ValueError(
+            f"Feature(s) at position(s) {far[:5].tolist()} of X's features have root mean square "
+            f"{scale[far[0]]:.3g}: their weights in X's units (coefs_[0]) do not fit "
+            "float32; use dtype='float64' or rescale these features.")
 
 
 def _generator(random_state):

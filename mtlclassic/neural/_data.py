@@ -27,6 +27,78 @@ task's loss is its mean over its rows whatever the layout.
 import numpy as np
 import scipy.sparse as sp
 
+# Powers of two a feature scale may take: 2**-1022 is float64's smallest normal number, and
+# 2**1023 its largest power of two, so the scales and their inverses are normal floats.
+_SCALE_EXPONENTS = (-1022, 1023)
+
+
+def feature_scale(X):
+    """Each column's root mean square rounded to a power of two, in float64 (ones for zero
+    columns).
+
+    Training divides the features by these scales before casting them to the
+    training dtype, so a column in any units reaches the network with a root
+    mean square in ``[2**-0.5, 2**0.5)``: ``X * 1e20`` trains like ``X`` with
+    each feature multiplied by a factor in ``(1/2, 2)`` instead of overflowing
+    float32 (whose largest number, 3.4e38, the squared error of an output
+    near 1e20 already exceeds), and tiny units do not underflow to zero in
+    the cast.  Powers of two make the
+    scaling exact in floating point: a column that already has unit root mean
+    square (``2**-0.5 <= rms < 2**0.5``, e.g. a standardised one) keeps scale 1
+    and trains bit for bit as without scaling, and ``X * 2**k`` trains exactly
+    as ``X``.  The mean square is taken of the column divided by its largest
+    magnitude, so it cannot overflow even for entries near 1e308.
+
+    Parameters
+    ----------
+    X : {ndarray, sparse matrix} of shape (n_samples, n_features)
+        Finite features (validated), float32 or float64.
+
+    Returns
+    -------
+    scale : ndarray of shape (n_features,)
+    """
+    n, p = X.shape
+    if sp.issparse(X):
+        X = X.tocsc()
+        col = np.repeat(np.arange(p), np.diff(X.indptr))  # each stored entry's column
+        values = np.abs(X.data.astype(np.float64))
+        top = np.zeros(p)
+        np.maximum.at(top, col, values)
+        unit = values / np.where(top > 0, top, 1.0)[col]
+        sq = np.bincount(col, weights=unit * unit, minlength=p)
+    else:
+        top = np.max(np.abs(X), axis=0).astype(np.float64) if n else np.zeros(X.shape[1])
+        unit = X / np.where(top > 0, top, 1.0)  # float64, entries in [-1, 1]
+        sq = np.einsum("ij,ij->j", unit, unit)
+    rms = top * np.sqrt(sq / max(n, 1))
+    scale = np.ones(X.shape[1])
+    nz = rms > 0
+    exponent = np.clip(np.round(np.log2(rms[nz])), *_SCALE_EXPONENTS)
+    scale[nz] = np.ldexp(1.0, exponent.astype(int))
+    return scale
+
+
+def scale_features(X, scale, dtype):
+    """``X / scale`` (column-wise) in ``dtype``: a new array or CSR matrix, ``X`` untouched.
+
+    The division happens in float64 before the cast; by powers of two it is
+    exact (see :func:`feature_scale`).  With every scale 1 this is the plain
+    cast.
+    """
+    inv = 1.0 / scale  # exact: the scales are powers of two
+    # In float64 even for float32 input: a float32 column of tiny or huge entries has an
+    # inverse scale outside float32's range, while its scaled entries are inside it.
+    if sp.issparse(X):
+        X = X.tocsr()
+        if np.any(scale != 1.0):
+            X = X.astype(np.float64)  # a copy: the caller's matrix stays untouched
+            X.data *= inv[X.indices]
+        return X.astype(dtype)
+    if np.any(scale != 1.0):
+        X = X * inv  # float64
+    return np.ascontiguousarray(X, dtype=dtype)
+
 
 class NeuralData:
     """The rows of a fit, in the compute dtype (see the module docstring)."""

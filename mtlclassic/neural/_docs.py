@@ -22,6 +22,22 @@ OBJECTIVE = """
     ``"equal"``). In the shared layout missing targets (NaN in ``Y``) drop
     out of their task's mean. Mini-batch Adam; early stopping on a
     validation split if asked.
+
+    The network trains on ``x / feature_scale_``: each feature divided by the
+    power of two nearest its root mean square over the first fit's rows
+    (computed in float64 before the cast to ``dtype``), so results do not
+    depend on the features' units -- ``2**k X`` trains bit for bit as ``X``,
+    ``1e20 X`` as ``X`` with each feature multiplied by a factor in
+    ``(1/2, 2)`` -- and features of unit root mean square (standardised ones)
+    are read unchanged.
+    ``coefs_[0]`` is reported in the units of ``X`` (the trained first layer
+    divided by ``feature_scale_``); ``alpha`` penalises the trained weights,
+    those of the scaled features. With ``dtype="float32"`` the scales must
+    lie within ``2**+-100`` (about 1e-30 to 1e30) so that ``coefs_[0]`` fits
+    float32; ``"float64"`` takes any finite features. A training whose
+    loss, parameters or Adam moments stop being finite (an overflow) raises a
+    ``ValueError`` naming the settings to change; ``partial_fit`` then keeps
+    the model of its previous call.
 """
 
 PARAMS_HEAD = """    hidden_layer_sizes : int or sequence of int, default=(100,)
@@ -101,6 +117,8 @@ ATTRIBUTES = """
     ----------
     coefs_ : list of ndarray
         Layer weights: {coefs}
+        ``coefs_[0]`` acts on ``X`` itself (the feature scaling is folded
+        into it).
     intercepts_ : list of ndarray
         Layer biases, shaped as ``coefs_`` without the input axis.
 {extra}    task_weights_ : ndarray of shape (n_tasks,)
@@ -115,6 +133,10 @@ ATTRIBUTES = """
     validation_loss_curve_ : list of float or None
         Per epoch, ``sum_t L_t`` on the validation rows (``early_stopping``).
     best_validation_loss_ : float or None
+    feature_scale_ : ndarray of shape (n_features,)
+        Per-feature powers of two the features were divided by in training
+        (1 for features of root mean square in ``[2**-0.5, 2**0.5)``), set by
+        the first ``fit`` or ``partial_fit`` call.
     n_iter_ : int
         Epochs run.
     t_ : int
