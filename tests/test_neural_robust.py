@@ -286,7 +286,7 @@ def test_large_alpha_within_range_fits_finite(cls):
     assert_finite_fit(est, X)
 
 
-# -- what a divergence leaves behind -----------------------------------------------------------------
+# -- what a divergence leaves behind -------------------------------------------------------------
 @pytest.mark.parametrize("layout", LAYOUTS)
 @pytest.mark.parametrize("cls", ALL)
 def test_a_diverging_partial_fit_keeps_the_previous_model(cls, layout):
