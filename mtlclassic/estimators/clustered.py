@@ -5,8 +5,7 @@ import numbers
 
 import numpy as np
 
-from ..penalties import TaskQuadratic
-from ._alternating import _AlternatingModel, alternating_doc
+from ._alternating import _AlternatingModel, alternating_doc, scaled_gram, symmetric_eigh
 from ._base import MultiTaskClassifierMixin, MultiTaskRegressorMixin, store_params
 
 
@@ -68,13 +67,21 @@ def cluster_structure(W, n_clusters, eta):
     Returns
     -------
     M : ndarray of shape (n_tasks, n_tasks)
+
+    Raises
+    ------
+    ValueError
+        When ``W`` is not finite.
     """
-    W = np.asarray(W, dtype=np.float64)
-    d, Q = np.linalg.eigh(W @ W.T)
+    # M depends only on the direction of W (mu s_i below is invariant to its scale): W W^T
+    # is formed in units where max |W| is near 1, so it neither overflows nor underflows.
+    G, _ = scaled_gram(W, both_ways=True)
+    d, Q = symmetric_eigh(G, f"{_STEP} (eigendecomposition of W W^T)")
     gamma = _capped_simplex_weights(np.sqrt(np.maximum(d, 0.0)), n_clusters, eta)
     return (Q * gamma) @ Q.T
 
 
+_STEP = "cluster structure step"
 _INDENT = "\n" + " " * 20  # the continuation lines of the docstring's objective
 _PENALTY = _INDENT.join([
     "lambda_cluster / 2 * eta (1 + eta) tr(W_c^T (eta I + M)^{-1} W_c)"
@@ -234,13 +241,15 @@ class _ClusteredTask(_AlternatingModel):
         return M
 
     def _coupling(self, M, n_features):
-        return TaskQuadratic(self._penalty_matrix(M))
+        return self._task_quadratic(self._penalty_matrix(M), _STEP)
 
     def _structure_step(self, W):
         return cluster_structure(self._centred(W), self._k, self._eta)
 
-    def _penalty_value(self, W, M):
-        return 0.5 * float(np.sum(self._penalty_matrix(M) * (W @ W.T)))
+    def _penalty_value(self, W, M, shift=0):
+        G, e = scaled_gram(W)  # W W^T = 2^(2e) G
+        with np.errstate(over="ignore"):  # an overflow is the caller's to report
+            return float(0.5 * np.ldexp(float(np.sum(self._penalty_matrix(M) * G)), 2 * e + shift))
 
     def _set_structure(self, M):
         from sklearn.cluster import KMeans
@@ -250,7 +259,7 @@ class _ClusteredTask(_AlternatingModel):
         if n_clusters == 1:
             self.task_clusters_ = np.zeros(len(M), dtype=np.intp)
             return
-        _, Q = np.linalg.eigh(M)
+        _, Q = symmetric_eigh(M, _STEP)
         # With the separate mean, M's k = n_clusters - 1 leading eigenvectors and the constant
         # vector span the clusters' indicators; a constant column moves no k-means distance.
         km = KMeans(n_clusters=n_clusters, n_init=10, random_state=self.random_state)

@@ -6,8 +6,7 @@ import warnings
 import numpy as np
 from sklearn.exceptions import ConvergenceWarning
 
-from ..penalties import TaskQuadratic
-from ._alternating import _AlternatingModel, alternating_doc
+from ._alternating import _AlternatingModel, alternating_doc, scaled_gram
 from ._base import MultiTaskClassifierMixin, MultiTaskRegressorMixin, store_params
 
 
@@ -23,6 +22,7 @@ def task_precision(W, alpha_graph, eps, *, tol=1e-6, max_iter=200):
     Parameters
     ----------
     W : ndarray of shape (n_tasks, n_features)
+        Finite.
     alpha_graph : float
         ``>= 0``.
     eps : float
@@ -32,26 +32,60 @@ def task_precision(W, alpha_graph, eps, *, tol=1e-6, max_iter=200):
     -------
     Theta : ndarray of shape (n_tasks, n_tasks)
         Symmetric positive definite, exact zeros off the selected edges.
+
+    Raises
+    ------
+    ValueError
+        When ``W`` is not finite, or ``S`` is singular to float64 precision
+        (``eps`` negligible against ``max |W|^2``) so that no finite
+        ``Theta`` is found; the message names the step and the fix.
     """
     from sklearn.covariance import graphical_lasso
 
     W = np.asarray(W, dtype=np.float64)
     T, p = W.shape
-    S = W @ W.T / max(p, 1) + eps * np.eye(T)
-    if T == 1 or alpha_graph == 0:  # no off-diagonal penalty: the inverse
-        theta = np.linalg.inv(S)
-    else:
-        try:
-            with warnings.catch_warnings():
-                # The alternation judges convergence on its own objective.
-                warnings.simplefilter("ignore", ConvergenceWarning)
-                _, theta = graphical_lasso(S, alpha_graph, tol=tol, enet_tol=tol,
-                                           max_iter=max_iter)
-        except FloatingPointError:
-            # scikit-learn's coordinate descent breaks down on the ill-conditioned S of many
-            # tasks and few features (School: 139 tasks, 27 features); ADMM does not.
-            theta = graphical_lasso_admm(S, alpha_graph, tol=tol)
-    return 0.5 * (theta + theta.T)
+    if not np.all(np.isfinite(W)):
+        raise ValueError(f"the {_STEP} got non-finite coefficients W; scale the features, "
+                         "targets or task_weights towards 1.")
+    # The graphical lasso is scale-covariant: with S = 2^(2e) S', Theta(S, alpha) =
+    # 2^(-2e) Theta(S', alpha 2^(-2e)). S' is formed from W / 2^e (scaled_gram), so no
+    # product of W overflows, and the powers of two change no significant bit.
+    G, e = scaled_gram(W)
+    S = G / max(p, 1) + np.ldexp(eps, -2 * e) * np.eye(T)
+    alpha_s = np.ldexp(float(alpha_graph), -2 * e)
+    try:
+        if T == 1 or alpha_graph == 0:  # no off-diagonal penalty: the inverse
+            theta = np.linalg.inv(S)
+        else:
+            try:
+                with warnings.catch_warnings():
+                    # The alternation judges convergence on its own objective.
+                    warnings.simplefilter("ignore", ConvergenceWarning)
+                    _, theta = graphical_lasso(S, alpha_s, tol=tol, enet_tol=tol,
+                                               max_iter=max_iter)
+            except FloatingPointError:
+                # scikit-learn's coordinate descent breaks down on the ill-conditioned S of
+                # many tasks and few features (School: 139 tasks, 27 features); ADMM does not.
+                theta = graphical_lasso_admm(S, alpha_s, tol=tol)
+    except (np.linalg.LinAlgError, FloatingPointError) as exc:
+        raise ValueError(f"the {_STEP} failed on W W^T / n_features + eps I with max |W| = "
+                         f"{np.abs(W).max():.3g} and eps={eps:g} "
+                         f"({exc}); increase eps or alpha_graph, or scale the features, targets "
+                         "or task_weights towards 1.") from None
+    theta = np.ldexp(0.5 * (theta + theta.T), -2 * e)
+    if e and not np.all(np.diag(theta) > 0):  # Theta ~ 1 / max|W|^2 fell below float64
+        raise ValueError(f"the {_STEP} underflowed: the task precision ~ 1 / max|W|^2 is below "
+                         f"the range of float64 at max |W| = {np.abs(W).max():.3g}; scale the "
+                         "features, targets or task_weights towards 1.")
+    if not np.all(np.isfinite(theta)):
+        raise ValueError(f"the {_STEP} returned a non-finite precision from W W^T / n_features "
+                         f"+ eps I (eps={eps:g}, singular to float64 at this scale of W); "
+                         "increase eps, or scale the features, targets or task_weights "
+                         "towards 1.")
+    return theta
+
+
+_STEP = "task precision step (graphical lasso)"
 
 
 def graphical_lasso_admm(S, alpha, *, rho=1.0, tol=1e-8, max_iter=5000):
@@ -182,22 +216,28 @@ class _SparseTaskGraph(_AlternatingModel):
         return theta if theta is not None and theta.shape == (n_tasks, n_tasks) else None
 
     def _coupling(self, theta, n_features):
-        return TaskQuadratic(self.lambda_task * theta, alpha=self.alpha, l2_reg=self.l2_reg)
+        return self._task_quadratic(self.lambda_task * theta, _STEP, alpha=self.alpha,
+                                    l2_reg=self.l2_reg)
 
     def _structure_step(self, W):
         # The graphical lasso's own tolerance follows the alternation's.
         return task_precision(W, self.alpha_graph, self.eps, tol=min(1e-4, self.tol))
 
-    def _penalty_value(self, W, theta):
+    def _penalty_value(self, W, theta, shift=0):
         T, p = W.shape
         sign, logdet = np.linalg.slogdet(theta)
         if sign <= 0:
             return np.inf
         off = float(np.sum(np.abs(theta)) - np.sum(np.abs(np.diag(theta))))
-        bracket = (float(np.sum(theta * (W @ W.T))) + p * self.eps * float(np.trace(theta))
-                   - p * logdet + p * self.alpha_graph * off)
-        return (self.alpha * float(np.sum(np.abs(W))) + 0.5 * self.l2_reg * float(np.sum(W * W))
-                + 0.5 * self.lambda_task * bracket)
+        G, e = scaled_gram(W)  # W W^T = 2^(2e) G
+        l1 = float(np.sum(np.abs(np.ldexp(W, -e))))  # ||W||_1 2^-e
+        with np.errstate(over="ignore"):  # an overflow is the caller's to report
+            bracket = (np.ldexp(float(np.sum(theta * G)), 2 * e + shift)
+                       + np.ldexp(p * self.eps * float(np.trace(theta)) - p * logdet
+                                  + p * self.alpha_graph * off, shift))
+            return float(self.alpha * np.ldexp(l1, e + shift)
+                         + 0.5 * self.l2_reg * np.ldexp(float(np.trace(G)), 2 * e + shift)
+                         + 0.5 * self.lambda_task * bracket)
 
     def _set_structure(self, theta):
         self.task_precision_ = theta

@@ -4,8 +4,7 @@ import numbers
 
 import numpy as np
 
-from ..penalties import TaskQuadratic
-from ._alternating import _AlternatingModel, alternating_doc
+from ._alternating import _AlternatingModel, alternating_doc, scaled_gram, symmetric_eigh
 from ._base import MultiTaskClassifierMixin, MultiTaskRegressorMixin, store_params
 
 
@@ -19,17 +18,50 @@ def mtrl_covariance(W, eps):
     Parameters
     ----------
     W : ndarray of shape (n_tasks, n_features)
+        Finite.
     eps : float
         ``> 0``.
 
     Returns
     -------
     Omega : ndarray of shape (n_tasks, n_tasks)
+
+    Raises
+    ------
+    ValueError
+        When ``W`` is not finite.
     """
-    W = np.asarray(W, dtype=np.float64)
-    d, U = np.linalg.eigh(W @ W.T)
-    r = np.sqrt(np.maximum(d, 0.0) + eps)
-    return (U * (r / r.sum())) @ U.T
+    return _mtrl_structure(W, eps)[0]
+
+
+_STEP = "task covariance step"
+
+
+def _mtrl_structure(W, eps):
+    """``(Omega, Omega^{-1})`` of :func:`mtrl_covariance` from one eigendecomposition.
+
+    Both are finite for every finite ``W``: ``Omega`` depends only on the
+    direction of ``W`` and on ``eps / max|W|^2``, so ``W W^T`` is formed in
+    units where ``max |W|`` is near 1 (:func:`scaled_gram`) and cannot
+    overflow. The inverse comes from the same eigenvectors (an explicit
+    inverse of ``Omega`` would lose its small eigenvalues to rounding); its
+    entries may overflow when ``eps`` is negligible against ``max |W|^2``,
+    which the W-step reports.
+    """
+    G, e = scaled_gram(W)
+    d, U = symmetric_eigh(G, f"{_STEP} (eigendecomposition of W W^T)")
+    d = np.maximum(d, 0.0)
+    if e == 0:
+        r = np.sqrt(d + eps)
+    else:
+        # W W^T + eps I = 2^(2e) (G + eps 2^(-2e) I): the square roots in units of 2^e, by
+        # hypot because eps 2^(-2e) can underflow where sqrt(eps) 2^-e does not.
+        r = np.hypot(np.sqrt(d), np.ldexp(np.sqrt(eps), -e))
+    w = r / r.sum()
+    omega = (U * w) @ U.T
+    with np.errstate(over="ignore", divide="ignore"):
+        inv = (U / w) @ U.T
+    return 0.5 * (omega + omega.T), 0.5 * (inv + inv.T)
 
 
 def _correlation(C):
@@ -110,27 +142,38 @@ class _TaskRelation(_AlternatingModel):
                 or not np.isfinite(self.eps) or not self.eps > 0):
             raise ValueError(f"eps must be a finite number > 0, got {self.eps!r}.")
 
+    # The structure is the pair (Omega, Omega^{-1}), both from one eigendecomposition.
     def _initial_structure(self, n_tasks):
-        return np.eye(n_tasks) / n_tasks
+        return np.eye(n_tasks) / n_tasks, n_tasks * np.eye(n_tasks)
 
     def _previous_structure(self, n_tasks):
         omega = getattr(self, "task_covariance_", None)
-        return omega if omega is not None and omega.shape == (n_tasks, n_tasks) else None
+        if omega is None or omega.shape != (n_tasks, n_tasks):
+            return None
+        lam, U = symmetric_eigh(omega, _STEP)
+        if not lam[0] > 0:  # not invertible in float64: start cold
+            return None
+        return omega, (U / lam) @ U.T
 
-    def _coupling(self, omega, n_features):
-        inv = np.linalg.inv(omega)
-        M = self.lambda_1 * np.eye(len(omega)) + self.lambda_2 * 0.5 * (inv + inv.T)
-        return TaskQuadratic(M)
+    def _coupling(self, structure, n_features):
+        inv = structure[1]
+        M = self.lambda_1 * np.eye(len(inv)) + self.lambda_2 * inv
+        return self._task_quadratic(M, _STEP)
 
     def _structure_step(self, W):
-        return mtrl_covariance(W, self.eps)
+        return _mtrl_structure(W, self.eps)
 
-    def _penalty_value(self, W, omega):
-        S = W @ W.T + self.eps * np.eye(len(W))
-        return (0.5 * self.lambda_1 * float(np.sum(W * W))
-                + 0.5 * self.lambda_2 * float(np.trace(np.linalg.solve(omega, S))))
+    def _penalty_value(self, W, structure, shift=0):
+        inv = structure[1]
+        G, e = scaled_gram(W)  # W W^T = 2^(2e) G
+        with np.errstate(over="ignore"):  # an overflow is the caller's to report
+            ridge = np.ldexp(float(np.trace(G)), 2 * e + shift)
+            prior = (np.ldexp(float(np.sum(inv * G)), 2 * e + shift)
+                     + np.ldexp(self.eps * float(np.trace(inv)), shift))
+            return float(0.5 * self.lambda_1 * ridge + 0.5 * self.lambda_2 * prior)
 
-    def _set_structure(self, omega):
+    def _set_structure(self, structure):
+        omega = structure[0]
         self.task_covariance_ = omega
         self.task_correlation_ = _correlation(omega)
 
