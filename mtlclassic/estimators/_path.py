@@ -94,12 +94,64 @@ def grid_spec(alphas, n_alphas, eps):
     return check_alphas(alphas)
 
 
-def geometric_grid(top, eps, n_alphas):
-    """``n_alphas`` values from ``top`` down to ``eps * top``, equally spaced in log."""
+def geometric_grid(top, eps, n_alphas, reference=None):
+    """``n_alphas`` values from ``top`` down to ``eps * top``, equally spaced in log.
+
+    ``top`` at most ``reference`` (default: machine resolution) means that
+    the gradient at ``W = 0`` is rounding noise -- constant targets, where
+    every alpha gives ``W = 0`` -- and the grid is scikit-learn's: the
+    resolution repeated. The noise level is relative to the data's units
+    (:func:`robust_alpha_max`), so that data in units of ``1e-100`` is not
+    taken for constant.
+    """
     resolution = np.finfo(np.float64).resolution
-    if top <= resolution:  # constant targets: every alpha gives W = 0
+    if not top > (resolution if reference is None else reference):
         return np.full(n_alphas, resolution)
     return np.geomspace(top, top * eps, num=n_alphas)
+
+
+# Constant targets leave a gradient at W = 0 of rounding noise only: about machine epsilon
+# times the same gradient without intercept (the targets' mean not removed). A top below
+# this multiple of the resolution, relative to that gradient, is taken for noise.
+_NOISE = 1e3
+
+
+def robust_alpha_max(X, y, *, penalty, l1_ratio=0.5, loss="squared", task_column=None,
+                     fit_intercept=True, task_weights=None, sample_weight=None):
+    """``(alpha_max, noise)``: :func:`~mtlclassic.alpha_max`, finite when representable.
+
+    ``alpha_max`` is homogeneous of degree 1 in the task weights: when it
+    overflows with the user's weights it is computed with the weights
+    divided by their maximum and multiplied back. When the value itself
+    lies beyond the float range, a ``ValueError`` names what makes it so
+    (the task weights, or the scale of ``X`` and ``y``) -- never an
+    ``alpha`` the user did not set. ``noise`` is the level below which
+    ``alpha_max`` is rounding noise (see :func:`geometric_grid`), in the
+    data's units, for the squared loss with intercept; else None.
+    """
+    common = dict(penalty=penalty, l1_ratio=l1_ratio, loss=loss, task_column=task_column,
+                  sample_weight=sample_weight)
+    big = None
+    with np.errstate(over="ignore", invalid="ignore"):
+        top = alpha_max(X, y, fit_intercept=fit_intercept, task_weights=task_weights, **common)
+        if not np.isfinite(top) and task_weights is not None:
+            tau = np.asarray(task_weights, dtype=np.float64)  # validated by alpha_max
+            big = float(tau.max())
+            top = big * alpha_max(X, y, fit_intercept=fit_intercept, task_weights=tau / big,
+                                  **common)
+        noise = None
+        if loss == "squared" and fit_intercept and np.isfinite(top):
+            # Constant targets: without intercept the gradient is X^T y, not noise.
+            raw = alpha_max(X, y, fit_intercept=False, task_weights=task_weights, **common)
+            noise = _NOISE * np.finfo(np.float64).resolution * raw if np.isfinite(raw) else None
+    if not np.isfinite(top):
+        cause = (f"task_weights as large as {big:.3g}" if big is not None and big > 1
+                 else "the scale of X and y")
+        raise ValueError(
+            "The default alpha grid starts at alpha_max (the smallest alpha giving W = 0), "
+            f"which exceeds the float64 range here ({cause}). Divide task_weights by their "
+            "maximum, or scale X (and y), or pass alphas explicitly.")
+    return float(top), noise
 
 
 def alpha_grid(X, y, *, penalty, l1_ratio=None, alphas=None, n_alphas=100, eps=1e-3,
@@ -114,10 +166,11 @@ def alpha_grid(X, y, *, penalty, l1_ratio=None, alphas=None, n_alphas=100, eps=1
     spec = grid_spec(alphas, n_alphas, eps)
     if not isinstance(spec, int):
         return spec
-    top = alpha_max(X, y, penalty=penalty, l1_ratio=0.5 if l1_ratio is None else l1_ratio,
-                    loss=loss, task_column=task_column, fit_intercept=fit_intercept,
-                    task_weights=task_weights, sample_weight=sample_weight)
-    return geometric_grid(top, eps, spec)
+    top, reference = robust_alpha_max(
+        X, y, penalty=penalty, l1_ratio=0.5 if l1_ratio is None else l1_ratio, loss=loss,
+        task_column=task_column, fit_intercept=fit_intercept, task_weights=task_weights,
+        sample_weight=sample_weight)
+    return geometric_grid(top, eps, spec, reference)
 
 
 class PathFit(NamedTuple):
@@ -162,13 +215,21 @@ def fit_path(estimator, X, y, params_list, sample_weight=None, on_fit=None):
         W, b, n_iter, gap, solver = est._solve(datafit, est._make_penalty(p, T), W, b, xp=xp,
                                                warn=False)
         gap = float(gap)
-        fit = PathFit(np.array(W, dtype=data.dtype), est._raw_intercept(data, W, b), gap,
-                      gap / scale, int(n_iter), time.perf_counter() - start,
-                      solver == "cvxpy" or gap <= est.tol * scale)
+        # The gap is in the units of the solvers' (possibly rescaled) problem, as ``scale``;
+        # PathFit.gap is in the user's, as the estimators' ``dual_gap_``.
+        fit = PathFit(np.array(W, dtype=data.dtype), est._raw_intercept(data, W, b),
+                      _objective_to_user(data, gap), gap / scale, int(n_iter),
+                      time.perf_counter() - start, solver == "cvxpy" or gap <= est.tol * scale)
         fits.append(fit)
         if on_fit is not None:
             on_fit(k, fit)
     return fits
+
+
+def _objective_to_user(data, value):
+    """An objective value (a duality gap) of the solvers' problem in the user's units."""
+    scaling = getattr(data, "scaling", None)  # the rescaled problem's units, when rescaled
+    return float(value) if scaling is None else scaling.objective_to_user(value)
 
 
 def convergence_summary(name, fits, alphas, tol, where=None):

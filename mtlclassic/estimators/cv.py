@@ -18,19 +18,19 @@ import numpy as np
 import scipy.sparse as sp
 from joblib import Parallel, delayed, effective_n_jobs
 from sklearn.base import clone
-from sklearn.exceptions import ConvergenceWarning
+from sklearn.exceptions import ConvergenceWarning, FitFailedWarning
 from sklearn.metrics import check_scoring
 from sklearn.model_selection import KFold, StratifiedKFold, check_cv
 from sklearn.utils import _safe_indexing
 from sklearn.utils.validation import indexable
 
 from .._backend import blas_threads_for, is_cupy, to_host
-from .._validation import check_fit_data, check_predict_data, check_task_weights
+from .._validation import (check_fit_data, check_predict_data, check_sample_weight,
+                           check_task_weights)
 from ._base import (MultiTaskClassifierMixin, MultiTaskLinearModel, MultiTaskRegressorMixin,
                     _isnan, store_params)
-from ._alpha_max import alpha_max
 from ._path import (MODELS, alpha_grid, convergence_summary, geometric_grid, grid_spec,
-                    run_path)
+                    robust_alpha_max, run_path)
 from .composite import (DirtyModelClassifier, DirtyModelRegressor, RobustMTFLClassifier,
                         RobustMTFLRegressor)
 
@@ -47,6 +47,8 @@ class _Holdout(NamedTuple):
     targets: np.ndarray    # float targets, or bool "is classes_[1]" for classifiers
     observed: object       # (n, n_tasks) bool in the shared layout, else None
     task_weights: np.ndarray
+    sample_weight: np.ndarray  # (n,) float64, ones when the user passes none
+    unit: float            # a power of two near max |y| (regressors; else 1): see _criterion
 
 
 class _PathCV(MultiTaskLinearModel):
@@ -69,12 +71,12 @@ class _PathCV(MultiTaskLinearModel):
         """The model's parameters at a point ``alpha`` of the grid."""
         return {"alpha": alpha}
 
-    def _grid(self, X, y, l1_ratio):
+    def _grid(self, X, y, l1_ratio, sample_weight=None):
         """The alpha grid (per l1 ratio): the user's, or geometric below ``alpha_max``."""
         return alpha_grid(X, y, penalty=self._penalty, l1_ratio=l1_ratio, alphas=self.alphas,
                           n_alphas=self.n_alphas, eps=self.eps, loss=self._loss,
                           task_column=self.task_column, fit_intercept=self.fit_intercept,
-                          task_weights=self.task_weights)
+                          task_weights=self.task_weights, sample_weight=sample_weight)
 
     def _model_params(self):
         """The parameters passed to the model fitted along the path."""
@@ -106,7 +108,7 @@ class _PathCV(MultiTaskLinearModel):
         return ratios, is_list, models
 
     # -- fit ------------------------------------------------------------------
-    def fit(self, X, y):
+    def fit(self, X, y, sample_weight=None):
         """Choose ``alpha`` by cross-validation, then refit on all the data.
 
         Parameters
@@ -116,19 +118,30 @@ class _PathCV(MultiTaskLinearModel):
         y : array-like of shape (n_samples,) or (n_samples, n_tasks)
             Targets. 2-D only in the shared layout, where NaN marks a target
             not observed for that task.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Row weights, as in the model's ``fit`` (each task's loss is its
+            weighted mean), used consistently, as scikit-learn's
+            ``LinearModelCV``: the grid's ``alpha_max`` is that of the
+            weighted data, each fold's path is fitted with its training
+            rows' weights, the held-out criterion of each task is the mean
+            weighted by the held-out rows' weights (the ``scoring``, when
+            given, receives them as ``sample_weight``), and the refit uses
+            them all. The folds themselves do not depend on the weights.
 
         Returns
         -------
         self : object
         """
         ratios, is_list, models = self._check_params()
-        if self.device is None and (is_cupy(X) or is_cupy(y)):
+        if self.device is None and (is_cupy(X) or is_cupy(y) or is_cupy(sample_weight)):
             models = [m.set_params(device="cuda") for m in models]  # solve where the data is
         X, y = indexable(to_host(X), to_host(y))
-        check_fit_data(self, X, y, classifier=self._loss == "logistic")  # tasks_, classes_, ...
-        holdout = self._holdout(X, y)
+        sample_weight = to_host(sample_weight)
+        # tasks_, classes_, ...; a task left without weight fails here, before any fold.
+        check_fit_data(self, X, y, sample_weight, classifier=self._loss == "logistic")
+        holdout = self._holdout(X, y, sample_weight)
         folds = self._folds(X, y, holdout)
-        grids = np.array([self._grid(X, y, r) for r in ratios])
+        grids = np.array([self._grid(X, y, r, sample_weight) for r in ratios])
         scorer = None if self.scoring is None else check_scoring(models[0], scoring=self.scoring)
 
         # Folds (and l1 ratios) run in threads: the solvers' kernels release the GIL.
@@ -140,19 +153,29 @@ class _PathCV(MultiTaskLinearModel):
             results = Parallel(n_jobs=self.n_jobs, prefer="threads")(
                 delayed(self._fold_path)(models[k], X, y, *folds[i], grids[k], holdout, scorer,
                                          self._progress(ratios[k] if is_list else None, i,
-                                                        len(folds), grids[k]))
+                                                        len(folds), grids[k]),
+                                         self._where(ratios[k] if is_list else None, i,
+                                                     len(folds)),
+                                         sample_weight is not None)
                 for k, i in jobs)
         self._warn_unconverged(results, jobs, ratios if is_list else None, len(folds), grids)
         # (n_l1_ratios, n_alphas, n_folds), as scikit-learn's ElasticNetCV.mse_path_
-        paths = np.asarray([criterion for criterion, _ in results])
+        paths = np.asarray([criterion for criterion, _ in results], dtype=np.float64)
         paths = paths.reshape(len(ratios), len(folds), -1).transpose(0, 2, 1)
-        mean = paths.mean(axis=-1)
         minimize = scorer is None and self._loss == "squared"
+        paths = self._exclude_nonfinite(paths, grids, ratios if is_list else None, minimize)
+        mean = paths.mean(axis=-1)
         k, a = np.unravel_index(np.argmin(mean) if minimize else np.argmax(mean), mean.shape)
+        if minimize:
+            # Selection ran in units of y / unit, where the squares cannot overflow; the
+            # attribute is in the user's (exact: unit is a power of two).
+            with np.errstate(over="ignore"):
+                paths = paths * holdout.unit * holdout.unit  # arrays: inf, not OverflowError
 
         start = time.perf_counter()
         # The refit warns by itself if it does not converge (it is the model returned).
-        refit = clone(models[k]).set_params(**self._alpha_params(float(grids[k, a]))).fit(X, y)
+        refit = clone(models[k]).set_params(**self._alpha_params(float(grids[k, a])))
+        refit.fit(X, y, sample_weight=sample_weight)
         if self._verbosity():
             print(f"[{type(self).__name__}] refit at alpha {a + 1}/{grids.shape[1]} = "
                   f"{grids[k, a]:.4g}{_ratio_text(ratios[k] if is_list else None)}: "
@@ -170,8 +193,8 @@ class _PathCV(MultiTaskLinearModel):
                 paths if is_list else paths[0])
         return self
 
-    def _holdout(self, X, y):
-        """Validated features, task of each row and targets of the whole data."""
+    def _holdout(self, X, y, sample_weight):
+        """Validated features, task of each row, targets and weights of the whole data."""
         feats, task_index = check_predict_data(self, X)
         if sp.issparse(feats):
             feats = feats.tocsr()  # folds take rows
@@ -182,20 +205,28 @@ class _PathCV(MultiTaskLinearModel):
             observed = ~_isnan(y)
         else:
             y = y.reshape(-1)
+        unit = 1.0
         if self._loss == "logistic":
             targets = y == self.classes_[1]
         else:
             targets = y.astype(np.float64)
             if observed is not None:
                 targets = np.where(observed, targets, 0.0)
+            # Held-out errors are squared in units of y / unit (a power of two, so exact):
+            # at |y| ~ 1e200 the user's squares overflow, and selection would see inf.
+            top = float(np.max(np.abs(targets), initial=0.0))
+            if np.isfinite(top) and top > 0:
+                unit = float(np.ldexp(1.0, int(np.frexp(top)[1])))
         tau = check_task_weights(self.task_weights, len(self.tasks_), np.float64)
-        return _Holdout(feats, task_index, targets, observed, tau)
+        sw = check_sample_weight(sample_weight, feats.shape[0], np.float64)
+        return _Holdout(feats, task_index, targets, observed, tau, sw, unit)
 
     def _folds(self, X, y, holdout):
         """The ``(train, test)`` index pairs; task-stratified by default in the per-task layout."""
         cv = 5 if self.cv is None else self.cv
         task_index = holdout.task_index
-        if isinstance(cv, numbers.Integral) and not isinstance(cv, bool):
+        is_int = isinstance(cv, numbers.Integral) and not isinstance(cv, bool)
+        if is_int:
             n = holdout.feats.shape[0]
             if task_index is None:
                 if self._loss == "logistic" and holdout.targets.shape[1] == 1:
@@ -218,29 +249,113 @@ class _PathCV(MultiTaskLinearModel):
             folds = list(splitter.split(np.zeros((n, 1)), strata))
         else:
             folds = list(check_cv(cv).split(X, y))
-        if task_index is not None:
-            for k, (train, test) in enumerate(folds):
-                missing = np.setdiff1d(task_index[test], task_index[train])
-                if missing.size:
-                    raise ValueError(
-                        f"Fold {k}: task(s) {self.tasks_[missing][:10].tolist()} have held-out "
-                        "rows but no training rows, so they cannot be predicted. Every task "
-                        "must be in every training fold (the default integer cv ensures it).")
+        check = self._check_shared_folds if task_index is None else self._check_task_folds
+        check(folds, holdout, cv if is_int else None)
         return folds
 
-    def _fold_path(self, model, X, y, train, test, alphas, holdout, scorer, on_fit):
+    def _check_shared_folds(self, folds, holdout, cv):
+        """Every task needs an observed, positively weighted target in every training fold."""
+        usable = holdout.observed & (holdout.sample_weight > 0)[:, None]
+        counts = usable.sum(axis=0)
+        what = ("observed target" if np.all(holdout.sample_weight > 0)
+                else "observed target with positive sample_weight")
+        for k, (train, _) in enumerate(folds):
+            empty = np.flatnonzero(~usable[train].any(axis=0))
+            if not empty.size:
+                continue
+            t, c = int(empty[0]), int(counts[empty[0]])
+            where = f"fold {k + 1}/{len(folds)}"
+            others = f" (also task(s) {empty[1:10].tolist()})" if empty.size > 1 else ""
+            if cv is not None and c < cv:
+                raise ValueError(
+                    f"task {t} has {c} {what}{'s' if c != 1 else ''}, fewer than cv={cv} "
+                    f"folds: {where} holds {'it' if c == 1 else 'them all'} out, leaving the "
+                    f"task nothing to train on{others}. Lower cv, or pass an iterable of "
+                    "(train, test) indices that keeps one of each task's targets in every "
+                    "training set.")
+            raise ValueError(
+                f"{where}: task {t} has no {what} among the training rows (its {c} are all "
+                f"held out){others}, so the fold cannot fit it. Pass folds that keep one of "
+                "each task's targets in every training set (e.g. shuffle=True, or fewer "
+                "folds).")
+
+    def _check_task_folds(self, folds, holdout, cv):
+        """Every held-out task needs training rows, and every training task positive weight."""
+        task_index, sw = holdout.task_index, holdout.sample_weight
+        for k, (train, test) in enumerate(folds):
+            where = f"Fold {k + 1}/{len(folds)}"
+            missing = np.setdiff1d(task_index[test], task_index[train])
+            if missing.size:
+                raise ValueError(
+                    f"{where}: task(s) {self.tasks_[missing][:10].tolist()} have held-out "
+                    "rows but no training rows, so they cannot be predicted. Every task "
+                    "must be in every training fold (the default integer cv ensures it).")
+            weightless = np.setdiff1d(task_index[train], task_index[train][sw[train] > 0])
+            if weightless.size:
+                raise ValueError(
+                    f"{where}: the training rows of task(s) "
+                    f"{self.tasks_[weightless][:10].tolist()} all have sample_weight 0, so "
+                    "the fold cannot fit them. Give each task a positive weight in every "
+                    "training fold, or drop its zero-weight rows.")
+
+    def _fold_path(self, model, X, y, train, test, alphas, holdout, scorer, on_fit, where,
+                   weighted):
         """One fold: ``(criterion at every alpha, the path's PathFit list)``.
 
-        The path is fitted on train and scored on test. Its fits do not warn:
-        they are returned, and :meth:`fit` summarises them over all folds.
+        The path is fitted on train (with its rows' weights when ``weighted``)
+        and scored on test. Its fits do not warn: they are returned, and
+        :meth:`fit` summarises them over all folds. A ``ValueError`` of the
+        fold's fit says which fold it is.
         """
         X_train, y_train = _safe_indexing(X, train), _safe_indexing(y, train)
-        path, fits = run_path(model, X_train, y_train, alphas, params=self._alpha_params,
-                              warn=False, on_fit=on_fit)
+        sw = holdout.sample_weight
+        try:
+            path, fits = run_path(model, X_train, y_train, alphas,
+                                  sample_weight=sw[train] if weighted else None,
+                                  params=self._alpha_params, warn=False, on_fit=on_fit)
+        except ValueError as exc:
+            raise ValueError(f"{type(self).__name__}, {where}: {exc}") from exc
         if scorer is not None:
             return _scored_path(model, path, X_train, y_train, _safe_indexing(X, test),
-                                _safe_indexing(y, test), scorer, self._alpha_params), fits
+                                _safe_indexing(y, test), scorer, self._alpha_params,
+                                sw[test] if weighted else None), fits
         return self._heldout_criterion(path, holdout, train, test), fits
+
+    @staticmethod
+    def _where(l1_ratio, fold, n_folds):
+        """``"fold 2/5"`` (with the l1 ratio when several are searched)."""
+        return f"fold {fold + 1}/{n_folds}{_ratio_text(l1_ratio)}"
+
+    def _exclude_nonfinite(self, paths, grids, ratios, minimize):
+        """``paths`` with non-finite entries set to the worst value, after one warning.
+
+        A NaN (or an overflowed) held-out criterion comes from a fit that left
+        the float range; it is set to ``inf`` (``-inf`` for scores), so that
+        selection never picks its alpha, and a ``FitFailedWarning`` names it.
+        One failed fit at a small alpha does not discard the valid rest of the
+        path; when every alpha failed somewhere, there is nothing to select
+        from and a ``ValueError`` says so.
+        """
+        bad = ~np.isfinite(paths)
+        if not bad.any():
+            return paths
+        worst = np.inf if minimize else -np.inf
+        paths = np.where(bad, worst, paths)
+        k, a, i = np.argwhere(bad)[0]
+        place = (f"alpha={grids[k, a]:.4g} (alpha {a + 1}/{grids.shape[1]}), "
+                 f"{self._where(None if ratios is None else ratios[k], i, paths.shape[2])}")
+        if bad.any(axis=-1).all():
+            raise ValueError(
+                f"{type(self).__name__}: the held-out criterion is NaN or infinite at every "
+                f"alpha in some fold (first at {place}): the fits left the float range. "
+                "Scale X (and y), or pass larger alphas.")
+        warnings.warn(
+            f"{type(self).__name__}: {int(bad.sum())} of {bad.size} held-out criteria are "
+            f"NaN or infinite (first at {place}): those fits left the float range. They are "
+            f"set to {worst} in {'mse_path_' if minimize else 'score_path_'}, so that their "
+            "alphas are never selected. Scale X (and y) to avoid it.",
+            FitFailedWarning, stacklevel=3)
+        return paths
 
     def _progress(self, l1_ratio, fold, n_folds, alphas):
         """``on_fit`` of one fold's path: a line per alpha at ``verbose >= 1``, else None."""
@@ -270,26 +385,46 @@ class _PathCV(MultiTaskLinearModel):
             warnings.warn(message, ConvergenceWarning, stacklevel=3)
 
     def _heldout_criterion(self, path, holdout, train, test):
-        """Mean over tasks of each task's held-out MSE (regressors) or accuracy (classifiers)."""
+        """Held-out criterion at every alpha: mean over tasks of each task's weighted mean.
+
+        Each task's squared error (regressors, in units of ``y / holdout.unit``)
+        or accuracy (classifiers), weighted by the held-out rows' sample
+        weights as the task's loss is in the objective, then averaged over
+        the tasks present with the task weights.
+        """
         A, T, p = path.coefs.shape
         with blas_threads_for(len(test) * p * A * T):  # small products: one BLAS thread
-            Z, targets, entry_task = self._heldout_predictions(path, holdout, train, test)
-        values = (Z > 0) == targets if self._loss == "logistic" else (Z - targets) ** 2
+            Z, targets, entry_task, entry_row = self._heldout_predictions(path, holdout, train,
+                                                                          test)
+        w = holdout.sample_weight[test][entry_row]
+        keep = w > 0  # a zero-weight row counts for nothing (not even a NaN prediction)
+        Z, targets, entry_task, w = Z[:, keep], targets[keep], entry_task[keep], w[keep]
+        if self._loss == "logistic":
+            values = (Z > 0) == targets
+        else:
+            with np.errstate(over="ignore", invalid="ignore"):  # non-finite: _exclude_nonfinite
+                values = ((Z - targets) * (1.0 / holdout.unit)) ** 2
         n_tasks = len(holdout.task_weights)
-        onehot = sp.csr_matrix((np.ones(len(entry_task)), (entry_task, np.arange(len(entry_task)))),
-                               shape=(n_tasks, len(entry_task)))
-        counts = np.asarray(onehot.sum(axis=1)).ravel()
-        sums = np.asarray(onehot @ values.T.astype(np.float64))  # (n_tasks, A)
-        present = counts > 0
+        # weighted[t, e] = w_e if entry e is of task t: rows of sums are per-task weighted sums.
+        weighted = sp.csr_matrix((w, (entry_task, np.arange(len(entry_task)))),
+                                 shape=(n_tasks, len(entry_task)))
+        totals = np.asarray(weighted.sum(axis=1)).ravel()
+        with np.errstate(over="ignore", invalid="ignore"):
+            sums = np.asarray(weighted @ values.T.astype(np.float64))  # (n_tasks, A)
+        present = totals > 0
         if not present.any():
-            raise ValueError("A cross-validation fold has no observed held-out target.")
+            raise ValueError("A cross-validation fold has no observed held-out target with "
+                             "positive sample_weight; pass folds whose held-out rows carry "
+                             "weight.")
         tau = holdout.task_weights[present]
-        return (tau @ (sums[present] / counts[present, None])) / tau.sum()
+        with np.errstate(over="ignore", invalid="ignore"):
+            return (tau @ (sums[present] / totals[present, None])) / tau.sum()
 
     def _heldout_predictions(self, path, holdout, train, test):
-        """Linear predictor of every held-out target at every alpha: ``(Z, targets, task)``.
+        """Every held-out target's linear predictor: ``(Z, targets, task, row)``.
 
-        ``Z`` is (n_alphas, n_entries), one entry per observed target.
+        ``Z`` is (n_alphas, n_entries), one entry per observed target; ``task``
+        and ``row`` (a position in ``test``) are each entry's.
         """
         A, T, p = path.coefs.shape
         F = holdout.feats[test]
@@ -302,20 +437,25 @@ class _PathCV(MultiTaskLinearModel):
             Z = Z.transpose(1, 0, 2) + path.intercepts[:, None, :]
             observed = holdout.observed[test]
             Z, targets = Z[:, observed], targets[observed]  # (A, n_observed)
-            entry_task = np.nonzero(observed)[1]
+            entry_row, entry_task = np.nonzero(observed)
         else:  # row i by its task's model; the fold's tasks are a sorted subset of tasks_
             entry_task = holdout.task_index[test]
+            entry_row = np.arange(len(test))
             pos = np.searchsorted(np.unique(holdout.task_index[train]), entry_task)
             Z = np.empty((A, len(test)))
             for j in np.unique(pos):
                 rows = np.flatnonzero(pos == j)
                 Z[:, rows] = (np.asarray(F[rows] @ path.coefs[:, j, :].T).T
                               + path.intercepts[:, j, None])
-        return Z, targets, entry_task
+        return Z, targets, entry_task, entry_row
 
 
-def _scored_path(model, path, X_train, y_train, X_test, y_test, scorer, params):
-    """``scorer`` of the fitted model at every alpha of the path (``params(alpha)`` set)."""
+def _scored_path(model, path, X_train, y_train, X_test, y_test, scorer, params,
+                 sample_weight=None):
+    """``scorer`` of the fitted model at every alpha of the path (``params(alpha)`` set).
+
+    ``sample_weight`` (the held-out rows') is passed to the scorer when given.
+    """
     fitted = clone(model)
     # The fitted-input attributes (tasks_, classes_, n_features_in_, ...) of this fold.
     check_fit_data(fitted, X_train, y_train, classifier=model._loss == "logistic")
@@ -324,7 +464,8 @@ def _scored_path(model, path, X_train, y_train, X_test, y_test, scorer, params):
         est = copy.copy(fitted).set_params(**params(float(alpha)))
         est.coef_ = np.ascontiguousarray(coef)  # prediction needs only coef_ and intercept_
         est.intercept_ = intercept
-        scores.append(scorer(est, X_test, y_test))
+        weights = {} if sample_weight is None else {"sample_weight": sample_weight}
+        scores.append(scorer(est, X_test, y_test, **weights))
     return np.array(scores, dtype=np.float64)
 
 
@@ -388,15 +529,25 @@ class _TwoPartCV(_PathCV):
     def _first_penalty(self):
         return self._parts[2]
 
-    def _grid(self, X, y, l1_ratio):
+    def _grid(self, X, y, l1_ratio, sample_weight=None):
         spec = grid_spec(self.alphas, self.n_alphas, self.eps)
         if not isinstance(spec, int):
             return spec
         common = dict(loss=self._loss, task_column=self.task_column,
-                      fit_intercept=self.fit_intercept, task_weights=self.task_weights)
-        top = max(alpha_max(X, y, penalty=self._first_penalty(), **common),
-                  alpha_max(X, y, penalty=self._parts[3], **common) / self.alpha_ratio)
-        return geometric_grid(top, self.eps, spec)
+                      fit_intercept=self.fit_intercept, task_weights=self.task_weights,
+                      sample_weight=sample_weight)
+        first, noise1 = robust_alpha_max(X, y, penalty=self._first_penalty(), **common)
+        second, noise2 = robust_alpha_max(X, y, penalty=self._parts[3], **common)
+        with np.errstate(over="ignore"):
+            top = max(first, second / self.alpha_ratio)
+        if not np.isfinite(top):
+            raise ValueError(
+                f"The default alpha grid starts where both parts are zero, {self._parts[1]} "
+                f"= alpha_ratio * {self._parts[0]}, which needs {self._parts[0]} >= "
+                f"{second:.3g} / alpha_ratio = inf with alpha_ratio={self.alpha_ratio!r}. "
+                "Raise alpha_ratio, or pass alphas explicitly.")
+        noise = None if noise1 is None else max(noise1, noise2 / self.alpha_ratio)
+        return geometric_grid(top, self.eps, spec, noise)
 
     def _model_at(self, l1_ratio):
         params = self._model_params()
@@ -406,8 +557,8 @@ class _TwoPartCV(_PathCV):
     def _extra_model_params(self):
         return {}
 
-    def fit(self, X, y):
-        super().fit(X, y)
+    def fit(self, X, y, sample_weight=None):
+        super().fit(X, y, sample_weight=sample_weight)
         first, second = self._parts[:2]
         setattr(self, first + "_", self.alpha_)
         setattr(self, second + "_", self.alpha_ratio * self.alpha_)
