@@ -320,7 +320,9 @@ _PARAMS = """
     task_column, fit_intercept, task_weights, l2_reg, tol, max_iter, solver
         As in :class:`~mtlclassic.{name}Regressor`.
     sample_weight : array-like of shape (n_samples,), default=None
-        Reweights rows within their task.
+        Reweights rows within their task (each task's loss is its weighted
+        mean): an integer weight is the row repeated, a zero weight the row
+        dropped. The default grid's ``alpha_max`` is the weighted data's.
 
     Returns
     -------
