@@ -76,9 +76,10 @@ def to_namespace(data, xp):
     """The problem ``data`` (a host container) with its arrays in namespace ``xp``."""
     args = dict(X=_move(xp, data.X), Y=_move(xp, data.Y), C=_move(xp, data.C),
                 X_offset=_move(xp, data.X_offset))
-    if data.layout == "shared":
-        return ArraySharedDesign(xp, **args)
-    return ArrayStackedDesign(xp, offsets=data.offsets, **args)
+    out = (ArraySharedDesign(xp, **args) if data.layout == "shared"
+           else ArrayStackedDesign(xp, offsets=data.offsets, **args))
+    out.intercept_scale = data.intercept_scale
+    return out
 
 
 # Largest relative zero padding for which equal-ish task sizes are stacked (T, n_max, p).

@@ -31,6 +31,8 @@ task's (weighted) mean loss.  Penalties never see the containers.
 import numpy as np
 import scipy.sparse as sp
 
+from ._scaling import IDENTITY, intercept_scale, rescale
+
 # Entries of the temporaries made by the passes over a dense X in row chunks (512 KB
 # in float64): a pass never allocates more than this besides its result.
 CHUNK_ENTRIES = 2 ** 16
@@ -70,7 +72,33 @@ def columns_product(X, features, W):
 
 
 class _Design:
-    """What both layouts share: centering, the block curvatures, tiled designs."""
+    """What both layouts share: centering, the block curvatures, tiled designs, units."""
+
+    # The powers of two relating this problem to the user's (see ``rescaled``).
+    scaling = IDENTITY
+
+    def rescaled(self, scale_targets=True):
+        """This problem in units where ``X``, ``Y`` and the task weights are near 1.
+
+        ``self`` when they already are; else a rescaled copy whose ``scaling``
+        maps solutions back (:mod:`mtlclassic.data._scaling`).
+        """
+        return rescale(self, scale_targets)
+
+    _intercept_scale = None
+
+    @property
+    def intercept_scale(self):
+        """The intercept's column for gradient methods (see :mod:`mtlclassic.data._scaling`)."""
+        if self._intercept_scale is None:
+            self._intercept_scale = intercept_scale(self.X)
+        return self._intercept_scale
+
+    def _carry(self, other):
+        """``other`` (a container derived from this one) in the same units and conditioning."""
+        other.scaling = self.scaling
+        other._intercept_scale = self.intercept_scale
+        return other
 
     def tiled(self, n_blocks):
         """The same problem on the design ``[X, X, ...]`` (``n_blocks`` copies of the columns).
@@ -146,7 +174,7 @@ class SharedDesign(_Design):
         return sp.issparse(self.X)
 
     def _with_design(self, X):
-        return SharedDesign(X, self.Y, self.C, self.row_weights, self.task_scale)
+        return self._carry(SharedDesign(X, self.Y, self.C, self.row_weights, self.task_scale))
 
     def restrict(self, features):
         """The same problem on the columns ``features`` only.
@@ -248,7 +276,7 @@ class StackedDesign(_Design):
         return sp.issparse(self.X)
 
     def _with_design(self, X):
-        return StackedDesign(X, self.Y, self.C, self.offsets)
+        return self._carry(StackedDesign(X, self.Y, self.C, self.offsets))
 
     def restrict(self, features):
         """The same problem on the columns ``features`` only.

@@ -17,14 +17,21 @@ from scipy.sparse.linalg import LinearOperator, eigsh
 from .._backend import get_namespace, special
 
 
-def _normal_apply(data, W, b):
-    """``A^T diag(C) A (W, b)`` with ``A(W, b) = linear(W, b)``: the pair ``(G_W, g_b)``.
+def _normal_apply(data, W, b, intercept_scale=1.0):
+    """``A^T diag(C) A (W, b)`` with ``A(W, b) = linear(W, s b)``: the pair ``(G_W, g_b)``.
 
-    ``b=None`` leaves the intercepts out (``g_b`` is None). Runs on the
-    container's array namespace.
+    ``b=None`` leaves the intercepts out (``g_b`` is None); ``s`` is the
+    intercept's column (``intercept_scale``). Runs on the container's array
+    namespace.
     """
-    D = data.C * data.linear(W, b)
-    return data.rmatvec(D), None if b is None else data.task_sum(D)
+    s = intercept_scale
+    if b is None:
+        return data.rmatvec(data.C * data.linear(W)), None
+    if s == 1.0:
+        D = data.C * data.linear(W, b)
+        return data.rmatvec(D), data.task_sum(D)
+    D = data.C * data.linear(W, s * b)
+    return data.rmatvec(D), s * data.task_sum(D)
 
 
 def _joint_operator(data, fit_intercept):
@@ -40,7 +47,7 @@ def _joint_operator(data, fit_intercept):
     return matvec, n_w + (T if fit_intercept else 0)
 
 
-def _power_iteration(data, fit_intercept, n_iter):
+def _power_iteration(data, fit_intercept, n_iter, intercept_scale=1.0):
     """A few power-iteration steps on the joint operator: an estimate from below.
 
     On ``(W, b)`` directly rather than a flattened vector, so that it runs on
@@ -56,7 +63,7 @@ def _power_iteration(data, fit_intercept, n_iter):
     b = xp.asarray(v[p * T:], dtype=data.dtype) if fit_intercept else None
     lam = 0.0
     for _ in range(n_iter):
-        W, b = _normal_apply(data, W, b)
+        W, b = _normal_apply(data, W, b, intercept_scale)
         lam = math.sqrt(float(xp.sum(W * W)) + (0.0 if b is None else float(xp.sum(b * b))))
         if lam == 0.0:
             return 0.0
@@ -108,20 +115,25 @@ class _Datafit:
         D = self.derivative_z(self.linear(W, b))
         return self.data.rmatvec(D), self.data.task_sum(D)
 
-    def lipschitz(self, fit_intercept=False, exact=True):
+    def lipschitz(self, fit_intercept=False, exact=True, intercept_scale=1.0):
         """Lipschitz constant of the gradient in ``(W, b)``.
 
         ``exact=True``: an upper bound (Lanczos plus a 0.1% margin), which
         costs tens of products with ``X``. ``exact=False``: a 10-step power
-        iteration, cheap but from below -- for solvers that backtrack.
+        iteration, cheap but from below -- for solvers that backtrack; with
+        ``intercept_scale = s`` it is the constant in ``(W, b / s)`` (the
+        intercept's column ``s``, as FISTA takes it).
         """
         cache = self._lipschitz
-        key = (bool(fit_intercept), bool(exact))
+        key = (bool(fit_intercept), bool(exact), float(intercept_scale))
         if key not in cache:
             if exact:
+                if intercept_scale != 1.0:
+                    raise ValueError("exact Lipschitz constants take intercept_scale=1 only.")
                 lam = max(_largest_eigenvalue(self.data, fit_intercept), 0.0) * (1.0 + 1e-3)
             else:
-                lam = _power_iteration(self.data, fit_intercept, n_iter=10)
+                lam = _power_iteration(self.data, fit_intercept, n_iter=10,
+                                       intercept_scale=intercept_scale)
             cache[key] = self.lipschitz_factor * lam
         return cache[key]
 

@@ -63,8 +63,12 @@ def alpha_max(X, y, *, penalty="l21", l1_ratio=0.5, loss="squared", task_column=
     else:
         raise ValueError(f"loss must be 'squared' or 'logistic', got {loss!r}.")
     data = check_fit_data(est, X, y, sample_weight, classifier=loss == "logistic")
+    # On the problem the estimators solve (rescaled far from unit scale, where the
+    # gradient's products would overflow), mapped back to the user's units: the same
+    # powers of two, so alpha >= alpha_max gives W = 0 at every scale.
+    data = data.rescaled(scale_targets=loss == "squared")
     datafit = datafit_cls(data)
     W0 = np.zeros((data.n_features, data.n_tasks), dtype=data.dtype)
     _, Z = profile_intercept(datafit, W0, None, fit_intercept)
     G = data.rmatvec(datafit.derivative_z(Z)).astype(np.float64)
-    return _PENALTIES[penalty](l1_ratio).dual_norm(G)
+    return data.scaling.alpha_to_user(_PENALTIES[penalty](l1_ratio).dual_norm(G))

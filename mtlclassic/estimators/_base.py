@@ -152,7 +152,7 @@ class MultiTaskLinearModel(BaseEstimator):
         self._set_coef(np.asarray(W, dtype=data.dtype), p)
         self.intercept_ = self._raw_intercept(data, W, b)
         self.n_iter_ = int(n_iter)
-        self.dual_gap_ = float(gap)
+        self.dual_gap_ = data.scaling.objective_to_user(gap)
         self.solver_ = solver
         self.device_ = "cpu" if xp is None else "cuda"
         return self
@@ -160,18 +160,30 @@ class MultiTaskLinearModel(BaseEstimator):
     def _prepare(self, X, y, sample_weight):
         """Validate the input once: ``(data, datafit, n_features, n_tasks)``.
 
-        The container is tiled for two-part models and centered with intercepts;
-        paths and CV reuse it for every penalty strength.
+        The container is rescaled when the data's scales are far from 1
+        (``data.scaling``, see :mod:`mtlclassic.data._scaling`), tiled for
+        two-part models and centered with intercepts; paths and CV reuse it
+        for every penalty strength. The datafit is that of the rescaled
+        problem: its values are the user's times ``2^data.scaling.objective``.
+        Coefficients and intercepts passed to and returned by :meth:`_start`,
+        :meth:`_solve` and :meth:`_raw_intercept` are in the user's units.
         """
         data = check_fit_data(self, X, y, sample_weight, classifier=self._loss == "logistic")
         p, T = data.n_features, data.n_tasks
+        # Features, targets and task weights far from 1 are rescaled by powers of two (exact),
+        # so that no product overflows or underflows; _solve maps the penalty and the
+        # solution (data.scaling). Labels are not magnitudes: only the squared loss's targets.
+        data = data.rescaled(scale_targets=self._loss == "squared")
         data = data.tiled(self._n_blocks)  # W = P + Q: the problem on [X, X]
         if self.fit_intercept:
             data.center()  # same problem, better conditioned; intercepts mapped back
         return data, _DATAFITS[self._loss](data), p, T
 
     def _start(self, data, W_prev=None, b_prev=None):
-        """Starting point ``(W0, b0)`` of the solver: zeros, or a previous (raw) solution."""
+        """Starting point ``(W0, b0)`` of :meth:`_solve`: zeros, or a previous (raw) solution.
+
+        In the user's units; ``b0`` is the centered intercept.
+        """
         T = data.n_tasks
         W0 = np.zeros((data.n_features, T), dtype=data.dtype)
         b0 = np.zeros(T, dtype=data.dtype)
@@ -179,34 +191,71 @@ class MultiTaskLinearModel(BaseEstimator):
             W0 = np.ascontiguousarray(W_prev, dtype=data.dtype)
             b0 = np.asarray(b_prev, dtype=data.dtype)
             if self.fit_intercept:  # b' = b + xbar_t . w_t in the centered parametrisation
-                b0 = b0 + np.sum(data.X_offset * W0, axis=0)
+                b0 = b0 + self._offset_term(data, W0)
         return W0, b0
+
+    @staticmethod
+    def _offset_term(data, W):
+        """``xbar_t . w_t`` per task in the user's units, formed in the rescaled ones.
+
+        ``X_offset`` is in rescaled units: the product is taken there (where it
+        cannot overflow) and mapped back.
+        """
+        scaling = data.scaling
+        return scaling.intercept_to_user(np.sum(data.X_offset * scaling.to_internal(W)[0], axis=0))
 
     def _solve(self, datafit, penalty, W0, b0, *, warn=True, tol=None, max_iter=None,
                verbose=None, xp=None):
         """Run the solver; returns ``(W, b, n_iter, gap, solver)`` (``b`` centered, numpy).
 
+        ``penalty``, ``W0``, ``b0`` and the returned ``W``, ``b`` are in the
+        user's units; the solver runs on the rescaled problem of ``datafit``
+        (``datafit.data.scaling``) with the equivalent penalty, and ``gap`` is
+        in that problem's units, as ``datafit.null_value()`` (relative gaps
+        are the same in both; ``scaling.objective_to_user`` maps it).
+
         ``tol``, ``max_iter`` and ``verbose`` default to the estimator's.  With
         an array namespace ``xp`` (CuPy), the problem is copied there once and
         solved by the array-generic FISTA (gradient, prox, gap, backtracking
         all on the device); the solution comes back as numpy arrays.
+
+        Raises a ``ValueError`` rather than return non-finite coefficients.
         """
         data = datafit.data
+        scaling = data.scaling
+        penalty = scaling.penalty(penalty)
+        W0, b0 = scaling.to_internal(W0, b0)
         tol = self.tol if tol is None else tol
         kwargs = dict(fit_intercept=self.fit_intercept, tol=tol,
                       max_iter=self.max_iter if max_iter is None else max_iter,
                       verbose=self.verbose if verbose is None else verbose)
-        if xp is not None:
-            solver = self._gpu_solver()
-            on_device = _device_datafit(datafit, xp)
-            W, b, n_iter, gap, gap_scale = SOLVERS[solver](
-                on_device, penalty, xp.asarray(W0), xp.asarray(b0), **kwargs)
-            W, b = to_host(W), to_host(b)
-        else:
-            solver = self._choose_solver(penalty)
-            with blas_threads_for(data.n_samples * data.n_features * data.n_tasks):
-                W, b, n_iter, gap, gap_scale = SOLVERS[solver](datafit, penalty, W0, b0, **kwargs)
-        if warn and solver != "cvxpy" and gap > tol * gap_scale:
+        try:
+            with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+                if xp is not None:
+                    solver = self._gpu_solver()
+                    on_device = _device_datafit(datafit, xp)
+                    W, b, n_iter, gap, gap_scale = SOLVERS[solver](
+                        on_device, penalty, xp.asarray(W0), xp.asarray(b0), **kwargs)
+                    W, b = to_host(W), to_host(b)
+                else:
+                    solver = self._choose_solver(penalty)
+                    with blas_threads_for(data.n_samples * data.n_features * data.n_tasks):
+                        W, b, n_iter, gap, gap_scale = SOLVERS[solver](datafit, penalty, W0, b0,
+                                                                       **kwargs)
+        except np.linalg.LinAlgError as exc:
+            raise ValueError(f"{type(self).__name__}: the solver failed ({exc}); the problem is "
+                             "numerically singular at this scale. Scale the features (and "
+                             "targets), or raise the penalty strength.") from None
+        if not (np.all(np.isfinite(W)) and np.all(np.isfinite(b))):
+            raise ValueError(f"{type(self).__name__}: the solver produced non-finite values "
+                             "(overflow). Scale the features (and targets), or raise the "
+                             "penalty strength.")
+        W, b = scaling.to_user(W, b)
+        if not (np.all(np.isfinite(W)) and np.all(np.isfinite(b))):
+            raise ValueError(f"{type(self).__name__}: the coefficients in the data's units "
+                             f"exceed the range of {np.dtype(data.dtype).name}. Scale the "
+                             "features (and targets), or fit in float64.")
+        if warn and solver != "cvxpy" and not gap <= tol * gap_scale:  # a NaN gap warns too
             warnings.warn(
                 f"{type(self).__name__} did not converge in {n_iter} iterations: relative "
                 f"duality gap {gap / gap_scale:.3e} > tol={self.tol:g}. Increase max_iter "
@@ -217,7 +266,7 @@ class MultiTaskLinearModel(BaseEstimator):
         """Intercepts of the uncentered problem, ``b_t = b'_t - xbar_t . w_t``."""
         if not self.fit_intercept:
             return np.zeros(data.n_tasks, dtype=data.dtype)
-        return np.asarray(b - np.sum(data.X_offset * W, axis=0), dtype=data.dtype)
+        return np.asarray(b - self._offset_term(data, W), dtype=data.dtype)
 
     # -- predict ------------------------------------------------------------
     def _linear_predict(self, X):

@@ -10,6 +10,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from ..penalties import TaskQuadratic
+from ..penalties._base import scale_strength
 from ._base import (MultiTaskClassifierMixin, MultiTaskLinearModel, MultiTaskRegressorMixin,
                     store_params)
 from ._docs import L2_REG, estimator_doc
@@ -87,6 +88,24 @@ def task_laplacian(graph, n_tasks, graph_type="adjacency"):
     return np.diag(A.sum(axis=1)) - A
 
 
+def _unit_free(M, alpha, l2_reg, **kwargs):
+    """``TaskQuadratic(M, alpha, l2_reg)`` with its structure read from ``M`` at unit scale.
+
+    The penalty decides which eigenvalues of ``M`` are zero (its null space, the free
+    task groups) relative to ``max(|M|, 1)``; strengths far below 1 (data in small
+    units, or strengths mapped to large ones) would make a Laplacian look zero. So the
+    whole penalty is built divided by a power of two that brings ``max |M|`` to
+    ``[1/2, 1)``, and multiplied back exactly (:meth:`TaskQuadratic.scaled`).
+    """
+    top = float(np.max(np.abs(M), initial=0.0))
+    e = int(np.frexp(top)[1]) if np.isfinite(top) and top > 0 else 0
+    if e == 0:
+        return TaskQuadratic(M, alpha=alpha, l2_reg=l2_reg, **kwargs)
+    unit = TaskQuadratic(np.ldexp(M, -e), alpha=scale_strength(alpha, -e),
+                         l2_reg=scale_strength(l2_reg, -e), **kwargs)
+    return unit.scaled(e, e)
+
+
 # -- mean-regularised ---------------------------------------------------------
 _MEAN_PENALTY = ("lambda_mean / 2 sum_t ||w_t - w_bar||^2  +  lambda_l2 / 2 sum_t ||w_t||^2,"
                  "   w_bar = 1/T sum_t w_t")
@@ -154,7 +173,7 @@ class _MeanRegularized(MultiTaskLinearModel):
         M = self.lambda_mean * (np.eye(T) - 1.0 / T) + self.lambda_l2 * np.eye(T)
         # lambda_l2 = 0: the mean direction W + delta 1^T is unpenalised; the solvers
         # profile it out before each duality gap (solvers.profile_free).
-        return TaskQuadratic(M, free_null_space=self.lambda_l2 == 0)
+        return _unit_free(M, 0.0, 0.0, free_null_space=self.lambda_l2 == 0)
 
 
 class MeanRegularizedRegressor(MultiTaskRegressorMixin, _MeanRegularized):
@@ -248,7 +267,7 @@ class _GraphRegularized(MultiTaskLinearModel):
     def _make_penalty(self, n_features, n_tasks):
         L = task_laplacian(self.graph, n_tasks, self.graph_type)
         self.laplacian_ = L
-        return TaskQuadratic(self.lambda_graph * L, alpha=self.alpha, l2_reg=self.l2_reg)
+        return _unit_free(self.lambda_graph * L, self.alpha, self.l2_reg)
 
 
 class GraphRegularizedRegressor(MultiTaskRegressorMixin, _GraphRegularized):

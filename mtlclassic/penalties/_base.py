@@ -6,9 +6,23 @@ norm, an indicator or zero.  Subclasses implement ``f`` through ``_value``,
 gap and the dual-point rescaling are written once here.
 """
 
+import copy
+
 import numpy as np
 
 from .._backend import get_namespace
+
+# Largest strength a rescaled penalty takes: a strength so far above the data's scale
+# that it leaves the float range means W = 0 all the same; it stays finite.
+_MAX_STRENGTH = float(np.finfo(np.float64).max)
+
+
+def scale_strength(value, k):
+    """``value * 2^k`` (exact unless it leaves the float64 range: then 0, or the largest float)."""
+    if k == 0:
+        return value
+    with np.errstate(over="ignore", under="ignore"):
+        return min(float(np.ldexp(np.float64(value), k)), _MAX_STRENGTH)
 
 
 class Penalty:
@@ -31,6 +45,19 @@ class Penalty:
                 raise ValueError(f"{name} must be a finite number >= 0, got {value}.")
         self.alpha = float(alpha)
         self.l2_reg = float(l2_reg)
+
+    def scaled(self, degree1, degree2):
+        """The same penalty with its degree-1 strengths times ``2^degree1``, degree-2 ``2^degree2``.
+
+        Degree 1: terms homogeneous of degree 1 in ``W`` (norms: ``alpha``);
+        degree 2: quadratic terms (``l2_reg``). The equivalent penalty of a
+        rescaled problem (:class:`mtlclassic.data.Scaling`); powers of two
+        keep it exact. Subclasses with other strengths override this.
+        """
+        out = copy.copy(self)
+        out.alpha = scale_strength(self.alpha, degree1)
+        out.l2_reg = scale_strength(self.l2_reg, degree2)
+        return out
 
     @property
     def params(self):

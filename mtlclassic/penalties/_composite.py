@@ -29,6 +29,10 @@ class BlockSum(Penalty):
         self.alpha = max(p.alpha for p in self.penalties)
         self.l2_reg = 0.0  # each part carries its own
 
+    def scaled(self, degree1, degree2):
+        """Each part rescaled (every part is a penalty of its own)."""
+        return BlockSum([pen.scaled(degree1, degree2) for pen in self.penalties], self.sizes)
+
     def _slices(self):
         start = 0
         for pen, size in zip(self.penalties, self.sizes):

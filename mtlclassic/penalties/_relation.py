@@ -7,12 +7,14 @@ feature's row of task weights ``W[j]`` by the same quadratic form
 is learned.  One penalty object therefore serves them all.
 """
 
+import copy
+
 import numpy as np
 from numba import njit
 from scipy.sparse.csgraph import connected_components
 
 from .._backend import get_namespace, to_host
-from ._base import Penalty
+from ._base import Penalty, scale_strength
 
 # Relative size below which an eigenvalue of ``M`` counts as zero.
 _NULL_TOL = 1e-10
@@ -178,6 +180,28 @@ class TaskQuadratic(Penalty):
         self._last_prox = None
         self._conj_start = None
         self._eig_on = {}  # (U, d) copied to other array namespaces (the GPU), once each
+
+    def scaled(self, degree1, degree2):
+        """The same penalty in rescaled units: ``alpha`` times ``2^degree1``; ``M``, ``l2_reg`` ``2^degree2``.
+
+        ``M``'s eigenvectors are kept and its eigenvalues scaled (exact for a
+        power of two), and so are the decisions made from ``M`` in the user's
+        units (its null space, the free or bounding task groups): they are
+        properties of the model, not of the units, and a relation matrix
+        rescaled far below 1 must not be mistaken for a zero one.
+        """
+        out = copy.copy(self)
+        out.alpha = scale_strength(self.alpha, degree1)
+        out.l2_reg = scale_strength(self.l2_reg, degree2)
+        with np.errstate(over="ignore", under="ignore"):
+            big, tiny = np.finfo(np.float64).max, np.finfo(np.float64).tiny
+            out.M = np.clip(np.ldexp(self.M, degree2), -big, big)
+            out._d = np.minimum(np.ldexp(self._d, degree2), big)
+            out._d_eff = np.minimum(out._d + out.l2_reg, big)
+            out._d_pinv = np.where(self._null, 0.0, 1.0 / np.maximum(out._d_eff, tiny))
+        out._last_prox = out._conj_start = None
+        out._eig_on = {}
+        return out
 
     def _eig(self, xp):
         """``M``'s eigenvectors, eigenvalues and those of ``M + l2_reg I``, in namespace ``xp``."""

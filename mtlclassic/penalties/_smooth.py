@@ -7,7 +7,7 @@ rescaling.
 
 from .._backend import get_namespace
 from ..solvers._kernels import PROX_CONSENSUS, PROX_NONE
-from ._base import Penalty
+from ._base import Penalty, scale_strength
 
 
 class Ridge(Penalty):
@@ -57,6 +57,12 @@ class Pooled(Penalty):
             raise ValueError(f"alpha must be > 0 for the pooled model, got {alpha}.")
         super().__init__(0.0, l2_reg=alpha / n_tasks)
         self.pooled_alpha = float(alpha)
+
+    def scaled(self, degree1, degree2):
+        """Both the shared ridge strength and its per-task share are of degree 2."""
+        out = super().scaled(degree1, degree2)
+        out.pooled_alpha = scale_strength(self.pooled_alpha, degree2)
+        return out
 
     def _value(self, W):
         return 0.0  # on the constraint set, which every iterate lies in

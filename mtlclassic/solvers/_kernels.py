@@ -39,9 +39,12 @@ def project_l1_ball(w, radius, out):
         out[:] = 0.0
         return
     a = np.sort(np.abs(w))[::-1]
-    css = 0.0
-    theta = 0.0
-    for k in range(T):
+    # The largest entry is always above the threshold (rho >= 1): for a radius below its
+    # rounding, a[0] > a[0] - radius fails in floating point and would leave theta = 0,
+    # i.e. the projection w itself instead of (nearly) zero.
+    css = a[0]
+    theta = a[0] - radius
+    for k in range(1, T):
         css += a[k]
         th = (css - radius) / (k + 1)
         if a[k] > th:

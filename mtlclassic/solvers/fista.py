@@ -44,8 +44,17 @@ def fista(datafit, penalty, W0, b0, *, fit_intercept=True, tol=1e-4, max_iter=10
     xp = get_namespace(W0)
     data = datafit.data
     gap_scale = max(datafit.null_value(fit_intercept), xp.finfo(W0.dtype).tiny)
-    # A cheap estimate from below is enough: backtracking raises it where needed.
-    L = max(datafit.lipschitz(fit_intercept, exact=False), 1e-12)
+    # A cheap estimate from below is enough: backtracking raises it where needed. Only a
+    # zero one (X = 0) is replaced: a fixed floor would be far above the curvature of a
+    # problem whose features are small, and its steps far too short.
+    # The intercepts are iterated as b / s, s the intercept's column in the units where the
+    # features are near 1 (data.intercept_scale, a power of two): FISTA's steps are then
+    # those it takes on that rescaled problem, whatever the features' units (a single step
+    # size serves W and b, and their curvatures differ by the features' squared scale).
+    s = float(getattr(data, "intercept_scale", 1.0)) if fit_intercept else 1.0
+    s2 = s * s
+    L = datafit.lipschitz(fit_intercept, exact=False, intercept_scale=s)
+    L = L if L > 0 else 1.0
     W = W0.copy()
     b = b0.copy() if fit_intercept else xp.zeros(data.n_tasks, dtype=W0.dtype)
     # The gap is taken at the intercept (and, for a penalty with free directions, the
@@ -68,11 +77,11 @@ def fista(datafit, penalty, W0, b0, *, fit_intercept=True, tol=1e-4, max_iter=10
         f_y, GW, gb = _smooth_part(datafit, Zy, by, fit_intercept)
         for _ in range(60):  # backtracking: increase L until the quadratic upper bound holds
             W_new = penalty.prox(Wy - GW / L, 1.0 / L)
-            b_new = by - gb / L
+            b_new = by - s2 * gb / L  # the step on b / s, whose gradient is s gb
             Z_new = datafit.linear(W_new, b_new)
             dW, db = W_new - Wy, b_new - by
             bound = (f_y + float(xp.sum(GW * dW)) + float(xp.sum(gb * db))
-                     + 0.5 * L * (float(xp.sum(dW * dW)) + float(xp.sum(db * db))))
+                     + 0.5 * L * (float(xp.sum(dW * dW)) + float(xp.sum(db * db)) / s2))
             if datafit.value_z(Z_new) <= bound + slack * abs(f_y):
                 break
             if not exact_y:
@@ -84,7 +93,8 @@ def fista(datafit, penalty, W0, b0, *, fit_intercept=True, tol=1e-4, max_iter=10
                 continue
             L *= 2.0
         # Gradient-based restart: momentum pointing uphill is dropped.
-        restart = float(xp.sum((Wy - W_new) * (W_new - W))) + float(xp.sum((by - b_new) * (b_new - b))) > 0
+        restart = (float(xp.sum((Wy - W_new) * (W_new - W)))
+                   + float(xp.sum((by - b_new) * (b_new - b))) / s2 > 0)
         t_new = 1.0 if restart else (1.0 + math.sqrt(1.0 + 4.0 * t * t)) / 2.0
         beta = 0.0 if restart else (t - 1.0) / t_new
         # The predictor is linear in (W, b), so extrapolating Z saves a product.

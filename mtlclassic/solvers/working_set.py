@@ -116,14 +116,16 @@ def working_set(datafit, penalty, W0, b0, *, fit_intercept=True, tol=1e-4, max_i
                   f"{candidates.size} features left")
         if gap <= tol * gap_scale or n_iter >= max_iter:
             break
-        if screening:
+        # No dual point in the domain yet (none should, but non-finite data may): no
+        # screening and no ranking, which both need one; every candidate is worked on.
+        if screening and best_V is not None:
             candidates, screened = _screen(penalty, best_V, lipschitz, gap, candidates)
             if screened.size and np.any(W[screened]):
                 W[screened] = 0.0
                 b, Z = _profile(datafit, W, b, fit_intercept)
         if candidates.size == 0:
             break  # every feature is proven zero: W = 0 is optimal, the gap is rounding
-        if use_working_set:
+        if use_working_set and round_V is not None:
             ws, ws_size = _working_set(penalty, W, round_V, lipschitz, candidates, ws_size)
         else:
             ws = candidates
