@@ -56,14 +56,17 @@ ALPHA_MAX = {"GroupLasso": "l21", "Lasso": "l1", "SparseGroupLasso": "sparse_gro
 
 # Solved far below the default tol so that two fits of the same problem agree far below
 # the tolerance of the comparison (the coefficients' error goes as the root of the gap).
-TOL = {np.float64: 1e-13, np.float32: 1e-6}
+TOL = {np.float64: 1e-14, np.float32: 1e-6}
+# The graph model's prox is itself a row lasso solved to 1e-12: a tighter outer gap
+# costs eight times the iterations and gains nothing (worst difference 2.8e-7 either way).
+TOL_GRAPH = 1e-12
 # float32 may stop on its rounding before TOL: fewer iterations spent finding that out.
 MAX_ITER = {np.float64: 50000, np.float32: 3000}
 # float32: solved to a relative gap of 1e-6 (near its rounding), which leaves about
 # sqrt(1e-6) of relative error in the coefficients of either fit.
 RTOL = {np.float64: 1e-6, np.float32: 5e-3}
-# The linear predictor (intercepts included): ten times looser; a relative gap of 1e-13
-# leaves about 1e-6.5 of error on either.
+# The linear predictor (intercepts included): ten times looser; a relative gap of 1e-14
+# leaves about 1e-7 of error on either.
 ITOL = {dtype: 10 * rtol for dtype, rtol in RTOL.items()}
 
 
@@ -104,7 +107,8 @@ def _fit(family, loss, layout, fmt, dtype, c=1.0, k=1.0, task_weights=(1.0, 2.0,
     if fmt == "sparse":
         Xc = sp.csr_matrix(Xc)
     weights = None if task_weights is None else [k * w for w in task_weights]
-    est = _cls(family, loss)(**params, tol=TOL[dtype], max_iter=MAX_ITER[dtype],
+    tol = TOL_GRAPH if family == "GraphRegularized" and dtype == np.float64 else TOL[dtype]
+    est = _cls(family, loss)(**params, tol=tol, max_iter=MAX_ITER[dtype],
                              task_weights=weights,
                              task_column=None if layout == "shared" else -1)
     with warnings.catch_warnings():
@@ -169,8 +173,12 @@ test_scale_equivariance = _property(3)
 test_scale_equivariance_sweep = pytest.mark.slow(_property(25))
 
 
+SLOW = pytest.mark.slow
+
+
 @pytest.mark.parametrize("family,loss", CASES)
-@pytest.mark.parametrize("c", [1e-100, 1e-30, 1e-6, 1e6, 1e30, 1e100])
+@pytest.mark.parametrize("c", [1e-100, 1e100, *(pytest.param(c, marks=SLOW)
+                                                for c in (1e-30, 1e-6, 1e6, 1e30))])
 def test_extreme_scales_shared_dense(family, loss, c):
     """The ends of the range, and inside and just outside the band left unscaled."""
     dc, di = check_scale(family, loss, "shared", "dense", np.float64, c=c)
@@ -179,7 +187,8 @@ def test_extreme_scales_shared_dense(family, loss, c):
 
 @pytest.mark.parametrize("family,loss", CASES)
 @pytest.mark.parametrize("c", [1e-30, 1e30])
-@pytest.mark.parametrize("layout,fmt", [("shared", "dense"), ("stacked", "sparse")])
+@pytest.mark.parametrize("layout,fmt", [("stacked", "sparse"),
+                                        pytest.param("shared", "dense", marks=SLOW)])
 def test_float32_scales(family, loss, c, layout, fmt):
     """float32 (range 1e+-38): X * 1e30 neither overflows in the solver nor loses its type."""
     dc, di = check_scale(family, loss, layout, fmt, np.float32, c=c)
@@ -187,7 +196,7 @@ def test_float32_scales(family, loss, c, layout, fmt):
 
 
 @pytest.mark.parametrize("family,loss", CASES)
-@pytest.mark.parametrize("k", [1e-200, 1e-50, 1e50, 1e200])
+@pytest.mark.parametrize("k", [1e-200, 1e200, *(pytest.param(k, marks=SLOW) for k in (1e-50, 1e50))])
 def test_task_weight_scales(family, loss, k):
     """Task weights ``k tau`` with every strength times ``k``: the model of ``tau``."""
     dc, di = check_scale(family, loss, "shared", "dense", np.float64, k=k)
