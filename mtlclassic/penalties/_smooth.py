@@ -32,6 +32,15 @@ class Ridge(Penalty):
     def _prox(self, W, step):
         return W
 
+    def dual_norm(self, V):
+        """``f = 0``: its conjugate is the indicator of ``{0}``, whose gauge is any norm.
+
+        Reached only when the ridge strength underflowed to 0 in a rescaled problem:
+        :meth:`dual_scale` then returns 0 (the dual point 0, a finite gap).
+        """
+        xp = get_namespace(V)
+        return float(xp.max(xp.abs(V), initial=0.0))
+
     def _cvxpy(self, W):
         return 0.0
 
@@ -70,6 +79,16 @@ class Pooled(Penalty):
     def _prox(self, W, step):
         xp = get_namespace(W)
         return xp.broadcast_to(xp.mean(W, axis=1, keepdims=True), W.shape).copy()
+
+    def dual_norm(self, V):
+        """Gauge of the equal-columns indicator's conjugate (``V``'s rows summing to 0).
+
+        Reached only when the ridge strength underflowed to 0 in a rescaled problem:
+        with ``alpha = 0`` :meth:`dual_scale` returns 0 unless every row of ``V`` sums
+        to 0 (the dual point 0 otherwise, a finite gap).
+        """
+        xp = get_namespace(V)
+        return float(xp.max(xp.abs(xp.sum(V, axis=1)), initial=0.0))
 
     def _cvxpy(self, W):
         return 0.0

@@ -1,0 +1,189 @@
+"""Bad and edge inputs over every public estimator: a finite result or a clear error, always.
+
+Issue 18. Every class of ``mtlclassic.__all__`` with ``get_params`` (linear,
+alternating, CV, neural), in both layouts (shared, ``task_column=None`` with
+2-D Y; per-task, task id in the last column), against the table of
+``_bad_inputs_cases.py``: the issue's reproducers (features scaled by 1e100,
+1e150, 1e-100, 1e20; targets by 1e80; a task weight of 1e200, 1e300, 1e-200;
+penalty strengths 1e-20 and 1e100; a task observed once) and the catalogue of
+clear errors (NaN/inf, wrong lengths, bad task ids, an unknown task at
+predict, one-class tasks, empty input, negative penalties, non-numeric,
+complex and 3-D X, bad sample weights). Each case asserts:
+
+- a finite result: every fitted attribute and every prediction finite; or
+- a ``ValueError``/``TypeError`` whose message names the offending parameter,
+  column or task (a keyword per case);
+- inputs unmodified (compared with copies taken before ``fit``);
+- no ``ConvergenceWarning`` reporting a NaN or infinite quantity.
+
+Then Hypothesis draws the scales: feature exponents and target exponents in
+[-100, 100], a task-weight exponent in [-200, 200]; two examples per estimator
+and layout by default (profile ``bad-inputs``), 10 under ``-m slow``
+(``bad-inputs-full``).
+
+Size: 40 cases, 3,094 applicable (estimator, layout, case) triples, plus 92
+drawn-scale tests; the default run takes about 100 s on two busy cores.
+A failure reads ``<estimator>-<layout>-<case>: <what happened>: <detail>``.
+"""
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import strategies as st
+from sklearn.base import BaseEstimator
+
+from mtlclassic import neural
+from mtlclassic.estimators import CLASSIFIERS, CV_ESTIMATORS, REGRESSORS
+from _bad_inputs_cases import (CASES, ESTIMATORS, LAYOUTS, TW_KEYWORD, X_KEYWORD, Y_KEYWORD,
+                               Case, Setup, classifier, data, features, has_task_weights,
+                               make_estimator, run_case, table)
+
+TABLE = table()
+
+# Known open defects (issue 18 is not resolved yet): each case fails today for the reason
+# given; strict, so that a fix shows up as XPASS and the entry must be removed.
+_GAP = ("logistic ridge/pooled: in the rescaled problem l2_reg is ~1e-200, the conjugate "
+        "overflows, dual_gap_ = -inf and the zero shortcut returns coef_ = 0")
+_SINGULAR = ("TaskQuadratic judges M singular relative to max|M| (condition number > 1e10) and "
+             "blames alpha / l2_reg, which these models do not have")
+KNOWN_OPEN = {
+    **{(cls, case): _GAP for cls in ("PooledClassifier", "RidgeClassifier")
+       for case in ("X_scale_1e100", "X_scale_1e150", "task_weight_1e200", "task_weight_1e300")},
+    **{(cls, case): _SINGULAR for cls in ("ClusteredTaskClassifier", "ClusteredTaskRegressor")
+       for case in ("strength_1e-20", "strength_1e100")},
+    **{(cls, "strength_1e100"): _SINGULAR
+       for cls in ("MeanRegularizedClassifier", "MeanRegularizedRegressor")},
+    **{(cls, "strength_1e-20"): _SINGULAR
+       for cls in ("TaskRelationClassifier", "TaskRelationRegressor")},
+}
+
+
+def _id(cls, layout, case):
+    return f"{cls.__name__}-{layout}-{case.name}"
+
+
+def _param(cls, layout, case):
+    reason = KNOWN_OPEN.get((cls.__name__, case.name))
+    marks = [pytest.mark.xfail(strict=True, reason=reason)] if reason else []
+    return pytest.param(cls, layout, case, id=_id(cls, layout, case), marks=marks)
+
+
+@pytest.mark.parametrize("cls, layout, case", [_param(*row) for row in TABLE])
+def test_bad_input(cls, layout, case):
+    outcome = run_case(cls, layout, case)
+    assert outcome.ok, f"{_id(cls, layout, case)}: {outcome.kind}: {outcome.detail}"
+
+
+def test_table_covers_every_estimator_and_layout():
+    """The table is not silently thin: every estimator, both layouts, the core cases each."""
+    # an independent list of the public estimators: the package's registries
+    listed = set(REGRESSORS + CLASSIFIERS + CV_ESTIMATORS)
+    listed |= {getattr(neural, name) for name in neural.__all__}
+    assert set(ESTIMATORS) == listed
+    core = {"valid", "X_scale_1e100", "X_scale_1e150", "X_scale_1e-100", "strength_1e100", "X_nan",
+            "empty", "negative_strength", "predict_n_features"}
+    for cls in ESTIMATORS:
+        for layout in LAYOUTS:
+            names = {case.name for c, l, case in TABLE if c is cls and l == layout}
+            assert core <= names, (cls.__name__, layout, core - names)
+    assert {case.name for c, l, case in TABLE} == {case.name for case in CASES}
+
+
+# -- the scales, drawn --------------------------------------------------------------------
+# No shrinking and no example database: the default run stays bounded (a failing case is
+# reported as drawn) and reproducible (derandomize); the full sweep draws fresh exponents.
+settings.register_profile("bad-inputs", max_examples=2, deadline=None, derandomize=True,
+                          database=None, phases=[Phase.explicit, Phase.generate],
+                          suppress_health_check=[HealthCheck.too_slow])
+settings.register_profile("bad-inputs-full", max_examples=10, deadline=None, database=None,
+                          phases=[Phase.explicit, Phase.generate],
+                          suppress_health_check=[HealthCheck.too_slow])
+
+EXPONENTS = dict(x=st.floats(-100, 100), y=st.floats(-100, 100), tw=st.floats(-200, 200))
+
+
+def _scaled_case(x, y, tw):
+    def build(cls, layout):
+        X, Y = data(cls, layout)
+        features(X, layout)[...] *= 10.0 ** x
+        if not classifier(cls):
+            Y = Y * 10.0 ** y
+        params = {"task_weights": [1.0, 10.0 ** tw, 1.0]} if has_task_weights(cls) else {}
+        return Setup(make_estimator(cls, layout, **params), X, Y)
+    return Case(f"X * 1e{x:g}, Y * 1e{y:g}, task_weights[1] = 1e{tw:g}", "either", build,
+                "|".join([X_KEYWORD, Y_KEYWORD, TW_KEYWORD]))
+
+
+def _check_scales(cls, layout, x, y, tw):
+    case = _scaled_case(x, y, tw)
+    outcome = run_case(cls, layout, case)
+    assert outcome.ok, f"{cls.__name__}-{layout} at {case.name}: {outcome.kind}: {outcome.detail}"
+
+
+# The drawn scales reach the logistic ridge/pooled gap defect above (not strict: which draws
+# reach it depends on the examples drawn).
+_DRAWN_OPEN = {"PooledClassifier", "RidgeClassifier"}
+PAIRS = [pytest.param(cls, layout, id=f"{cls.__name__}-{layout}",
+                      marks=[pytest.mark.xfail(strict=False, reason=_GAP)]
+                      if cls.__name__ in _DRAWN_OPEN else [])
+         for cls in ESTIMATORS for layout in LAYOUTS]
+
+
+@pytest.mark.parametrize("cls, layout", PAIRS)
+@settings(settings.get_profile("bad-inputs"))
+@given(**EXPONENTS)
+def test_scales_drawn(cls, layout, x, y, tw):
+    _check_scales(cls, layout, x, y, tw)
+
+
+# The fresh draws of the full sweep also reach the singular-M defect above (task weights or
+# scales far from 1 make M's condition number exceed 1e10) in every TaskQuadratic model.
+_FULL_OPEN = {name: _SINGULAR for name in (
+    "TaskRelationRegressor", "TaskRelationClassifier", "ClusteredTaskRegressor",
+    "ClusteredTaskClassifier", "MeanRegularizedRegressor", "MeanRegularizedClassifier",
+    "GraphRegularizedRegressor", "GraphRegularizedClassifier")}
+_FULL_OPEN.update({name: _GAP for name in _DRAWN_OPEN})
+FULL_PAIRS = [pytest.param(cls, layout, id=f"{cls.__name__}-{layout}",
+                           marks=[pytest.mark.xfail(strict=False, reason=_FULL_OPEN[cls.__name__])]
+                           if cls.__name__ in _FULL_OPEN else [])
+              for cls in ESTIMATORS for layout in LAYOUTS]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("cls, layout", FULL_PAIRS)
+@settings(settings.get_profile("bad-inputs-full"))
+@given(**EXPONENTS)
+def test_scales_drawn_full(cls, layout, x, y, tw):
+    _check_scales(cls, layout, x, y, tw)
+
+
+# -- the table's own checks can fail --------------------------------------------------------
+def test_checks_catch_nan_mutation_and_vague_errors():
+    """The runner flags a NaN attribute, a mutated input and an error without the keyword."""
+    class Bad(BaseEstimator):
+        def __init__(self, mode="nan"):
+            self.mode = mode
+
+        def fit(self, X, y):
+            if self.mode == "mutate":
+                X[0, 0] = 1.0
+            if self.mode == "vague":
+                raise ValueError("something went wrong")
+            if self.mode == "crash":
+                raise np.linalg.LinAlgError("SVD did not converge")
+            self.coef_ = np.array([np.nan])
+            return self
+
+        def predict(self, X):
+            return np.zeros(len(X))
+
+    X, y = np.zeros((4, 2)), np.zeros(4)
+    either = Case("probe", "either", None, r"\bX\b")
+    expected = dict(nan="NaN", mutate="mutated input", vague="wrong error",
+                    crash="unclear error")
+    for mode, kind in expected.items():
+        out = run_case(Bad, "shared", either, Setup(Bad(mode), X.copy(), y))
+        assert (out.ok, out.kind) == (False, kind), (mode, out)
+    out = run_case(Bad, "shared", Case("probe", "error", None, r"\bX\b"),
+                   Setup(Bad("nan"), X.copy(), y))
+    assert (out.ok, out.kind) == (False, "no error")
