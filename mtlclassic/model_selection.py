@@ -107,7 +107,25 @@ def _check_observed(splitter, y, splits):
                     "shuffle the rows, or drop the task.")
 
 
-class TaskStratifiedKFold(BaseCrossValidator):
+class _TaskSplitter(BaseCrossValidator):
+    """What both splitters share: ``n_splits`` known without looking at the data."""
+
+    def get_n_splits(self, X=None, y=None, groups=None):
+        """Return the number of splits, ``n_splits``.
+
+        Parameters
+        ----------
+        X, y, groups : object
+            Ignored; present for scikit-learn's splitter protocol.
+
+        Returns
+        -------
+        n_splits : int
+        """
+        return int(self.n_splits)
+
+
+class TaskStratifiedKFold(_TaskSplitter):
     """K-fold cross-validation that splits every task's rows into the K folds.
 
     Each task's rows are K-folded separately, so every task is in every
@@ -173,20 +191,6 @@ class TaskStratifiedKFold(BaseCrossValidator):
         _check_task_column(self.task_column)
         _check_random_state_use(self.shuffle, self.random_state)
 
-    def get_n_splits(self, X=None, y=None, groups=None):
-        """Return the number of folds, ``n_splits``.
-
-        Parameters
-        ----------
-        X, y, groups : object
-            Ignored; present for scikit-learn's splitter protocol.
-
-        Returns
-        -------
-        n_splits : int
-        """
-        return int(self.n_splits)
-
     def split(self, X, y=None, groups=None):
         """Generate the ``(train, test)`` row indices of every fold.
 
@@ -246,7 +250,7 @@ class TaskStratifiedKFold(BaseCrossValidator):
         return ((rows[fold != j], rows[fold == j]) for j in range(k))
 
 
-class TaskStratifiedShuffleSplit(BaseCrossValidator):
+class TaskStratifiedShuffleSplit(_TaskSplitter):
     """Repeated random train/test splits of every task's rows with the same fractions.
 
     In each of the ``n_splits`` splits, each task's rows are shuffled and cut
@@ -345,20 +349,6 @@ class TaskStratifiedShuffleSplit(BaseCrossValidator):
                 f"test_size={self.test_size!r} and train_size={self.train_size!r} add up to more "
                 f"than all the rows ({test:g} + {train:g} of each task): reduce one of them.")
         return test, train
-
-    def get_n_splits(self, X=None, y=None, groups=None):
-        """Return the number of splits, ``n_splits``.
-
-        Parameters
-        ----------
-        X, y, groups : object
-            Ignored; present for scikit-learn's splitter protocol.
-
-        Returns
-        -------
-        n_splits : int
-        """
-        return int(self.n_splits)
 
     def split(self, X, y=None, groups=None):
         """Generate the ``(train, test)`` row indices of every split.
