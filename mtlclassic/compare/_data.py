@@ -394,17 +394,34 @@ def as_dataset(data, name="data", task_column=None, kind=None, *, target=None, f
                       feature_names=None if feature_names is None else
                       [str(f) for f in feature_names])
     if kind == "classification" and task is not None:
-        _check_both_classes(dataset)
+        classes = np.unique(Y)
+        one_class_tasks((Y == classes[-1]).astype(np.float64), task, tasks, classes)
     return dataset
 
 
-def _check_both_classes(dataset):
-    """Each task of a per-task classification problem must hold both classes."""
-    classes = np.unique(dataset.y)
-    for t, label in enumerate(dataset.tasks):
-        seen = np.unique(dataset.y[dataset.task == t])
-        if seen.size < 2:
-            only = seen[0].item() if isinstance(seen[0], np.generic) else seen[0]
-            raise DataError(f"task {label!r} has only class {only!r} in its "
-                            f"{int(np.sum(dataset.task == t))} rows (classes: "
-                            f"{classes.tolist()}): each classification task needs both classes")
+def _plain(value):
+    """A numpy scalar as the Python value it holds (messages show ``1``, not ``np.int64(1)``)."""
+    return value.item() if isinstance(value, np.generic) else value
+
+
+def one_class_tasks(codes, task, tasks, classes):
+    """A DataError when a task's rows hold a single class (AUC and a classifier need both)."""
+    if task is None:  # shared layout: one column per task
+        for j, label in enumerate(tasks):
+            seen = np.unique(codes[~np.isnan(codes[:, j]), j])
+            if seen.size < 2:
+                only = _plain(classes[int(seen[0])]) if seen.size else None
+                raise DataError(f"task {label!r} has only class {only!r} in its observed "
+                                "targets: each classification task needs both classes "
+                                "(remove that target column or add rows)")
+        return
+    positives = np.bincount(task, weights=codes, minlength=len(tasks))
+    sizes = np.bincount(task, minlength=len(tasks))
+    bad = np.flatnonzero((positives == 0) | (positives == sizes))
+    if bad.size:
+        t = bad[0]
+        only = _plain(classes[0] if positives[t] == 0 else classes[-1])
+        more = f" (and {bad.size - 1} other task(s))" if bad.size > 1 else ""
+        raise DataError(f"task {tasks[t]!r} has only class {only!r} in its {sizes[t]} rows"
+                        f"{more}: each classification task needs both classes (remove the "
+                        "task's rows or add rows of the other class)")

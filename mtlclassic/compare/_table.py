@@ -21,7 +21,7 @@ import re
 
 import numpy as np
 
-from ._data import DataError, Dataset
+from ._data import DataError, Dataset, _plain, one_class_tasks
 
 TABLE_SUFFIXES = (".csv", ".tsv", ".parquet")
 # A text column with more distinct values than this share of its rows (and at least
@@ -177,11 +177,6 @@ def _classification_targets(Y):
     return codes, classes
 
 
-def _plain(value):
-    """A numpy scalar as the Python value it holds (messages show ``1``, not ``np.int64(1)``)."""
-    return value.item() if isinstance(value, np.generic) else value
-
-
 def _sorted_unique(values):
     """Distinct values, sorted (as text when the types do not compare)."""
     distinct = list(values.unique())
@@ -303,29 +298,6 @@ def _encode_features(F, source):
 
 
 # -- the whole table ----------------------------------------------------------------------
-def _one_class_tasks(codes, task, tasks, classes):
-    """A DataError when a task's rows hold a single class (AUC and a classifier need both)."""
-    if task is None:  # shared layout: one column per task
-        for j, label in enumerate(tasks):
-            seen = np.unique(codes[~np.isnan(codes[:, j]), j])
-            if seen.size < 2:
-                only = _plain(classes[int(seen[0])]) if seen.size else None
-                raise DataError(f"task {label!r} has only class {only!r} in its observed "
-                                "targets: each classification task needs both classes "
-                                "(remove that target column or add rows)")
-        return
-    positives = np.bincount(task, weights=codes, minlength=len(tasks))
-    sizes = np.bincount(task, minlength=len(tasks))
-    bad = np.flatnonzero((positives == 0) | (positives == sizes))
-    if bad.size:
-        t = bad[0]
-        only = _plain(classes[0] if positives[t] == 0 else classes[1])
-        more = f" (and {bad.size - 1} other task(s))" if bad.size > 1 else ""
-        raise DataError(f"task {tasks[t]!r} has only class {only!r} in its {sizes[t]} rows"
-                        f"{more}: each classification task needs both classes (remove the "
-                        "task's rows or add rows of the other class)")
-
-
 def table_dataset(frame, *, task_column=None, target=None, features=None, task_type=None,
                   name="table", source=None, description=""):
     """A :class:`Dataset` from a DataFrame: the per-task or the shared layout.
@@ -441,7 +413,7 @@ def table_dataset(frame, *, task_column=None, target=None, features=None, task_t
         if empty.size:
             raise DataError(f"target {tasks[empty[0]]!r} of {source} is empty")
     if kind == "classification":
-        _one_class_tasks(y if task is not None else Yv, task, tasks, classes)
+        one_class_tasks(y if task is not None else Yv, task, tasks, classes)
         y = y.astype(np.int64) if task is not None else y
     return Dataset(str(name), X, y, task, tasks, kind, description,
                    feature_names=feature_names, notes=notes,

@@ -25,6 +25,7 @@ from sklearn.utils import _safe_indexing
 from sklearn.utils.validation import indexable
 
 from .._backend import blas_threads_for, is_cupy, to_host
+from ..data import exponent, max_abs
 from .._validation import (check_fit_data, check_predict_data, check_sample_weight,
                            check_task_weights)
 from ._base import (MultiTaskClassifierMixin, MultiTaskLinearModel, MultiTaskRegressorMixin,
@@ -214,9 +215,7 @@ class _PathCV(MultiTaskLinearModel):
                 targets = np.where(observed, targets, 0.0)
             # Held-out errors are squared in units of y / unit (a power of two, so exact):
             # at |y| ~ 1e200 the user's squares overflow, and selection would see inf.
-            top = float(np.max(np.abs(targets), initial=0.0))
-            if np.isfinite(top) and top > 0:
-                unit = float(np.ldexp(1.0, int(np.frexp(top)[1])))
+            unit = float(np.ldexp(1.0, exponent(max_abs(targets), band=0)))
         tau = check_task_weights(self.task_weights, len(self.tasks_), np.float64)
         sw = check_sample_weight(sample_weight, feats.shape[0], np.float64)
         return _Holdout(feats, task_index, targets, observed, tau, sw, unit)

@@ -9,6 +9,7 @@ relation between tasks build on the same penalty elsewhere.
 import numpy as np
 import scipy.sparse as sp
 
+from ..data import exponent, max_abs
 from ..penalties import TaskQuadratic
 from ..penalties._base import scale_strength
 from ._base import (MultiTaskClassifierMixin, MultiTaskLinearModel, MultiTaskRegressorMixin,
@@ -97,8 +98,7 @@ def _unit_free(M, alpha, l2_reg, **kwargs):
     whole penalty is built divided by a power of two that brings ``max |M|`` to
     ``[1/2, 1)``, and multiplied back exactly (:meth:`TaskQuadratic.scaled`).
     """
-    top = float(np.max(np.abs(M), initial=0.0))
-    e = int(np.frexp(top)[1]) if np.isfinite(top) and top > 0 else 0
+    e = exponent(max_abs(M), band=0)
     if e == 0:
         return TaskQuadratic(M, alpha=alpha, l2_reg=l2_reg, **kwargs)
     unit = TaskQuadratic(np.ldexp(M, -e), alpha=scale_strength(alpha, -e),
