@@ -4,4 +4,5 @@ from ._containers import SharedDesign, StackedDesign
 from ._scaling import IDENTITY, Scaling, exponent, max_abs
 from ._tasks import split_tasks, stack_tasks
 
-__all__ = ["IDENTITY", "Scaling", "exponent", "max_abs", "SharedDesign", "StackedDesign", "split_tasks", "stack_tasks"]
+__all__ = ["IDENTITY", "Scaling", "exponent", "max_abs", "SharedDesign", "StackedDesign",
+           "split_tasks", "stack_tasks"]
