@@ -40,32 +40,12 @@ from _bad_inputs_cases import (CASES, ESTIMATORS, LAYOUTS, TW_KEYWORD, X_KEYWORD
 
 TABLE = table()
 
-# Known open defects (issue 18 is not resolved yet): each case fails today for the reason
-# given; strict, so that a fix shows up as XPASS and the entry must be removed.
-_GAP = ("logistic ridge/pooled: in the rescaled problem l2_reg is ~1e-200, the conjugate "
-        "overflows, dual_gap_ = -inf and the zero shortcut returns coef_ = 0")
-_SINGULAR = ("TaskQuadratic judges M singular relative to max|M| (condition number > 1e10) and "
-             "blames alpha / l2_reg, which these models do not have")
-KNOWN_OPEN = {
-    **{(cls, case): _GAP for cls in ("PooledClassifier", "RidgeClassifier")
-       for case in ("X_scale_1e100", "X_scale_1e150", "task_weight_1e200", "task_weight_1e300")},
-    **{(cls, case): _SINGULAR for cls in ("ClusteredTaskClassifier", "ClusteredTaskRegressor")
-       for case in ("strength_1e-20", "strength_1e100")},
-    **{(cls, "strength_1e100"): _SINGULAR
-       for cls in ("MeanRegularizedClassifier", "MeanRegularizedRegressor")},
-    **{(cls, "strength_1e-20"): _SINGULAR
-       for cls in ("TaskRelationClassifier", "TaskRelationRegressor")},
-}
-
-
 def _id(cls, layout, case):
     return f"{cls.__name__}-{layout}-{case.name}"
 
 
 def _param(cls, layout, case):
-    reason = KNOWN_OPEN.get((cls.__name__, case.name))
-    marks = [pytest.mark.xfail(strict=True, reason=reason)] if reason else []
-    return pytest.param(cls, layout, case, id=_id(cls, layout, case), marks=marks)
+    return pytest.param(cls, layout, case, id=_id(cls, layout, case))
 
 
 @pytest.mark.parametrize("cls, layout, case", [_param(*row) for row in TABLE])
@@ -120,12 +100,7 @@ def _check_scales(cls, layout, x, y, tw):
     assert outcome.ok, f"{cls.__name__}-{layout} at {case.name}: {outcome.kind}: {outcome.detail}"
 
 
-# The drawn scales reach the logistic ridge/pooled gap defect above (not strict: which draws
-# reach it depends on the examples drawn).
-_DRAWN_OPEN = {"PooledClassifier", "RidgeClassifier"}
-PAIRS = [pytest.param(cls, layout, id=f"{cls.__name__}-{layout}",
-                      marks=[pytest.mark.xfail(strict=False, reason=_GAP)]
-                      if cls.__name__ in _DRAWN_OPEN else [])
+PAIRS = [pytest.param(cls, layout, id=f"{cls.__name__}-{layout}")
          for cls in ESTIMATORS for layout in LAYOUTS]
 
 
@@ -136,21 +111,8 @@ def test_scales_drawn(cls, layout, x, y, tw):
     _check_scales(cls, layout, x, y, tw)
 
 
-# The fresh draws of the full sweep also reach the singular-M defect above (task weights or
-# scales far from 1 make M's condition number exceed 1e10) in every TaskQuadratic model.
-_FULL_OPEN = {name: _SINGULAR for name in (
-    "TaskRelationRegressor", "TaskRelationClassifier", "ClusteredTaskRegressor",
-    "ClusteredTaskClassifier", "MeanRegularizedRegressor", "MeanRegularizedClassifier",
-    "GraphRegularizedRegressor", "GraphRegularizedClassifier")}
-_FULL_OPEN.update({name: _GAP for name in _DRAWN_OPEN})
-FULL_PAIRS = [pytest.param(cls, layout, id=f"{cls.__name__}-{layout}",
-                           marks=[pytest.mark.xfail(strict=False, reason=_FULL_OPEN[cls.__name__])]
-                           if cls.__name__ in _FULL_OPEN else [])
-              for cls in ESTIMATORS for layout in LAYOUTS]
-
-
 @pytest.mark.slow
-@pytest.mark.parametrize("cls, layout", FULL_PAIRS)
+@pytest.mark.parametrize("cls, layout", PAIRS)
 @settings(settings.get_profile("bad-inputs-full"))
 @given(**EXPONENTS)
 def test_scales_drawn_full(cls, layout, x, y, tw):

@@ -299,7 +299,8 @@ class _AlternatingModel(MultiTaskLinearModel):
     @staticmethod
     def _task_quadratic(M, step, **kwargs):
         """``TaskQuadratic(M, **kwargs)``, or a ValueError naming ``step`` when ``M`` overflowed."""
-        if not np.all(np.isfinite(M)):
+        spectrum = kwargs.get("spectrum")
+        if not np.all(np.isfinite(M if spectrum is None else spectrum[0])):
             raise ValueError(
                 f"the W-step's task coupling matrix (from the {step}) overflowed: the learned "
                 "task structure is singular to float64 precision at this scale; scale the "

@@ -211,20 +211,31 @@ class _ClusteredTask(_AlternatingModel):
         """``W_c``: ``W`` itself, or the tasks centred (``Pi W``) when the mean is separate."""
         return W if self.lambda_mean is None else W - W.mean(axis=0)
 
-    def _penalty_matrix(self, M):
-        """The W-step's ``1/2 tr(W^T A W)`` matrix.
+    def _penalty_spectrum(self, M):
+        """Eigendecomposition ``(d, U)`` of the W-step's ``1/2 tr(W^T A W)`` matrix ``A``.
 
-        ``lambda_l2 (1 + eta) (eta I + M)^{-1}``, or with the separate mean
+        ``A = lambda_l2 (1 + eta) (eta I + M)^{-1}``, or with the separate mean
         ``lambda_mean 11^T / T + lambda_l2 (1 + eta) Pi (eta I + M)^{-1} Pi``
         (positive definite: the first term covers the null space of ``Pi``).
+        Built from its parts rather than decomposed as a sum: ``lambda_mean``
+        and ``lambda_l2`` may differ by any factor (``A``'s condition number
+        is theirs), and a decomposition of the sum would lose the smaller one
+        to rounding.
         """
         eta = self._eta
         T = len(M)
-        A = self.lambda_l2 * (1.0 + eta) * np.linalg.inv(eta * np.eye(T) + M)
-        if self.lambda_mean is not None:
-            A = A - A.mean(axis=0)
-            A = A - A.mean(axis=1, keepdims=True) + self.lambda_mean / T
-        return 0.5 * (A + A.T)
+        scale = self.lambda_l2 * (1.0 + eta)
+        if self.lambda_mean is None:
+            gamma, Q = np.linalg.eigh(0.5 * (M + M.T))
+            return scale / (eta + np.clip(gamma, 0.0, 1.0)), Q
+        # An orthonormal basis of the centred directions (I - 11^T/T's unit eigenvalues),
+        # then (eta I + M)^{-1} restricted to them; the mean direction is lambda_mean's.
+        _, P = np.linalg.eigh(np.eye(T) - 1.0 / T)
+        P = P[:, 1:]
+        B = P.T @ np.linalg.inv(eta * np.eye(T) + M) @ P
+        e, V = np.linalg.eigh(0.5 * (B + B.T))
+        d = np.concatenate([[self.lambda_mean], scale * e])
+        return d, np.column_stack([np.full(T, T ** -0.5), P @ V])
 
     def _initial_structure(self, n_tasks):
         if self.lambda_mean is None or n_tasks == 1:
@@ -241,7 +252,7 @@ class _ClusteredTask(_AlternatingModel):
         return M
 
     def _coupling(self, M, n_features):
-        return self._task_quadratic(self._penalty_matrix(M), _STEP)
+        return self._task_quadratic(None, _STEP, spectrum=self._penalty_spectrum(M))
 
     def _structure_step(self, W):
         return cluster_structure(self._centred(W), self._k, self._eta)
@@ -249,7 +260,9 @@ class _ClusteredTask(_AlternatingModel):
     def _penalty_value(self, W, M, shift=0):
         G, e = scaled_gram(W)  # W W^T = 2^(2e) G
         with np.errstate(over="ignore"):  # an overflow is the caller's to report
-            return float(0.5 * np.ldexp(float(np.sum(self._penalty_matrix(M) * G)), 2 * e + shift))
+            d, U = self._penalty_spectrum(M)
+            value = float(np.sum(d * np.einsum("ij,ik,kj->j", U, G, U)))  # tr(A G)
+            return float(0.5 * np.ldexp(value, 2 * e + shift))
 
     def _set_structure(self, M):
         from sklearn.cluster import KMeans

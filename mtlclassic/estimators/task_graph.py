@@ -9,9 +9,7 @@ relation between tasks build on the same penalty elsewhere.
 import numpy as np
 import scipy.sparse as sp
 
-from ..data import exponent, max_abs
 from ..penalties import TaskQuadratic
-from ..penalties._base import scale_strength
 from ._base import (MultiTaskClassifierMixin, MultiTaskLinearModel, MultiTaskRegressorMixin,
                     store_params)
 from ._docs import L2_REG, estimator_doc
@@ -89,23 +87,6 @@ def task_laplacian(graph, n_tasks, graph_type="adjacency"):
     return np.diag(A.sum(axis=1)) - A
 
 
-def _unit_free(M, alpha, l2_reg, **kwargs):
-    """``TaskQuadratic(M, alpha, l2_reg)`` with its structure read from ``M`` at unit scale.
-
-    The penalty decides which eigenvalues of ``M`` are zero (its null space, the free
-    task groups) relative to ``max(|M|, 1)``; strengths far below 1 (data in small
-    units, or strengths mapped to large ones) would make a Laplacian look zero. So the
-    whole penalty is built divided by a power of two that brings ``max |M|`` to
-    ``[1/2, 1)``, and multiplied back exactly (:meth:`TaskQuadratic.scaled`).
-    """
-    e = exponent(max_abs(M), band=0)
-    if e == 0:
-        return TaskQuadratic(M, alpha=alpha, l2_reg=l2_reg, **kwargs)
-    unit = TaskQuadratic(np.ldexp(M, -e), alpha=scale_strength(alpha, -e),
-                         l2_reg=scale_strength(l2_reg, -e), **kwargs)
-    return unit.scaled(e, e)
-
-
 # -- mean-regularised ---------------------------------------------------------
 _MEAN_PENALTY = ("lambda_mean / 2 sum_t ||w_t - w_bar||^2  +  lambda_l2 / 2 sum_t ||w_t||^2,"
                  "   w_bar = 1/T sum_t w_t")
@@ -170,10 +151,12 @@ class _MeanRegularized(MultiTaskLinearModel):
 
     def _make_penalty(self, n_features, n_tasks):
         T = n_tasks
-        M = self.lambda_mean * (np.eye(T) - 1.0 / T) + self.lambda_l2 * np.eye(T)
+        # lambda_l2 is the elastic term, not folded into M: M's null space (the mean
+        # direction) then stays exact whatever lambda_l2's size next to lambda_mean.
         # lambda_l2 = 0: the mean direction W + delta 1^T is unpenalised; the solvers
         # profile it out before each duality gap (solvers.profile_free).
-        return _unit_free(M, 0.0, 0.0, free_null_space=self.lambda_l2 == 0)
+        M = self.lambda_mean * (np.eye(T) - 1.0 / T)
+        return TaskQuadratic(M, 0.0, self.lambda_l2, free_null_space=self.lambda_l2 == 0)
 
 
 class MeanRegularizedRegressor(MultiTaskRegressorMixin, _MeanRegularized):
@@ -267,7 +250,7 @@ class _GraphRegularized(MultiTaskLinearModel):
     def _make_penalty(self, n_features, n_tasks):
         L = task_laplacian(self.graph, n_tasks, self.graph_type)
         self.laplacian_ = L
-        return _unit_free(self.lambda_graph * L, self.alpha, self.l2_reg)
+        return TaskQuadratic(self.lambda_graph * L, self.alpha, self.l2_reg)
 
 
 class GraphRegularizedRegressor(MultiTaskRegressorMixin, _GraphRegularized):

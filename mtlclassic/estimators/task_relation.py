@@ -38,15 +38,15 @@ _STEP = "task covariance step"
 
 
 def _mtrl_structure(W, eps):
-    """``(Omega, Omega^{-1})`` of :func:`mtrl_covariance` from one eigendecomposition.
+    """``Omega`` of :func:`mtrl_covariance` and its eigendecomposition ``(w, U)``.
 
-    Both are finite for every finite ``W``: ``Omega`` depends only on the
-    direction of ``W`` and on ``eps / max|W|^2``, so ``W W^T`` is formed in
-    units where ``max |W|`` is near 1 (:func:`scaled_gram`) and cannot
-    overflow. The inverse comes from the same eigenvectors (an explicit
-    inverse of ``Omega`` would lose its small eigenvalues to rounding); its
-    entries may overflow when ``eps`` is negligible against ``max |W|^2``,
-    which the W-step reports.
+    ``Omega = U diag(w) U^T`` is finite for every finite ``W``: it depends only
+    on the direction of ``W`` and on ``eps / max|W|^2``, so ``W W^T`` is
+    formed in units where ``max |W|`` is near 1 (:func:`scaled_gram`) and
+    cannot overflow. ``Omega^{-1}`` is used through the same eigenvectors
+    (``U diag(1 / w) U^T``: an explicit inverse would lose ``Omega``'s small
+    eigenvalues to rounding); ``1 / w`` may overflow when ``eps`` is
+    negligible against ``max |W|^2``, which the W-step reports.
     """
     G, e = scaled_gram(W)
     d, U = symmetric_eigh(G, f"{_STEP} (eigendecomposition of W W^T)")
@@ -59,9 +59,7 @@ def _mtrl_structure(W, eps):
         r = np.hypot(np.sqrt(d), np.ldexp(np.sqrt(eps), -e))
     w = r / r.sum()
     omega = (U * w) @ U.T
-    with np.errstate(over="ignore", divide="ignore"):
-        inv = (U / w) @ U.T
-    return 0.5 * (omega + omega.T), 0.5 * (inv + inv.T)
+    return 0.5 * (omega + omega.T), w, U
 
 
 def _correlation(C):
@@ -142,9 +140,9 @@ class _TaskRelation(_AlternatingModel):
                 or not np.isfinite(self.eps) or not self.eps > 0):
             raise ValueError(f"eps must be a finite number > 0, got {self.eps!r}.")
 
-    # The structure is the pair (Omega, Omega^{-1}), both from one eigendecomposition.
+    # The structure is Omega with its eigendecomposition (w, U): Omega^{-1} = U diag(1/w) U^T.
     def _initial_structure(self, n_tasks):
-        return np.eye(n_tasks) / n_tasks, n_tasks * np.eye(n_tasks)
+        return np.eye(n_tasks) / n_tasks, np.full(n_tasks, 1.0 / n_tasks), np.eye(n_tasks)
 
     def _previous_structure(self, n_tasks):
         omega = getattr(self, "task_covariance_", None)
@@ -153,23 +151,27 @@ class _TaskRelation(_AlternatingModel):
         lam, U = symmetric_eigh(omega, _STEP)
         if not lam[0] > 0:  # not invertible in float64: start cold
             return None
-        return omega, (U / lam) @ U.T
+        return omega, lam, U
 
     def _coupling(self, structure, n_features):
-        inv = structure[1]
-        M = self.lambda_1 * np.eye(len(inv)) + self.lambda_2 * inv
-        return self._task_quadratic(M, _STEP)
+        # M = lambda_1 I + lambda_2 Omega^{-1}, given to the penalty by its eigendecomposition
+        # (exact: M's condition number follows eps and may exceed any rounding threshold).
+        _, w, U = structure
+        with np.errstate(over="ignore", divide="ignore"):
+            d = self.lambda_1 + self.lambda_2 / w
+        return self._task_quadratic(None, _STEP, spectrum=(d, U))
 
     def _structure_step(self, W):
         return _mtrl_structure(W, self.eps)
 
     def _penalty_value(self, W, structure, shift=0):
-        inv = structure[1]
+        _, w, U = structure
         G, e = scaled_gram(W)  # W W^T = 2^(2e) G
-        with np.errstate(over="ignore"):  # an overflow is the caller's to report
+        with np.errstate(over="ignore", divide="ignore"):  # an overflow is the caller's to report
+            rot = np.einsum("ij,ik,kj->j", U, G, U)  # diag(U^T G U)
             ridge = np.ldexp(float(np.trace(G)), 2 * e + shift)
-            prior = (np.ldexp(float(np.sum(inv * G)), 2 * e + shift)
-                     + np.ldexp(self.eps * float(np.trace(inv)), shift))
+            prior = (np.ldexp(float(np.sum(rot / w)), 2 * e + shift)
+                     + np.ldexp(self.eps * float(np.sum(1.0 / w)), shift))
             return float(0.5 * self.lambda_1 * ridge + 0.5 * self.lambda_2 * prior)
 
     def _set_structure(self, structure):

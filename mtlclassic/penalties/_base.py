@@ -113,14 +113,19 @@ class Penalty:
 
         Zero for a norm (``V`` is in its dual ball); with ``l2_reg = r > 0``
         the supremum is attained at ``U = prox_{f/r}(V / r)``, so
-        ``h^*(V) = <V, U> - f(U) - r/2 ||U||^2``.
+        ``h^*(V) = <V, U> - f(U) - r/2 ||U||^2``. ``f`` is positively
+        homogeneous (a norm, or the indicator of a cone), so ``U = P / r``
+        with ``P = prox_f(V)`` and ``h^*(V) = (<V, P> - f(P) - ||P||^2 / 2) / r``:
+        formed in ``V``'s units and divided once, it is finite whenever the
+        value is (a tiny ``r``, as a rescaled ridge of 1e-200, would overflow
+        ``U``'s square first). Penalties with other ``f`` override this.
         """
         if not self.l2_reg:
             return 0.0
         xp = get_namespace(V)
-        r = self.l2_reg
-        U = self._prox(V / r, 1.0 / r)
-        return float(xp.sum(V * U)) - self._value(U) - 0.5 * r * float(xp.sum(U * U))
+        P = self._prox(V, 1.0)
+        with np.errstate(over="ignore"):  # beyond the float range: inf, the dual's -inf
+            return (float(xp.sum(V * P)) - self._value(P) - 0.5 * float(xp.sum(P * P))) / self.l2_reg
 
     def cvxpy_expr(self, W):
         """The penalty as a cvxpy expression of a variable ``W`` (reference solver)."""

@@ -138,27 +138,48 @@ class TaskQuadratic(Penalty):
         With ``alpha = l2_reg = 0``, accept a singular ``M`` whose null space
         is spanned by task groups, left unpenalised (``free_groups``);
         otherwise such an ``M`` is a ``ValueError``.
+    spectrum : tuple (d, U), default=None
+        ``M``'s eigendecomposition ``M = U diag(d) U^T`` when the caller knows
+        it (``M`` is then ignored): ``d >= 0``, its zeros exactly the null
+        space. Without it, ``M`` is decomposed and eigenvalues below
+        ``1e-10 max|M|`` count as zero (rounding of a structurally singular
+        ``M``, as a graph Laplacian): a judgement relative to ``M``'s own
+        scale, so independent of the units.
     """
 
     kind = None
 
-    def __init__(self, M, alpha=0.0, l2_reg=0.0, *, free_null_space=False, tol=1e-12,
-                 max_sweeps=100000, conjugate_sweeps=200):
+    def __init__(self, M, alpha=0.0, l2_reg=0.0, *, free_null_space=False, spectrum=None,
+                 tol=1e-12, max_sweeps=100000, conjugate_sweeps=200):
         super().__init__(alpha, l2_reg)
+        if spectrum is not None:
+            d, U = (np.asarray(a, dtype=np.float64) for a in spectrum)
+            M = (U * d) @ U.T
         M = np.asarray(M, dtype=np.float64)
         if M.ndim != 2 or M.shape[0] != M.shape[1]:
             raise ValueError(f"M must be a square matrix, got shape {M.shape}.")
         if not np.all(np.isfinite(M)):
             raise ValueError("M must be finite.")
-        scale = max(float(np.max(np.abs(M), initial=0.0)), 1.0)
+        # M's own scale: symmetry, definiteness and its null space are judged relative to
+        # it, so that they do not depend on the units (a strength of 1e-20 or 1e100 is
+        # the same model shape as 1). A zero M has scale 0: all of it is null space.
+        scale = float(np.max(np.abs(M), initial=0.0))
         if not np.allclose(M, M.T, rtol=0.0, atol=1e-10 * scale):
             raise ValueError("M must be symmetric.")
         M = 0.5 * (M + M.T)
-        d, U = np.linalg.eigh(M)
+        if spectrum is None:
+            d, U = np.linalg.eigh(M)
+        elif d.shape != M.shape[:1] or not np.all(d >= 0):
+            raise ValueError("spectrum must be (d, U) with d >= 0 of length n_tasks.")
         if d.size and d[0] < -1e-8 * scale:
             raise ValueError(f"M must be positive semidefinite; its smallest eigenvalue is {d[0]:.3g}.")
         self.M = M
-        self._d = np.maximum(d, 0.0)
+        # Eigenvalues at M's rounding level are its null space: exactly zero, so that the
+        # elastic term alone penalises those directions, whatever l2_reg's size next to M.
+        # A spectrum given by the caller is exact: its zeros alone are the null space (an
+        # M of condition number above 1 / _NULL_TOL, e.g. an inverse covariance, keeps its
+        # small eigenvalues).
+        self._d = d if spectrum is not None else np.where(d <= _NULL_TOL * scale, 0.0, d)
         self._U = U
         self.sparse = self.alpha > 0
         self.tol = float(tol)
@@ -172,7 +193,7 @@ class TaskQuadratic(Penalty):
         self._groups = [] if self.alpha == 0 else groups
         # Eigenvalues of M + l2_reg I, and which of them are zero (only without l2_reg).
         self._d_eff = self._d + self.l2_reg
-        self._null = self._d_eff <= _NULL_TOL * scale
+        self._null = self._d_eff == 0
         # Pseudo-inverse of those eigenvalues: the conjugate without l1.
         self._d_pinv = np.where(self._null, 0.0, 1.0 / np.where(self._null, 1.0, self._d_eff))
         # Warm starts of the conjugate's inner solve: the last prox output (the solver's
@@ -213,7 +234,7 @@ class TaskQuadratic(Penalty):
 
     def _null_groups(self, scale):
         """Index arrays of the task groups whose indicators span ``M``'s null space (or ``[]``)."""
-        n_null = int(np.sum(self._d <= _NULL_TOL * scale))
+        n_null = int(np.sum(self._d == 0))
         if n_null == 0 or self.l2_reg > 0:
             return []
         if self.alpha == 0 and not self.free_null_space:

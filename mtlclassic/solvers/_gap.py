@@ -148,7 +148,19 @@ def dual_at(datafit, penalty, theta, features=None):
         return -np.inf, None
     V = datafit.data.rmatvec(theta, features)
     scale = penalty.dual_scale(V)
-    return datafit.dual_value(scale * theta) - penalty.conjugate(scale * V), scale * V
+    with np.errstate(over="ignore"):
+        dual = datafit.dual_value(scale * theta) - penalty.conjugate(scale * V)
+    if not dual >= 0:
+        # The dual point 0 is always feasible and h^*(0) = -min h = 0 (every penalty is
+        # >= 0 with h(0) = 0), so D(0) = -F^*(0) bounds the dual optimum too. It is the
+        # better point when a tiny elastic term makes h^*(V) = ||V||^2 / (2 l2_reg) huge or
+        # overflow (a nearly unregularised problem, as a rescaled ridge of 1e-200): the gap
+        # stays finite, and never lets W = 0 pass for a solution.
+        zero = 0.0 * theta
+        dual0 = datafit.dual_value(zero)
+        if not dual >= dual0:
+            return dual0, 0.0 * V
+    return dual, scale * V
 
 
 def duality_gap(datafit, penalty, W, Z, *, return_correlations=False, features=None):
