@@ -15,7 +15,7 @@ import scipy.sparse as sp
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_array, validate_data
 
-from .data import SharedDesign, StackedDesign
+from .data import Scaling, SharedDesign, StackedDesign, exponent
 
 FLOAT_DTYPES = (np.float64, np.float32)
 
@@ -60,9 +60,17 @@ def check_sample_weight(sample_weight, n_samples, dtype):
 
 
 def check_task_weights(task_weights, n_tasks, dtype):
-    """Validate ``task_weights``: None (ones) or n_tasks finite nonnegative values."""
+    """Validate ``task_weights``: ``(weights, e)``, the weights ``2^-e`` in ``dtype``.
+
+    None gives ones. Values must be n_tasks finite positive numbers. They are
+    validated in float64; in a narrower ``dtype`` (float32 ends at 3.4e38)
+    they are first divided by the power of two ``2^e`` that brings the
+    largest near 1, so that the cast neither overflows nor underflows; the
+    caller records ``e`` as the problem's task-weight scaling
+    (:class:`mtlclassic.data.Scaling`), which maps the penalty to match.
+    """
     if task_weights is None:
-        return np.ones(n_tasks, dtype=dtype)
+        return np.ones(n_tasks, dtype=dtype), 0
     tw = np.asarray(task_weights, dtype=np.float64)
     if tw.ndim != 1 or tw.shape[0] != n_tasks:
         raise ValueError(
@@ -77,7 +85,16 @@ def check_task_weights(task_weights, n_tasks, dtype):
             f"task_weights must be positive; task(s) at position(s) "
             f"{np.flatnonzero(tw <= 0).tolist()} have weight <= 0. To ignore a task, drop its rows."
         )
-    return tw.astype(dtype)
+    if np.dtype(dtype) == np.float64:
+        return tw, 0
+    info = np.finfo(dtype)
+    if tw.min() < tw.max() * (info.tiny / info.eps):  # the smallest would underflow to 0
+        raise ValueError(
+            f"task_weights span {tw.min():.3g} to {tw.max():.3g}, more than {info.dtype.name} "
+            f"holds (a ratio of at most {info.eps / info.tiny:.1g}); fit on float64 features "
+            "or narrow the weights.")
+    e = exponent(float(tw.max()))
+    return np.ldexp(tw, -e).astype(dtype), e
 
 
 def _columns_hint(cols, limit=12):
@@ -303,7 +320,7 @@ def check_fit_data(est, X, y, sample_weight=None, *, classifier=False):
         observed = ~np.isnan(Y.astype(np.float64)) if Y.dtype.kind in "fc" else np.ones(Y.shape, bool)
         n_tasks = Y.shape[1]
         sw = check_sample_weight(sample_weight, X.shape[0], dtype)
-        tw = check_task_weights(est.task_weights, n_tasks, dtype)
+        tw, tw_exponent = check_task_weights(est.task_weights, n_tasks, dtype)
         C = _shared_loss_weights(observed, sw, tw).astype(dtype)
         if classifier:
             if y.ndim == 1:
@@ -320,7 +337,8 @@ def check_fit_data(est, X, y, sample_weight=None, *, classifier=False):
         row_weights = task_scale = None
         if observed.all():  # C is the outer product (s_i / sum s) (x) tau_t
             row_weights, task_scale = (sw / sw.sum()).astype(dtype), tw
-        return SharedDesign(X, np.ascontiguousarray(Yv, dtype=dtype), C, row_weights, task_scale)
+        return _in_units(SharedDesign(X, np.ascontiguousarray(Yv, dtype=dtype), C, row_weights,
+                                      task_scale), tw_exponent)
 
     feats, labels = _split_task_column(est, X, reset=True)
     dtype = feats.dtype
@@ -331,7 +349,7 @@ def check_fit_data(est, X, y, sample_weight=None, *, classifier=False):
     order = np.argsort(task_index, kind="stable")
     offsets = np.concatenate([[0], np.cumsum(np.bincount(task_index, minlength=len(tasks)))])
     sw = check_sample_weight(sample_weight, n, dtype)[order]
-    tw = check_task_weights(est.task_weights, len(tasks), dtype)
+    tw, tw_exponent = check_task_weights(est.task_weights, len(tasks), dtype)
     C = _stacked_loss_weights(sw, tw, tasks, offsets).astype(dtype)
     y = y[order]
     if classifier:
@@ -355,7 +373,15 @@ def check_fit_data(est, X, y, sample_weight=None, *, classifier=False):
     else:
         Xs = np.ascontiguousarray(feats if grouped else feats[order])
     del feats  # the container is built while Xs is the only copy of the features
-    return StackedDesign(Xs, np.ascontiguousarray(yv, dtype=dtype), C, offsets)
+    return _in_units(StackedDesign(Xs, np.ascontiguousarray(yv, dtype=dtype), C, offsets),
+                     tw_exponent)
+
+
+def _in_units(data, tw_exponent):
+    """``data`` whose task weights were divided by ``2^tw_exponent`` (:func:`check_task_weights`)."""
+    if tw_exponent:
+        data.scaling = Scaling(t=tw_exponent)
+    return data
 
 
 def _check_two_classes_per_task(task_labels, tasks):

@@ -186,3 +186,52 @@ def test_fista_matches_cvxpy(name, alpha, l2):
     f, c = objective(fits["fista"]), objective(fits["cvxpy"])
     assert f <= c + 1e-7 * abs(c)
     assert fits["fista"].dual_gap_ <= 1e-10 * 0.5 * np.var(Y, axis=0).sum() * 1.0001
+
+
+@pytest.mark.parametrize("c", [1e-20, 1.0, 1e100])
+def test_null_space_is_judged_relative_to_m(c):
+    """A Laplacian times ``c`` has the same null space (its components) at every ``c``: the
+    judgement is relative to ``max |M|`` (it used to be relative to ``max(max |M|, 1)``, so
+    ``c = 1e-20`` made every direction null)."""
+    rng = np.random.default_rng(7)
+    L = _laplacian(6, rng, groups=2)
+    pen = TaskQuadratic(c * L, alpha=0.3 * c)
+    ref = TaskQuadratic(L, alpha=0.3)
+    assert [g.tolist() for g in pen._groups] == [g.tolist() for g in ref._groups]
+    assert len(pen._groups) == 2 and pen._null.sum() == 2
+    V = rng.normal(size=(4, 6))
+    # pen = c ref, so prox_{s pen} = prox_{c s ref}
+    np.testing.assert_allclose(pen.prox(V, 1 / c), ref.prox(V, 1.0), rtol=1e-9, atol=1e-12)
+
+
+def test_spectrum_is_m():
+    """``spectrum=(d, U)`` is the penalty of ``U diag(d) U^T``, and keeps eigenvalues far
+    below ``1e-10 max d`` (a relative rounding test on ``M`` would zero them)."""
+    rng = np.random.default_rng(8)
+    T, p = 5, 4
+    U, _ = np.linalg.qr(rng.normal(size=(T, T)))
+    d = np.array([1e-14, 1e-3, 0.5, 1.0, 2.0])
+    M = (U * d) @ U.T
+    pen = TaskQuadratic(None, alpha=0.2, spectrum=(d, U))
+    assert not pen._null.any() and pen._d[0] == 1e-14
+    W = rng.normal(size=(p, T))
+    assert pen.value(W) == pytest.approx(_h(W, M, 0.2, 0.0), rel=1e-12)
+    d2 = np.array([0.01, 1e-3, 0.5, 1.0, 2.0])  # well conditioned: M's own decomposition agrees
+    np.testing.assert_allclose(TaskQuadratic(None, alpha=0.2, spectrum=(d2, U)).prox(W, 0.7),
+                               TaskQuadratic((U * d2) @ U.T, alpha=0.2).prox(W, 0.7), atol=1e-10)
+    with pytest.raises(ValueError, match="spectrum"):
+        TaskQuadratic(None, spectrum=(-d, U))
+
+
+def test_mean_regularised_far_apart_strengths_is_the_pooled_model():
+    """``lambda_mean = 1e100`` with ``lambda_l2 = 1``: every task at the mean, the mean
+    penalised by ``T lambda_l2 / 2 ||w||^2`` -- the pooled model with ``alpha = T``. With
+    ``lambda_l2`` folded into ``M`` (condition 1e100) the mean was lost to rounding."""
+    from mtlclassic import MeanRegularizedRegressor, PooledRegressor
+
+    rng = np.random.default_rng(9)
+    X = rng.normal(size=(60, 4))
+    Y = X @ rng.normal(size=(4, 3)) + 0.1 * rng.normal(size=(60, 3))
+    mean = MeanRegularizedRegressor(lambda_mean=1e100, lambda_l2=1.0, tol=1e-10).fit(X, Y)
+    pooled = PooledRegressor(alpha=3.0, tol=1e-10).fit(X, Y)
+    np.testing.assert_allclose(mean.coef_, pooled.coef_, rtol=1e-6, atol=1e-9)

@@ -354,3 +354,53 @@ def test_unit_scale_untouched():
     data = est._prepare(X * 1e7, Y, None)[0]
     assert data.scaling.x > 0 and data.scaling.y == 0 and data.scaling.t == 0
     assert 0.5 <= np.max(np.abs(data.X)) < 1
+
+
+@pytest.mark.parametrize("name", ["RidgeClassifier", "PooledClassifier"])
+@pytest.mark.parametrize("case", ["x1e100", "x1e150", "weight1e300"])
+def test_logistic_ridge_nearly_unregularised(name, case):
+    """A rescaled ridge of ~1e-200: it used to give ``coef_ = 0`` with ``dual_gap_ = -inf``
+    (the conjugate ``||V||^2 / (2 l2_reg)`` overflowed). Now a model that separates the
+    training labels, with a finite, nonnegative gap."""
+    X, _, Yc = _issue_data()
+    if case == "weight1e300":
+        est = getattr(m, name)(task_weights=[1, 1e300, 1])
+        _strict_fit(est, X, Yc)
+        assert np.abs(est.coef_).max() > 0 and est.dual_gap_ >= 0
+        return
+    c = 1e100 if case == "x1e100" else 1e150
+    est = getattr(m, name)()
+    _strict_fit(est, X * c, Yc)
+    assert est.dual_gap_ >= 0
+    unit = getattr(m, name)().fit(X, Yc)
+    # Effectively unpenalised: it fits the training labels at least as well as alpha = 1 does.
+    assert est.score(X * c, Yc) >= unit.score(X, Yc)
+    assert np.abs(est.coef_).max() * c > np.abs(unit.coef_).max()
+
+
+@pytest.mark.parametrize("tw", [[1.0, 1e30, 1.0], [1e300] * 3, [1e-40, 3e-40, 1e-39]])
+def test_float32_task_weights_beyond_its_range(tw):
+    """Task weights outside float32's range (or near it) on float32 data: the model of the
+    float64 fit (they are normalised in float64 before the cast; they used to become inf)."""
+    X, Y, _ = _issue_data()
+    est32 = m.GroupLassoRegressor(alpha=0.05, task_weights=tw, tol=1e-8)
+    _strict_fit(est32, X.astype(np.float32), Y.astype(np.float32))
+    est64 = m.GroupLassoRegressor(alpha=0.05, task_weights=tw, tol=1e-8).fit(X, Y)
+    assert est32.coef_.dtype == np.float32
+    assert _rel(est32.coef_, est64.coef_) <= 1e-4
+
+
+def test_float32_task_weights_wider_than_float32_is_a_clear_error():
+    X, Y, _ = _issue_data()
+    with pytest.raises(ValueError, match="task_weights span .* float32"):
+        m.GroupLassoRegressor(task_weights=[1, 1e300, 1]).fit(X.astype(np.float32),
+                                                               Y.astype(np.float32))
+
+
+@pytest.mark.parametrize("d", [1e-300, 1e300])
+def test_score_is_unit_free(d):
+    """R^2 of targets near 1e300 used to be NaN (the residuals' squares overflowed)."""
+    X, Y, _ = _issue_data()
+    unit = m.GroupLassoRegressor(alpha=0.05).fit(X, Y)
+    scaled = m.GroupLassoRegressor(alpha=0.05 * d).fit(X, Y * d)  # a norm: degree 1 in Y
+    assert scaled.score(X, Y * d) == pytest.approx(unit.score(X, Y), rel=1e-9)

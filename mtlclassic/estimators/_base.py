@@ -17,6 +17,7 @@ from sklearn.utils.validation import check_is_fitted
 from .._backend import (DEVICES, blas_threads_for, device_namespace, get_namespace, special,
                         to_host)
 from .._validation import check_fit_data, check_predict_data
+from ..data import exponent, max_abs
 from ..data._arrays import to_namespace
 from ..datafits import Logistic, Quadratic
 from ..solvers import SOLVERS
@@ -378,7 +379,7 @@ class MultiTaskRegressorMixin:
 
         With one task this is scikit-learn's ``r2_score``.
         """
-        return self._per_task_scores(X, y, sample_weight, r2_score)
+        return self._per_task_scores(X, y, sample_weight, _unit_free_r2)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -387,6 +388,16 @@ class MultiTaskRegressorMixin:
 
         tags.regressor_tags = RegressorTags()
         return tags
+
+
+def _unit_free_r2(y_true, y_pred, sample_weight=None):
+    """``r2_score`` with both arrays divided by one power of two (exact; R^2 is unit-free).
+
+    Targets near 1e300 would overflow the squares of their residuals.
+    """
+    y_true, y_pred = np.asarray(y_true, dtype=np.float64), np.asarray(y_pred, dtype=np.float64)
+    e = exponent(max(max_abs(y_true), max_abs(y_pred)), band=0)
+    return r2_score(np.ldexp(y_true, -e), np.ldexp(y_pred, -e), sample_weight=sample_weight)
 
 
 class MultiTaskClassifierMixin:

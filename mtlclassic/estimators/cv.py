@@ -216,7 +216,7 @@ class _PathCV(MultiTaskLinearModel):
             # Held-out errors are squared in units of y / unit (a power of two, so exact):
             # at |y| ~ 1e200 the user's squares overflow, and selection would see inf.
             unit = float(np.ldexp(1.0, exponent(max_abs(targets), band=0)))
-        tau = check_task_weights(self.task_weights, len(self.tasks_), np.float64)
+        tau = check_task_weights(self.task_weights, len(self.tasks_), np.float64)[0]
         sw = check_sample_weight(sample_weight, feats.shape[0], np.float64)
         return _Holdout(feats, task_index, targets, observed, tau, sw, unit)
 
