@@ -23,6 +23,8 @@ import mtlclassic.neural
 
 numpydoc_docscrape = pytest.importorskip("numpydoc.docscrape")
 
+pytestmark = pytest.mark.quick  # a second and a half: part of the day-to-day tier
+
 # name -> the drift its docstring shows today (fix the docstring, then delete the entry).
 _ORDER = "lists the same parameters as the signature in another order: "
 DRIFT = {
