@@ -14,7 +14,7 @@
   bounded by the gap recomputed in ``conftest`` from the docstring formula.
 
 The full suite checks each of these far more thoroughly; this tier is for
-day-to-day work (about 30 s) and runs in the full ``pytest`` too.
+day-to-day work (about 25 s of tests) and runs in the full ``pytest`` too.
 """
 
 import inspect
