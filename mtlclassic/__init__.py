@@ -35,8 +35,8 @@ _ESTIMATORS = [
     "TaskRelationClassifier", "TaskRelationRegressor",
     "TraceNormClassifier", "TraceNormClassifierCV", "TraceNormRegressor",
     "TraceNormRegressorCV",
-    "alpha_max", "group_lasso_path", "l1inf_path", "lasso_path", "sparse_group_lasso_path",
-    "trace_norm_path",
+    "alpha_max", "group_lasso_path", "l1inf_path", "lasso_path", "regularization_path",
+    "sparse_group_lasso_path", "trace_norm_path",
 ]
 _NEURAL = ["HardSharingMLPClassifier", "HardSharingMLPRegressor", "SoftSharingMLPClassifier",
            "SoftSharingMLPRegressor"]
@@ -75,8 +75,8 @@ if TYPE_CHECKING:  # static type checkers and IDEs see the eager imports; nothin
                              SparseTaskGraphRegressor, TaskRelationClassifier,
                              TaskRelationRegressor, TraceNormClassifier, TraceNormClassifierCV,
                              TraceNormRegressor, TraceNormRegressorCV, alpha_max,
-                             group_lasso_path, l1inf_path, lasso_path, sparse_group_lasso_path,
-                             trace_norm_path)
+                             group_lasso_path, l1inf_path, lasso_path, regularization_path,
+                             sparse_group_lasso_path, trace_norm_path)
     from .neural import (HardSharingMLPClassifier, HardSharingMLPRegressor,
                          SoftSharingMLPClassifier, SoftSharingMLPRegressor)
 

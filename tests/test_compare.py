@@ -288,7 +288,7 @@ class _BrokenClassifier(_Broken):
 
 
 def test_a_failing_model_is_recorded_not_fatal():
-    broken = ModelSpec("broken", "classical", __name__, ("_Broken", "_BrokenClassifier"),
+    broken = ModelSpec("broken", "classical", (_Broken, _BrokenClassifier),
                        fixed_grid(alpha=[1.0, 2.0]))
     r = compare(TINY, ["ridge", broken], n_splits=2)
     assert len(r.models["broken"].errors) == 2 and "boom" in r.models["broken"].errors[0]
@@ -313,16 +313,22 @@ def test_bad_arguments(kwargs, match):
 
 
 def test_registry_lists_every_classical_estimator():
-    names = available_models("regression")
-    for name in ("ridge", "pooled", "lasso", "group-lasso", "sparse-group-lasso", "l1inf",
-                 "dirty", "trace-norm", "robust-mtfl", "mean-regularized", "graph-regularized",
-                 "hard-sharing-mlp", "soft-sharing-mlp"):
-        assert name in names
-        assert name in available_models("classification")
+    """Every declared model and both neural baselines, with their own classes (derived from
+    the estimators' registry, so a new model cannot be left out)."""
+    from mtlclassic.estimators import CLASSIFIERS, MODELS, REGRESSORS
+    from mtlclassic.neural import (HardSharingMLPClassifier, HardSharingMLPRegressor,
+                                   SoftSharingMLPClassifier, SoftSharingMLPRegressor)
+
+    for kind in ("regression", "classification"):
+        names = available_models(kind)
+        assert names == [*MODELS, "hard-sharing-mlp", "soft-sharing-mlp"]
+        listed = {REGISTRY[name].estimator_class(kind) for name in names}
+        neural = ({HardSharingMLPRegressor, SoftSharingMLPRegressor} if kind == "regression"
+                  else {HardSharingMLPClassifier, SoftSharingMLPClassifier})
+        assert listed == set(REGRESSORS if kind == "regression" else CLASSIFIERS) | neural
     assert REGISTRY["group-lasso"].make("regression", -1).get_params()["task_column"] == -1
     assert isinstance(REGISTRY["group-lasso"].make("regression", -1), GroupLassoRegressor)
-    missing = ModelSpec("missing", "neural", "mtlclassic.no_such_module", ("A", "B"),
-                        fixed_grid(alpha=[1.0]))
+    missing = ModelSpec("missing", "neural", (None, None), fixed_grid(alpha=[1.0]))
     assert missing.estimator_class("regression") is None
 
 
@@ -432,8 +438,8 @@ def test_support_figure_shows_only_sparse_models(tmp_path):
     pytest.importorskip("matplotlib")
     from mtlclassic.compare._plots import support_figure
 
-    sparse = ModelSpec("lasso-strong", "classical", "mtlclassic.estimators",
-                       ("LassoRegressor", "LassoClassifier"),
+    sparse = ModelSpec("lasso-strong", "classical",
+                       (mtlclassic.LassoRegressor, mtlclassic.LassoClassifier),
                        alpha_max_grid(("alpha", "l1"), fractions=(0.5,)))
     r = compare(TINY, ["ridge", "pooled", sparse], n_splits=1, out=tmp_path)
     assert np.any(r.models["lasso-strong"].estimator_.coef_ == 0)

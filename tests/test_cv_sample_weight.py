@@ -16,8 +16,8 @@ import pytest
 from sklearn.exceptions import FitFailedWarning
 
 import mtlclassic as mtl
-from mtlclassic.estimators import cv as cv_module
-from mtlclassic.estimators._path import MODELS, robust_alpha_max
+from mtlclassic.estimators import CV_ESTIMATORS
+from mtlclassic.estimators._path import robust_alpha_max
 
 N, P, T = 36, 5, 3
 
@@ -51,18 +51,16 @@ def _rel(a, b):
 def _model_of(cv_est):
     """The non-CV model of a fitted CV estimator, at its chosen strength(s)."""
     params = cv_est._model_params()
-    if hasattr(cv_est, "_models"):  # two-part models: both strengths from alpha_
+    if hasattr(cv_est, "_extra_model_params"):  # two-part models: both strengths from alpha_
         params.update(cv_est._extra_model_params())
-        model = cv_est._models[cv_est._loss](**params)
-    else:
-        if getattr(cv_est, "l1_ratio_", None) is not None:
-            params["l1_ratio"] = cv_est.l1_ratio_
-        model = MODELS[cv_est._penalty][cv_est._loss](**params)
+    if getattr(cv_est, "l1_ratio_", None) is not None:
+        params["l1_ratio"] = cv_est.l1_ratio_
+    model = type(cv_est)._estimator(**params)  # the model the CV binds to
     return model.set_params(**cv_est._alpha_params(cv_est.alpha_))
 
 
 @pytest.mark.parametrize("layout", ["shared", "per_task"])
-@pytest.mark.parametrize("cv_cls", cv_module.CV_ESTIMATORS, ids=lambda c: c.__name__)
+@pytest.mark.parametrize("cv_cls", CV_ESTIMATORS, ids=lambda c: c.__name__)
 def test_refit_is_the_model_fitted_with_the_same_weights(cv_cls, layout):
     classifier = cv_cls._loss == "logistic"
     X, y, extra = _layout(*_data(), layout, classifier)
@@ -267,7 +265,7 @@ def test_a_fold_error_says_which_fold():
 def test_alpha_max_is_homogeneous_in_the_task_weights():
     X, Y = _data()
     tw = np.array([1.0, 1e300, 1.0])
-    top, _ = robust_alpha_max(X, Y, penalty="l21", task_weights=tw)
+    top, _ = robust_alpha_max(mtl.GroupLassoRegressor(task_weights=tw), X, Y)
     assert np.isfinite(top)
     assert top == pytest.approx(1e300 * mtl.alpha_max(X, Y, task_weights=tw / 1e300), rel=1e-9)
 
@@ -279,8 +277,8 @@ def test_alpha_max_is_homogeneous_in_the_task_weights():
 def test_an_unrepresentable_alpha_max_names_its_cause(tw, scale, cause):
     X, Y = _data()
     with pytest.raises(ValueError, match=f"exceeds the float64 range here \\({cause}\\)"):
-        robust_alpha_max(X * (scale if tw is None else 1), Y * scale, penalty="l21",
-                         task_weights=tw)
+        robust_alpha_max(mtl.GroupLassoRegressor(task_weights=tw),
+                         X * (scale if tw is None else 1), Y * scale)
 
 
 def test_tiny_units_are_not_taken_for_constant_targets():
@@ -324,7 +322,7 @@ def test_no_finite_alpha_left_is_an_error():
         est.fit(X, Y)
 
 
-@pytest.mark.parametrize("cv_cls", [c for c in cv_module.CV_ESTIMATORS if c._loss == "squared"
+@pytest.mark.parametrize("cv_cls", [c for c in CV_ESTIMATORS if c._loss == "squared"
                                     and not hasattr(c, "_models")], ids=lambda c: c.__name__)
 def test_sklearn_sample_weight_equivalence_at_a_tight_tol(cv_cls):
     """scikit-learn's own check (zero = dropped, integer = repeated, its CV groups).

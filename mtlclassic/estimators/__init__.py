@@ -1,39 +1,39 @@
-"""Public estimators."""
+"""Public estimators.
+
+Each model module declares its models (:mod:`mtlclassic.estimators._registry`);
+the lists below are derived from those declarations, in declaration order
+(the order of ``mtlclassic compare``'s tables).
+"""
 
 from ._alpha_max import alpha_max
-from ._path import (PathResult, group_lasso_path, l1inf_path, lasso_path,
-                    sparse_group_lasso_path, trace_norm_path)
+# The grid builders of the declarations, for mtlclassic.compare (not in __all__).
+from ._grids import (FRACTIONS, RIDGE_ALPHAS, alpha_max_grid, fixed_grid, format_value,
+                     graph_grid, per_task_grid, product_grid)
+from ._path import PathResult, regularization_path
+from ._registry import MODELS
 from .baselines import PooledClassifier, PooledRegressor, RidgeClassifier, RidgeRegressor
-from .composite import (DirtyModelClassifier, DirtyModelRegressor, RobustMTFLClassifier,
-                        RobustMTFLRegressor)
-from .cv import (CV_ESTIMATORS, DirtyModelClassifierCV, DirtyModelRegressorCV,
-                 GroupLassoClassifierCV, GroupLassoRegressorCV, RobustMTFLClassifierCV,
-                 RobustMTFLRegressorCV,
-                 L1InfClassifierCV, L1InfRegressorCV, LassoClassifierCV, LassoRegressorCV,
-                 SparseGroupLassoClassifierCV, SparseGroupLassoRegressorCV,
-                 TraceNormClassifierCV, TraceNormRegressorCV)
-from .group_lasso import GroupLassoClassifier, GroupLassoRegressor
-from .low_rank import TraceNormClassifier, TraceNormRegressor
-from .sparse import (L1InfClassifier, L1InfRegressor, LassoClassifier, LassoRegressor,
-                     SparseGroupLassoClassifier, SparseGroupLassoRegressor)
+from .sparse import (L1InfClassifier, L1InfClassifierCV, L1InfRegressor, L1InfRegressorCV,
+                     LassoClassifier, LassoClassifierCV, LassoRegressor, LassoRegressorCV,
+                     SparseGroupLassoClassifier, SparseGroupLassoClassifierCV,
+                     SparseGroupLassoRegressor, SparseGroupLassoRegressorCV, l1inf_path,
+                     lasso_path, sparse_group_lasso_path)
+from .group_lasso import (GroupLassoClassifier, GroupLassoClassifierCV, GroupLassoRegressor,
+                          GroupLassoRegressorCV, group_lasso_path)
+from .composite import (DirtyModelClassifier, DirtyModelClassifierCV, DirtyModelRegressor,
+                        DirtyModelRegressorCV, RobustMTFLClassifier, RobustMTFLClassifierCV,
+                        RobustMTFLRegressor, RobustMTFLRegressorCV)
+from .low_rank import (TraceNormClassifier, TraceNormClassifierCV, TraceNormRegressor,
+                       TraceNormRegressorCV, trace_norm_path)
 from .task_graph import (GraphRegularizedClassifier, GraphRegularizedRegressor,
                          MeanRegularizedClassifier, MeanRegularizedRegressor)
+from .task_relation import TaskRelationClassifier, TaskRelationRegressor
 from .clustered import ClusteredTaskClassifier, ClusteredTaskRegressor
 from .sparse_task_graph import SparseTaskGraphClassifier, SparseTaskGraphRegressor
-from .task_relation import TaskRelationClassifier, TaskRelationRegressor
 
-REGRESSORS = [GroupLassoRegressor, LassoRegressor, RidgeRegressor, PooledRegressor,
-              SparseGroupLassoRegressor, L1InfRegressor, DirtyModelRegressor,
-              TraceNormRegressor, RobustMTFLRegressor]
-CLASSIFIERS = [GroupLassoClassifier, LassoClassifier, RidgeClassifier, PooledClassifier,
-               SparseGroupLassoClassifier, L1InfClassifier, DirtyModelClassifier,
-               TraceNormClassifier, RobustMTFLClassifier]
-REGRESSORS += [MeanRegularizedRegressor, GraphRegularizedRegressor]
-CLASSIFIERS += [MeanRegularizedClassifier, GraphRegularizedClassifier]
-REGRESSORS += [TaskRelationRegressor, ClusteredTaskRegressor, SparseTaskGraphRegressor]
-CLASSIFIERS += [TaskRelationClassifier, ClusteredTaskClassifier, SparseTaskGraphClassifier]
-
-PATHS = [group_lasso_path, lasso_path, sparse_group_lasso_path, l1inf_path, trace_norm_path]
+REGRESSORS = [model.regressor for model in MODELS.values()]
+CLASSIFIERS = [model.classifier for model in MODELS.values()]
+CV_ESTIMATORS = [cls for model in MODELS.values() for cls in model.cv]
+PATHS = [model.path for model in MODELS.values() if model.path is not None]
 
 __all__ = ([cls.__name__ for cls in REGRESSORS + CLASSIFIERS + CV_ESTIMATORS]
-           + [f.__name__ for f in PATHS] + ["PathResult", "alpha_max"])
+           + [f.__name__ for f in PATHS] + ["PathResult", "alpha_max", "regularization_path"])

@@ -1,20 +1,58 @@
-"""The smallest penalty strength giving ``W = 0``, for every penalty with a dual norm."""
+"""The smallest penalty strength giving ``W = 0``, from the estimator's own penalty."""
 
 import numpy as np
+from sklearn.base import clone
 
-from .._validation import check_fit_data
-from ..datafits import Logistic, Quadratic
-from ..penalties import L1, L21, L1Inf, SparseGroup, TaskL21, TraceNorm
+from ..penalties import BlockSum
 from ..solvers import profile_intercept
+from ._registry import alpha_max_names, model_of
 
-_PENALTIES = {
-    "l21": lambda r: L21(1.0),
-    "l1": lambda r: L1(1.0),
-    "sparse_group": lambda r: SparseGroup(1.0, l1_ratio=r),
-    "l1inf": lambda r: L1Inf(1.0),
-    "trace": lambda r: TraceNorm(1.0),
-    "task_l21": lambda r: TaskL21(1.0),
-}
+
+def estimator_alpha_max(estimator, X, y, *, strength=None, sample_weight=None):
+    """``alpha_max`` of ``estimator``'s penalty strength ``strength`` on ``(X, y)``.
+
+    ``W = 0`` is optimal iff ``-grad_W F(0, b*)`` lies in the subdifferential
+    of the penalty at zero: iff the strength is at least the dual norm of
+    the datafit's gradient at zero coefficients (and the best intercepts,
+    when fitted). The norm is the estimator's own (``_make_penalty``; for a
+    two-part model the part that ``strength`` scales), on the problem the
+    estimator solves: validated, rescaled far from unit scale (where the
+    gradient's products would overflow) and mapped back to the user's units
+    by the same powers of two, so that ``strength >= alpha_max`` gives
+    ``W = 0`` at every scale. The elastic term ``l2_reg`` does not change it.
+
+    Parameters
+    ----------
+    estimator : estimator instance
+        A declared model (:mod:`mtlclassic.estimators._registry`) with
+        strengths; its other parameters (``task_column``, ``task_weights``,
+        ``fit_intercept``, ``l1_ratio``, ...) are used as set. Not modified.
+    X, y, sample_weight
+        As in the estimator's ``fit``.
+    strength : str, default=None
+        One of the model's declared strengths; default its first.
+
+    Returns
+    -------
+    alpha_max : float
+    """
+    strengths = model_of(estimator).strengths
+    strength = strengths[0] if strength is None else strength
+    if strength not in strengths:
+        raise ValueError(f"{type(estimator).__name__} has no alpha_max for {strength!r}; "
+                         f"its strengths are {list(strengths)}.")
+    est = clone(estimator)
+    est._check_params()
+    data, datafit, p, T = est._prepare(X, y, sample_weight)
+    W0 = np.zeros((data.n_features, T), dtype=data.dtype)
+    _, Z = profile_intercept(datafit, W0, None, est.fit_intercept)
+    G = data.rmatvec(datafit.derivative_z(Z)).astype(np.float64)
+    penalty = est._make_penalty(p, T)
+    if isinstance(penalty, BlockSum):  # one part per strength, each on its block of rows
+        k = strengths.index(strength)
+        start = sum(penalty.sizes[:k])
+        penalty, G = penalty.penalties[k], G[start:start + penalty.sizes[k]]
+    return data.scaling.alpha_to_user(penalty.dual_norm(G))
 
 
 def alpha_max(X, y, *, penalty="l21", l1_ratio=0.5, loss="squared", task_column=None,
@@ -50,25 +88,14 @@ def alpha_max(X, y, *, penalty="l21", l1_ratio=0.5, loss="squared", task_column=
     -------
     alpha_max : float
     """
-    from .group_lasso import GroupLassoClassifier, GroupLassoRegressor
-
-    if penalty not in _PENALTIES:
-        raise ValueError(f"penalty must be one of {sorted(_PENALTIES)}, got {penalty!r}.")
-    if loss == "squared":
-        est, datafit_cls = GroupLassoRegressor(task_column=task_column,
-                                               task_weights=task_weights), Quadratic
-    elif loss == "logistic":
-        est, datafit_cls = GroupLassoClassifier(task_column=task_column,
-                                                task_weights=task_weights), Logistic
-    else:
-        raise ValueError(f"loss must be 'squared' or 'logistic', got {loss!r}.")
-    data = check_fit_data(est, X, y, sample_weight, classifier=loss == "logistic")
-    # On the problem the estimators solve (rescaled far from unit scale, where the
-    # gradient's products would overflow), mapped back to the user's units: the same
-    # powers of two, so alpha >= alpha_max gives W = 0 at every scale.
-    data = data.rescaled(scale_targets=loss == "squared")
-    datafit = datafit_cls(data)
-    W0 = np.zeros((data.n_features, data.n_tasks), dtype=data.dtype)
-    _, Z = profile_intercept(datafit, W0, None, fit_intercept)
-    G = data.rmatvec(datafit.derivative_z(Z)).astype(np.float64)
-    return data.scaling.alpha_to_user(_PENALTIES[penalty](l1_ratio).dual_norm(G))
+    names = alpha_max_names()
+    if penalty not in names:
+        raise ValueError(f"penalty must be one of {sorted(names)}, got {penalty!r}.")
+    model, strength = names[penalty]
+    cls = model.estimator(loss)
+    params = dict(task_column=task_column, fit_intercept=fit_intercept,
+                  task_weights=task_weights)
+    if "l1_ratio" in cls().get_params():
+        params["l1_ratio"] = l1_ratio
+    return estimator_alpha_max(cls(**params), X, y, strength=strength,
+                               sample_weight=sample_weight)

@@ -1,10 +1,12 @@
 """Regularisation paths: one penalised model fitted at a decreasing sequence of ``alpha``.
 
-Every penalty with an ``alpha_max`` (:func:`mtlclassic.alpha_max`) has a path
-function. They share one private implementation: the input is validated and
-centered once, the grid runs from large to small ``alpha``, and each fit
-starts from the previous solution (warm start), so that the whole path
-costs little more than its last, least sparse, fit.
+Every model declared with a strength (:mod:`mtlclassic.estimators._registry`)
+has a path: :func:`regularization_path` takes the estimator, and the named
+path functions (``group_lasso_path``, ...) are thin aliases of it, declared
+beside their models. The input is validated and centered once, the grid runs
+from large to small ``alpha``, and each fit starts from the previous solution
+(warm start), so that the whole path costs little more than its last, least
+sparse, fit.
 """
 
 import numbers
@@ -13,22 +15,11 @@ import warnings
 from typing import NamedTuple
 
 import numpy as np
+from sklearn.base import clone
 from sklearn.exceptions import ConvergenceWarning
 
-from ._alpha_max import alpha_max
-from .group_lasso import GroupLassoClassifier, GroupLassoRegressor
-from .low_rank import TraceNormClassifier, TraceNormRegressor
-from .sparse import (L1InfClassifier, L1InfRegressor, LassoClassifier, LassoRegressor,
-                     SparseGroupLassoClassifier, SparseGroupLassoRegressor)
-
-# alpha_max penalty name -> estimators fitted along its path, by loss.
-MODELS = {
-    "l21": {"squared": GroupLassoRegressor, "logistic": GroupLassoClassifier},
-    "l1": {"squared": LassoRegressor, "logistic": LassoClassifier},
-    "sparse_group": {"squared": SparseGroupLassoRegressor, "logistic": SparseGroupLassoClassifier},
-    "l1inf": {"squared": L1InfRegressor, "logistic": L1InfClassifier},
-    "trace": {"squared": TraceNormRegressor, "logistic": TraceNormClassifier},
-}
+from ._alpha_max import estimator_alpha_max
+from ._registry import model_of
 
 
 class PathResult(NamedTuple):
@@ -116,12 +107,11 @@ def geometric_grid(top, eps, n_alphas, reference=None):
 _NOISE = 1e3
 
 
-def robust_alpha_max(X, y, *, penalty, l1_ratio=0.5, loss="squared", task_column=None,
-                     fit_intercept=True, task_weights=None, sample_weight=None):
-    """``(alpha_max, noise)``: :func:`~mtlclassic.alpha_max`, finite when representable.
+def robust_alpha_max(estimator, X, y, *, strength=None, sample_weight=None):
+    """``(alpha_max, noise)``: :func:`estimator_alpha_max`, finite when representable.
 
     ``alpha_max`` is homogeneous of degree 1 in the task weights: when it
-    overflows with the user's weights it is computed with the weights
+    overflows with the estimator's weights it is computed with the weights
     divided by their maximum and multiplied back. When the value itself
     lies beyond the float range, a ``ValueError`` names what makes it so
     (the task weights, or the scale of ``X`` and ``y``) -- never an
@@ -129,20 +119,21 @@ def robust_alpha_max(X, y, *, penalty, l1_ratio=0.5, loss="squared", task_column
     ``alpha_max`` is rounding noise (see :func:`geometric_grid`), in the
     data's units, for the squared loss with intercept; else None.
     """
-    common = dict(penalty=penalty, l1_ratio=l1_ratio, loss=loss, task_column=task_column,
-                  sample_weight=sample_weight)
+    common = dict(strength=strength, sample_weight=sample_weight)
+    task_weights = estimator.task_weights
     big = None
     with np.errstate(over="ignore", invalid="ignore"):
-        top = alpha_max(X, y, fit_intercept=fit_intercept, task_weights=task_weights, **common)
+        top = estimator_alpha_max(estimator, X, y, **common)
         if not np.isfinite(top) and task_weights is not None:
-            tau = np.asarray(task_weights, dtype=np.float64)  # validated by alpha_max
+            tau = np.asarray(task_weights, dtype=np.float64)  # validated by the estimator
             big = float(tau.max())
-            top = big * alpha_max(X, y, fit_intercept=fit_intercept, task_weights=tau / big,
-                                  **common)
+            top = big * estimator_alpha_max(clone(estimator).set_params(task_weights=tau / big),
+                                            X, y, **common)
         noise = None
-        if loss == "squared" and fit_intercept and np.isfinite(top):
+        if estimator._loss == "squared" and estimator.fit_intercept and np.isfinite(top):
             # Constant targets: without intercept the gradient is X^T y, not noise.
-            raw = alpha_max(X, y, fit_intercept=False, task_weights=task_weights, **common)
+            raw = estimator_alpha_max(clone(estimator).set_params(fit_intercept=False), X, y,
+                                      **common)
             noise = _NOISE * np.finfo(np.float64).resolution * raw if np.isfinite(raw) else None
     if not np.isfinite(top):
         cause = (f"task_weights as large as {big:.3g}" if big is not None and big > 1
@@ -154,22 +145,17 @@ def robust_alpha_max(X, y, *, penalty, l1_ratio=0.5, loss="squared", task_column
     return float(top), noise
 
 
-def alpha_grid(X, y, *, penalty, l1_ratio=None, alphas=None, n_alphas=100, eps=1e-3,
-               loss="squared", task_column=None, fit_intercept=True, task_weights=None,
-               sample_weight=None):
+def alpha_grid(estimator, X, y, *, alphas=None, n_alphas=100, eps=1e-3, sample_weight=None):
     """The path's ``alpha`` values: the user's sorted decreasing, or a geometric grid.
 
     The default grid (``alphas`` an int, or None for ``n_alphas``) runs from
-    ``alpha_max`` (where the solution is ``W = 0``) down to ``eps *
-    alpha_max``, equally spaced in log.
+    ``alpha_max`` of ``estimator``'s path strength (where the solution is
+    ``W = 0``) down to ``eps * alpha_max``, equally spaced in log.
     """
     spec = grid_spec(alphas, n_alphas, eps)
     if not isinstance(spec, int):
         return spec
-    top, reference = robust_alpha_max(
-        X, y, penalty=penalty, l1_ratio=0.5 if l1_ratio is None else l1_ratio, loss=loss,
-        task_column=task_column, fit_intercept=fit_intercept, task_weights=task_weights,
-        sample_weight=sample_weight)
+    top, reference = robust_alpha_max(estimator, X, y, sample_weight=sample_weight)
     return geometric_grid(top, eps, spec, reference)
 
 
@@ -196,8 +182,6 @@ def fit_path(estimator, X, y, params_list, sample_weight=None, on_fit=None):
     each fit (progress lines). ``estimator`` keeps its parameters (a clone is
     fitted).
     """
-    from sklearn.base import clone
-
     from .._backend import device_namespace, to_host
 
     est = clone(estimator)
@@ -281,20 +265,63 @@ def run_path(estimator, X, y, alphas, sample_weight=None, params=None, *, warn=T
     return result
 
 
-def _path(penalty, X, y, *, alphas, n_alphas, eps, loss, task_column, fit_intercept,
-          task_weights, sample_weight, l2_reg, tol, max_iter, solver, **model_params):
-    """The path of the model of ``MODELS[penalty][loss]``: grid, then warm-started fits."""
-    if loss not in ("squared", "logistic"):
-        raise ValueError(f"loss must be 'squared' or 'logistic', got {loss!r}.")
-    estimator = MODELS[penalty][loss](
-        l2_reg=l2_reg, fit_intercept=fit_intercept, task_column=task_column,
-        task_weights=task_weights, tol=tol, max_iter=max_iter, solver=solver, **model_params)
+def regularization_path(estimator, X, y, *, alphas=None, n_alphas=100, eps=1e-3,
+                        sample_weight=None):
+    """Fit ``estimator`` along a decreasing grid of its path strength, warm-started.
+
+    The path strength is the first of the model's declared strengths
+    (``alpha`` for every one-strength model); the estimator's other
+    parameters are kept as set (it is cloned, not modified).
+
+    Parameters
+    ----------
+    estimator : estimator instance
+        A model with a path, e.g. ``GroupLassoRegressor(l2_reg=0.1)``.
+    X : {array-like, sparse matrix, DataFrame} of shape (n_samples, n_columns)
+        Features; with the estimator's ``task_column`` set, one column names
+        each row's task.
+    y : array-like of shape (n_samples,) or (n_samples, n_tasks)
+        Targets, as in the estimator's ``fit``.
+    alphas : int or array-like of shape (n_alphas,), default=None
+        An int: that many alphas, geometrically spaced from ``alpha_max``
+        down to ``eps * alpha_max``. An array: the strengths, sorted
+        decreasing before fitting. ``None``: ``n_alphas`` of them.
+    n_alphas : int, default=100
+        Length of the default grid when ``alphas`` is None.
+    eps : float, default=1e-3
+        ``alpha_min / alpha_max`` of the default grid, ``> 0``.
+    sample_weight : array-like of shape (n_samples,), default=None
+        As in the estimator's ``fit``; the default grid's ``alpha_max`` is
+        the weighted data's.
+
+    Returns
+    -------
+    path : PathResult
+        Named tuple ``(alphas, coefs, intercepts, dual_gaps, n_iter)``.
+
+    Warns
+    -----
+    ConvergenceWarning
+        Once per path, when some fits did not reach ``tol``.
+    """
+    strengths = model_of(estimator).strengths
+    if len(strengths) != 1:
+        raise ValueError(
+            f"{type(estimator).__name__} has {len(strengths)} penalty strengths with an "
+            f"alpha_max ({', '.join(strengths) or 'none'}); a path runs over one. Use its CV "
+            "estimator, or fit it at each of your strengths.")
     estimator._check_params()  # bad model parameters fail before any work
-    grid = alpha_grid(X, y, penalty=penalty, l1_ratio=model_params.get("l1_ratio"),
-                      alphas=alphas, n_alphas=n_alphas, eps=eps, loss=loss,
-                      task_column=task_column, fit_intercept=fit_intercept,
-                      task_weights=task_weights, sample_weight=sample_weight)
-    return run_path(estimator, X, y, grid, sample_weight)
+    grid = alpha_grid(estimator, X, y, alphas=alphas, n_alphas=n_alphas, eps=eps,
+                      sample_weight=sample_weight)
+    return run_path(estimator, X, y, grid, sample_weight,
+                    params=lambda alpha: {strengths[0]: alpha})
+
+
+def named_path(model, X, y, *, loss, alphas, n_alphas, eps, sample_weight, **params):
+    """The body of a named path function: ``model``'s estimator of ``loss`` along its path."""
+    estimator = model.estimator(loss)(**params)
+    return regularization_path(estimator, X, y, alphas=alphas, n_alphas=n_alphas, eps=eps,
+                               sample_weight=sample_weight)
 
 
 _PARAMS = """
@@ -351,73 +378,10 @@ _PARAMS = """
 """
 
 
-def _path_doc(summary, name, penalty, extra=""):
+def path_doc(summary, name, penalty, extra=""):
     return f"""{summary}
 
     Fits :class:`~mtlclassic.{name}Regressor` (or ``...Classifier``) with
     penalty ``{penalty}`` at each ``alpha`` of a decreasing grid, each fit
     warm-started from the previous one.
 """ + _PARAMS.format(extra=extra, name=name)
-
-
-def group_lasso_path(X, y, *, alphas=None, n_alphas=100, eps=1e-3, loss="squared",
-                     task_column=None, fit_intercept=True, task_weights=None,
-                     sample_weight=None, l2_reg=0.0, tol=1e-4, max_iter=1000, solver="auto"):
-    return _path("l21", X, y, alphas=alphas, n_alphas=n_alphas, eps=eps, loss=loss,
-                 task_column=task_column, fit_intercept=fit_intercept, task_weights=task_weights,
-                 sample_weight=sample_weight, l2_reg=l2_reg, tol=tol, max_iter=max_iter,
-                 solver=solver)
-
-
-def lasso_path(X, y, *, alphas=None, n_alphas=100, eps=1e-3, loss="squared", task_column=None,
-               fit_intercept=True, task_weights=None, sample_weight=None, l2_reg=0.0, tol=1e-4,
-               max_iter=1000, solver="auto"):
-    return _path("l1", X, y, alphas=alphas, n_alphas=n_alphas, eps=eps, loss=loss,
-                 task_column=task_column, fit_intercept=fit_intercept, task_weights=task_weights,
-                 sample_weight=sample_weight, l2_reg=l2_reg, tol=tol, max_iter=max_iter,
-                 solver=solver)
-
-
-def sparse_group_lasso_path(X, y, *, l1_ratio=0.5, alphas=None, n_alphas=100, eps=1e-3,
-                            loss="squared", task_column=None, fit_intercept=True,
-                            task_weights=None, sample_weight=None, l2_reg=0.0, tol=1e-4,
-                            max_iter=1000, solver="auto"):
-    return _path("sparse_group", X, y, alphas=alphas, n_alphas=n_alphas, eps=eps, loss=loss,
-                 task_column=task_column, fit_intercept=fit_intercept, task_weights=task_weights,
-                 sample_weight=sample_weight, l2_reg=l2_reg, tol=tol, max_iter=max_iter,
-                 solver=solver, l1_ratio=l1_ratio)
-
-
-def l1inf_path(X, y, *, alphas=None, n_alphas=100, eps=1e-3, loss="squared", task_column=None,
-               fit_intercept=True, task_weights=None, sample_weight=None, l2_reg=0.0, tol=1e-4,
-               max_iter=1000, solver="auto"):
-    return _path("l1inf", X, y, alphas=alphas, n_alphas=n_alphas, eps=eps, loss=loss,
-                 task_column=task_column, fit_intercept=fit_intercept, task_weights=task_weights,
-                 sample_weight=sample_weight, l2_reg=l2_reg, tol=tol, max_iter=max_iter,
-                 solver=solver)
-
-
-def trace_norm_path(X, y, *, alphas=None, n_alphas=100, eps=1e-3, loss="squared",
-                    task_column=None, fit_intercept=True, task_weights=None, sample_weight=None,
-                    l2_reg=0.0, tol=1e-4, max_iter=1000, solver="auto"):
-    return _path("trace", X, y, alphas=alphas, n_alphas=n_alphas, eps=eps, loss=loss,
-                 task_column=task_column, fit_intercept=fit_intercept, task_weights=task_weights,
-                 sample_weight=sample_weight, l2_reg=l2_reg, tol=tol, max_iter=max_iter,
-                 solver=solver)
-
-
-group_lasso_path.__doc__ = _path_doc(
-    "Group lasso (l2,1) regularisation path.", "GroupLasso", "alpha * sum_j ||W[:, j]||_2")
-lasso_path.__doc__ = _path_doc(
-    "Lasso regularisation path of independent tasks, fitted together.", "Lasso",
-    "alpha * sum_tj |W[t, j]|")
-sparse_group_lasso_path.__doc__ = _path_doc(
-    "Sparse-group lasso regularisation path at a fixed ``l1_ratio``.", "SparseGroupLasso",
-    "alpha * sum_j (l1_ratio ||W[:, j]||_1 + (1 - l1_ratio) ||W[:, j]||_2)",
-    extra="""    l1_ratio : float, default=0.5
-        Share of the l1 term, in ``[0, 1]``; also sets ``alpha_max``.
-""")
-l1inf_path.__doc__ = _path_doc(
-    "l1/l-inf regularisation path.", "L1Inf", "alpha * sum_j max_t |W[t, j]|")
-trace_norm_path.__doc__ = _path_doc(
-    "Trace-norm (low-rank) regularisation path.", "TraceNorm", "alpha * ||W||_*")

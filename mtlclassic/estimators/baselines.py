@@ -4,6 +4,8 @@ from ..penalties import Pooled, Ridge
 from ._base import (MultiTaskClassifierMixin, MultiTaskLinearModel, MultiTaskRegressorMixin,
                     store_params)
 from ._docs import estimator_doc
+from ._grids import RIDGE_ALPHAS, fixed_grid, per_task_grid
+from ._registry import declare
 
 
 class _Baseline(MultiTaskLinearModel):
@@ -83,3 +85,10 @@ class PooledClassifier(MultiTaskClassifierMixin, _Pooled):
     __doc__ = estimator_doc("One l2-penalised logistic regression shared by all tasks.",
                             _POOLED_PENALTY, "logistic", _POOLED_PARAMS, notes=_POOLED_NOTES)
     _loss = "logistic"
+
+
+RIDGE = declare("ridge", RidgeRegressor, RidgeClassifier, family="baseline",
+                description="single-task ridge, one per task", grid=fixed_grid(alpha=RIDGE_ALPHAS))
+POOLED = declare("pooled", PooledRegressor, PooledClassifier, family="baseline",
+                 description="one ridge model pooled over tasks",
+                 grid=per_task_grid("alpha", (1e-3, 1e-2, 1e-1, 1.0)))

@@ -7,6 +7,8 @@ import numpy as np
 
 from ._alternating import _AlternatingModel, alternating_doc, scaled_gram, symmetric_eigh
 from ._base import MultiTaskClassifierMixin, MultiTaskRegressorMixin, store_params
+from ._grids import fixed_grid
+from ._registry import declare
 
 
 def _capped_simplex_weights(s, k, eta, n_bisect=200):
@@ -293,3 +295,11 @@ class ClusteredTaskClassifier(MultiTaskClassifierMixin, _ClusteredTask):
         "structure).", _PENALTY, "logistic", _PARAMS, variables="M", notes=_NOTES,
         attributes=_ATTRS, references=_REFS)
     _loss = "logistic"
+
+
+# compare's tol=1e-3: see TASK_RELATION.
+CLUSTERED_TASK = declare(
+    "clustered", ClusteredTaskRegressor, ClusteredTaskClassifier,
+    description="convex clustered MTL, 2 clusters (Jacob et al. 2008)",
+    grid=fixed_grid(lambda_cluster=(10.0, 100.0, 1000.0)),
+    fixed={"n_clusters": 2, "lambda_l2": 0.1, "tol": 1e-3})

@@ -13,6 +13,9 @@ from ..penalties import L1, L21, BlockSum, L1Inf, TaskL21
 from ._base import (MultiTaskClassifierMixin, MultiTaskLinearModel, MultiTaskRegressorMixin,
                     store_params)
 from ._docs import DEFAULT_ALPHA, L2_REG, default_note, estimator_doc
+from ._grids import alpha_max_grid
+from ._registry import declare
+from .cv import _TwoPartCV, cv_doc, ratio_doc
 
 
 class _TwoPart(MultiTaskLinearModel):
@@ -113,6 +116,46 @@ class DirtyModelClassifier(MultiTaskClassifierMixin, _DirtyModel):
     _loss = "logistic"
 
 
+class _DirtyCV(_TwoPartCV):
+    def __init__(self, *, alpha_ratio=0.5, block_norm="linf", alphas=None, n_alphas=100, eps=1e-3,
+                 cv=5, n_jobs=None, scoring=None, l2_reg=0.0, fit_intercept=True, task_column=None,
+                 unseen_tasks="error", task_weights=None, tol=1e-4, max_iter=1000, solver="auto",
+                 device=None, verbose=0):
+        store_params(self, locals())
+
+    def _extra_model_params(self):
+        return {"block_norm": self.block_norm}
+
+
+_DIRTY_CV_PARAMS = ratio_doc("alpha_shared", "alpha_sparse") + """    block_norm : {"linf", "l2"}, default="linf"
+        As in :class:`~mtlclassic.DirtyModelRegressor`.
+"""
+_DIRTY_CV_ATTRS = """    alpha_shared_, alpha_sparse_ : float
+        The chosen strengths (``alpha_shared_ = alpha_``).
+    coef_shared_, coef_specific_ : ndarray of shape (n_tasks, n_features)
+        The parts of the refitted model.
+"""
+
+
+class DirtyModelRegressorCV(MultiTaskRegressorMixin, _DirtyCV):
+    __doc__ = cv_doc("DirtyModelRegressor", "squared", extra_params=_DIRTY_CV_PARAMS,
+                     extra_attrs=_DIRTY_CV_ATTRS)
+    _estimator = DirtyModelRegressor
+
+
+class DirtyModelClassifierCV(MultiTaskClassifierMixin, _DirtyCV):
+    __doc__ = cv_doc("DirtyModelClassifier", "logistic", extra_params=_DIRTY_CV_PARAMS,
+                     extra_attrs=_DIRTY_CV_ATTRS)
+    _estimator = DirtyModelClassifier
+
+
+DIRTY_MODEL = declare(
+    "dirty", DirtyModelRegressor, DirtyModelClassifier,
+    description="dirty model: block-sparse + elementwise-sparse parts",
+    grid=alpha_max_grid(("alpha_shared", "l1inf"), ("alpha_sparse", "l1")),
+    strengths=("alpha_shared", "alpha_sparse"), cv=(DirtyModelRegressorCV, DirtyModelClassifierCV))
+
+
 # -- robust multi-task feature learning --------------------------------------
 _RMTFL_PENALTY = ("alpha_features * sum_j ||P[:, j]||_2  +  alpha_tasks * sum_t ||Q[t, :]||_2"
                   "  +  l2_reg / 2 (||P||_F^2 + ||Q||_F^2),   W = P + Q")
@@ -193,3 +236,34 @@ class RobustMTFLClassifier(MultiTaskClassifierMixin, _RobustMTFL):
                  tol=1e-4, max_iter=1000, warm_start=False, solver="auto", device=None,
                  verbose=0):
         store_params(self, locals())
+
+
+_ROBUST_CV_ATTRS = """    alpha_features_, alpha_tasks_ : float
+        The chosen strengths (``alpha_features_ = alpha_``).
+    coef_shared_, coef_outlier_ : ndarray of shape (n_tasks, n_features)
+        The parts of the refitted model.
+    outlier_tasks_ : ndarray
+        Labels of the tasks with a nonzero row of ``coef_outlier_``.
+"""
+
+
+class RobustMTFLRegressorCV(MultiTaskRegressorMixin, _TwoPartCV):
+    __doc__ = cv_doc("RobustMTFLRegressor", "squared",
+                     extra_params=ratio_doc("alpha_features", "alpha_tasks"),
+                     extra_attrs=_ROBUST_CV_ATTRS)
+    _estimator = RobustMTFLRegressor
+
+
+class RobustMTFLClassifierCV(MultiTaskClassifierMixin, _TwoPartCV):
+    __doc__ = cv_doc("RobustMTFLClassifier", "logistic",
+                     extra_params=ratio_doc("alpha_features", "alpha_tasks"),
+                     extra_attrs=_ROBUST_CV_ATTRS)
+    _estimator = RobustMTFLClassifier
+
+
+ROBUST_MTFL = declare(
+    "robust-mtfl", RobustMTFLRegressor, RobustMTFLClassifier,
+    description="robust multi-task feature learning (outlier tasks)",
+    grid=alpha_max_grid(("alpha_features", "l21"), ("alpha_tasks", "task_l21")),
+    strengths=("alpha_features", "alpha_tasks"), alpha_max_names={"task_l21": "alpha_tasks"},
+    cv=(RobustMTFLRegressorCV, RobustMTFLClassifierCV))

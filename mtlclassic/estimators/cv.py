@@ -3,8 +3,10 @@
 As scikit-learn's ``LassoCV``: on each fold the whole path is fitted on the
 training rows (warm starts, one validation), every ``alpha`` is scored on
 the held-out rows, and the model is refitted on all the data at the best
-``alpha``. One generic class does the work; each public class names the
-model, its ``alpha_max`` penalty and the loss.
+``alpha``. One generic class does the work; each public class, declared
+beside its model, binds to the model's estimator (``_estimator``, as
+scikit-learn's ``LinearModelCV`` binds to its model), which gives the loss,
+the penalty and its ``alpha_max``.
 """
 
 import copy
@@ -30,10 +32,9 @@ from .._validation import (check_fit_data, check_predict_data, check_sample_weig
                            check_task_weights)
 from ._base import (MultiTaskClassifierMixin, MultiTaskLinearModel, MultiTaskRegressorMixin,
                     _isnan, store_params)
-from ._path import (MODELS, alpha_grid, convergence_summary, geometric_grid, grid_spec,
-                    robust_alpha_max, run_path)
-from .composite import (DirtyModelClassifier, DirtyModelRegressor, RobustMTFLClassifier,
-                        RobustMTFLRegressor)
+from ._path import (alpha_grid, convergence_summary, geometric_grid, grid_spec, robust_alpha_max,
+                    run_path)
+from ._registry import model_of
 
 # Parameters passed unchanged to the model fitted along the path.
 _MODEL_PARAMS = ("l2_reg", "fit_intercept", "task_column", "unseen_tasks", "task_weights",
@@ -53,9 +54,19 @@ class _Holdout(NamedTuple):
 
 
 class _PathCV(MultiTaskLinearModel):
-    """Generic cross-validated path estimator; subclasses set ``_penalty`` and ``_loss``."""
+    """Generic cross-validated path estimator; subclasses set ``_estimator``.
 
-    _penalty = None  # key of ``_path.MODELS`` (the alpha_max penalty name)
+    ``_estimator`` is the model's estimator class of the CV's loss (its
+    ``_loss`` is the CV's); the path runs over the model's first declared
+    strength.
+    """
+
+    _estimator = None
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        if cls.__dict__.get("_estimator") is not None:
+            cls._loss = cls._estimator._loss
 
     def __init__(self, *, alphas=None, n_alphas=100, eps=1e-3, cv=5, n_jobs=None, scoring=None,
                  l2_reg=0.0, fit_intercept=True, task_column=None, unseen_tasks="error",
@@ -74,10 +85,8 @@ class _PathCV(MultiTaskLinearModel):
 
     def _grid(self, X, y, l1_ratio, sample_weight=None):
         """The alpha grid (per l1 ratio): the user's, or geometric below ``alpha_max``."""
-        return alpha_grid(X, y, penalty=self._penalty, l1_ratio=l1_ratio, alphas=self.alphas,
-                          n_alphas=self.n_alphas, eps=self.eps, loss=self._loss,
-                          task_column=self.task_column, fit_intercept=self.fit_intercept,
-                          task_weights=self.task_weights, sample_weight=sample_weight)
+        return alpha_grid(self._model_at(l1_ratio), X, y, alphas=self.alphas,
+                          n_alphas=self.n_alphas, eps=self.eps, sample_weight=sample_weight)
 
     def _model_params(self):
         """The parameters passed to the model fitted along the path."""
@@ -98,7 +107,7 @@ class _PathCV(MultiTaskLinearModel):
         params = self._model_params()
         if l1_ratio is not None:
             params["l1_ratio"] = l1_ratio
-        return MODELS[self._penalty][self._loss](**params)
+        return self._estimator(**params)
 
     def _check_params(self):
         grid_spec(self.alphas, self.n_alphas, self.eps)
@@ -502,17 +511,20 @@ class _TwoPartCV(_PathCV):
 
     The grid runs over the first part's strength ``alpha`` (``alpha_shared``,
     ``alpha_features``); the second is ``alpha_ratio * alpha``. The grid's top
-    is the smallest ``alpha`` at which both parts are zero.
+    is the smallest ``alpha`` at which both parts are zero. The two strengths
+    are the model's declared ones, in the order of its penalty's parts.
     """
-
-    _parts = None  # (first strength name, second strength name, first penalty, second penalty)
-    _models = None  # {"squared": regressor class, "logistic": classifier class}
 
     def __init__(self, *, alpha_ratio=0.5, alphas=None, n_alphas=100, eps=1e-3, cv=5, n_jobs=None,
                  scoring=None, l2_reg=0.0, fit_intercept=True, task_column=None,
                  unseen_tasks="error", task_weights=None, tol=1e-4, max_iter=1000, solver="auto",
                  device=None, verbose=0):
         store_params(self, locals())
+
+    @property
+    def _parts(self):
+        """The first and second strengths' names."""
+        return model_of(self._estimator).strengths
 
     def _check_params(self):
         r = self.alpha_ratio
@@ -522,27 +534,25 @@ class _TwoPartCV(_PathCV):
         return super()._check_params()
 
     def _alpha_params(self, alpha):
-        first, second = self._parts[:2]
+        first, second = self._parts
         return {first: alpha, second: self.alpha_ratio * alpha}
-
-    def _first_penalty(self):
-        return self._parts[2]
 
     def _grid(self, X, y, l1_ratio, sample_weight=None):
         spec = grid_spec(self.alphas, self.n_alphas, self.eps)
         if not isinstance(spec, int):
             return spec
-        common = dict(loss=self._loss, task_column=self.task_column,
-                      fit_intercept=self.fit_intercept, task_weights=self.task_weights,
-                      sample_weight=sample_weight)
-        first, noise1 = robust_alpha_max(X, y, penalty=self._first_penalty(), **common)
-        second, noise2 = robust_alpha_max(X, y, penalty=self._parts[3], **common)
+        model = self._model_at(l1_ratio)
+        first_name, second_name = self._parts
+        first, noise1 = robust_alpha_max(model, X, y, strength=first_name,
+                                         sample_weight=sample_weight)
+        second, noise2 = robust_alpha_max(model, X, y, strength=second_name,
+                                          sample_weight=sample_weight)
         with np.errstate(over="ignore"):
             top = max(first, second / self.alpha_ratio)
         if not np.isfinite(top):
             raise ValueError(
-                f"The default alpha grid starts where both parts are zero, {self._parts[1]} "
-                f"= alpha_ratio * {self._parts[0]}, which needs {self._parts[0]} >= "
+                f"The default alpha grid starts where both parts are zero, {second_name} "
+                f"= alpha_ratio * {first_name}, which needs {first_name} >= "
                 f"{second:.3g} / alpha_ratio = inf with alpha_ratio={self.alpha_ratio!r}. "
                 "Raise alpha_ratio, or pass alphas explicitly.")
         noise = None if noise1 is None else max(noise1, noise2 / self.alpha_ratio)
@@ -551,14 +561,14 @@ class _TwoPartCV(_PathCV):
     def _model_at(self, l1_ratio):
         params = self._model_params()
         params.update(self._extra_model_params())
-        return self._models[self._loss](**params)
+        return self._estimator(**params)
 
     def _extra_model_params(self):
         return {}
 
     def fit(self, X, y, sample_weight=None):
         super().fit(X, y, sample_weight=sample_weight)
-        first, second = self._parts[:2]
+        first, second = self._parts
         setattr(self, first + "_", self.alpha_)
         setattr(self, second + "_", self.alpha_ratio * self.alpha_)
         return self
@@ -566,30 +576,8 @@ class _TwoPartCV(_PathCV):
     fit.__doc__ = _PathCV.fit.__doc__
 
 
-class _DirtyCV(_TwoPartCV):
-    _parts = ("alpha_shared", "alpha_sparse", "l1inf", "l1")
-    _models = {"squared": DirtyModelRegressor, "logistic": DirtyModelClassifier}
-
-    def __init__(self, *, alpha_ratio=0.5, block_norm="linf", alphas=None, n_alphas=100, eps=1e-3,
-                 cv=5, n_jobs=None, scoring=None, l2_reg=0.0, fit_intercept=True, task_column=None,
-                 unseen_tasks="error", task_weights=None, tol=1e-4, max_iter=1000, solver="auto",
-                 device=None, verbose=0):
-        store_params(self, locals())
-
-    def _first_penalty(self):
-        return "l21" if self.block_norm == "l2" else "l1inf"
-
-    def _extra_model_params(self):
-        return {"block_norm": self.block_norm}
-
-
-class _RobustCV(_TwoPartCV):
-    _parts = ("alpha_features", "alpha_tasks", "l21", "task_l21")
-    _models = {"squared": RobustMTFLRegressor, "logistic": RobustMTFLClassifier}
-
-
 # -- docstrings ----------------------------------------------------------------
-_L1_RATIO = """    l1_ratio : float or list of float, default=0.5
+L1_RATIO_DOC = """    l1_ratio : float or list of float, default=0.5
         Share of the l1 term, in ``[0, 1]``. With a list, every value is
         cross-validated (each with its own alpha grid, since ``alpha_max``
         depends on it) and the best ``(l1_ratio, alpha)`` pair is kept.
@@ -679,7 +667,8 @@ _ACC_WORDS = ("accuracy, averaged over tasks", """
         ``scoring``). ``alpha_`` maximises its mean over folds.""")
 
 
-def _cv_doc(model, loss, extra_params="", extra_attrs="", sgl=False):
+def cv_doc(model, loss, extra_params="", extra_attrs="", sgl=False):
+    """The docstring of ``model``'s CV estimator (``model`` a class name)."""
     regressor = loss == "squared"
     criterion, path_words = _MSE_WORDS if regressor else _ACC_WORDS
     attrs = _ATTRS.format(
@@ -716,112 +705,13 @@ def _cv_doc(model, loss, extra_params="", extra_attrs="", sgl=False):
 """
 
 
-_TRACE_ATTRS = """    rank_ : int
-        Numerical rank of ``coef_``.
-"""
-
-
-class GroupLassoRegressorCV(MultiTaskRegressorMixin, _PathCV):
-    __doc__ = _cv_doc("GroupLassoRegressor", "squared")
-    _penalty, _loss = "l21", "squared"
-
-
-class GroupLassoClassifierCV(MultiTaskClassifierMixin, _PathCV):
-    __doc__ = _cv_doc("GroupLassoClassifier", "logistic")
-    _penalty, _loss = "l21", "logistic"
-
-
-class LassoRegressorCV(MultiTaskRegressorMixin, _PathCV):
-    __doc__ = _cv_doc("LassoRegressor", "squared")
-    _penalty, _loss = "l1", "squared"
-
-
-class LassoClassifierCV(MultiTaskClassifierMixin, _PathCV):
-    __doc__ = _cv_doc("LassoClassifier", "logistic")
-    _penalty, _loss = "l1", "logistic"
-
-
-class SparseGroupLassoRegressorCV(MultiTaskRegressorMixin, _SparseGroupCV):
-    __doc__ = _cv_doc("SparseGroupLassoRegressor", "squared", extra_params=_L1_RATIO, sgl=True)
-    _penalty, _loss = "sparse_group", "squared"
-
-
-class SparseGroupLassoClassifierCV(MultiTaskClassifierMixin, _SparseGroupCV):
-    __doc__ = _cv_doc("SparseGroupLassoClassifier", "logistic", extra_params=_L1_RATIO,
-                      sgl=True)
-    _penalty, _loss = "sparse_group", "logistic"
-
-
-class L1InfRegressorCV(MultiTaskRegressorMixin, _PathCV):
-    __doc__ = _cv_doc("L1InfRegressor", "squared")
-    _penalty, _loss = "l1inf", "squared"
-
-
-class L1InfClassifierCV(MultiTaskClassifierMixin, _PathCV):
-    __doc__ = _cv_doc("L1InfClassifier", "logistic")
-    _penalty, _loss = "l1inf", "logistic"
-
-
-class TraceNormRegressorCV(MultiTaskRegressorMixin, _PathCV):
-    __doc__ = _cv_doc("TraceNormRegressor", "squared", extra_attrs=_TRACE_ATTRS)
-    _penalty, _loss = "trace", "squared"
-
-
-class TraceNormClassifierCV(MultiTaskClassifierMixin, _PathCV):
-    __doc__ = _cv_doc("TraceNormClassifier", "logistic", extra_attrs=_TRACE_ATTRS)
-    _penalty, _loss = "trace", "logistic"
-
-
 _RATIO = """    alpha_ratio : float, default=0.5
         The second strength as a multiple of the first, ``> 0``: the grid
         runs over ``{first}`` with ``{second} = alpha_ratio * {first}``.
         Its top is the smallest value at which both parts are zero.
 """
-_BLOCK_NORM = """    block_norm : {"linf", "l2"}, default="linf"
-        As in :class:`~mtlclassic.DirtyModelRegressor`.
-"""
-_DIRTY_ATTRS = """    alpha_shared_, alpha_sparse_ : float
-        The chosen strengths (``alpha_shared_ = alpha_``).
-    coef_shared_, coef_specific_ : ndarray of shape (n_tasks, n_features)
-        The parts of the refitted model.
-"""
-_ROBUST_ATTRS = """    alpha_features_, alpha_tasks_ : float
-        The chosen strengths (``alpha_features_ = alpha_``).
-    coef_shared_, coef_outlier_ : ndarray of shape (n_tasks, n_features)
-        The parts of the refitted model.
-    outlier_tasks_ : ndarray
-        Labels of the tasks with a nonzero row of ``coef_outlier_``.
-"""
-_DIRTY_RATIO = _RATIO.format(first="alpha_shared", second="alpha_sparse") + _BLOCK_NORM
-_ROBUST_RATIO = _RATIO.format(first="alpha_features", second="alpha_tasks")
 
 
-class DirtyModelRegressorCV(MultiTaskRegressorMixin, _DirtyCV):
-    __doc__ = _cv_doc("DirtyModelRegressor", "squared", extra_params=_DIRTY_RATIO,
-                      extra_attrs=_DIRTY_ATTRS)
-    _penalty, _loss = "dirty", "squared"
-
-
-class DirtyModelClassifierCV(MultiTaskClassifierMixin, _DirtyCV):
-    __doc__ = _cv_doc("DirtyModelClassifier", "logistic", extra_params=_DIRTY_RATIO,
-                      extra_attrs=_DIRTY_ATTRS)
-    _penalty, _loss = "dirty", "logistic"
-
-
-class RobustMTFLRegressorCV(MultiTaskRegressorMixin, _RobustCV):
-    __doc__ = _cv_doc("RobustMTFLRegressor", "squared", extra_params=_ROBUST_RATIO,
-                      extra_attrs=_ROBUST_ATTRS)
-    _penalty, _loss = "robust", "squared"
-
-
-class RobustMTFLClassifierCV(MultiTaskClassifierMixin, _RobustCV):
-    __doc__ = _cv_doc("RobustMTFLClassifier", "logistic", extra_params=_ROBUST_RATIO,
-                      extra_attrs=_ROBUST_ATTRS)
-    _penalty, _loss = "robust", "logistic"
-
-
-CV_ESTIMATORS = [GroupLassoRegressorCV, GroupLassoClassifierCV, LassoRegressorCV,
-                 LassoClassifierCV, SparseGroupLassoRegressorCV, SparseGroupLassoClassifierCV,
-                 L1InfRegressorCV, L1InfClassifierCV, TraceNormRegressorCV,
-                 TraceNormClassifierCV, DirtyModelRegressorCV, DirtyModelClassifierCV,
-                 RobustMTFLRegressorCV, RobustMTFLClassifierCV]
+def ratio_doc(first, second):
+    """The ``alpha_ratio`` parameter of a two-part model's CV, in numpydoc."""
+    return _RATIO.format(first=first, second=second)

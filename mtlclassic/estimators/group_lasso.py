@@ -4,6 +4,10 @@ from ..penalties import L21
 from ._base import (MultiTaskClassifierMixin, MultiTaskLinearModel, MultiTaskRegressorMixin,
                     store_params)
 from ._docs import DEFAULT_ALPHA, L2_REG, default_note, estimator_doc
+from ._grids import alpha_max_grid
+from ._path import named_path, path_doc
+from ._registry import declare
+from .cv import _PathCV, cv_doc
 
 _PENALTY = "alpha * sum_j ||W[:, j]||_2  +  l2_reg / 2 ||W||_F^2"
 
@@ -57,3 +61,32 @@ class GroupLassoClassifier(MultiTaskClassifierMixin, _GroupLasso):
                  unseen_tasks="error", task_weights=None, tol=1e-4, max_iter=1000,
                  warm_start=False, solver="auto", device=None, verbose=0):
         store_params(self, locals())
+
+
+class GroupLassoRegressorCV(MultiTaskRegressorMixin, _PathCV):
+    __doc__ = cv_doc("GroupLassoRegressor", "squared")
+    _estimator = GroupLassoRegressor
+
+
+class GroupLassoClassifierCV(MultiTaskClassifierMixin, _PathCV):
+    __doc__ = cv_doc("GroupLassoClassifier", "logistic")
+    _estimator = GroupLassoClassifier
+
+
+def group_lasso_path(X, y, *, alphas=None, n_alphas=100, eps=1e-3, loss="squared",
+                     task_column=None, fit_intercept=True, task_weights=None,
+                     sample_weight=None, l2_reg=0.0, tol=1e-4, max_iter=1000, solver="auto"):
+    return named_path(GROUP_LASSO, X, y, loss=loss, alphas=alphas, n_alphas=n_alphas, eps=eps,
+                      sample_weight=sample_weight, task_column=task_column,
+                      fit_intercept=fit_intercept, task_weights=task_weights, l2_reg=l2_reg,
+                      tol=tol, max_iter=max_iter, solver=solver)
+
+
+group_lasso_path.__doc__ = path_doc(
+    "Group lasso (l2,1) regularisation path.", "GroupLasso", "alpha * sum_j ||W[:, j]||_2")
+
+GROUP_LASSO = declare(
+    "group-lasso", GroupLassoRegressor, GroupLassoClassifier,
+    description="joint feature selection (l2,1)", grid=alpha_max_grid(("alpha", "l21")),
+    strengths=("alpha",), alpha_max_names={"l21": "alpha"}, path=group_lasso_path,
+    cv=(GroupLassoRegressorCV, GroupLassoClassifierCV))

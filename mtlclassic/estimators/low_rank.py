@@ -6,6 +6,10 @@ from ..penalties import TraceNorm
 from ._base import (MultiTaskClassifierMixin, MultiTaskLinearModel, MultiTaskRegressorMixin,
                     store_params)
 from ._docs import DEFAULT_ALPHA, L2_REG, default_note, estimator_doc
+from ._grids import alpha_max_grid
+from ._path import named_path, path_doc
+from ._registry import declare
+from .cv import _PathCV, cv_doc
 
 _PENALTY = "alpha * ||W||_*  +  l2_reg / 2 ||W||_F^2"
 
@@ -63,3 +67,32 @@ class TraceNormClassifier(MultiTaskClassifierMixin, _TraceNorm):
                  unseen_tasks="error", task_weights=None, tol=1e-4, max_iter=1000,
                  warm_start=False, solver="auto", device=None, verbose=0):
         store_params(self, locals())
+
+
+class TraceNormRegressorCV(MultiTaskRegressorMixin, _PathCV):
+    __doc__ = cv_doc("TraceNormRegressor", "squared", extra_attrs=_ATTRS)
+    _estimator = TraceNormRegressor
+
+
+class TraceNormClassifierCV(MultiTaskClassifierMixin, _PathCV):
+    __doc__ = cv_doc("TraceNormClassifier", "logistic", extra_attrs=_ATTRS)
+    _estimator = TraceNormClassifier
+
+
+def trace_norm_path(X, y, *, alphas=None, n_alphas=100, eps=1e-3, loss="squared",
+                    task_column=None, fit_intercept=True, task_weights=None, sample_weight=None,
+                    l2_reg=0.0, tol=1e-4, max_iter=1000, solver="auto"):
+    return named_path(TRACE_NORM, X, y, loss=loss, alphas=alphas, n_alphas=n_alphas, eps=eps,
+                      sample_weight=sample_weight, task_column=task_column,
+                      fit_intercept=fit_intercept, task_weights=task_weights, l2_reg=l2_reg,
+                      tol=tol, max_iter=max_iter, solver=solver)
+
+
+trace_norm_path.__doc__ = path_doc(
+    "Trace-norm (low-rank) regularisation path.", "TraceNorm", "alpha * ||W||_*")
+
+TRACE_NORM = declare(
+    "trace-norm", TraceNormRegressor, TraceNormClassifier, description="low rank (trace norm)",
+    grid=alpha_max_grid(("alpha", "trace")), strengths=("alpha",),
+    alpha_max_names={"trace": "alpha"}, path=trace_norm_path,
+    cv=(TraceNormRegressorCV, TraceNormClassifierCV))

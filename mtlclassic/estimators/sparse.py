@@ -6,6 +6,10 @@ from ..penalties import L1, L1Inf, SparseGroup
 from ._base import (MultiTaskClassifierMixin, MultiTaskLinearModel, MultiTaskRegressorMixin,
                     store_params)
 from ._docs import DEFAULT_ALPHA, L2_REG, default_note, estimator_doc
+from ._grids import alpha_max_grid
+from ._path import named_path, path_doc
+from ._registry import declare
+from .cv import L1_RATIO_DOC, _PathCV, _SparseGroupCV, cv_doc
 
 
 def _alpha_doc(penalty_name, helper, loss, default=None, why=""):
@@ -57,6 +61,35 @@ class LassoClassifier(MultiTaskClassifierMixin, _Lasso):
                  unseen_tasks="error", task_weights=None, tol=1e-4, max_iter=1000,
                  warm_start=False, solver="auto", device=None, verbose=0):
         store_params(self, locals())
+
+
+class LassoRegressorCV(MultiTaskRegressorMixin, _PathCV):
+    __doc__ = cv_doc("LassoRegressor", "squared")
+    _estimator = LassoRegressor
+
+
+class LassoClassifierCV(MultiTaskClassifierMixin, _PathCV):
+    __doc__ = cv_doc("LassoClassifier", "logistic")
+    _estimator = LassoClassifier
+
+
+def lasso_path(X, y, *, alphas=None, n_alphas=100, eps=1e-3, loss="squared", task_column=None,
+               fit_intercept=True, task_weights=None, sample_weight=None, l2_reg=0.0, tol=1e-4,
+               max_iter=1000, solver="auto"):
+    return named_path(LASSO, X, y, loss=loss, alphas=alphas, n_alphas=n_alphas, eps=eps,
+                      sample_weight=sample_weight, task_column=task_column,
+                      fit_intercept=fit_intercept, task_weights=task_weights, l2_reg=l2_reg,
+                      tol=tol, max_iter=max_iter, solver=solver)
+
+
+lasso_path.__doc__ = path_doc(
+    "Lasso regularisation path of independent tasks, fitted together.", "Lasso",
+    "alpha * sum_tj |W[t, j]|")
+
+LASSO = declare(
+    "lasso", LassoRegressor, LassoClassifier, description="independent lasso per task",
+    grid=alpha_max_grid(("alpha", "l1")), strengths=("alpha",), alpha_max_names={"l1": "alpha"},
+    path=lasso_path, cv=(LassoRegressorCV, LassoClassifierCV))
 
 
 # -- sparse group lasso -----------------------------------------------------
@@ -120,6 +153,43 @@ class SparseGroupLassoClassifier(MultiTaskClassifierMixin, _SparseGroupLasso):
         store_params(self, locals())
 
 
+class SparseGroupLassoRegressorCV(MultiTaskRegressorMixin, _SparseGroupCV):
+    __doc__ = cv_doc("SparseGroupLassoRegressor", "squared", extra_params=L1_RATIO_DOC, sgl=True)
+    _estimator = SparseGroupLassoRegressor
+
+
+class SparseGroupLassoClassifierCV(MultiTaskClassifierMixin, _SparseGroupCV):
+    __doc__ = cv_doc("SparseGroupLassoClassifier", "logistic", extra_params=L1_RATIO_DOC,
+                     sgl=True)
+    _estimator = SparseGroupLassoClassifier
+
+
+def sparse_group_lasso_path(X, y, *, l1_ratio=0.5, alphas=None, n_alphas=100, eps=1e-3,
+                            loss="squared", task_column=None, fit_intercept=True,
+                            task_weights=None, sample_weight=None, l2_reg=0.0, tol=1e-4,
+                            max_iter=1000, solver="auto"):
+    return named_path(SPARSE_GROUP_LASSO, X, y, loss=loss, alphas=alphas, n_alphas=n_alphas,
+                      eps=eps, sample_weight=sample_weight, l1_ratio=l1_ratio,
+                      task_column=task_column, fit_intercept=fit_intercept,
+                      task_weights=task_weights, l2_reg=l2_reg, tol=tol, max_iter=max_iter,
+                      solver=solver)
+
+
+sparse_group_lasso_path.__doc__ = path_doc(
+    "Sparse-group lasso regularisation path at a fixed ``l1_ratio``.", "SparseGroupLasso",
+    "alpha * sum_j (l1_ratio ||W[:, j]||_1 + (1 - l1_ratio) ||W[:, j]||_2)",
+    extra="""    l1_ratio : float, default=0.5
+        Share of the l1 term, in ``[0, 1]``; also sets ``alpha_max``.
+""")
+
+SPARSE_GROUP_LASSO = declare(
+    "sparse-group-lasso", SparseGroupLassoRegressor, SparseGroupLassoClassifier,
+    description="sparse-group lasso, l1_ratio 0.5",
+    grid=alpha_max_grid(("alpha", "sparse_group"), l1_ratio=0.5), fixed={"l1_ratio": 0.5},
+    strengths=("alpha",), alpha_max_names={"sparse_group": "alpha"},
+    path=sparse_group_lasso_path, cv=(SparseGroupLassoRegressorCV, SparseGroupLassoClassifierCV))
+
+
 # -- l1 / l-inf -------------------------------------------------------------
 _LINF_PENALTY = "alpha * sum_j max_t |W[t, j]|  +  l2_reg / 2 ||W||_F^2"
 # The classifier's default is the regressor's 0.1, not the other classifiers' 0.01: this
@@ -167,3 +237,31 @@ class L1InfClassifier(MultiTaskClassifierMixin, _L1Inf):
                             _LINF_PENALTY, "logistic", _linf_params("logistic"), notes=_LINF_NOTES,
                             references=_LINF_REFS)
     _loss = "logistic"
+
+
+class L1InfRegressorCV(MultiTaskRegressorMixin, _PathCV):
+    __doc__ = cv_doc("L1InfRegressor", "squared")
+    _estimator = L1InfRegressor
+
+
+class L1InfClassifierCV(MultiTaskClassifierMixin, _PathCV):
+    __doc__ = cv_doc("L1InfClassifier", "logistic")
+    _estimator = L1InfClassifier
+
+
+def l1inf_path(X, y, *, alphas=None, n_alphas=100, eps=1e-3, loss="squared", task_column=None,
+               fit_intercept=True, task_weights=None, sample_weight=None, l2_reg=0.0, tol=1e-4,
+               max_iter=1000, solver="auto"):
+    return named_path(L1INF, X, y, loss=loss, alphas=alphas, n_alphas=n_alphas, eps=eps,
+                      sample_weight=sample_weight, task_column=task_column,
+                      fit_intercept=fit_intercept, task_weights=task_weights, l2_reg=l2_reg,
+                      tol=tol, max_iter=max_iter, solver=solver)
+
+
+l1inf_path.__doc__ = path_doc(
+    "l1/l-inf regularisation path.", "L1Inf", "alpha * sum_j max_t |W[t, j]|")
+
+L1INF = declare(
+    "l1inf", L1InfRegressor, L1InfClassifier, description="l1/l-inf block norm",
+    grid=alpha_max_grid(("alpha", "l1inf")), strengths=("alpha",),
+    alpha_max_names={"l1inf": "alpha"}, path=l1inf_path, cv=(L1InfRegressorCV, L1InfClassifierCV))

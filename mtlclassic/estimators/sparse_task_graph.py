@@ -8,6 +8,8 @@ from sklearn.exceptions import ConvergenceWarning
 
 from ._alternating import _AlternatingModel, alternating_doc, scaled_gram
 from ._base import MultiTaskClassifierMixin, MultiTaskRegressorMixin, store_params
+from ._grids import alpha_max_grid, fixed_grid, product_grid
+from ._registry import declare
 
 
 def task_precision(W, alpha_graph, eps, *, tol=1e-6, max_iter=200):
@@ -260,3 +262,12 @@ class SparseTaskGraphClassifier(MultiTaskClassifierMixin, _SparseTaskGraph):
         "logistic", _PARAMS, variables="Theta", notes=_NOTES, attributes=_ATTRS,
         references=_REFS)
     _loss = "logistic"
+
+
+# compare's tol=1e-3: see TASK_RELATION.
+SPARSE_TASK_GRAPH = declare(
+    "sparse-task-graph", SparseTaskGraphRegressor, SparseTaskGraphClassifier,
+    description="learned sparse task graph plus l1 (p-MSSL, Goncalves et al. 2016)",
+    grid=product_grid(fixed_grid(lambda_task=(1e-3, 1e-2, 1e-1)),
+                      alpha_max_grid(("alpha", "l1"), fractions=(0.1,))),
+    fixed={"tol": 1e-3})

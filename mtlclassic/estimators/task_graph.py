@@ -13,6 +13,8 @@ from ..penalties import TaskQuadratic
 from ._base import (MultiTaskClassifierMixin, MultiTaskLinearModel, MultiTaskRegressorMixin,
                     store_params)
 from ._docs import L2_REG, estimator_doc
+from ._grids import fixed_grid, graph_grid
+from ._registry import declare
 
 GRAPH_TYPES = ("adjacency", "laplacian")
 
@@ -265,3 +267,12 @@ class GraphRegularizedClassifier(MultiTaskClassifierMixin, _GraphRegularized):
                             "task graph.", _GRAPH_PENALTY, "logistic", _GRAPH_PARAMS,
                             notes=_GRAPH_NOTES, attributes=_GRAPH_ATTRS, references=_GRAPH_REFS)
     _loss = "logistic"
+
+
+MEAN_REGULARIZED = declare(
+    "mean-regularized", MeanRegularizedRegressor, MeanRegularizedClassifier,
+    description="task models pulled to their mean (Evgeniou & Pontil 2004)",
+    grid=fixed_grid(lambda_mean=(1.0, 10.0, 100.0)), fixed={"lambda_l2": 0.1})
+GRAPH_REGULARIZED = declare(
+    "graph-regularized", GraphRegularizedRegressor, GraphRegularizedClassifier,
+    description="complete task graph plus l1 (MALSAR SRMTL)", grid=graph_grid())

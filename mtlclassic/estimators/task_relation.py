@@ -6,6 +6,8 @@ import numpy as np
 
 from ._alternating import _AlternatingModel, alternating_doc, scaled_gram, symmetric_eigh
 from ._base import MultiTaskClassifierMixin, MultiTaskRegressorMixin, store_params
+from ._grids import fixed_grid
+from ._registry import declare
 
 
 def mtrl_covariance(W, eps):
@@ -194,3 +196,11 @@ class TaskRelationClassifier(MultiTaskClassifierMixin, _TaskRelation):
         "covariance.", _PENALTY, "logistic", _PARAMS, variables="Omega", notes=_NOTES,
         attributes=_ATTRS, references=_REFS)
     _loss = "logistic"
+
+
+# compare's tol=1e-3 instead of 1e-4 (the alternation's relative decrease): about 8x faster on
+# School for test nMSE changes below 0.003.
+TASK_RELATION = declare(
+    "task-relation", TaskRelationRegressor, TaskRelationClassifier,
+    description="learned task covariance (MTRL, Zhang & Yeung 2010)",
+    grid=fixed_grid(lambda_2=(0.01, 0.1, 1.0)), fixed={"lambda_1": 0.01, "tol": 1e-3})
