@@ -20,13 +20,13 @@ from .data import Scaling, SharedDesign, StackedDesign, exponent
 FLOAT_DTYPES = (np.float64, np.float32)
 
 
-def _is_dataframe(X):
+def is_dataframe(X):
     return hasattr(X, "columns") and hasattr(X, "iloc")
 
 
 def _holds_text(X):
     """Whether ``X`` is a dense array-like of objects or strings (not a DataFrame)."""
-    if sp.issparse(X) or _is_dataframe(X):
+    if sp.issparse(X) or is_dataframe(X):
         return False
     dtype = getattr(X, "dtype", None)
     if dtype is None:  # a list of rows: look at numpy's reading of it
@@ -102,7 +102,7 @@ def _columns_hint(cols, limit=12):
     return shown + (f", ... ({len(cols)} columns)" if len(cols) > limit else "")
 
 
-def _resolve_task_column(X, task_column):
+def resolve_task_column(X, task_column):
     """Index of the task column in ``X`` (ints as in numpy, names for DataFrames).
 
     A name also finds the one column that a ColumnTransformer renamed with a
@@ -111,7 +111,7 @@ def _resolve_task_column(X, task_column):
     """
     n_cols = X.shape[1]
     if isinstance(task_column, str):
-        if not _is_dataframe(X):
+        if not is_dataframe(X):
             raise ValueError(
                 f"task_column={task_column!r} is a column name, but X is not a DataFrame "
                 f"({type(X).__name__} with {n_cols} columns): pass the column's position "
@@ -141,17 +141,50 @@ def _resolve_task_column(X, task_column):
     return int(task_column) % n_cols
 
 
-def _split_task_column(est, X, reset):
-    """Return ``(features, task_labels)`` for the per-task layout; records column info on fit."""
-    if _is_dataframe(X):
-        n_cols = X.shape[1]
-        col = _resolve_task_column(X, est.task_column)
-        names = np.asarray(X.columns, dtype=object)
-        has_names = all(isinstance(c, str) for c in names)
+def _task_column(X, task_column):
+    """``(col, labels)``: the task column's index in ``X`` (a DataFrame or a 2-D array) and its
+    raw values, unchecked (:func:`check_task_labels` checks them)."""
+    col = resolve_task_column(X, task_column)
+    if is_dataframe(X):
         column = X.iloc[:, col]
         if column.isna().any():
             raise ValueError("The task column holds missing values (None/NaN/NA).")
-        labels = np.asarray(column.to_numpy())
+        return col, np.asarray(column.to_numpy())
+    return col, X[:, [col]].toarray().ravel() if sp.issparse(X) else X[:, col]
+
+
+def read_tasks(X, task_column):
+    """Task label of every row of ``X``, read from its task column.
+
+    The features are neither converted nor checked (a scorer reads the
+    tasks of data that only the estimator's earlier steps make numeric).
+
+    Parameters
+    ----------
+    X : {array-like, sparse matrix, DataFrame} of shape (n_samples, n_columns)
+    task_column : int or str
+        Column index (negative counts from the end) or, for a DataFrame, a
+        column name.
+
+    Returns
+    -------
+    tasks : ndarray of shape (n_samples,)
+        Integer (int64) or string task labels.
+    """
+    if not is_dataframe(X):
+        X = X if sp.issparse(X) else np.asarray(X)
+        if X.ndim != 2:
+            raise ValueError(f"X must be 2-D to hold a task column, got shape {X.shape}.")
+    return check_task_labels(_task_column(X, task_column)[1])
+
+
+def split_task_column(est, X, reset):
+    """Return ``(features, task_labels)`` for the per-task layout; records column info on fit."""
+    if is_dataframe(X):
+        n_cols = X.shape[1]
+        col, labels = _task_column(X, est.task_column)
+        names = np.asarray(X.columns, dtype=object)
+        has_names = all(isinstance(c, str) for c in names)
         feats = X.iloc[:, [k for k in range(n_cols) if k != col]]
     elif _holds_text(X):
         # A ColumnTransformer passing a string task column through returns an object
@@ -161,8 +194,7 @@ def _split_task_column(est, X, reset):
             raise ValueError(f"X must be 2-D, got an array of shape {X.shape}.")
         n_cols = X.shape[1]
         names, has_names = None, False
-        col = _resolve_task_column(X, est.task_column)
-        labels = X[:, col]
+        col, labels = _task_column(X, est.task_column)
         feats = X[:, [k for k in range(n_cols) if k != col]]
         try:
             feats = feats.astype(np.float64)
@@ -176,8 +208,7 @@ def _split_task_column(est, X, reset):
                         ensure_all_finite=False, input_name="X")
         n_cols = X.shape[1]
         names, has_names = None, False
-        col = _resolve_task_column(X, est.task_column)
-        labels = X[:, [col]].toarray().ravel() if sp.issparse(X) else X[:, col]
+        col, labels = _task_column(X, est.task_column)
         # A first or last task column is cut off by a slice, a view: the one copy of the
         # features is then the task-sorted one made by check_fit_data.
         if col in (0, n_cols - 1) and not sp.issparse(X):
@@ -201,10 +232,10 @@ def _split_task_column(est, X, reset):
             raise ValueError("The feature names of X differ from those seen in fit.")
     feats = check_array(feats, accept_sparse=("csr", "csc"), dtype=FLOAT_DTYPES,
                         ensure_all_finite=True, ensure_min_features=0, input_name="X")
-    return feats, _check_task_labels(labels)
+    return feats, check_task_labels(labels)
 
 
-def _check_task_labels(labels):
+def check_task_labels(labels):
     """Task labels must be integers (numeric arrays) or integers/strings (DataFrame columns)."""
     if labels.dtype.kind in "fc":
         if np.any(~np.isfinite(labels)):
@@ -224,12 +255,19 @@ def _check_task_labels(labels):
             return labels.astype(np.int64)
         if all(isinstance(v, numbers.Real) and not isinstance(v, bool) for v in labels):
             # Integer-valued floats, as an object array from a ColumnTransformer holds them.
-            return _check_task_labels(labels.astype(np.float64))
+            return check_task_labels(labels.astype(np.float64))
         raise ValueError("The task column must hold integers or strings, not a mix of types.")
     raise ValueError(f"The task column has an unsupported dtype {labels.dtype}.")
 
 
-def _check_target(y, n_samples, *, allow_2d_nan, classifier):
+def is_missing(Y):
+    """Mask of the targets not observed: NaN in a float array (no entry of any other dtype)."""
+    if Y.dtype.kind in "fc":
+        return np.isnan(Y.astype(np.float64))
+    return np.zeros(Y.shape, dtype=bool)
+
+
+def check_target(y, n_samples, *, allow_2d_nan, classifier):
     """Return y as an array (object labels kept for 1-D classifier targets)."""
     if y is None:
         raise ValueError("requires y to be passed, but the target y is None.")
@@ -300,27 +338,43 @@ def _stacked_loss_weights(sw, tw, tasks, offsets):
     return sw * np.repeat(tw / denom, np.diff(offsets))
 
 
-def check_fit_data(est, X, y, sample_weight=None, *, classifier=False):
+def check_fit_data(est, X, y, sample_weight=None, *, task_weights="estimator", classifier=False):
     """Validate fit input and build the internal problem container.
 
     Sets ``n_features_in_`` (and ``feature_names_in_``), ``tasks_``,
-    ``n_tasks_`` and, for classifiers, ``classes_`` on ``est``.
+    ``n_tasks_``, ``_y_ndim`` and, for classifiers, ``classes_`` on ``est``;
+    reads its ``task_column`` and ``unseen_tasks``.
+
+    Parameters
+    ----------
+    est : estimator
+        The estimator being fitted.
+    X, y, sample_weight
+        As passed to its ``fit``.
+    task_weights : array-like of shape (n_tasks,), None or "estimator", default="estimator"
+        The fixed weights ``tau_t`` of the tasks' losses (None: ones);
+        ``"estimator"`` reads ``est.task_weights`` (the linear models'
+        parameter). Estimators without that parameter pass None.
+    classifier : bool, default=False
+        Whether ``y`` holds labels (binary per task) rather than numbers.
 
     Returns
     -------
     data : SharedDesign or StackedDesign
     """
+    if isinstance(task_weights, str) and task_weights == "estimator":
+        task_weights = est.task_weights
     check_unseen_tasks(est)  # a bad value fails at fit, not at the first predict
     if est.task_column is None:
         X = validate_data(est, X, accept_sparse=("csr", "csc"), dtype=FLOAT_DTYPES, reset=True)
         dtype = X.dtype
-        y = _check_target(y, X.shape[0], allow_2d_nan=True, classifier=classifier)
+        y = check_target(y, X.shape[0], allow_2d_nan=True, classifier=classifier)
         est._y_ndim = y.ndim
         Y = y.reshape(-1, 1) if y.ndim == 1 else y
-        observed = ~np.isnan(Y.astype(np.float64)) if Y.dtype.kind in "fc" else np.ones(Y.shape, bool)
+        observed = ~is_missing(Y)
         n_tasks = Y.shape[1]
         sw = check_sample_weight(sample_weight, X.shape[0], dtype)
-        tw, tw_exponent = check_task_weights(est.task_weights, n_tasks, dtype)
+        tw, tw_exponent = check_task_weights(task_weights, n_tasks, dtype)
         C = _shared_loss_weights(observed, sw, tw).astype(dtype)
         if classifier:
             if y.ndim == 1:
@@ -340,16 +394,16 @@ def check_fit_data(est, X, y, sample_weight=None, *, classifier=False):
         return _in_units(SharedDesign(X, np.ascontiguousarray(Yv, dtype=dtype), C, row_weights,
                                       task_scale), tw_exponent)
 
-    feats, labels = _split_task_column(est, X, reset=True)
+    feats, labels = split_task_column(est, X, reset=True)
     dtype = feats.dtype
     n = feats.shape[0]
-    y = _check_target(y, n, allow_2d_nan=False, classifier=classifier)
+    y = check_target(y, n, allow_2d_nan=False, classifier=classifier)
     est._y_ndim = 1
     tasks, task_index = np.unique(labels, return_inverse=True)
     order = np.argsort(task_index, kind="stable")
     offsets = np.concatenate([[0], np.cumsum(np.bincount(task_index, minlength=len(tasks)))])
     sw = check_sample_weight(sample_weight, n, dtype)[order]
-    tw, tw_exponent = check_task_weights(est.task_weights, len(tasks), dtype)
+    tw, tw_exponent = check_task_weights(task_weights, len(tasks), dtype)
     C = _stacked_loss_weights(sw, tw, tasks, offsets).astype(dtype)
     y = y[order]
     if classifier:
@@ -422,7 +476,7 @@ def check_predict_data(est, X, *, return_labels=False):
         X = validate_data(est, X, accept_sparse=("csr", "csc"), dtype=FLOAT_DTYPES, reset=False)
         return (X, None, None) if return_labels else (X, None)
     unseen = check_unseen_tasks(est)
-    feats, labels = _split_task_column(est, X, reset=False)
+    feats, labels = split_task_column(est, X, reset=False)
     if not sp.issparse(feats):
         feats = np.ascontiguousarray(feats)  # the slice of a first/last task column is a view
     tasks = est.tasks_

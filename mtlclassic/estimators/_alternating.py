@@ -13,9 +13,12 @@ duality gap; for fixed ``W`` the best ``S`` has a closed form or is one
 library call.  Alternating the two exact steps never increases ``J``; the
 loop stops when an alternation lowers ``J`` by at most ``tol`` relatively.
 
-A model is a subclass that implements the five hooks at the end of
-:class:`_AlternatingModel`; everything else (validation, both layouts,
-intercepts, weights, warm starts, the stopping rule and its warning) is here.
+A model is a subclass that implements the six hooks at the end of
+:class:`_AlternatingModel`. Validation, both layouts, intercepts, weights,
+the warm start and storing the result are :meth:`MultiTaskLinearModel.fit`'s,
+as for every linear model; the alternation, its stopping rule and its warning
+are here, in the one fitting hook that :class:`_AlternatingModel` overrides
+(:meth:`_AlternatingModel._fit_solution`).
 """
 
 import numbers
@@ -25,9 +28,9 @@ import numpy as np
 import scipy.sparse as sp
 from sklearn.exceptions import ConvergenceWarning
 
-from .._backend import blas_threads_for, device_namespace, get_namespace, to_host
+from .._backend import blas_threads_for, get_namespace
 from ..penalties import TaskQuadratic
-from ._base import MultiTaskLinearModel, _device_datafit
+from ._base import MultiTaskLinearModel, Solution, _device_datafit
 from ._docs import ATTRIBUTES, COMMON_PARAMS, DEVICE_DOC, estimator_doc
 
 # The W-steps are solved to a duality gap this fraction of the stopping
@@ -185,39 +188,18 @@ class _AlternatingModel(MultiTaskLinearModel):
                 or isinstance(self.max_inner_iter, bool) or self.max_inner_iter < 1):
             raise ValueError(f"max_inner_iter must be an int >= 1, got {self.max_inner_iter!r}.")
 
-    def _check_n_tasks(self, n_tasks):
-        """Parameters that can only be checked once the number of tasks is known."""
+    def _fit_solution(self, data, datafit, W, b, *, n_features, warm, xp):
+        """Alternate W-steps and task-structure steps from ``(W, b)``: a :class:`Solution`.
 
-    def fit(self, X, y, sample_weight=None):
-        """Fit the model: alternate W-steps and task-structure steps.
-
-        Parameters
-        ----------
-        X : {array-like, sparse matrix, DataFrame} of shape (n_samples, n_columns)
-            Features; with ``task_column`` set, one column names each row's task.
-        y : array-like of shape (n_samples,) or (n_samples, n_tasks)
-            Targets. 2-D only in the shared layout, where NaN marks a target
-            not observed for that task.
-        sample_weight : array-like of shape (n_samples,), default=None
-            Reweights rows within their task; each task's loss is its
-            weighted mean.
-
-        Returns
-        -------
-        self : object
+        The fitting hook of :meth:`MultiTaskLinearModel.fit` (which validates,
+        starts and stores); ``Solution.extra`` is ``(structure, objective)``,
+        stored by :meth:`_set_extra`.
         """
-        self._check_params()
-        xp = device_namespace(self.device, X, y, sample_weight)
-        X, y, sample_weight = to_host(X), to_host(y), to_host(sample_weight)
-        warm = self.warm_start and getattr(self, "coef_", None) is not None
-        previous = (self._stacked_coef(), self.intercept_) if warm else (None, None)
-        data, datafit, p, T = self._prepare(X, y, sample_weight)
+        p, T = n_features, data.n_tasks
         # The objective is evaluated where the W-steps run (one product with X each).
         objective_fit = datafit if xp is None else _device_datafit(datafit, xp)
-        self._check_n_tasks(T)
-        W, b = self._start(data, *previous)
         structure = self._previous_structure(T) if warm else None
-        if structure is None or previous[0] is None or previous[0].shape != W.shape:
+        if structure is None:
             structure = self._initial_structure(T)
         # The problem may be rescaled (features, targets, task weights far from 1): J and the
         # W-steps' gaps are in its units, the coefficients and structures in the user's.
@@ -266,28 +248,26 @@ class _AlternatingModel(MultiTaskLinearModel):
             warnings.warn(
                 f"{type(self).__name__} did not converge in {self.max_iter} alternations: the "
                 f"last one lowered the objective by {decrease:.3e} relatively > tol="
-                f"{self.tol:g}. Increase max_iter or tol.", ConvergenceWarning, stacklevel=2)
+                f"{self.tol:g}. Increase max_iter or tol.", ConvergenceWarning, stacklevel=3)
         # J and the gaps back in the user's units.
         to_user = float if scaling is None else scaling.objective_to_user
         if gap > target:
             warnings.warn(
                 f"{type(self).__name__}: the last W-step stopped at duality gap "
                 f"{to_user(gap):.3e} > {to_user(target):.3e} (0.1 tol |J|) after max_inner_iter={self.max_inner_iter} "
-                "iterations. Increase max_inner_iter or tol.", ConvergenceWarning, stacklevel=2)
+                "iterations. Increase max_inner_iter or tol.", ConvergenceWarning, stacklevel=3)
         # Checked before any attribute is set.
         objective = np.array([to_user(v) for v in curve], dtype=np.float64)
         if not np.all(np.isfinite(objective)):
             raise ValueError(self._overflow_message(
                 data, "the objective in the data's units", objective[-1]))
-        self._set_coef(np.asarray(W, dtype=data.dtype), p)
-        self.intercept_ = self._raw_intercept(data, W, b)
+        return Solution(W, b, len(curve), to_user(gap), solver, extra=(structure, objective))
+
+    def _set_extra(self, extra):
+        """Store the fitted task structure and ``objective_`` (``Solution.extra``)."""
+        structure, objective = extra
         self._set_structure(structure)
-        self.n_iter_ = len(curve)
         self.objective_ = objective
-        self.dual_gap_ = to_user(gap)
-        self.solver_ = solver
-        self.device_ = "cpu" if xp is None else "cuda"
-        return self
 
     def _checked_coupling(self, structure, n_features):
         """:meth:`_coupling`, its ValueErrors prefixed with the estimator's name."""

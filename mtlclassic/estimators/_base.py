@@ -1,49 +1,51 @@
-"""Shared fit / predict / score / tags of the multi-task linear estimators.
+"""Shared fit of the multi-task linear estimators (prediction: :mod:`mtlclassic._prediction`).
 
 A concrete estimator sets ``_loss`` ("squared" or "logistic") and implements
 ``_make_penalty``; everything else -- both data layouts, solver choice, warm
-starts, convergence warnings, prediction routing -- lives here once.
+starts, convergence warnings -- lives here once. A model that fits more than
+one convex problem (the alternating models) overrides one hook,
+:meth:`MultiTaskLinearModel._fit_solution`.
 """
 
 import numbers
 import warnings
+from typing import Any, NamedTuple
 
 import numpy as np
-from sklearn.base import BaseEstimator
 from sklearn.exceptions import ConvergenceWarning
-from sklearn.metrics import accuracy_score, r2_score
-from sklearn.utils.validation import check_is_fitted
 
-from .._backend import (DEVICES, blas_threads_for, device_namespace, get_namespace, special,
-                        to_host)
-from .._validation import check_fit_data, check_predict_data
-from ..data import exponent, max_abs
+from .._backend import DEVICES, blas_threads_for, device_namespace, to_host
+from .._prediction import (MultiTaskClassifierMixin, MultiTaskPredictor,  # noqa: F401
+                           MultiTaskRegressorMixin, store_params)
+from .._validation import is_missing
 from ..data._arrays import to_namespace
 from ..datafits import Logistic, Quadratic
 from ..solvers import SOLVERS
 
 _DATAFITS = {"squared": Quadratic, "logistic": Logistic}
 
-
-def store_params(estimator, params):
-    """Store ``__init__``'s arguments (its ``locals()``) as attributes, unchanged.
-
-    scikit-learn wants every constructor parameter spelled out in the
-    signature and stored as given; this keeps the bodies to one line.
-    """
-    for name, value in params.items():
-        if name not in ("self", "__class__"):
-            setattr(estimator, name, value)
+# cv.py's name for :func:`mtlclassic._validation.is_missing`, until it imports that.
+_isnan = is_missing
 
 
-class MultiTaskLinearModel(BaseEstimator):
+class Solution(NamedTuple):
+    """What :meth:`MultiTaskLinearModel._fit_solution` returns to ``fit``."""
+
+    W: np.ndarray       # (n_blocks * n_features, n_tasks), the user's units
+    b: np.ndarray       # (n_tasks,) centered intercepts, the user's units
+    n_iter: int
+    dual_gap: float     # in the user's units of the objective
+    solver: str
+    extra: Any = None   # what else the model learned, for :meth:`_set_extra`
+
+
+class MultiTaskLinearModel(MultiTaskPredictor):
     """Base class: ``min_{W, b} sum_t tau_t L_t(w_t, b_t) + penalty(W)``.
 
     ``L_t`` is task t's (sample-weighted) mean loss, so each task counts
     equally; ``tau_t`` are the ``task_weights`` (ones by default).
     """
 
-    _loss = None
     # Penalty parameters checked to be finite and >= 0 (or > 0) by ``_check_params``.
     _nonneg_params = ("alpha", "l2_reg")
     _positive_params = ()
@@ -144,19 +146,53 @@ class MultiTaskLinearModel(BaseEstimator):
         xp = device_namespace(self._device, X, y, sample_weight)
         # Validation runs on the host; the validated problem goes to the GPU once, in _solve.
         X, y, sample_weight = to_host(X), to_host(y), to_host(sample_weight)
-        previous = (self._stacked_coef() if self.warm_start else None,
-                    getattr(self, "intercept_", None))
+        warm = self.warm_start and getattr(self, "coef_", None) is not None
+        previous = (self._stacked_coef(), self.intercept_) if warm else (None, None)
         data, datafit, p, T = self._prepare(X, y, sample_weight)
+        self._check_n_tasks(T)
         W0, b0 = self._start(data, *previous)
-        penalty = self._make_penalty(p, T)
-        W, b, n_iter, gap, solver = self._solve(datafit, penalty, W0, b0, xp=xp)
-        self._set_coef(np.asarray(W, dtype=data.dtype), p)
-        self.intercept_ = self._raw_intercept(data, W, b)
-        self.n_iter_ = int(n_iter)
-        self.dual_gap_ = data.scaling.objective_to_user(gap)
-        self.solver_ = solver
+        warm = previous[0] is not None and previous[0].shape == W0.shape  # _start used it
+        solution = self._fit_solution(data, datafit, W0, b0, n_features=p, warm=warm, xp=xp)
+        self._set_coef(np.asarray(solution.W, dtype=data.dtype), p)
+        self.intercept_ = self._raw_intercept(data, solution.W, solution.b)
+        self.n_iter_ = int(solution.n_iter)
+        self.dual_gap_ = solution.dual_gap
+        self.solver_ = solution.solver
         self.device_ = "cpu" if xp is None else "cuda"
+        self._set_extra(solution.extra)
         return self
+
+    def _check_n_tasks(self, n_tasks):
+        """Parameters that can only be checked once the number of tasks is known."""
+
+    def _fit_solution(self, data, datafit, W0, b0, *, n_features, warm, xp):
+        """The fitting hook: solve the validated problem from ``(W0, b0)``; a :class:`Solution`.
+
+        Parameters
+        ----------
+        data : SharedDesign or StackedDesign
+            The validated, possibly rescaled and centered problem (:meth:`_prepare`).
+        datafit : Quadratic or Logistic
+            Its datafit.
+        W0 : ndarray of shape (n_blocks * n_features, n_tasks)
+        b0 : ndarray of shape (n_tasks,)
+            The start (:meth:`_start`), in the user's units.
+        n_features : int
+            Features of the user's problem (before two-part models tile it).
+        warm : bool
+            Whether ``(W0, b0)`` is the previous fit's solution.
+        xp : module or None
+            The array namespace to solve in (CuPy), or None for the host.
+
+        Here: one solve of the penalty of :meth:`_make_penalty`. Nothing may
+        be stored on the estimator: ``fit`` stores the solution.
+        """
+        penalty = self._make_penalty(n_features, data.n_tasks)
+        W, b, n_iter, gap, solver = self._solve(datafit, penalty, W0, b0, xp=xp, stacklevel=4)
+        return Solution(W, b, n_iter, data.scaling.objective_to_user(gap), solver)
+
+    def _set_extra(self, extra):
+        """Store ``Solution.extra``: what a model learns beyond ``(W, b)`` (nothing here)."""
 
     def _prepare(self, X, y, sample_weight):
         """Validate the input once: ``(data, datafit, n_features, n_tasks)``.
@@ -169,7 +205,7 @@ class MultiTaskLinearModel(BaseEstimator):
         Coefficients and intercepts passed to and returned by :meth:`_start`,
         :meth:`_solve` and :meth:`_raw_intercept` are in the user's units.
         """
-        data = check_fit_data(self, X, y, sample_weight, classifier=self._loss == "logistic")
+        data = self._check_fit_input(X, y, sample_weight, task_weights=self.task_weights)
         p, T = data.n_features, data.n_tasks
         # Features, targets and task weights far from 1 are rescaled by powers of two (exact),
         # so that no product overflows or underflows; _solve maps the penalty and the
@@ -206,7 +242,7 @@ class MultiTaskLinearModel(BaseEstimator):
         return scaling.intercept_to_user(np.sum(data.X_offset * scaling.to_internal(W)[0], axis=0))
 
     def _solve(self, datafit, penalty, W0, b0, *, warn=True, tol=None, max_iter=None,
-               verbose=None, xp=None):
+               verbose=None, xp=None, stacklevel=3):
         """Run the solver; returns ``(W, b, n_iter, gap, solver)`` (``b`` centered, numpy).
 
         ``penalty``, ``W0``, ``b0`` and the returned ``W``, ``b`` are in the
@@ -215,7 +251,8 @@ class MultiTaskLinearModel(BaseEstimator):
         in that problem's units, as ``datafit.null_value()`` (relative gaps
         are the same in both; ``scaling.objective_to_user`` maps it).
 
-        ``tol``, ``max_iter`` and ``verbose`` default to the estimator's.  With
+        ``tol``, ``max_iter`` and ``verbose`` default to the estimator's;
+        ``stacklevel`` is the ``ConvergenceWarning``'s (3: the caller's caller).  With
         an array namespace ``xp`` (CuPy), the problem is copied there once and
         solved by the array-generic FISTA (gradient, prox, gap, backtracking
         all on the device); the solution comes back as numpy arrays.
@@ -260,7 +297,7 @@ class MultiTaskLinearModel(BaseEstimator):
             warnings.warn(
                 f"{type(self).__name__} did not converge in {n_iter} iterations: relative "
                 f"duality gap {gap / gap_scale:.3e} > tol={self.tol:g}. Increase max_iter "
-                "or tol, or scale the features.", ConvergenceWarning, stacklevel=3)
+                "or tol, or scale the features.", ConvergenceWarning, stacklevel=stacklevel)
         return W, b, n_iter, gap, solver
 
     def _raw_intercept(self, data, W, b):
@@ -268,74 +305,6 @@ class MultiTaskLinearModel(BaseEstimator):
         if not self.fit_intercept:
             return np.zeros(data.n_tasks, dtype=data.dtype)
         return np.asarray(b - self._offset_term(data, W), dtype=data.dtype)
-
-    # -- predict ------------------------------------------------------------
-    def _linear_predict(self, X):
-        """Linear predictor: (n, T) in the shared layout, (n,) routed by task otherwise.
-
-        CuPy input is validated and predicted on the host (one transfer each
-        way) and the result returned as a CuPy array.
-        """
-        xp = get_namespace(X)
-        if xp is not np:
-            return xp.asarray(self._linear_predict(to_host(X)))
-        check_is_fitted(self)
-        feats, task_index = check_predict_data(self, X)
-        if task_index is None:
-            Z = np.asarray(feats @ self.coef_.T) + self.intercept_
-            return Z.ravel() if self._y_ndim == 1 else Z
-        z = np.empty(feats.shape[0], dtype=self.coef_.dtype)
-        for t in np.unique(task_index):
-            rows = np.flatnonzero(task_index == t)
-            coef, intercept = ((self.coef_[t], self.intercept_[t]) if t >= 0
-                               else self._unseen_task_model())
-            z[rows] = np.asarray(feats[rows] @ coef).ravel() + intercept
-        return z
-
-    def _unseen_task_model(self):
-        """``(coef, intercept)`` predicting a task not seen in fit (``unseen_tasks="mean"``).
-
-        The mean of the task models: for the pooled model its shared ``w``,
-        for the mean-regularised model its ``w_bar`` (the penalty's mean is
-        the plain mean over tasks).
-        """
-        return self.coef_.mean(axis=0), float(np.mean(self.intercept_))
-
-    def _per_task_scores(self, X, y, sample_weight, metric):
-        """Mean over tasks of ``metric`` on each task's observed rows."""
-        pred = self.predict(X)
-        y = np.asarray(y)
-        sw = None if sample_weight is None else np.asarray(sample_weight, dtype=np.float64)
-        if self.task_column is None:
-            if pred.ndim == 1:
-                return metric(y.ravel(), pred, sample_weight=sw)
-            Y = y.reshape(pred.shape)
-            scores = []
-            for t in range(pred.shape[1]):
-                obs = ~_isnan(Y[:, t])
-                if obs.sum() >= 2:
-                    scores.append(metric(Y[obs, t], pred[obs, t],
-                                         sample_weight=None if sw is None else sw[obs]))
-            if not scores:
-                raise ValueError("score needs at least one task with 2 or more observed targets.")
-            return float(np.mean(scores))
-        _, _, labels = check_predict_data(self, X, return_labels=True)
-        scores = []
-        for label in np.unique(labels):  # by label: each unseen task scored on its own
-            rows = labels == label
-            if rows.sum() >= 2:  # a one-row task has no R^2
-                scores.append(metric(y[rows], pred[rows],
-                                     sample_weight=None if sw is None else sw[rows]))
-        if not scores:
-            raise ValueError("score needs at least one task with 2 or more rows in X.")
-        return float(np.mean(scores))
-
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.input_tags.sparse = True
-        tags.target_tags.multi_output = True
-        tags.target_tags.required = True
-        return tags
 
 
 def _device_datafit(datafit, xp):
@@ -349,110 +318,3 @@ def _device_datafit(datafit, xp):
         cached = (xp, type(datafit)(to_namespace(datafit.data, xp)))
         datafit._on_device = cached
     return cached[1]
-
-
-def _isnan(a):
-    return np.isnan(a.astype(np.float64)) if a.dtype.kind in "fc" else np.zeros(a.shape, bool)
-
-
-class MultiTaskRegressorMixin:
-    """Regressor API: ``predict`` and the mean per-task R^2 as ``score``."""
-
-    _estimator_type = "regressor"
-
-    def predict(self, X):
-        """Predict targets: (n_samples, n_tasks) in the shared layout, (n_samples,) per task.
-
-        Parameters
-        ----------
-        X : {array-like, sparse matrix, DataFrame}
-            As in ``fit``; in the per-task layout each row is predicted by its task's model.
-
-        Returns
-        -------
-        y_pred : ndarray
-        """
-        return self._linear_predict(X)
-
-    def score(self, X, y, sample_weight=None):
-        """Mean over tasks of each task's R^2 (missing targets skipped).
-
-        With one task this is scikit-learn's ``r2_score``.
-        """
-        return self._per_task_scores(X, y, sample_weight, _unit_free_r2)
-
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.estimator_type = "regressor"
-        from sklearn.utils import RegressorTags
-
-        tags.regressor_tags = RegressorTags()
-        return tags
-
-
-def _unit_free_r2(y_true, y_pred, sample_weight=None):
-    """``r2_score`` with both arrays divided by one power of two (exact; R^2 is unit-free).
-
-    Targets near 1e300 would overflow the squares of their residuals.
-    """
-    y_true, y_pred = np.asarray(y_true, dtype=np.float64), np.asarray(y_pred, dtype=np.float64)
-    e = exponent(max(max_abs(y_true), max_abs(y_pred)), band=0)
-    return r2_score(np.ldexp(y_true, -e), np.ldexp(y_pred, -e), sample_weight=sample_weight)
-
-
-class MultiTaskClassifierMixin:
-    """Binary classifier per task: ``decision_function``, ``predict_proba``, ``predict``."""
-
-    _estimator_type = "classifier"
-
-    def decision_function(self, X):
-        """Linear predictor of each row's task; positive means ``classes_[1]``.
-
-        ``x . w_t + b_t`` for a row ``x`` of task ``t``, of shape (n_samples,)
-        or, with 2-D targets (shared layout), (n_samples, n_tasks).
-        """
-        return self._linear_predict(X)
-
-    def predict_proba(self, X):
-        """Class probabilities.
-
-        Returns
-        -------
-        proba : ndarray of shape (n_samples, 2) or (n_samples, n_tasks)
-            ``[P(classes_[0]), P(classes_[1])]`` per row for 1-D targets; with
-            2-D targets (shared layout), ``P(classes_[1])`` for every task, as
-            scikit-learn's multilabel classifiers.
-        """
-        z = self.decision_function(X)
-        xp = get_namespace(z)
-        p1 = special("expit", z)
-        if z.ndim == 1:
-            return xp.stack([1.0 - p1, p1], axis=1)
-        return p1
-
-    def predict_log_proba(self, X):
-        """Logarithm of :meth:`predict_proba`."""
-        proba = self.predict_proba(X)
-        return get_namespace(proba).log(proba)
-
-    def predict(self, X):
-        """Predicted labels (from ``classes_``), shaped as :meth:`decision_function`.
-
-        For CuPy input the labels are a CuPy array when numeric (else numpy).
-        """
-        z = self.decision_function(X)  # checks fitted before classes_ is read
-        labels = self.classes_[to_host(z > 0).astype(int)]
-        xp = get_namespace(z)
-        return xp.asarray(labels) if xp is not np and labels.dtype.kind in "biuf" else labels
-
-    def score(self, X, y, sample_weight=None):
-        """Mean over tasks of each task's accuracy (missing targets skipped)."""
-        return self._per_task_scores(X, y, sample_weight, accuracy_score)
-
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.estimator_type = "classifier"
-        from sklearn.utils import ClassifierTags
-
-        tags.classifier_tags = ClassifierTags(multi_class=False)
-        return tags

@@ -10,43 +10,13 @@ as transformed by the earlier steps), then applies the metric of
 """
 
 import numpy as np
-import scipy.sparse as sp
 
-from .._validation import _check_task_labels, _is_dataframe, _resolve_task_column
+from .._validation import read_tasks
 from ._scores import AVERAGES, METRICS
 
 __all__ = ["MultiTaskScorer", "make_scorer", "get_scorer", "read_tasks"]
 
 _RESPONSES = ("predict", "decision_function", "predict_proba")
-
-
-def read_tasks(X, task_column):
-    """Task label of every row of ``X``, read from its task column.
-
-    Parameters
-    ----------
-    X : {array-like, sparse matrix, DataFrame} of shape (n_samples, n_columns)
-    task_column : int or str
-        Column index (negative counts from the end) or, for a DataFrame, a
-        column name.
-
-    Returns
-    -------
-    tasks : ndarray of shape (n_samples,)
-        Integer (int64) or string task labels.
-    """
-    if _is_dataframe(X):
-        col = _resolve_task_column(X, task_column)
-        labels = np.asarray(X.iloc[:, col].to_numpy())
-    else:
-        X = X if sp.issparse(X) else np.asarray(X)
-        if X.ndim != 2:
-            raise ValueError(f"X must be 2-D to hold a task column, got shape {X.shape}.")
-        col = _resolve_task_column(X, task_column)
-        labels = X[:, [col]].toarray().ravel() if sp.issparse(X) else X[:, col]
-    if labels.dtype.kind == "O" and any(v is None or v != v for v in labels):
-        raise ValueError("The task column holds missing values (None/NaN).")
-    return _check_task_labels(labels)
 
 
 class MultiTaskScorer:

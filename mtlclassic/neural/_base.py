@@ -1,8 +1,11 @@
 """fit / partial_fit / predict of the neural multi-task estimators (both architectures).
 
-Input is validated by the linear models' ``check_fit_data`` and
-``check_predict_data``, so task ids, DataFrames, NaN targets, unknown tasks
-at predict time and every input error behave identically.  A concrete
+They derive from the prediction base of every estimator family
+(:class:`mtlclassic._prediction.MultiTaskPredictor`): input is validated by
+the same checks as the linear models', so task ids, DataFrames, NaN
+targets, unknown tasks at predict time and every input error behave
+identically, and ``predict`` / ``score`` route rows to tasks as theirs do;
+the network's forward pass is the base's output hooks.  A concrete
 estimator sets ``_loss`` and implements ``_make_net``.
 """
 
@@ -10,14 +13,12 @@ import numbers
 import warnings
 
 import numpy as np
-from sklearn.base import BaseEstimator
 from sklearn.exceptions import ConvergenceWarning
-from sklearn.utils.validation import check_is_fitted, check_random_state
+from sklearn.utils.validation import check_random_state
 
 from .._backend import blas_threads_for
-from .._validation import _check_target, check_fit_data, check_predict_data
-from ..estimators._base import (MultiTaskClassifierMixin, MultiTaskLinearModel,
-                                MultiTaskRegressorMixin, _isnan)
+from .._prediction import MultiTaskClassifierMixin, MultiTaskPredictor, MultiTaskRegressorMixin
+from .._validation import check_predict_data, check_target, is_missing
 from ._data import NeuralData, feature_scale, scale_features, validation_split
 from ._optim import Adam
 from ._params import ParamBuffer
@@ -55,13 +56,11 @@ def _check_number(est, name, low, high=np.inf, *, low_open=False, high_open=Fals
                          f"{lo}{low}, {high}{hi}, got {value!r}.")
 
 
-class NeuralMultiTaskModel(BaseEstimator):
+class NeuralMultiTaskModel(MultiTaskPredictor):
     """Shared machinery of the hard- and soft-sharing MLPs (see the public classes)."""
 
-    _loss = None
-    # check_fit_data reads task_weights (fixed tau_t of the linear models); the
-    # neural models weight tasks by ``task_weighting`` instead.
-    task_weights = None
+    # A failed fit leaves tasks_ and n_features_in_ but not the network (_discard_training).
+    _fitted_attribute = "coefs_"
 
     # -- parameters ---------------------------------------------------------
     def _check_params(self):
@@ -100,13 +99,10 @@ class NeuralMultiTaskModel(BaseEstimator):
         raise NotImplementedError
 
     # -- data -----------------------------------------------------------------
-    @property
-    def _classifier(self):
-        return self._loss == "logistic"
-
     def _prepare_fit(self, X, y):
         """Validate a first fit's input; sets the fitted-input attributes and target scaling."""
-        container = check_fit_data(self, X, y, classifier=self._classifier)
+        # Tasks are weighted by ``task_weighting`` (learned or adapted), not by fixed weights.
+        container = self._check_fit_input(X, y, task_weights=None)
         dtype = np.dtype(self.dtype)
         self._x_scale = feature_scale(container.X)
         _check_scale_fits(self._x_scale, dtype)
@@ -157,13 +153,13 @@ class NeuralMultiTaskModel(BaseEstimator):
         dtype = np.dtype(self.dtype)
         feats = scale_features(feats, self._x_scale, dtype)  # the first call's scales
         n, T = feats.shape[0], self.n_tasks_
-        y = _check_target(y, n, allow_2d_nan=task_index is None, classifier=self._classifier)
+        y = check_target(y, n, allow_2d_nan=task_index is None, classifier=self._classifier)
         if task_index is None:
             Y = y.reshape(-1, 1) if y.ndim == 1 else y
             if Y.shape[1] != T:
                 raise ValueError(f"y has {Y.shape[1]} task column(s), but {type(self).__name__} "
                                  f"was fitted with {T}.")
-            observed = ~_isnan(Y)
+            observed = ~is_missing(Y)
             Y = self._encode(Y, observed)
             Y = np.where(observed, (Y - self._y_mean) / self._y_scale, 0.0)
             return NeuralData(feats, T, Y=Y.astype(dtype), M=observed.astype(dtype))
@@ -378,46 +374,31 @@ class NeuralMultiTaskModel(BaseEstimator):
             raise
         return self
 
-    def _linear_predict(self, X):
-        """The network's output, (n, T) in the shared layout, (n,) routed by task otherwise.
+    # -- the forward pass: the prediction base's output hooks ------------------------
+    def _input_features(self, feats):
+        """The features in the units the first layer reads (divided by ``feature_scale_``)."""
+        return scale_features(feats, self._x_scale, np.float64)
 
-        (Named as the linear models' hook that the predict/score mixins call.)
-        Regression outputs are mapped back to the targets' units.
-        """
-        check_is_fitted(self, "coefs_")
-        feats, task_index = check_predict_data(self, X)
-        feats = scale_features(feats, self._x_scale, np.float64)
-        if task_index is None:
-            Z = predict_raw(self._state.net, self._predict_buf, feats, self.n_tasks_, None)
-            Z = Z * self._y_scale + self._y_mean
-            return Z.ravel() if self._y_ndim == 1 else Z
-        unseen = task_index < 0
-        z = np.empty(feats.shape[0])
-        if not unseen.all():
-            seen = np.flatnonzero(~unseen)
-            z[seen] = self._task_outputs(feats[seen], task_index[seen])
-        if unseen.any():
-            # unseen_tasks="mean": the mean over tasks of the task models' outputs; with
-            # linear heads (the default) that is the shared trunk with the mean head.
-            rows = np.flatnonzero(unseen)
-            z[rows] = np.mean([self._task_outputs(feats[rows], np.full(rows.size, t))
-                               for t in range(self.n_tasks_)], axis=0)
-        return z
+    def _output_dtype(self):
+        return np.dtype(np.float64)  # predictions use a float64 copy of the parameters
+
+    def _shared_outputs(self, feats):
+        """Every task's output, in the targets' units: (n_samples, n_tasks)."""
+        Z = predict_raw(self._state.net, self._predict_buf, feats, self.n_tasks_, None)
+        return Z * self._y_scale + self._y_mean
 
     def _task_outputs(self, feats, task_index):
         """Outputs of the rows' task models, in the targets' units."""
         Z = predict_raw(self._state.net, self._predict_buf, feats, self.n_tasks_, task_index)
         return Z * self._y_scale[task_index] + self._y_mean[task_index]
 
-    # Mean over tasks of a per-task metric, shared with the linear models.
-    _per_task_scores = MultiTaskLinearModel._per_task_scores
+    def _unseen_task_outputs(self, feats):
+        """The mean over tasks of the task models' outputs (``unseen_tasks="mean"``).
 
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.input_tags.sparse = True
-        tags.target_tags.multi_output = True
-        tags.target_tags.required = True
-        return tags
+        With linear heads (the default) that is the shared trunk with the mean head.
+        """
+        return np.mean([self._task_outputs(feats, np.full(feats.shape[0], t))
+                        for t in range(self.n_tasks_)], axis=0)
 
 
 # With float32 training, coefs_[0] holds first-layer weights (of order 2**-20 to 2**20)

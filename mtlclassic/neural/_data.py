@@ -1,6 +1,6 @@
 """Training rows of both layouts, mini-batches and the validation split.
 
-The estimators validate input with ``check_fit_data`` (the linear models'
+The estimators validate input with ``check_fit_data`` (every estimator family's
 checks, so both layouts behave identically) and keep the rows here in one of
 two forms:
 

@@ -1,6 +1,6 @@
 """Hard parameter sharing: one trunk shared by every task, one head per task."""
 
-from ..estimators._base import store_params
+from .._prediction import store_params
 from ._base import NeuralClassifierMixin, NeuralMultiTaskModel, NeuralRegressorMixin, \
     _layer_sizes
 from ._docs import neural_doc

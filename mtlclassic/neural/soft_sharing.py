@@ -1,6 +1,6 @@
 """Soft parameter sharing: one network per task, tied by a penalty (and cross-stitch units)."""
 
-from ..estimators._base import store_params
+from .._prediction import store_params
 from ._base import (NeuralClassifierMixin, NeuralMultiTaskModel, NeuralRegressorMixin,
                     _check_number, _layer_sizes)
 from ._docs import neural_doc
