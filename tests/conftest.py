@@ -296,6 +296,32 @@ def load_benchmark(name):
     return module
 
 
+# -- the quick tier (``pytest -m quick``) --------------------------------------------
+# Tests of other files that join the tier: cheap, and checking what test_quick.py does
+# not (every fitted estimator survives pickling, as joblib's workers need).
+# "file::function" -> every parametrization of that test function.
+QUICK = ("test_pickle.py::test_fitted_model_round_trip",)
+
+
+def pytest_collection_modifyitems(config, items):
+    """Mark the ``QUICK`` tests ``quick`` (before ``-m`` selects); a renamed one is an error."""
+    wanted = {}
+    for entry in QUICK:
+        filename, function = entry.split("::")
+        wanted.setdefault(filename, set()).add(function)
+    for item in items:
+        functions = wanted.get(pathlib.Path(str(item.fspath)).name)
+        module = getattr(item, "module", None)
+        if not functions or module is None:
+            continue
+        missing = sorted(f for f in functions if not hasattr(module, f))
+        if missing:
+            raise pytest.UsageError(f"conftest.QUICK names {missing} in {module.__name__}, "
+                                    "which no longer defines them.")
+        if getattr(item, "originalname", None) in functions:
+            item.add_marker(pytest.mark.quick)
+
+
 # -- the benchmark data ----------------------------------------------------------
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 DATA_ENV = "MTLCLASSIC_DATA"
