@@ -12,11 +12,11 @@ from ._grids import (FRACTIONS, RIDGE_ALPHAS, alpha_max_grid, fixed_grid, format
 from ._path import PathResult, regularization_path
 from ._registry import MODELS
 from .baselines import PooledClassifier, PooledRegressor, RidgeClassifier, RidgeRegressor
-from .sparse import (L1InfClassifier, L1InfClassifierCV, L1InfRegressor, L1InfRegressorCV,
-                     LassoClassifier, LassoClassifierCV, LassoRegressor, LassoRegressorCV,
+from .sparse import (LassoClassifier, LassoClassifierCV, LassoRegressor, LassoRegressorCV,
                      SparseGroupLassoClassifier, SparseGroupLassoClassifierCV,
-                     SparseGroupLassoRegressor, SparseGroupLassoRegressorCV, l1inf_path,
-                     lasso_path, sparse_group_lasso_path)
+                     SparseGroupLassoRegressor, SparseGroupLassoRegressorCV, lasso_path,
+                     sparse_group_lasso_path)
+from .l1inf import L1InfClassifier, L1InfClassifierCV, L1InfRegressor, L1InfRegressorCV, l1inf_path
 from .group_lasso import (GroupLassoClassifier, GroupLassoClassifierCV, GroupLassoRegressor,
                           GroupLassoRegressorCV, group_lasso_path)
 from .composite import (DirtyModelClassifier, DirtyModelClassifierCV, DirtyModelRegressor,

@@ -1,8 +1,8 @@
-"""Sparse multi-task models: lasso (per-task baseline), sparse-group lasso, l1/l-inf."""
+"""Sparse multi-task models: lasso (per-task baseline) and sparse-group lasso."""
 
 import numbers
 
-from ..penalties import L1, L1Inf, SparseGroup
+from ..penalties import L1, SparseGroup
 from ._base import (MultiTaskClassifierMixin, MultiTaskLinearModel, MultiTaskRegressorMixin,
                     store_params)
 from ._docs import DEFAULT_ALPHA, L2_REG, default_note, estimator_doc
@@ -188,80 +188,3 @@ SPARSE_GROUP_LASSO = declare(
     grid=alpha_max_grid(("alpha", "sparse_group"), l1_ratio=0.5), fixed={"l1_ratio": 0.5},
     strengths=("alpha",), alpha_max_names={"sparse_group": "alpha"},
     path=sparse_group_lasso_path, cv=(SparseGroupLassoRegressorCV, SparseGroupLassoClassifierCV))
-
-
-# -- l1 / l-inf -------------------------------------------------------------
-_LINF_PENALTY = "alpha * sum_j max_t |W[t, j]|  +  l2_reg / 2 ||W||_F^2"
-# The classifier's default is the regressor's 0.1, not the other classifiers' 0.01: this
-# alpha_max adds the tasks' (dual norm max_j ||G[:, j]||_1), so it grows with T; at 0.01 FISTA
-# needs 2,520 iterations on Landmine (T = 29, alpha_max 1.42), 330 at 0.1, same AUC (0.76-0.77).
-_LINF_WHY = """\
-        Not the other classifiers' 0.01: this ``alpha_max`` adds the tasks'
-        (about ``T`` times the lasso's), so 0.1 is still a few percent of it
-        from ten tasks on. One task makes this model the lasso.
-"""
-_LINF_NOTES = """
-    Each feature costs its largest absolute weight over tasks: features are
-    selected jointly and, once selected, tasks' weights are free up to that
-    size (they tend to share magnitudes). The prox projects each feature's
-    weights on an l1 ball (``O(T log T)``); the dual norm is
-    ``max_j ||G[:, j]||_1``.
-"""
-_LINF_REFS = """    Quattoni, A., Carreras, X., Collins, M. and Darrell, T. (2009). An
-    efficient projection for l1,inf regularization. ICML.
-    Liu, H., Palatucci, M. and Zhang, J. (2009). Blockwise coordinate descent
-    procedures for the multi-task lasso. ICML.
-"""
-
-
-def _linf_params(loss):
-    if loss == "squared":
-        return _alpha_doc("l1/l-inf penalty", "l1inf", loss) + L2_REG
-    return _alpha_doc("l1/l-inf penalty", "l1inf", loss, default=0.1, why=_LINF_WHY) + L2_REG
-
-
-class _L1Inf(MultiTaskLinearModel):
-    def _make_penalty(self, n_features, n_tasks):
-        return L1Inf(self.alpha, self.l2_reg)
-
-
-class L1InfRegressor(MultiTaskRegressorMixin, _L1Inf):
-    __doc__ = estimator_doc("Multi-task regression with the l1/l-inf penalty.", _LINF_PENALTY,
-                            "squared", _linf_params("squared"), notes=_LINF_NOTES,
-                            references=_LINF_REFS)
-    _loss = "squared"
-
-
-class L1InfClassifier(MultiTaskClassifierMixin, _L1Inf):
-    __doc__ = estimator_doc("Multi-task logistic regression with the l1/l-inf penalty.",
-                            _LINF_PENALTY, "logistic", _linf_params("logistic"), notes=_LINF_NOTES,
-                            references=_LINF_REFS)
-    _loss = "logistic"
-
-
-class L1InfRegressorCV(MultiTaskRegressorMixin, _PathCV):
-    __doc__ = cv_doc("L1InfRegressor", "squared")
-    _estimator = L1InfRegressor
-
-
-class L1InfClassifierCV(MultiTaskClassifierMixin, _PathCV):
-    __doc__ = cv_doc("L1InfClassifier", "logistic")
-    _estimator = L1InfClassifier
-
-
-def l1inf_path(X, y, *, alphas=None, n_alphas=100, eps=1e-3, loss="squared", task_column=None,
-               fit_intercept=True, task_weights=None, sample_weight=None, l2_reg=0.0, tol=1e-4,
-               max_iter=1000, solver="auto"):
-    return named_path(L1INF, X, y, loss=loss, alphas=alphas, n_alphas=n_alphas, eps=eps,
-                      sample_weight=sample_weight, task_column=task_column,
-                      fit_intercept=fit_intercept, task_weights=task_weights, l2_reg=l2_reg,
-                      tol=tol, max_iter=max_iter, solver=solver)
-
-
-l1inf_path.__doc__ = path_doc(
-    "l1/l-inf regularisation path.", "L1Inf", "alpha * sum_j max_t |W[t, j]|")
-
-L1INF = declare(
-    "l1inf", L1InfRegressor, L1InfClassifier, description="l1/l-inf block norm",
-    grid=alpha_max_grid(("alpha", "l1inf")), strengths=("alpha",),
-    alpha_max_names={"l1inf": "alpha"}, path=l1inf_path, cv=(L1InfRegressorCV, L1InfClassifierCV))
