@@ -274,7 +274,8 @@ def test_the_private_import_rule(tmp_path):
     for name, text in files.items():
         (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
         (tmp_path / name).write_text(text)
-    found = {(f.replace("\\", "/"), line, what) for f, line, what in private_imports(tmp_path / "pkg")}
+    found = {(f.replace("\\", "/"), line, what)
+             for f, line, what in private_imports(tmp_path / "pkg")}
     assert found == {
         ("pkg/a/sub/z.py", 2, "pkg.a._x._g"),  # a private name, from a subpackage
         ("pkg/b/w.py", 1, "pkg.a._x"),         # another package's private module

@@ -146,12 +146,13 @@ class MultiTaskLinearModel(MultiTaskPredictor):
         xp = device_namespace(self._device, X, y, sample_weight)
         # Validation runs on the host; the validated problem goes to the GPU once, in _solve.
         X, y, sample_weight = to_host(X), to_host(y), to_host(sample_weight)
-        warm = self.warm_start and getattr(self, "coef_", None) is not None
-        previous = (self._stacked_coef(), self.intercept_) if warm else (None, None)
+        fitted = self.warm_start and getattr(self, "coef_", None) is not None
+        previous = (self._stacked_coef(), self.intercept_) if fitted else (None, None)
         data, datafit, p, T = self._prepare(X, y, sample_weight)
         self._check_n_tasks(T)
         W0, b0 = self._start(data, *previous)
-        warm = previous[0] is not None and previous[0].shape == W0.shape  # _start used it
+        # Warm: _start took the previous solution (it does when the shapes match).
+        warm = previous[0] is not None and previous[0].shape == W0.shape
         solution = self._fit_solution(data, datafit, W0, b0, n_features=p, warm=warm, xp=xp)
         self._set_coef(np.asarray(solution.W, dtype=data.dtype), p)
         self.intercept_ = self._raw_intercept(data, solution.W, solution.b)
