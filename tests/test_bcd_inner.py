@@ -46,7 +46,7 @@ def test_gram_and_residual_inner_gaps_agree(seed, fit_intercept, sample_weight):
     penalty = L21(0.05)
     lips = datafit.block_lipschitz()
     assert bcd_module._GramInner.applies(data, ws)
-    gram = bcd_module._GramInner(datafit, penalty, ws, b, Z, lips[ws])
+    gram = bcd_module._GramInner(datafit, penalty, ws, b, lips[ws])
     resid = bcd_module._ResidualInner(datafit, penalty, ws, b, Z, lips[ws],
                                       DualExtrapolation(0))
     W_g, W_r = gram.start(W[ws]), resid.start(W[ws])

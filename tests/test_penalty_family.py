@@ -16,7 +16,9 @@ fail:
    ``step = 0``, dual norm positively homogeneous and Hölder, Fenchel-Young,
    ``dual_scale`` lands in the dual ball; sup over the penalty ball and the
    conjugate's supremum checked by cvxpy;
-4. the numba row prox equals the numpy prox row by row (float64 and float32);
+4. the numba row prox (what ``prox`` runs on numpy arrays) equals the
+   array-namespace formula (what it runs on CuPy arrays) row by row (float64
+   and float32);
 5. ``sparse_group_dual_norms``, ``project_rows_l1_ball``, ``row_dual_norms``
    and the safety of ``screen``.
 """
@@ -32,8 +34,8 @@ from hypothesis.extra.numpy import arrays
 
 from mtlclassic.penalties import (L1, L21, BlockSum, L1Inf, Pooled, Ridge, SparseGroup, TaskL21,
                                   TraceNorm, project_rows_l1_ball, sparse_group_dual_norms)
-from mtlclassic.solvers._kernels import (PROX_CONSENSUS, PROX_L1, PROX_L1INF, PROX_L21, PROX_NONE,
-                                         PROX_SGL, row_prox)
+from mtlclassic.penalties._row_kernels import (PROX_CONSENSUS, PROX_L1, PROX_L1INF, PROX_L21,
+                                              PROX_NONE, PROX_SGL, row_prox)
 
 _CLARABEL = dict(solver=cp.CLARABEL, tol_gap_abs=1e-10, tol_gap_rel=1e-10, tol_feas=1e-10)
 # The sparse-group cone programs are degenerate (an entry's l1 and the row's l2 terms are both
@@ -616,7 +618,13 @@ def test_dual_norm_is_the_sup_over_the_penalty_ball(case):
         assert make_penalty(case, *shape).dual_norm(V) == pytest.approx(sup, rel=1e-7)
 
 
-# -- 4. numba row prox == numpy prox ------------------------------------------------------
+# -- 4. numba row prox == the array-namespace prox -------------------------------------------
+def xp_prox(pen, V, step):
+    """``prox`` by the array formula a CuPy array takes (``_prox_xp``), here on numpy."""
+    shrink = 1.0 / (1.0 + step * pen.l2_reg)
+    return pen._prox_xp(V * shrink, step * shrink)
+
+
 @pytest.mark.parametrize("case", ROW_CASES, ids=_ids(ROW_CASES))
 @settings(deadline=None, max_examples=40)
 @given(data=st.data())
@@ -624,19 +632,19 @@ def test_numba_row_prox_equals_numpy_prox(case, data):
     shape, scale = data.draw(shapes(case)), data.draw(_scales)
     assume(shape[1] > 0)  # a kernel row has at least one task
     pen = make_penalty(case, *shape, scale)
-    assert pen.kind == _KINDS[case.blocks[0].norm]
+    assert pen.row_separable and pen.row_kind == _KINDS[case.blocks[0].norm]
     V = data.draw(matrix(shape, scale))
     step = data.draw(st.floats(1e-3, 1e3))
-    U = pen.prox(V, step)
+    U = xp_prox(pen, V, step)
     V32 = V.astype(np.float32)
-    U32 = pen.prox(V32.astype(np.float64), step)  # the same float32 numbers, in float64
+    U32 = xp_prox(pen, V32.astype(np.float64), step)  # the same float32 numbers, in float64
     for j in range(shape[0]):
         w = V[j].copy()
-        row_prox(w, step, pen.kind, pen.params)
+        row_prox(w, step, pen.row_kind, pen.row_params)
         amax = np.abs(V[j]).max()
         np.testing.assert_allclose(w, U[j], rtol=1e-12, atol=1e-13 * amax)
         w32 = V32[j].copy()
-        row_prox(w32, step, pen.kind, pen.params)
+        row_prox(w32, step, pen.row_kind, pen.row_params)
         assert w32.dtype == np.float32
         np.testing.assert_allclose(w32, U32[j], rtol=2e-6, atol=2e-6 * amax)
 
@@ -647,10 +655,10 @@ def test_numba_row_prox_acts_in_place_on_matrix_rows():
         rng = np.random.default_rng(0)
         W = rng.standard_normal((4, 3))
         pen = make_penalty(case, 4, 3)
-        expected = pen.prox(W, 0.7)
+        expected = xp_prox(pen, W, 0.7)
         expected[2] = W[2]
         for j in (0, 1, 3):
-            row_prox(W[j], 0.7, pen.kind, pen.params)
+            row_prox(W[j], 0.7, pen.row_kind, pen.row_params)
         np.testing.assert_allclose(W, expected, rtol=1e-13, atol=1e-15, err_msg=case.id)
 
 

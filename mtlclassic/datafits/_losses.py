@@ -91,9 +91,16 @@ def _largest_eigenvalue(data, fit_intercept):
 
 
 class _Datafit:
-    """Shared plumbing: ``value``, ``gradient`` and Lipschitz constants from the elementwise loss."""
+    """Shared plumbing: ``value``, ``gradient`` and Lipschitz constants from the elementwise loss.
+
+    ``affine_gradient`` (a capability the solvers read): ``dF/dZ = C (Z - Y)``
+    is affine in the predictor, so block coordinate descent keeps the
+    residual up to date in place (or works in Gram form), and on a centered
+    container the best intercepts do not depend on ``W``.
+    """
 
     lipschitz_factor = 1.0
+    affine_gradient = False
 
     def __init__(self, data):
         self.data = data
@@ -175,6 +182,7 @@ class Quadratic(_Datafit):
 
     name = "quadratic"
     lipschitz_factor = 1.0
+    affine_gradient = True
 
     def value_z(self, Z):
         R = self.data.Y - Z

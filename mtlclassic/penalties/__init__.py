@@ -1,10 +1,14 @@
 """Penalties on the coefficient matrix ``W`` of shape (n_features, n_tasks).
 
 A penalty is an object with ``value``, ``prox``, ``dual_norm`` and
-``conjugate`` (for duality gaps) and, when it acts on each feature's row
-separately, a ``kind`` naming its row prox in the numba kernels, per-row dual
-norms and a screening test.  Every penalty takes an optional elastic term
-``l2_reg / 2 ||W||_F^2``.  Penalties never see the data layout.
+``conjugate`` (for duality gaps) and the capability flags the solvers read
+(:class:`Penalty`: ``row_separable``, ``zeroes_rows``, ``has_dual_norm``).
+A row-separable penalty names its numba row prox by ``row_kind`` (the kernels
+live here, in :mod:`mtlclassic.penalties._row_kernels`, beside the penalties
+that own them) and, when it zeroes rows, has per-row dual norms and a
+screening test.  Every penalty takes an optional elastic term
+``l2_reg / 2 ||W||_F^2``.  Penalties never see the data layout, and import
+nothing from the solvers or the estimators.
 """
 
 from ._base import Penalty

@@ -11,6 +11,7 @@ import copy
 import numpy as np
 
 from .._backend import get_namespace
+from ._row_kernels import P_L2, prox_rows
 
 # Largest strength a rescaled penalty takes: a strength so far above the data's scale
 # that it leaves the float range means W = 0 all the same; it stays finite.
@@ -25,19 +26,42 @@ def scale_strength(value, k):
         return min(float(np.ldexp(np.float64(value), k)), _MAX_STRENGTH)
 
 
+def _prox_on_rows(W, step, kind, params):
+    """The numba row prox ``kind`` on every row of the numpy ``W``: a new array of its dtype."""
+    dtype = W.dtype if W.dtype in (np.float32, np.float64) else np.float64
+    out = np.array(W, dtype=dtype, order="C", copy=True)
+    if out.size:  # a row of no task has nothing to shrink (nor a mean to take)
+        prox_rows(out, float(step), kind, params)
+    return out
+
+
 class Penalty:
     """Base class of the penalties on ``W`` of shape (n_features, n_tasks).
 
-    Subclasses set ``alpha`` and, when ``f`` acts on each feature's row
-    separately with a numba row prox, ``kind`` (see
-    :mod:`mtlclassic.solvers._kernels`); ``kind = None`` means the penalty is
-    solved by the array-generic FISTA only.  ``sparse`` says whether ``f``
-    zeroes whole rows (so screening and working sets apply).
+    Subclasses set ``alpha`` and declare what the solvers may rely on; the
+    solvers read these flags, never a penalty's name:
+
+    ``row_separable``
+        ``f`` acts on each feature's row ``W[j]`` separately, with a numba row
+        prox named by ``row_kind`` (:mod:`mtlclassic.penalties._row_kernels`)
+        taking the parameters ``row_params``: block coordinate descent and
+        the working-set solver apply. Otherwise only the array-generic FISTA
+        (and cvxpy) solve it.
+    ``zeroes_rows``
+        ``f`` zeroes whole rows at the optimum (``row_dual_norms`` and
+        ``screen`` exist): gap-safe screening and working sets apply.
+    ``has_dual_norm``
+        ``dual_norm`` and ``conjugate`` are available in closed form, so a
+        duality gap certifies convergence; without it FISTA stops on a
+        fixed-point rule and reports a NaN gap.
     """
 
-    kind = None
-    sparse = True
-    l1_ratio = 0.0
+    row_separable = False
+    zeroes_rows = False
+    has_dual_norm = False
+    row_kind = None
+    # Attributes handed to the row prox after the elastic term, in the kernel's order.
+    row_param_names = ()
 
     def __init__(self, alpha, l2_reg=0.0):
         for name, value in (("alpha", alpha), ("l2_reg", l2_reg)):
@@ -60,16 +84,39 @@ class Penalty:
         return out
 
     @property
-    def params(self):
-        """``[alpha, l1_ratio, l2_reg]`` as the numba kernels read them (float64)."""
-        return np.array([self.alpha, self.l1_ratio, self.l2_reg], dtype=np.float64)
+    def row_params(self):
+        """``[l2_reg, *row_param_names]`` as the numba row prox reads them (float64)."""
+        return np.array([self.l2_reg, *(getattr(self, name) for name in self.row_param_names)],
+                        dtype=np.float64)
+
+    @property
+    def kind(self):
+        """``row_kind`` if the penalty is row-separable, else None (read by the estimators)."""
+        return self.row_kind if self.row_separable else None
+
+    @property
+    def sparse(self):
+        """Alias of ``zeroes_rows``."""
+        return self.zeroes_rows
 
     # -- the nonsmooth part f, implemented by subclasses --------------------
     def _value(self, W):
         raise NotImplementedError
 
     def _prox(self, W, step):
-        """``prox_{step f}(W)``."""
+        """``prox_{step f}(W)``: a row-separable penalty's numba row prox on numpy arrays.
+
+        Other array namespaces (CuPy) take ``_prox_xp``, the same prox written
+        with array operations, so that a GPU solve stays on the device.
+        """
+        if self.row_separable and isinstance(W, np.ndarray):
+            params = self.row_params
+            params[P_L2] = 0.0
+            return _prox_on_rows(W, step, self.row_kind, params)
+        return self._prox_xp(W, step)
+
+    def _prox_xp(self, W, step):
+        """``prox_{step f}(W)`` in ``W``'s array namespace."""
         raise NotImplementedError
 
     def dual_norm(self, V):
@@ -93,6 +140,8 @@ class Penalty:
         ``prox_{s h}(V) = prox_{s' f}(V / (1 + s l2_reg))`` with
         ``s' = s / (1 + s l2_reg)``: completing the square.
         """
+        if self.row_separable and isinstance(W, np.ndarray):  # the l2 term folded in the kernel
+            return _prox_on_rows(W, step, self.row_kind, self.row_params)
         if self.l2_reg:
             shrink = 1.0 / (1.0 + step * self.l2_reg)
             return self._prox(W * shrink, step * shrink)
@@ -143,7 +192,7 @@ class Penalty:
     # -- row-separable penalties: screening and working sets ----------------
     def row_dual_norms(self, V):
         """Per-feature dual norms, shape (n_features,): row j is feasible iff ``<= alpha``."""
-        raise NotImplementedError(f"{type(self).__name__} is not separable over features.")
+        raise NotImplementedError(f"{type(self).__name__} zeroes no rows.")
 
     def screen(self, V, radius):
         """Features proven zero at the optimum (gap-safe rule), boolean of shape (n_features,).
@@ -151,7 +200,7 @@ class Penalty:
         ``V`` is ``X^T theta`` at a feasible dual point and ``radius[j]``
         bounds ``||X_j^T (theta - theta*)||_2``.
         """
-        raise NotImplementedError(f"{type(self).__name__} is not separable over features.")
+        raise NotImplementedError(f"{type(self).__name__} zeroes no rows.")
 
     def __repr__(self):
         extra = "" if not self.l2_reg else f", l2_reg={self.l2_reg:g}"

@@ -29,6 +29,11 @@ class BlockSum(Penalty):
         self.alpha = max(p.alpha for p in self.penalties)
         self.l2_reg = 0.0  # each part carries its own
 
+    @property
+    def has_dual_norm(self):
+        """Every part's: the dual point is rescaled into each part's dual ball."""
+        return all(pen.has_dual_norm for pen in self.penalties)
+
     def scaled(self, degree1, degree2):
         """Each part rescaled (every part is a penalty of its own)."""
         return BlockSum([pen.scaled(degree1, degree2) for pen in self.penalties], self.sizes)

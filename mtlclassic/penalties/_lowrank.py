@@ -20,6 +20,8 @@ class TraceNorm(Penalty):
     minimization. ICML.
     """
 
+    has_dual_norm = True
+
     def _value(self, W):
         xp = get_namespace(W)
         if W.size == 0:
@@ -54,6 +56,8 @@ class TaskL21(Penalty):
     The outlier part of robust multi-task feature learning; dual norm
     ``max_t ||V[:, t]||_2``.
     """
+
+    has_dual_norm = True
 
     def _value(self, W):
         xp = get_namespace(W)

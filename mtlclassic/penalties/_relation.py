@@ -147,7 +147,7 @@ class TaskQuadratic(Penalty):
         scale, so independent of the units.
     """
 
-    kind = None
+    has_dual_norm = True
 
     def __init__(self, M, alpha=0.0, l2_reg=0.0, *, free_null_space=False, spectrum=None,
                  tol=1e-12, max_sweeps=100000, conjugate_sweeps=200):
@@ -181,7 +181,7 @@ class TaskQuadratic(Penalty):
         # small eigenvalues).
         self._d = d if spectrum is not None else np.where(d <= _NULL_TOL * scale, 0.0, d)
         self._U = U
-        self.sparse = self.alpha > 0
+        self.zeroes_rows = self.alpha > 0
         self.tol = float(tol)
         self.max_sweeps = int(max_sweeps)
         self.conjugate_sweeps = int(conjugate_sweeps)

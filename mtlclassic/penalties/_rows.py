@@ -1,15 +1,29 @@
 """Penalties acting on each feature's row ``W[j]`` (its weights across tasks) separately.
 
 These are solved by block coordinate descent as well as FISTA: each has a
-numba row prox (``kind``), per-row dual norms for working sets, and a
-gap-safe screening test.  ``W`` is (n_features, n_tasks).
+numba row prox (``row_kind``, :mod:`mtlclassic.penalties._row_kernels`, which
+their ``prox`` calls on numpy arrays), per-row dual norms for working sets,
+and a gap-safe screening test.  ``W`` is (n_features, n_tasks).
 """
 
 import numpy as np
 
 from .._backend import get_namespace
-from ..solvers._kernels import PROX_L1, PROX_L1INF, PROX_L21, PROX_SGL
 from ._base import Penalty
+from ._row_kernels import PROX_L1, PROX_L1INF, PROX_L21, PROX_SGL
+
+
+class _RowPenalty(Penalty):
+    """A norm acting on each feature's row: row-separable, zeroes rows, closed-form dual norm."""
+
+    row_separable = True
+    zeroes_rows = True
+    has_dual_norm = True
+    row_param_names = ("alpha",)
+
+    def dual_norm(self, V):
+        """``max_j`` of :meth:`row_dual_norms` (0 without rows)."""
+        return float(self.row_dual_norms(V).max()) if V.size else 0.0
 
 
 def _row_norms(xp, V):
@@ -94,7 +108,7 @@ def sparse_group_dual_norms(V, l1_ratio):
     return xp.where(den > 0, s2 / xp.where(den > 0, den, 1.0), 0.0)
 
 
-class L21(Penalty):
+class L21(_RowPenalty):
     r"""The l2,1 norm (group lasso, joint feature selection across tasks)::
 
         alpha * sum_j ||W[j, :]||_2  (+ l2_reg / 2 ||W||_F^2)
@@ -103,13 +117,13 @@ class L21(Penalty):
     for all tasks at once.
     """
 
-    kind = PROX_L21
+    row_kind = PROX_L21
 
     def _value(self, W):
         xp = get_namespace(W)
         return self.alpha * float(xp.sum(_row_norms(xp, W)))
 
-    def _prox(self, W, step):
+    def _prox_xp(self, W, step):
         return _group_shrink(get_namespace(W), W, step * self.alpha)
 
     def row_dual_norms(self, V):
@@ -123,28 +137,13 @@ class L21(Penalty):
         """Zero rows: ``||V[j]|| + radius[j] < alpha`` implies ``||X_j^T theta*|| < alpha``."""
         return self.row_dual_norms(V) + radius < self.alpha
 
-    def subdiff_distance(self, W, G):
-        """Per-feature distance of ``-G`` to ``dh(W)`` (zero at optimality).
-
-        For a zero row it is ``max(||G[j]|| - alpha, 0)``; for a nonzero row,
-        ``||G[j] + alpha W[j] / ||W[j]|| + l2_reg W[j]||``.
-        """
-        xp = get_namespace(W)
-        G = G + self.l2_reg * W
-        wn, gn = _row_norms(xp, W), _row_norms(xp, G)
-        nz = wn > 0
-        dist = xp.maximum(gn - self.alpha, 0.0)
-        unit = W[nz] / wn[nz, None]
-        dist[nz] = _row_norms(xp, G[nz] + self.alpha * unit)
-        return dist
-
     def _cvxpy(self, W):
         import cvxpy as cp
 
         return self.alpha * cp.sum(cp.norm(W, 2, axis=1))
 
 
-class L1(Penalty):
+class L1(_RowPenalty):
     r"""The l1 norm: independent sparse models per task (lasso).
 
     The penalty is::
@@ -152,13 +151,13 @@ class L1(Penalty):
         alpha * sum_jt |W[j, t]|  (+ l2_reg / 2 ||W||_F^2)
     """
 
-    kind = PROX_L1
+    row_kind = PROX_L1
 
     def _value(self, W):
         xp = get_namespace(W)
         return self.alpha * float(xp.sum(xp.abs(W)))
 
-    def _prox(self, W, step):
+    def _prox_xp(self, W, step):
         return _soft(get_namespace(W), W, step * self.alpha)
 
     def row_dual_norms(self, V):
@@ -179,7 +178,7 @@ class L1(Penalty):
         return self.alpha * cp.sum(cp.abs(W))
 
 
-class SparseGroup(Penalty):
+class SparseGroup(_RowPenalty):
     r"""Sparse-group lasso: features selected jointly, and sparse within a kept feature::
 
         alpha * sum_j (l1_ratio ||W[j]||_1 + (1 - l1_ratio) ||W[j]||_2)  (+ l2_reg / 2 ||W||_F^2)
@@ -189,7 +188,8 @@ class SparseGroup(Penalty):
     form by :func:`sparse_group_dual_norms`.
     """
 
-    kind = PROX_SGL
+    row_kind = PROX_SGL
+    row_param_names = ("alpha", "l1_ratio")
 
     def __init__(self, alpha, l1_ratio=0.5, l2_reg=0.0):
         super().__init__(alpha, l2_reg)
@@ -203,16 +203,13 @@ class SparseGroup(Penalty):
         return self.alpha * (r * float(xp.sum(xp.abs(W)))
                              + (1.0 - r) * float(xp.sum(_row_norms(xp, W))))
 
-    def _prox(self, W, step):
+    def _prox_xp(self, W, step):
         xp = get_namespace(W)
         r = self.l1_ratio
         return _group_shrink(xp, _soft(xp, W, step * self.alpha * r), step * self.alpha * (1.0 - r))
 
     def row_dual_norms(self, V):
         return sparse_group_dual_norms(V, self.l1_ratio)
-
-    def dual_norm(self, V):
-        return float(self.row_dual_norms(V).max()) if V.size else 0.0
 
     def screen(self, V, radius):
         """Zero rows (Ndiaye et al. 2016): ``||ST(|V[j]| + radius[j], r alpha)|| < (1 - r) alpha``.
@@ -239,7 +236,7 @@ class SparseGroup(Penalty):
         return f"SparseGroup(alpha={self.alpha:g}, l1_ratio={self.l1_ratio:g}, l2_reg={self.l2_reg:g})"
 
 
-class L1Inf(Penalty):
+class L1Inf(_RowPenalty):
     r"""The l1/l-inf norm: each feature costs its largest weight over tasks::
 
         alpha * sum_j max_t |W[j, t]|  (+ l2_reg / 2 ||W||_F^2)
@@ -256,7 +253,7 @@ class L1Inf(Penalty):
     procedures for the multi-task lasso. ICML.
     """
 
-    kind = PROX_L1INF
+    row_kind = PROX_L1INF
 
     def _value(self, W):
         xp = get_namespace(W)
@@ -264,7 +261,7 @@ class L1Inf(Penalty):
             return 0.0
         return self.alpha * float(xp.sum(xp.max(xp.abs(W), axis=1)))
 
-    def _prox(self, W, step):
+    def _prox_xp(self, W, step):
         return W - project_rows_l1_ball(W, step * self.alpha)
 
     def row_dual_norms(self, V):

@@ -1,13 +1,13 @@
 """The two baselines' penalties: independent ridge per task, and one pooled model.
 
-Neither zeroes features, so solvers neither screen nor use working sets
-(``sparse = False``); both are strongly convex, so the dual point needs no
-rescaling.
+Both are row-separable (each has a numba row prox), but neither zeroes
+features, so solvers neither screen nor use working sets (``zeroes_rows =
+False``); both are strongly convex, so the dual point needs no rescaling.
 """
 
 from .._backend import get_namespace
-from ..solvers._kernels import PROX_CONSENSUS, PROX_NONE
 from ._base import Penalty, scale_strength
+from ._row_kernels import PROX_CONSENSUS, PROX_NONE
 
 
 class Ridge(Penalty):
@@ -18,8 +18,9 @@ class Ridge(Penalty):
     Written as the elastic term alone (``f = 0``, ``l2_reg = alpha``).
     """
 
-    kind = PROX_NONE
-    sparse = False
+    row_separable = True
+    row_kind = PROX_NONE
+    has_dual_norm = True
 
     def __init__(self, alpha):
         if not alpha > 0:
@@ -29,7 +30,7 @@ class Ridge(Penalty):
     def _value(self, W):
         return 0.0
 
-    def _prox(self, W, step):
+    def _prox_xp(self, W, step):
         return W
 
     def dual_norm(self, V):
@@ -58,8 +59,9 @@ class Pooled(Penalty):
     feature's row replaced by its mean.
     """
 
-    kind = PROX_CONSENSUS
-    sparse = False
+    row_separable = True
+    row_kind = PROX_CONSENSUS
+    has_dual_norm = True
 
     def __init__(self, alpha, n_tasks):
         if not alpha > 0:
@@ -76,7 +78,7 @@ class Pooled(Penalty):
     def _value(self, W):
         return 0.0  # on the constraint set, which every iterate lies in
 
-    def _prox(self, W, step):
+    def _prox_xp(self, W, step):
         xp = get_namespace(W)
         return xp.broadcast_to(xp.mean(W, axis=1, keepdims=True), W.shape).copy()
 

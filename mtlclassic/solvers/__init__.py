@@ -1,5 +1,11 @@
-"""Solvers: array-generic FISTA, the numba working-set solver, cvxpy reference."""
+"""Solvers: array-generic FISTA, the numba working-set solver, cvxpy reference.
 
+Each solver declares the capabilities it needs of a datafit and a penalty
+(``SOLVER_NEEDS``) and refuses the rest with a one-line ``ValueError``;
+:func:`choose_solver` picks one from those capabilities.
+"""
+
+from ._contract import SOLVER_NEEDS, check_solver, choose_solver
 from ._gap import DualExtrapolation, dual_at, duality_gap, profile_free, profile_intercept
 from .cvxpy_solver import solve_cvxpy
 from .fista import fista
@@ -7,5 +13,6 @@ from .working_set import bcd, working_set
 
 SOLVERS = {"fista": fista, "bcd": bcd, "working_set": working_set, "cvxpy": solve_cvxpy}
 
-__all__ = ["SOLVERS", "DualExtrapolation", "bcd", "dual_at", "duality_gap", "fista",
-           "profile_free", "profile_intercept", "solve_cvxpy", "working_set"]
+__all__ = ["SOLVERS", "SOLVER_NEEDS", "DualExtrapolation", "bcd", "check_solver", "choose_solver",
+           "dual_at", "duality_gap", "fista", "profile_free", "profile_intercept", "solve_cvxpy",
+           "working_set"]

@@ -1,9 +1,11 @@
-"""Numba kernels of the CPU hot path: row proxes and block coordinate descent epochs.
+"""Numba kernels of the CPU hot path: block coordinate descent epochs.
 
 Plain ``@njit(cache=True, nogil=True)`` functions over arrays and scalars:
 no numba-compiled classes, which cannot be cached, so compilation is cached
-on disk.  The penalty's row prox is picked by an integer ``kind``; the names
-below are the only place the integers are spelled out.
+on disk.  The penalty's row prox is picked by an integer ``kind`` inside
+:func:`mtlclassic.penalties._row_kernels.row_prox` (the penalties own their
+proxes); which epoch serves which container is the table in
+:mod:`mtlclassic.solvers.bcd`.
 
 Conventions: ``W`` is (n_features, n_tasks), C-contiguous, so ``W[j]`` is one
 feature's weights across tasks.  The residual ``R = Y - X W - b`` (or ``r``
@@ -13,95 +15,7 @@ in the stacked layout) is kept up to date in place.
 import numpy as np
 from numba import njit
 
-# Row penalties (one feature's weights across tasks), see ``row_prox``.
-PROX_L21 = 0  # group lasso: ||w||_2
-PROX_L1 = 1  # lasso: ||w||_1
-PROX_SGL = 2  # sparse group: l1_ratio ||w||_1 + (1 - l1_ratio) ||w||_2
-PROX_L1INF = 3  # ||w||_inf
-PROX_NONE = 4  # no nonsmooth term (ridge: only the l2 term)
-PROX_CONSENSUS = 5  # indicator of equal entries (pooled model)
-
-# Layout of the ``params`` array handed to the kernels.
-P_ALPHA, P_L1_RATIO, P_L2 = 0, 1, 2
-
-
-@njit(cache=True, nogil=True)
-def project_l1_ball(w, radius, out):
-    """``out <- argmin_{||u||_1 <= radius} ||u - w||``, by sorting (Duchi et al. 2008)."""
-    T = w.shape[0]
-    total = 0.0
-    for t in range(T):
-        total += abs(w[t])
-    if total <= radius:
-        out[:] = w
-        return
-    if radius <= 0.0:
-        out[:] = 0.0
-        return
-    a = np.sort(np.abs(w))[::-1]
-    # The largest entry is always above the threshold (rho >= 1): for a radius below its
-    # rounding, a[0] > a[0] - radius fails in floating point and would leave theta = 0,
-    # i.e. the projection w itself instead of (nearly) zero.
-    css = a[0]
-    theta = a[0] - radius
-    for k in range(1, T):
-        css += a[k]
-        th = (css - radius) / (k + 1)
-        if a[k] > th:
-            theta = th
-        else:
-            break
-    for t in range(T):
-        v = abs(w[t]) - theta
-        out[t] = np.sign(w[t]) * v if v > 0.0 else 0.0
-
-
-@njit(cache=True, nogil=True)
-def row_prox(w, step, kind, params):
-    """In place: ``w <- prox_{step * g}(w)`` for the row penalty ``g`` named by ``kind``.
-
-    ``g = alpha * base(w) + l2 / 2 ||w||^2`` with ``alpha, l1_ratio, l2 =
-    params``.  The l2 term folds into the base prox: for any ``f``,
-    ``prox_{s (f + l2/2 ||.||^2)}(v) = prox_{s' f}(v / (1 + s l2))`` with
-    ``s' = s / (1 + s l2)``.
-    """
-    T = w.shape[0]
-    l2 = params[P_L2]
-    if l2 > 0.0:
-        shrink = 1.0 / (1.0 + step * l2)
-        for t in range(T):
-            w[t] *= shrink
-        step *= shrink
-    thresh = step * params[P_ALPHA]
-    if kind == PROX_SGL or kind == PROX_L1:
-        l1 = thresh if kind == PROX_L1 else thresh * params[P_L1_RATIO]
-        for t in range(T):
-            v = abs(w[t]) - l1
-            w[t] = np.sign(w[t]) * v if v > 0.0 else 0.0
-        if kind == PROX_SGL:
-            thresh = thresh * (1.0 - params[P_L1_RATIO])
-    if kind == PROX_L21 or kind == PROX_SGL:
-        nrm = 0.0
-        for t in range(T):
-            nrm += w[t] * w[t]
-        nrm = np.sqrt(nrm)
-        if nrm <= thresh:
-            w[:] = 0.0
-        else:
-            scale = 1.0 - thresh / nrm
-            for t in range(T):
-                w[t] *= scale
-    elif kind == PROX_L1INF:
-        # Moreau: prox of thresh * ||.||_inf is w - projection on the l1 ball of radius thresh.
-        proj = np.empty(T, dtype=w.dtype)
-        project_l1_ball(w, thresh, proj)
-        for t in range(T):
-            w[t] -= proj[t]
-    elif kind == PROX_CONSENSUS:
-        mean = 0.0
-        for t in range(T):
-            mean += w[t]
-        w[:] = mean / T
+from ..penalties._row_kernels import row_prox
 
 
 @njit(cache=True, nogil=True)
@@ -125,44 +39,9 @@ _REDUCE = {"reassoc", "contract"}
 
 
 @njit(cache=True, nogil=True, fastmath=_REDUCE)
-def bcd_epoch_shared_dense(X, X_offset, R, C, W, lipschitz, params, kind, features):
-    """One cyclic pass over ``features`` for ``1/2 sum c R^2 + alpha * pen`` (shared dense X).
-
-    The design is centered implicitly at ``X_offset`` (p, T), zeros without
-    intercepts; ``R`` then stays weighted-mean zero in every task.  ``X``,
-    ``R`` and ``C`` are Fortran-ordered so that the loops over samples are
-    contiguous.
-    """
-    n, T = R.shape
-    neg_grad = np.empty(T, dtype=R.dtype)
-    delta = np.empty(T, dtype=R.dtype)
-    max_change = 0.0
-    for j in features:
-        L = lipschitz[j]
-        if L == 0.0:
-            continue
-        for t in range(T):
-            m = X_offset[j, t]
-            g = 0.0
-            for i in range(n):
-                g += (X[i, j] - m) * C[i, t] * R[i, t]
-            neg_grad[t] = g
-        change = _prox_step(W, j, neg_grad, L, params, kind, delta)
-        if change > 0.0:
-            max_change = max(max_change, change)
-            for t in range(T):
-                d = delta[t]
-                if d != 0.0:
-                    m = X_offset[j, t]
-                    for i in range(n):
-                        R[i, t] -= (X[i, j] - m) * d  # R -= x~_j (w_j_new - w_j)
-    return max_change
-
-
-@njit(cache=True, nogil=True, fastmath=_REDUCE)
 def bcd_epoch_shared_separable(Xc, row_weights, task_scale, R, W, lipschitz, params, kind,
                                features):
-    """:func:`bcd_epoch_shared_dense` when ``C = row_weights (x) task_scale`` (no missing targets).
+    """:func:`bcd_epoch_dense` (shared) when ``C = row_weights (x) task_scale`` (no missing targets).
 
     ``Xc`` is the design already centered (dense, Fortran order), ``R``
     Fortran-ordered.  Reading neither ``C`` nor offsets in the inner loops
@@ -229,7 +108,7 @@ def bcd_epoch_gram(Q, B, task_scale, H, W, lipschitz, params, kind, features):
 @njit(cache=True, nogil=True)
 def bcd_epoch_shared_sparse(data, indices, indptr, X_offset, X_sums, R, shift, C, W, lipschitz,
                             params, kind, features):
-    """As :func:`bcd_epoch_shared_dense` for CSC ``X`` given by (data, indices, indptr).
+    """As :func:`bcd_epoch_dense` (shared design) for CSC ``X`` given by (data, indices, indptr).
 
     Centering would densify the update, so the residual is kept as
     ``R + shift[t]``: a sparse part and one per-task constant.  With
@@ -265,8 +144,17 @@ def bcd_epoch_shared_sparse(data, indices, indptr, X_offset, X_sums, R, shift, C
 
 
 @njit(cache=True, nogil=True, fastmath=_REDUCE)
-def bcd_epoch_stacked_dense(X, offsets, X_offset, r, c, W, lipschitz, params, kind, features):
-    """One cyclic pass for per-task designs stacked by task (rows offsets[t]:offsets[t+1])."""
+def bcd_epoch_dense(X, x_start, offsets, X_offset, r, c, W, lipschitz, params, kind, features):
+    """One cyclic pass over ``features`` for ``1/2 sum c r^2 + penalty`` (dense X, any layout).
+
+    Task t's residual and loss weights are ``r[offsets[t]:offsets[t+1]]`` and
+    ``c[...]``, its design rows ``X[x_start[t]:x_start[t] + size_t]``: per-task
+    designs stacked by task (``x_start = offsets[:-1]``), or one shared
+    design (``x_start = 0``) with ``r`` and ``c`` the columns of the
+    Fortran-ordered ``R`` and ``C`` end to end.  The design is centered
+    implicitly at ``X_offset`` (p, T), zeros without intercepts; ``X`` is
+    Fortran-ordered, so that the loops over samples are contiguous.
+    """
     T = W.shape[1]
     neg_grad = np.empty(T, dtype=r.dtype)
     delta = np.empty(T, dtype=r.dtype)
@@ -276,10 +164,11 @@ def bcd_epoch_stacked_dense(X, offsets, X_offset, r, c, W, lipschitz, params, ki
         if L == 0.0:
             continue
         for t in range(T):
-            g = 0.0
             m = X_offset[j, t]
-            for i in range(offsets[t], offsets[t + 1]):
-                g += (X[i, j] - m) * c[i] * r[i]
+            s, o = x_start[t], offsets[t]
+            g = 0.0
+            for i in range(offsets[t + 1] - o):
+                g += (X[s + i, j] - m) * c[o + i] * r[o + i]
             neg_grad[t] = g
         change = _prox_step(W, j, neg_grad, L, params, kind, delta)
         if change > 0.0:
@@ -288,15 +177,21 @@ def bcd_epoch_stacked_dense(X, offsets, X_offset, r, c, W, lipschitz, params, ki
                 d = delta[t]
                 if d != 0.0:
                     m = X_offset[j, t]
-                    for i in range(offsets[t], offsets[t + 1]):
-                        r[i] -= (X[i, j] - m) * d
+                    s, o = x_start[t], offsets[t]
+                    for i in range(offsets[t + 1] - o):
+                        r[o + i] -= (X[s + i, j] - m) * d  # r_t -= x~_j (w_jt_new - w_jt)
     return max_change
+
+
+# The names the two layouts' dense epochs had before they were one kernel (mtlclassic.warmup's
+# test reads both).
+bcd_epoch_shared_dense = bcd_epoch_stacked_dense = bcd_epoch_dense
 
 
 @njit(cache=True, nogil=True)
 def bcd_epoch_stacked_sparse(data, indices, indptr, row_task, X_offset, X_sums, r, shift, c, W,
                              lipschitz, params, kind, features):
-    """As :func:`bcd_epoch_stacked_dense` for CSC ``X``; ``row_task[i]`` is the task of row i.
+    """As :func:`bcd_epoch_dense` (stacked designs) for CSC ``X``; row i is of task ``row_task[i]``.
 
     The residual is ``r + shift[task]``, as in :func:`bcd_epoch_shared_sparse`.
     """

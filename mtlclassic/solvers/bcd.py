@@ -7,6 +7,25 @@ majorisation step.  Intercepts are refitted in closed form after each epoch,
 which also keeps the residual of every task weighted-mean zero, as the dual
 needs.
 
+Which epoch kernel (:mod:`mtlclassic.solvers._kernels`) serves which
+container, as :data:`EPOCH_KERNELS` holds it:
+
+=========  =======  ===========  ==============================  ===========
+layout     storage  weights C    epoch kernel                    residual
+=========  =======  ===========  ==============================  ===========
+shared     dense    a (x) tau    ``bcd_epoch_shared_separable``  (n, T), F
+shared     dense    any          ``bcd_epoch_dense``             (n, T), F
+stacked    dense    any          ``bcd_epoch_dense``             (N,)
+shared     sparse   any          ``bcd_epoch_shared_sparse``     (n, T), C
+stacked    sparse   any          ``bcd_epoch_stacked_sparse``    (N,)
+=========  =======  ===========  ==============================  ===========
+
+``a (x) tau``: ``C = row_weights (x) task_scale``, a shared design without
+missing targets. A dense one whose working set is small next to the samples
+(``n >= 2k``, ``k^2 <= GRAM_MAX_ENTRIES``) skips the residual altogether:
+the Gram-form inner solver (:class:`_GramInner`, ``bcd_epoch_gram``), whose
+epoch costs ``O(k^2 T)`` instead of ``O(n k T)``.
+
 References
 ----------
 Ndiaye, E., Fercoq, O., Gramfort, A. and Salmon, J. (2017). Gap safe screening
@@ -16,7 +35,6 @@ nonsmooth separable minimization. Math. Program. 117.
 """
 
 import numpy as np
-import scipy.sparse as sp
 
 from . import _kernels
 from ._gap import dual_at
@@ -31,43 +49,90 @@ GRAM_MAX_ENTRIES = 2 ** 24
 GRAM_CHUNK_ENTRIES = 2 ** 18
 
 
+def _bind_separable(sub, offset):
+    # C = a (x) tau and every task shares the offsets: the copy is centered
+    # (SharedDesign.restrict makes it so; otherwise center it here).
+    X, dtype = sub.X, sub.dtype
+    Xc = (np.asfortranarray(X, dtype=dtype) if sub.X_offset is None
+          else np.asfortranarray(X - offset[:, 0], dtype=dtype))
+    a, tau = sub.row_weights.astype(dtype), sub.task_scale.astype(dtype)
+    return lambda R, shift, *args: _kernels.bcd_epoch_shared_separable(Xc, a, tau, R, *args)
+
+
+def _bind_dense(sub, offset):
+    Xf = np.asfortranarray(sub.X, dtype=sub.dtype)
+    if sub.layout == "shared":
+        # R and C Fortran-ordered: their columns end to end are the tasks' blocks, and
+        # every task reads the design from row 0.
+        n, T = sub.n_samples, sub.n_tasks
+        x_start = np.zeros(T, dtype=np.int64)
+        offsets = np.arange(T + 1, dtype=np.int64) * n
+        c = np.asfortranarray(sub.C).reshape(-1, order="F")
+        # A view of R (Fortran-ordered): the kernel's updates are R's.
+        return lambda R, shift, *args: _kernels.bcd_epoch_dense(
+            Xf, x_start, offsets, offset, R.reshape(-1, order="F"), c, *args)
+    offsets = np.asarray(sub.offsets, dtype=np.int64)
+    x_start = np.ascontiguousarray(offsets[:-1])
+    return lambda r, shift, *args: _kernels.bcd_epoch_dense(
+        Xf, x_start, offsets, offset, r, sub.C, *args)
+
+
+def _sparse_parts(sub):
+    Xc = sub.X.tocsc()
+    k, T = sub.n_features, sub.n_tasks
+    sums = (np.zeros((k, T), sub.dtype) if sub.X_offset is None
+            else np.ascontiguousarray(sub._sums, dtype=sub.dtype))
+    return Xc, sums
+
+
+def _bind_shared_sparse(sub, offset):
+    Xc, sums = _sparse_parts(sub)
+    return lambda R, shift, *args: _kernels.bcd_epoch_shared_sparse(
+        Xc.data, Xc.indices, Xc.indptr, offset, sums, R, shift, sub.C, *args)
+
+
+def _bind_stacked_sparse(sub, offset):
+    Xc, sums = _sparse_parts(sub)
+    row_task = np.repeat(np.arange(sub.n_tasks), sub.task_sizes)
+    return lambda r, shift, *args: _kernels.bcd_epoch_stacked_sparse(
+        Xc.data, Xc.indices, Xc.indptr, row_task, offset, sums, r, shift, sub.C, *args)
+
+
+# (layout, storage, loss weights C) -> (binder of the epoch kernel, memory order of the
+# residual). "a (x) tau": C = row_weights (x) task_scale (a shared design without missing
+# targets); "any": every C. The module docstring has it as a table.
+EPOCH_KERNELS = {
+    ("shared", "dense", "a (x) tau"): (_bind_separable, "F"),
+    ("shared", "dense", "any"): (_bind_dense, "F"),
+    ("stacked", "dense", "any"): (_bind_dense, "C"),
+    ("shared", "sparse", "a (x) tau"): (_bind_shared_sparse, "C"),
+    ("shared", "sparse", "any"): (_bind_shared_sparse, "C"),
+    ("stacked", "sparse", "any"): (_bind_stacked_sparse, "C"),
+}
+
+
+def epoch_key(data):
+    """The key of ``data`` (a problem container) in :data:`EPOCH_KERNELS`."""
+    weights = "a (x) tau" if getattr(data, "row_weights", None) is not None else "any"
+    return data.layout, "sparse" if data.is_sparse else "dense", weights
+
+
 def _subproblem_epoch(sub):
-    """Bind the epoch kernel to the (compact) working-set container ``sub``.
+    """Bind the epoch kernel of :data:`EPOCH_KERNELS` to the compact working-set container ``sub``.
 
     Returns ``(epoch, order)``: ``epoch(R, shift, W_ws, L_ws, params, kind,
     features)`` runs over rows of ``W_ws`` (``features`` indexes them), and
     ``order`` is the memory order the kernel wants the residual in.  Working on
     a compact copy of the working set's columns keeps the epochs in cache.
     """
-    X, dtype = sub.X, sub.dtype
+    key = epoch_key(sub)
+    if key not in EPOCH_KERNELS:
+        raise ValueError(f"no BCD epoch kernel for a {key[0]} {key[1]} design with C = {key[2]}.")
+    bind, order = EPOCH_KERNELS[key]
     k, T = sub.n_features, sub.n_tasks
-    offset = (np.zeros((k, T), dtype) if sub.X_offset is None
-              else np.ascontiguousarray(sub.X_offset, dtype=dtype))
-    if sp.issparse(X):
-        Xc = X.tocsc()
-        sums = (np.zeros((k, T), dtype) if sub.X_offset is None
-                else np.ascontiguousarray(sub._sums, dtype=dtype))
-        if sub.layout == "shared":
-            return (lambda R, shift, *a: _kernels.bcd_epoch_shared_sparse(
-                Xc.data, Xc.indices, Xc.indptr, offset, sums, R, shift, sub.C, *a)), "C"
-        row_task = np.repeat(np.arange(T), sub.task_sizes)
-        return (lambda r, shift, *a: _kernels.bcd_epoch_stacked_sparse(
-            Xc.data, Xc.indices, Xc.indptr, row_task, offset, sums, r, shift, sub.C, *a)), "C"
-    if sub.layout == "shared" and sub.row_weights is not None:
-        # C = a (x) tau and every task shares the offsets: the copy is centered
-        # (SharedDesign.restrict makes it so; otherwise center it here).
-        Xc = (np.asfortranarray(X, dtype=dtype) if sub.X_offset is None
-              else np.asfortranarray(X - offset[:, 0], dtype=dtype))
-        a, tau = sub.row_weights.astype(dtype), sub.task_scale.astype(dtype)
-        return (lambda R, shift, *args: _kernels.bcd_epoch_shared_separable(
-            Xc, a, tau, R, *args)), "F"
-    Xf = np.asfortranarray(X, dtype=dtype)
-    if sub.layout == "shared":
-        Cf = np.asfortranarray(sub.C)
-        return (lambda R, shift, *a: _kernels.bcd_epoch_shared_dense(
-            Xf, offset, R, Cf, *a)), "F"
-    return (lambda r, shift, *a: _kernels.bcd_epoch_stacked_dense(
-        Xf, sub.offsets, offset, r, sub.C, *a)), "C"
+    offset = (np.zeros((k, T), sub.dtype) if sub.X_offset is None
+              else np.ascontiguousarray(sub.X_offset, dtype=sub.dtype))
+    return bind(sub, offset), order
 
 
 class _ResidualInner:
@@ -79,7 +144,7 @@ class _ResidualInner:
         # columns: epochs, gaps and extrapolation trials never slice X again.
         self.datafit = type(datafit)(data.restrict(ws))
         self.penalty, self.ws, self.b = penalty, ws, b
-        self.params = penalty.params
+        self.params = penalty.row_params
         self.kernel, self.order = _subproblem_epoch(self.datafit.data)
         self.lipschitz = np.ascontiguousarray(lipschitz)
         self.rows = np.arange(ws.size, dtype=np.int64)
@@ -93,7 +158,7 @@ class _ResidualInner:
 
     def epoch(self, W_ws):
         self.kernel(self.R, self.shift, W_ws, self.lipschitz, self.params,
-                    self.penalty.kind, self.rows)
+                    self.penalty.row_kind, self.rows)
 
     def predictor(self):
         """The predictor ``Z`` of the full problem (W is zero off the working set)."""
@@ -156,10 +221,10 @@ class _GramInner:
 
     best_theta = None  # no dual extrapolation in Gram form: the residual is never formed
 
-    def __init__(self, datafit, penalty, ws, b, Z, lipschitz, extrapolation=None, cache=None):
+    def __init__(self, datafit, penalty, ws, b, lipschitz, cache=None):
         data = datafit.data
         self.penalty, self.dtype = penalty, data.dtype
-        self.params = penalty.params
+        self.params = penalty.row_params
         cols = None if cache is None else cache.get("cols")
         if cols is not None and np.all(np.isin(ws, cols)):
             # The working set did not grow: slice the Gram of the last one.
@@ -203,7 +268,7 @@ class _GramInner:
 
     def epoch(self, W):
         _kernels.bcd_epoch_gram(self.Q, self.B, self.tau, self.H, W, self.lipschitz,
-                                self.params, self.penalty.kind, self.rows)
+                                self.params, self.penalty.row_kind, self.rows)
 
     def _datafit(self, W, H):
         return 0.5 * float(self.tau @ (self.q - 2.0 * np.sum(W * self.B, axis=0)

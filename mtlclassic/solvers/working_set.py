@@ -18,6 +18,7 @@ descent. AISTATS.
 import numpy as np
 
 from ._anderson import Anderson
+from ._contract import check_solver
 from ._gap import DualExtrapolation, dual_at
 from .bcd import _GramInner, _ResidualInner
 from .fista import fista
@@ -41,8 +42,9 @@ def working_set(datafit, penalty, W0, b0, *, fit_intercept=True, tol=1e-4, max_i
     """Minimise ``datafit(W, b) + penalty(W)`` over growing working sets of features.
 
     Same parameters and returns as :func:`mtlclassic.solvers.fista`; requires
-    a penalty separable over features (``penalty.kind``). ``max_iter`` counts
-    inner epochs (squared loss) or inner FISTA iterations.
+    a penalty separable over features with a dual norm (``row_separable``,
+    ``has_dual_norm``). ``max_iter`` counts inner epochs (datafits with an
+    affine gradient: the squared loss) or inner FISTA iterations.
 
     Outer loop: the exact duality gap over all features, with the best dual
     point seen so far (the residual point, or with ``dual_extrapolation`` the
@@ -53,27 +55,44 @@ def working_set(datafit, penalty, W0, b0, *, fit_intercept=True, tol=1e-4, max_i
     seen, which may be stale), twice the support in size (at least
     100, at most 500 zero features, never shrinking). The inner problem on
     the working set is solved until its own gap is below 0.3 times the outer
-    gap: by BCD epochs with Anderson extrapolation of the iterates (squared
-    loss; with ``fit_intercept`` the container must be centered, which makes
-    the optimal intercepts independent of ``W``), or by FISTA on the
-    restricted problem (other losses).
-    Ridge and pooled penalties zero no feature: they skip screening and
-    working sets.
+    gap: by BCD epochs with Anderson extrapolation of the iterates (a datafit
+    with ``affine_gradient``, the squared loss; with ``fit_intercept`` the
+    container must be centered, which makes the optimal intercepts
+    independent of ``W``), or by FISTA on the restricted problem (other
+    losses). Penalties that zero no feature (``zeroes_rows = False``: ridge,
+    pooled) skip screening and working sets.
     """
-    if penalty.kind is None:
-        raise ValueError(f"the working-set solver needs a penalty separable over features; "
-                         f"{penalty!r} is not. Use solver='fista'.")
+    check_solver("working_set", datafit, penalty)
+    return _solve(datafit, penalty, W0, b0, fit_intercept=fit_intercept, tol=tol,
+                  max_iter=max_iter, gap_freq=gap_freq, screening=screening,
+                  use_working_set=use_working_set, anderson_k=anderson_k,
+                  dual_extrapolation=dual_extrapolation, verbose=verbose)
+
+
+def bcd(datafit, penalty, W0, b0, **kwargs):
+    """The working-set solver with BCD inner epochs: datafits with an affine gradient only.
+
+    See :func:`working_set` for the parameters.
+    """
+    check_solver("bcd", datafit, penalty)
+    return _solve(datafit, penalty, W0, b0, **kwargs)
+
+
+def _solve(datafit, penalty, W0, b0, *, fit_intercept=True, tol=1e-4, max_iter=1000,
+           gap_freq=6, screening=True, use_working_set=True, anderson_k=5,
+           dual_extrapolation=False, verbose=0):
+    """The outer loop of :func:`working_set` (the solver's needs already checked)."""
     data = datafit.data
-    quadratic = datafit.name == "quadratic"
-    if quadratic and fit_intercept and data.X_offset is None:
+    residual_epochs = datafit.affine_gradient  # BCD epochs on the residual, else inner FISTA
+    if residual_epochs and fit_intercept and data.X_offset is None:
         raise ValueError("bcd with intercepts needs a centered container (data.center()).")
-    screening = screening and penalty.sparse
-    use_working_set = use_working_set and penalty.sparse
+    screening = screening and penalty.zeroes_rows
+    use_working_set = use_working_set and penalty.zeroes_rows
     dtype = data.dtype
     gap_scale = max(datafit.null_value(fit_intercept), np.finfo(dtype).tiny)
     W = np.array(W0, dtype=dtype, order="C", copy=True)
     b = np.array(b0, dtype=dtype) if fit_intercept else np.zeros(data.n_tasks, dtype)
-    if quadratic and fit_intercept:  # centered: the best intercept does not depend on W
+    if residual_epochs and fit_intercept:  # centered: the best intercept does not depend on W
         b = datafit.optimal_intercept(datafit.linear(W)).astype(dtype)
     lipschitz = datafit.block_lipschitz().astype(dtype)
     candidates = np.arange(data.n_features, dtype=np.int64)
@@ -132,7 +151,7 @@ def working_set(datafit, penalty, W0, b0, *, fit_intercept=True, tol=1e-4, max_i
         if verbose:
             print(f"    working set of {ws.size} features")
         inner_tol = max(INNER_GAP_RATIO * gap, tol * gap_scale)
-        if quadratic:
+        if residual_epochs:
             W_ws, k, inner_theta, Z = _bcd_inner(datafit, penalty, W[ws], b, Z, ws,
                                                  lipschitz[ws], inner_tol, max_iter - n_iter,
                                                  gap_freq, anderson_k, extrapolation,
@@ -153,21 +172,11 @@ def working_set(datafit, penalty, W0, b0, *, fit_intercept=True, tol=1e-4, max_i
     return W, b, n_iter, gap, gap_scale
 
 
-def bcd(datafit, penalty, W0, b0, **kwargs):
-    """The working-set solver with BCD inner epochs: the squared loss only.
-
-    See :func:`working_set` for the parameters.
-    """
-    if datafit.name != "quadratic":
-        raise ValueError("bcd solves the squared loss only; use solver='fista'.")
-    return working_set(datafit, penalty, W0, b0, **kwargs)
-
-
 def _profile(datafit, W, b, fit_intercept):
     """Best intercept and predictor at ``W``, through its nonzero rows only.
 
-    For the centered squared loss the best intercept does not depend on ``W``:
-    ``b`` is kept as it is.
+    For a datafit with an affine gradient (the squared loss) on a centered
+    container the best intercept does not depend on ``W``: ``b`` is kept as it is.
     """
     support = np.flatnonzero(np.any(W != 0, axis=1))
     # In chunks of columns: the product skips zero rows of W without copying
@@ -176,7 +185,7 @@ def _profile(datafit, W, b, fit_intercept):
     for start in range(0, support.size, 256):
         chunk = support[start:start + 256]
         Z0 = Z0 + datafit.linear(W[chunk], features=chunk)
-    if fit_intercept and datafit.name != "quadratic":
+    if fit_intercept and not datafit.affine_gradient:
         b = datafit.optimal_intercept(Z0, b).astype(W.dtype)
     return b, Z0 + datafit.data.expand(b)
 
@@ -188,7 +197,7 @@ def _bcd_inner(datafit, penalty, W_ws, b, Z, ws, lipschitz, inner_tol, max_epoch
     Returns ``(W_ws, epochs, best dual point or None, predictor or None)``.
     """
     if _GramInner.applies(datafit.data, ws):
-        inner = _GramInner(datafit, penalty, ws, b, Z, lipschitz, cache=gram_cache)
+        inner = _GramInner(datafit, penalty, ws, b, lipschitz, cache=gram_cache)
     else:
         inner = _ResidualInner(datafit, penalty, ws, b, Z, lipschitz, extrapolation)
     W_ws = inner.start(W_ws)

@@ -1,0 +1,129 @@
+"""The numba row proxes: one feature's weights across tasks, ``w = W[j]`` of length n_tasks.
+
+A penalty separable over features (``row_separable``) names its row prox by
+an integer code (``row_kind``) and hands its parameters as a float64 array
+(``row_params``); the codes below are the only place the integers are
+spelled out.  The solvers' block coordinate descent epochs call
+:func:`row_prox` on ``W[j]`` in place, and the penalties' own ``prox`` calls
+:func:`prox_rows` on numpy arrays: each row prox is written once, here.
+
+Parameter layout: ``params[0]`` is the elastic term ``l2`` (``l2 / 2
+||w||^2``), the kind's own parameters follow:
+
+=================  ======================  ==========================================
+kind               params                  row penalty ``g(w)`` (plus ``l2/2 ||w||^2``)
+=================  ======================  ==========================================
+``PROX_L21``       ``l2, alpha``           ``alpha ||w||_2``
+``PROX_L1``        ``l2, alpha``           ``alpha ||w||_1``
+``PROX_SGL``       ``l2, alpha, r``        ``alpha (r ||w||_1 + (1 - r) ||w||_2)``
+``PROX_L1INF``     ``l2, alpha``           ``alpha ||w||_inf``
+``PROX_NONE``      ``l2``                  ``0`` (ridge: the elastic term alone)
+``PROX_CONSENSUS`` ``l2``                  indicator of equal entries (pooled model)
+=================  ======================  ==========================================
+
+Plain ``@njit(cache=True, nogil=True)`` functions over arrays and scalars:
+compiled once, then loaded from numba's disk cache.
+"""
+
+import numpy as np
+from numba import njit
+
+PROX_L21 = 0  # group lasso: ||w||_2
+PROX_L1 = 1  # lasso: ||w||_1
+PROX_SGL = 2  # sparse group: l1_ratio ||w||_1 + (1 - l1_ratio) ||w||_2
+PROX_L1INF = 3  # ||w||_inf
+PROX_NONE = 4  # no nonsmooth term (ridge: only the l2 term)
+PROX_CONSENSUS = 5  # indicator of equal entries (pooled model)
+
+# Positions in the ``params`` array (see the table above).
+P_L2, P_ALPHA, P_L1_RATIO = 0, 1, 2
+
+
+@njit(cache=True, nogil=True)
+def project_l1_ball(w, radius, out):
+    """``out <- argmin_{||u||_1 <= radius} ||u - w||``, by sorting (Duchi et al. 2008)."""
+    T = w.shape[0]
+    total = 0.0
+    for t in range(T):
+        total += abs(w[t])
+    if total <= radius:
+        out[:] = w
+        return
+    if radius <= 0.0:
+        out[:] = 0.0
+        return
+    a = np.sort(np.abs(w))[::-1]
+    # The largest entry is always above the threshold (rho >= 1): for a radius below its
+    # rounding, a[0] > a[0] - radius fails in floating point and would leave theta = 0,
+    # i.e. the projection w itself instead of (nearly) zero.
+    css = a[0]
+    theta = a[0] - radius
+    for k in range(1, T):
+        css += a[k]
+        th = (css - radius) / (k + 1)
+        if a[k] > th:
+            theta = th
+        else:
+            break
+    for t in range(T):
+        v = abs(w[t]) - theta
+        out[t] = np.sign(w[t]) * v if v > 0.0 else 0.0
+
+
+@njit(cache=True, nogil=True)
+def row_prox(w, step, kind, params):
+    """In place: ``w <- prox_{step * g}(w)`` for the row penalty ``g`` named by ``kind``.
+
+    ``g = alpha * base(w) + l2 / 2 ||w||^2`` with the parameters laid out as
+    in the module's table.  The l2 term folds into the base prox: for any
+    ``f``, ``prox_{s (f + l2/2 ||.||^2)}(v) = prox_{s' f}(v / (1 + s l2))``
+    with ``s' = s / (1 + s l2)``.
+    """
+    T = w.shape[0]
+    l2 = params[P_L2]
+    if l2 > 0.0:
+        shrink = 1.0 / (1.0 + step * l2)
+        for t in range(T):
+            w[t] *= shrink
+        step *= shrink
+    if kind == PROX_NONE:
+        return
+    if kind == PROX_CONSENSUS:
+        mean = 0.0
+        for t in range(T):
+            mean += w[t]
+        w[:] = mean / T
+        return
+    thresh = step * params[P_ALPHA]
+    if kind == PROX_SGL or kind == PROX_L1:
+        l1 = thresh if kind == PROX_L1 else thresh * params[P_L1_RATIO]
+        for t in range(T):
+            v = abs(w[t]) - l1
+            w[t] = np.sign(w[t]) * v if v > 0.0 else 0.0
+        if kind == PROX_SGL:
+            thresh = thresh * (1.0 - params[P_L1_RATIO])
+    if kind == PROX_L21 or kind == PROX_SGL:
+        nrm = 0.0
+        for t in range(T):
+            nrm += w[t] * w[t]
+        nrm = np.sqrt(nrm)
+        if nrm <= thresh:
+            w[:] = 0.0
+        else:
+            scale = 1.0 - thresh / nrm
+            for t in range(T):
+                w[t] *= scale
+    elif kind == PROX_L1INF:
+        # Moreau: prox of thresh * ||.||_inf is w - projection on the l1 ball of radius thresh.
+        proj = np.empty(T, dtype=w.dtype)
+        project_l1_ball(w, thresh, proj)
+        for t in range(T):
+            w[t] -= proj[t]
+
+
+@njit(cache=True, nogil=True)
+def prox_rows(W, step, kind, params):
+    """In place: :func:`row_prox` on every row of the C-ordered ``W`` (n_rows, n_tasks)."""
+    for j in range(W.shape[0]):
+        row_prox(W[j], step, kind, params)
+
