@@ -291,9 +291,7 @@ ROOT = pathlib.Path(mtlclassic.__file__).parent
 PENDING = {
     "mtlclassic/cli.py",                   # compare._protocol.check_out, compare._registry
     "mtlclassic/estimators/_base.py",      # data._arrays.to_namespace: export it from data
-    "mtlclassic/penalties/_rows.py",       # solvers._kernels' prox codes (issue 14, point 2)
-    "mtlclassic/penalties/_smooth.py",
-    "mtlclassic/solvers/_kernels.py",      # penalties' row kernels while point 2 moves them
+    "mtlclassic/solvers/_kernels.py",      # penalties._row_kernels: export it from penalties
 }
 
 
