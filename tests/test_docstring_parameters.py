@@ -28,14 +28,6 @@ pytestmark = pytest.mark.quick  # a second and a half: part of the day-to-day ti
 # name -> the drift its docstring shows today (fix the docstring, then delete the entry).
 _ORDER = "lists the same parameters as the signature in another order: "
 DRIFT = {
-    "ClusteredTaskClassifier": _ORDER + "random_state after lambda_mean (signature: after solver)",
-    "ClusteredTaskRegressor": _ORDER + "random_state after lambda_mean (signature: after solver)",
-    "alpha_max": _ORDER + "task_column, task_weights, sample_weight before penalty "
-                 "(signature: penalty, l1_ratio, loss, task_column, fit_intercept, task_weights, "
-                 "sample_weight)",
-    **{name: _ORDER + "sample_weight last (signature: after task_weights)"
-       for name in ("group_lasso_path", "l1inf_path", "lasso_path", "sparse_group_lasso_path",
-                    "trace_norm_path")},
     **{name: _ORDER + "activation second (signature: after head_layer_sizes)"
        for name in ("HardSharingMLPClassifier", "HardSharingMLPRegressor")},
     **{name: _ORDER + "activation second (signature: after soft_sharing, cross_stitch)"

@@ -66,7 +66,7 @@ def alpha_max(X, y, *, penalty="l21", l1_ratio=0.5, loss="squared", task_column=
 
     Parameters
     ----------
-    X, y, task_column, task_weights, sample_weight
+    X, y
         As in the estimators' ``fit``.
     penalty : {"l21", "l1", "sparse_group", "l1inf", "trace", "task_l21"}, default="l21"
         The norm: group lasso (dual ``max_j ||G[:, j]||_2``), lasso
@@ -78,11 +78,14 @@ def alpha_max(X, y, *, penalty="l21", l1_ratio=0.5, loss="squared", task_column=
         ``"l21"`` with ``block_norm="l2"``) and ``alpha_sparse >=
         alpha_max(penalty="l1")``; :class:`~mtlclassic.RobustMTFLRegressor`
         iff ``alpha_features >= alpha_max(penalty="l21")`` and
-        ``alpha_tasks >= alpha_max(penalty="task_l21")``.
+        ``alpha_tasks >= alpha_max(penalty="task_l21")``. Each name is
+        declared by its model (:mod:`mtlclassic.estimators._registry`), and
+        the norm is that model's own penalty.
     l1_ratio : float, default=0.5
         Only for ``penalty="sparse_group"``.
     loss : {"squared", "logistic"}, default="squared"
-    fit_intercept : bool, default=True
+    task_column, fit_intercept, task_weights, sample_weight
+        As in the estimators' ``fit``.
 
     Returns
     -------

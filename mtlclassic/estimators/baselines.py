@@ -3,7 +3,6 @@
 from ..penalties import Pooled, Ridge
 from ._base import (MultiTaskClassifierMixin, MultiTaskLinearModel, MultiTaskRegressorMixin,
                     store_params)
-from ._docs import estimator_doc
 from ._grids import RIDGE_ALPHAS, fixed_grid, per_task_grid
 from ._registry import declare
 
@@ -20,54 +19,199 @@ class _Baseline(MultiTaskLinearModel):
         store_params(self, locals())
 
 
-_RIDGE_PENALTY = "alpha / 2 ||W||_F^2"
-_RIDGE_PARAMS = """    alpha : float, default=1.0
-        Ridge strength, ``> 0`` (the duality gap that certifies the solution
-        needs it positive). The default 1.0: a ridge penalty shrinks ``W`` but
-        never zeroes it, and strong shrinkage (scikit-learn's ``Ridge(alpha=n)``
-        in mean-loss units) suits small noisy tasks (School: it beats 0.1).
-"""
-_RIDGE_NOTES = """
-    The tasks share nothing: one ridge model per task, fitted together (the
-    single-task baseline). In the shared layout task t's model is
-    scikit-learn's ``Ridge(alpha=n * alpha)`` on column t (its loss is a sum,
-    ours a mean).
-"""
-
-
 class _Ridge(_Baseline):
     def _make_penalty(self, n_features, n_tasks):
         return Ridge(self.alpha)
 
 
 class RidgeRegressor(MultiTaskRegressorMixin, _Ridge):
-    __doc__ = estimator_doc("Independent ridge regressions, one per task.", _RIDGE_PENALTY,
-                            "squared", _RIDGE_PARAMS, notes=_RIDGE_NOTES)
+    """Independent ridge regressions, one per task.
+
+    Objective, with ``coef`` of shape (n_tasks, n_features) (``w_t`` its rows,
+    ``coef[:, j]`` feature j across tasks), sample weights ``s_i`` and task
+    weights ``tau_t``::
+
+        min_{coef, b}  sum_t tau_t / (2 sum_{i in t} s_i) * sum_{i in t} s_i (y_i - x_i . w_t - b_t)^2
+                       + alpha / 2 ||coef||_F^2
+
+    i.e. the sum over tasks of each task's (weighted) mean squared error, plus
+    the penalty. In the shared layout missing targets (NaN in ``Y``) drop out of
+    their task's mean.
+
+    The tasks share nothing: one ridge model per task, fitted together (the
+    single-task baseline). In the shared layout task t's model is
+    scikit-learn's ``Ridge(alpha=n * alpha)`` on column t (its loss is a sum,
+    ours a mean).
+
+    Parameters
+    ----------
+    alpha : float, default=1.0
+        Ridge strength, ``> 0`` (the duality gap that certifies the solution
+        needs it positive). The default 1.0: a ridge penalty shrinks ``coef`` but
+        never zeroes it, and strong shrinkage (scikit-learn's ``Ridge(alpha=n)``
+        in mean-loss units) suits small noisy tasks (School: it beats 0.1).
+    fit_intercept : bool, default=True
+        Fit one unpenalised intercept per task.
+    task_column : int, str or None, default=None
+        ``None``: shared design, ``y`` of shape (n_samples, n_tasks) (or 1-D
+        for one task). Otherwise the column of ``X`` naming each row's task
+        (an int index, negative as in numpy, or a DataFrame column name):
+        per-task designs, ``y`` of shape (n_samples,).
+    unseen_tasks : {"error", "mean"}, default="error"
+        Prediction for a row whose task was not seen in ``fit`` (per-task
+        layout): ``"error"`` raises a ``ValueError``; ``"mean"`` predicts it
+        with the mean of the fitted task models (``coef_`` and
+        ``intercept_`` averaged over tasks; a model with a shared part
+        documents what it uses).
+    task_weights : array-like of shape (n_tasks,), default=None
+        ``tau_t`` multiplying each task's mean loss, used as given (not
+        normalised): ``task_weights = n_t`` gives MALSAR's unnormalised loss.
+        Tasks are ordered as ``tasks_``.
+    tol : float, default=1e-4
+        Stop when the duality gap is ``<= tol`` times the objective at
+        ``coef = 0`` (with the best intercepts when they are fitted).
+    max_iter : int, default=1000
+        Maximum number of epochs (``"bcd"``) or iterations (``"fista"``).
+    warm_start : bool, default=False
+        Start from the previous solution when shapes match.
+    solver : {"auto", "bcd", "working_set", "fista", "cvxpy"}, default="auto"
+        ``"working_set"``: working sets with gap-safe screening, each solved
+        by numba block coordinate descent (penalties separable over
+        features, any loss); ``"bcd"``: the same solver, squared loss only;
+        ``"fista"``: accelerated proximal gradient (any loss and penalty);
+        ``"cvxpy"``: the exact reference solver (slow). ``"auto"`` picks
+        ``"bcd"`` for the squared loss with a penalty separable over
+        features, ``"working_set"`` for the logistic loss with one that
+        zeroes features, else ``"fista"``.
+    device : {None, "cpu", "cuda", "auto"}, default=None
+        Where to solve. ``None``: where the data is (on the GPU for CuPy
+        input). ``"cuda"``: the problem is copied to the GPU once and solved
+        there by ``"fista"`` (CuPy needed: ``ImportError`` without it,
+        ``RuntimeError`` without a GPU). ``"auto"``: the GPU when one is
+        usable, else the CPU. Fitted attributes are numpy arrays either way;
+        ``predict`` returns CuPy arrays for CuPy input. See ``docs/gpu.md``.
+    verbose : int, default=0
+        Print the duality gap as the solver runs.
+
+    Attributes
+    ----------
+    coef_ : ndarray of shape (n_tasks, n_features)
+        One row per task; the task column is not a feature.
+    intercept_ : ndarray of shape (n_tasks,)
+    tasks_ : ndarray of shape (n_tasks,)
+        Task labels in the order of the rows of ``coef_`` (``0..T-1`` in the
+        shared layout, the sorted labels of the task column otherwise).
+    n_tasks_ : int
+    n_features_in_ : int
+        Number of columns of ``X`` seen in fit (task column included).
+    feature_names_in_ : ndarray of shape (``n_features_in_``,)
+        Column names, when ``X`` is a DataFrame with string names.
+    n_iter_ : int
+        Solver iterations (epochs for ``"bcd"``).
+    dual_gap_ : float
+        Duality gap at the solution, in units of the objective.
+    solver_ : str
+        The solver used.
+    device_ : {"cpu", "cuda"}
+        Where the model was solved.
+    """
     _loss = "squared"
 
 
 class RidgeClassifier(MultiTaskClassifierMixin, _Ridge):
-    __doc__ = estimator_doc("Independent l2-penalised logistic regressions, one per task.",
-                            _RIDGE_PENALTY, "logistic", _RIDGE_PARAMS, notes="""
+    """Independent l2-penalised logistic regressions, one per task.
+
+    Objective, with ``coef`` of shape (n_tasks, n_features) (``w_t`` its rows,
+    ``coef[:, j]`` feature j across tasks), sample weights ``s_i`` and task
+    weights ``tau_t``::
+
+        min_{coef, b}  sum_t tau_t / (sum_{i in t} s_i) * sum_{i in t} s_i log(1 + exp(-y_i (x_i . w_t + b_t)))
+                       + alpha / 2 ||coef||_F^2
+
+    i.e. the sum over tasks of each task's (weighted) mean logistic loss, labels
+    ``classes_`` mapped to ``y in {-1, +1}``, plus the penalty. In the shared
+    layout missing targets (NaN in ``Y``) drop out of their task's mean.
+
     The tasks share nothing: in the shared layout task t's model is
     scikit-learn's ``LogisticRegression(C=1 / (n * alpha))`` on column t.
     Unlike scikit-learn's ``RidgeClassifier`` (least squares on +-1
     labels), the loss is logistic, so ``predict_proba`` is available.
-""")
+
+    Parameters
+    ----------
+    alpha : float, default=1.0
+        Ridge strength, ``> 0`` (the duality gap that certifies the solution
+        needs it positive). The default 1.0: a ridge penalty shrinks ``coef`` but
+        never zeroes it, and strong shrinkage (scikit-learn's ``Ridge(alpha=n)``
+        in mean-loss units) suits small noisy tasks (School: it beats 0.1).
+    fit_intercept : bool, default=True
+        Fit one unpenalised intercept per task.
+    task_column : int, str or None, default=None
+        ``None``: shared design, ``y`` of shape (n_samples, n_tasks) (or 1-D
+        for one task). Otherwise the column of ``X`` naming each row's task
+        (an int index, negative as in numpy, or a DataFrame column name):
+        per-task designs, ``y`` of shape (n_samples,).
+    unseen_tasks : {"error", "mean"}, default="error"
+        Prediction for a row whose task was not seen in ``fit`` (per-task
+        layout): ``"error"`` raises a ``ValueError``; ``"mean"`` predicts it
+        with the mean of the fitted task models (``coef_`` and
+        ``intercept_`` averaged over tasks; a model with a shared part
+        documents what it uses).
+    task_weights : array-like of shape (n_tasks,), default=None
+        ``tau_t`` multiplying each task's mean loss, used as given (not
+        normalised): ``task_weights = n_t`` gives MALSAR's unnormalised loss.
+        Tasks are ordered as ``tasks_``.
+    tol : float, default=1e-4
+        Stop when the duality gap is ``<= tol`` times the objective at
+        ``coef = 0`` (with the best intercepts when they are fitted).
+    max_iter : int, default=1000
+        Maximum number of epochs (``"bcd"``) or iterations (``"fista"``).
+    warm_start : bool, default=False
+        Start from the previous solution when shapes match.
+    solver : {"auto", "bcd", "working_set", "fista", "cvxpy"}, default="auto"
+        ``"working_set"``: working sets with gap-safe screening, each solved
+        by numba block coordinate descent (penalties separable over
+        features, any loss); ``"bcd"``: the same solver, squared loss only;
+        ``"fista"``: accelerated proximal gradient (any loss and penalty);
+        ``"cvxpy"``: the exact reference solver (slow). ``"auto"`` picks
+        ``"bcd"`` for the squared loss with a penalty separable over
+        features, ``"working_set"`` for the logistic loss with one that
+        zeroes features, else ``"fista"``.
+    device : {None, "cpu", "cuda", "auto"}, default=None
+        Where to solve. ``None``: where the data is (on the GPU for CuPy
+        input). ``"cuda"``: the problem is copied to the GPU once and solved
+        there by ``"fista"`` (CuPy needed: ``ImportError`` without it,
+        ``RuntimeError`` without a GPU). ``"auto"``: the GPU when one is
+        usable, else the CPU. Fitted attributes are numpy arrays either way;
+        ``predict`` returns CuPy arrays for CuPy input. See ``docs/gpu.md``.
+    verbose : int, default=0
+        Print the duality gap as the solver runs.
+
+    Attributes
+    ----------
+    coef_ : ndarray of shape (n_tasks, n_features)
+        One row per task; the task column is not a feature.
+    intercept_ : ndarray of shape (n_tasks,)
+    tasks_ : ndarray of shape (n_tasks,)
+        Task labels in the order of the rows of ``coef_`` (``0..T-1`` in the
+        shared layout, the sorted labels of the task column otherwise).
+    n_tasks_ : int
+    n_features_in_ : int
+        Number of columns of ``X`` seen in fit (task column included).
+    feature_names_in_ : ndarray of shape (``n_features_in_``,)
+        Column names, when ``X`` is a DataFrame with string names.
+    n_iter_ : int
+        Solver iterations (epochs for ``"bcd"``).
+    dual_gap_ : float
+        Duality gap at the solution, in units of the objective.
+    solver_ : str
+        The solver used.
+    device_ : {"cpu", "cuda"}
+        Where the model was solved.
+    classes_ : ndarray of shape (2,)
+        The two labels, common to all tasks.
+    """
     _loss = "logistic"
-
-
-_POOLED_PENALTY = "alpha / 2 ||w||_2^2   subject to  w_t = w for every task t"
-_POOLED_PARAMS = """    alpha : float, default=1.0
-        Ridge strength on the shared weights ``w``, ``> 0``. The default 1.0:
-        it never zeroes ``w``, and every task's rows inform the one ``w``, so
-        the strength matters little (School: the same fit from 0.01 to 1).
-"""
-_POOLED_NOTES = """
-    One coefficient vector for all tasks (every row of ``coef_`` is equal),
-    each task keeping its own intercept: the "pool everything" baseline.
-    Each task's loss is still its mean, so a large task does not dominate.
-"""
 
 
 class _Pooled(_Baseline):
@@ -76,14 +220,188 @@ class _Pooled(_Baseline):
 
 
 class PooledRegressor(MultiTaskRegressorMixin, _Pooled):
-    __doc__ = estimator_doc("One ridge regression shared by all tasks (per-task intercepts).",
-                            _POOLED_PENALTY, "squared", _POOLED_PARAMS, notes=_POOLED_NOTES)
+    """One ridge regression shared by all tasks (per-task intercepts).
+
+    Objective, with ``coef`` of shape (n_tasks, n_features) (``w_t`` its rows,
+    ``coef[:, j]`` feature j across tasks), sample weights ``s_i`` and task
+    weights ``tau_t``::
+
+        min_{coef, b}  sum_t tau_t / (2 sum_{i in t} s_i) * sum_{i in t} s_i (y_i - x_i . w_t - b_t)^2
+                       + alpha / 2 ||w||_2^2   subject to  w_t = w for every task t
+
+    i.e. the sum over tasks of each task's (weighted) mean squared error, plus
+    the penalty. In the shared layout missing targets (NaN in ``Y``) drop out of
+    their task's mean.
+
+    One coefficient vector for all tasks (every row of ``coef_`` is equal),
+    each task keeping its own intercept: the "pool everything" baseline.
+    Each task's loss is still its mean, so a large task does not dominate.
+
+    Parameters
+    ----------
+    alpha : float, default=1.0
+        Ridge strength on the shared weights ``w``, ``> 0``. The default 1.0:
+        it never zeroes ``w``, and every task's rows inform the one ``w``, so
+        the strength matters little (School: the same fit from 0.01 to 1).
+    fit_intercept : bool, default=True
+        Fit one unpenalised intercept per task.
+    task_column : int, str or None, default=None
+        ``None``: shared design, ``y`` of shape (n_samples, n_tasks) (or 1-D
+        for one task). Otherwise the column of ``X`` naming each row's task
+        (an int index, negative as in numpy, or a DataFrame column name):
+        per-task designs, ``y`` of shape (n_samples,).
+    unseen_tasks : {"error", "mean"}, default="error"
+        Prediction for a row whose task was not seen in ``fit`` (per-task
+        layout): ``"error"`` raises a ``ValueError``; ``"mean"`` predicts it
+        with the mean of the fitted task models (``coef_`` and
+        ``intercept_`` averaged over tasks; a model with a shared part
+        documents what it uses).
+    task_weights : array-like of shape (n_tasks,), default=None
+        ``tau_t`` multiplying each task's mean loss, used as given (not
+        normalised): ``task_weights = n_t`` gives MALSAR's unnormalised loss.
+        Tasks are ordered as ``tasks_``.
+    tol : float, default=1e-4
+        Stop when the duality gap is ``<= tol`` times the objective at
+        ``coef = 0`` (with the best intercepts when they are fitted).
+    max_iter : int, default=1000
+        Maximum number of epochs (``"bcd"``) or iterations (``"fista"``).
+    warm_start : bool, default=False
+        Start from the previous solution when shapes match.
+    solver : {"auto", "bcd", "working_set", "fista", "cvxpy"}, default="auto"
+        ``"working_set"``: working sets with gap-safe screening, each solved
+        by numba block coordinate descent (penalties separable over
+        features, any loss); ``"bcd"``: the same solver, squared loss only;
+        ``"fista"``: accelerated proximal gradient (any loss and penalty);
+        ``"cvxpy"``: the exact reference solver (slow). ``"auto"`` picks
+        ``"bcd"`` for the squared loss with a penalty separable over
+        features, ``"working_set"`` for the logistic loss with one that
+        zeroes features, else ``"fista"``.
+    device : {None, "cpu", "cuda", "auto"}, default=None
+        Where to solve. ``None``: where the data is (on the GPU for CuPy
+        input). ``"cuda"``: the problem is copied to the GPU once and solved
+        there by ``"fista"`` (CuPy needed: ``ImportError`` without it,
+        ``RuntimeError`` without a GPU). ``"auto"``: the GPU when one is
+        usable, else the CPU. Fitted attributes are numpy arrays either way;
+        ``predict`` returns CuPy arrays for CuPy input. See ``docs/gpu.md``.
+    verbose : int, default=0
+        Print the duality gap as the solver runs.
+
+    Attributes
+    ----------
+    coef_ : ndarray of shape (n_tasks, n_features)
+        One row per task; the task column is not a feature.
+    intercept_ : ndarray of shape (n_tasks,)
+    tasks_ : ndarray of shape (n_tasks,)
+        Task labels in the order of the rows of ``coef_`` (``0..T-1`` in the
+        shared layout, the sorted labels of the task column otherwise).
+    n_tasks_ : int
+    n_features_in_ : int
+        Number of columns of ``X`` seen in fit (task column included).
+    feature_names_in_ : ndarray of shape (``n_features_in_``,)
+        Column names, when ``X`` is a DataFrame with string names.
+    n_iter_ : int
+        Solver iterations (epochs for ``"bcd"``).
+    dual_gap_ : float
+        Duality gap at the solution, in units of the objective.
+    solver_ : str
+        The solver used.
+    device_ : {"cpu", "cuda"}
+        Where the model was solved.
+    """
     _loss = "squared"
 
 
 class PooledClassifier(MultiTaskClassifierMixin, _Pooled):
-    __doc__ = estimator_doc("One l2-penalised logistic regression shared by all tasks.",
-                            _POOLED_PENALTY, "logistic", _POOLED_PARAMS, notes=_POOLED_NOTES)
+    """One l2-penalised logistic regression shared by all tasks.
+
+    Objective, with ``coef`` of shape (n_tasks, n_features) (``w_t`` its rows,
+    ``coef[:, j]`` feature j across tasks), sample weights ``s_i`` and task
+    weights ``tau_t``::
+
+        min_{coef, b}  sum_t tau_t / (sum_{i in t} s_i) * sum_{i in t} s_i log(1 + exp(-y_i (x_i . w_t + b_t)))
+                       + alpha / 2 ||w||_2^2   subject to  w_t = w for every task t
+
+    i.e. the sum over tasks of each task's (weighted) mean logistic loss, labels
+    ``classes_`` mapped to ``y in {-1, +1}``, plus the penalty. In the shared
+    layout missing targets (NaN in ``Y``) drop out of their task's mean.
+
+    One coefficient vector for all tasks (every row of ``coef_`` is equal),
+    each task keeping its own intercept: the "pool everything" baseline.
+    Each task's loss is still its mean, so a large task does not dominate.
+
+    Parameters
+    ----------
+    alpha : float, default=1.0
+        Ridge strength on the shared weights ``w``, ``> 0``. The default 1.0:
+        it never zeroes ``w``, and every task's rows inform the one ``w``, so
+        the strength matters little (School: the same fit from 0.01 to 1).
+    fit_intercept : bool, default=True
+        Fit one unpenalised intercept per task.
+    task_column : int, str or None, default=None
+        ``None``: shared design, ``y`` of shape (n_samples, n_tasks) (or 1-D
+        for one task). Otherwise the column of ``X`` naming each row's task
+        (an int index, negative as in numpy, or a DataFrame column name):
+        per-task designs, ``y`` of shape (n_samples,).
+    unseen_tasks : {"error", "mean"}, default="error"
+        Prediction for a row whose task was not seen in ``fit`` (per-task
+        layout): ``"error"`` raises a ``ValueError``; ``"mean"`` predicts it
+        with the mean of the fitted task models (``coef_`` and
+        ``intercept_`` averaged over tasks; a model with a shared part
+        documents what it uses).
+    task_weights : array-like of shape (n_tasks,), default=None
+        ``tau_t`` multiplying each task's mean loss, used as given (not
+        normalised): ``task_weights = n_t`` gives MALSAR's unnormalised loss.
+        Tasks are ordered as ``tasks_``.
+    tol : float, default=1e-4
+        Stop when the duality gap is ``<= tol`` times the objective at
+        ``coef = 0`` (with the best intercepts when they are fitted).
+    max_iter : int, default=1000
+        Maximum number of epochs (``"bcd"``) or iterations (``"fista"``).
+    warm_start : bool, default=False
+        Start from the previous solution when shapes match.
+    solver : {"auto", "bcd", "working_set", "fista", "cvxpy"}, default="auto"
+        ``"working_set"``: working sets with gap-safe screening, each solved
+        by numba block coordinate descent (penalties separable over
+        features, any loss); ``"bcd"``: the same solver, squared loss only;
+        ``"fista"``: accelerated proximal gradient (any loss and penalty);
+        ``"cvxpy"``: the exact reference solver (slow). ``"auto"`` picks
+        ``"bcd"`` for the squared loss with a penalty separable over
+        features, ``"working_set"`` for the logistic loss with one that
+        zeroes features, else ``"fista"``.
+    device : {None, "cpu", "cuda", "auto"}, default=None
+        Where to solve. ``None``: where the data is (on the GPU for CuPy
+        input). ``"cuda"``: the problem is copied to the GPU once and solved
+        there by ``"fista"`` (CuPy needed: ``ImportError`` without it,
+        ``RuntimeError`` without a GPU). ``"auto"``: the GPU when one is
+        usable, else the CPU. Fitted attributes are numpy arrays either way;
+        ``predict`` returns CuPy arrays for CuPy input. See ``docs/gpu.md``.
+    verbose : int, default=0
+        Print the duality gap as the solver runs.
+
+    Attributes
+    ----------
+    coef_ : ndarray of shape (n_tasks, n_features)
+        One row per task; the task column is not a feature.
+    intercept_ : ndarray of shape (n_tasks,)
+    tasks_ : ndarray of shape (n_tasks,)
+        Task labels in the order of the rows of ``coef_`` (``0..T-1`` in the
+        shared layout, the sorted labels of the task column otherwise).
+    n_tasks_ : int
+    n_features_in_ : int
+        Number of columns of ``X`` seen in fit (task column included).
+    feature_names_in_ : ndarray of shape (``n_features_in_``,)
+        Column names, when ``X`` is a DataFrame with string names.
+    n_iter_ : int
+        Solver iterations (epochs for ``"bcd"``).
+    dual_gap_ : float
+        Duality gap at the solution, in units of the objective.
+    solver_ : str
+        The solver used.
+    device_ : {"cpu", "cuda"}
+        Where the model was solved.
+    classes_ : ndarray of shape (2,)
+        The two labels, common to all tasks.
+    """
     _loss = "logistic"
 
 

@@ -5,7 +5,7 @@ import numbers
 
 import numpy as np
 
-from ._alternating import _AlternatingModel, alternating_doc, scaled_gram, symmetric_eigh
+from ._alternating import _AlternatingModel, scaled_gram, symmetric_eigh
 from ._base import MultiTaskClassifierMixin, MultiTaskRegressorMixin, store_params
 from ._grids import fixed_grid
 from ._registry import declare
@@ -84,95 +84,6 @@ def cluster_structure(W, n_clusters, eta):
 
 
 _STEP = "cluster structure step"
-_INDENT = "\n" + " " * 20  # the continuation lines of the docstring's objective
-_PENALTY = _INDENT.join([
-    "lambda_cluster / 2 * eta (1 + eta) tr(W_c^T (eta I + M)^{-1} W_c)"
-    "  [+ lambda_mean / 2 * T ||w_bar||^2]",
-    "subject to  tr(M) = k,  0 <= M <= I,   with  eta = lambda_l2 / lambda_cluster,",
-    "lambda_mean=None (Zhou et al.):  W_c = W,  k = n_clusters,  no mean term,",
-    "lambda_mean > 0 (Jacob et al.):  W_c = Pi W,  k = n_clusters - 1,",
-    "Pi = I - 11^T / T (centres the tasks),  w_bar = 1/T sum_t w_t"])
-_PARAMS = """    n_clusters : int, default=2
-        The number of task clusters, ``1 <= n_clusters <= n_tasks``; the
-        trace ``k`` of ``M`` is ``n_clusters`` (``n_clusters - 1`` with
-        ``lambda_mean``). With a single task, one cluster whatever its value
-        (and the model is ridge regression).
-    lambda_cluster : float, default=1.0
-        Strength of the pull of each task towards its cluster's mean, ``> 0``.
-    lambda_l2 : float, default=0.1
-        Ridge strength: ``lambda_l2 / 2 ||W||_F^2`` on all tasks (on the
-        centred tasks ``Pi W`` with ``lambda_mean``), ``> 0``. The defaults
-        (0.1, and 1.0 for the pull within clusters) shrink ``W`` but never
-        zero it: both terms are quadratic.
-    lambda_mean : float or None, default=None
-        ``None``: Zhou, Chen and Ye's model, every task shrunk towards zero.
-        A float ``> 0``: Jacob, Bach and Vert's separation of the mean model
-        ``w_bar`` (penalised by ``lambda_mean / 2 * T ||w_bar||^2`` alone)
-        from the tasks' deviations from it, which carry the cluster penalty.
-        A small ``lambda_mean`` leaves the shared model nearly free, so
-        tasks with equal models cost little.
-    random_state : int, RandomState instance or None, default=None
-        Seeds the k-means that turns the learned ``M`` into ``task_clusters_``
-        (the fit of ``coef_`` and ``M`` is deterministic).
-"""
-_NOTES = """
-    ``M`` is ``(n_tasks, n_tasks)`` and ``0 <= M <= I`` is meant in the order
-    of symmetric matrices. The objective is the convex relaxation of
-    clustered MTL: for a partition of the tasks into ``k`` clusters with
-    normalised indicator ``F`` (``F^T F = I_k``), ``M = F F^T`` turns the
-    penalty into ``lambda_cluster / 2 (tr(W^T W) - tr(F^T W W^T F)) +
-    lambda_l2 / 2 ||W||_F^2``: each task's squared distance to its
-    cluster's mean model, plus a ridge term. Relaxing ``M`` to the convex
-    hull of such projections makes the problem jointly convex in ``(W, M)``
-    (``matrix_frac``). In ``W``'s eigenbasis the penalty matrix
-    ``lambda_l2 (1 + eta) (eta I + M)^{-1}`` lies between ``lambda_l2``
-    (within clusters, ``M``'s eigenvalue 1) and ``lambda_l2 +
-    lambda_cluster`` (across clusters, eigenvalue 0).
-
-    With ``lambda_mean`` (Jacob, Bach and Vert 2008) the same relaxation
-    acts on the centred tasks ``Pi W``, whose cluster means span only
-    ``n_clusters - 1`` directions (orthogonal to the all-ones vector), hence
-    the trace ``n_clusters - 1``: ``M = F F^T - 11^T / T`` turns the penalty
-    into ``lambda_mean / 2 * T ||w_bar||^2 + lambda_l2 / 2 sum_t ||w_t -
-    w_bar||^2 + lambda_cluster / 2 sum_t ||w_t - (mean of w_t's
-    cluster)||^2``, a mean, a between-cluster and a within-cluster term
-    (their ``eps_M``, ``eps_B``, ``eps_W - eps_B``); the relaxed set,
-    eigenvalues of ``eta I + M`` in ``[eta, 1 + eta]`` summing to ``T eta +
-    n_clusters - 1``, is theirs. Still jointly convex (``matrix_frac`` of a
-    linear function of ``W``). ``n_clusters=1`` is
-    ``MeanRegularizedRegressor(lambda_mean=lambda_cluster + lambda_l2 -
-    lambda_mean, lambda_l2=lambda_mean)`` when that first value is ``>= 0``.
-
-    Solved by alternating minimisation (as in Zhou, Chen and Ye 2011):
-    for fixed ``M`` the problem in ``(W, b)`` is solved to a certified
-    duality gap; for fixed ``W`` the best ``M`` has ``W_c W_c^T``'s
-    eigenvectors and eigenvalues found by bisection
-    (:func:`cluster_structure`; the M-step only sees ``W_c``, so centring
-    changes nothing else). The start is ``M = k / n_tasks I`` (``k / (n_tasks
-    - 1) Pi`` with ``lambda_mean``). ``task_clusters_`` runs k-means on the
-    rows of the ``k`` leading eigenvectors of ``M`` (one row per task,
-    spectral-clustering style) and is not part of the objective.
-
-    MALSAR (``Least_CMTL``, ``Logistic_CMTL``) writes the penalty
-    ``rho1 eta (1 + eta) tr(W^T (eta I + M)^{-1} W)`` with ``eta = rho2 /
-    rho1``: ``lambda_cluster = 2 rho1``, ``lambda_l2 = 2 rho2``,
-    ``n_clusters = k``, ``lambda_mean=None``, with the datafit settings of
-    ``docs/malsar.md``.
-"""
-_ATTRS = """    cluster_matrix_ : ndarray of shape (n_tasks, n_tasks)
-        ``M``, the learned relaxed cluster structure (eigenvalues in
-        ``[0, 1]``, trace ``k``: ``n_clusters``, or ``n_clusters - 1`` with
-        ``lambda_mean``); ``M[s, t]`` is large when tasks ``s`` and ``t``
-        share a cluster.
-    task_clusters_ : ndarray of shape (n_tasks,)
-        Cluster label of each task, ``0..n_clusters-1`` (k-means on the rows
-        of ``M``'s ``k`` leading eigenvectors).
-"""
-_REFS = """    Zhou, J., Chen, J. and Ye, J. (2011). Clustered multi-task learning via
-    alternating structure optimization. NeurIPS.
-    Jacob, L., Bach, F. and Vert, J.-P. (2008). Clustered multi-task learning:
-    a convex formulation. NeurIPS (the ``lambda_mean`` variant).
-"""
 
 
 class _ClusteredTask(_AlternatingModel):
@@ -282,18 +193,352 @@ class _ClusteredTask(_AlternatingModel):
 
 
 class ClusteredTaskRegressor(MultiTaskRegressorMixin, _ClusteredTask):
-    __doc__ = alternating_doc(
-        "Clustered multi-task regression (convex relaxation, learned cluster structure).",
-        _PENALTY, "squared", _PARAMS, variables="M", notes=_NOTES, attributes=_ATTRS,
-        references=_REFS)
+    """Clustered multi-task regression (convex relaxation, learned cluster structure).
+
+    Objective, with ``coef`` of shape (n_tasks, n_features) (``w_t`` its rows,
+    ``coef[:, j]`` feature j across tasks), sample weights ``s_i`` and task
+    weights ``tau_t``::
+
+        min_{coef, b, M}  sum_t tau_t / (2 sum_{i in t} s_i) * sum_{i in t} s_i (y_i - x_i . w_t - b_t)^2
+                       + lambda_cluster / 2 * eta (1 + eta) tr(W_c^T (eta I + M)^{-1} W_c)  [+ lambda_mean / 2 * T ||w_bar||^2]
+                       subject to  tr(M) = k,  0 <= M <= I,   with  eta = lambda_l2 / lambda_cluster,
+                       lambda_mean=None (Zhou et al.):  W_c = coef,  k = n_clusters,  no mean term,
+                       lambda_mean > 0 (Jacob et al.):  W_c = Pi coef,  k = n_clusters - 1,
+                       Pi = I - 11^T / T (centres the tasks),  w_bar = 1/T sum_t w_t
+
+    i.e. the sum over tasks of each task's (weighted) mean squared error, plus
+    the penalty. In the shared layout missing targets (NaN in ``Y``) drop out of
+    their task's mean.
+
+    ``M`` is ``(n_tasks, n_tasks)`` and ``0 <= M <= I`` is meant in the order
+    of symmetric matrices. The objective is the convex relaxation of
+    clustered MTL: for a partition of the tasks into ``k`` clusters with
+    normalised indicator ``F`` (``F^T F = I_k``), ``M = F F^T`` turns the
+    penalty into ``lambda_cluster / 2 (tr(coef^T coef) - tr(F^T coef coef^T F)) +
+    lambda_l2 / 2 ||coef||_F^2``: each task's squared distance to its
+    cluster's mean model, plus a ridge term. Relaxing ``M`` to the convex
+    hull of such projections makes the problem jointly convex in ``(coef, M)``
+    (``matrix_frac``). In ``coef``'s eigenbasis the penalty matrix
+    ``lambda_l2 (1 + eta) (eta I + M)^{-1}`` lies between ``lambda_l2``
+    (within clusters, ``M``'s eigenvalue 1) and ``lambda_l2 +
+    lambda_cluster`` (across clusters, eigenvalue 0).
+
+    With ``lambda_mean`` (Jacob, Bach and Vert 2008) the same relaxation
+    acts on the centred tasks ``Pi coef``, whose cluster means span only
+    ``n_clusters - 1`` directions (orthogonal to the all-ones vector), hence
+    the trace ``n_clusters - 1``: ``M = F F^T - 11^T / T`` turns the penalty
+    into ``lambda_mean / 2 * T ||w_bar||^2 + lambda_l2 / 2 sum_t ||w_t -
+    w_bar||^2 + lambda_cluster / 2 sum_t ||w_t - (mean of w_t's
+    cluster)||^2``, a mean, a between-cluster and a within-cluster term
+    (their ``eps_M``, ``eps_B``, ``eps_W - eps_B``); the relaxed set,
+    eigenvalues of ``eta I + M`` in ``[eta, 1 + eta]`` summing to ``T eta +
+    n_clusters - 1``, is theirs. Still jointly convex (``matrix_frac`` of a
+    linear function of ``coef``). ``n_clusters=1`` is
+    ``MeanRegularizedRegressor(lambda_mean=lambda_cluster + lambda_l2 -
+    lambda_mean, lambda_l2=lambda_mean)`` when that first value is ``>= 0``.
+
+    Solved by alternating minimisation (as in Zhou, Chen and Ye 2011):
+    for fixed ``M`` the problem in ``(coef, b)`` is solved to a certified
+    duality gap; for fixed ``coef`` the best ``M`` has ``W_c W_c^T``'s
+    eigenvectors and eigenvalues found by bisection
+    (:func:`cluster_structure`; the M-step only sees ``W_c``, so centring
+    changes nothing else). The start is ``M = k / n_tasks I`` (``k / (n_tasks
+    - 1) Pi`` with ``lambda_mean``). ``task_clusters_`` runs k-means on the
+    rows of the ``k`` leading eigenvectors of ``M`` (one row per task,
+    spectral-clustering style) and is not part of the objective.
+
+    MALSAR (``Least_CMTL``, ``Logistic_CMTL``) writes the penalty
+    ``rho1 eta (1 + eta) tr(coef^T (eta I + M)^{-1} coef)`` with ``eta = rho2 /
+    rho1``: ``lambda_cluster = 2 rho1``, ``lambda_l2 = 2 rho2``,
+    ``n_clusters = k``, ``lambda_mean=None``, with the datafit settings of
+    ``docs/malsar.md``.
+
+    Parameters
+    ----------
+    n_clusters : int, default=2
+        The number of task clusters, ``1 <= n_clusters <= n_tasks``; the
+        trace ``k`` of ``M`` is ``n_clusters`` (``n_clusters - 1`` with
+        ``lambda_mean``). With a single task, one cluster whatever its value
+        (and the model is ridge regression).
+    lambda_cluster : float, default=1.0
+        Strength of the pull of each task towards its cluster's mean, ``> 0``.
+    lambda_l2 : float, default=0.1
+        Ridge strength: ``lambda_l2 / 2 ||coef||_F^2`` on all tasks (on the
+        centred tasks ``Pi coef`` with ``lambda_mean``), ``> 0``. The defaults
+        (0.1, and 1.0 for the pull within clusters) shrink ``coef`` but never
+        zero it: both terms are quadratic.
+    lambda_mean : float or None, default=None
+        ``None``: Zhou, Chen and Ye's model, every task shrunk towards zero.
+        A float ``> 0``: Jacob, Bach and Vert's separation of the mean model
+        ``w_bar`` (penalised by ``lambda_mean / 2 * T ||w_bar||^2`` alone)
+        from the tasks' deviations from it, which carry the cluster penalty.
+        A small ``lambda_mean`` leaves the shared model nearly free, so
+        tasks with equal models cost little.
+    fit_intercept : bool, default=True
+        Fit one unpenalised intercept per task.
+    task_column : int, str or None, default=None
+        ``None``: shared design, ``y`` of shape (n_samples, n_tasks) (or 1-D
+        for one task). Otherwise the column of ``X`` naming each row's task
+        (an int index, negative as in numpy, or a DataFrame column name):
+        per-task designs, ``y`` of shape (n_samples,).
+    unseen_tasks : {"error", "mean"}, default="error"
+        Prediction for a row whose task was not seen in ``fit`` (per-task
+        layout): ``"error"`` raises a ``ValueError``; ``"mean"`` predicts it
+        with the mean of the fitted task models (``coef_`` and
+        ``intercept_`` averaged over tasks; a model with a shared part
+        documents what it uses).
+    task_weights : array-like of shape (n_tasks,), default=None
+        ``tau_t`` multiplying each task's mean loss, used as given (not
+        normalised): ``task_weights = n_t`` gives MALSAR's unnormalised loss.
+        Tasks are ordered as ``tasks_``.
+    tol : float, default=1e-4
+        Stop the alternation when one round lowers the joint objective ``J``
+        by at most ``tol * |J|`` (relative decrease). Each coefficient step is solved to
+        a duality gap at most ``0.1 * tol * |J|``.
+    max_iter : int, default=100
+        Maximum number of alternations (a coefficient step and a structure step each);
+        a ``ConvergenceWarning`` names the relative decrease reached when
+        they are not enough.
+    max_inner_iter : int, default=5000
+        Maximum number of solver iterations of each coefficient step.
+    warm_start : bool, default=False
+        Start from the previous coefficients, intercepts and task structure
+        when the shapes match.
+    solver : {"auto", "fista", "cvxpy"}, default="auto"
+        Solver of the coefficient steps (their penalty couples the tasks, so it is not
+        separable over features): ``"auto"`` and ``"fista"`` use accelerated
+        proximal gradient, ``"cvxpy"`` the exact reference solver (slow).
+    random_state : int, RandomState instance or None, default=None
+        Seeds the k-means that turns the learned ``M`` into ``task_clusters_``
+        (the fit of ``coef_`` and ``M`` is deterministic).
+    device : {None, "cpu", "cuda", "auto"}, default=None
+        Where the coefficient steps are solved. ``None``: where the data is (on the GPU
+        for CuPy input). ``"cuda"``: the problem is copied to the GPU once and
+        every coefficient step is solved there by ``"fista"`` (CuPy needed:
+        ``ImportError`` without it, ``RuntimeError`` without a GPU); the
+        small ``T x T`` structure steps stay on the host. ``"auto"``: the GPU
+        when one is usable, else the CPU. See ``docs/gpu.md``.
+    verbose : int, default=0
+        Print the objective after each alternation (``>= 2``: also the
+        coefficient steps' solver progress).
+
+    Attributes
+    ----------
+    coef_ : ndarray of shape (n_tasks, n_features)
+        One row per task; the task column is not a feature.
+    intercept_ : ndarray of shape (n_tasks,)
+    tasks_ : ndarray of shape (n_tasks,)
+        Task labels in the order of the rows of ``coef_`` (``0..T-1`` in the
+        shared layout, the sorted labels of the task column otherwise).
+    n_tasks_ : int
+    n_features_in_ : int
+        Number of columns of ``X`` seen in fit (task column included).
+    feature_names_in_ : ndarray of shape (``n_features_in_``,)
+        Column names, when ``X`` is a DataFrame with string names.
+    n_iter_ : int
+        Number of alternations run.
+    objective_ : ndarray of shape (n_iter_,)
+        The joint objective ``J`` after each alternation (non-increasing up
+        to the coefficient steps' tolerance).
+    dual_gap_ : float
+        Duality gap of the last coefficient step (the problem in ``coef`` for the final
+        task structure), in units of the objective.
+    solver_ : str
+        The solver used.
+    device_ : {"cpu", "cuda"}
+        Where the model was solved.
+    cluster_matrix_ : ndarray of shape (n_tasks, n_tasks)
+        ``M``, the learned relaxed cluster structure (eigenvalues in
+        ``[0, 1]``, trace ``k``: ``n_clusters``, or ``n_clusters - 1`` with
+        ``lambda_mean``); ``M[s, t]`` is large when tasks ``s`` and ``t``
+        share a cluster.
+    task_clusters_ : ndarray of shape (n_tasks,)
+        Cluster label of each task, ``0..n_clusters-1`` (k-means on the rows
+        of ``M``'s ``k`` leading eigenvectors).
+
+    References
+    ----------
+    Zhou, J., Chen, J. and Ye, J. (2011). Clustered multi-task learning via
+    alternating structure optimization. NeurIPS.
+    Jacob, L., Bach, F. and Vert, J.-P. (2008). Clustered multi-task learning:
+    a convex formulation. NeurIPS (the ``lambda_mean`` variant).
+    """
     _loss = "squared"
 
 
 class ClusteredTaskClassifier(MultiTaskClassifierMixin, _ClusteredTask):
-    __doc__ = alternating_doc(
-        "Clustered multi-task logistic regression (convex relaxation, learned cluster "
-        "structure).", _PENALTY, "logistic", _PARAMS, variables="M", notes=_NOTES,
-        attributes=_ATTRS, references=_REFS)
+    """Clustered multi-task logistic regression (convex relaxation, learned cluster structure).
+
+    Objective, with ``coef`` of shape (n_tasks, n_features) (``w_t`` its rows,
+    ``coef[:, j]`` feature j across tasks), sample weights ``s_i`` and task
+    weights ``tau_t``::
+
+        min_{coef, b, M}  sum_t tau_t / (sum_{i in t} s_i) * sum_{i in t} s_i log(1 + exp(-y_i (x_i . w_t + b_t)))
+                       + lambda_cluster / 2 * eta (1 + eta) tr(W_c^T (eta I + M)^{-1} W_c)  [+ lambda_mean / 2 * T ||w_bar||^2]
+                       subject to  tr(M) = k,  0 <= M <= I,   with  eta = lambda_l2 / lambda_cluster,
+                       lambda_mean=None (Zhou et al.):  W_c = coef,  k = n_clusters,  no mean term,
+                       lambda_mean > 0 (Jacob et al.):  W_c = Pi coef,  k = n_clusters - 1,
+                       Pi = I - 11^T / T (centres the tasks),  w_bar = 1/T sum_t w_t
+
+    i.e. the sum over tasks of each task's (weighted) mean logistic loss, labels
+    ``classes_`` mapped to ``y in {-1, +1}``, plus the penalty. In the shared
+    layout missing targets (NaN in ``Y``) drop out of their task's mean.
+
+    ``M`` is ``(n_tasks, n_tasks)`` and ``0 <= M <= I`` is meant in the order
+    of symmetric matrices. The objective is the convex relaxation of
+    clustered MTL: for a partition of the tasks into ``k`` clusters with
+    normalised indicator ``F`` (``F^T F = I_k``), ``M = F F^T`` turns the
+    penalty into ``lambda_cluster / 2 (tr(coef^T coef) - tr(F^T coef coef^T F)) +
+    lambda_l2 / 2 ||coef||_F^2``: each task's squared distance to its
+    cluster's mean model, plus a ridge term. Relaxing ``M`` to the convex
+    hull of such projections makes the problem jointly convex in ``(coef, M)``
+    (``matrix_frac``). In ``coef``'s eigenbasis the penalty matrix
+    ``lambda_l2 (1 + eta) (eta I + M)^{-1}`` lies between ``lambda_l2``
+    (within clusters, ``M``'s eigenvalue 1) and ``lambda_l2 +
+    lambda_cluster`` (across clusters, eigenvalue 0).
+
+    With ``lambda_mean`` (Jacob, Bach and Vert 2008) the same relaxation
+    acts on the centred tasks ``Pi coef``, whose cluster means span only
+    ``n_clusters - 1`` directions (orthogonal to the all-ones vector), hence
+    the trace ``n_clusters - 1``: ``M = F F^T - 11^T / T`` turns the penalty
+    into ``lambda_mean / 2 * T ||w_bar||^2 + lambda_l2 / 2 sum_t ||w_t -
+    w_bar||^2 + lambda_cluster / 2 sum_t ||w_t - (mean of w_t's
+    cluster)||^2``, a mean, a between-cluster and a within-cluster term
+    (their ``eps_M``, ``eps_B``, ``eps_W - eps_B``); the relaxed set,
+    eigenvalues of ``eta I + M`` in ``[eta, 1 + eta]`` summing to ``T eta +
+    n_clusters - 1``, is theirs. Still jointly convex (``matrix_frac`` of a
+    linear function of ``coef``). ``n_clusters=1`` is
+    ``MeanRegularizedRegressor(lambda_mean=lambda_cluster + lambda_l2 -
+    lambda_mean, lambda_l2=lambda_mean)`` when that first value is ``>= 0``.
+
+    Solved by alternating minimisation (as in Zhou, Chen and Ye 2011):
+    for fixed ``M`` the problem in ``(coef, b)`` is solved to a certified
+    duality gap; for fixed ``coef`` the best ``M`` has ``W_c W_c^T``'s
+    eigenvectors and eigenvalues found by bisection
+    (:func:`cluster_structure`; the M-step only sees ``W_c``, so centring
+    changes nothing else). The start is ``M = k / n_tasks I`` (``k / (n_tasks
+    - 1) Pi`` with ``lambda_mean``). ``task_clusters_`` runs k-means on the
+    rows of the ``k`` leading eigenvectors of ``M`` (one row per task,
+    spectral-clustering style) and is not part of the objective.
+
+    MALSAR (``Least_CMTL``, ``Logistic_CMTL``) writes the penalty
+    ``rho1 eta (1 + eta) tr(coef^T (eta I + M)^{-1} coef)`` with ``eta = rho2 /
+    rho1``: ``lambda_cluster = 2 rho1``, ``lambda_l2 = 2 rho2``,
+    ``n_clusters = k``, ``lambda_mean=None``, with the datafit settings of
+    ``docs/malsar.md``.
+
+    Parameters
+    ----------
+    n_clusters : int, default=2
+        The number of task clusters, ``1 <= n_clusters <= n_tasks``; the
+        trace ``k`` of ``M`` is ``n_clusters`` (``n_clusters - 1`` with
+        ``lambda_mean``). With a single task, one cluster whatever its value
+        (and the model is ridge regression).
+    lambda_cluster : float, default=1.0
+        Strength of the pull of each task towards its cluster's mean, ``> 0``.
+    lambda_l2 : float, default=0.1
+        Ridge strength: ``lambda_l2 / 2 ||coef||_F^2`` on all tasks (on the
+        centred tasks ``Pi coef`` with ``lambda_mean``), ``> 0``. The defaults
+        (0.1, and 1.0 for the pull within clusters) shrink ``coef`` but never
+        zero it: both terms are quadratic.
+    lambda_mean : float or None, default=None
+        ``None``: Zhou, Chen and Ye's model, every task shrunk towards zero.
+        A float ``> 0``: Jacob, Bach and Vert's separation of the mean model
+        ``w_bar`` (penalised by ``lambda_mean / 2 * T ||w_bar||^2`` alone)
+        from the tasks' deviations from it, which carry the cluster penalty.
+        A small ``lambda_mean`` leaves the shared model nearly free, so
+        tasks with equal models cost little.
+    fit_intercept : bool, default=True
+        Fit one unpenalised intercept per task.
+    task_column : int, str or None, default=None
+        ``None``: shared design, ``y`` of shape (n_samples, n_tasks) (or 1-D
+        for one task). Otherwise the column of ``X`` naming each row's task
+        (an int index, negative as in numpy, or a DataFrame column name):
+        per-task designs, ``y`` of shape (n_samples,).
+    unseen_tasks : {"error", "mean"}, default="error"
+        Prediction for a row whose task was not seen in ``fit`` (per-task
+        layout): ``"error"`` raises a ``ValueError``; ``"mean"`` predicts it
+        with the mean of the fitted task models (``coef_`` and
+        ``intercept_`` averaged over tasks; a model with a shared part
+        documents what it uses).
+    task_weights : array-like of shape (n_tasks,), default=None
+        ``tau_t`` multiplying each task's mean loss, used as given (not
+        normalised): ``task_weights = n_t`` gives MALSAR's unnormalised loss.
+        Tasks are ordered as ``tasks_``.
+    tol : float, default=1e-4
+        Stop the alternation when one round lowers the joint objective ``J``
+        by at most ``tol * |J|`` (relative decrease). Each coefficient step is solved to
+        a duality gap at most ``0.1 * tol * |J|``.
+    max_iter : int, default=100
+        Maximum number of alternations (a coefficient step and a structure step each);
+        a ``ConvergenceWarning`` names the relative decrease reached when
+        they are not enough.
+    max_inner_iter : int, default=5000
+        Maximum number of solver iterations of each coefficient step.
+    warm_start : bool, default=False
+        Start from the previous coefficients, intercepts and task structure
+        when the shapes match.
+    solver : {"auto", "fista", "cvxpy"}, default="auto"
+        Solver of the coefficient steps (their penalty couples the tasks, so it is not
+        separable over features): ``"auto"`` and ``"fista"`` use accelerated
+        proximal gradient, ``"cvxpy"`` the exact reference solver (slow).
+    random_state : int, RandomState instance or None, default=None
+        Seeds the k-means that turns the learned ``M`` into ``task_clusters_``
+        (the fit of ``coef_`` and ``M`` is deterministic).
+    device : {None, "cpu", "cuda", "auto"}, default=None
+        Where the coefficient steps are solved. ``None``: where the data is (on the GPU
+        for CuPy input). ``"cuda"``: the problem is copied to the GPU once and
+        every coefficient step is solved there by ``"fista"`` (CuPy needed:
+        ``ImportError`` without it, ``RuntimeError`` without a GPU); the
+        small ``T x T`` structure steps stay on the host. ``"auto"``: the GPU
+        when one is usable, else the CPU. See ``docs/gpu.md``.
+    verbose : int, default=0
+        Print the objective after each alternation (``>= 2``: also the
+        coefficient steps' solver progress).
+
+    Attributes
+    ----------
+    coef_ : ndarray of shape (n_tasks, n_features)
+        One row per task; the task column is not a feature.
+    intercept_ : ndarray of shape (n_tasks,)
+    tasks_ : ndarray of shape (n_tasks,)
+        Task labels in the order of the rows of ``coef_`` (``0..T-1`` in the
+        shared layout, the sorted labels of the task column otherwise).
+    n_tasks_ : int
+    n_features_in_ : int
+        Number of columns of ``X`` seen in fit (task column included).
+    feature_names_in_ : ndarray of shape (``n_features_in_``,)
+        Column names, when ``X`` is a DataFrame with string names.
+    n_iter_ : int
+        Number of alternations run.
+    objective_ : ndarray of shape (n_iter_,)
+        The joint objective ``J`` after each alternation (non-increasing up
+        to the coefficient steps' tolerance).
+    dual_gap_ : float
+        Duality gap of the last coefficient step (the problem in ``coef`` for the final
+        task structure), in units of the objective.
+    solver_ : str
+        The solver used.
+    device_ : {"cpu", "cuda"}
+        Where the model was solved.
+    cluster_matrix_ : ndarray of shape (n_tasks, n_tasks)
+        ``M``, the learned relaxed cluster structure (eigenvalues in
+        ``[0, 1]``, trace ``k``: ``n_clusters``, or ``n_clusters - 1`` with
+        ``lambda_mean``); ``M[s, t]`` is large when tasks ``s`` and ``t``
+        share a cluster.
+    task_clusters_ : ndarray of shape (n_tasks,)
+        Cluster label of each task, ``0..n_clusters-1`` (k-means on the rows
+        of ``M``'s ``k`` leading eigenvectors).
+    classes_ : ndarray of shape (2,)
+        The two labels, common to all tasks.
+
+    References
+    ----------
+    Zhou, J., Chen, J. and Ye, J. (2011). Clustered multi-task learning via
+    alternating structure optimization. NeurIPS.
+    Jacob, L., Bach, F. and Vert, J.-P. (2008). Clustered multi-task learning:
+    a convex formulation. NeurIPS (the ``lambda_mean`` variant).
+    """
     _loss = "logistic"
 
 

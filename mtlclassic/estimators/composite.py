@@ -12,10 +12,9 @@ import numpy as np
 from ..penalties import L1, L21, BlockSum, L1Inf, TaskL21
 from ._base import (MultiTaskClassifierMixin, MultiTaskLinearModel, MultiTaskRegressorMixin,
                     store_params)
-from ._docs import DEFAULT_ALPHA, L2_REG, default_note, estimator_doc
 from ._grids import alpha_max_grid
 from ._registry import declare
-from .cv import _TwoPartCV, cv_doc, ratio_doc
+from .cv import _TwoPartCV
 
 
 class _TwoPart(MultiTaskLinearModel):
@@ -35,49 +34,6 @@ class _TwoPart(MultiTaskLinearModel):
         setattr(self, self._part_names[0], np.ascontiguousarray(P.T))
         setattr(self, self._part_names[1], np.ascontiguousarray(Q.T))
         self.coef_ = np.ascontiguousarray((P + Q).T)
-
-
-# -- dirty model ------------------------------------------------------------
-_DIRTY_PENALTY = ("alpha_shared * sum_j ||P[:, j]||_(inf or 2)  +  alpha_sparse * ||Q||_1"
-                  "  +  l2_reg / 2 (||P||_F^2 + ||Q||_F^2),   W = P + Q")
-_TWO_PART_L2_REG = L2_REG.replace("``l2_reg / 2 ||W||_F^2``",
-                                  "``l2_reg / 2 (||P||_F^2 + ||Q||_F^2)``")
-# Both losses default to the squared loss's strengths: the shared part's l1/l-inf alpha_max
-# grows with the number of tasks (see L1InfClassifier); at (0.01, 0.005) FISTA needs 3,110
-# iterations on Landmine, 380 at (0.1, 0.05), same AUC (0.76-0.77).
-_DIRTY_PARAMS = """    alpha_shared : float, default=0.1
-        Strength of the block norm on the shared part ``P``, ``>= 0``.
-    alpha_sparse : float, default=0.05
-        Strength of the l1 norm on the task-specific part ``Q``, ``>= 0``.
-        ``W = 0`` iff ``alpha_shared >= alpha_max(X, y, penalty="l1inf")``
-        (``"l21"`` for ``block_norm="l2"``) and ``alpha_sparse >=
-        alpha_max(X, y, penalty="l1")``.
-        The default alpha_shared 0.1, for either loss: ``W != 0`` as soon as one
-        feature's covariance with one task's target (0/1 labels) exceeds it, and
-        the shared part's l1/l-inf ``alpha_max`` grows with the number of tasks
-        (see :class:`L1InfClassifier`). ``alpha_sparse`` defaults to half of it,
-        the ``alpha_ratio`` of the CV estimators: with ``alpha_sparse >=
-        alpha_shared`` (``"linf"``) ``Q = 0``.
-    block_norm : {"linf", "l2"}, default="linf"
-        Norm of each feature's shared weights across tasks: ``"linf"`` as in
-        Jalali et al. (2010), ``"l2"`` for a group-lasso block.
-""" + _TWO_PART_L2_REG
-_DIRTY_NOTES = """
-    ``P`` holds features shared by many tasks (block sparse), ``Q`` the
-    entries particular to one task (elementwise sparse); neither support
-    needs to explain everything, which is what makes the model "dirty".
-    With ``alpha_sparse >= alpha_shared`` (``linf``) or ``alpha_sparse >=
-    sqrt(T) alpha_shared`` (``l2``), ``Q = 0``: the specific part is never
-    cheaper.
-"""
-_DIRTY_ATTRS = """    coef_shared_ : ndarray of shape (n_tasks, n_features)
-        ``P``, the block-sparse part shared across tasks.
-    coef_specific_ : ndarray of shape (n_tasks, n_features)
-        ``Q``, the elementwise-sparse task-specific part; ``coef_ = P + Q``.
-"""
-_DIRTY_REFS = """    Jalali, A., Ravikumar, P., Sanghavi, S. and Ruan, C. (2010). A dirty model
-    for multi-task learning. NeurIPS.
-"""
 
 
 class _DirtyModel(_TwoPart):
@@ -101,18 +57,242 @@ class _DirtyModel(_TwoPart):
 
 
 class DirtyModelRegressor(MultiTaskRegressorMixin, _DirtyModel):
-    __doc__ = estimator_doc("Dirty multi-task regression: a shared block-sparse part plus a "
-                            "sparse task-specific part.", _DIRTY_PENALTY, "squared",
-                            _DIRTY_PARAMS, notes=_DIRTY_NOTES, attributes=_DIRTY_ATTRS,
-                            references=_DIRTY_REFS)
+    """Dirty multi-task regression: a shared block-sparse part plus a sparse task-specific part.
+
+    Objective, with ``coef`` of shape (n_tasks, n_features) (``w_t`` its rows,
+    ``coef[:, j]`` feature j across tasks), sample weights ``s_i`` and task
+    weights ``tau_t``::
+
+        min_{coef, b}  sum_t tau_t / (2 sum_{i in t} s_i) * sum_{i in t} s_i (y_i - x_i . w_t - b_t)^2
+                       + alpha_shared * sum_j ||P[:, j]||_(inf or 2)  +  alpha_sparse * ||Q||_1  +  l2_reg / 2 (||P||_F^2 + ||Q||_F^2),   coef = P + Q
+
+    i.e. the sum over tasks of each task's (weighted) mean squared error, plus
+    the penalty. In the shared layout missing targets (NaN in ``Y``) drop out of
+    their task's mean.
+
+    ``P`` holds features shared by many tasks (block sparse), ``Q`` the
+    entries particular to one task (elementwise sparse); neither support
+    needs to explain everything, which is what makes the model "dirty".
+    With ``alpha_sparse >= alpha_shared`` (``linf``) or ``alpha_sparse >=
+    sqrt(T) alpha_shared`` (``l2``), ``Q = 0``: the specific part is never
+    cheaper.
+
+    Parameters
+    ----------
+    alpha_shared : float, default=0.1
+        Strength of the block norm on the shared part ``P``, ``>= 0``.
+    alpha_sparse : float, default=0.05
+        Strength of the l1 norm on the task-specific part ``Q``, ``>= 0``.
+        ``coef = 0`` iff ``alpha_shared >= alpha_max(X, y, penalty="l1inf")``
+        (``"l21"`` for ``block_norm="l2"``) and ``alpha_sparse >=
+        alpha_max(X, y, penalty="l1")``.
+        The default alpha_shared 0.1, for either loss: ``coef != 0`` as soon as one
+        feature's covariance with one task's target (0/1 labels) exceeds it, and
+        the shared part's l1/l-inf ``alpha_max`` grows with the number of tasks
+        (see :class:`L1InfClassifier`). ``alpha_sparse`` defaults to half of it,
+        the ``alpha_ratio`` of the CV estimators: with ``alpha_sparse >=
+        alpha_shared`` (``"linf"``) ``Q = 0``.
+    block_norm : {"linf", "l2"}, default="linf"
+        Norm of each feature's shared weights across tasks: ``"linf"`` as in
+        Jalali et al. (2010), ``"l2"`` for a group-lasso block.
+    l2_reg : float, default=0.0
+        Elastic term ``l2_reg / 2 (||P||_F^2 + ||Q||_F^2)`` added to the penalty (MALSAR's
+        ``rho_L2``), ``>= 0``.
+    fit_intercept : bool, default=True
+        Fit one unpenalised intercept per task.
+    task_column : int, str or None, default=None
+        ``None``: shared design, ``y`` of shape (n_samples, n_tasks) (or 1-D
+        for one task). Otherwise the column of ``X`` naming each row's task
+        (an int index, negative as in numpy, or a DataFrame column name):
+        per-task designs, ``y`` of shape (n_samples,).
+    unseen_tasks : {"error", "mean"}, default="error"
+        Prediction for a row whose task was not seen in ``fit`` (per-task
+        layout): ``"error"`` raises a ``ValueError``; ``"mean"`` predicts it
+        with the mean of the fitted task models (``coef_`` and
+        ``intercept_`` averaged over tasks; a model with a shared part
+        documents what it uses).
+    task_weights : array-like of shape (n_tasks,), default=None
+        ``tau_t`` multiplying each task's mean loss, used as given (not
+        normalised): ``task_weights = n_t`` gives MALSAR's unnormalised loss.
+        Tasks are ordered as ``tasks_``.
+    tol : float, default=1e-4
+        Stop when the duality gap is ``<= tol`` times the objective at
+        ``coef = 0`` (with the best intercepts when they are fitted).
+    max_iter : int, default=1000
+        Maximum number of epochs (``"bcd"``) or iterations (``"fista"``).
+    warm_start : bool, default=False
+        Start from the previous solution when shapes match.
+    solver : {"auto", "bcd", "working_set", "fista", "cvxpy"}, default="auto"
+        ``"working_set"``: working sets with gap-safe screening, each solved
+        by numba block coordinate descent (penalties separable over
+        features, any loss); ``"bcd"``: the same solver, squared loss only;
+        ``"fista"``: accelerated proximal gradient (any loss and penalty);
+        ``"cvxpy"``: the exact reference solver (slow). ``"auto"`` picks
+        ``"bcd"`` for the squared loss with a penalty separable over
+        features, ``"working_set"`` for the logistic loss with one that
+        zeroes features, else ``"fista"``.
+    device : {None, "cpu", "cuda", "auto"}, default=None
+        Where to solve. ``None``: where the data is (on the GPU for CuPy
+        input). ``"cuda"``: the problem is copied to the GPU once and solved
+        there by ``"fista"`` (CuPy needed: ``ImportError`` without it,
+        ``RuntimeError`` without a GPU). ``"auto"``: the GPU when one is
+        usable, else the CPU. Fitted attributes are numpy arrays either way;
+        ``predict`` returns CuPy arrays for CuPy input. See ``docs/gpu.md``.
+    verbose : int, default=0
+        Print the duality gap as the solver runs.
+
+    Attributes
+    ----------
+    coef_ : ndarray of shape (n_tasks, n_features)
+        One row per task; the task column is not a feature.
+    intercept_ : ndarray of shape (n_tasks,)
+    tasks_ : ndarray of shape (n_tasks,)
+        Task labels in the order of the rows of ``coef_`` (``0..T-1`` in the
+        shared layout, the sorted labels of the task column otherwise).
+    n_tasks_ : int
+    n_features_in_ : int
+        Number of columns of ``X`` seen in fit (task column included).
+    feature_names_in_ : ndarray of shape (``n_features_in_``,)
+        Column names, when ``X`` is a DataFrame with string names.
+    n_iter_ : int
+        Solver iterations (epochs for ``"bcd"``).
+    dual_gap_ : float
+        Duality gap at the solution, in units of the objective.
+    solver_ : str
+        The solver used.
+    device_ : {"cpu", "cuda"}
+        Where the model was solved.
+    coef_shared_ : ndarray of shape (n_tasks, n_features)
+        ``P``, the block-sparse part shared across tasks.
+    coef_specific_ : ndarray of shape (n_tasks, n_features)
+        ``Q``, the elementwise-sparse task-specific part; ``coef_ = P + Q``.
+
+    References
+    ----------
+    Jalali, A., Ravikumar, P., Sanghavi, S. and Ruan, C. (2010). A dirty model
+    for multi-task learning. NeurIPS.
+    """
     _loss = "squared"
 
 
 class DirtyModelClassifier(MultiTaskClassifierMixin, _DirtyModel):
-    __doc__ = estimator_doc("Dirty multi-task logistic regression (shared block-sparse plus "
-                            "sparse task-specific part).", _DIRTY_PENALTY, "logistic",
-                            _DIRTY_PARAMS, notes=_DIRTY_NOTES, attributes=_DIRTY_ATTRS,
-                            references=_DIRTY_REFS)
+    """Dirty multi-task logistic regression (shared block-sparse plus sparse task-specific part).
+
+    Objective, with ``coef`` of shape (n_tasks, n_features) (``w_t`` its rows,
+    ``coef[:, j]`` feature j across tasks), sample weights ``s_i`` and task
+    weights ``tau_t``::
+
+        min_{coef, b}  sum_t tau_t / (sum_{i in t} s_i) * sum_{i in t} s_i log(1 + exp(-y_i (x_i . w_t + b_t)))
+                       + alpha_shared * sum_j ||P[:, j]||_(inf or 2)  +  alpha_sparse * ||Q||_1  +  l2_reg / 2 (||P||_F^2 + ||Q||_F^2),   coef = P + Q
+
+    i.e. the sum over tasks of each task's (weighted) mean logistic loss, labels
+    ``classes_`` mapped to ``y in {-1, +1}``, plus the penalty. In the shared
+    layout missing targets (NaN in ``Y``) drop out of their task's mean.
+
+    ``P`` holds features shared by many tasks (block sparse), ``Q`` the
+    entries particular to one task (elementwise sparse); neither support
+    needs to explain everything, which is what makes the model "dirty".
+    With ``alpha_sparse >= alpha_shared`` (``linf``) or ``alpha_sparse >=
+    sqrt(T) alpha_shared`` (``l2``), ``Q = 0``: the specific part is never
+    cheaper.
+
+    Parameters
+    ----------
+    alpha_shared : float, default=0.1
+        Strength of the block norm on the shared part ``P``, ``>= 0``.
+    alpha_sparse : float, default=0.05
+        Strength of the l1 norm on the task-specific part ``Q``, ``>= 0``.
+        ``coef = 0`` iff ``alpha_shared >= alpha_max(X, y, penalty="l1inf")``
+        (``"l21"`` for ``block_norm="l2"``) and ``alpha_sparse >=
+        alpha_max(X, y, penalty="l1")``.
+        The default alpha_shared 0.1, for either loss: ``coef != 0`` as soon as one
+        feature's covariance with one task's target (0/1 labels) exceeds it, and
+        the shared part's l1/l-inf ``alpha_max`` grows with the number of tasks
+        (see :class:`L1InfClassifier`). ``alpha_sparse`` defaults to half of it,
+        the ``alpha_ratio`` of the CV estimators: with ``alpha_sparse >=
+        alpha_shared`` (``"linf"``) ``Q = 0``.
+    block_norm : {"linf", "l2"}, default="linf"
+        Norm of each feature's shared weights across tasks: ``"linf"`` as in
+        Jalali et al. (2010), ``"l2"`` for a group-lasso block.
+    l2_reg : float, default=0.0
+        Elastic term ``l2_reg / 2 (||P||_F^2 + ||Q||_F^2)`` added to the penalty (MALSAR's
+        ``rho_L2``), ``>= 0``.
+    fit_intercept : bool, default=True
+        Fit one unpenalised intercept per task.
+    task_column : int, str or None, default=None
+        ``None``: shared design, ``y`` of shape (n_samples, n_tasks) (or 1-D
+        for one task). Otherwise the column of ``X`` naming each row's task
+        (an int index, negative as in numpy, or a DataFrame column name):
+        per-task designs, ``y`` of shape (n_samples,).
+    unseen_tasks : {"error", "mean"}, default="error"
+        Prediction for a row whose task was not seen in ``fit`` (per-task
+        layout): ``"error"`` raises a ``ValueError``; ``"mean"`` predicts it
+        with the mean of the fitted task models (``coef_`` and
+        ``intercept_`` averaged over tasks; a model with a shared part
+        documents what it uses).
+    task_weights : array-like of shape (n_tasks,), default=None
+        ``tau_t`` multiplying each task's mean loss, used as given (not
+        normalised): ``task_weights = n_t`` gives MALSAR's unnormalised loss.
+        Tasks are ordered as ``tasks_``.
+    tol : float, default=1e-4
+        Stop when the duality gap is ``<= tol`` times the objective at
+        ``coef = 0`` (with the best intercepts when they are fitted).
+    max_iter : int, default=1000
+        Maximum number of epochs (``"bcd"``) or iterations (``"fista"``).
+    warm_start : bool, default=False
+        Start from the previous solution when shapes match.
+    solver : {"auto", "bcd", "working_set", "fista", "cvxpy"}, default="auto"
+        ``"working_set"``: working sets with gap-safe screening, each solved
+        by numba block coordinate descent (penalties separable over
+        features, any loss); ``"bcd"``: the same solver, squared loss only;
+        ``"fista"``: accelerated proximal gradient (any loss and penalty);
+        ``"cvxpy"``: the exact reference solver (slow). ``"auto"`` picks
+        ``"bcd"`` for the squared loss with a penalty separable over
+        features, ``"working_set"`` for the logistic loss with one that
+        zeroes features, else ``"fista"``.
+    device : {None, "cpu", "cuda", "auto"}, default=None
+        Where to solve. ``None``: where the data is (on the GPU for CuPy
+        input). ``"cuda"``: the problem is copied to the GPU once and solved
+        there by ``"fista"`` (CuPy needed: ``ImportError`` without it,
+        ``RuntimeError`` without a GPU). ``"auto"``: the GPU when one is
+        usable, else the CPU. Fitted attributes are numpy arrays either way;
+        ``predict`` returns CuPy arrays for CuPy input. See ``docs/gpu.md``.
+    verbose : int, default=0
+        Print the duality gap as the solver runs.
+
+    Attributes
+    ----------
+    coef_ : ndarray of shape (n_tasks, n_features)
+        One row per task; the task column is not a feature.
+    intercept_ : ndarray of shape (n_tasks,)
+    tasks_ : ndarray of shape (n_tasks,)
+        Task labels in the order of the rows of ``coef_`` (``0..T-1`` in the
+        shared layout, the sorted labels of the task column otherwise).
+    n_tasks_ : int
+    n_features_in_ : int
+        Number of columns of ``X`` seen in fit (task column included).
+    feature_names_in_ : ndarray of shape (``n_features_in_``,)
+        Column names, when ``X`` is a DataFrame with string names.
+    n_iter_ : int
+        Solver iterations (epochs for ``"bcd"``).
+    dual_gap_ : float
+        Duality gap at the solution, in units of the objective.
+    solver_ : str
+        The solver used.
+    device_ : {"cpu", "cuda"}
+        Where the model was solved.
+    coef_shared_ : ndarray of shape (n_tasks, n_features)
+        ``P``, the block-sparse part shared across tasks.
+    coef_specific_ : ndarray of shape (n_tasks, n_features)
+        ``Q``, the elementwise-sparse task-specific part; ``coef_ = P + Q``.
+    classes_ : ndarray of shape (2,)
+        The two labels, common to all tasks.
+
+    References
+    ----------
+    Jalali, A., Ravikumar, P., Sanghavi, S. and Ruan, C. (2010). A dirty model
+    for multi-task learning. NeurIPS.
+    """
     _loss = "logistic"
 
 
@@ -127,25 +307,209 @@ class _DirtyCV(_TwoPartCV):
         return {"block_norm": self.block_norm}
 
 
-_DIRTY_CV_PARAMS = ratio_doc("alpha_shared", "alpha_sparse") + """    block_norm : {"linf", "l2"}, default="linf"
+class DirtyModelRegressorCV(MultiTaskRegressorMixin, _DirtyCV):
+    """DirtyModelRegressor with ``alpha`` chosen by cross-validation along its path.
+
+    As scikit-learn's ``LassoCV``: on each fold, the regularisation path is
+    fitted on the training rows (warm-started from large to small alpha),
+    each alpha is scored on the held-out rows, and the model is refitted on
+    all the data at the alpha with the best mean score over folds. The
+    objective is that of :class:`~mtlclassic.DirtyModelRegressor`.
+
+    Parameters
+    ----------
+    alpha_ratio : float, default=0.5
+        The second strength as a multiple of the first, ``> 0``: the grid
+        runs over ``alpha_shared`` with ``alpha_sparse = alpha_ratio * alpha_shared``.
+        Its top is the smallest value at which both parts are zero.
+    block_norm : {"linf", "l2"}, default="linf"
         As in :class:`~mtlclassic.DirtyModelRegressor`.
-"""
-_DIRTY_CV_ATTRS = """    alpha_shared_, alpha_sparse_ : float
+    alphas : int or array-like of shape (n_alphas,), default=None
+        An int: that many values from ``alpha_max`` of the whole data down
+        to ``eps * alpha_max``, geometrically spaced (as scikit-learn 1.9's
+        ``MultiTaskLassoCV(alphas=100)``). An array: the grid itself,
+        sorted decreasing. ``None``: ``n_alphas`` values.
+    n_alphas : int, default=100
+        Length of the default grid when ``alphas`` is None; an int
+        ``alphas`` overrides it. (scikit-learn 1.9 dropped ``n_alphas``
+        from its CV estimators; it is kept here, without warning, so that
+        existing code keeps working.)
+    eps : float, default=1e-3
+        ``alpha_min / alpha_max`` of the default grid, ``> 0``.
+    cv : int, cross-validation splitter or iterable, default=5
+        Integer ``k``: in the shared layout ``KFold(k)`` (``StratifiedKFold``
+        for a classifier with 1-D ``y``), as scikit-learn; in the per-task
+        layout a task-stratified ``StratifiedKFold(k)`` on the task column
+        (task and class for classifiers), so that every task is in every
+        fold -- each task needs at least ``k`` rows. A splitter or an
+        iterable of ``(train, test)`` indices is used as given; every task
+        must still have training rows in every fold.
+    n_jobs : int, default=None
+        Folds (and l1 ratios) fitted in parallel threads (joblib), each with
+        one BLAS thread. ``None`` means 1, ``-1`` all cores. Under another
+        joblib backend (e.g. ``joblib.parallel_backend("dask")``) the folds
+        run where it sends them.
+    scoring : str or callable, default=None
+        ``None``: the held-out mean squared error. Otherwise any scikit-learn
+        scorer, evaluated on the fold's model at each alpha (higher is
+        better), stored in ``score_path_``.
+    l2_reg, fit_intercept, task_column, unseen_tasks, task_weights, tol, max_iter, solver,
+    device
+        As in :class:`~mtlclassic.DirtyModelRegressor`; used on every fold and for
+        the refit. With ``device="cuda"`` (or CuPy input) each fold's path
+        is solved on the GPU, its training data copied there once.
+    verbose : int, default=0
+        ``1``: one line per fold and alpha (``[DirtyModelRegressorCV] fold 2/5 alpha
+        3/100 = 0.0123: gap 1.2e-06, 14 iterations, 0.01 s``, the gap
+        relative as ``tol`` bounds it) and one for the refit. ``2`` and
+        more: also the solver's own progress lines.
+
+    Warns
+    -----
+    ConvergenceWarning
+        At most one for all the path fits of all folds, with how many did
+        not reach ``tol`` and the worst relative duality gap (its alpha and
+        fold); the refit warns on its own.
+
+    Attributes
+    ----------
+    alpha_ : float
+        The chosen penalty strength.
+    alphas_ : ndarray of shape (n_alphas,)
+        The grid.
+    mse_path_ : ndarray of shape (n_alphas, n_folds)
+        Held-out mean squared error, per alpha (and l1 ratio) and fold:
+        each task's mean over its observed held-out targets, averaged over
+        tasks with the task weights (with equal weights and no missing
+        target, scikit-learn's ``MultiTaskLassoCV.mse_path_``). ``alpha_``
+        minimises its mean over folds.
+    score_path_ : ndarray
+        Instead of ``mse_path_`` when ``scoring`` is given: the scorer's
+        values, maximised.
+    coef_ : ndarray of shape (n_tasks, n_features)
+        The model refitted on all the data at ``alpha_``.
+    intercept_ : ndarray of shape (n_tasks,)
+    n_iter_ : int
+        Solver iterations of the refit.
+    dual_gap_ : float
+        Duality gap of the refit.
+    tasks_ : ndarray of shape (n_tasks,)
+    n_tasks_ : int
+    n_features_in_ : int
+        Columns of ``X`` seen in fit (task column included).
+    feature_names_in_ : ndarray of shape (``n_features_in_``,)
+        Column names, when ``X`` is a DataFrame with string names.
+    solver_ : str
+    alpha_shared_, alpha_sparse_ : float
         The chosen strengths (``alpha_shared_ = alpha_``).
     coef_shared_, coef_specific_ : ndarray of shape (n_tasks, n_features)
         The parts of the refitted model.
-"""
 
-
-class DirtyModelRegressorCV(MultiTaskRegressorMixin, _DirtyCV):
-    __doc__ = cv_doc("DirtyModelRegressor", "squared", extra_params=_DIRTY_CV_PARAMS,
-                     extra_attrs=_DIRTY_CV_ATTRS)
+    See Also
+    --------
+    mtlclassic.DirtyModelRegressor : the model at a fixed alpha.
+    """
     _estimator = DirtyModelRegressor
 
 
 class DirtyModelClassifierCV(MultiTaskClassifierMixin, _DirtyCV):
-    __doc__ = cv_doc("DirtyModelClassifier", "logistic", extra_params=_DIRTY_CV_PARAMS,
-                     extra_attrs=_DIRTY_CV_ATTRS)
+    """DirtyModelClassifier with ``alpha`` chosen by cross-validation along its path.
+
+    As scikit-learn's ``LassoCV``: on each fold, the regularisation path is
+    fitted on the training rows (warm-started from large to small alpha),
+    each alpha is scored on the held-out rows, and the model is refitted on
+    all the data at the alpha with the best mean score over folds. The
+    objective is that of :class:`~mtlclassic.DirtyModelClassifier`.
+
+    Parameters
+    ----------
+    alpha_ratio : float, default=0.5
+        The second strength as a multiple of the first, ``> 0``: the grid
+        runs over ``alpha_shared`` with ``alpha_sparse = alpha_ratio * alpha_shared``.
+        Its top is the smallest value at which both parts are zero.
+    block_norm : {"linf", "l2"}, default="linf"
+        As in :class:`~mtlclassic.DirtyModelRegressor`.
+    alphas : int or array-like of shape (n_alphas,), default=None
+        An int: that many values from ``alpha_max`` of the whole data down
+        to ``eps * alpha_max``, geometrically spaced (as scikit-learn 1.9's
+        ``MultiTaskLassoCV(alphas=100)``). An array: the grid itself,
+        sorted decreasing. ``None``: ``n_alphas`` values.
+    n_alphas : int, default=100
+        Length of the default grid when ``alphas`` is None; an int
+        ``alphas`` overrides it. (scikit-learn 1.9 dropped ``n_alphas``
+        from its CV estimators; it is kept here, without warning, so that
+        existing code keeps working.)
+    eps : float, default=1e-3
+        ``alpha_min / alpha_max`` of the default grid, ``> 0``.
+    cv : int, cross-validation splitter or iterable, default=5
+        Integer ``k``: in the shared layout ``KFold(k)`` (``StratifiedKFold``
+        for a classifier with 1-D ``y``), as scikit-learn; in the per-task
+        layout a task-stratified ``StratifiedKFold(k)`` on the task column
+        (task and class for classifiers), so that every task is in every
+        fold -- each task needs at least ``k`` rows. A splitter or an
+        iterable of ``(train, test)`` indices is used as given; every task
+        must still have training rows in every fold.
+    n_jobs : int, default=None
+        Folds (and l1 ratios) fitted in parallel threads (joblib), each with
+        one BLAS thread. ``None`` means 1, ``-1`` all cores. Under another
+        joblib backend (e.g. ``joblib.parallel_backend("dask")``) the folds
+        run where it sends them.
+    scoring : str or callable, default=None
+        ``None``: the held-out accuracy, averaged over tasks. Otherwise any scikit-learn
+        scorer, evaluated on the fold's model at each alpha (higher is
+        better), stored in ``score_path_``.
+    l2_reg, fit_intercept, task_column, unseen_tasks, task_weights, tol, max_iter, solver,
+    device
+        As in :class:`~mtlclassic.DirtyModelClassifier`; used on every fold and for
+        the refit. With ``device="cuda"`` (or CuPy input) each fold's path
+        is solved on the GPU, its training data copied there once.
+    verbose : int, default=0
+        ``1``: one line per fold and alpha (``[DirtyModelClassifierCV] fold 2/5 alpha
+        3/100 = 0.0123: gap 1.2e-06, 14 iterations, 0.01 s``, the gap
+        relative as ``tol`` bounds it) and one for the refit. ``2`` and
+        more: also the solver's own progress lines.
+
+    Warns
+    -----
+    ConvergenceWarning
+        At most one for all the path fits of all folds, with how many did
+        not reach ``tol`` and the worst relative duality gap (its alpha and
+        fold); the refit warns on its own.
+
+    Attributes
+    ----------
+    alpha_ : float
+        The chosen penalty strength.
+    alphas_ : ndarray of shape (n_alphas,)
+        The grid.
+    score_path_ : ndarray of shape (n_alphas, n_folds)
+        Held-out accuracy per alpha (and l1 ratio) and fold: each task's
+        accuracy, averaged over tasks with the task weights (or the
+        ``scoring``). ``alpha_`` maximises its mean over folds.
+    coef_ : ndarray of shape (n_tasks, n_features)
+        The model refitted on all the data at ``alpha_``.
+    intercept_ : ndarray of shape (n_tasks,)
+    n_iter_ : int
+        Solver iterations of the refit.
+    dual_gap_ : float
+        Duality gap of the refit.
+    tasks_ : ndarray of shape (n_tasks,)
+    n_tasks_ : int
+    n_features_in_ : int
+        Columns of ``X`` seen in fit (task column included).
+    feature_names_in_ : ndarray of shape (``n_features_in_``,)
+        Column names, when ``X`` is a DataFrame with string names.
+    solver_ : str
+    alpha_shared_, alpha_sparse_ : float
+        The chosen strengths (``alpha_shared_ = alpha_``).
+    coef_shared_, coef_specific_ : ndarray of shape (n_tasks, n_features)
+        The parts of the refitted model.
+    classes_ : ndarray of shape (2,)
+
+    See Also
+    --------
+    mtlclassic.DirtyModelClassifier : the model at a fixed alpha.
+    """
     _estimator = DirtyModelClassifier
 
 
@@ -154,44 +518,6 @@ DIRTY_MODEL = declare(
     description="dirty model: block-sparse + elementwise-sparse parts",
     grid=alpha_max_grid(("alpha_shared", "l1inf"), ("alpha_sparse", "l1")),
     strengths=("alpha_shared", "alpha_sparse"), cv=(DirtyModelRegressorCV, DirtyModelClassifierCV))
-
-
-# -- robust multi-task feature learning --------------------------------------
-_RMTFL_PENALTY = ("alpha_features * sum_j ||P[:, j]||_2  +  alpha_tasks * sum_t ||Q[t, :]||_2"
-                  "  +  l2_reg / 2 (||P||_F^2 + ||Q||_F^2),   W = P + Q")
-
-
-def _rmtfl_params(loss):
-    value = DEFAULT_ALPHA[loss]
-    return f"""    alpha_features : float, default={value}
-        Strength of the group norm selecting features jointly in ``P``, ``>= 0``.
-    alpha_tasks : float, default={value / 2}
-        Strength of the norm of each task's row of ``Q``, ``>= 0``: the
-        smaller, the more tasks are let go as outliers. ``W = 0`` iff
-        ``alpha_features >= alpha_max(X, y, penalty="l21")`` and
-        ``alpha_tasks >= alpha_max(X, y, penalty="task_l21")``.
-""" + default_note(loss, what="The default alpha_features") + """\
-        ``alpha_tasks`` defaults to half of it, the ``alpha_ratio`` of the
-        CV estimators.
-""" + _TWO_PART_L2_REG
-
-
-_RMTFL_NOTES = """
-    ``P`` captures the features most tasks share (row sparse in the
-    features), ``Q`` whole tasks that do not follow them (column sparse in
-    the tasks): the tasks with a nonzero row of ``Q`` are the outlier tasks.
-    MALSAR: ``Least_rMTFL``.
-"""
-_RMTFL_ATTRS = """    coef_shared_ : ndarray of shape (n_tasks, n_features)
-        ``P``, the part with jointly selected features.
-    coef_outlier_ : ndarray of shape (n_tasks, n_features)
-        ``Q``, nonzero only in the rows of outlier tasks; ``coef_ = P + Q``.
-    outlier_tasks_ : ndarray
-        Labels (from ``tasks_``) of the tasks whose row of ``Q`` is nonzero.
-"""
-_RMTFL_REFS = """    Gong, P., Ye, J. and Zhang, C. (2012). Robust multi-task feature learning.
-    KDD.
-"""
 
 
 class _RobustMTFL(_TwoPart):
@@ -215,19 +541,233 @@ class _RobustMTFL(_TwoPart):
 
 
 class RobustMTFLRegressor(MultiTaskRegressorMixin, _RobustMTFL):
-    __doc__ = estimator_doc("Robust multi-task feature learning: joint features plus "
-                            "outlier tasks.", _RMTFL_PENALTY, "squared",
-                            _rmtfl_params("squared"),
-                            notes=_RMTFL_NOTES, attributes=_RMTFL_ATTRS,
-                            references=_RMTFL_REFS)
+    """Robust multi-task feature learning: joint features plus outlier tasks.
+
+    Objective, with ``coef`` of shape (n_tasks, n_features) (``w_t`` its rows,
+    ``coef[:, j]`` feature j across tasks), sample weights ``s_i`` and task
+    weights ``tau_t``::
+
+        min_{coef, b}  sum_t tau_t / (2 sum_{i in t} s_i) * sum_{i in t} s_i (y_i - x_i . w_t - b_t)^2
+                       + alpha_features * sum_j ||P[:, j]||_2  +  alpha_tasks * sum_t ||Q[t, :]||_2  +  l2_reg / 2 (||P||_F^2 + ||Q||_F^2),   coef = P + Q
+
+    i.e. the sum over tasks of each task's (weighted) mean squared error, plus
+    the penalty. In the shared layout missing targets (NaN in ``Y``) drop out of
+    their task's mean.
+
+    ``P`` captures the features most tasks share (row sparse in the
+    features), ``Q`` whole tasks that do not follow them (column sparse in
+    the tasks): the tasks with a nonzero row of ``Q`` are the outlier tasks.
+    MALSAR: ``Least_rMTFL``.
+
+    Parameters
+    ----------
+    alpha_features : float, default=0.1
+        Strength of the group norm selecting features jointly in ``P``, ``>= 0``.
+    alpha_tasks : float, default=0.05
+        Strength of the norm of each task's row of ``Q``, ``>= 0``: the
+        smaller, the more tasks are let go as outliers. ``coef = 0`` iff
+        ``alpha_features >= alpha_max(X, y, penalty="l21")`` and
+        ``alpha_tasks >= alpha_max(X, y, penalty="task_l21")``.
+        The default alpha_features 0.1: ``coef != 0`` as soon as one feature's covariance
+        with one task's target exceeds it (a correlation of 0.1 for standardised ``X``
+        and ``y``).
+        ``alpha_tasks`` defaults to half of it, the ``alpha_ratio`` of the
+        CV estimators.
+    l2_reg : float, default=0.0
+        Elastic term ``l2_reg / 2 (||P||_F^2 + ||Q||_F^2)`` added to the penalty (MALSAR's
+        ``rho_L2``), ``>= 0``.
+    fit_intercept : bool, default=True
+        Fit one unpenalised intercept per task.
+    task_column : int, str or None, default=None
+        ``None``: shared design, ``y`` of shape (n_samples, n_tasks) (or 1-D
+        for one task). Otherwise the column of ``X`` naming each row's task
+        (an int index, negative as in numpy, or a DataFrame column name):
+        per-task designs, ``y`` of shape (n_samples,).
+    unseen_tasks : {"error", "mean"}, default="error"
+        Prediction for a row whose task was not seen in ``fit`` (per-task
+        layout): ``"error"`` raises a ``ValueError``; ``"mean"`` predicts it
+        with the mean of the fitted task models (``coef_`` and
+        ``intercept_`` averaged over tasks; a model with a shared part
+        documents what it uses).
+    task_weights : array-like of shape (n_tasks,), default=None
+        ``tau_t`` multiplying each task's mean loss, used as given (not
+        normalised): ``task_weights = n_t`` gives MALSAR's unnormalised loss.
+        Tasks are ordered as ``tasks_``.
+    tol : float, default=1e-4
+        Stop when the duality gap is ``<= tol`` times the objective at
+        ``coef = 0`` (with the best intercepts when they are fitted).
+    max_iter : int, default=1000
+        Maximum number of epochs (``"bcd"``) or iterations (``"fista"``).
+    warm_start : bool, default=False
+        Start from the previous solution when shapes match.
+    solver : {"auto", "bcd", "working_set", "fista", "cvxpy"}, default="auto"
+        ``"working_set"``: working sets with gap-safe screening, each solved
+        by numba block coordinate descent (penalties separable over
+        features, any loss); ``"bcd"``: the same solver, squared loss only;
+        ``"fista"``: accelerated proximal gradient (any loss and penalty);
+        ``"cvxpy"``: the exact reference solver (slow). ``"auto"`` picks
+        ``"bcd"`` for the squared loss with a penalty separable over
+        features, ``"working_set"`` for the logistic loss with one that
+        zeroes features, else ``"fista"``.
+    device : {None, "cpu", "cuda", "auto"}, default=None
+        Where to solve. ``None``: where the data is (on the GPU for CuPy
+        input). ``"cuda"``: the problem is copied to the GPU once and solved
+        there by ``"fista"`` (CuPy needed: ``ImportError`` without it,
+        ``RuntimeError`` without a GPU). ``"auto"``: the GPU when one is
+        usable, else the CPU. Fitted attributes are numpy arrays either way;
+        ``predict`` returns CuPy arrays for CuPy input. See ``docs/gpu.md``.
+    verbose : int, default=0
+        Print the duality gap as the solver runs.
+
+    Attributes
+    ----------
+    coef_ : ndarray of shape (n_tasks, n_features)
+        One row per task; the task column is not a feature.
+    intercept_ : ndarray of shape (n_tasks,)
+    tasks_ : ndarray of shape (n_tasks,)
+        Task labels in the order of the rows of ``coef_`` (``0..T-1`` in the
+        shared layout, the sorted labels of the task column otherwise).
+    n_tasks_ : int
+    n_features_in_ : int
+        Number of columns of ``X`` seen in fit (task column included).
+    feature_names_in_ : ndarray of shape (``n_features_in_``,)
+        Column names, when ``X`` is a DataFrame with string names.
+    n_iter_ : int
+        Solver iterations (epochs for ``"bcd"``).
+    dual_gap_ : float
+        Duality gap at the solution, in units of the objective.
+    solver_ : str
+        The solver used.
+    device_ : {"cpu", "cuda"}
+        Where the model was solved.
+    coef_shared_ : ndarray of shape (n_tasks, n_features)
+        ``P``, the part with jointly selected features.
+    coef_outlier_ : ndarray of shape (n_tasks, n_features)
+        ``Q``, nonzero only in the rows of outlier tasks; ``coef_ = P + Q``.
+    outlier_tasks_ : ndarray
+        Labels (from ``tasks_``) of the tasks whose row of ``Q`` is nonzero.
+
+    References
+    ----------
+    Gong, P., Ye, J. and Zhang, C. (2012). Robust multi-task feature learning.
+    KDD.
+    """
     _loss = "squared"
 
 
 class RobustMTFLClassifier(MultiTaskClassifierMixin, _RobustMTFL):
-    __doc__ = estimator_doc("Robust multi-task feature learning, logistic loss.",
-                            _RMTFL_PENALTY, "logistic", _rmtfl_params("logistic"),
-                            notes=_RMTFL_NOTES.replace("    MALSAR: ``Least_rMTFL``.\n", ""),
-                            attributes=_RMTFL_ATTRS, references=_RMTFL_REFS)
+    """Robust multi-task feature learning, logistic loss.
+
+    Objective, with ``coef`` of shape (n_tasks, n_features) (``w_t`` its rows,
+    ``coef[:, j]`` feature j across tasks), sample weights ``s_i`` and task
+    weights ``tau_t``::
+
+        min_{coef, b}  sum_t tau_t / (sum_{i in t} s_i) * sum_{i in t} s_i log(1 + exp(-y_i (x_i . w_t + b_t)))
+                       + alpha_features * sum_j ||P[:, j]||_2  +  alpha_tasks * sum_t ||Q[t, :]||_2  +  l2_reg / 2 (||P||_F^2 + ||Q||_F^2),   coef = P + Q
+
+    i.e. the sum over tasks of each task's (weighted) mean logistic loss, labels
+    ``classes_`` mapped to ``y in {-1, +1}``, plus the penalty. In the shared
+    layout missing targets (NaN in ``Y``) drop out of their task's mean.
+
+    ``P`` captures the features most tasks share (row sparse in the
+    features), ``Q`` whole tasks that do not follow them (column sparse in
+    the tasks): the tasks with a nonzero row of ``Q`` are the outlier tasks.
+
+    Parameters
+    ----------
+    alpha_features : float, default=0.01
+        Strength of the group norm selecting features jointly in ``P``, ``>= 0``.
+    alpha_tasks : float, default=0.005
+        Strength of the norm of each task's row of ``Q``, ``>= 0``: the
+        smaller, the more tasks are let go as outliers. ``coef = 0`` iff
+        ``alpha_features >= alpha_max(X, y, penalty="l21")`` and
+        ``alpha_tasks >= alpha_max(X, y, penalty="task_l21")``.
+        The default alpha_features 0.01: ``coef != 0`` as soon as one feature's
+        covariance with one task's 0/1 labels exceeds it (a correlation of 0.02 for
+        balanced classes, 0.04 at 6% positives).
+        ``alpha_tasks`` defaults to half of it, the ``alpha_ratio`` of the
+        CV estimators.
+    l2_reg : float, default=0.0
+        Elastic term ``l2_reg / 2 (||P||_F^2 + ||Q||_F^2)`` added to the penalty (MALSAR's
+        ``rho_L2``), ``>= 0``.
+    fit_intercept : bool, default=True
+        Fit one unpenalised intercept per task.
+    task_column : int, str or None, default=None
+        ``None``: shared design, ``y`` of shape (n_samples, n_tasks) (or 1-D
+        for one task). Otherwise the column of ``X`` naming each row's task
+        (an int index, negative as in numpy, or a DataFrame column name):
+        per-task designs, ``y`` of shape (n_samples,).
+    unseen_tasks : {"error", "mean"}, default="error"
+        Prediction for a row whose task was not seen in ``fit`` (per-task
+        layout): ``"error"`` raises a ``ValueError``; ``"mean"`` predicts it
+        with the mean of the fitted task models (``coef_`` and
+        ``intercept_`` averaged over tasks; a model with a shared part
+        documents what it uses).
+    task_weights : array-like of shape (n_tasks,), default=None
+        ``tau_t`` multiplying each task's mean loss, used as given (not
+        normalised): ``task_weights = n_t`` gives MALSAR's unnormalised loss.
+        Tasks are ordered as ``tasks_``.
+    tol : float, default=1e-4
+        Stop when the duality gap is ``<= tol`` times the objective at
+        ``coef = 0`` (with the best intercepts when they are fitted).
+    max_iter : int, default=1000
+        Maximum number of epochs (``"bcd"``) or iterations (``"fista"``).
+    warm_start : bool, default=False
+        Start from the previous solution when shapes match.
+    solver : {"auto", "bcd", "working_set", "fista", "cvxpy"}, default="auto"
+        ``"working_set"``: working sets with gap-safe screening, each solved
+        by numba block coordinate descent (penalties separable over
+        features, any loss); ``"bcd"``: the same solver, squared loss only;
+        ``"fista"``: accelerated proximal gradient (any loss and penalty);
+        ``"cvxpy"``: the exact reference solver (slow). ``"auto"`` picks
+        ``"bcd"`` for the squared loss with a penalty separable over
+        features, ``"working_set"`` for the logistic loss with one that
+        zeroes features, else ``"fista"``.
+    device : {None, "cpu", "cuda", "auto"}, default=None
+        Where to solve. ``None``: where the data is (on the GPU for CuPy
+        input). ``"cuda"``: the problem is copied to the GPU once and solved
+        there by ``"fista"`` (CuPy needed: ``ImportError`` without it,
+        ``RuntimeError`` without a GPU). ``"auto"``: the GPU when one is
+        usable, else the CPU. Fitted attributes are numpy arrays either way;
+        ``predict`` returns CuPy arrays for CuPy input. See ``docs/gpu.md``.
+    verbose : int, default=0
+        Print the duality gap as the solver runs.
+
+    Attributes
+    ----------
+    coef_ : ndarray of shape (n_tasks, n_features)
+        One row per task; the task column is not a feature.
+    intercept_ : ndarray of shape (n_tasks,)
+    tasks_ : ndarray of shape (n_tasks,)
+        Task labels in the order of the rows of ``coef_`` (``0..T-1`` in the
+        shared layout, the sorted labels of the task column otherwise).
+    n_tasks_ : int
+    n_features_in_ : int
+        Number of columns of ``X`` seen in fit (task column included).
+    feature_names_in_ : ndarray of shape (``n_features_in_``,)
+        Column names, when ``X`` is a DataFrame with string names.
+    n_iter_ : int
+        Solver iterations (epochs for ``"bcd"``).
+    dual_gap_ : float
+        Duality gap at the solution, in units of the objective.
+    solver_ : str
+        The solver used.
+    device_ : {"cpu", "cuda"}
+        Where the model was solved.
+    coef_shared_ : ndarray of shape (n_tasks, n_features)
+        ``P``, the part with jointly selected features.
+    coef_outlier_ : ndarray of shape (n_tasks, n_features)
+        ``Q``, nonzero only in the rows of outlier tasks; ``coef_ = P + Q``.
+    outlier_tasks_ : ndarray
+        Labels (from ``tasks_``) of the tasks whose row of ``Q`` is nonzero.
+    classes_ : ndarray of shape (2,)
+        The two labels, common to all tasks.
+
+    References
+    ----------
+    Gong, P., Ye, J. and Zhang, C. (2012). Robust multi-task feature learning.
+    KDD.
+    """
     _loss = "logistic"
 
     # The regressor's signature with the logistic loss's default strengths (DEFAULT_ALPHA).
@@ -238,26 +778,209 @@ class RobustMTFLClassifier(MultiTaskClassifierMixin, _RobustMTFL):
         store_params(self, locals())
 
 
-_ROBUST_CV_ATTRS = """    alpha_features_, alpha_tasks_ : float
+class RobustMTFLRegressorCV(MultiTaskRegressorMixin, _TwoPartCV):
+    """RobustMTFLRegressor with ``alpha`` chosen by cross-validation along its path.
+
+    As scikit-learn's ``LassoCV``: on each fold, the regularisation path is
+    fitted on the training rows (warm-started from large to small alpha),
+    each alpha is scored on the held-out rows, and the model is refitted on
+    all the data at the alpha with the best mean score over folds. The
+    objective is that of :class:`~mtlclassic.RobustMTFLRegressor`.
+
+    Parameters
+    ----------
+    alpha_ratio : float, default=0.5
+        The second strength as a multiple of the first, ``> 0``: the grid
+        runs over ``alpha_features`` with ``alpha_tasks = alpha_ratio * alpha_features``.
+        Its top is the smallest value at which both parts are zero.
+    alphas : int or array-like of shape (n_alphas,), default=None
+        An int: that many values from ``alpha_max`` of the whole data down
+        to ``eps * alpha_max``, geometrically spaced (as scikit-learn 1.9's
+        ``MultiTaskLassoCV(alphas=100)``). An array: the grid itself,
+        sorted decreasing. ``None``: ``n_alphas`` values.
+    n_alphas : int, default=100
+        Length of the default grid when ``alphas`` is None; an int
+        ``alphas`` overrides it. (scikit-learn 1.9 dropped ``n_alphas``
+        from its CV estimators; it is kept here, without warning, so that
+        existing code keeps working.)
+    eps : float, default=1e-3
+        ``alpha_min / alpha_max`` of the default grid, ``> 0``.
+    cv : int, cross-validation splitter or iterable, default=5
+        Integer ``k``: in the shared layout ``KFold(k)`` (``StratifiedKFold``
+        for a classifier with 1-D ``y``), as scikit-learn; in the per-task
+        layout a task-stratified ``StratifiedKFold(k)`` on the task column
+        (task and class for classifiers), so that every task is in every
+        fold -- each task needs at least ``k`` rows. A splitter or an
+        iterable of ``(train, test)`` indices is used as given; every task
+        must still have training rows in every fold.
+    n_jobs : int, default=None
+        Folds (and l1 ratios) fitted in parallel threads (joblib), each with
+        one BLAS thread. ``None`` means 1, ``-1`` all cores. Under another
+        joblib backend (e.g. ``joblib.parallel_backend("dask")``) the folds
+        run where it sends them.
+    scoring : str or callable, default=None
+        ``None``: the held-out mean squared error. Otherwise any scikit-learn
+        scorer, evaluated on the fold's model at each alpha (higher is
+        better), stored in ``score_path_``.
+    l2_reg, fit_intercept, task_column, unseen_tasks, task_weights, tol, max_iter, solver,
+    device
+        As in :class:`~mtlclassic.RobustMTFLRegressor`; used on every fold and for
+        the refit. With ``device="cuda"`` (or CuPy input) each fold's path
+        is solved on the GPU, its training data copied there once.
+    verbose : int, default=0
+        ``1``: one line per fold and alpha (``[RobustMTFLRegressorCV] fold 2/5 alpha
+        3/100 = 0.0123: gap 1.2e-06, 14 iterations, 0.01 s``, the gap
+        relative as ``tol`` bounds it) and one for the refit. ``2`` and
+        more: also the solver's own progress lines.
+
+    Warns
+    -----
+    ConvergenceWarning
+        At most one for all the path fits of all folds, with how many did
+        not reach ``tol`` and the worst relative duality gap (its alpha and
+        fold); the refit warns on its own.
+
+    Attributes
+    ----------
+    alpha_ : float
+        The chosen penalty strength.
+    alphas_ : ndarray of shape (n_alphas,)
+        The grid.
+    mse_path_ : ndarray of shape (n_alphas, n_folds)
+        Held-out mean squared error, per alpha (and l1 ratio) and fold:
+        each task's mean over its observed held-out targets, averaged over
+        tasks with the task weights (with equal weights and no missing
+        target, scikit-learn's ``MultiTaskLassoCV.mse_path_``). ``alpha_``
+        minimises its mean over folds.
+    score_path_ : ndarray
+        Instead of ``mse_path_`` when ``scoring`` is given: the scorer's
+        values, maximised.
+    coef_ : ndarray of shape (n_tasks, n_features)
+        The model refitted on all the data at ``alpha_``.
+    intercept_ : ndarray of shape (n_tasks,)
+    n_iter_ : int
+        Solver iterations of the refit.
+    dual_gap_ : float
+        Duality gap of the refit.
+    tasks_ : ndarray of shape (n_tasks,)
+    n_tasks_ : int
+    n_features_in_ : int
+        Columns of ``X`` seen in fit (task column included).
+    feature_names_in_ : ndarray of shape (``n_features_in_``,)
+        Column names, when ``X`` is a DataFrame with string names.
+    solver_ : str
+    alpha_features_, alpha_tasks_ : float
         The chosen strengths (``alpha_features_ = alpha_``).
     coef_shared_, coef_outlier_ : ndarray of shape (n_tasks, n_features)
         The parts of the refitted model.
     outlier_tasks_ : ndarray
         Labels of the tasks with a nonzero row of ``coef_outlier_``.
-"""
 
-
-class RobustMTFLRegressorCV(MultiTaskRegressorMixin, _TwoPartCV):
-    __doc__ = cv_doc("RobustMTFLRegressor", "squared",
-                     extra_params=ratio_doc("alpha_features", "alpha_tasks"),
-                     extra_attrs=_ROBUST_CV_ATTRS)
+    See Also
+    --------
+    mtlclassic.RobustMTFLRegressor : the model at a fixed alpha.
+    """
     _estimator = RobustMTFLRegressor
 
 
 class RobustMTFLClassifierCV(MultiTaskClassifierMixin, _TwoPartCV):
-    __doc__ = cv_doc("RobustMTFLClassifier", "logistic",
-                     extra_params=ratio_doc("alpha_features", "alpha_tasks"),
-                     extra_attrs=_ROBUST_CV_ATTRS)
+    """RobustMTFLClassifier with ``alpha`` chosen by cross-validation along its path.
+
+    As scikit-learn's ``LassoCV``: on each fold, the regularisation path is
+    fitted on the training rows (warm-started from large to small alpha),
+    each alpha is scored on the held-out rows, and the model is refitted on
+    all the data at the alpha with the best mean score over folds. The
+    objective is that of :class:`~mtlclassic.RobustMTFLClassifier`.
+
+    Parameters
+    ----------
+    alpha_ratio : float, default=0.5
+        The second strength as a multiple of the first, ``> 0``: the grid
+        runs over ``alpha_features`` with ``alpha_tasks = alpha_ratio * alpha_features``.
+        Its top is the smallest value at which both parts are zero.
+    alphas : int or array-like of shape (n_alphas,), default=None
+        An int: that many values from ``alpha_max`` of the whole data down
+        to ``eps * alpha_max``, geometrically spaced (as scikit-learn 1.9's
+        ``MultiTaskLassoCV(alphas=100)``). An array: the grid itself,
+        sorted decreasing. ``None``: ``n_alphas`` values.
+    n_alphas : int, default=100
+        Length of the default grid when ``alphas`` is None; an int
+        ``alphas`` overrides it. (scikit-learn 1.9 dropped ``n_alphas``
+        from its CV estimators; it is kept here, without warning, so that
+        existing code keeps working.)
+    eps : float, default=1e-3
+        ``alpha_min / alpha_max`` of the default grid, ``> 0``.
+    cv : int, cross-validation splitter or iterable, default=5
+        Integer ``k``: in the shared layout ``KFold(k)`` (``StratifiedKFold``
+        for a classifier with 1-D ``y``), as scikit-learn; in the per-task
+        layout a task-stratified ``StratifiedKFold(k)`` on the task column
+        (task and class for classifiers), so that every task is in every
+        fold -- each task needs at least ``k`` rows. A splitter or an
+        iterable of ``(train, test)`` indices is used as given; every task
+        must still have training rows in every fold.
+    n_jobs : int, default=None
+        Folds (and l1 ratios) fitted in parallel threads (joblib), each with
+        one BLAS thread. ``None`` means 1, ``-1`` all cores. Under another
+        joblib backend (e.g. ``joblib.parallel_backend("dask")``) the folds
+        run where it sends them.
+    scoring : str or callable, default=None
+        ``None``: the held-out accuracy, averaged over tasks. Otherwise any scikit-learn
+        scorer, evaluated on the fold's model at each alpha (higher is
+        better), stored in ``score_path_``.
+    l2_reg, fit_intercept, task_column, unseen_tasks, task_weights, tol, max_iter, solver,
+    device
+        As in :class:`~mtlclassic.RobustMTFLClassifier`; used on every fold and for
+        the refit. With ``device="cuda"`` (or CuPy input) each fold's path
+        is solved on the GPU, its training data copied there once.
+    verbose : int, default=0
+        ``1``: one line per fold and alpha (``[RobustMTFLClassifierCV] fold 2/5 alpha
+        3/100 = 0.0123: gap 1.2e-06, 14 iterations, 0.01 s``, the gap
+        relative as ``tol`` bounds it) and one for the refit. ``2`` and
+        more: also the solver's own progress lines.
+
+    Warns
+    -----
+    ConvergenceWarning
+        At most one for all the path fits of all folds, with how many did
+        not reach ``tol`` and the worst relative duality gap (its alpha and
+        fold); the refit warns on its own.
+
+    Attributes
+    ----------
+    alpha_ : float
+        The chosen penalty strength.
+    alphas_ : ndarray of shape (n_alphas,)
+        The grid.
+    score_path_ : ndarray of shape (n_alphas, n_folds)
+        Held-out accuracy per alpha (and l1 ratio) and fold: each task's
+        accuracy, averaged over tasks with the task weights (or the
+        ``scoring``). ``alpha_`` maximises its mean over folds.
+    coef_ : ndarray of shape (n_tasks, n_features)
+        The model refitted on all the data at ``alpha_``.
+    intercept_ : ndarray of shape (n_tasks,)
+    n_iter_ : int
+        Solver iterations of the refit.
+    dual_gap_ : float
+        Duality gap of the refit.
+    tasks_ : ndarray of shape (n_tasks,)
+    n_tasks_ : int
+    n_features_in_ : int
+        Columns of ``X`` seen in fit (task column included).
+    feature_names_in_ : ndarray of shape (``n_features_in_``,)
+        Column names, when ``X`` is a DataFrame with string names.
+    solver_ : str
+    alpha_features_, alpha_tasks_ : float
+        The chosen strengths (``alpha_features_ = alpha_``).
+    coef_shared_, coef_outlier_ : ndarray of shape (n_tasks, n_features)
+        The parts of the refitted model.
+    outlier_tasks_ : ndarray
+        Labels of the tasks with a nonzero row of ``coef_outlier_``.
+    classes_ : ndarray of shape (2,)
+
+    See Also
+    --------
+    mtlclassic.RobustMTFLClassifier : the model at a fixed alpha.
+    """
     _estimator = RobustMTFLClassifier
 
 

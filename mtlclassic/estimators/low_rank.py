@@ -5,37 +5,10 @@ import numpy as np
 from ..penalties import TraceNorm
 from ._base import (MultiTaskClassifierMixin, MultiTaskLinearModel, MultiTaskRegressorMixin,
                     store_params)
-from ._docs import DEFAULT_ALPHA, L2_REG, default_note, estimator_doc
 from ._grids import alpha_max_grid
-from ._path import named_path, path_doc
+from ._path import named_path
 from ._registry import declare
-from .cv import _PathCV, cv_doc
-
-_PENALTY = "alpha * ||W||_*  +  l2_reg / 2 ||W||_F^2"
-
-
-def _params(loss):
-    return f"""    alpha : float, default={DEFAULT_ALPHA[loss]}
-        Strength of the trace (nuclear) norm, ``>= 0``. ``W = 0`` for
-        ``alpha >= alpha_max(X, y, penalty="trace")``.
-""" + default_note(loss) + L2_REG
-
-
-_NOTES = """
-    ``||W||_*`` is the sum of the singular values of ``W``: tasks are pushed
-    to share a low-dimensional subspace of coefficient vectors. Solved by
-    FISTA with singular value shrinkage as the prox; the duality gap uses
-    the spectral norm as dual norm. ``rank_`` counts the singular values of
-    ``coef_`` above ``1e-8`` times the largest.
-"""
-_ATTRS = """    rank_ : int
-        Numerical rank of ``coef_``.
-"""
-_REFS = """    Argyriou, A., Evgeniou, T. and Pontil, M. (2008). Convex multi-task feature
-    learning. Machine Learning 73(3).
-    Ji, S. and Ye, J. (2009). An accelerated gradient method for trace norm
-    minimization. ICML.
-"""
+from .cv import _PathCV
 
 
 class _TraceNorm(MultiTaskLinearModel):
@@ -50,16 +23,222 @@ class _TraceNorm(MultiTaskLinearModel):
 
 
 class TraceNormRegressor(MultiTaskRegressorMixin, _TraceNorm):
-    __doc__ = estimator_doc("Multi-task regression with a trace-norm (low-rank) penalty.",
-                            _PENALTY, "squared", _params("squared"), notes=_NOTES + """    MALSAR: ``Least_Trace``.
-""", attributes=_ATTRS, references=_REFS)
+    """Multi-task regression with a trace-norm (low-rank) penalty.
+
+    Objective, with ``coef`` of shape (n_tasks, n_features) (``w_t`` its rows,
+    ``coef[:, j]`` feature j across tasks), sample weights ``s_i`` and task
+    weights ``tau_t``::
+
+        min_{coef, b}  sum_t tau_t / (2 sum_{i in t} s_i) * sum_{i in t} s_i (y_i - x_i . w_t - b_t)^2
+                       + alpha * ||coef||_*  +  l2_reg / 2 ||coef||_F^2
+
+    i.e. the sum over tasks of each task's (weighted) mean squared error, plus
+    the penalty. In the shared layout missing targets (NaN in ``Y``) drop out of
+    their task's mean.
+
+    ``||coef||_*`` is the sum of the singular values of ``coef``: tasks are pushed
+    to share a low-dimensional subspace of coefficient vectors. Solved by
+    FISTA with singular value shrinkage as the prox; the duality gap uses
+    the spectral norm as dual norm. ``rank_`` counts the singular values of
+    ``coef_`` above ``1e-8`` times the largest.
+    MALSAR: ``Least_Trace``.
+
+    Parameters
+    ----------
+    alpha : float, default=0.1
+        Strength of the trace (nuclear) norm, ``>= 0``. ``coef = 0`` for
+        ``alpha >= alpha_max(X, y, penalty="trace")``.
+        The default 0.1: ``coef != 0`` as soon as one feature's covariance with one
+        task's target exceeds it (a correlation of 0.1 for standardised ``X`` and
+        ``y``).
+    l2_reg : float, default=0.0
+        Elastic term ``l2_reg / 2 ||coef||_F^2`` added to the penalty (MALSAR's
+        ``rho_L2``), ``>= 0``.
+    fit_intercept : bool, default=True
+        Fit one unpenalised intercept per task.
+    task_column : int, str or None, default=None
+        ``None``: shared design, ``y`` of shape (n_samples, n_tasks) (or 1-D
+        for one task). Otherwise the column of ``X`` naming each row's task
+        (an int index, negative as in numpy, or a DataFrame column name):
+        per-task designs, ``y`` of shape (n_samples,).
+    unseen_tasks : {"error", "mean"}, default="error"
+        Prediction for a row whose task was not seen in ``fit`` (per-task
+        layout): ``"error"`` raises a ``ValueError``; ``"mean"`` predicts it
+        with the mean of the fitted task models (``coef_`` and
+        ``intercept_`` averaged over tasks; a model with a shared part
+        documents what it uses).
+    task_weights : array-like of shape (n_tasks,), default=None
+        ``tau_t`` multiplying each task's mean loss, used as given (not
+        normalised): ``task_weights = n_t`` gives MALSAR's unnormalised loss.
+        Tasks are ordered as ``tasks_``.
+    tol : float, default=1e-4
+        Stop when the duality gap is ``<= tol`` times the objective at
+        ``coef = 0`` (with the best intercepts when they are fitted).
+    max_iter : int, default=1000
+        Maximum number of epochs (``"bcd"``) or iterations (``"fista"``).
+    warm_start : bool, default=False
+        Start from the previous solution when shapes match.
+    solver : {"auto", "bcd", "working_set", "fista", "cvxpy"}, default="auto"
+        ``"working_set"``: working sets with gap-safe screening, each solved
+        by numba block coordinate descent (penalties separable over
+        features, any loss); ``"bcd"``: the same solver, squared loss only;
+        ``"fista"``: accelerated proximal gradient (any loss and penalty);
+        ``"cvxpy"``: the exact reference solver (slow). ``"auto"`` picks
+        ``"bcd"`` for the squared loss with a penalty separable over
+        features, ``"working_set"`` for the logistic loss with one that
+        zeroes features, else ``"fista"``.
+    device : {None, "cpu", "cuda", "auto"}, default=None
+        Where to solve. ``None``: where the data is (on the GPU for CuPy
+        input). ``"cuda"``: the problem is copied to the GPU once and solved
+        there by ``"fista"`` (CuPy needed: ``ImportError`` without it,
+        ``RuntimeError`` without a GPU). ``"auto"``: the GPU when one is
+        usable, else the CPU. Fitted attributes are numpy arrays either way;
+        ``predict`` returns CuPy arrays for CuPy input. See ``docs/gpu.md``.
+    verbose : int, default=0
+        Print the duality gap as the solver runs.
+
+    Attributes
+    ----------
+    coef_ : ndarray of shape (n_tasks, n_features)
+        One row per task; the task column is not a feature.
+    intercept_ : ndarray of shape (n_tasks,)
+    tasks_ : ndarray of shape (n_tasks,)
+        Task labels in the order of the rows of ``coef_`` (``0..T-1`` in the
+        shared layout, the sorted labels of the task column otherwise).
+    n_tasks_ : int
+    n_features_in_ : int
+        Number of columns of ``X`` seen in fit (task column included).
+    feature_names_in_ : ndarray of shape (``n_features_in_``,)
+        Column names, when ``X`` is a DataFrame with string names.
+    n_iter_ : int
+        Solver iterations (epochs for ``"bcd"``).
+    dual_gap_ : float
+        Duality gap at the solution, in units of the objective.
+    solver_ : str
+        The solver used.
+    device_ : {"cpu", "cuda"}
+        Where the model was solved.
+    rank_ : int
+        Numerical rank of ``coef_``.
+
+    References
+    ----------
+    Argyriou, A., Evgeniou, T. and Pontil, M. (2008). Convex multi-task feature
+    learning. Machine Learning 73(3).
+    Ji, S. and Ye, J. (2009). An accelerated gradient method for trace norm
+    minimization. ICML.
+    """
     _loss = "squared"
 
 
 class TraceNormClassifier(MultiTaskClassifierMixin, _TraceNorm):
-    __doc__ = estimator_doc("Multi-task logistic regression with a trace-norm penalty.",
-                            _PENALTY, "logistic", _params("logistic"), notes=_NOTES + """    MALSAR: ``Logistic_Trace``.
-""", attributes=_ATTRS, references=_REFS)
+    """Multi-task logistic regression with a trace-norm penalty.
+
+    Objective, with ``coef`` of shape (n_tasks, n_features) (``w_t`` its rows,
+    ``coef[:, j]`` feature j across tasks), sample weights ``s_i`` and task
+    weights ``tau_t``::
+
+        min_{coef, b}  sum_t tau_t / (sum_{i in t} s_i) * sum_{i in t} s_i log(1 + exp(-y_i (x_i . w_t + b_t)))
+                       + alpha * ||coef||_*  +  l2_reg / 2 ||coef||_F^2
+
+    i.e. the sum over tasks of each task's (weighted) mean logistic loss, labels
+    ``classes_`` mapped to ``y in {-1, +1}``, plus the penalty. In the shared
+    layout missing targets (NaN in ``Y``) drop out of their task's mean.
+
+    ``||coef||_*`` is the sum of the singular values of ``coef``: tasks are pushed
+    to share a low-dimensional subspace of coefficient vectors. Solved by
+    FISTA with singular value shrinkage as the prox; the duality gap uses
+    the spectral norm as dual norm. ``rank_`` counts the singular values of
+    ``coef_`` above ``1e-8`` times the largest.
+    MALSAR: ``Logistic_Trace``.
+
+    Parameters
+    ----------
+    alpha : float, default=0.01
+        Strength of the trace (nuclear) norm, ``>= 0``. ``coef = 0`` for
+        ``alpha >= alpha_max(X, y, penalty="trace")``.
+        The default 0.01: ``coef != 0`` as soon as one feature's covariance with one
+        task's 0/1 labels exceeds it (a correlation of 0.02 for balanced classes, 0.04
+        at 6% positives).
+    l2_reg : float, default=0.0
+        Elastic term ``l2_reg / 2 ||coef||_F^2`` added to the penalty (MALSAR's
+        ``rho_L2``), ``>= 0``.
+    fit_intercept : bool, default=True
+        Fit one unpenalised intercept per task.
+    task_column : int, str or None, default=None
+        ``None``: shared design, ``y`` of shape (n_samples, n_tasks) (or 1-D
+        for one task). Otherwise the column of ``X`` naming each row's task
+        (an int index, negative as in numpy, or a DataFrame column name):
+        per-task designs, ``y`` of shape (n_samples,).
+    unseen_tasks : {"error", "mean"}, default="error"
+        Prediction for a row whose task was not seen in ``fit`` (per-task
+        layout): ``"error"`` raises a ``ValueError``; ``"mean"`` predicts it
+        with the mean of the fitted task models (``coef_`` and
+        ``intercept_`` averaged over tasks; a model with a shared part
+        documents what it uses).
+    task_weights : array-like of shape (n_tasks,), default=None
+        ``tau_t`` multiplying each task's mean loss, used as given (not
+        normalised): ``task_weights = n_t`` gives MALSAR's unnormalised loss.
+        Tasks are ordered as ``tasks_``.
+    tol : float, default=1e-4
+        Stop when the duality gap is ``<= tol`` times the objective at
+        ``coef = 0`` (with the best intercepts when they are fitted).
+    max_iter : int, default=1000
+        Maximum number of epochs (``"bcd"``) or iterations (``"fista"``).
+    warm_start : bool, default=False
+        Start from the previous solution when shapes match.
+    solver : {"auto", "bcd", "working_set", "fista", "cvxpy"}, default="auto"
+        ``"working_set"``: working sets with gap-safe screening, each solved
+        by numba block coordinate descent (penalties separable over
+        features, any loss); ``"bcd"``: the same solver, squared loss only;
+        ``"fista"``: accelerated proximal gradient (any loss and penalty);
+        ``"cvxpy"``: the exact reference solver (slow). ``"auto"`` picks
+        ``"bcd"`` for the squared loss with a penalty separable over
+        features, ``"working_set"`` for the logistic loss with one that
+        zeroes features, else ``"fista"``.
+    device : {None, "cpu", "cuda", "auto"}, default=None
+        Where to solve. ``None``: where the data is (on the GPU for CuPy
+        input). ``"cuda"``: the problem is copied to the GPU once and solved
+        there by ``"fista"`` (CuPy needed: ``ImportError`` without it,
+        ``RuntimeError`` without a GPU). ``"auto"``: the GPU when one is
+        usable, else the CPU. Fitted attributes are numpy arrays either way;
+        ``predict`` returns CuPy arrays for CuPy input. See ``docs/gpu.md``.
+    verbose : int, default=0
+        Print the duality gap as the solver runs.
+
+    Attributes
+    ----------
+    coef_ : ndarray of shape (n_tasks, n_features)
+        One row per task; the task column is not a feature.
+    intercept_ : ndarray of shape (n_tasks,)
+    tasks_ : ndarray of shape (n_tasks,)
+        Task labels in the order of the rows of ``coef_`` (``0..T-1`` in the
+        shared layout, the sorted labels of the task column otherwise).
+    n_tasks_ : int
+    n_features_in_ : int
+        Number of columns of ``X`` seen in fit (task column included).
+    feature_names_in_ : ndarray of shape (``n_features_in_``,)
+        Column names, when ``X`` is a DataFrame with string names.
+    n_iter_ : int
+        Solver iterations (epochs for ``"bcd"``).
+    dual_gap_ : float
+        Duality gap at the solution, in units of the objective.
+    solver_ : str
+        The solver used.
+    device_ : {"cpu", "cuda"}
+        Where the model was solved.
+    rank_ : int
+        Numerical rank of ``coef_``.
+    classes_ : ndarray of shape (2,)
+        The two labels, common to all tasks.
+
+    References
+    ----------
+    Argyriou, A., Evgeniou, T. and Pontil, M. (2008). Convex multi-task feature
+    learning. Machine Learning 73(3).
+    Ji, S. and Ye, J. (2009). An accelerated gradient method for trace norm
+    minimization. ICML.
+    """
     _loss = "logistic"
 
     # The regressor's signature with the logistic loss's default strength (DEFAULT_ALPHA).
@@ -70,26 +249,262 @@ class TraceNormClassifier(MultiTaskClassifierMixin, _TraceNorm):
 
 
 class TraceNormRegressorCV(MultiTaskRegressorMixin, _PathCV):
-    __doc__ = cv_doc("TraceNormRegressor", "squared", extra_attrs=_ATTRS)
+    """TraceNormRegressor with ``alpha`` chosen by cross-validation along its path.
+
+    As scikit-learn's ``LassoCV``: on each fold, the regularisation path is
+    fitted on the training rows (warm-started from large to small alpha),
+    each alpha is scored on the held-out rows, and the model is refitted on
+    all the data at the alpha with the best mean score over folds. The
+    objective is that of :class:`~mtlclassic.TraceNormRegressor`.
+
+    Parameters
+    ----------
+    alphas : int or array-like of shape (n_alphas,), default=None
+        An int: that many values from ``alpha_max`` of the whole data down
+        to ``eps * alpha_max``, geometrically spaced (as scikit-learn 1.9's
+        ``MultiTaskLassoCV(alphas=100)``). An array: the grid itself,
+        sorted decreasing. ``None``: ``n_alphas`` values.
+    n_alphas : int, default=100
+        Length of the default grid when ``alphas`` is None; an int
+        ``alphas`` overrides it. (scikit-learn 1.9 dropped ``n_alphas``
+        from its CV estimators; it is kept here, without warning, so that
+        existing code keeps working.)
+    eps : float, default=1e-3
+        ``alpha_min / alpha_max`` of the default grid, ``> 0``.
+    cv : int, cross-validation splitter or iterable, default=5
+        Integer ``k``: in the shared layout ``KFold(k)`` (``StratifiedKFold``
+        for a classifier with 1-D ``y``), as scikit-learn; in the per-task
+        layout a task-stratified ``StratifiedKFold(k)`` on the task column
+        (task and class for classifiers), so that every task is in every
+        fold -- each task needs at least ``k`` rows. A splitter or an
+        iterable of ``(train, test)`` indices is used as given; every task
+        must still have training rows in every fold.
+    n_jobs : int, default=None
+        Folds (and l1 ratios) fitted in parallel threads (joblib), each with
+        one BLAS thread. ``None`` means 1, ``-1`` all cores. Under another
+        joblib backend (e.g. ``joblib.parallel_backend("dask")``) the folds
+        run where it sends them.
+    scoring : str or callable, default=None
+        ``None``: the held-out mean squared error. Otherwise any scikit-learn
+        scorer, evaluated on the fold's model at each alpha (higher is
+        better), stored in ``score_path_``.
+    l2_reg, fit_intercept, task_column, unseen_tasks, task_weights, tol, max_iter, solver,
+    device
+        As in :class:`~mtlclassic.TraceNormRegressor`; used on every fold and for
+        the refit. With ``device="cuda"`` (or CuPy input) each fold's path
+        is solved on the GPU, its training data copied there once.
+    verbose : int, default=0
+        ``1``: one line per fold and alpha (``[TraceNormRegressorCV] fold 2/5 alpha
+        3/100 = 0.0123: gap 1.2e-06, 14 iterations, 0.01 s``, the gap
+        relative as ``tol`` bounds it) and one for the refit. ``2`` and
+        more: also the solver's own progress lines.
+
+    Warns
+    -----
+    ConvergenceWarning
+        At most one for all the path fits of all folds, with how many did
+        not reach ``tol`` and the worst relative duality gap (its alpha and
+        fold); the refit warns on its own.
+
+    Attributes
+    ----------
+    alpha_ : float
+        The chosen penalty strength.
+    alphas_ : ndarray of shape (n_alphas,)
+        The grid.
+    mse_path_ : ndarray of shape (n_alphas, n_folds)
+        Held-out mean squared error, per alpha (and l1 ratio) and fold:
+        each task's mean over its observed held-out targets, averaged over
+        tasks with the task weights (with equal weights and no missing
+        target, scikit-learn's ``MultiTaskLassoCV.mse_path_``). ``alpha_``
+        minimises its mean over folds.
+    score_path_ : ndarray
+        Instead of ``mse_path_`` when ``scoring`` is given: the scorer's
+        values, maximised.
+    coef_ : ndarray of shape (n_tasks, n_features)
+        The model refitted on all the data at ``alpha_``.
+    intercept_ : ndarray of shape (n_tasks,)
+    n_iter_ : int
+        Solver iterations of the refit.
+    dual_gap_ : float
+        Duality gap of the refit.
+    tasks_ : ndarray of shape (n_tasks,)
+    n_tasks_ : int
+    n_features_in_ : int
+        Columns of ``X`` seen in fit (task column included).
+    feature_names_in_ : ndarray of shape (``n_features_in_``,)
+        Column names, when ``X`` is a DataFrame with string names.
+    solver_ : str
+    rank_ : int
+        Numerical rank of ``coef_``.
+
+    See Also
+    --------
+    mtlclassic.TraceNormRegressor : the model at a fixed alpha.
+    """
     _estimator = TraceNormRegressor
 
 
 class TraceNormClassifierCV(MultiTaskClassifierMixin, _PathCV):
-    __doc__ = cv_doc("TraceNormClassifier", "logistic", extra_attrs=_ATTRS)
+    """TraceNormClassifier with ``alpha`` chosen by cross-validation along its path.
+
+    As scikit-learn's ``LassoCV``: on each fold, the regularisation path is
+    fitted on the training rows (warm-started from large to small alpha),
+    each alpha is scored on the held-out rows, and the model is refitted on
+    all the data at the alpha with the best mean score over folds. The
+    objective is that of :class:`~mtlclassic.TraceNormClassifier`.
+
+    Parameters
+    ----------
+    alphas : int or array-like of shape (n_alphas,), default=None
+        An int: that many values from ``alpha_max`` of the whole data down
+        to ``eps * alpha_max``, geometrically spaced (as scikit-learn 1.9's
+        ``MultiTaskLassoCV(alphas=100)``). An array: the grid itself,
+        sorted decreasing. ``None``: ``n_alphas`` values.
+    n_alphas : int, default=100
+        Length of the default grid when ``alphas`` is None; an int
+        ``alphas`` overrides it. (scikit-learn 1.9 dropped ``n_alphas``
+        from its CV estimators; it is kept here, without warning, so that
+        existing code keeps working.)
+    eps : float, default=1e-3
+        ``alpha_min / alpha_max`` of the default grid, ``> 0``.
+    cv : int, cross-validation splitter or iterable, default=5
+        Integer ``k``: in the shared layout ``KFold(k)`` (``StratifiedKFold``
+        for a classifier with 1-D ``y``), as scikit-learn; in the per-task
+        layout a task-stratified ``StratifiedKFold(k)`` on the task column
+        (task and class for classifiers), so that every task is in every
+        fold -- each task needs at least ``k`` rows. A splitter or an
+        iterable of ``(train, test)`` indices is used as given; every task
+        must still have training rows in every fold.
+    n_jobs : int, default=None
+        Folds (and l1 ratios) fitted in parallel threads (joblib), each with
+        one BLAS thread. ``None`` means 1, ``-1`` all cores. Under another
+        joblib backend (e.g. ``joblib.parallel_backend("dask")``) the folds
+        run where it sends them.
+    scoring : str or callable, default=None
+        ``None``: the held-out accuracy, averaged over tasks. Otherwise any scikit-learn
+        scorer, evaluated on the fold's model at each alpha (higher is
+        better), stored in ``score_path_``.
+    l2_reg, fit_intercept, task_column, unseen_tasks, task_weights, tol, max_iter, solver,
+    device
+        As in :class:`~mtlclassic.TraceNormClassifier`; used on every fold and for
+        the refit. With ``device="cuda"`` (or CuPy input) each fold's path
+        is solved on the GPU, its training data copied there once.
+    verbose : int, default=0
+        ``1``: one line per fold and alpha (``[TraceNormClassifierCV] fold 2/5 alpha
+        3/100 = 0.0123: gap 1.2e-06, 14 iterations, 0.01 s``, the gap
+        relative as ``tol`` bounds it) and one for the refit. ``2`` and
+        more: also the solver's own progress lines.
+
+    Warns
+    -----
+    ConvergenceWarning
+        At most one for all the path fits of all folds, with how many did
+        not reach ``tol`` and the worst relative duality gap (its alpha and
+        fold); the refit warns on its own.
+
+    Attributes
+    ----------
+    alpha_ : float
+        The chosen penalty strength.
+    alphas_ : ndarray of shape (n_alphas,)
+        The grid.
+    score_path_ : ndarray of shape (n_alphas, n_folds)
+        Held-out accuracy per alpha (and l1 ratio) and fold: each task's
+        accuracy, averaged over tasks with the task weights (or the
+        ``scoring``). ``alpha_`` maximises its mean over folds.
+    coef_ : ndarray of shape (n_tasks, n_features)
+        The model refitted on all the data at ``alpha_``.
+    intercept_ : ndarray of shape (n_tasks,)
+    n_iter_ : int
+        Solver iterations of the refit.
+    dual_gap_ : float
+        Duality gap of the refit.
+    tasks_ : ndarray of shape (n_tasks,)
+    n_tasks_ : int
+    n_features_in_ : int
+        Columns of ``X`` seen in fit (task column included).
+    feature_names_in_ : ndarray of shape (``n_features_in_``,)
+        Column names, when ``X`` is a DataFrame with string names.
+    solver_ : str
+    rank_ : int
+        Numerical rank of ``coef_``.
+    classes_ : ndarray of shape (2,)
+
+    See Also
+    --------
+    mtlclassic.TraceNormClassifier : the model at a fixed alpha.
+    """
     _estimator = TraceNormClassifier
 
 
 def trace_norm_path(X, y, *, alphas=None, n_alphas=100, eps=1e-3, loss="squared",
                     task_column=None, fit_intercept=True, task_weights=None, sample_weight=None,
                     l2_reg=0.0, tol=1e-4, max_iter=1000, solver="auto"):
+    """Trace-norm (low-rank) regularisation path.
+
+    Fits :class:`~mtlclassic.TraceNormRegressor` (or ``...Classifier``) with
+    penalty ``alpha * ||coef||_*`` at each ``alpha`` of a decreasing grid, each fit
+    warm-started from the previous one.
+
+    Parameters
+    ----------
+    X : {array-like, sparse matrix, DataFrame} of shape (n_samples, n_columns)
+        Features; with ``task_column`` set, one column names each row's task.
+    y : array-like of shape (n_samples,) or (n_samples, n_tasks)
+        Targets, as in the estimators' ``fit`` (labels for ``loss="logistic"``).
+    alphas : int or array-like of shape (n_alphas,), default=None
+        An int: that many alphas, geometrically spaced from ``alpha_max``
+        down to ``eps * alpha_max`` (as scikit-learn 1.9's ``alphas=100``).
+        An array: the penalty strengths, sorted decreasing before fitting.
+        ``None``: ``n_alphas`` of them.
+    n_alphas : int, default=100
+        Length of the default grid when ``alphas`` is None (an int
+        ``alphas`` overrides it).
+    eps : float, default=1e-3
+        ``alpha_min / alpha_max`` of the default grid, ``> 0``.
+    loss : {"squared", "logistic"}, default="squared"
+        The datafit: :class:`~mtlclassic.TraceNormRegressor` or
+        :class:`~mtlclassic.TraceNormClassifier`.
+    task_column, fit_intercept, task_weights
+        As in :class:`~mtlclassic.TraceNormRegressor`.
+    sample_weight : array-like of shape (n_samples,), default=None
+        Reweights rows within their task (each task's loss is its weighted
+        mean): an integer weight is the row repeated, a zero weight the row
+        dropped. The default grid's ``alpha_max`` is the weighted data's.
+    l2_reg, tol, max_iter, solver
+        As in :class:`~mtlclassic.TraceNormRegressor`.
+
+    Returns
+    -------
+    path : PathResult
+        Named tuple ``(alphas, coefs, intercepts, dual_gaps, n_iter)``;
+        ``coefs`` of shape (n_alphas, n_tasks, n_features) holds ``coef_``
+        at each alpha, tasks in the order of the estimator's ``tasks_``
+        (the sorted task labels in the per-task layout).
+
+    See Also
+    --------
+    mtlclassic.alpha_max : the top of the default grid.
+    mtlclassic.TraceNormRegressorCV, mtlclassic.TraceNormClassifierCV :
+        ``alpha`` chosen by cross-validation along this path.
+
+    Warns
+    -----
+    ConvergenceWarning
+        Once per path, when some fits did not reach ``tol``: how many, and
+        the worst relative duality gap with its alpha.
+
+    Notes
+    -----
+    The input is validated once; each fit starts from the solution at the
+    previous (larger) alpha. At ``alpha_max`` the solution is ``coef = 0``.
+    """
     return named_path(TRACE_NORM, X, y, loss=loss, alphas=alphas, n_alphas=n_alphas, eps=eps,
                       sample_weight=sample_weight, task_column=task_column,
                       fit_intercept=fit_intercept, task_weights=task_weights, l2_reg=l2_reg,
                       tol=tol, max_iter=max_iter, solver=solver)
 
-
-trace_norm_path.__doc__ = path_doc(
-    "Trace-norm (low-rank) regularisation path.", "TraceNorm", "alpha * ||W||_*")
 
 TRACE_NORM = declare(
     "trace-norm", TraceNormRegressor, TraceNormClassifier, description="low rank (trace norm)",

@@ -5,34 +5,10 @@ import numbers
 from ..penalties import L1, SparseGroup
 from ._base import (MultiTaskClassifierMixin, MultiTaskLinearModel, MultiTaskRegressorMixin,
                     store_params)
-from ._docs import DEFAULT_ALPHA, L2_REG, default_note, estimator_doc
 from ._grids import alpha_max_grid
-from ._path import named_path, path_doc
+from ._path import named_path
 from ._registry import declare
-from .cv import L1_RATIO_DOC, _PathCV, _SparseGroupCV, cv_doc
-
-
-def _alpha_doc(penalty_name, helper, loss, default=None, why=""):
-    value = DEFAULT_ALPHA[loss] if default is None else default
-    return f"""    alpha : float, default={value}
-        Strength of the {penalty_name}, ``>= 0``. ``W = 0`` for
-        ``alpha >= alpha_max(X, y, penalty="{helper}")`` (see :func:`mtlclassic.alpha_max`).
-""" + default_note(loss, value) + why
-
-
-# -- lasso ------------------------------------------------------------------
-_LASSO_PENALTY = "alpha * sum_tj |W[t, j]|  +  l2_reg / 2 ||W||_F^2"
-_LASSO_NOTES = """
-    The tasks share nothing: this is one lasso (elastic net with
-    ``l2_reg``) per task, fitted together -- the single-task baseline of MTL
-    comparisons. Each task's loss is its mean, so in the shared layout task
-    t's model is scikit-learn's ``Lasso(alpha)`` on column t.
-"""
-
-
-_LASSO_REFS = """    Tibshirani, R. (1996). Regression shrinkage and selection via the lasso.
-    JRSS B 58(1).
-"""
+from .cv import _PathCV, _SparseGroupCV
 
 
 class _Lasso(MultiTaskLinearModel):
@@ -41,19 +17,207 @@ class _Lasso(MultiTaskLinearModel):
 
 
 class LassoRegressor(MultiTaskRegressorMixin, _Lasso):
-    __doc__ = estimator_doc("Independent lasso regressions, one per task.", _LASSO_PENALTY,
-                            "squared", _alpha_doc("l1 penalty", "l1", "squared") + L2_REG,
-                            notes=_LASSO_NOTES + "    MALSAR: ``Least_Lasso``.\n",
-                            references=_LASSO_REFS)
+    """Independent lasso regressions, one per task.
+
+    Objective, with ``coef`` of shape (n_tasks, n_features) (``w_t`` its rows,
+    ``coef[:, j]`` feature j across tasks), sample weights ``s_i`` and task
+    weights ``tau_t``::
+
+        min_{coef, b}  sum_t tau_t / (2 sum_{i in t} s_i) * sum_{i in t} s_i (y_i - x_i . w_t - b_t)^2
+                       + alpha * sum_tj |coef[t, j]|  +  l2_reg / 2 ||coef||_F^2
+
+    i.e. the sum over tasks of each task's (weighted) mean squared error, plus
+    the penalty. In the shared layout missing targets (NaN in ``Y``) drop out of
+    their task's mean.
+
+    The tasks share nothing: this is one lasso (elastic net with
+    ``l2_reg``) per task, fitted together -- the single-task baseline of MTL
+    comparisons. Each task's loss is its mean, so in the shared layout task
+    t's model is scikit-learn's ``Lasso(alpha)`` on column t.
+    MALSAR: ``Least_Lasso``.
+
+    Parameters
+    ----------
+    alpha : float, default=0.1
+        Strength of the l1 penalty, ``>= 0``. ``coef = 0`` for
+        ``alpha >= alpha_max(X, y, penalty="l1")`` (see :func:`mtlclassic.alpha_max`).
+        The default 0.1: ``coef != 0`` as soon as one feature's covariance with one
+        task's target exceeds it (a correlation of 0.1 for standardised ``X`` and
+        ``y``).
+    l2_reg : float, default=0.0
+        Elastic term ``l2_reg / 2 ||coef||_F^2`` added to the penalty (MALSAR's
+        ``rho_L2``), ``>= 0``.
+    fit_intercept : bool, default=True
+        Fit one unpenalised intercept per task.
+    task_column : int, str or None, default=None
+        ``None``: shared design, ``y`` of shape (n_samples, n_tasks) (or 1-D
+        for one task). Otherwise the column of ``X`` naming each row's task
+        (an int index, negative as in numpy, or a DataFrame column name):
+        per-task designs, ``y`` of shape (n_samples,).
+    unseen_tasks : {"error", "mean"}, default="error"
+        Prediction for a row whose task was not seen in ``fit`` (per-task
+        layout): ``"error"`` raises a ``ValueError``; ``"mean"`` predicts it
+        with the mean of the fitted task models (``coef_`` and
+        ``intercept_`` averaged over tasks; a model with a shared part
+        documents what it uses).
+    task_weights : array-like of shape (n_tasks,), default=None
+        ``tau_t`` multiplying each task's mean loss, used as given (not
+        normalised): ``task_weights = n_t`` gives MALSAR's unnormalised loss.
+        Tasks are ordered as ``tasks_``.
+    tol : float, default=1e-4
+        Stop when the duality gap is ``<= tol`` times the objective at
+        ``coef = 0`` (with the best intercepts when they are fitted).
+    max_iter : int, default=1000
+        Maximum number of epochs (``"bcd"``) or iterations (``"fista"``).
+    warm_start : bool, default=False
+        Start from the previous solution when shapes match.
+    solver : {"auto", "bcd", "working_set", "fista", "cvxpy"}, default="auto"
+        ``"working_set"``: working sets with gap-safe screening, each solved
+        by numba block coordinate descent (penalties separable over
+        features, any loss); ``"bcd"``: the same solver, squared loss only;
+        ``"fista"``: accelerated proximal gradient (any loss and penalty);
+        ``"cvxpy"``: the exact reference solver (slow). ``"auto"`` picks
+        ``"bcd"`` for the squared loss with a penalty separable over
+        features, ``"working_set"`` for the logistic loss with one that
+        zeroes features, else ``"fista"``.
+    device : {None, "cpu", "cuda", "auto"}, default=None
+        Where to solve. ``None``: where the data is (on the GPU for CuPy
+        input). ``"cuda"``: the problem is copied to the GPU once and solved
+        there by ``"fista"`` (CuPy needed: ``ImportError`` without it,
+        ``RuntimeError`` without a GPU). ``"auto"``: the GPU when one is
+        usable, else the CPU. Fitted attributes are numpy arrays either way;
+        ``predict`` returns CuPy arrays for CuPy input. See ``docs/gpu.md``.
+    verbose : int, default=0
+        Print the duality gap as the solver runs.
+
+    Attributes
+    ----------
+    coef_ : ndarray of shape (n_tasks, n_features)
+        One row per task; the task column is not a feature.
+    intercept_ : ndarray of shape (n_tasks,)
+    tasks_ : ndarray of shape (n_tasks,)
+        Task labels in the order of the rows of ``coef_`` (``0..T-1`` in the
+        shared layout, the sorted labels of the task column otherwise).
+    n_tasks_ : int
+    n_features_in_ : int
+        Number of columns of ``X`` seen in fit (task column included).
+    feature_names_in_ : ndarray of shape (``n_features_in_``,)
+        Column names, when ``X`` is a DataFrame with string names.
+    n_iter_ : int
+        Solver iterations (epochs for ``"bcd"``).
+    dual_gap_ : float
+        Duality gap at the solution, in units of the objective.
+    solver_ : str
+        The solver used.
+    device_ : {"cpu", "cuda"}
+        Where the model was solved.
+
+    References
+    ----------
+    Tibshirani, R. (1996). Regression shrinkage and selection via the lasso.
+    JRSS B 58(1).
+    """
     _loss = "squared"
 
 
 class LassoClassifier(MultiTaskClassifierMixin, _Lasso):
-    __doc__ = estimator_doc("Independent l1-penalised logistic regressions, one per task.",
-                            _LASSO_PENALTY, "logistic",
-                            _alpha_doc("l1 penalty", "l1", "logistic") + L2_REG,
-                            notes=_LASSO_NOTES + """    MALSAR: ``Logistic_Lasso``.
-""")
+    """Independent l1-penalised logistic regressions, one per task.
+
+    Objective, with ``coef`` of shape (n_tasks, n_features) (``w_t`` its rows,
+    ``coef[:, j]`` feature j across tasks), sample weights ``s_i`` and task
+    weights ``tau_t``::
+
+        min_{coef, b}  sum_t tau_t / (sum_{i in t} s_i) * sum_{i in t} s_i log(1 + exp(-y_i (x_i . w_t + b_t)))
+                       + alpha * sum_tj |coef[t, j]|  +  l2_reg / 2 ||coef||_F^2
+
+    i.e. the sum over tasks of each task's (weighted) mean logistic loss, labels
+    ``classes_`` mapped to ``y in {-1, +1}``, plus the penalty. In the shared
+    layout missing targets (NaN in ``Y``) drop out of their task's mean.
+
+    The tasks share nothing: this is one lasso (elastic net with
+    ``l2_reg``) per task, fitted together -- the single-task baseline of MTL
+    comparisons. Each task's loss is its mean, so in the shared layout task
+    t's model is scikit-learn's ``Lasso(alpha)`` on column t.
+    MALSAR: ``Logistic_Lasso``.
+
+    Parameters
+    ----------
+    alpha : float, default=0.01
+        Strength of the l1 penalty, ``>= 0``. ``coef = 0`` for
+        ``alpha >= alpha_max(X, y, penalty="l1")`` (see :func:`mtlclassic.alpha_max`).
+        The default 0.01: ``coef != 0`` as soon as one feature's covariance with one
+        task's 0/1 labels exceeds it (a correlation of 0.02 for balanced classes, 0.04
+        at 6% positives).
+    l2_reg : float, default=0.0
+        Elastic term ``l2_reg / 2 ||coef||_F^2`` added to the penalty (MALSAR's
+        ``rho_L2``), ``>= 0``.
+    fit_intercept : bool, default=True
+        Fit one unpenalised intercept per task.
+    task_column : int, str or None, default=None
+        ``None``: shared design, ``y`` of shape (n_samples, n_tasks) (or 1-D
+        for one task). Otherwise the column of ``X`` naming each row's task
+        (an int index, negative as in numpy, or a DataFrame column name):
+        per-task designs, ``y`` of shape (n_samples,).
+    unseen_tasks : {"error", "mean"}, default="error"
+        Prediction for a row whose task was not seen in ``fit`` (per-task
+        layout): ``"error"`` raises a ``ValueError``; ``"mean"`` predicts it
+        with the mean of the fitted task models (``coef_`` and
+        ``intercept_`` averaged over tasks; a model with a shared part
+        documents what it uses).
+    task_weights : array-like of shape (n_tasks,), default=None
+        ``tau_t`` multiplying each task's mean loss, used as given (not
+        normalised): ``task_weights = n_t`` gives MALSAR's unnormalised loss.
+        Tasks are ordered as ``tasks_``.
+    tol : float, default=1e-4
+        Stop when the duality gap is ``<= tol`` times the objective at
+        ``coef = 0`` (with the best intercepts when they are fitted).
+    max_iter : int, default=1000
+        Maximum number of epochs (``"bcd"``) or iterations (``"fista"``).
+    warm_start : bool, default=False
+        Start from the previous solution when shapes match.
+    solver : {"auto", "bcd", "working_set", "fista", "cvxpy"}, default="auto"
+        ``"working_set"``: working sets with gap-safe screening, each solved
+        by numba block coordinate descent (penalties separable over
+        features, any loss); ``"bcd"``: the same solver, squared loss only;
+        ``"fista"``: accelerated proximal gradient (any loss and penalty);
+        ``"cvxpy"``: the exact reference solver (slow). ``"auto"`` picks
+        ``"bcd"`` for the squared loss with a penalty separable over
+        features, ``"working_set"`` for the logistic loss with one that
+        zeroes features, else ``"fista"``.
+    device : {None, "cpu", "cuda", "auto"}, default=None
+        Where to solve. ``None``: where the data is (on the GPU for CuPy
+        input). ``"cuda"``: the problem is copied to the GPU once and solved
+        there by ``"fista"`` (CuPy needed: ``ImportError`` without it,
+        ``RuntimeError`` without a GPU). ``"auto"``: the GPU when one is
+        usable, else the CPU. Fitted attributes are numpy arrays either way;
+        ``predict`` returns CuPy arrays for CuPy input. See ``docs/gpu.md``.
+    verbose : int, default=0
+        Print the duality gap as the solver runs.
+
+    Attributes
+    ----------
+    coef_ : ndarray of shape (n_tasks, n_features)
+        One row per task; the task column is not a feature.
+    intercept_ : ndarray of shape (n_tasks,)
+    tasks_ : ndarray of shape (n_tasks,)
+        Task labels in the order of the rows of ``coef_`` (``0..T-1`` in the
+        shared layout, the sorted labels of the task column otherwise).
+    n_tasks_ : int
+    n_features_in_ : int
+        Number of columns of ``X`` seen in fit (task column included).
+    feature_names_in_ : ndarray of shape (``n_features_in_``,)
+        Column names, when ``X`` is a DataFrame with string names.
+    n_iter_ : int
+        Solver iterations (epochs for ``"bcd"``).
+    dual_gap_ : float
+        Duality gap at the solution, in units of the objective.
+    solver_ : str
+        The solver used.
+    device_ : {"cpu", "cuda"}
+        Where the model was solved.
+    classes_ : ndarray of shape (2,)
+        The two labels, common to all tasks.
+    """
     _loss = "logistic"
 
     # The regressor's signature with the logistic loss's default strength (DEFAULT_ALPHA).
@@ -64,57 +228,263 @@ class LassoClassifier(MultiTaskClassifierMixin, _Lasso):
 
 
 class LassoRegressorCV(MultiTaskRegressorMixin, _PathCV):
-    __doc__ = cv_doc("LassoRegressor", "squared")
+    """LassoRegressor with ``alpha`` chosen by cross-validation along its path.
+
+    As scikit-learn's ``LassoCV``: on each fold, the regularisation path is
+    fitted on the training rows (warm-started from large to small alpha),
+    each alpha is scored on the held-out rows, and the model is refitted on
+    all the data at the alpha with the best mean score over folds. The
+    objective is that of :class:`~mtlclassic.LassoRegressor`.
+
+    Parameters
+    ----------
+    alphas : int or array-like of shape (n_alphas,), default=None
+        An int: that many values from ``alpha_max`` of the whole data down
+        to ``eps * alpha_max``, geometrically spaced (as scikit-learn 1.9's
+        ``MultiTaskLassoCV(alphas=100)``). An array: the grid itself,
+        sorted decreasing. ``None``: ``n_alphas`` values.
+    n_alphas : int, default=100
+        Length of the default grid when ``alphas`` is None; an int
+        ``alphas`` overrides it. (scikit-learn 1.9 dropped ``n_alphas``
+        from its CV estimators; it is kept here, without warning, so that
+        existing code keeps working.)
+    eps : float, default=1e-3
+        ``alpha_min / alpha_max`` of the default grid, ``> 0``.
+    cv : int, cross-validation splitter or iterable, default=5
+        Integer ``k``: in the shared layout ``KFold(k)`` (``StratifiedKFold``
+        for a classifier with 1-D ``y``), as scikit-learn; in the per-task
+        layout a task-stratified ``StratifiedKFold(k)`` on the task column
+        (task and class for classifiers), so that every task is in every
+        fold -- each task needs at least ``k`` rows. A splitter or an
+        iterable of ``(train, test)`` indices is used as given; every task
+        must still have training rows in every fold.
+    n_jobs : int, default=None
+        Folds (and l1 ratios) fitted in parallel threads (joblib), each with
+        one BLAS thread. ``None`` means 1, ``-1`` all cores. Under another
+        joblib backend (e.g. ``joblib.parallel_backend("dask")``) the folds
+        run where it sends them.
+    scoring : str or callable, default=None
+        ``None``: the held-out mean squared error. Otherwise any scikit-learn
+        scorer, evaluated on the fold's model at each alpha (higher is
+        better), stored in ``score_path_``.
+    l2_reg, fit_intercept, task_column, unseen_tasks, task_weights, tol, max_iter, solver,
+    device
+        As in :class:`~mtlclassic.LassoRegressor`; used on every fold and for
+        the refit. With ``device="cuda"`` (or CuPy input) each fold's path
+        is solved on the GPU, its training data copied there once.
+    verbose : int, default=0
+        ``1``: one line per fold and alpha (``[LassoRegressorCV] fold 2/5 alpha
+        3/100 = 0.0123: gap 1.2e-06, 14 iterations, 0.01 s``, the gap
+        relative as ``tol`` bounds it) and one for the refit. ``2`` and
+        more: also the solver's own progress lines.
+
+    Warns
+    -----
+    ConvergenceWarning
+        At most one for all the path fits of all folds, with how many did
+        not reach ``tol`` and the worst relative duality gap (its alpha and
+        fold); the refit warns on its own.
+
+    Attributes
+    ----------
+    alpha_ : float
+        The chosen penalty strength.
+    alphas_ : ndarray of shape (n_alphas,)
+        The grid.
+    mse_path_ : ndarray of shape (n_alphas, n_folds)
+        Held-out mean squared error, per alpha (and l1 ratio) and fold:
+        each task's mean over its observed held-out targets, averaged over
+        tasks with the task weights (with equal weights and no missing
+        target, scikit-learn's ``MultiTaskLassoCV.mse_path_``). ``alpha_``
+        minimises its mean over folds.
+    score_path_ : ndarray
+        Instead of ``mse_path_`` when ``scoring`` is given: the scorer's
+        values, maximised.
+    coef_ : ndarray of shape (n_tasks, n_features)
+        The model refitted on all the data at ``alpha_``.
+    intercept_ : ndarray of shape (n_tasks,)
+    n_iter_ : int
+        Solver iterations of the refit.
+    dual_gap_ : float
+        Duality gap of the refit.
+    tasks_ : ndarray of shape (n_tasks,)
+    n_tasks_ : int
+    n_features_in_ : int
+        Columns of ``X`` seen in fit (task column included).
+    feature_names_in_ : ndarray of shape (``n_features_in_``,)
+        Column names, when ``X`` is a DataFrame with string names.
+    solver_ : str
+
+    See Also
+    --------
+    mtlclassic.LassoRegressor : the model at a fixed alpha.
+    """
     _estimator = LassoRegressor
 
 
 class LassoClassifierCV(MultiTaskClassifierMixin, _PathCV):
-    __doc__ = cv_doc("LassoClassifier", "logistic")
+    """LassoClassifier with ``alpha`` chosen by cross-validation along its path.
+
+    As scikit-learn's ``LassoCV``: on each fold, the regularisation path is
+    fitted on the training rows (warm-started from large to small alpha),
+    each alpha is scored on the held-out rows, and the model is refitted on
+    all the data at the alpha with the best mean score over folds. The
+    objective is that of :class:`~mtlclassic.LassoClassifier`.
+
+    Parameters
+    ----------
+    alphas : int or array-like of shape (n_alphas,), default=None
+        An int: that many values from ``alpha_max`` of the whole data down
+        to ``eps * alpha_max``, geometrically spaced (as scikit-learn 1.9's
+        ``MultiTaskLassoCV(alphas=100)``). An array: the grid itself,
+        sorted decreasing. ``None``: ``n_alphas`` values.
+    n_alphas : int, default=100
+        Length of the default grid when ``alphas`` is None; an int
+        ``alphas`` overrides it. (scikit-learn 1.9 dropped ``n_alphas``
+        from its CV estimators; it is kept here, without warning, so that
+        existing code keeps working.)
+    eps : float, default=1e-3
+        ``alpha_min / alpha_max`` of the default grid, ``> 0``.
+    cv : int, cross-validation splitter or iterable, default=5
+        Integer ``k``: in the shared layout ``KFold(k)`` (``StratifiedKFold``
+        for a classifier with 1-D ``y``), as scikit-learn; in the per-task
+        layout a task-stratified ``StratifiedKFold(k)`` on the task column
+        (task and class for classifiers), so that every task is in every
+        fold -- each task needs at least ``k`` rows. A splitter or an
+        iterable of ``(train, test)`` indices is used as given; every task
+        must still have training rows in every fold.
+    n_jobs : int, default=None
+        Folds (and l1 ratios) fitted in parallel threads (joblib), each with
+        one BLAS thread. ``None`` means 1, ``-1`` all cores. Under another
+        joblib backend (e.g. ``joblib.parallel_backend("dask")``) the folds
+        run where it sends them.
+    scoring : str or callable, default=None
+        ``None``: the held-out accuracy, averaged over tasks. Otherwise any scikit-learn
+        scorer, evaluated on the fold's model at each alpha (higher is
+        better), stored in ``score_path_``.
+    l2_reg, fit_intercept, task_column, unseen_tasks, task_weights, tol, max_iter, solver,
+    device
+        As in :class:`~mtlclassic.LassoClassifier`; used on every fold and for
+        the refit. With ``device="cuda"`` (or CuPy input) each fold's path
+        is solved on the GPU, its training data copied there once.
+    verbose : int, default=0
+        ``1``: one line per fold and alpha (``[LassoClassifierCV] fold 2/5 alpha
+        3/100 = 0.0123: gap 1.2e-06, 14 iterations, 0.01 s``, the gap
+        relative as ``tol`` bounds it) and one for the refit. ``2`` and
+        more: also the solver's own progress lines.
+
+    Warns
+    -----
+    ConvergenceWarning
+        At most one for all the path fits of all folds, with how many did
+        not reach ``tol`` and the worst relative duality gap (its alpha and
+        fold); the refit warns on its own.
+
+    Attributes
+    ----------
+    alpha_ : float
+        The chosen penalty strength.
+    alphas_ : ndarray of shape (n_alphas,)
+        The grid.
+    score_path_ : ndarray of shape (n_alphas, n_folds)
+        Held-out accuracy per alpha (and l1 ratio) and fold: each task's
+        accuracy, averaged over tasks with the task weights (or the
+        ``scoring``). ``alpha_`` maximises its mean over folds.
+    coef_ : ndarray of shape (n_tasks, n_features)
+        The model refitted on all the data at ``alpha_``.
+    intercept_ : ndarray of shape (n_tasks,)
+    n_iter_ : int
+        Solver iterations of the refit.
+    dual_gap_ : float
+        Duality gap of the refit.
+    tasks_ : ndarray of shape (n_tasks,)
+    n_tasks_ : int
+    n_features_in_ : int
+        Columns of ``X`` seen in fit (task column included).
+    feature_names_in_ : ndarray of shape (``n_features_in_``,)
+        Column names, when ``X`` is a DataFrame with string names.
+    solver_ : str
+    classes_ : ndarray of shape (2,)
+
+    See Also
+    --------
+    mtlclassic.LassoClassifier : the model at a fixed alpha.
+    """
     _estimator = LassoClassifier
 
 
 def lasso_path(X, y, *, alphas=None, n_alphas=100, eps=1e-3, loss="squared", task_column=None,
                fit_intercept=True, task_weights=None, sample_weight=None, l2_reg=0.0, tol=1e-4,
                max_iter=1000, solver="auto"):
+    """Lasso regularisation path of independent tasks, fitted together.
+
+    Fits :class:`~mtlclassic.LassoRegressor` (or ``...Classifier``) with
+    penalty ``alpha * sum_tj |coef[t, j]|`` at each ``alpha`` of a decreasing grid, each fit
+    warm-started from the previous one.
+
+    Parameters
+    ----------
+    X : {array-like, sparse matrix, DataFrame} of shape (n_samples, n_columns)
+        Features; with ``task_column`` set, one column names each row's task.
+    y : array-like of shape (n_samples,) or (n_samples, n_tasks)
+        Targets, as in the estimators' ``fit`` (labels for ``loss="logistic"``).
+    alphas : int or array-like of shape (n_alphas,), default=None
+        An int: that many alphas, geometrically spaced from ``alpha_max``
+        down to ``eps * alpha_max`` (as scikit-learn 1.9's ``alphas=100``).
+        An array: the penalty strengths, sorted decreasing before fitting.
+        ``None``: ``n_alphas`` of them.
+    n_alphas : int, default=100
+        Length of the default grid when ``alphas`` is None (an int
+        ``alphas`` overrides it).
+    eps : float, default=1e-3
+        ``alpha_min / alpha_max`` of the default grid, ``> 0``.
+    loss : {"squared", "logistic"}, default="squared"
+        The datafit: :class:`~mtlclassic.LassoRegressor` or
+        :class:`~mtlclassic.LassoClassifier`.
+    task_column, fit_intercept, task_weights
+        As in :class:`~mtlclassic.LassoRegressor`.
+    sample_weight : array-like of shape (n_samples,), default=None
+        Reweights rows within their task (each task's loss is its weighted
+        mean): an integer weight is the row repeated, a zero weight the row
+        dropped. The default grid's ``alpha_max`` is the weighted data's.
+    l2_reg, tol, max_iter, solver
+        As in :class:`~mtlclassic.LassoRegressor`.
+
+    Returns
+    -------
+    path : PathResult
+        Named tuple ``(alphas, coefs, intercepts, dual_gaps, n_iter)``;
+        ``coefs`` of shape (n_alphas, n_tasks, n_features) holds ``coef_``
+        at each alpha, tasks in the order of the estimator's ``tasks_``
+        (the sorted task labels in the per-task layout).
+
+    See Also
+    --------
+    mtlclassic.alpha_max : the top of the default grid.
+    mtlclassic.LassoRegressorCV, mtlclassic.LassoClassifierCV :
+        ``alpha`` chosen by cross-validation along this path.
+
+    Warns
+    -----
+    ConvergenceWarning
+        Once per path, when some fits did not reach ``tol``: how many, and
+        the worst relative duality gap with its alpha.
+
+    Notes
+    -----
+    The input is validated once; each fit starts from the solution at the
+    previous (larger) alpha. At ``alpha_max`` the solution is ``coef = 0``.
+    """
     return named_path(LASSO, X, y, loss=loss, alphas=alphas, n_alphas=n_alphas, eps=eps,
                       sample_weight=sample_weight, task_column=task_column,
                       fit_intercept=fit_intercept, task_weights=task_weights, l2_reg=l2_reg,
                       tol=tol, max_iter=max_iter, solver=solver)
 
 
-lasso_path.__doc__ = path_doc(
-    "Lasso regularisation path of independent tasks, fitted together.", "Lasso",
-    "alpha * sum_tj |W[t, j]|")
-
 LASSO = declare(
     "lasso", LassoRegressor, LassoClassifier, description="independent lasso per task",
     grid=alpha_max_grid(("alpha", "l1")), strengths=("alpha",), alpha_max_names={"l1": "alpha"},
     path=lasso_path, cv=(LassoRegressorCV, LassoClassifierCV))
-
-
-# -- sparse group lasso -----------------------------------------------------
-_SGL_PENALTY = ("alpha * sum_j (l1_ratio ||W[:, j]||_1 + (1 - l1_ratio) ||W[:, j]||_2)"
-                "  +  l2_reg / 2 ||W||_F^2")
-
-
-def _sgl_params(loss):
-    return _alpha_doc("sparse-group penalty", "sparse_group", loss) + """\
-    l1_ratio : float, default=0.5
-        Share of the l1 term, in ``[0, 1]``: 0 is the group lasso, 1 the lasso.
-""" + L2_REG
-
-
-_SGL_NOTES = """
-    Features are selected jointly (the group term) and, within a selected
-    feature, tasks may still have zero weights (the l1 term). The duality
-    gap uses the closed-form dual norm of the sparse-group norm (Ndiaye et
-    al. 2016).
-"""
-_SGL_REFS = """    Simon, N., Friedman, J., Hastie, T. and Tibshirani, R. (2013). A sparse-group
-    lasso. J. Comput. Graph. Stat. 22(2).
-    Ndiaye, E., Fercoq, O., Gramfort, A. and Salmon, J. (2016). GAP safe
-    screening rules for sparse-group lasso. NeurIPS.
-"""
 
 
 class _SparseGroupLasso(MultiTaskLinearModel):
@@ -134,16 +504,218 @@ class _SparseGroupLasso(MultiTaskLinearModel):
 
 
 class SparseGroupLassoRegressor(MultiTaskRegressorMixin, _SparseGroupLasso):
-    __doc__ = estimator_doc("Multi-task regression with the sparse-group lasso penalty.",
-                            _SGL_PENALTY, "squared", _sgl_params("squared"), notes=_SGL_NOTES,
-                            references=_SGL_REFS)
+    """Multi-task regression with the sparse-group lasso penalty.
+
+    Objective, with ``coef`` of shape (n_tasks, n_features) (``w_t`` its rows,
+    ``coef[:, j]`` feature j across tasks), sample weights ``s_i`` and task
+    weights ``tau_t``::
+
+        min_{coef, b}  sum_t tau_t / (2 sum_{i in t} s_i) * sum_{i in t} s_i (y_i - x_i . w_t - b_t)^2
+                       + alpha * sum_j (l1_ratio ||coef[:, j]||_1 + (1 - l1_ratio) ||coef[:, j]||_2)  +  l2_reg / 2 ||coef||_F^2
+
+    i.e. the sum over tasks of each task's (weighted) mean squared error, plus
+    the penalty. In the shared layout missing targets (NaN in ``Y``) drop out of
+    their task's mean.
+
+    Features are selected jointly (the group term) and, within a selected
+    feature, tasks may still have zero weights (the l1 term). The duality
+    gap uses the closed-form dual norm of the sparse-group norm (Ndiaye et
+    al. 2016).
+
+    Parameters
+    ----------
+    alpha : float, default=0.1
+        Strength of the sparse-group penalty, ``>= 0``. ``coef = 0`` for
+        ``alpha >= alpha_max(X, y, penalty="sparse_group")`` (see :func:`mtlclassic.alpha_max`).
+        The default 0.1: ``coef != 0`` as soon as one feature's covariance with one
+        task's target exceeds it (a correlation of 0.1 for standardised ``X`` and
+        ``y``).
+    l1_ratio : float, default=0.5
+        Share of the l1 term, in ``[0, 1]``: 0 is the group lasso, 1 the lasso.
+    l2_reg : float, default=0.0
+        Elastic term ``l2_reg / 2 ||coef||_F^2`` added to the penalty (MALSAR's
+        ``rho_L2``), ``>= 0``.
+    fit_intercept : bool, default=True
+        Fit one unpenalised intercept per task.
+    task_column : int, str or None, default=None
+        ``None``: shared design, ``y`` of shape (n_samples, n_tasks) (or 1-D
+        for one task). Otherwise the column of ``X`` naming each row's task
+        (an int index, negative as in numpy, or a DataFrame column name):
+        per-task designs, ``y`` of shape (n_samples,).
+    unseen_tasks : {"error", "mean"}, default="error"
+        Prediction for a row whose task was not seen in ``fit`` (per-task
+        layout): ``"error"`` raises a ``ValueError``; ``"mean"`` predicts it
+        with the mean of the fitted task models (``coef_`` and
+        ``intercept_`` averaged over tasks; a model with a shared part
+        documents what it uses).
+    task_weights : array-like of shape (n_tasks,), default=None
+        ``tau_t`` multiplying each task's mean loss, used as given (not
+        normalised): ``task_weights = n_t`` gives MALSAR's unnormalised loss.
+        Tasks are ordered as ``tasks_``.
+    tol : float, default=1e-4
+        Stop when the duality gap is ``<= tol`` times the objective at
+        ``coef = 0`` (with the best intercepts when they are fitted).
+    max_iter : int, default=1000
+        Maximum number of epochs (``"bcd"``) or iterations (``"fista"``).
+    warm_start : bool, default=False
+        Start from the previous solution when shapes match.
+    solver : {"auto", "bcd", "working_set", "fista", "cvxpy"}, default="auto"
+        ``"working_set"``: working sets with gap-safe screening, each solved
+        by numba block coordinate descent (penalties separable over
+        features, any loss); ``"bcd"``: the same solver, squared loss only;
+        ``"fista"``: accelerated proximal gradient (any loss and penalty);
+        ``"cvxpy"``: the exact reference solver (slow). ``"auto"`` picks
+        ``"bcd"`` for the squared loss with a penalty separable over
+        features, ``"working_set"`` for the logistic loss with one that
+        zeroes features, else ``"fista"``.
+    device : {None, "cpu", "cuda", "auto"}, default=None
+        Where to solve. ``None``: where the data is (on the GPU for CuPy
+        input). ``"cuda"``: the problem is copied to the GPU once and solved
+        there by ``"fista"`` (CuPy needed: ``ImportError`` without it,
+        ``RuntimeError`` without a GPU). ``"auto"``: the GPU when one is
+        usable, else the CPU. Fitted attributes are numpy arrays either way;
+        ``predict`` returns CuPy arrays for CuPy input. See ``docs/gpu.md``.
+    verbose : int, default=0
+        Print the duality gap as the solver runs.
+
+    Attributes
+    ----------
+    coef_ : ndarray of shape (n_tasks, n_features)
+        One row per task; the task column is not a feature.
+    intercept_ : ndarray of shape (n_tasks,)
+    tasks_ : ndarray of shape (n_tasks,)
+        Task labels in the order of the rows of ``coef_`` (``0..T-1`` in the
+        shared layout, the sorted labels of the task column otherwise).
+    n_tasks_ : int
+    n_features_in_ : int
+        Number of columns of ``X`` seen in fit (task column included).
+    feature_names_in_ : ndarray of shape (``n_features_in_``,)
+        Column names, when ``X`` is a DataFrame with string names.
+    n_iter_ : int
+        Solver iterations (epochs for ``"bcd"``).
+    dual_gap_ : float
+        Duality gap at the solution, in units of the objective.
+    solver_ : str
+        The solver used.
+    device_ : {"cpu", "cuda"}
+        Where the model was solved.
+
+    References
+    ----------
+    Simon, N., Friedman, J., Hastie, T. and Tibshirani, R. (2013). A sparse-group
+    lasso. J. Comput. Graph. Stat. 22(2).
+    Ndiaye, E., Fercoq, O., Gramfort, A. and Salmon, J. (2016). GAP safe
+    screening rules for sparse-group lasso. NeurIPS.
+    """
     _loss = "squared"
 
 
 class SparseGroupLassoClassifier(MultiTaskClassifierMixin, _SparseGroupLasso):
-    __doc__ = estimator_doc("Multi-task logistic regression with the sparse-group lasso penalty.",
-                            _SGL_PENALTY, "logistic", _sgl_params("logistic"),
-                            notes=_SGL_NOTES, references=_SGL_REFS)
+    """Multi-task logistic regression with the sparse-group lasso penalty.
+
+    Objective, with ``coef`` of shape (n_tasks, n_features) (``w_t`` its rows,
+    ``coef[:, j]`` feature j across tasks), sample weights ``s_i`` and task
+    weights ``tau_t``::
+
+        min_{coef, b}  sum_t tau_t / (sum_{i in t} s_i) * sum_{i in t} s_i log(1 + exp(-y_i (x_i . w_t + b_t)))
+                       + alpha * sum_j (l1_ratio ||coef[:, j]||_1 + (1 - l1_ratio) ||coef[:, j]||_2)  +  l2_reg / 2 ||coef||_F^2
+
+    i.e. the sum over tasks of each task's (weighted) mean logistic loss, labels
+    ``classes_`` mapped to ``y in {-1, +1}``, plus the penalty. In the shared
+    layout missing targets (NaN in ``Y``) drop out of their task's mean.
+
+    Features are selected jointly (the group term) and, within a selected
+    feature, tasks may still have zero weights (the l1 term). The duality
+    gap uses the closed-form dual norm of the sparse-group norm (Ndiaye et
+    al. 2016).
+
+    Parameters
+    ----------
+    alpha : float, default=0.01
+        Strength of the sparse-group penalty, ``>= 0``. ``coef = 0`` for
+        ``alpha >= alpha_max(X, y, penalty="sparse_group")`` (see :func:`mtlclassic.alpha_max`).
+        The default 0.01: ``coef != 0`` as soon as one feature's covariance with one
+        task's 0/1 labels exceeds it (a correlation of 0.02 for balanced classes, 0.04
+        at 6% positives).
+    l1_ratio : float, default=0.5
+        Share of the l1 term, in ``[0, 1]``: 0 is the group lasso, 1 the lasso.
+    l2_reg : float, default=0.0
+        Elastic term ``l2_reg / 2 ||coef||_F^2`` added to the penalty (MALSAR's
+        ``rho_L2``), ``>= 0``.
+    fit_intercept : bool, default=True
+        Fit one unpenalised intercept per task.
+    task_column : int, str or None, default=None
+        ``None``: shared design, ``y`` of shape (n_samples, n_tasks) (or 1-D
+        for one task). Otherwise the column of ``X`` naming each row's task
+        (an int index, negative as in numpy, or a DataFrame column name):
+        per-task designs, ``y`` of shape (n_samples,).
+    unseen_tasks : {"error", "mean"}, default="error"
+        Prediction for a row whose task was not seen in ``fit`` (per-task
+        layout): ``"error"`` raises a ``ValueError``; ``"mean"`` predicts it
+        with the mean of the fitted task models (``coef_`` and
+        ``intercept_`` averaged over tasks; a model with a shared part
+        documents what it uses).
+    task_weights : array-like of shape (n_tasks,), default=None
+        ``tau_t`` multiplying each task's mean loss, used as given (not
+        normalised): ``task_weights = n_t`` gives MALSAR's unnormalised loss.
+        Tasks are ordered as ``tasks_``.
+    tol : float, default=1e-4
+        Stop when the duality gap is ``<= tol`` times the objective at
+        ``coef = 0`` (with the best intercepts when they are fitted).
+    max_iter : int, default=1000
+        Maximum number of epochs (``"bcd"``) or iterations (``"fista"``).
+    warm_start : bool, default=False
+        Start from the previous solution when shapes match.
+    solver : {"auto", "bcd", "working_set", "fista", "cvxpy"}, default="auto"
+        ``"working_set"``: working sets with gap-safe screening, each solved
+        by numba block coordinate descent (penalties separable over
+        features, any loss); ``"bcd"``: the same solver, squared loss only;
+        ``"fista"``: accelerated proximal gradient (any loss and penalty);
+        ``"cvxpy"``: the exact reference solver (slow). ``"auto"`` picks
+        ``"bcd"`` for the squared loss with a penalty separable over
+        features, ``"working_set"`` for the logistic loss with one that
+        zeroes features, else ``"fista"``.
+    device : {None, "cpu", "cuda", "auto"}, default=None
+        Where to solve. ``None``: where the data is (on the GPU for CuPy
+        input). ``"cuda"``: the problem is copied to the GPU once and solved
+        there by ``"fista"`` (CuPy needed: ``ImportError`` without it,
+        ``RuntimeError`` without a GPU). ``"auto"``: the GPU when one is
+        usable, else the CPU. Fitted attributes are numpy arrays either way;
+        ``predict`` returns CuPy arrays for CuPy input. See ``docs/gpu.md``.
+    verbose : int, default=0
+        Print the duality gap as the solver runs.
+
+    Attributes
+    ----------
+    coef_ : ndarray of shape (n_tasks, n_features)
+        One row per task; the task column is not a feature.
+    intercept_ : ndarray of shape (n_tasks,)
+    tasks_ : ndarray of shape (n_tasks,)
+        Task labels in the order of the rows of ``coef_`` (``0..T-1`` in the
+        shared layout, the sorted labels of the task column otherwise).
+    n_tasks_ : int
+    n_features_in_ : int
+        Number of columns of ``X`` seen in fit (task column included).
+    feature_names_in_ : ndarray of shape (``n_features_in_``,)
+        Column names, when ``X`` is a DataFrame with string names.
+    n_iter_ : int
+        Solver iterations (epochs for ``"bcd"``).
+    dual_gap_ : float
+        Duality gap at the solution, in units of the objective.
+    solver_ : str
+        The solver used.
+    device_ : {"cpu", "cuda"}
+        Where the model was solved.
+    classes_ : ndarray of shape (2,)
+        The two labels, common to all tasks.
+
+    References
+    ----------
+    Simon, N., Friedman, J., Hastie, T. and Tibshirani, R. (2013). A sparse-group
+    lasso. J. Comput. Graph. Stat. 22(2).
+    Ndiaye, E., Fercoq, O., Gramfort, A. and Salmon, J. (2016). GAP safe
+    screening rules for sparse-group lasso. NeurIPS.
+    """
     _loss = "logistic"
 
     # The regressor's signature with the logistic loss's default strength (DEFAULT_ALPHA).
@@ -154,13 +726,200 @@ class SparseGroupLassoClassifier(MultiTaskClassifierMixin, _SparseGroupLasso):
 
 
 class SparseGroupLassoRegressorCV(MultiTaskRegressorMixin, _SparseGroupCV):
-    __doc__ = cv_doc("SparseGroupLassoRegressor", "squared", extra_params=L1_RATIO_DOC, sgl=True)
+    """SparseGroupLassoRegressor with ``alpha`` chosen by cross-validation along its path.
+
+    As scikit-learn's ``LassoCV``: on each fold, the regularisation path is
+    fitted on the training rows (warm-started from large to small alpha),
+    each alpha is scored on the held-out rows, and the model is refitted on
+    all the data at the alpha with the best mean score over folds. The
+    objective is that of :class:`~mtlclassic.SparseGroupLassoRegressor`.
+
+    Parameters
+    ----------
+    l1_ratio : float or list of float, default=0.5
+        Share of the l1 term, in ``[0, 1]``. With a list, every value is
+        cross-validated (each with its own alpha grid, since ``alpha_max``
+        depends on it) and the best ``(l1_ratio, alpha)`` pair is kept.
+    alphas : int or array-like of shape (n_alphas,), default=None
+        An int: that many values from ``alpha_max`` of the whole data down
+        to ``eps * alpha_max``, geometrically spaced (as scikit-learn 1.9's
+        ``MultiTaskLassoCV(alphas=100)``). An array: the grid itself,
+        sorted decreasing. ``None``: ``n_alphas`` values.
+    n_alphas : int, default=100
+        Length of the default grid when ``alphas`` is None; an int
+        ``alphas`` overrides it. (scikit-learn 1.9 dropped ``n_alphas``
+        from its CV estimators; it is kept here, without warning, so that
+        existing code keeps working.)
+    eps : float, default=1e-3
+        ``alpha_min / alpha_max`` of the default grid, ``> 0``.
+    cv : int, cross-validation splitter or iterable, default=5
+        Integer ``k``: in the shared layout ``KFold(k)`` (``StratifiedKFold``
+        for a classifier with 1-D ``y``), as scikit-learn; in the per-task
+        layout a task-stratified ``StratifiedKFold(k)`` on the task column
+        (task and class for classifiers), so that every task is in every
+        fold -- each task needs at least ``k`` rows. A splitter or an
+        iterable of ``(train, test)`` indices is used as given; every task
+        must still have training rows in every fold.
+    n_jobs : int, default=None
+        Folds (and l1 ratios) fitted in parallel threads (joblib), each with
+        one BLAS thread. ``None`` means 1, ``-1`` all cores. Under another
+        joblib backend (e.g. ``joblib.parallel_backend("dask")``) the folds
+        run where it sends them.
+    scoring : str or callable, default=None
+        ``None``: the held-out mean squared error. Otherwise any scikit-learn
+        scorer, evaluated on the fold's model at each alpha (higher is
+        better), stored in ``score_path_``.
+    l2_reg, fit_intercept, task_column, unseen_tasks, task_weights, tol, max_iter, solver,
+    device
+        As in :class:`~mtlclassic.SparseGroupLassoRegressor`; used on every fold and for
+        the refit. With ``device="cuda"`` (or CuPy input) each fold's path
+        is solved on the GPU, its training data copied there once.
+    verbose : int, default=0
+        ``1``: one line per fold and alpha (``[SparseGroupLassoRegressorCV] fold 2/5 alpha
+        3/100 = 0.0123: gap 1.2e-06, 14 iterations, 0.01 s``, the gap
+        relative as ``tol`` bounds it) and one for the refit. ``2`` and
+        more: also the solver's own progress lines.
+
+    Warns
+    -----
+    ConvergenceWarning
+        At most one for all the path fits of all folds, with how many did
+        not reach ``tol`` and the worst relative duality gap (its alpha and
+        fold); the refit warns on its own.
+
+    Attributes
+    ----------
+    alpha_ : float
+        The chosen penalty strength.
+    l1_ratio_ : float
+        The chosen l1 ratio.
+    alphas_ : ndarray of shape (n_alphas,) or (n_l1_ratio, n_alphas)
+        The grid (one row per l1 ratio when ``l1_ratio`` is a list).
+    mse_path_ : ndarray of shape (n_alphas, n_folds) or (n_l1_ratio, n_alphas, n_folds)
+        Held-out mean squared error, per alpha (and l1 ratio) and fold:
+        each task's mean over its observed held-out targets, averaged over
+        tasks with the task weights (with equal weights and no missing
+        target, scikit-learn's ``MultiTaskLassoCV.mse_path_``). ``alpha_``
+        minimises its mean over folds.
+    score_path_ : ndarray
+        Instead of ``mse_path_`` when ``scoring`` is given: the scorer's
+        values, maximised.
+    coef_ : ndarray of shape (n_tasks, n_features)
+        The model refitted on all the data at ``alpha_``.
+    intercept_ : ndarray of shape (n_tasks,)
+    n_iter_ : int
+        Solver iterations of the refit.
+    dual_gap_ : float
+        Duality gap of the refit.
+    tasks_ : ndarray of shape (n_tasks,)
+    n_tasks_ : int
+    n_features_in_ : int
+        Columns of ``X`` seen in fit (task column included).
+    feature_names_in_ : ndarray of shape (``n_features_in_``,)
+        Column names, when ``X`` is a DataFrame with string names.
+    solver_ : str
+
+    See Also
+    --------
+    mtlclassic.SparseGroupLassoRegressor : the model at a fixed alpha.
+    """
     _estimator = SparseGroupLassoRegressor
 
 
 class SparseGroupLassoClassifierCV(MultiTaskClassifierMixin, _SparseGroupCV):
-    __doc__ = cv_doc("SparseGroupLassoClassifier", "logistic", extra_params=L1_RATIO_DOC,
-                     sgl=True)
+    """SparseGroupLassoClassifier with ``alpha`` chosen by cross-validation along its path.
+
+    As scikit-learn's ``LassoCV``: on each fold, the regularisation path is
+    fitted on the training rows (warm-started from large to small alpha),
+    each alpha is scored on the held-out rows, and the model is refitted on
+    all the data at the alpha with the best mean score over folds. The
+    objective is that of :class:`~mtlclassic.SparseGroupLassoClassifier`.
+
+    Parameters
+    ----------
+    l1_ratio : float or list of float, default=0.5
+        Share of the l1 term, in ``[0, 1]``. With a list, every value is
+        cross-validated (each with its own alpha grid, since ``alpha_max``
+        depends on it) and the best ``(l1_ratio, alpha)`` pair is kept.
+    alphas : int or array-like of shape (n_alphas,), default=None
+        An int: that many values from ``alpha_max`` of the whole data down
+        to ``eps * alpha_max``, geometrically spaced (as scikit-learn 1.9's
+        ``MultiTaskLassoCV(alphas=100)``). An array: the grid itself,
+        sorted decreasing. ``None``: ``n_alphas`` values.
+    n_alphas : int, default=100
+        Length of the default grid when ``alphas`` is None; an int
+        ``alphas`` overrides it. (scikit-learn 1.9 dropped ``n_alphas``
+        from its CV estimators; it is kept here, without warning, so that
+        existing code keeps working.)
+    eps : float, default=1e-3
+        ``alpha_min / alpha_max`` of the default grid, ``> 0``.
+    cv : int, cross-validation splitter or iterable, default=5
+        Integer ``k``: in the shared layout ``KFold(k)`` (``StratifiedKFold``
+        for a classifier with 1-D ``y``), as scikit-learn; in the per-task
+        layout a task-stratified ``StratifiedKFold(k)`` on the task column
+        (task and class for classifiers), so that every task is in every
+        fold -- each task needs at least ``k`` rows. A splitter or an
+        iterable of ``(train, test)`` indices is used as given; every task
+        must still have training rows in every fold.
+    n_jobs : int, default=None
+        Folds (and l1 ratios) fitted in parallel threads (joblib), each with
+        one BLAS thread. ``None`` means 1, ``-1`` all cores. Under another
+        joblib backend (e.g. ``joblib.parallel_backend("dask")``) the folds
+        run where it sends them.
+    scoring : str or callable, default=None
+        ``None``: the held-out accuracy, averaged over tasks. Otherwise any scikit-learn
+        scorer, evaluated on the fold's model at each alpha (higher is
+        better), stored in ``score_path_``.
+    l2_reg, fit_intercept, task_column, unseen_tasks, task_weights, tol, max_iter, solver,
+    device
+        As in :class:`~mtlclassic.SparseGroupLassoClassifier`; used on every fold and for
+        the refit. With ``device="cuda"`` (or CuPy input) each fold's path
+        is solved on the GPU, its training data copied there once.
+    verbose : int, default=0
+        ``1``: one line per fold and alpha (``[SparseGroupLassoClassifierCV] fold 2/5 alpha
+        3/100 = 0.0123: gap 1.2e-06, 14 iterations, 0.01 s``, the gap
+        relative as ``tol`` bounds it) and one for the refit. ``2`` and
+        more: also the solver's own progress lines.
+
+    Warns
+    -----
+    ConvergenceWarning
+        At most one for all the path fits of all folds, with how many did
+        not reach ``tol`` and the worst relative duality gap (its alpha and
+        fold); the refit warns on its own.
+
+    Attributes
+    ----------
+    alpha_ : float
+        The chosen penalty strength.
+    l1_ratio_ : float
+        The chosen l1 ratio.
+    alphas_ : ndarray of shape (n_alphas,) or (n_l1_ratio, n_alphas)
+        The grid (one row per l1 ratio when ``l1_ratio`` is a list).
+    score_path_ : ndarray of shape (n_alphas, n_folds) or (n_l1_ratio, n_alphas, n_folds)
+        Held-out accuracy per alpha (and l1 ratio) and fold: each task's
+        accuracy, averaged over tasks with the task weights (or the
+        ``scoring``). ``alpha_`` maximises its mean over folds.
+    coef_ : ndarray of shape (n_tasks, n_features)
+        The model refitted on all the data at ``alpha_``.
+    intercept_ : ndarray of shape (n_tasks,)
+    n_iter_ : int
+        Solver iterations of the refit.
+    dual_gap_ : float
+        Duality gap of the refit.
+    tasks_ : ndarray of shape (n_tasks,)
+    n_tasks_ : int
+    n_features_in_ : int
+        Columns of ``X`` seen in fit (task column included).
+    feature_names_in_ : ndarray of shape (``n_features_in_``,)
+        Column names, when ``X`` is a DataFrame with string names.
+    solver_ : str
+    classes_ : ndarray of shape (2,)
+
+    See Also
+    --------
+    mtlclassic.SparseGroupLassoClassifier : the model at a fixed alpha.
+    """
     _estimator = SparseGroupLassoClassifier
 
 
@@ -168,19 +927,74 @@ def sparse_group_lasso_path(X, y, *, l1_ratio=0.5, alphas=None, n_alphas=100, ep
                             loss="squared", task_column=None, fit_intercept=True,
                             task_weights=None, sample_weight=None, l2_reg=0.0, tol=1e-4,
                             max_iter=1000, solver="auto"):
+    """Sparse-group lasso regularisation path at a fixed ``l1_ratio``.
+
+    Fits :class:`~mtlclassic.SparseGroupLassoRegressor` (or ``...Classifier``)
+    with penalty ``alpha * sum_j (l1_ratio ||coef[:, j]||_1 + (1 - l1_ratio)
+    ||coef[:, j]||_2)`` at each ``alpha`` of a decreasing grid, each fit
+    warm-started from the previous one.
+
+    Parameters
+    ----------
+    X : {array-like, sparse matrix, DataFrame} of shape (n_samples, n_columns)
+        Features; with ``task_column`` set, one column names each row's task.
+    y : array-like of shape (n_samples,) or (n_samples, n_tasks)
+        Targets, as in the estimators' ``fit`` (labels for ``loss="logistic"``).
+    l1_ratio : float, default=0.5
+        Share of the l1 term, in ``[0, 1]``; also sets ``alpha_max``.
+    alphas : int or array-like of shape (n_alphas,), default=None
+        An int: that many alphas, geometrically spaced from ``alpha_max``
+        down to ``eps * alpha_max`` (as scikit-learn 1.9's ``alphas=100``).
+        An array: the penalty strengths, sorted decreasing before fitting.
+        ``None``: ``n_alphas`` of them.
+    n_alphas : int, default=100
+        Length of the default grid when ``alphas`` is None (an int
+        ``alphas`` overrides it).
+    eps : float, default=1e-3
+        ``alpha_min / alpha_max`` of the default grid, ``> 0``.
+    loss : {"squared", "logistic"}, default="squared"
+        The datafit: :class:`~mtlclassic.SparseGroupLassoRegressor` or
+        :class:`~mtlclassic.SparseGroupLassoClassifier`.
+    task_column, fit_intercept, task_weights
+        As in :class:`~mtlclassic.SparseGroupLassoRegressor`.
+    sample_weight : array-like of shape (n_samples,), default=None
+        Reweights rows within their task (each task's loss is its weighted
+        mean): an integer weight is the row repeated, a zero weight the row
+        dropped. The default grid's ``alpha_max`` is the weighted data's.
+    l2_reg, tol, max_iter, solver
+        As in :class:`~mtlclassic.SparseGroupLassoRegressor`.
+
+    Returns
+    -------
+    path : PathResult
+        Named tuple ``(alphas, coefs, intercepts, dual_gaps, n_iter)``;
+        ``coefs`` of shape (n_alphas, n_tasks, n_features) holds ``coef_``
+        at each alpha, tasks in the order of the estimator's ``tasks_``
+        (the sorted task labels in the per-task layout).
+
+    See Also
+    --------
+    mtlclassic.alpha_max : the top of the default grid.
+    mtlclassic.SparseGroupLassoRegressorCV, mtlclassic.SparseGroupLassoClassifierCV :
+        ``alpha`` chosen by cross-validation along this path.
+
+    Warns
+    -----
+    ConvergenceWarning
+        Once per path, when some fits did not reach ``tol``: how many, and
+        the worst relative duality gap with its alpha.
+
+    Notes
+    -----
+    The input is validated once; each fit starts from the solution at the
+    previous (larger) alpha. At ``alpha_max`` the solution is ``coef = 0``.
+    """
     return named_path(SPARSE_GROUP_LASSO, X, y, loss=loss, alphas=alphas, n_alphas=n_alphas,
                       eps=eps, sample_weight=sample_weight, l1_ratio=l1_ratio,
                       task_column=task_column, fit_intercept=fit_intercept,
                       task_weights=task_weights, l2_reg=l2_reg, tol=tol, max_iter=max_iter,
                       solver=solver)
 
-
-sparse_group_lasso_path.__doc__ = path_doc(
-    "Sparse-group lasso regularisation path at a fixed ``l1_ratio``.", "SparseGroupLasso",
-    "alpha * sum_j (l1_ratio ||W[:, j]||_1 + (1 - l1_ratio) ||W[:, j]||_2)",
-    extra="""    l1_ratio : float, default=0.5
-        Share of the l1 term, in ``[0, 1]``; also sets ``alpha_max``.
-""")
 
 SPARSE_GROUP_LASSO = declare(
     "sparse-group-lasso", SparseGroupLassoRegressor, SparseGroupLassoClassifier,

@@ -6,7 +6,7 @@ import warnings
 import numpy as np
 from sklearn.exceptions import ConvergenceWarning
 
-from ._alternating import _AlternatingModel, alternating_doc, scaled_gram
+from ._alternating import _AlternatingModel, scaled_gram
 from ._base import MultiTaskClassifierMixin, MultiTaskRegressorMixin, store_params
 from ._grids import alpha_max_grid, fixed_grid, product_grid
 from ._registry import declare
@@ -134,66 +134,6 @@ def graphical_lasso_admm(S, alpha, *, rho=1.0, tol=1e-8, max_iter=5000):
     return Z if np.linalg.eigvalsh(0.5 * (Z + Z.T))[0] > 0 else theta
 
 
-_PENALTY = ("alpha ||W||_1  +  l2_reg / 2 ||W||_F^2\n"
-            "                    + lambda_task / 2 [tr(W^T Theta W) + p eps tr(Theta)"
-            " - p log det(Theta)\n"
-            "                                       + p alpha_graph sum_{s != t} |Theta[s, t]|]")
-_PARAMS = """    lambda_task : float, default=0.001
-        Strength of the task-precision prior (the bracket), ``> 0``.
-    alpha_graph : float, default=0.1
-        Graphical-lasso strength on the off-diagonal of ``Theta`` (the
-        ``alpha`` of :func:`sklearn.covariance.graphical_lasso`), ``>= 0``:
-        larger values give sparser task graphs.
-    alpha : float, default=0.0
-        Strength of the l1 penalty on ``W``, ``>= 0``. The default 0: no l1
-        term, so nothing zeroes ``W`` (the model is a ridge with a learned
-        task prior); see :class:`LassoRegressor` for the scale of ``alpha``.
-    l2_reg : float, default=0.01
-        Ridge strength ``l2_reg / 2 ||W||_F^2``, ``>= 0``. The prior alone
-        grows only logarithmically with the scale of ``W`` (``Theta`` scales
-        down as ``W`` scales up), so without it a classifier on separable
-        data has no minimiser and its weights grow without bound.
-    eps : float, default=1e-6
-        ``> 0``: added to the empirical task covariance ``W W^T / p`` so
-        that ``Theta`` stays bounded (and the objective bounded below) when
-        ``W`` is (nearly) rank deficient. In the units of squared coefficients.
-"""
-_NOTES = """
-    ``p`` is ``n_features``, ``Theta`` a positive definite ``(n_tasks,
-    n_tasks)`` precision. The bracket is ``p`` times the graphical lasso's
-    objective at the empirical covariance ``S = W W^T / p + eps I``: the
-    ``p`` columns ``W[:, j]`` (each feature's weights across tasks) are read as
-    draws of a zero-mean Gaussian over tasks with precision ``Theta``, whose
-    zero pattern is the task graph (Goncalves et al. 2016, p-MSSL, with a
-    sparse precision step). For fixed ``Theta`` the problem in ``(W, b)``
-    has the penalty ``alpha ||W||_1 + 1/2 tr(W^T (lambda_task Theta +
-    l2_reg I) W)``,
-    solved to a certified duality gap; for fixed ``W`` the best ``Theta`` is
-    :func:`sklearn.covariance.graphical_lasso` (diagonal unpenalised, as
-    there) on ``S`` (:func:`task_precision`). The alternation starts from
-    ``Theta = I``.
-
-    The objective is *not* jointly convex (``tr(W^T Theta W)`` is bilinear
-    and, minimised over ``Theta``, leaves ``p/2 lambda_task log det(S)``, a
-    concave function of ``W W^T``): the fit is a stationary point reached
-    from that start, not a certified minimum, and ``lambda_task`` too large
-    for the data drives ``W`` towards zero (bounded by ``eps``). Differences
-    with MSSL: its ``l1`` penalty on ``Theta`` includes the diagonal, and its
-    weights are ``lambda_task = 1``, ``alpha_graph = 2 lambda / p``.
-"""
-_ATTRS = """    task_precision_ : ndarray of shape (n_tasks, n_tasks)
-        ``Theta``, the learned sparse task precision.
-    task_graph_ : ndarray of shape (n_tasks, n_tasks), dtype=bool
-        Adjacency of the task graph: ``Theta[s, t] != 0`` for ``s != t``
-        (symmetric, no diagonal).
-"""
-_REFS = """    Goncalves, A. R., Von Zuben, F. J. and Banerjee, A. (2016). Multi-task
-    sparse structure learning with Gaussian copula models. JMLR 17(33).
-    Friedman, J., Hastie, T. and Tibshirani, R. (2008). Sparse inverse
-    covariance estimation with the graphical lasso. Biostatistics 9(3).
-"""
-
-
 class _SparseTaskGraph(_AlternatingModel):
     _nonneg_params = ("alpha_graph", "alpha", "l2_reg")
     _positive_params = ("lambda_task",)
@@ -249,18 +189,294 @@ class _SparseTaskGraph(_AlternatingModel):
 
 
 class SparseTaskGraphRegressor(MultiTaskRegressorMixin, _SparseTaskGraph):
-    __doc__ = alternating_doc(
-        "Multi-task regression with a learned sparse task graph (precision of the tasks' "
-        "weights).", _PENALTY, "squared", _PARAMS, variables="Theta", notes=_NOTES,
-        attributes=_ATTRS, references=_REFS)
+    """Multi-task regression with a learned sparse task graph (precision of the tasks' weights).
+
+    Objective, with ``coef`` of shape (n_tasks, n_features) (``w_t`` its rows,
+    ``coef[:, j]`` feature j across tasks), sample weights ``s_i`` and task
+    weights ``tau_t``::
+
+        min_{coef, b, Theta}  sum_t tau_t / (2 sum_{i in t} s_i) * sum_{i in t} s_i (y_i - x_i . w_t - b_t)^2
+                       + alpha ||coef||_1  +  l2_reg / 2 ||coef||_F^2
+                       + lambda_task / 2 [tr(coef^T Theta coef) + p eps tr(Theta) - p log det(Theta)
+                                       + p alpha_graph sum_{s != t} |Theta[s, t]|]
+
+    i.e. the sum over tasks of each task's (weighted) mean squared error, plus
+    the penalty. In the shared layout missing targets (NaN in ``Y``) drop out of
+    their task's mean.
+
+    ``p`` is ``n_features``, ``Theta`` a positive definite ``(n_tasks,
+    n_tasks)`` precision. The bracket is ``p`` times the graphical lasso's
+    objective at the empirical covariance ``S = coef coef^T / p + eps I``: the
+    ``p`` columns ``coef[:, j]`` (each feature's weights across tasks) are read as
+    draws of a zero-mean Gaussian over tasks with precision ``Theta``, whose
+    zero pattern is the task graph (Goncalves et al. 2016, p-MSSL, with a
+    sparse precision step). For fixed ``Theta`` the problem in ``(coef, b)``
+    has the penalty ``alpha ||coef||_1 + 1/2 tr(coef^T (lambda_task Theta +
+    l2_reg I) coef)``,
+    solved to a certified duality gap; for fixed ``coef`` the best ``Theta`` is
+    :func:`sklearn.covariance.graphical_lasso` (diagonal unpenalised, as
+    there) on ``S`` (:func:`task_precision`). The alternation starts from
+    ``Theta = I``.
+
+    The objective is *not* jointly convex (``tr(coef^T Theta coef)`` is bilinear
+    and, minimised over ``Theta``, leaves ``p/2 lambda_task log det(S)``, a
+    concave function of ``coef coef^T``): the fit is a stationary point reached
+    from that start, not a certified minimum, and ``lambda_task`` too large
+    for the data drives ``coef`` towards zero (bounded by ``eps``). Differences
+    with MSSL: its ``l1`` penalty on ``Theta`` includes the diagonal, and its
+    weights are ``lambda_task = 1``, ``alpha_graph = 2 lambda / p``.
+
+    Parameters
+    ----------
+    lambda_task : float, default=0.001
+        Strength of the task-precision prior (the bracket), ``> 0``.
+    alpha_graph : float, default=0.1
+        Graphical-lasso strength on the off-diagonal of ``Theta`` (the
+        ``alpha`` of :func:`sklearn.covariance.graphical_lasso`), ``>= 0``:
+        larger values give sparser task graphs.
+    alpha : float, default=0.0
+        Strength of the l1 penalty on ``coef``, ``>= 0``. The default 0: no l1
+        term, so nothing zeroes ``coef`` (the model is a ridge with a learned
+        task prior); see :class:`LassoRegressor` for the scale of ``alpha``.
+    l2_reg : float, default=0.01
+        Ridge strength ``l2_reg / 2 ||coef||_F^2``, ``>= 0``. The prior alone
+        grows only logarithmically with the scale of ``coef`` (``Theta`` scales
+        down as ``coef`` scales up), so without it a classifier on separable
+        data has no minimiser and its weights grow without bound.
+    eps : float, default=1e-6
+        ``> 0``: added to the empirical task covariance ``coef coef^T / p`` so
+        that ``Theta`` stays bounded (and the objective bounded below) when
+        ``coef`` is (nearly) rank deficient. In the units of squared coefficients.
+    fit_intercept : bool, default=True
+        Fit one unpenalised intercept per task.
+    task_column : int, str or None, default=None
+        ``None``: shared design, ``y`` of shape (n_samples, n_tasks) (or 1-D
+        for one task). Otherwise the column of ``X`` naming each row's task
+        (an int index, negative as in numpy, or a DataFrame column name):
+        per-task designs, ``y`` of shape (n_samples,).
+    unseen_tasks : {"error", "mean"}, default="error"
+        Prediction for a row whose task was not seen in ``fit`` (per-task
+        layout): ``"error"`` raises a ``ValueError``; ``"mean"`` predicts it
+        with the mean of the fitted task models (``coef_`` and
+        ``intercept_`` averaged over tasks; a model with a shared part
+        documents what it uses).
+    task_weights : array-like of shape (n_tasks,), default=None
+        ``tau_t`` multiplying each task's mean loss, used as given (not
+        normalised): ``task_weights = n_t`` gives MALSAR's unnormalised loss.
+        Tasks are ordered as ``tasks_``.
+    tol : float, default=1e-4
+        Stop the alternation when one round lowers the joint objective ``J``
+        by at most ``tol * |J|`` (relative decrease). Each coefficient step is solved to
+        a duality gap at most ``0.1 * tol * |J|``.
+    max_iter : int, default=100
+        Maximum number of alternations (a coefficient step and a structure step each);
+        a ``ConvergenceWarning`` names the relative decrease reached when
+        they are not enough.
+    max_inner_iter : int, default=5000
+        Maximum number of solver iterations of each coefficient step.
+    warm_start : bool, default=False
+        Start from the previous coefficients, intercepts and task structure
+        when the shapes match.
+    solver : {"auto", "fista", "cvxpy"}, default="auto"
+        Solver of the coefficient steps (their penalty couples the tasks, so it is not
+        separable over features): ``"auto"`` and ``"fista"`` use accelerated
+        proximal gradient, ``"cvxpy"`` the exact reference solver (slow).
+    device : {None, "cpu", "cuda", "auto"}, default=None
+        Where the coefficient steps are solved. ``None``: where the data is (on the GPU
+        for CuPy input). ``"cuda"``: the problem is copied to the GPU once and
+        every coefficient step is solved there by ``"fista"`` (CuPy needed:
+        ``ImportError`` without it, ``RuntimeError`` without a GPU); the
+        small ``T x T`` structure steps stay on the host. ``"auto"``: the GPU
+        when one is usable, else the CPU. See ``docs/gpu.md``.
+    verbose : int, default=0
+        Print the objective after each alternation (``>= 2``: also the
+        coefficient steps' solver progress).
+
+    Attributes
+    ----------
+    coef_ : ndarray of shape (n_tasks, n_features)
+        One row per task; the task column is not a feature.
+    intercept_ : ndarray of shape (n_tasks,)
+    tasks_ : ndarray of shape (n_tasks,)
+        Task labels in the order of the rows of ``coef_`` (``0..T-1`` in the
+        shared layout, the sorted labels of the task column otherwise).
+    n_tasks_ : int
+    n_features_in_ : int
+        Number of columns of ``X`` seen in fit (task column included).
+    feature_names_in_ : ndarray of shape (``n_features_in_``,)
+        Column names, when ``X`` is a DataFrame with string names.
+    n_iter_ : int
+        Number of alternations run.
+    objective_ : ndarray of shape (n_iter_,)
+        The joint objective ``J`` after each alternation (non-increasing up
+        to the coefficient steps' tolerance).
+    dual_gap_ : float
+        Duality gap of the last coefficient step (the problem in ``coef`` for the final
+        task structure), in units of the objective.
+    solver_ : str
+        The solver used.
+    device_ : {"cpu", "cuda"}
+        Where the model was solved.
+    task_precision_ : ndarray of shape (n_tasks, n_tasks)
+        ``Theta``, the learned sparse task precision.
+    task_graph_ : ndarray of shape (n_tasks, n_tasks), dtype=bool
+        Adjacency of the task graph: ``Theta[s, t] != 0`` for ``s != t``
+        (symmetric, no diagonal).
+
+    References
+    ----------
+    Goncalves, A. R., Von Zuben, F. J. and Banerjee, A. (2016). Multi-task
+    sparse structure learning with Gaussian copula models. JMLR 17(33).
+    Friedman, J., Hastie, T. and Tibshirani, R. (2008). Sparse inverse
+    covariance estimation with the graphical lasso. Biostatistics 9(3).
+    """
     _loss = "squared"
 
 
 class SparseTaskGraphClassifier(MultiTaskClassifierMixin, _SparseTaskGraph):
-    __doc__ = alternating_doc(
-        "Multi-task logistic regression with a learned sparse task graph.", _PENALTY,
-        "logistic", _PARAMS, variables="Theta", notes=_NOTES, attributes=_ATTRS,
-        references=_REFS)
+    """Multi-task logistic regression with a learned sparse task graph.
+
+    Objective, with ``coef`` of shape (n_tasks, n_features) (``w_t`` its rows,
+    ``coef[:, j]`` feature j across tasks), sample weights ``s_i`` and task
+    weights ``tau_t``::
+
+        min_{coef, b, Theta}  sum_t tau_t / (sum_{i in t} s_i) * sum_{i in t} s_i log(1 + exp(-y_i (x_i . w_t + b_t)))
+                       + alpha ||coef||_1  +  l2_reg / 2 ||coef||_F^2
+                       + lambda_task / 2 [tr(coef^T Theta coef) + p eps tr(Theta) - p log det(Theta)
+                                       + p alpha_graph sum_{s != t} |Theta[s, t]|]
+
+    i.e. the sum over tasks of each task's (weighted) mean logistic loss, labels
+    ``classes_`` mapped to ``y in {-1, +1}``, plus the penalty. In the shared
+    layout missing targets (NaN in ``Y``) drop out of their task's mean.
+
+    ``p`` is ``n_features``, ``Theta`` a positive definite ``(n_tasks,
+    n_tasks)`` precision. The bracket is ``p`` times the graphical lasso's
+    objective at the empirical covariance ``S = coef coef^T / p + eps I``: the
+    ``p`` columns ``coef[:, j]`` (each feature's weights across tasks) are read as
+    draws of a zero-mean Gaussian over tasks with precision ``Theta``, whose
+    zero pattern is the task graph (Goncalves et al. 2016, p-MSSL, with a
+    sparse precision step). For fixed ``Theta`` the problem in ``(coef, b)``
+    has the penalty ``alpha ||coef||_1 + 1/2 tr(coef^T (lambda_task Theta +
+    l2_reg I) coef)``,
+    solved to a certified duality gap; for fixed ``coef`` the best ``Theta`` is
+    :func:`sklearn.covariance.graphical_lasso` (diagonal unpenalised, as
+    there) on ``S`` (:func:`task_precision`). The alternation starts from
+    ``Theta = I``.
+
+    The objective is *not* jointly convex (``tr(coef^T Theta coef)`` is bilinear
+    and, minimised over ``Theta``, leaves ``p/2 lambda_task log det(S)``, a
+    concave function of ``coef coef^T``): the fit is a stationary point reached
+    from that start, not a certified minimum, and ``lambda_task`` too large
+    for the data drives ``coef`` towards zero (bounded by ``eps``). Differences
+    with MSSL: its ``l1`` penalty on ``Theta`` includes the diagonal, and its
+    weights are ``lambda_task = 1``, ``alpha_graph = 2 lambda / p``.
+
+    Parameters
+    ----------
+    lambda_task : float, default=0.001
+        Strength of the task-precision prior (the bracket), ``> 0``.
+    alpha_graph : float, default=0.1
+        Graphical-lasso strength on the off-diagonal of ``Theta`` (the
+        ``alpha`` of :func:`sklearn.covariance.graphical_lasso`), ``>= 0``:
+        larger values give sparser task graphs.
+    alpha : float, default=0.0
+        Strength of the l1 penalty on ``coef``, ``>= 0``. The default 0: no l1
+        term, so nothing zeroes ``coef`` (the model is a ridge with a learned
+        task prior); see :class:`LassoRegressor` for the scale of ``alpha``.
+    l2_reg : float, default=0.01
+        Ridge strength ``l2_reg / 2 ||coef||_F^2``, ``>= 0``. The prior alone
+        grows only logarithmically with the scale of ``coef`` (``Theta`` scales
+        down as ``coef`` scales up), so without it a classifier on separable
+        data has no minimiser and its weights grow without bound.
+    eps : float, default=1e-6
+        ``> 0``: added to the empirical task covariance ``coef coef^T / p`` so
+        that ``Theta`` stays bounded (and the objective bounded below) when
+        ``coef`` is (nearly) rank deficient. In the units of squared coefficients.
+    fit_intercept : bool, default=True
+        Fit one unpenalised intercept per task.
+    task_column : int, str or None, default=None
+        ``None``: shared design, ``y`` of shape (n_samples, n_tasks) (or 1-D
+        for one task). Otherwise the column of ``X`` naming each row's task
+        (an int index, negative as in numpy, or a DataFrame column name):
+        per-task designs, ``y`` of shape (n_samples,).
+    unseen_tasks : {"error", "mean"}, default="error"
+        Prediction for a row whose task was not seen in ``fit`` (per-task
+        layout): ``"error"`` raises a ``ValueError``; ``"mean"`` predicts it
+        with the mean of the fitted task models (``coef_`` and
+        ``intercept_`` averaged over tasks; a model with a shared part
+        documents what it uses).
+    task_weights : array-like of shape (n_tasks,), default=None
+        ``tau_t`` multiplying each task's mean loss, used as given (not
+        normalised): ``task_weights = n_t`` gives MALSAR's unnormalised loss.
+        Tasks are ordered as ``tasks_``.
+    tol : float, default=1e-4
+        Stop the alternation when one round lowers the joint objective ``J``
+        by at most ``tol * |J|`` (relative decrease). Each coefficient step is solved to
+        a duality gap at most ``0.1 * tol * |J|``.
+    max_iter : int, default=100
+        Maximum number of alternations (a coefficient step and a structure step each);
+        a ``ConvergenceWarning`` names the relative decrease reached when
+        they are not enough.
+    max_inner_iter : int, default=5000
+        Maximum number of solver iterations of each coefficient step.
+    warm_start : bool, default=False
+        Start from the previous coefficients, intercepts and task structure
+        when the shapes match.
+    solver : {"auto", "fista", "cvxpy"}, default="auto"
+        Solver of the coefficient steps (their penalty couples the tasks, so it is not
+        separable over features): ``"auto"`` and ``"fista"`` use accelerated
+        proximal gradient, ``"cvxpy"`` the exact reference solver (slow).
+    device : {None, "cpu", "cuda", "auto"}, default=None
+        Where the coefficient steps are solved. ``None``: where the data is (on the GPU
+        for CuPy input). ``"cuda"``: the problem is copied to the GPU once and
+        every coefficient step is solved there by ``"fista"`` (CuPy needed:
+        ``ImportError`` without it, ``RuntimeError`` without a GPU); the
+        small ``T x T`` structure steps stay on the host. ``"auto"``: the GPU
+        when one is usable, else the CPU. See ``docs/gpu.md``.
+    verbose : int, default=0
+        Print the objective after each alternation (``>= 2``: also the
+        coefficient steps' solver progress).
+
+    Attributes
+    ----------
+    coef_ : ndarray of shape (n_tasks, n_features)
+        One row per task; the task column is not a feature.
+    intercept_ : ndarray of shape (n_tasks,)
+    tasks_ : ndarray of shape (n_tasks,)
+        Task labels in the order of the rows of ``coef_`` (``0..T-1`` in the
+        shared layout, the sorted labels of the task column otherwise).
+    n_tasks_ : int
+    n_features_in_ : int
+        Number of columns of ``X`` seen in fit (task column included).
+    feature_names_in_ : ndarray of shape (``n_features_in_``,)
+        Column names, when ``X`` is a DataFrame with string names.
+    n_iter_ : int
+        Number of alternations run.
+    objective_ : ndarray of shape (n_iter_,)
+        The joint objective ``J`` after each alternation (non-increasing up
+        to the coefficient steps' tolerance).
+    dual_gap_ : float
+        Duality gap of the last coefficient step (the problem in ``coef`` for the final
+        task structure), in units of the objective.
+    solver_ : str
+        The solver used.
+    device_ : {"cpu", "cuda"}
+        Where the model was solved.
+    task_precision_ : ndarray of shape (n_tasks, n_tasks)
+        ``Theta``, the learned sparse task precision.
+    task_graph_ : ndarray of shape (n_tasks, n_tasks), dtype=bool
+        Adjacency of the task graph: ``Theta[s, t] != 0`` for ``s != t``
+        (symmetric, no diagonal).
+    classes_ : ndarray of shape (2,)
+        The two labels, common to all tasks.
+
+    References
+    ----------
+    Goncalves, A. R., Von Zuben, F. J. and Banerjee, A. (2016). Multi-task
+    sparse structure learning with Gaussian copula models. JMLR 17(33).
+    Friedman, J., Hastie, T. and Tibshirani, R. (2008). Sparse inverse
+    covariance estimation with the graphical lasso. Biostatistics 9(3).
+    """
     _loss = "logistic"
 
 

@@ -12,7 +12,6 @@ import scipy.sparse as sp
 from ..penalties import TaskQuadratic
 from ._base import (MultiTaskClassifierMixin, MultiTaskLinearModel, MultiTaskRegressorMixin,
                     store_params)
-from ._docs import L2_REG, estimator_doc
 from ._grids import fixed_grid, graph_grid
 from ._registry import declare
 
@@ -89,53 +88,6 @@ def task_laplacian(graph, n_tasks, graph_type="adjacency"):
     return np.diag(A.sum(axis=1)) - A
 
 
-# -- mean-regularised ---------------------------------------------------------
-_MEAN_PENALTY = ("lambda_mean / 2 sum_t ||w_t - w_bar||^2  +  lambda_l2 / 2 sum_t ||w_t||^2,"
-                 "   w_bar = 1/T sum_t w_t")
-_MEAN_PARAMS = """    lambda_mean : float, default=1.0
-        Strength of the pull of each task's model towards the tasks' mean
-        ``w_bar``, ``>= 0``. ``0`` gives independent ridge models
-        (:class:`~mtlclassic.RidgeRegressor`,
-        :class:`~mtlclassic.RidgeClassifier` with ``alpha=lambda_l2``); as it
-        grows every row of ``coef_`` tends to the pooled model
-        (:class:`~mtlclassic.PooledRegressor`,
-        :class:`~mtlclassic.PooledClassifier` with ``alpha=T * lambda_l2``).
-    lambda_l2 : float, default=0.1
-        Ridge strength on every task's model, ``>= 0``. It is the only term
-        that penalises the mean ``w_bar`` itself (``sum_t ||w_t||^2 =
-        sum_t ||w_t - w_bar||^2 + T ||w_bar||^2``). ``0`` leaves the mean an
-        unpenalised pooled fit, as MALSAR's ``Least_SRMTL`` with ``rho2 =
-        0``: well posed iff the pooled problem is. Checked exactly at fit:
-        the pooled, task-centered design must have full column rank (else
-        the mean is not unique: ``p`` above the number of rows, collinear
-        features) -- a ``ValueError``. Not checked: separable pooled classes
-        (a classifier's mean then has no finite optimum; an exact test is a
-        linear program): the fit does not converge and a
-        ``ConvergenceWarning`` says so. ``lambda_mean`` must then be ``> 0``.
-        The duality gap stays finite and certifies the solution: before each
-        gap the solver minimises the datafit exactly along the mean (Newton
-        on the pooled problem, as for the intercepts), where the penalty is
-        flat, so the dual point satisfies the pooled optimality condition.
-"""
-_MEAN_NOTES = """
-    Regularised multi-task learning (Evgeniou and Pontil, 2004): each task's
-    model is the mean model plus a small task-specific deviation. In terms of
-    each feature's weights across tasks the penalty is
-    ``1/2 W[:, j]^T M W[:, j]`` with ``M = lambda_mean (I - 11^T / T) +
-    lambda_l2 I``, positive definite; FISTA solves it (the prox is linear).
-    Evgeniou and Pontil's ``lambda_1 / T sum_t ||v_t||^2 + lambda_2 ||w_0||^2``
-    (``w_t = w_0 + v_t``, minimised over ``w_0``) is this penalty with
-    ``lambda_l2 = 2 lambda_1 lambda_2 / (T (lambda_1 + lambda_2))`` and
-    ``lambda_mean = 2 lambda_1 / T - lambda_l2``. For an l1 term as well
-    (MALSAR's mean-regularised ``*_SRMTL``) use
-    :class:`~mtlclassic.GraphRegularizedRegressor` (or ``...Classifier``)
-    with the default complete graph: ``tr(W^T L W) = T sum_t ||w_t -
-    w_bar||^2`` there.
-"""
-_MEAN_REFS = """    Evgeniou, T. and Pontil, M. (2004). Regularized multi-task learning. KDD.
-"""
-
-
 class _MeanRegularized(MultiTaskLinearModel):
     _nonneg_params = ("lambda_mean", "lambda_l2")
 
@@ -162,71 +114,257 @@ class _MeanRegularized(MultiTaskLinearModel):
 
 
 class MeanRegularizedRegressor(MultiTaskRegressorMixin, _MeanRegularized):
-    __doc__ = estimator_doc("Multi-task regression with every task pulled to the tasks' mean.",
-                            _MEAN_PENALTY, "squared", _MEAN_PARAMS, notes=_MEAN_NOTES,
-                            references=_MEAN_REFS)
+    """Multi-task regression with every task pulled to the tasks' mean.
+
+    Objective, with ``coef`` of shape (n_tasks, n_features) (``w_t`` its rows,
+    ``coef[:, j]`` feature j across tasks), sample weights ``s_i`` and task
+    weights ``tau_t``::
+
+        min_{coef, b}  sum_t tau_t / (2 sum_{i in t} s_i) * sum_{i in t} s_i (y_i - x_i . w_t - b_t)^2
+                       + lambda_mean / 2 sum_t ||w_t - w_bar||^2  +  lambda_l2 / 2 sum_t ||w_t||^2,   w_bar = 1/T sum_t w_t
+
+    i.e. the sum over tasks of each task's (weighted) mean squared error, plus
+    the penalty. In the shared layout missing targets (NaN in ``Y``) drop out of
+    their task's mean.
+
+    Regularised multi-task learning (Evgeniou and Pontil, 2004): each task's
+    model is the mean model plus a small task-specific deviation. In terms of
+    each feature's weights across tasks the penalty is
+    ``1/2 coef[:, j]^T M coef[:, j]`` with ``M = lambda_mean (I - 11^T / T) +
+    lambda_l2 I``, positive definite; FISTA solves it (the prox is linear).
+    Evgeniou and Pontil's ``lambda_1 / T sum_t ||v_t||^2 + lambda_2 ||w_0||^2``
+    (``w_t = w_0 + v_t``, minimised over ``w_0``) is this penalty with
+    ``lambda_l2 = 2 lambda_1 lambda_2 / (T (lambda_1 + lambda_2))`` and
+    ``lambda_mean = 2 lambda_1 / T - lambda_l2``. For an l1 term as well
+    (MALSAR's mean-regularised ``*_SRMTL``) use
+    :class:`~mtlclassic.GraphRegularizedRegressor` (or ``...Classifier``)
+    with the default complete graph: ``tr(coef^T L coef) = T sum_t ||w_t -
+    w_bar||^2`` there.
+
+    Parameters
+    ----------
+    lambda_mean : float, default=1.0
+        Strength of the pull of each task's model towards the tasks' mean
+        ``w_bar``, ``>= 0``. ``0`` gives independent ridge models
+        (:class:`~mtlclassic.RidgeRegressor`,
+        :class:`~mtlclassic.RidgeClassifier` with ``alpha=lambda_l2``); as it
+        grows every row of ``coef_`` tends to the pooled model
+        (:class:`~mtlclassic.PooledRegressor`,
+        :class:`~mtlclassic.PooledClassifier` with ``alpha=T * lambda_l2``).
+    lambda_l2 : float, default=0.1
+        Ridge strength on every task's model, ``>= 0``. It is the only term
+        that penalises the mean ``w_bar`` itself (``sum_t ||w_t||^2 =
+        sum_t ||w_t - w_bar||^2 + T ||w_bar||^2``). ``0`` leaves the mean an
+        unpenalised pooled fit, as MALSAR's ``Least_SRMTL`` with ``rho2 =
+        0``: well posed iff the pooled problem is. Checked exactly at fit:
+        the pooled, task-centered design must have full column rank (else
+        the mean is not unique: ``p`` above the number of rows, collinear
+        features) -- a ``ValueError``. Not checked: separable pooled classes
+        (a classifier's mean then has no finite optimum; an exact test is a
+        linear program): the fit does not converge and a
+        ``ConvergenceWarning`` says so. ``lambda_mean`` must then be ``> 0``.
+        The duality gap stays finite and certifies the solution: before each
+        gap the solver minimises the datafit exactly along the mean (Newton
+        on the pooled problem, as for the intercepts), where the penalty is
+        flat, so the dual point satisfies the pooled optimality condition.
+    fit_intercept : bool, default=True
+        Fit one unpenalised intercept per task.
+    task_column : int, str or None, default=None
+        ``None``: shared design, ``y`` of shape (n_samples, n_tasks) (or 1-D
+        for one task). Otherwise the column of ``X`` naming each row's task
+        (an int index, negative as in numpy, or a DataFrame column name):
+        per-task designs, ``y`` of shape (n_samples,).
+    unseen_tasks : {"error", "mean"}, default="error"
+        Prediction for a row whose task was not seen in ``fit`` (per-task
+        layout): ``"error"`` raises a ``ValueError``; ``"mean"`` predicts it
+        with the mean of the fitted task models (``coef_`` and
+        ``intercept_`` averaged over tasks; a model with a shared part
+        documents what it uses).
+    task_weights : array-like of shape (n_tasks,), default=None
+        ``tau_t`` multiplying each task's mean loss, used as given (not
+        normalised): ``task_weights = n_t`` gives MALSAR's unnormalised loss.
+        Tasks are ordered as ``tasks_``.
+    tol : float, default=1e-4
+        Stop when the duality gap is ``<= tol`` times the objective at
+        ``coef = 0`` (with the best intercepts when they are fitted).
+    max_iter : int, default=1000
+        Maximum number of epochs (``"bcd"``) or iterations (``"fista"``).
+    warm_start : bool, default=False
+        Start from the previous solution when shapes match.
+    solver : {"auto", "bcd", "working_set", "fista", "cvxpy"}, default="auto"
+        ``"working_set"``: working sets with gap-safe screening, each solved
+        by numba block coordinate descent (penalties separable over
+        features, any loss); ``"bcd"``: the same solver, squared loss only;
+        ``"fista"``: accelerated proximal gradient (any loss and penalty);
+        ``"cvxpy"``: the exact reference solver (slow). ``"auto"`` picks
+        ``"bcd"`` for the squared loss with a penalty separable over
+        features, ``"working_set"`` for the logistic loss with one that
+        zeroes features, else ``"fista"``.
+    device : {None, "cpu", "cuda", "auto"}, default=None
+        Where to solve. ``None``: where the data is (on the GPU for CuPy
+        input). ``"cuda"``: the problem is copied to the GPU once and solved
+        there by ``"fista"`` (CuPy needed: ``ImportError`` without it,
+        ``RuntimeError`` without a GPU). ``"auto"``: the GPU when one is
+        usable, else the CPU. Fitted attributes are numpy arrays either way;
+        ``predict`` returns CuPy arrays for CuPy input. See ``docs/gpu.md``.
+    verbose : int, default=0
+        Print the duality gap as the solver runs.
+
+    Attributes
+    ----------
+    coef_ : ndarray of shape (n_tasks, n_features)
+        One row per task; the task column is not a feature.
+    intercept_ : ndarray of shape (n_tasks,)
+    tasks_ : ndarray of shape (n_tasks,)
+        Task labels in the order of the rows of ``coef_`` (``0..T-1`` in the
+        shared layout, the sorted labels of the task column otherwise).
+    n_tasks_ : int
+    n_features_in_ : int
+        Number of columns of ``X`` seen in fit (task column included).
+    feature_names_in_ : ndarray of shape (``n_features_in_``,)
+        Column names, when ``X`` is a DataFrame with string names.
+    n_iter_ : int
+        Solver iterations (epochs for ``"bcd"``).
+    dual_gap_ : float
+        Duality gap at the solution, in units of the objective.
+    solver_ : str
+        The solver used.
+    device_ : {"cpu", "cuda"}
+        Where the model was solved.
+
+    References
+    ----------
+    Evgeniou, T. and Pontil, M. (2004). Regularized multi-task learning. KDD.
+    """
     _loss = "squared"
 
 
 class MeanRegularizedClassifier(MultiTaskClassifierMixin, _MeanRegularized):
-    __doc__ = estimator_doc("Multi-task logistic regression with every task pulled to the "
-                            "tasks' mean.", _MEAN_PENALTY, "logistic", _MEAN_PARAMS,
-                            notes=_MEAN_NOTES, references=_MEAN_REFS)
+    """Multi-task logistic regression with every task pulled to the tasks' mean.
+
+    Objective, with ``coef`` of shape (n_tasks, n_features) (``w_t`` its rows,
+    ``coef[:, j]`` feature j across tasks), sample weights ``s_i`` and task
+    weights ``tau_t``::
+
+        min_{coef, b}  sum_t tau_t / (sum_{i in t} s_i) * sum_{i in t} s_i log(1 + exp(-y_i (x_i . w_t + b_t)))
+                       + lambda_mean / 2 sum_t ||w_t - w_bar||^2  +  lambda_l2 / 2 sum_t ||w_t||^2,   w_bar = 1/T sum_t w_t
+
+    i.e. the sum over tasks of each task's (weighted) mean logistic loss, labels
+    ``classes_`` mapped to ``y in {-1, +1}``, plus the penalty. In the shared
+    layout missing targets (NaN in ``Y``) drop out of their task's mean.
+
+    Regularised multi-task learning (Evgeniou and Pontil, 2004): each task's
+    model is the mean model plus a small task-specific deviation. In terms of
+    each feature's weights across tasks the penalty is
+    ``1/2 coef[:, j]^T M coef[:, j]`` with ``M = lambda_mean (I - 11^T / T) +
+    lambda_l2 I``, positive definite; FISTA solves it (the prox is linear).
+    Evgeniou and Pontil's ``lambda_1 / T sum_t ||v_t||^2 + lambda_2 ||w_0||^2``
+    (``w_t = w_0 + v_t``, minimised over ``w_0``) is this penalty with
+    ``lambda_l2 = 2 lambda_1 lambda_2 / (T (lambda_1 + lambda_2))`` and
+    ``lambda_mean = 2 lambda_1 / T - lambda_l2``. For an l1 term as well
+    (MALSAR's mean-regularised ``*_SRMTL``) use
+    :class:`~mtlclassic.GraphRegularizedRegressor` (or ``...Classifier``)
+    with the default complete graph: ``tr(coef^T L coef) = T sum_t ||w_t -
+    w_bar||^2`` there.
+
+    Parameters
+    ----------
+    lambda_mean : float, default=1.0
+        Strength of the pull of each task's model towards the tasks' mean
+        ``w_bar``, ``>= 0``. ``0`` gives independent ridge models
+        (:class:`~mtlclassic.RidgeRegressor`,
+        :class:`~mtlclassic.RidgeClassifier` with ``alpha=lambda_l2``); as it
+        grows every row of ``coef_`` tends to the pooled model
+        (:class:`~mtlclassic.PooledRegressor`,
+        :class:`~mtlclassic.PooledClassifier` with ``alpha=T * lambda_l2``).
+    lambda_l2 : float, default=0.1
+        Ridge strength on every task's model, ``>= 0``. It is the only term
+        that penalises the mean ``w_bar`` itself (``sum_t ||w_t||^2 =
+        sum_t ||w_t - w_bar||^2 + T ||w_bar||^2``). ``0`` leaves the mean an
+        unpenalised pooled fit, as MALSAR's ``Least_SRMTL`` with ``rho2 =
+        0``: well posed iff the pooled problem is. Checked exactly at fit:
+        the pooled, task-centered design must have full column rank (else
+        the mean is not unique: ``p`` above the number of rows, collinear
+        features) -- a ``ValueError``. Not checked: separable pooled classes
+        (a classifier's mean then has no finite optimum; an exact test is a
+        linear program): the fit does not converge and a
+        ``ConvergenceWarning`` says so. ``lambda_mean`` must then be ``> 0``.
+        The duality gap stays finite and certifies the solution: before each
+        gap the solver minimises the datafit exactly along the mean (Newton
+        on the pooled problem, as for the intercepts), where the penalty is
+        flat, so the dual point satisfies the pooled optimality condition.
+    fit_intercept : bool, default=True
+        Fit one unpenalised intercept per task.
+    task_column : int, str or None, default=None
+        ``None``: shared design, ``y`` of shape (n_samples, n_tasks) (or 1-D
+        for one task). Otherwise the column of ``X`` naming each row's task
+        (an int index, negative as in numpy, or a DataFrame column name):
+        per-task designs, ``y`` of shape (n_samples,).
+    unseen_tasks : {"error", "mean"}, default="error"
+        Prediction for a row whose task was not seen in ``fit`` (per-task
+        layout): ``"error"`` raises a ``ValueError``; ``"mean"`` predicts it
+        with the mean of the fitted task models (``coef_`` and
+        ``intercept_`` averaged over tasks; a model with a shared part
+        documents what it uses).
+    task_weights : array-like of shape (n_tasks,), default=None
+        ``tau_t`` multiplying each task's mean loss, used as given (not
+        normalised): ``task_weights = n_t`` gives MALSAR's unnormalised loss.
+        Tasks are ordered as ``tasks_``.
+    tol : float, default=1e-4
+        Stop when the duality gap is ``<= tol`` times the objective at
+        ``coef = 0`` (with the best intercepts when they are fitted).
+    max_iter : int, default=1000
+        Maximum number of epochs (``"bcd"``) or iterations (``"fista"``).
+    warm_start : bool, default=False
+        Start from the previous solution when shapes match.
+    solver : {"auto", "bcd", "working_set", "fista", "cvxpy"}, default="auto"
+        ``"working_set"``: working sets with gap-safe screening, each solved
+        by numba block coordinate descent (penalties separable over
+        features, any loss); ``"bcd"``: the same solver, squared loss only;
+        ``"fista"``: accelerated proximal gradient (any loss and penalty);
+        ``"cvxpy"``: the exact reference solver (slow). ``"auto"`` picks
+        ``"bcd"`` for the squared loss with a penalty separable over
+        features, ``"working_set"`` for the logistic loss with one that
+        zeroes features, else ``"fista"``.
+    device : {None, "cpu", "cuda", "auto"}, default=None
+        Where to solve. ``None``: where the data is (on the GPU for CuPy
+        input). ``"cuda"``: the problem is copied to the GPU once and solved
+        there by ``"fista"`` (CuPy needed: ``ImportError`` without it,
+        ``RuntimeError`` without a GPU). ``"auto"``: the GPU when one is
+        usable, else the CPU. Fitted attributes are numpy arrays either way;
+        ``predict`` returns CuPy arrays for CuPy input. See ``docs/gpu.md``.
+    verbose : int, default=0
+        Print the duality gap as the solver runs.
+
+    Attributes
+    ----------
+    coef_ : ndarray of shape (n_tasks, n_features)
+        One row per task; the task column is not a feature.
+    intercept_ : ndarray of shape (n_tasks,)
+    tasks_ : ndarray of shape (n_tasks,)
+        Task labels in the order of the rows of ``coef_`` (``0..T-1`` in the
+        shared layout, the sorted labels of the task column otherwise).
+    n_tasks_ : int
+    n_features_in_ : int
+        Number of columns of ``X`` seen in fit (task column included).
+    feature_names_in_ : ndarray of shape (``n_features_in_``,)
+        Column names, when ``X`` is a DataFrame with string names.
+    n_iter_ : int
+        Solver iterations (epochs for ``"bcd"``).
+    dual_gap_ : float
+        Duality gap at the solution, in units of the objective.
+    solver_ : str
+        The solver used.
+    device_ : {"cpu", "cuda"}
+        Where the model was solved.
+    classes_ : ndarray of shape (2,)
+        The two labels, common to all tasks.
+
+    References
+    ----------
+    Evgeniou, T. and Pontil, M. (2004). Regularized multi-task learning. KDD.
+    """
     _loss = "logistic"
-
-
-# -- graph-regularised --------------------------------------------------------
-_GRAPH_PENALTY = ("lambda_graph / 2 tr(W^T L W)  +  alpha * sum_tj |W[t, j]|"
-                  "  +  l2_reg / 2 ||W||_F^2,\n"
-                  "                      tr(W^T L W) = sum_{s < t} a_st ||w_s - w_t||^2")
-_GRAPH_PARAMS = """    graph : array-like or sparse matrix of shape (n_tasks, n_tasks), default=None
-        The task graph, rows and columns in the order of ``tasks_``; read as
-        ``graph_type`` says. An adjacency holds symmetric, nonnegative edge
-        weights ``a_st`` (its diagonal is ignored); a Laplacian is ``L = D -
-        A``. ``None`` means the complete graph with unit weights (every pair
-        of tasks related equally, the only graph defined for any number of
-        tasks): then ``tr(W^T L W) = T sum_t ||w_t - w_bar||^2``, the
-        mean-regularised penalty. Checked at fit: a graph of the wrong size,
-        not symmetric, with a negative weight (for a Laplacian: a positive
-        off-diagonal entry or a row not summing to 0), or with NaN or inf is
-        a ``ValueError``.
-    lambda_graph : float, default=1.0
-        Strength of the graph term, ``>= 0``: each edge pulls its two tasks'
-        models together with force ``lambda_graph * a_st``.
-    alpha : float, default=0.01
-        Strength of the l1 term, ``>= 0``. ``alpha`` and ``l2_reg`` cannot
-        both be 0 (``ValueError``): every Laplacian is singular -- the mean
-        model of each connected component of the graph is not penalised by
-        ``tr(W^T L W)`` -- so without an l1 or l2 term the problem may have no
-        finite or unique solution and no finite duality gap. With
-        ``alpha > 0`` the gap stays finite (the dual point is rescaled per
-        component) and certifies the solution as usual.
-    graph_type : {"adjacency", "laplacian"}, default="adjacency"
-        How ``graph`` is read (stated, not guessed: a zero matrix, say, is
-        both).
-""" + L2_REG
-_GRAPH_NOTES = """
-    Tasks joined by an edge are pulled towards each other, weight by weight
-    (graph Laplacian regularisation, as MALSAR's ``Least_SRMTL`` /
-    ``Logistic_SRMTL`` with ``R R^T = L``: ``lambda_graph = 2 rho1``,
-    ``alpha = rho2``, see docs/malsar.md). With ``lambda_graph = 0`` this is
-    the lasso model of the same loss (:class:`~mtlclassic.LassoRegressor`,
-    :class:`~mtlclassic.LassoClassifier`); with the default complete graph
-    and ``alpha = 0`` it is the mean-regularised model
-    (:class:`~mtlclassic.MeanRegularizedRegressor`,
-    :class:`~mtlclassic.MeanRegularizedClassifier`) with ``lambda_mean = T *
-    lambda_graph`` and ``lambda_l2 = l2_reg``. The penalty couples the tasks
-    within each feature; FISTA solves it, the prox being one small lasso
-    over the tasks per feature (exact coordinate descent).
-"""
-_GRAPH_ATTRS = """    laplacian_ : ndarray of shape (n_tasks, n_tasks)
-        The Laplacian ``L`` used (rows in the order of ``tasks_``).
-"""
-_GRAPH_REFS = """    Zhou, J., Chen, J. and Ye, J. (2012). MALSAR: Multi-tAsk Learning via
-    StructurAl Regularization. Arizona State University.
-    Evgeniou, T., Micchelli, C. A. and Pontil, M. (2005). Learning multiple
-    tasks with kernel methods. JMLR 6.
-"""
 
 
 class _GraphRegularized(MultiTaskLinearModel):
@@ -256,16 +394,274 @@ class _GraphRegularized(MultiTaskLinearModel):
 
 
 class GraphRegularizedRegressor(MultiTaskRegressorMixin, _GraphRegularized):
-    __doc__ = estimator_doc("Multi-task regression with tasks pulled together along a task graph.",
-                            _GRAPH_PENALTY, "squared", _GRAPH_PARAMS, notes=_GRAPH_NOTES,
-                            attributes=_GRAPH_ATTRS, references=_GRAPH_REFS)
+    """Multi-task regression with tasks pulled together along a task graph.
+
+    Objective, with ``coef`` of shape (n_tasks, n_features) (``w_t`` its rows,
+    ``coef[:, j]`` feature j across tasks), sample weights ``s_i`` and task
+    weights ``tau_t``::
+
+        min_{coef, b}  sum_t tau_t / (2 sum_{i in t} s_i) * sum_{i in t} s_i (y_i - x_i . w_t - b_t)^2
+                       + lambda_graph / 2 tr(coef^T L coef)  +  alpha * sum_tj |coef[t, j]|  +  l2_reg / 2 ||coef||_F^2,
+                      tr(coef^T L coef) = sum_{s < t} a_st ||w_s - w_t||^2
+
+    i.e. the sum over tasks of each task's (weighted) mean squared error, plus
+    the penalty. In the shared layout missing targets (NaN in ``Y``) drop out of
+    their task's mean.
+
+    Tasks joined by an edge are pulled towards each other, weight by weight
+    (graph Laplacian regularisation, as MALSAR's ``Least_SRMTL`` /
+    ``Logistic_SRMTL`` with ``R R^T = L``: ``lambda_graph = 2 rho1``,
+    ``alpha = rho2``, see docs/malsar.md). With ``lambda_graph = 0`` this is
+    the lasso model of the same loss (:class:`~mtlclassic.LassoRegressor`,
+    :class:`~mtlclassic.LassoClassifier`); with the default complete graph
+    and ``alpha = 0`` it is the mean-regularised model
+    (:class:`~mtlclassic.MeanRegularizedRegressor`,
+    :class:`~mtlclassic.MeanRegularizedClassifier`) with ``lambda_mean = T *
+    lambda_graph`` and ``lambda_l2 = l2_reg``. The penalty couples the tasks
+    within each feature; FISTA solves it, the prox being one small lasso
+    over the tasks per feature (exact coordinate descent).
+
+    Parameters
+    ----------
+    graph : array-like or sparse matrix of shape (n_tasks, n_tasks), default=None
+        The task graph, rows and columns in the order of ``tasks_``; read as
+        ``graph_type`` says. An adjacency holds symmetric, nonnegative edge
+        weights ``a_st`` (its diagonal is ignored); a Laplacian is ``L = D -
+        A``. ``None`` means the complete graph with unit weights (every pair
+        of tasks related equally, the only graph defined for any number of
+        tasks): then ``tr(coef^T L coef) = T sum_t ||w_t - w_bar||^2``, the
+        mean-regularised penalty. Checked at fit: a graph of the wrong size,
+        not symmetric, with a negative weight (for a Laplacian: a positive
+        off-diagonal entry or a row not summing to 0), or with NaN or inf is
+        a ``ValueError``.
+    lambda_graph : float, default=1.0
+        Strength of the graph term, ``>= 0``: each edge pulls its two tasks'
+        models together with force ``lambda_graph * a_st``.
+    alpha : float, default=0.01
+        Strength of the l1 term, ``>= 0``. ``alpha`` and ``l2_reg`` cannot
+        both be 0 (``ValueError``): every Laplacian is singular -- the mean
+        model of each connected component of the graph is not penalised by
+        ``tr(coef^T L coef)`` -- so without an l1 or l2 term the problem may have no
+        finite or unique solution and no finite duality gap. With
+        ``alpha > 0`` the gap stays finite (the dual point is rescaled per
+        component) and certifies the solution as usual.
+    graph_type : {"adjacency", "laplacian"}, default="adjacency"
+        How ``graph`` is read (stated, not guessed: a zero matrix, say, is
+        both).
+    l2_reg : float, default=0.0
+        Elastic term ``l2_reg / 2 ||coef||_F^2`` added to the penalty (MALSAR's
+        ``rho_L2``), ``>= 0``.
+    fit_intercept : bool, default=True
+        Fit one unpenalised intercept per task.
+    task_column : int, str or None, default=None
+        ``None``: shared design, ``y`` of shape (n_samples, n_tasks) (or 1-D
+        for one task). Otherwise the column of ``X`` naming each row's task
+        (an int index, negative as in numpy, or a DataFrame column name):
+        per-task designs, ``y`` of shape (n_samples,).
+    unseen_tasks : {"error", "mean"}, default="error"
+        Prediction for a row whose task was not seen in ``fit`` (per-task
+        layout): ``"error"`` raises a ``ValueError``; ``"mean"`` predicts it
+        with the mean of the fitted task models (``coef_`` and
+        ``intercept_`` averaged over tasks; a model with a shared part
+        documents what it uses).
+    task_weights : array-like of shape (n_tasks,), default=None
+        ``tau_t`` multiplying each task's mean loss, used as given (not
+        normalised): ``task_weights = n_t`` gives MALSAR's unnormalised loss.
+        Tasks are ordered as ``tasks_``.
+    tol : float, default=1e-4
+        Stop when the duality gap is ``<= tol`` times the objective at
+        ``coef = 0`` (with the best intercepts when they are fitted).
+    max_iter : int, default=1000
+        Maximum number of epochs (``"bcd"``) or iterations (``"fista"``).
+    warm_start : bool, default=False
+        Start from the previous solution when shapes match.
+    solver : {"auto", "bcd", "working_set", "fista", "cvxpy"}, default="auto"
+        ``"working_set"``: working sets with gap-safe screening, each solved
+        by numba block coordinate descent (penalties separable over
+        features, any loss); ``"bcd"``: the same solver, squared loss only;
+        ``"fista"``: accelerated proximal gradient (any loss and penalty);
+        ``"cvxpy"``: the exact reference solver (slow). ``"auto"`` picks
+        ``"bcd"`` for the squared loss with a penalty separable over
+        features, ``"working_set"`` for the logistic loss with one that
+        zeroes features, else ``"fista"``.
+    device : {None, "cpu", "cuda", "auto"}, default=None
+        Where to solve. ``None``: where the data is (on the GPU for CuPy
+        input). ``"cuda"``: the problem is copied to the GPU once and solved
+        there by ``"fista"`` (CuPy needed: ``ImportError`` without it,
+        ``RuntimeError`` without a GPU). ``"auto"``: the GPU when one is
+        usable, else the CPU. Fitted attributes are numpy arrays either way;
+        ``predict`` returns CuPy arrays for CuPy input. See ``docs/gpu.md``.
+    verbose : int, default=0
+        Print the duality gap as the solver runs.
+
+    Attributes
+    ----------
+    coef_ : ndarray of shape (n_tasks, n_features)
+        One row per task; the task column is not a feature.
+    intercept_ : ndarray of shape (n_tasks,)
+    tasks_ : ndarray of shape (n_tasks,)
+        Task labels in the order of the rows of ``coef_`` (``0..T-1`` in the
+        shared layout, the sorted labels of the task column otherwise).
+    n_tasks_ : int
+    n_features_in_ : int
+        Number of columns of ``X`` seen in fit (task column included).
+    feature_names_in_ : ndarray of shape (``n_features_in_``,)
+        Column names, when ``X`` is a DataFrame with string names.
+    n_iter_ : int
+        Solver iterations (epochs for ``"bcd"``).
+    dual_gap_ : float
+        Duality gap at the solution, in units of the objective.
+    solver_ : str
+        The solver used.
+    device_ : {"cpu", "cuda"}
+        Where the model was solved.
+    laplacian_ : ndarray of shape (n_tasks, n_tasks)
+        The Laplacian ``L`` used (rows in the order of ``tasks_``).
+
+    References
+    ----------
+    Zhou, J., Chen, J. and Ye, J. (2012). MALSAR: Multi-tAsk Learning via
+    StructurAl Regularization. Arizona State University.
+    Evgeniou, T., Micchelli, C. A. and Pontil, M. (2005). Learning multiple
+    tasks with kernel methods. JMLR 6.
+    """
     _loss = "squared"
 
 
 class GraphRegularizedClassifier(MultiTaskClassifierMixin, _GraphRegularized):
-    __doc__ = estimator_doc("Multi-task logistic regression with tasks pulled together along a "
-                            "task graph.", _GRAPH_PENALTY, "logistic", _GRAPH_PARAMS,
-                            notes=_GRAPH_NOTES, attributes=_GRAPH_ATTRS, references=_GRAPH_REFS)
+    """Multi-task logistic regression with tasks pulled together along a task graph.
+
+    Objective, with ``coef`` of shape (n_tasks, n_features) (``w_t`` its rows,
+    ``coef[:, j]`` feature j across tasks), sample weights ``s_i`` and task
+    weights ``tau_t``::
+
+        min_{coef, b}  sum_t tau_t / (sum_{i in t} s_i) * sum_{i in t} s_i log(1 + exp(-y_i (x_i . w_t + b_t)))
+                       + lambda_graph / 2 tr(coef^T L coef)  +  alpha * sum_tj |coef[t, j]|  +  l2_reg / 2 ||coef||_F^2,
+                      tr(coef^T L coef) = sum_{s < t} a_st ||w_s - w_t||^2
+
+    i.e. the sum over tasks of each task's (weighted) mean logistic loss, labels
+    ``classes_`` mapped to ``y in {-1, +1}``, plus the penalty. In the shared
+    layout missing targets (NaN in ``Y``) drop out of their task's mean.
+
+    Tasks joined by an edge are pulled towards each other, weight by weight
+    (graph Laplacian regularisation, as MALSAR's ``Least_SRMTL`` /
+    ``Logistic_SRMTL`` with ``R R^T = L``: ``lambda_graph = 2 rho1``,
+    ``alpha = rho2``, see docs/malsar.md). With ``lambda_graph = 0`` this is
+    the lasso model of the same loss (:class:`~mtlclassic.LassoRegressor`,
+    :class:`~mtlclassic.LassoClassifier`); with the default complete graph
+    and ``alpha = 0`` it is the mean-regularised model
+    (:class:`~mtlclassic.MeanRegularizedRegressor`,
+    :class:`~mtlclassic.MeanRegularizedClassifier`) with ``lambda_mean = T *
+    lambda_graph`` and ``lambda_l2 = l2_reg``. The penalty couples the tasks
+    within each feature; FISTA solves it, the prox being one small lasso
+    over the tasks per feature (exact coordinate descent).
+
+    Parameters
+    ----------
+    graph : array-like or sparse matrix of shape (n_tasks, n_tasks), default=None
+        The task graph, rows and columns in the order of ``tasks_``; read as
+        ``graph_type`` says. An adjacency holds symmetric, nonnegative edge
+        weights ``a_st`` (its diagonal is ignored); a Laplacian is ``L = D -
+        A``. ``None`` means the complete graph with unit weights (every pair
+        of tasks related equally, the only graph defined for any number of
+        tasks): then ``tr(coef^T L coef) = T sum_t ||w_t - w_bar||^2``, the
+        mean-regularised penalty. Checked at fit: a graph of the wrong size,
+        not symmetric, with a negative weight (for a Laplacian: a positive
+        off-diagonal entry or a row not summing to 0), or with NaN or inf is
+        a ``ValueError``.
+    lambda_graph : float, default=1.0
+        Strength of the graph term, ``>= 0``: each edge pulls its two tasks'
+        models together with force ``lambda_graph * a_st``.
+    alpha : float, default=0.01
+        Strength of the l1 term, ``>= 0``. ``alpha`` and ``l2_reg`` cannot
+        both be 0 (``ValueError``): every Laplacian is singular -- the mean
+        model of each connected component of the graph is not penalised by
+        ``tr(coef^T L coef)`` -- so without an l1 or l2 term the problem may have no
+        finite or unique solution and no finite duality gap. With
+        ``alpha > 0`` the gap stays finite (the dual point is rescaled per
+        component) and certifies the solution as usual.
+    graph_type : {"adjacency", "laplacian"}, default="adjacency"
+        How ``graph`` is read (stated, not guessed: a zero matrix, say, is
+        both).
+    l2_reg : float, default=0.0
+        Elastic term ``l2_reg / 2 ||coef||_F^2`` added to the penalty (MALSAR's
+        ``rho_L2``), ``>= 0``.
+    fit_intercept : bool, default=True
+        Fit one unpenalised intercept per task.
+    task_column : int, str or None, default=None
+        ``None``: shared design, ``y`` of shape (n_samples, n_tasks) (or 1-D
+        for one task). Otherwise the column of ``X`` naming each row's task
+        (an int index, negative as in numpy, or a DataFrame column name):
+        per-task designs, ``y`` of shape (n_samples,).
+    unseen_tasks : {"error", "mean"}, default="error"
+        Prediction for a row whose task was not seen in ``fit`` (per-task
+        layout): ``"error"`` raises a ``ValueError``; ``"mean"`` predicts it
+        with the mean of the fitted task models (``coef_`` and
+        ``intercept_`` averaged over tasks; a model with a shared part
+        documents what it uses).
+    task_weights : array-like of shape (n_tasks,), default=None
+        ``tau_t`` multiplying each task's mean loss, used as given (not
+        normalised): ``task_weights = n_t`` gives MALSAR's unnormalised loss.
+        Tasks are ordered as ``tasks_``.
+    tol : float, default=1e-4
+        Stop when the duality gap is ``<= tol`` times the objective at
+        ``coef = 0`` (with the best intercepts when they are fitted).
+    max_iter : int, default=1000
+        Maximum number of epochs (``"bcd"``) or iterations (``"fista"``).
+    warm_start : bool, default=False
+        Start from the previous solution when shapes match.
+    solver : {"auto", "bcd", "working_set", "fista", "cvxpy"}, default="auto"
+        ``"working_set"``: working sets with gap-safe screening, each solved
+        by numba block coordinate descent (penalties separable over
+        features, any loss); ``"bcd"``: the same solver, squared loss only;
+        ``"fista"``: accelerated proximal gradient (any loss and penalty);
+        ``"cvxpy"``: the exact reference solver (slow). ``"auto"`` picks
+        ``"bcd"`` for the squared loss with a penalty separable over
+        features, ``"working_set"`` for the logistic loss with one that
+        zeroes features, else ``"fista"``.
+    device : {None, "cpu", "cuda", "auto"}, default=None
+        Where to solve. ``None``: where the data is (on the GPU for CuPy
+        input). ``"cuda"``: the problem is copied to the GPU once and solved
+        there by ``"fista"`` (CuPy needed: ``ImportError`` without it,
+        ``RuntimeError`` without a GPU). ``"auto"``: the GPU when one is
+        usable, else the CPU. Fitted attributes are numpy arrays either way;
+        ``predict`` returns CuPy arrays for CuPy input. See ``docs/gpu.md``.
+    verbose : int, default=0
+        Print the duality gap as the solver runs.
+
+    Attributes
+    ----------
+    coef_ : ndarray of shape (n_tasks, n_features)
+        One row per task; the task column is not a feature.
+    intercept_ : ndarray of shape (n_tasks,)
+    tasks_ : ndarray of shape (n_tasks,)
+        Task labels in the order of the rows of ``coef_`` (``0..T-1`` in the
+        shared layout, the sorted labels of the task column otherwise).
+    n_tasks_ : int
+    n_features_in_ : int
+        Number of columns of ``X`` seen in fit (task column included).
+    feature_names_in_ : ndarray of shape (``n_features_in_``,)
+        Column names, when ``X`` is a DataFrame with string names.
+    n_iter_ : int
+        Solver iterations (epochs for ``"bcd"``).
+    dual_gap_ : float
+        Duality gap at the solution, in units of the objective.
+    solver_ : str
+        The solver used.
+    device_ : {"cpu", "cuda"}
+        Where the model was solved.
+    laplacian_ : ndarray of shape (n_tasks, n_tasks)
+        The Laplacian ``L`` used (rows in the order of ``tasks_``).
+    classes_ : ndarray of shape (2,)
+        The two labels, common to all tasks.
+
+    References
+    ----------
+    Zhou, J., Chen, J. and Ye, J. (2012). MALSAR: Multi-tAsk Learning via
+    StructurAl Regularization. Arizona State University.
+    Evgeniou, T., Micchelli, C. A. and Pontil, M. (2005). Learning multiple
+    tasks with kernel methods. JMLR 6.
+    """
     _loss = "logistic"
 
 

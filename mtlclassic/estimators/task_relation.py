@@ -4,7 +4,7 @@ import numbers
 
 import numpy as np
 
-from ._alternating import _AlternatingModel, alternating_doc, scaled_gram, symmetric_eigh
+from ._alternating import _AlternatingModel, scaled_gram, symmetric_eigh
 from ._base import MultiTaskClassifierMixin, MultiTaskRegressorMixin, store_params
 from ._grids import fixed_grid
 from ._registry import declare
@@ -69,62 +69,6 @@ def _correlation(C):
     return C / np.outer(s, s)
 
 
-_PENALTY = ("lambda_1 / 2 ||W||_F^2  +  lambda_2 / 2 tr(Omega^{-1} (W W^T + eps I))\n"
-            "                    subject to  Omega positive definite,  tr(Omega) = 1")
-_PARAMS = """    lambda_1 : float, default=0.1
-        Ridge strength ``lambda_1 / 2 ||W||_F^2``, ``>= 0``.
-    lambda_2 : float, default=0.1
-        Strength of the task-covariance prior ``lambda_2 / 2 tr(W^T
-        Omega^{-1} W)``, ``>= 0`` (``lambda_1 + lambda_2 > 0``). Both default
-        to 0.1, the sparse regressors' ``alpha``: these quadratic terms shrink
-        ``W`` but never zero it.
-    eps : float, default=1e-3
-        ``> 0``: the covariance step uses ``W W^T + eps I``, which keeps
-        ``Omega`` invertible when ``W`` has rank below ``n_tasks``; in the
-        units of squared coefficients. Smaller values come closer to the
-        paper's model (``eps = 0``) but slow the alternation down when
-        ``W`` is (nearly) rank deficient.
-"""
-_NOTES = """
-    ``W W^T`` is the ``(n_tasks, n_tasks)`` matrix of inner products of the
-    task models; ``Omega`` is learned with ``W`` (Zhang and Yeung 2010: the
-    columns ``W[:, j]`` are a matrix-normal prior's draws with task covariance
-    ``Omega``, which may encode positive, negative or no correlation). For
-    fixed ``W`` the best ``Omega`` is ``(W W^T + eps I)^{1/2}`` over its
-    trace (:func:`mtrl_covariance`); for fixed ``Omega`` the problem in
-    ``(W, b)`` has the penalty ``1/2 tr(W^T (lambda_1 I + lambda_2
-    Omega^{-1}) W)``, solved to a certified duality gap. The two steps
-    alternate from ``Omega = I / n_tasks``.
-
-    Minimising over ``Omega`` leaves ``F(W, b) + lambda_1 / 2 ||W||_F^2 +
-    lambda_2 / 2 ||[W, sqrt(eps) I]||_*^2`` (squared trace norm of ``W``
-    with ``sqrt(eps) I`` appended as columns): the problem is jointly
-    convex, so the alternation reaches its minimum (the paper's ``eps = 0``
-    is the limit). ``eps`` is this module's addition.
-
-    ``Omega`` is the square root of the tasks' Gram matrix ``W W^T``, not
-    ``W W^T`` itself: its correlations are those of a matrix with the same
-    eigenvectors and square-rooted eigenvalues, flatter than the correlations
-    of the task models when tasks are only moderately related. They match
-    the models' when the relation is (close to) low rank with equal
-    eigenvalues, e.g. one shared factor or tight clusters.
-
-    The alternation's stopping rule bounds the last decrease of ``J``, not
-    the distance to its minimum; the alternation converges linearly, at a
-    rate that slows as ``eps`` decreases: on small problems the objective
-    reached was about 5 times ``tol`` above cvxpy's minimum with
-    ``eps=1e-3`` and up to 230 times with ``eps=1e-6``.
-"""
-_ATTRS = """    task_covariance_ : ndarray of shape (n_tasks, n_tasks)
-        ``Omega``, the learned task covariance (trace 1).
-    task_correlation_ : ndarray of shape (n_tasks, n_tasks)
-        ``Omega`` scaled to unit diagonal.
-"""
-_REFS = """    Zhang, Y. and Yeung, D.-Y. (2010). A convex formulation for learning task
-    relationships in multi-task learning. UAI.
-"""
-
-
 class _TaskRelation(_AlternatingModel):
     _nonneg_params = ("lambda_1", "lambda_2")
 
@@ -183,18 +127,288 @@ class _TaskRelation(_AlternatingModel):
 
 
 class TaskRelationRegressor(MultiTaskRegressorMixin, _TaskRelation):
-    __doc__ = alternating_doc(
-        "Multi-task relationship learning (MTRL): regression with a learned task covariance.",
-        _PENALTY, "squared", _PARAMS, variables="Omega", notes=_NOTES, attributes=_ATTRS,
-        references=_REFS)
+    """Multi-task relationship learning (MTRL): regression with a learned task covariance.
+
+    Objective, with ``coef`` of shape (n_tasks, n_features) (``w_t`` its rows,
+    ``coef[:, j]`` feature j across tasks), sample weights ``s_i`` and task
+    weights ``tau_t``::
+
+        min_{coef, b, Omega}  sum_t tau_t / (2 sum_{i in t} s_i) * sum_{i in t} s_i (y_i - x_i . w_t - b_t)^2
+                       + lambda_1 / 2 ||coef||_F^2  +  lambda_2 / 2 tr(Omega^{-1} (coef coef^T + eps I))
+                       subject to  Omega positive definite,  tr(Omega) = 1
+
+    i.e. the sum over tasks of each task's (weighted) mean squared error, plus
+    the penalty. In the shared layout missing targets (NaN in ``Y``) drop out of
+    their task's mean.
+
+    ``coef coef^T`` is the ``(n_tasks, n_tasks)`` matrix of inner products of the
+    task models; ``Omega`` is learned with ``coef`` (Zhang and Yeung 2010: the
+    columns ``coef[:, j]`` are a matrix-normal prior's draws with task covariance
+    ``Omega``, which may encode positive, negative or no correlation). For
+    fixed ``coef`` the best ``Omega`` is ``(coef coef^T + eps I)^{1/2}`` over its
+    trace (:func:`mtrl_covariance`); for fixed ``Omega`` the problem in
+    ``(coef, b)`` has the penalty ``1/2 tr(coef^T (lambda_1 I + lambda_2
+    Omega^{-1}) coef)``, solved to a certified duality gap. The two steps
+    alternate from ``Omega = I / n_tasks``.
+
+    Minimising over ``Omega`` leaves ``F(coef, b) + lambda_1 / 2 ||coef||_F^2 +
+    lambda_2 / 2 ||[coef, sqrt(eps) I]||_*^2`` (squared trace norm of ``coef``
+    with ``sqrt(eps) I`` appended as columns): the problem is jointly
+    convex, so the alternation reaches its minimum (the paper's ``eps = 0``
+    is the limit). ``eps`` is this module's addition.
+
+    ``Omega`` is the square root of the tasks' Gram matrix ``coef coef^T``, not
+    ``coef coef^T`` itself: its correlations are those of a matrix with the same
+    eigenvectors and square-rooted eigenvalues, flatter than the correlations
+    of the task models when tasks are only moderately related. They match
+    the models' when the relation is (close to) low rank with equal
+    eigenvalues, e.g. one shared factor or tight clusters.
+
+    The alternation's stopping rule bounds the last decrease of ``J``, not
+    the distance to its minimum; the alternation converges linearly, at a
+    rate that slows as ``eps`` decreases: on small problems the objective
+    reached was about 5 times ``tol`` above cvxpy's minimum with
+    ``eps=1e-3`` and up to 230 times with ``eps=1e-6``.
+
+    Parameters
+    ----------
+    lambda_1 : float, default=0.1
+        Ridge strength ``lambda_1 / 2 ||coef||_F^2``, ``>= 0``.
+    lambda_2 : float, default=0.1
+        Strength of the task-covariance prior ``lambda_2 / 2 tr(coef^T
+        Omega^{-1} coef)``, ``>= 0`` (``lambda_1 + lambda_2 > 0``). Both default
+        to 0.1, the sparse regressors' ``alpha``: these quadratic terms shrink
+        ``coef`` but never zero it.
+    eps : float, default=1e-3
+        ``> 0``: the covariance step uses ``coef coef^T + eps I``, which keeps
+        ``Omega`` invertible when ``coef`` has rank below ``n_tasks``; in the
+        units of squared coefficients. Smaller values come closer to the
+        paper's model (``eps = 0``) but slow the alternation down when
+        ``coef`` is (nearly) rank deficient.
+    fit_intercept : bool, default=True
+        Fit one unpenalised intercept per task.
+    task_column : int, str or None, default=None
+        ``None``: shared design, ``y`` of shape (n_samples, n_tasks) (or 1-D
+        for one task). Otherwise the column of ``X`` naming each row's task
+        (an int index, negative as in numpy, or a DataFrame column name):
+        per-task designs, ``y`` of shape (n_samples,).
+    unseen_tasks : {"error", "mean"}, default="error"
+        Prediction for a row whose task was not seen in ``fit`` (per-task
+        layout): ``"error"`` raises a ``ValueError``; ``"mean"`` predicts it
+        with the mean of the fitted task models (``coef_`` and
+        ``intercept_`` averaged over tasks; a model with a shared part
+        documents what it uses).
+    task_weights : array-like of shape (n_tasks,), default=None
+        ``tau_t`` multiplying each task's mean loss, used as given (not
+        normalised): ``task_weights = n_t`` gives MALSAR's unnormalised loss.
+        Tasks are ordered as ``tasks_``.
+    tol : float, default=1e-4
+        Stop the alternation when one round lowers the joint objective ``J``
+        by at most ``tol * |J|`` (relative decrease). Each coefficient step is solved to
+        a duality gap at most ``0.1 * tol * |J|``.
+    max_iter : int, default=100
+        Maximum number of alternations (a coefficient step and a structure step each);
+        a ``ConvergenceWarning`` names the relative decrease reached when
+        they are not enough.
+    max_inner_iter : int, default=5000
+        Maximum number of solver iterations of each coefficient step.
+    warm_start : bool, default=False
+        Start from the previous coefficients, intercepts and task structure
+        when the shapes match.
+    solver : {"auto", "fista", "cvxpy"}, default="auto"
+        Solver of the coefficient steps (their penalty couples the tasks, so it is not
+        separable over features): ``"auto"`` and ``"fista"`` use accelerated
+        proximal gradient, ``"cvxpy"`` the exact reference solver (slow).
+    device : {None, "cpu", "cuda", "auto"}, default=None
+        Where the coefficient steps are solved. ``None``: where the data is (on the GPU
+        for CuPy input). ``"cuda"``: the problem is copied to the GPU once and
+        every coefficient step is solved there by ``"fista"`` (CuPy needed:
+        ``ImportError`` without it, ``RuntimeError`` without a GPU); the
+        small ``T x T`` structure steps stay on the host. ``"auto"``: the GPU
+        when one is usable, else the CPU. See ``docs/gpu.md``.
+    verbose : int, default=0
+        Print the objective after each alternation (``>= 2``: also the
+        coefficient steps' solver progress).
+
+    Attributes
+    ----------
+    coef_ : ndarray of shape (n_tasks, n_features)
+        One row per task; the task column is not a feature.
+    intercept_ : ndarray of shape (n_tasks,)
+    tasks_ : ndarray of shape (n_tasks,)
+        Task labels in the order of the rows of ``coef_`` (``0..T-1`` in the
+        shared layout, the sorted labels of the task column otherwise).
+    n_tasks_ : int
+    n_features_in_ : int
+        Number of columns of ``X`` seen in fit (task column included).
+    feature_names_in_ : ndarray of shape (``n_features_in_``,)
+        Column names, when ``X`` is a DataFrame with string names.
+    n_iter_ : int
+        Number of alternations run.
+    objective_ : ndarray of shape (n_iter_,)
+        The joint objective ``J`` after each alternation (non-increasing up
+        to the coefficient steps' tolerance).
+    dual_gap_ : float
+        Duality gap of the last coefficient step (the problem in ``coef`` for the final
+        task structure), in units of the objective.
+    solver_ : str
+        The solver used.
+    device_ : {"cpu", "cuda"}
+        Where the model was solved.
+    task_covariance_ : ndarray of shape (n_tasks, n_tasks)
+        ``Omega``, the learned task covariance (trace 1).
+    task_correlation_ : ndarray of shape (n_tasks, n_tasks)
+        ``Omega`` scaled to unit diagonal.
+
+    References
+    ----------
+    Zhang, Y. and Yeung, D.-Y. (2010). A convex formulation for learning task
+    relationships in multi-task learning. UAI.
+    """
     _loss = "squared"
 
 
 class TaskRelationClassifier(MultiTaskClassifierMixin, _TaskRelation):
-    __doc__ = alternating_doc(
-        "Multi-task relationship learning (MTRL): logistic regression with a learned task "
-        "covariance.", _PENALTY, "logistic", _PARAMS, variables="Omega", notes=_NOTES,
-        attributes=_ATTRS, references=_REFS)
+    """Multi-task relationship learning (MTRL): logistic regression with a learned task covariance.
+
+    Objective, with ``coef`` of shape (n_tasks, n_features) (``w_t`` its rows,
+    ``coef[:, j]`` feature j across tasks), sample weights ``s_i`` and task
+    weights ``tau_t``::
+
+        min_{coef, b, Omega}  sum_t tau_t / (sum_{i in t} s_i) * sum_{i in t} s_i log(1 + exp(-y_i (x_i . w_t + b_t)))
+                       + lambda_1 / 2 ||coef||_F^2  +  lambda_2 / 2 tr(Omega^{-1} (coef coef^T + eps I))
+                       subject to  Omega positive definite,  tr(Omega) = 1
+
+    i.e. the sum over tasks of each task's (weighted) mean logistic loss, labels
+    ``classes_`` mapped to ``y in {-1, +1}``, plus the penalty. In the shared
+    layout missing targets (NaN in ``Y``) drop out of their task's mean.
+
+    ``coef coef^T`` is the ``(n_tasks, n_tasks)`` matrix of inner products of the
+    task models; ``Omega`` is learned with ``coef`` (Zhang and Yeung 2010: the
+    columns ``coef[:, j]`` are a matrix-normal prior's draws with task covariance
+    ``Omega``, which may encode positive, negative or no correlation). For
+    fixed ``coef`` the best ``Omega`` is ``(coef coef^T + eps I)^{1/2}`` over its
+    trace (:func:`mtrl_covariance`); for fixed ``Omega`` the problem in
+    ``(coef, b)`` has the penalty ``1/2 tr(coef^T (lambda_1 I + lambda_2
+    Omega^{-1}) coef)``, solved to a certified duality gap. The two steps
+    alternate from ``Omega = I / n_tasks``.
+
+    Minimising over ``Omega`` leaves ``F(coef, b) + lambda_1 / 2 ||coef||_F^2 +
+    lambda_2 / 2 ||[coef, sqrt(eps) I]||_*^2`` (squared trace norm of ``coef``
+    with ``sqrt(eps) I`` appended as columns): the problem is jointly
+    convex, so the alternation reaches its minimum (the paper's ``eps = 0``
+    is the limit). ``eps`` is this module's addition.
+
+    ``Omega`` is the square root of the tasks' Gram matrix ``coef coef^T``, not
+    ``coef coef^T`` itself: its correlations are those of a matrix with the same
+    eigenvectors and square-rooted eigenvalues, flatter than the correlations
+    of the task models when tasks are only moderately related. They match
+    the models' when the relation is (close to) low rank with equal
+    eigenvalues, e.g. one shared factor or tight clusters.
+
+    The alternation's stopping rule bounds the last decrease of ``J``, not
+    the distance to its minimum; the alternation converges linearly, at a
+    rate that slows as ``eps`` decreases: on small problems the objective
+    reached was about 5 times ``tol`` above cvxpy's minimum with
+    ``eps=1e-3`` and up to 230 times with ``eps=1e-6``.
+
+    Parameters
+    ----------
+    lambda_1 : float, default=0.1
+        Ridge strength ``lambda_1 / 2 ||coef||_F^2``, ``>= 0``.
+    lambda_2 : float, default=0.1
+        Strength of the task-covariance prior ``lambda_2 / 2 tr(coef^T
+        Omega^{-1} coef)``, ``>= 0`` (``lambda_1 + lambda_2 > 0``). Both default
+        to 0.1, the sparse regressors' ``alpha``: these quadratic terms shrink
+        ``coef`` but never zero it.
+    eps : float, default=1e-3
+        ``> 0``: the covariance step uses ``coef coef^T + eps I``, which keeps
+        ``Omega`` invertible when ``coef`` has rank below ``n_tasks``; in the
+        units of squared coefficients. Smaller values come closer to the
+        paper's model (``eps = 0``) but slow the alternation down when
+        ``coef`` is (nearly) rank deficient.
+    fit_intercept : bool, default=True
+        Fit one unpenalised intercept per task.
+    task_column : int, str or None, default=None
+        ``None``: shared design, ``y`` of shape (n_samples, n_tasks) (or 1-D
+        for one task). Otherwise the column of ``X`` naming each row's task
+        (an int index, negative as in numpy, or a DataFrame column name):
+        per-task designs, ``y`` of shape (n_samples,).
+    unseen_tasks : {"error", "mean"}, default="error"
+        Prediction for a row whose task was not seen in ``fit`` (per-task
+        layout): ``"error"`` raises a ``ValueError``; ``"mean"`` predicts it
+        with the mean of the fitted task models (``coef_`` and
+        ``intercept_`` averaged over tasks; a model with a shared part
+        documents what it uses).
+    task_weights : array-like of shape (n_tasks,), default=None
+        ``tau_t`` multiplying each task's mean loss, used as given (not
+        normalised): ``task_weights = n_t`` gives MALSAR's unnormalised loss.
+        Tasks are ordered as ``tasks_``.
+    tol : float, default=1e-4
+        Stop the alternation when one round lowers the joint objective ``J``
+        by at most ``tol * |J|`` (relative decrease). Each coefficient step is solved to
+        a duality gap at most ``0.1 * tol * |J|``.
+    max_iter : int, default=100
+        Maximum number of alternations (a coefficient step and a structure step each);
+        a ``ConvergenceWarning`` names the relative decrease reached when
+        they are not enough.
+    max_inner_iter : int, default=5000
+        Maximum number of solver iterations of each coefficient step.
+    warm_start : bool, default=False
+        Start from the previous coefficients, intercepts and task structure
+        when the shapes match.
+    solver : {"auto", "fista", "cvxpy"}, default="auto"
+        Solver of the coefficient steps (their penalty couples the tasks, so it is not
+        separable over features): ``"auto"`` and ``"fista"`` use accelerated
+        proximal gradient, ``"cvxpy"`` the exact reference solver (slow).
+    device : {None, "cpu", "cuda", "auto"}, default=None
+        Where the coefficient steps are solved. ``None``: where the data is (on the GPU
+        for CuPy input). ``"cuda"``: the problem is copied to the GPU once and
+        every coefficient step is solved there by ``"fista"`` (CuPy needed:
+        ``ImportError`` without it, ``RuntimeError`` without a GPU); the
+        small ``T x T`` structure steps stay on the host. ``"auto"``: the GPU
+        when one is usable, else the CPU. See ``docs/gpu.md``.
+    verbose : int, default=0
+        Print the objective after each alternation (``>= 2``: also the
+        coefficient steps' solver progress).
+
+    Attributes
+    ----------
+    coef_ : ndarray of shape (n_tasks, n_features)
+        One row per task; the task column is not a feature.
+    intercept_ : ndarray of shape (n_tasks,)
+    tasks_ : ndarray of shape (n_tasks,)
+        Task labels in the order of the rows of ``coef_`` (``0..T-1`` in the
+        shared layout, the sorted labels of the task column otherwise).
+    n_tasks_ : int
+    n_features_in_ : int
+        Number of columns of ``X`` seen in fit (task column included).
+    feature_names_in_ : ndarray of shape (``n_features_in_``,)
+        Column names, when ``X`` is a DataFrame with string names.
+    n_iter_ : int
+        Number of alternations run.
+    objective_ : ndarray of shape (n_iter_,)
+        The joint objective ``J`` after each alternation (non-increasing up
+        to the coefficient steps' tolerance).
+    dual_gap_ : float
+        Duality gap of the last coefficient step (the problem in ``coef`` for the final
+        task structure), in units of the objective.
+    solver_ : str
+        The solver used.
+    device_ : {"cpu", "cuda"}
+        Where the model was solved.
+    task_covariance_ : ndarray of shape (n_tasks, n_tasks)
+        ``Omega``, the learned task covariance (trace 1).
+    task_correlation_ : ndarray of shape (n_tasks, n_tasks)
+        ``Omega`` scaled to unit diagonal.
+    classes_ : ndarray of shape (2,)
+        The two labels, common to all tasks.
+
+    References
+    ----------
+    Zhang, Y. and Yeung, D.-Y. (2010). A convex formulation for learning task
+    relationships in multi-task learning. UAI.
+    """
     _loss = "logistic"
 
 
