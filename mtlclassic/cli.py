@@ -213,9 +213,7 @@ def _run(command, data, models, *, splits, fraction, cv, seed, n_jobs, out, quie
     import os
 
     from . import __version__
-    from .compare import compare, parse_data
-    from .compare._protocol import check_out
-    from .compare._registry import resolve_models
+    from .compare import check_out, compare, parse_data, resolve_models
 
     try:
         # Everything is checked before any work, and --out is only created at the end: a

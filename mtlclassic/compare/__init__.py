@@ -6,9 +6,9 @@ command; see ``docs/compare.md``.
 """
 
 from ._data import Dataset, DataError, as_dataset, parse_data, synthetic
-from ._protocol import compare
+from ._protocol import check_out, compare
 from ._registry import (MODELS, REGISTRY, ModelSpec, alpha_max_grid, available_models,
-                        fixed_grid)
+                        fixed_grid, resolve_models)
 from ._result import CompareResult, ModelResult
 
 __all__ = ["compare", "CompareResult", "ModelResult", "Dataset", "DataError", "ModelSpec",

@@ -1,8 +1,9 @@
 """Internal multi-task problem containers and the user-facing layout helpers."""
 
+from ._arrays import to_namespace
 from ._containers import SharedDesign, StackedDesign
 from ._scaling import IDENTITY, Scaling, exponent, max_abs
 from ._tasks import split_tasks, stack_tasks
 
-__all__ = ["IDENTITY", "Scaling", "exponent", "max_abs", "SharedDesign", "StackedDesign",
+__all__ = ["to_namespace", "IDENTITY", "Scaling", "exponent", "max_abs", "SharedDesign", "StackedDesign",
            "split_tasks", "stack_tasks"]

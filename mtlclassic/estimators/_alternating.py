@@ -31,7 +31,6 @@ from sklearn.exceptions import ConvergenceWarning
 from .._backend import blas_threads_for, get_namespace
 from ..penalties import TaskQuadratic
 from ._base import MultiTaskLinearModel, Solution, _device_datafit
-from ._docs import ATTRIBUTES, COMMON_PARAMS, DEVICE_DOC, estimator_doc
 
 # The W-steps are solved to a duality gap this fraction of the stopping
 # threshold ``tol * |J|``, so that rounding in a W-step cannot pass for (or
@@ -74,96 +73,6 @@ def symmetric_eigh(A, step):
         raise ValueError(f"the {step} failed: the eigendecomposition of its {len(A)} x "
                          f"{len(A)} matrix did not converge ({exc}); scale the features, "
                          "targets or task_weights towards 1.") from None
-
-_TOL_DOC = """    tol : float, default=1e-4
-        Stop when the duality gap is ``<= tol`` times the objective at
-        ``W = 0`` (with the best intercepts when they are fitted).
-    max_iter : int, default=1000
-        Maximum number of epochs (``"bcd"``) or iterations (``"fista"``).
-"""
-_ALT_TOL_DOC = """    tol : float, default=1e-4
-        Stop the alternation when one round lowers the joint objective ``J``
-        by at most ``tol * |J|`` (relative decrease). Each W-step is solved to
-        a duality gap at most ``0.1 * tol * |J|``.
-    max_iter : int, default=100
-        Maximum number of alternations (a W-step and a structure step each);
-        a ``ConvergenceWarning`` names the relative decrease reached when
-        they are not enough.
-    max_inner_iter : int, default=5000
-        Maximum number of solver iterations of each W-step.
-"""
-_SOLVER_DOC = """    solver : {"auto", "bcd", "fista", "cvxpy"}, default="auto"
-        ``"bcd"``: numba block coordinate descent with working sets (squared
-        loss, penalties separable over features); ``"fista"``: accelerated
-        proximal gradient (any loss and penalty); ``"cvxpy"``: the exact
-        reference solver (slow). ``"auto"`` picks ``"bcd"`` where it applies,
-        else ``"fista"``.
-"""
-_ALT_SOLVER_DOC = """    solver : {"auto", "fista", "cvxpy"}, default="auto"
-        Solver of the W-steps (their penalty couples the tasks, so it is not
-        separable over features): ``"auto"`` and ``"fista"`` use accelerated
-        proximal gradient, ``"cvxpy"`` the exact reference solver (slow).
-"""
-_ALT_DEVICE_DOC = """    device : {None, "cpu", "cuda", "auto"}, default=None
-        Where the W-steps are solved. ``None``: where the data is (on the GPU
-        for CuPy input). ``"cuda"``: the problem is copied to the GPU once and
-        every W-step is solved there by ``"fista"`` (CuPy needed:
-        ``ImportError`` without it, ``RuntimeError`` without a GPU); the
-        small ``T x T`` structure steps stay on the host. ``"auto"``: the GPU
-        when one is usable, else the CPU. See ``docs/gpu.md``.
-"""
-_ITER_DOC = """    n_iter_ : int
-        Solver iterations (epochs for ``"bcd"``).
-    dual_gap_ : float
-        Duality gap at the solution, in units of the objective.
-"""
-_ALT_ITER_DOC = """    n_iter_ : int
-        Number of alternations run.
-    objective_ : ndarray of shape (n_iter_,)
-        The joint objective ``J`` after each alternation (non-increasing up
-        to the W-steps' tolerance).
-    dual_gap_ : float
-        Duality gap of the last W-step (the problem in ``W`` for the final
-        task structure), in units of the objective.
-"""
-for _old in (_TOL_DOC, _SOLVER_DOC):
-    assert _old in COMMON_PARAMS, "the shared parameter text changed: update _alternating.py"
-_VERBOSE_DOC = """    verbose : int, default=0
-        Print the duality gap as the solver runs.
-"""
-_ALT_VERBOSE_DOC = """    verbose : int, default=0
-        Print the objective after each alternation (``>= 2``: also the
-        W-steps' solver progress).
-"""
-_WARM_DOC = """    warm_start : bool, default=False
-        Start from the previous solution when shapes match.
-"""
-_ALT_WARM_DOC = """    warm_start : bool, default=False
-        Start from the previous coefficients, intercepts and task structure
-        when the shapes match.
-"""
-assert _ITER_DOC in ATTRIBUTES, "the shared attribute text changed: update _alternating.py"
-for _old in (_VERBOSE_DOC, _WARM_DOC):
-    assert _old in COMMON_PARAMS, "the shared parameter text changed: update _alternating.py"
-
-
-def alternating_doc(summary, penalty, loss, params, *, variables, notes="", attributes="",
-                    references=""):
-    """:func:`estimator_doc` for a model minimised jointly over ``(W, b)`` and ``variables``.
-
-    The shared text is adapted: the objective's ``min`` runs over the task
-    structure too, and ``tol``, ``max_iter``, ``solver``, ``warm_start``,
-    ``verbose``, ``n_iter_`` and ``dual_gap_`` describe the alternation.
-    """
-    doc = estimator_doc(summary, penalty, loss, params, notes=notes, attributes=attributes,
-                        references=references)
-    doc = doc.replace("min_{W, b}  ", f"min_{{W, b, {variables}}}  ", 1)
-    doc = doc.replace(DEVICE_DOC, _ALT_DEVICE_DOC)
-    for old, new in ((_TOL_DOC, _ALT_TOL_DOC), (_SOLVER_DOC, _ALT_SOLVER_DOC),
-                     (_VERBOSE_DOC, _ALT_VERBOSE_DOC), (_WARM_DOC, _ALT_WARM_DOC)):
-        doc = doc.replace(old, new)
-    return doc.replace(_ITER_DOC, _ALT_ITER_DOC)
-
 
 def _max_abs(A):
     """``max |A|`` over the finite entries of a dense or sparse array (0 when empty)."""

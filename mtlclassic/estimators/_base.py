@@ -17,15 +17,11 @@ from sklearn.exceptions import ConvergenceWarning
 from .._backend import DEVICES, blas_threads_for, device_namespace, to_host
 from .._prediction import (MultiTaskClassifierMixin, MultiTaskPredictor,  # noqa: F401
                            MultiTaskRegressorMixin, store_params)
-from .._validation import is_missing
-from ..data._arrays import to_namespace
+from ..data import to_namespace
 from ..datafits import Logistic, Quadratic
 from ..solvers import SOLVERS
 
 _DATAFITS = {"squared": Quadratic, "logistic": Logistic}
-
-# cv.py's name for :func:`mtlclassic._validation.is_missing`, until it imports that.
-_isnan = is_missing
 
 
 class Solution(NamedTuple):

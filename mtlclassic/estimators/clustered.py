@@ -274,79 +274,25 @@ class ClusteredTaskRegressor(MultiTaskRegressorMixin, _ClusteredTask):
         from the tasks' deviations from it, which carry the cluster penalty.
         A small ``lambda_mean`` leaves the shared model nearly free, so
         tasks with equal models cost little.
-    fit_intercept : bool, default=True
-        Fit one unpenalised intercept per task.
-    task_column : int, str or None, default=None
-        ``None``: shared design, ``y`` of shape (n_samples, n_tasks) (or 1-D
-        for one task). Otherwise the column of ``X`` naming each row's task
-        (an int index, negative as in numpy, or a DataFrame column name):
-        per-task designs, ``y`` of shape (n_samples,).
-    unseen_tasks : {"error", "mean"}, default="error"
-        Prediction for a row whose task was not seen in ``fit`` (per-task
-        layout): ``"error"`` raises a ``ValueError``; ``"mean"`` predicts it
-        with the mean of the fitted task models (``coef_`` and
-        ``intercept_`` averaged over tasks; a model with a shared part
-        documents what it uses).
-    task_weights : array-like of shape (n_tasks,), default=None
-        ``tau_t`` multiplying each task's mean loss, used as given (not
-        normalised): ``task_weights = n_t`` gives MALSAR's unnormalised loss.
-        Tasks are ordered as ``tasks_``.
-    tol : float, default=1e-4
-        Stop the alternation when one round lowers the joint objective ``J``
-        by at most ``tol * |J|`` (relative decrease). Each coefficient step is solved to
-        a duality gap at most ``0.1 * tol * |J|``.
-    max_iter : int, default=100
-        Maximum number of alternations (a coefficient step and a structure step each);
-        a ``ConvergenceWarning`` names the relative decrease reached when
-        they are not enough.
-    max_inner_iter : int, default=5000
-        Maximum number of solver iterations of each coefficient step.
-    warm_start : bool, default=False
-        Start from the previous coefficients, intercepts and task structure
-        when the shapes match.
-    solver : {"auto", "fista", "cvxpy"}, default="auto"
-        Solver of the coefficient steps (their penalty couples the tasks, so it is not
-        separable over features): ``"auto"`` and ``"fista"`` use accelerated
-        proximal gradient, ``"cvxpy"`` the exact reference solver (slow).
+    fit_intercept, task_column, unseen_tasks, task_weights, tol, max_iter
+        The parameters shared by the alternating estimators: see
+        ``docs/parameters.md`` (:ref:`alternating-estimators`).
+    max_inner_iter, warm_start, solver
+        As above.
     random_state : int, RandomState instance or None, default=None
         Seeds the k-means that turns the learned ``M`` into ``task_clusters_``
         (the fit of ``coef_`` and ``M`` is deterministic).
-    device : {None, "cpu", "cuda", "auto"}, default=None
-        Where the coefficient steps are solved. ``None``: where the data is (on the GPU
-        for CuPy input). ``"cuda"``: the problem is copied to the GPU once and
-        every coefficient step is solved there by ``"fista"`` (CuPy needed:
-        ``ImportError`` without it, ``RuntimeError`` without a GPU); the
-        small ``T x T`` structure steps stay on the host. ``"auto"``: the GPU
-        when one is usable, else the CPU. See ``docs/gpu.md``.
-    verbose : int, default=0
-        Print the objective after each alternation (``>= 2``: also the
-        coefficient steps' solver progress).
+    device, verbose
+        The parameters shared by the alternating estimators: see
+        ``docs/parameters.md`` (:ref:`alternating-estimators`).
 
     Attributes
     ----------
-    coef_ : ndarray of shape (n_tasks, n_features)
-        One row per task; the task column is not a feature.
-    intercept_ : ndarray of shape (n_tasks,)
-    tasks_ : ndarray of shape (n_tasks,)
-        Task labels in the order of the rows of ``coef_`` (``0..T-1`` in the
-        shared layout, the sorted labels of the task column otherwise).
-    n_tasks_ : int
-    n_features_in_ : int
-        Number of columns of ``X`` seen in fit (task column included).
-    feature_names_in_ : ndarray of shape (``n_features_in_``,)
-        Column names, when ``X`` is a DataFrame with string names.
-    n_iter_ : int
-        Number of alternations run.
-    objective_ : ndarray of shape (n_iter_,)
-        The joint objective ``J`` after each alternation (non-increasing up
-        to the coefficient steps' tolerance).
-    dual_gap_ : float
-        Duality gap of the last coefficient step (the problem in ``coef`` for the final
-        task structure), in units of the objective.
-    solver_ : str
-        The solver used.
-    device_ : {"cpu", "cuda"}
-        Where the model was solved.
+    coef_, intercept_, tasks_, n_tasks_, n_features_in_, feature_names_in_, n_iter_
+        The attributes shared by the alternating estimators: see
+        ``docs/parameters.md`` (:ref:`alternating-estimators`).
+    objective_, dual_gap_, solver_, device_
+        As above.
     cluster_matrix_ : ndarray of shape (n_tasks, n_tasks)
         ``M``, the learned relaxed cluster structure (eigenvalues in
         ``[0, 1]``, trace ``k``: ``n_clusters``, or ``n_clusters - 1`` with
@@ -448,79 +394,25 @@ class ClusteredTaskClassifier(MultiTaskClassifierMixin, _ClusteredTask):
         from the tasks' deviations from it, which carry the cluster penalty.
         A small ``lambda_mean`` leaves the shared model nearly free, so
         tasks with equal models cost little.
-    fit_intercept : bool, default=True
-        Fit one unpenalised intercept per task.
-    task_column : int, str or None, default=None
-        ``None``: shared design, ``y`` of shape (n_samples, n_tasks) (or 1-D
-        for one task). Otherwise the column of ``X`` naming each row's task
-        (an int index, negative as in numpy, or a DataFrame column name):
-        per-task designs, ``y`` of shape (n_samples,).
-    unseen_tasks : {"error", "mean"}, default="error"
-        Prediction for a row whose task was not seen in ``fit`` (per-task
-        layout): ``"error"`` raises a ``ValueError``; ``"mean"`` predicts it
-        with the mean of the fitted task models (``coef_`` and
-        ``intercept_`` averaged over tasks; a model with a shared part
-        documents what it uses).
-    task_weights : array-like of shape (n_tasks,), default=None
-        ``tau_t`` multiplying each task's mean loss, used as given (not
-        normalised): ``task_weights = n_t`` gives MALSAR's unnormalised loss.
-        Tasks are ordered as ``tasks_``.
-    tol : float, default=1e-4
-        Stop the alternation when one round lowers the joint objective ``J``
-        by at most ``tol * |J|`` (relative decrease). Each coefficient step is solved to
-        a duality gap at most ``0.1 * tol * |J|``.
-    max_iter : int, default=100
-        Maximum number of alternations (a coefficient step and a structure step each);
-        a ``ConvergenceWarning`` names the relative decrease reached when
-        they are not enough.
-    max_inner_iter : int, default=5000
-        Maximum number of solver iterations of each coefficient step.
-    warm_start : bool, default=False
-        Start from the previous coefficients, intercepts and task structure
-        when the shapes match.
-    solver : {"auto", "fista", "cvxpy"}, default="auto"
-        Solver of the coefficient steps (their penalty couples the tasks, so it is not
-        separable over features): ``"auto"`` and ``"fista"`` use accelerated
-        proximal gradient, ``"cvxpy"`` the exact reference solver (slow).
+    fit_intercept, task_column, unseen_tasks, task_weights, tol, max_iter
+        The parameters shared by the alternating estimators: see
+        ``docs/parameters.md`` (:ref:`alternating-estimators`).
+    max_inner_iter, warm_start, solver
+        As above.
     random_state : int, RandomState instance or None, default=None
         Seeds the k-means that turns the learned ``M`` into ``task_clusters_``
         (the fit of ``coef_`` and ``M`` is deterministic).
-    device : {None, "cpu", "cuda", "auto"}, default=None
-        Where the coefficient steps are solved. ``None``: where the data is (on the GPU
-        for CuPy input). ``"cuda"``: the problem is copied to the GPU once and
-        every coefficient step is solved there by ``"fista"`` (CuPy needed:
-        ``ImportError`` without it, ``RuntimeError`` without a GPU); the
-        small ``T x T`` structure steps stay on the host. ``"auto"``: the GPU
-        when one is usable, else the CPU. See ``docs/gpu.md``.
-    verbose : int, default=0
-        Print the objective after each alternation (``>= 2``: also the
-        coefficient steps' solver progress).
+    device, verbose
+        The parameters shared by the alternating estimators: see
+        ``docs/parameters.md`` (:ref:`alternating-estimators`).
 
     Attributes
     ----------
-    coef_ : ndarray of shape (n_tasks, n_features)
-        One row per task; the task column is not a feature.
-    intercept_ : ndarray of shape (n_tasks,)
-    tasks_ : ndarray of shape (n_tasks,)
-        Task labels in the order of the rows of ``coef_`` (``0..T-1`` in the
-        shared layout, the sorted labels of the task column otherwise).
-    n_tasks_ : int
-    n_features_in_ : int
-        Number of columns of ``X`` seen in fit (task column included).
-    feature_names_in_ : ndarray of shape (``n_features_in_``,)
-        Column names, when ``X`` is a DataFrame with string names.
-    n_iter_ : int
-        Number of alternations run.
-    objective_ : ndarray of shape (n_iter_,)
-        The joint objective ``J`` after each alternation (non-increasing up
-        to the coefficient steps' tolerance).
-    dual_gap_ : float
-        Duality gap of the last coefficient step (the problem in ``coef`` for the final
-        task structure), in units of the objective.
-    solver_ : str
-        The solver used.
-    device_ : {"cpu", "cuda"}
-        Where the model was solved.
+    coef_, intercept_, tasks_, n_tasks_, n_features_in_, feature_names_in_, n_iter_
+        The attributes shared by the alternating estimators: see
+        ``docs/parameters.md`` (:ref:`alternating-estimators`).
+    objective_, dual_gap_, solver_, device_
+        As above.
     cluster_matrix_ : ndarray of shape (n_tasks, n_tasks)
         ``M``, the learned relaxed cluster structure (eigenvalues in
         ``[0, 1]``, trace ``k``: ``n_clusters``, or ``n_clusters - 1`` with

@@ -28,9 +28,9 @@ from sklearn.utils.validation import indexable
 
 from .._backend import blas_threads_for, is_cupy, to_host
 from ..data import exponent, max_abs
-from .._validation import (check_fit_data, check_predict_data, check_sample_weight,
+from .._prediction import MultiTaskPredictor, store_params
+from .._validation import (check_predict_data, check_sample_weight, is_missing,
                            check_task_weights)
-from ._base import MultiTaskLinearModel, _isnan, store_params
 from ._path import (alpha_grid, convergence_summary, geometric_grid, grid_spec, robust_alpha_max,
                     run_path)
 from ._registry import model_of
@@ -52,7 +52,7 @@ class _Holdout(NamedTuple):
     unit: float            # a power of two near max |y| (regressors; else 1): see _criterion
 
 
-class _PathCV(MultiTaskLinearModel):
+class _PathCV(MultiTaskPredictor):
     """Generic cross-validated path estimator; subclasses set ``_estimator``.
 
     ``_estimator`` is the model's estimator class of the CV's loss (its
@@ -109,6 +109,10 @@ class _PathCV(MultiTaskLinearModel):
         return self._estimator(**params)
 
     def _check_params(self):
+        self._path_models()
+
+    def _path_models(self):
+        """Check the parameters: ``(ratios, is_list, models)``, the unfitted path models."""
         grid_spec(self.alphas, self.n_alphas, self.eps)
         ratios, is_list = self._l1_ratio_grid()
         models = [self._model_at(r) for r in ratios]
@@ -141,13 +145,13 @@ class _PathCV(MultiTaskLinearModel):
         -------
         self : object
         """
-        ratios, is_list, models = self._check_params()
+        ratios, is_list, models = self._path_models()
         if self.device is None and (is_cupy(X) or is_cupy(y) or is_cupy(sample_weight)):
             models = [m.set_params(device="cuda") for m in models]  # solve where the data is
         X, y = indexable(to_host(X), to_host(y))
         sample_weight = to_host(sample_weight)
         # tasks_, classes_, ...; a task left without weight fails here, before any fold.
-        check_fit_data(self, X, y, sample_weight, classifier=self._loss == "logistic")
+        self._check_fit_input(X, y, sample_weight, task_weights=self.task_weights)
         holdout = self._holdout(X, y, sample_weight)
         folds = self._folds(X, y, holdout)
         grids = np.array([self._grid(X, y, r, sample_weight) for r in ratios])
@@ -211,7 +215,7 @@ class _PathCV(MultiTaskLinearModel):
         observed = None
         if task_index is None:
             y = y.reshape(y.shape[0], -1)
-            observed = ~_isnan(y)
+            observed = ~is_missing(y)
         else:
             y = y.reshape(-1)
         unit = 1.0
@@ -465,7 +469,7 @@ def _scored_path(model, path, X_train, y_train, X_test, y_test, scorer, params,
     """
     fitted = clone(model)
     # The fitted-input attributes (tasks_, classes_, n_features_in_, ...) of this fold.
-    check_fit_data(fitted, X_train, y_train, classifier=model._loss == "logistic")
+    fitted._check_fit_input(X_train, y_train, task_weights=fitted.task_weights)
     scores = []
     for alpha, coef, intercept in zip(path.alphas, path.coefs, path.intercepts):
         est = copy.copy(fitted).set_params(**params(float(alpha)))
@@ -525,12 +529,12 @@ class _TwoPartCV(_PathCV):
         """The first and second strengths' names."""
         return model_of(self._estimator).strengths
 
-    def _check_params(self):
+    def _path_models(self):
         r = self.alpha_ratio
         if (isinstance(r, bool) or not isinstance(r, numbers.Real) or not np.isfinite(r)
                 or r <= 0):
             raise ValueError(f"alpha_ratio must be a finite number > 0, got {r!r}.")
-        return super()._check_params()
+        return super()._path_models()
 
     def _alpha_params(self, alpha):
         first, second = self._parts

@@ -44,70 +44,19 @@ class L1InfRegressor(MultiTaskRegressorMixin, _L1Inf):
     l2_reg : float, default=0.0
         Elastic term ``l2_reg / 2 ||coef||_F^2`` added to the penalty (MALSAR's
         ``rho_L2``), ``>= 0``.
-    fit_intercept : bool, default=True
-        Fit one unpenalised intercept per task.
-    task_column : int, str or None, default=None
-        ``None``: shared design, ``y`` of shape (n_samples, n_tasks) (or 1-D
-        for one task). Otherwise the column of ``X`` naming each row's task
-        (an int index, negative as in numpy, or a DataFrame column name):
-        per-task designs, ``y`` of shape (n_samples,).
-    unseen_tasks : {"error", "mean"}, default="error"
-        Prediction for a row whose task was not seen in ``fit`` (per-task
-        layout): ``"error"`` raises a ``ValueError``; ``"mean"`` predicts it
-        with the mean of the fitted task models (``coef_`` and
-        ``intercept_`` averaged over tasks; a model with a shared part
-        documents what it uses).
-    task_weights : array-like of shape (n_tasks,), default=None
-        ``tau_t`` multiplying each task's mean loss, used as given (not
-        normalised): ``task_weights = n_t`` gives MALSAR's unnormalised loss.
-        Tasks are ordered as ``tasks_``.
-    tol : float, default=1e-4
-        Stop when the duality gap is ``<= tol`` times the objective at
-        ``coef = 0`` (with the best intercepts when they are fitted).
-    max_iter : int, default=1000
-        Maximum number of epochs (``"bcd"``) or iterations (``"fista"``).
-    warm_start : bool, default=False
-        Start from the previous solution when shapes match.
-    solver : {"auto", "bcd", "working_set", "fista", "cvxpy"}, default="auto"
-        ``"working_set"``: working sets with gap-safe screening, each solved
-        by numba block coordinate descent (penalties separable over
-        features, any loss); ``"bcd"``: the same solver, squared loss only;
-        ``"fista"``: accelerated proximal gradient (any loss and penalty);
-        ``"cvxpy"``: the exact reference solver (slow). ``"auto"`` picks
-        ``"bcd"`` for the squared loss with a penalty separable over
-        features, ``"working_set"`` for the logistic loss with one that
-        zeroes features, else ``"fista"``.
-    device : {None, "cpu", "cuda", "auto"}, default=None
-        Where to solve. ``None``: where the data is (on the GPU for CuPy
-        input). ``"cuda"``: the problem is copied to the GPU once and solved
-        there by ``"fista"`` (CuPy needed: ``ImportError`` without it,
-        ``RuntimeError`` without a GPU). ``"auto"``: the GPU when one is
-        usable, else the CPU. Fitted attributes are numpy arrays either way;
-        ``predict`` returns CuPy arrays for CuPy input. See ``docs/gpu.md``.
-    verbose : int, default=0
-        Print the duality gap as the solver runs.
+    fit_intercept, task_column, unseen_tasks, task_weights, tol, max_iter, warm_start
+        The parameters shared by the linear estimators: see
+        ``docs/parameters.md`` (:ref:`linear-estimators`).
+    solver, device, verbose
+        As above.
 
     Attributes
     ----------
-    coef_ : ndarray of shape (n_tasks, n_features)
-        One row per task; the task column is not a feature.
-    intercept_ : ndarray of shape (n_tasks,)
-    tasks_ : ndarray of shape (n_tasks,)
-        Task labels in the order of the rows of ``coef_`` (``0..T-1`` in the
-        shared layout, the sorted labels of the task column otherwise).
-    n_tasks_ : int
-    n_features_in_ : int
-        Number of columns of ``X`` seen in fit (task column included).
-    feature_names_in_ : ndarray of shape (``n_features_in_``,)
-        Column names, when ``X`` is a DataFrame with string names.
-    n_iter_ : int
-        Solver iterations (epochs for ``"bcd"``).
-    dual_gap_ : float
-        Duality gap at the solution, in units of the objective.
-    solver_ : str
-        The solver used.
-    device_ : {"cpu", "cuda"}
-        Where the model was solved.
+    coef_, intercept_, tasks_, n_tasks_, n_features_in_, feature_names_in_, n_iter_
+        The attributes shared by the linear estimators: see
+        ``docs/parameters.md`` (:ref:`linear-estimators`).
+    dual_gap_, solver_, device_
+        As above.
 
     References
     ----------
@@ -153,70 +102,19 @@ class L1InfClassifier(MultiTaskClassifierMixin, _L1Inf):
     l2_reg : float, default=0.0
         Elastic term ``l2_reg / 2 ||coef||_F^2`` added to the penalty (MALSAR's
         ``rho_L2``), ``>= 0``.
-    fit_intercept : bool, default=True
-        Fit one unpenalised intercept per task.
-    task_column : int, str or None, default=None
-        ``None``: shared design, ``y`` of shape (n_samples, n_tasks) (or 1-D
-        for one task). Otherwise the column of ``X`` naming each row's task
-        (an int index, negative as in numpy, or a DataFrame column name):
-        per-task designs, ``y`` of shape (n_samples,).
-    unseen_tasks : {"error", "mean"}, default="error"
-        Prediction for a row whose task was not seen in ``fit`` (per-task
-        layout): ``"error"`` raises a ``ValueError``; ``"mean"`` predicts it
-        with the mean of the fitted task models (``coef_`` and
-        ``intercept_`` averaged over tasks; a model with a shared part
-        documents what it uses).
-    task_weights : array-like of shape (n_tasks,), default=None
-        ``tau_t`` multiplying each task's mean loss, used as given (not
-        normalised): ``task_weights = n_t`` gives MALSAR's unnormalised loss.
-        Tasks are ordered as ``tasks_``.
-    tol : float, default=1e-4
-        Stop when the duality gap is ``<= tol`` times the objective at
-        ``coef = 0`` (with the best intercepts when they are fitted).
-    max_iter : int, default=1000
-        Maximum number of epochs (``"bcd"``) or iterations (``"fista"``).
-    warm_start : bool, default=False
-        Start from the previous solution when shapes match.
-    solver : {"auto", "bcd", "working_set", "fista", "cvxpy"}, default="auto"
-        ``"working_set"``: working sets with gap-safe screening, each solved
-        by numba block coordinate descent (penalties separable over
-        features, any loss); ``"bcd"``: the same solver, squared loss only;
-        ``"fista"``: accelerated proximal gradient (any loss and penalty);
-        ``"cvxpy"``: the exact reference solver (slow). ``"auto"`` picks
-        ``"bcd"`` for the squared loss with a penalty separable over
-        features, ``"working_set"`` for the logistic loss with one that
-        zeroes features, else ``"fista"``.
-    device : {None, "cpu", "cuda", "auto"}, default=None
-        Where to solve. ``None``: where the data is (on the GPU for CuPy
-        input). ``"cuda"``: the problem is copied to the GPU once and solved
-        there by ``"fista"`` (CuPy needed: ``ImportError`` without it,
-        ``RuntimeError`` without a GPU). ``"auto"``: the GPU when one is
-        usable, else the CPU. Fitted attributes are numpy arrays either way;
-        ``predict`` returns CuPy arrays for CuPy input. See ``docs/gpu.md``.
-    verbose : int, default=0
-        Print the duality gap as the solver runs.
+    fit_intercept, task_column, unseen_tasks, task_weights, tol, max_iter, warm_start
+        The parameters shared by the linear estimators: see
+        ``docs/parameters.md`` (:ref:`linear-estimators`).
+    solver, device, verbose
+        As above.
 
     Attributes
     ----------
-    coef_ : ndarray of shape (n_tasks, n_features)
-        One row per task; the task column is not a feature.
-    intercept_ : ndarray of shape (n_tasks,)
-    tasks_ : ndarray of shape (n_tasks,)
-        Task labels in the order of the rows of ``coef_`` (``0..T-1`` in the
-        shared layout, the sorted labels of the task column otherwise).
-    n_tasks_ : int
-    n_features_in_ : int
-        Number of columns of ``X`` seen in fit (task column included).
-    feature_names_in_ : ndarray of shape (``n_features_in_``,)
-        Column names, when ``X`` is a DataFrame with string names.
-    n_iter_ : int
-        Solver iterations (epochs for ``"bcd"``).
-    dual_gap_ : float
-        Duality gap at the solution, in units of the objective.
-    solver_ : str
-        The solver used.
-    device_ : {"cpu", "cuda"}
-        Where the model was solved.
+    coef_, intercept_, tasks_, n_tasks_, n_features_in_, feature_names_in_, n_iter_
+        The attributes shared by the linear estimators: see
+        ``docs/parameters.md`` (:ref:`linear-estimators`).
+    dual_gap_, solver_, device_
+        As above.
     classes_ : ndarray of shape (2,)
         The two labels, common to all tasks.
 
