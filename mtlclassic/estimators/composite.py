@@ -208,11 +208,8 @@ class _DirtyCV(_TwoPartCV):
 class DirtyModelRegressorCV(MultiTaskRegressorMixin, _DirtyCV):
     """DirtyModelRegressor with ``alpha`` chosen by cross-validation along its path.
 
-    As scikit-learn's ``LassoCV``: on each fold, the regularisation path is
-    fitted on the training rows (warm-started from large to small alpha),
-    each alpha is scored on the held-out rows, and the model is refitted on
-    all the data at the alpha with the best mean score over folds. The
-    objective is that of :class:`~mtlclassic.DirtyModelRegressor`.
+    The objective is that of :class:`~mtlclassic.DirtyModelRegressor`; the search is
+    scikit-learn's ``LassoCV``'s (:ref:`cv-estimators` in ``docs/parameters.md``).
 
     Parameters
     ----------
@@ -222,59 +219,29 @@ class DirtyModelRegressorCV(MultiTaskRegressorMixin, _DirtyCV):
         Its top is the smallest value at which both parts are zero.
     block_norm : {"linf", "l2"}, default="linf"
         As in :class:`~mtlclassic.DirtyModelRegressor`.
-    alphas : int or array-like of shape (n_alphas,), default=None
-        An int: that many values from ``alpha_max`` of the whole data down
-        to ``eps * alpha_max``, geometrically spaced (as scikit-learn 1.9's
-        ``MultiTaskLassoCV(alphas=100)``). An array: the grid itself,
-        sorted decreasing. ``None``: ``n_alphas`` values.
-    n_alphas : int, default=100
-        Length of the default grid when ``alphas`` is None; an int
-        ``alphas`` overrides it. (scikit-learn 1.9 dropped ``n_alphas``
-        from its CV estimators; it is kept here, without warning, so that
-        existing code keeps working.)
-    eps : float, default=1e-3
-        ``alpha_min / alpha_max`` of the default grid, ``> 0``.
-    cv : int, cross-validation splitter or iterable, default=5
-        Integer ``k``: in the shared layout ``KFold(k)`` (``StratifiedKFold``
-        for a classifier with 1-D ``y``), as scikit-learn; in the per-task
-        layout a task-stratified ``StratifiedKFold(k)`` on the task column
-        (task and class for classifiers), so that every task is in every
-        fold -- each task needs at least ``k`` rows. A splitter or an
-        iterable of ``(train, test)`` indices is used as given; every task
-        must still have training rows in every fold.
-    n_jobs : int, default=None
-        Folds (and l1 ratios) fitted in parallel threads (joblib), each with
-        one BLAS thread. ``None`` means 1, ``-1`` all cores. Under another
-        joblib backend (e.g. ``joblib.parallel_backend("dask")``) the folds
-        run where it sends them.
+    alphas, n_alphas, eps, cv, n_jobs
+        The parameters shared by the CV estimators: see ``docs/parameters.md``
+        (:ref:`cv-estimators`).
     scoring : str or callable, default=None
         ``None``: the held-out mean squared error. Otherwise any scikit-learn
         scorer, evaluated on the fold's model at each alpha (higher is
         better), stored in ``score_path_``.
-    l2_reg, fit_intercept, task_column, unseen_tasks, task_weights, tol, max_iter, solver,
-    device
-        As in :class:`~mtlclassic.DirtyModelRegressor`; used on every fold and for
-        the refit. With ``device="cuda"`` (or CuPy input) each fold's path
-        is solved on the GPU, its training data copied there once.
-    verbose : int, default=0
-        ``1``: one line per fold and alpha (``[DirtyModelRegressorCV] fold 2/5 alpha
-        3/100 = 0.0123: gap 1.2e-06, 14 iterations, 0.01 s``, the gap
-        relative as ``tol`` bounds it) and one for the refit. ``2`` and
-        more: also the solver's own progress lines.
+    l2_reg, fit_intercept, task_column, unseen_tasks, task_weights, tol, max_iter
+        The parameters shared by the CV estimators: see ``docs/parameters.md``
+        (:ref:`cv-estimators`).
+    solver, device, verbose
+        As above.
 
     Warns
     -----
     ConvergenceWarning
-        At most one for all the path fits of all folds, with how many did
-        not reach ``tol`` and the worst relative duality gap (its alpha and
-        fold); the refit warns on its own.
+        At most one for all the path fits of all folds (:ref:`cv-estimators`).
 
     Attributes
     ----------
-    alpha_ : float
-        The chosen penalty strength.
-    alphas_ : ndarray of shape (n_alphas,)
-        The grid.
+    alpha_, alphas_
+        The attributes shared by the CV estimators: see ``docs/parameters.md``
+        (:ref:`cv-estimators`).
     mse_path_ : ndarray of shape (n_alphas, n_folds)
         Held-out mean squared error, per alpha (and l1 ratio) and fold:
         each task's mean over its observed held-out targets, averaged over
@@ -284,20 +251,11 @@ class DirtyModelRegressorCV(MultiTaskRegressorMixin, _DirtyCV):
     score_path_ : ndarray
         Instead of ``mse_path_`` when ``scoring`` is given: the scorer's
         values, maximised.
-    coef_ : ndarray of shape (n_tasks, n_features)
-        The model refitted on all the data at ``alpha_``.
-    intercept_ : ndarray of shape (n_tasks,)
-    n_iter_ : int
-        Solver iterations of the refit.
-    dual_gap_ : float
-        Duality gap of the refit.
-    tasks_ : ndarray of shape (n_tasks,)
-    n_tasks_ : int
-    n_features_in_ : int
-        Columns of ``X`` seen in fit (task column included).
-    feature_names_in_ : ndarray of shape (``n_features_in_``,)
-        Column names, when ``X`` is a DataFrame with string names.
-    solver_ : str
+    coef_, intercept_, n_iter_, dual_gap_, tasks_, n_tasks_, n_features_in_
+        The attributes shared by the CV estimators: see ``docs/parameters.md``
+        (:ref:`cv-estimators`).
+    feature_names_in_, solver_
+        As above.
     alpha_shared_, alpha_sparse_ : float
         The chosen strengths (``alpha_shared_ = alpha_``).
     coef_shared_, coef_specific_ : ndarray of shape (n_tasks, n_features)
@@ -313,11 +271,8 @@ class DirtyModelRegressorCV(MultiTaskRegressorMixin, _DirtyCV):
 class DirtyModelClassifierCV(MultiTaskClassifierMixin, _DirtyCV):
     """DirtyModelClassifier with ``alpha`` chosen by cross-validation along its path.
 
-    As scikit-learn's ``LassoCV``: on each fold, the regularisation path is
-    fitted on the training rows (warm-started from large to small alpha),
-    each alpha is scored on the held-out rows, and the model is refitted on
-    all the data at the alpha with the best mean score over folds. The
-    objective is that of :class:`~mtlclassic.DirtyModelClassifier`.
+    The objective is that of :class:`~mtlclassic.DirtyModelClassifier`; the search is
+    scikit-learn's ``LassoCV``'s (:ref:`cv-estimators` in ``docs/parameters.md``).
 
     Parameters
     ----------
@@ -327,77 +282,38 @@ class DirtyModelClassifierCV(MultiTaskClassifierMixin, _DirtyCV):
         Its top is the smallest value at which both parts are zero.
     block_norm : {"linf", "l2"}, default="linf"
         As in :class:`~mtlclassic.DirtyModelRegressor`.
-    alphas : int or array-like of shape (n_alphas,), default=None
-        An int: that many values from ``alpha_max`` of the whole data down
-        to ``eps * alpha_max``, geometrically spaced (as scikit-learn 1.9's
-        ``MultiTaskLassoCV(alphas=100)``). An array: the grid itself,
-        sorted decreasing. ``None``: ``n_alphas`` values.
-    n_alphas : int, default=100
-        Length of the default grid when ``alphas`` is None; an int
-        ``alphas`` overrides it. (scikit-learn 1.9 dropped ``n_alphas``
-        from its CV estimators; it is kept here, without warning, so that
-        existing code keeps working.)
-    eps : float, default=1e-3
-        ``alpha_min / alpha_max`` of the default grid, ``> 0``.
-    cv : int, cross-validation splitter or iterable, default=5
-        Integer ``k``: in the shared layout ``KFold(k)`` (``StratifiedKFold``
-        for a classifier with 1-D ``y``), as scikit-learn; in the per-task
-        layout a task-stratified ``StratifiedKFold(k)`` on the task column
-        (task and class for classifiers), so that every task is in every
-        fold -- each task needs at least ``k`` rows. A splitter or an
-        iterable of ``(train, test)`` indices is used as given; every task
-        must still have training rows in every fold.
-    n_jobs : int, default=None
-        Folds (and l1 ratios) fitted in parallel threads (joblib), each with
-        one BLAS thread. ``None`` means 1, ``-1`` all cores. Under another
-        joblib backend (e.g. ``joblib.parallel_backend("dask")``) the folds
-        run where it sends them.
+    alphas, n_alphas, eps, cv, n_jobs
+        The parameters shared by the CV estimators: see ``docs/parameters.md``
+        (:ref:`cv-estimators`).
     scoring : str or callable, default=None
         ``None``: the held-out accuracy, averaged over tasks. Otherwise any scikit-learn
         scorer, evaluated on the fold's model at each alpha (higher is
         better), stored in ``score_path_``.
-    l2_reg, fit_intercept, task_column, unseen_tasks, task_weights, tol, max_iter, solver,
-    device
-        As in :class:`~mtlclassic.DirtyModelClassifier`; used on every fold and for
-        the refit. With ``device="cuda"`` (or CuPy input) each fold's path
-        is solved on the GPU, its training data copied there once.
-    verbose : int, default=0
-        ``1``: one line per fold and alpha (``[DirtyModelClassifierCV] fold 2/5 alpha
-        3/100 = 0.0123: gap 1.2e-06, 14 iterations, 0.01 s``, the gap
-        relative as ``tol`` bounds it) and one for the refit. ``2`` and
-        more: also the solver's own progress lines.
+    l2_reg, fit_intercept, task_column, unseen_tasks, task_weights, tol, max_iter
+        The parameters shared by the CV estimators: see ``docs/parameters.md``
+        (:ref:`cv-estimators`).
+    solver, device, verbose
+        As above.
 
     Warns
     -----
     ConvergenceWarning
-        At most one for all the path fits of all folds, with how many did
-        not reach ``tol`` and the worst relative duality gap (its alpha and
-        fold); the refit warns on its own.
+        At most one for all the path fits of all folds (:ref:`cv-estimators`).
 
     Attributes
     ----------
-    alpha_ : float
-        The chosen penalty strength.
-    alphas_ : ndarray of shape (n_alphas,)
-        The grid.
+    alpha_, alphas_
+        The attributes shared by the CV estimators: see ``docs/parameters.md``
+        (:ref:`cv-estimators`).
     score_path_ : ndarray of shape (n_alphas, n_folds)
         Held-out accuracy per alpha (and l1 ratio) and fold: each task's
         accuracy, averaged over tasks with the task weights (or the
         ``scoring``). ``alpha_`` maximises its mean over folds.
-    coef_ : ndarray of shape (n_tasks, n_features)
-        The model refitted on all the data at ``alpha_``.
-    intercept_ : ndarray of shape (n_tasks,)
-    n_iter_ : int
-        Solver iterations of the refit.
-    dual_gap_ : float
-        Duality gap of the refit.
-    tasks_ : ndarray of shape (n_tasks,)
-    n_tasks_ : int
-    n_features_in_ : int
-        Columns of ``X`` seen in fit (task column included).
-    feature_names_in_ : ndarray of shape (``n_features_in_``,)
-        Column names, when ``X`` is a DataFrame with string names.
-    solver_ : str
+    coef_, intercept_, n_iter_, dual_gap_, tasks_, n_tasks_, n_features_in_
+        The attributes shared by the CV estimators: see ``docs/parameters.md``
+        (:ref:`cv-estimators`).
+    feature_names_in_, solver_
+        As above.
     alpha_shared_, alpha_sparse_ : float
         The chosen strengths (``alpha_shared_ = alpha_``).
     coef_shared_, coef_specific_ : ndarray of shape (n_tasks, n_features)
@@ -577,11 +493,8 @@ class RobustMTFLClassifier(MultiTaskClassifierMixin, _RobustMTFL):
 class RobustMTFLRegressorCV(MultiTaskRegressorMixin, _TwoPartCV):
     """RobustMTFLRegressor with ``alpha`` chosen by cross-validation along its path.
 
-    As scikit-learn's ``LassoCV``: on each fold, the regularisation path is
-    fitted on the training rows (warm-started from large to small alpha),
-    each alpha is scored on the held-out rows, and the model is refitted on
-    all the data at the alpha with the best mean score over folds. The
-    objective is that of :class:`~mtlclassic.RobustMTFLRegressor`.
+    The objective is that of :class:`~mtlclassic.RobustMTFLRegressor`; the search is
+    scikit-learn's ``LassoCV``'s (:ref:`cv-estimators` in ``docs/parameters.md``).
 
     Parameters
     ----------
@@ -589,59 +502,29 @@ class RobustMTFLRegressorCV(MultiTaskRegressorMixin, _TwoPartCV):
         The second strength as a multiple of the first, ``> 0``: the grid
         runs over ``alpha_features`` with ``alpha_tasks = alpha_ratio * alpha_features``.
         Its top is the smallest value at which both parts are zero.
-    alphas : int or array-like of shape (n_alphas,), default=None
-        An int: that many values from ``alpha_max`` of the whole data down
-        to ``eps * alpha_max``, geometrically spaced (as scikit-learn 1.9's
-        ``MultiTaskLassoCV(alphas=100)``). An array: the grid itself,
-        sorted decreasing. ``None``: ``n_alphas`` values.
-    n_alphas : int, default=100
-        Length of the default grid when ``alphas`` is None; an int
-        ``alphas`` overrides it. (scikit-learn 1.9 dropped ``n_alphas``
-        from its CV estimators; it is kept here, without warning, so that
-        existing code keeps working.)
-    eps : float, default=1e-3
-        ``alpha_min / alpha_max`` of the default grid, ``> 0``.
-    cv : int, cross-validation splitter or iterable, default=5
-        Integer ``k``: in the shared layout ``KFold(k)`` (``StratifiedKFold``
-        for a classifier with 1-D ``y``), as scikit-learn; in the per-task
-        layout a task-stratified ``StratifiedKFold(k)`` on the task column
-        (task and class for classifiers), so that every task is in every
-        fold -- each task needs at least ``k`` rows. A splitter or an
-        iterable of ``(train, test)`` indices is used as given; every task
-        must still have training rows in every fold.
-    n_jobs : int, default=None
-        Folds (and l1 ratios) fitted in parallel threads (joblib), each with
-        one BLAS thread. ``None`` means 1, ``-1`` all cores. Under another
-        joblib backend (e.g. ``joblib.parallel_backend("dask")``) the folds
-        run where it sends them.
+    alphas, n_alphas, eps, cv, n_jobs
+        The parameters shared by the CV estimators: see ``docs/parameters.md``
+        (:ref:`cv-estimators`).
     scoring : str or callable, default=None
         ``None``: the held-out mean squared error. Otherwise any scikit-learn
         scorer, evaluated on the fold's model at each alpha (higher is
         better), stored in ``score_path_``.
-    l2_reg, fit_intercept, task_column, unseen_tasks, task_weights, tol, max_iter, solver,
-    device
-        As in :class:`~mtlclassic.RobustMTFLRegressor`; used on every fold and for
-        the refit. With ``device="cuda"`` (or CuPy input) each fold's path
-        is solved on the GPU, its training data copied there once.
-    verbose : int, default=0
-        ``1``: one line per fold and alpha (``[RobustMTFLRegressorCV] fold 2/5 alpha
-        3/100 = 0.0123: gap 1.2e-06, 14 iterations, 0.01 s``, the gap
-        relative as ``tol`` bounds it) and one for the refit. ``2`` and
-        more: also the solver's own progress lines.
+    l2_reg, fit_intercept, task_column, unseen_tasks, task_weights, tol, max_iter
+        The parameters shared by the CV estimators: see ``docs/parameters.md``
+        (:ref:`cv-estimators`).
+    solver, device, verbose
+        As above.
 
     Warns
     -----
     ConvergenceWarning
-        At most one for all the path fits of all folds, with how many did
-        not reach ``tol`` and the worst relative duality gap (its alpha and
-        fold); the refit warns on its own.
+        At most one for all the path fits of all folds (:ref:`cv-estimators`).
 
     Attributes
     ----------
-    alpha_ : float
-        The chosen penalty strength.
-    alphas_ : ndarray of shape (n_alphas,)
-        The grid.
+    alpha_, alphas_
+        The attributes shared by the CV estimators: see ``docs/parameters.md``
+        (:ref:`cv-estimators`).
     mse_path_ : ndarray of shape (n_alphas, n_folds)
         Held-out mean squared error, per alpha (and l1 ratio) and fold:
         each task's mean over its observed held-out targets, averaged over
@@ -651,20 +534,11 @@ class RobustMTFLRegressorCV(MultiTaskRegressorMixin, _TwoPartCV):
     score_path_ : ndarray
         Instead of ``mse_path_`` when ``scoring`` is given: the scorer's
         values, maximised.
-    coef_ : ndarray of shape (n_tasks, n_features)
-        The model refitted on all the data at ``alpha_``.
-    intercept_ : ndarray of shape (n_tasks,)
-    n_iter_ : int
-        Solver iterations of the refit.
-    dual_gap_ : float
-        Duality gap of the refit.
-    tasks_ : ndarray of shape (n_tasks,)
-    n_tasks_ : int
-    n_features_in_ : int
-        Columns of ``X`` seen in fit (task column included).
-    feature_names_in_ : ndarray of shape (``n_features_in_``,)
-        Column names, when ``X`` is a DataFrame with string names.
-    solver_ : str
+    coef_, intercept_, n_iter_, dual_gap_, tasks_, n_tasks_, n_features_in_
+        The attributes shared by the CV estimators: see ``docs/parameters.md``
+        (:ref:`cv-estimators`).
+    feature_names_in_, solver_
+        As above.
     alpha_features_, alpha_tasks_ : float
         The chosen strengths (``alpha_features_ = alpha_``).
     coef_shared_, coef_outlier_ : ndarray of shape (n_tasks, n_features)
@@ -682,11 +556,8 @@ class RobustMTFLRegressorCV(MultiTaskRegressorMixin, _TwoPartCV):
 class RobustMTFLClassifierCV(MultiTaskClassifierMixin, _TwoPartCV):
     """RobustMTFLClassifier with ``alpha`` chosen by cross-validation along its path.
 
-    As scikit-learn's ``LassoCV``: on each fold, the regularisation path is
-    fitted on the training rows (warm-started from large to small alpha),
-    each alpha is scored on the held-out rows, and the model is refitted on
-    all the data at the alpha with the best mean score over folds. The
-    objective is that of :class:`~mtlclassic.RobustMTFLClassifier`.
+    The objective is that of :class:`~mtlclassic.RobustMTFLClassifier`; the search is
+    scikit-learn's ``LassoCV``'s (:ref:`cv-estimators` in ``docs/parameters.md``).
 
     Parameters
     ----------
@@ -694,77 +565,38 @@ class RobustMTFLClassifierCV(MultiTaskClassifierMixin, _TwoPartCV):
         The second strength as a multiple of the first, ``> 0``: the grid
         runs over ``alpha_features`` with ``alpha_tasks = alpha_ratio * alpha_features``.
         Its top is the smallest value at which both parts are zero.
-    alphas : int or array-like of shape (n_alphas,), default=None
-        An int: that many values from ``alpha_max`` of the whole data down
-        to ``eps * alpha_max``, geometrically spaced (as scikit-learn 1.9's
-        ``MultiTaskLassoCV(alphas=100)``). An array: the grid itself,
-        sorted decreasing. ``None``: ``n_alphas`` values.
-    n_alphas : int, default=100
-        Length of the default grid when ``alphas`` is None; an int
-        ``alphas`` overrides it. (scikit-learn 1.9 dropped ``n_alphas``
-        from its CV estimators; it is kept here, without warning, so that
-        existing code keeps working.)
-    eps : float, default=1e-3
-        ``alpha_min / alpha_max`` of the default grid, ``> 0``.
-    cv : int, cross-validation splitter or iterable, default=5
-        Integer ``k``: in the shared layout ``KFold(k)`` (``StratifiedKFold``
-        for a classifier with 1-D ``y``), as scikit-learn; in the per-task
-        layout a task-stratified ``StratifiedKFold(k)`` on the task column
-        (task and class for classifiers), so that every task is in every
-        fold -- each task needs at least ``k`` rows. A splitter or an
-        iterable of ``(train, test)`` indices is used as given; every task
-        must still have training rows in every fold.
-    n_jobs : int, default=None
-        Folds (and l1 ratios) fitted in parallel threads (joblib), each with
-        one BLAS thread. ``None`` means 1, ``-1`` all cores. Under another
-        joblib backend (e.g. ``joblib.parallel_backend("dask")``) the folds
-        run where it sends them.
+    alphas, n_alphas, eps, cv, n_jobs
+        The parameters shared by the CV estimators: see ``docs/parameters.md``
+        (:ref:`cv-estimators`).
     scoring : str or callable, default=None
         ``None``: the held-out accuracy, averaged over tasks. Otherwise any scikit-learn
         scorer, evaluated on the fold's model at each alpha (higher is
         better), stored in ``score_path_``.
-    l2_reg, fit_intercept, task_column, unseen_tasks, task_weights, tol, max_iter, solver,
-    device
-        As in :class:`~mtlclassic.RobustMTFLClassifier`; used on every fold and for
-        the refit. With ``device="cuda"`` (or CuPy input) each fold's path
-        is solved on the GPU, its training data copied there once.
-    verbose : int, default=0
-        ``1``: one line per fold and alpha (``[RobustMTFLClassifierCV] fold 2/5 alpha
-        3/100 = 0.0123: gap 1.2e-06, 14 iterations, 0.01 s``, the gap
-        relative as ``tol`` bounds it) and one for the refit. ``2`` and
-        more: also the solver's own progress lines.
+    l2_reg, fit_intercept, task_column, unseen_tasks, task_weights, tol, max_iter
+        The parameters shared by the CV estimators: see ``docs/parameters.md``
+        (:ref:`cv-estimators`).
+    solver, device, verbose
+        As above.
 
     Warns
     -----
     ConvergenceWarning
-        At most one for all the path fits of all folds, with how many did
-        not reach ``tol`` and the worst relative duality gap (its alpha and
-        fold); the refit warns on its own.
+        At most one for all the path fits of all folds (:ref:`cv-estimators`).
 
     Attributes
     ----------
-    alpha_ : float
-        The chosen penalty strength.
-    alphas_ : ndarray of shape (n_alphas,)
-        The grid.
+    alpha_, alphas_
+        The attributes shared by the CV estimators: see ``docs/parameters.md``
+        (:ref:`cv-estimators`).
     score_path_ : ndarray of shape (n_alphas, n_folds)
         Held-out accuracy per alpha (and l1 ratio) and fold: each task's
         accuracy, averaged over tasks with the task weights (or the
         ``scoring``). ``alpha_`` maximises its mean over folds.
-    coef_ : ndarray of shape (n_tasks, n_features)
-        The model refitted on all the data at ``alpha_``.
-    intercept_ : ndarray of shape (n_tasks,)
-    n_iter_ : int
-        Solver iterations of the refit.
-    dual_gap_ : float
-        Duality gap of the refit.
-    tasks_ : ndarray of shape (n_tasks,)
-    n_tasks_ : int
-    n_features_in_ : int
-        Columns of ``X`` seen in fit (task column included).
-    feature_names_in_ : ndarray of shape (``n_features_in_``,)
-        Column names, when ``X`` is a DataFrame with string names.
-    solver_ : str
+    coef_, intercept_, n_iter_, dual_gap_, tasks_, n_tasks_, n_features_in_
+        The attributes shared by the CV estimators: see ``docs/parameters.md``
+        (:ref:`cv-estimators`).
+    feature_names_in_, solver_
+        As above.
     alpha_features_, alpha_tasks_ : float
         The chosen strengths (``alpha_features_ = alpha_``).
     coef_shared_, coef_outlier_ : ndarray of shape (n_tasks, n_features)

@@ -129,67 +129,34 @@ class LassoClassifier(MultiTaskClassifierMixin, _Lasso):
 class LassoRegressorCV(MultiTaskRegressorMixin, _PathCV):
     """LassoRegressor with ``alpha`` chosen by cross-validation along its path.
 
-    As scikit-learn's ``LassoCV``: on each fold, the regularisation path is
-    fitted on the training rows (warm-started from large to small alpha),
-    each alpha is scored on the held-out rows, and the model is refitted on
-    all the data at the alpha with the best mean score over folds. The
-    objective is that of :class:`~mtlclassic.LassoRegressor`.
+    The objective is that of :class:`~mtlclassic.LassoRegressor`; the search is
+    scikit-learn's ``LassoCV``'s (:ref:`cv-estimators` in ``docs/parameters.md``).
 
     Parameters
     ----------
-    alphas : int or array-like of shape (n_alphas,), default=None
-        An int: that many values from ``alpha_max`` of the whole data down
-        to ``eps * alpha_max``, geometrically spaced (as scikit-learn 1.9's
-        ``MultiTaskLassoCV(alphas=100)``). An array: the grid itself,
-        sorted decreasing. ``None``: ``n_alphas`` values.
-    n_alphas : int, default=100
-        Length of the default grid when ``alphas`` is None; an int
-        ``alphas`` overrides it. (scikit-learn 1.9 dropped ``n_alphas``
-        from its CV estimators; it is kept here, without warning, so that
-        existing code keeps working.)
-    eps : float, default=1e-3
-        ``alpha_min / alpha_max`` of the default grid, ``> 0``.
-    cv : int, cross-validation splitter or iterable, default=5
-        Integer ``k``: in the shared layout ``KFold(k)`` (``StratifiedKFold``
-        for a classifier with 1-D ``y``), as scikit-learn; in the per-task
-        layout a task-stratified ``StratifiedKFold(k)`` on the task column
-        (task and class for classifiers), so that every task is in every
-        fold -- each task needs at least ``k`` rows. A splitter or an
-        iterable of ``(train, test)`` indices is used as given; every task
-        must still have training rows in every fold.
-    n_jobs : int, default=None
-        Folds (and l1 ratios) fitted in parallel threads (joblib), each with
-        one BLAS thread. ``None`` means 1, ``-1`` all cores. Under another
-        joblib backend (e.g. ``joblib.parallel_backend("dask")``) the folds
-        run where it sends them.
+    alphas, n_alphas, eps, cv, n_jobs
+        The parameters shared by the CV estimators: see ``docs/parameters.md``
+        (:ref:`cv-estimators`).
     scoring : str or callable, default=None
         ``None``: the held-out mean squared error. Otherwise any scikit-learn
         scorer, evaluated on the fold's model at each alpha (higher is
         better), stored in ``score_path_``.
-    l2_reg, fit_intercept, task_column, unseen_tasks, task_weights, tol, max_iter, solver,
-    device
-        As in :class:`~mtlclassic.LassoRegressor`; used on every fold and for
-        the refit. With ``device="cuda"`` (or CuPy input) each fold's path
-        is solved on the GPU, its training data copied there once.
-    verbose : int, default=0
-        ``1``: one line per fold and alpha (``[LassoRegressorCV] fold 2/5 alpha
-        3/100 = 0.0123: gap 1.2e-06, 14 iterations, 0.01 s``, the gap
-        relative as ``tol`` bounds it) and one for the refit. ``2`` and
-        more: also the solver's own progress lines.
+    l2_reg, fit_intercept, task_column, unseen_tasks, task_weights, tol, max_iter
+        The parameters shared by the CV estimators: see ``docs/parameters.md``
+        (:ref:`cv-estimators`).
+    solver, device, verbose
+        As above.
 
     Warns
     -----
     ConvergenceWarning
-        At most one for all the path fits of all folds, with how many did
-        not reach ``tol`` and the worst relative duality gap (its alpha and
-        fold); the refit warns on its own.
+        At most one for all the path fits of all folds (:ref:`cv-estimators`).
 
     Attributes
     ----------
-    alpha_ : float
-        The chosen penalty strength.
-    alphas_ : ndarray of shape (n_alphas,)
-        The grid.
+    alpha_, alphas_
+        The attributes shared by the CV estimators: see ``docs/parameters.md``
+        (:ref:`cv-estimators`).
     mse_path_ : ndarray of shape (n_alphas, n_folds)
         Held-out mean squared error, per alpha (and l1 ratio) and fold:
         each task's mean over its observed held-out targets, averaged over
@@ -199,20 +166,11 @@ class LassoRegressorCV(MultiTaskRegressorMixin, _PathCV):
     score_path_ : ndarray
         Instead of ``mse_path_`` when ``scoring`` is given: the scorer's
         values, maximised.
-    coef_ : ndarray of shape (n_tasks, n_features)
-        The model refitted on all the data at ``alpha_``.
-    intercept_ : ndarray of shape (n_tasks,)
-    n_iter_ : int
-        Solver iterations of the refit.
-    dual_gap_ : float
-        Duality gap of the refit.
-    tasks_ : ndarray of shape (n_tasks,)
-    n_tasks_ : int
-    n_features_in_ : int
-        Columns of ``X`` seen in fit (task column included).
-    feature_names_in_ : ndarray of shape (``n_features_in_``,)
-        Column names, when ``X`` is a DataFrame with string names.
-    solver_ : str
+    coef_, intercept_, n_iter_, dual_gap_, tasks_, n_tasks_, n_features_in_
+        The attributes shared by the CV estimators: see ``docs/parameters.md``
+        (:ref:`cv-estimators`).
+    feature_names_in_, solver_
+        As above.
 
     See Also
     --------
@@ -224,85 +182,43 @@ class LassoRegressorCV(MultiTaskRegressorMixin, _PathCV):
 class LassoClassifierCV(MultiTaskClassifierMixin, _PathCV):
     """LassoClassifier with ``alpha`` chosen by cross-validation along its path.
 
-    As scikit-learn's ``LassoCV``: on each fold, the regularisation path is
-    fitted on the training rows (warm-started from large to small alpha),
-    each alpha is scored on the held-out rows, and the model is refitted on
-    all the data at the alpha with the best mean score over folds. The
-    objective is that of :class:`~mtlclassic.LassoClassifier`.
+    The objective is that of :class:`~mtlclassic.LassoClassifier`; the search is
+    scikit-learn's ``LassoCV``'s (:ref:`cv-estimators` in ``docs/parameters.md``).
 
     Parameters
     ----------
-    alphas : int or array-like of shape (n_alphas,), default=None
-        An int: that many values from ``alpha_max`` of the whole data down
-        to ``eps * alpha_max``, geometrically spaced (as scikit-learn 1.9's
-        ``MultiTaskLassoCV(alphas=100)``). An array: the grid itself,
-        sorted decreasing. ``None``: ``n_alphas`` values.
-    n_alphas : int, default=100
-        Length of the default grid when ``alphas`` is None; an int
-        ``alphas`` overrides it. (scikit-learn 1.9 dropped ``n_alphas``
-        from its CV estimators; it is kept here, without warning, so that
-        existing code keeps working.)
-    eps : float, default=1e-3
-        ``alpha_min / alpha_max`` of the default grid, ``> 0``.
-    cv : int, cross-validation splitter or iterable, default=5
-        Integer ``k``: in the shared layout ``KFold(k)`` (``StratifiedKFold``
-        for a classifier with 1-D ``y``), as scikit-learn; in the per-task
-        layout a task-stratified ``StratifiedKFold(k)`` on the task column
-        (task and class for classifiers), so that every task is in every
-        fold -- each task needs at least ``k`` rows. A splitter or an
-        iterable of ``(train, test)`` indices is used as given; every task
-        must still have training rows in every fold.
-    n_jobs : int, default=None
-        Folds (and l1 ratios) fitted in parallel threads (joblib), each with
-        one BLAS thread. ``None`` means 1, ``-1`` all cores. Under another
-        joblib backend (e.g. ``joblib.parallel_backend("dask")``) the folds
-        run where it sends them.
+    alphas, n_alphas, eps, cv, n_jobs
+        The parameters shared by the CV estimators: see ``docs/parameters.md``
+        (:ref:`cv-estimators`).
     scoring : str or callable, default=None
         ``None``: the held-out accuracy, averaged over tasks. Otherwise any scikit-learn
         scorer, evaluated on the fold's model at each alpha (higher is
         better), stored in ``score_path_``.
-    l2_reg, fit_intercept, task_column, unseen_tasks, task_weights, tol, max_iter, solver,
-    device
-        As in :class:`~mtlclassic.LassoClassifier`; used on every fold and for
-        the refit. With ``device="cuda"`` (or CuPy input) each fold's path
-        is solved on the GPU, its training data copied there once.
-    verbose : int, default=0
-        ``1``: one line per fold and alpha (``[LassoClassifierCV] fold 2/5 alpha
-        3/100 = 0.0123: gap 1.2e-06, 14 iterations, 0.01 s``, the gap
-        relative as ``tol`` bounds it) and one for the refit. ``2`` and
-        more: also the solver's own progress lines.
+    l2_reg, fit_intercept, task_column, unseen_tasks, task_weights, tol, max_iter
+        The parameters shared by the CV estimators: see ``docs/parameters.md``
+        (:ref:`cv-estimators`).
+    solver, device, verbose
+        As above.
 
     Warns
     -----
     ConvergenceWarning
-        At most one for all the path fits of all folds, with how many did
-        not reach ``tol`` and the worst relative duality gap (its alpha and
-        fold); the refit warns on its own.
+        At most one for all the path fits of all folds (:ref:`cv-estimators`).
 
     Attributes
     ----------
-    alpha_ : float
-        The chosen penalty strength.
-    alphas_ : ndarray of shape (n_alphas,)
-        The grid.
+    alpha_, alphas_
+        The attributes shared by the CV estimators: see ``docs/parameters.md``
+        (:ref:`cv-estimators`).
     score_path_ : ndarray of shape (n_alphas, n_folds)
         Held-out accuracy per alpha (and l1 ratio) and fold: each task's
         accuracy, averaged over tasks with the task weights (or the
         ``scoring``). ``alpha_`` maximises its mean over folds.
-    coef_ : ndarray of shape (n_tasks, n_features)
-        The model refitted on all the data at ``alpha_``.
-    intercept_ : ndarray of shape (n_tasks,)
-    n_iter_ : int
-        Solver iterations of the refit.
-    dual_gap_ : float
-        Duality gap of the refit.
-    tasks_ : ndarray of shape (n_tasks,)
-    n_tasks_ : int
-    n_features_in_ : int
-        Columns of ``X`` seen in fit (task column included).
-    feature_names_in_ : ndarray of shape (``n_features_in_``,)
-        Column names, when ``X`` is a DataFrame with string names.
-    solver_ : str
+    coef_, intercept_, n_iter_, dual_gap_, tasks_, n_tasks_, n_features_in_
+        The attributes shared by the CV estimators: see ``docs/parameters.md``
+        (:ref:`cv-estimators`).
+    feature_names_in_, solver_
+        As above.
     classes_ : ndarray of shape (2,)
 
     See Also
@@ -317,62 +233,22 @@ def lasso_path(X, y, *, alphas=None, n_alphas=100, eps=1e-3, loss="squared", tas
                max_iter=1000, solver="auto"):
     """Lasso regularisation path of independent tasks, fitted together.
 
-    Fits :class:`~mtlclassic.LassoRegressor` (or ``...Classifier``) with
-    penalty ``alpha * sum_tj |coef[t, j]|`` at each ``alpha`` of a decreasing grid, each fit
-    warm-started from the previous one.
+    :func:`~mtlclassic.regularization_path` of :class:`~mtlclassic.LassoRegressor` (or
+    ``...Classifier`` with ``loss="logistic"``): penalty ``alpha * sum_tj |coef[t, j]|``.
 
     Parameters
     ----------
-    X : {array-like, sparse matrix, DataFrame} of shape (n_samples, n_columns)
-        Features; with ``task_column`` set, one column names each row's task.
-    y : array-like of shape (n_samples,) or (n_samples, n_tasks)
-        Targets, as in the estimators' ``fit`` (labels for ``loss="logistic"``).
-    alphas : int or array-like of shape (n_alphas,), default=None
-        An int: that many alphas, geometrically spaced from ``alpha_max``
-        down to ``eps * alpha_max`` (as scikit-learn 1.9's ``alphas=100``).
-        An array: the penalty strengths, sorted decreasing before fitting.
-        ``None``: ``n_alphas`` of them.
-    n_alphas : int, default=100
-        Length of the default grid when ``alphas`` is None (an int
-        ``alphas`` overrides it).
-    eps : float, default=1e-3
-        ``alpha_min / alpha_max`` of the default grid, ``> 0``.
+    X, y, alphas, n_alphas, eps
+        As in :func:`~mtlclassic.regularization_path`.
     loss : {"squared", "logistic"}, default="squared"
-        The datafit: :class:`~mtlclassic.LassoRegressor` or
-        :class:`~mtlclassic.LassoClassifier`.
-    task_column, fit_intercept, task_weights
-        As in :class:`~mtlclassic.LassoRegressor`.
-    sample_weight : array-like of shape (n_samples,), default=None
-        Reweights rows within their task (each task's loss is its weighted
-        mean): an integer weight is the row repeated, a zero weight the row
-        dropped. The default grid's ``alpha_max`` is the weighted data's.
-    l2_reg, tol, max_iter, solver
-        As in :class:`~mtlclassic.LassoRegressor`.
+        The datafit, hence the estimator fitted.
+    task_column, fit_intercept, task_weights, sample_weight, l2_reg, tol, max_iter, solver
+        As in the estimator's constructor and ``fit``.
 
     Returns
     -------
     path : PathResult
-        Named tuple ``(alphas, coefs, intercepts, dual_gaps, n_iter)``;
-        ``coefs`` of shape (n_alphas, n_tasks, n_features) holds ``coef_``
-        at each alpha, tasks in the order of the estimator's ``tasks_``
-        (the sorted task labels in the per-task layout).
-
-    See Also
-    --------
-    mtlclassic.alpha_max : the top of the default grid.
-    mtlclassic.LassoRegressorCV, mtlclassic.LassoClassifierCV :
-        ``alpha`` chosen by cross-validation along this path.
-
-    Warns
-    -----
-    ConvergenceWarning
-        Once per path, when some fits did not reach ``tol``: how many, and
-        the worst relative duality gap with its alpha.
-
-    Notes
-    -----
-    The input is validated once; each fit starts from the solution at the
-    previous (larger) alpha. At ``alpha_max`` the solution is ``coef = 0``.
+        As :func:`~mtlclassic.regularization_path` returns it.
     """
     return named_path(LASSO, X, y, loss=loss, alphas=alphas, n_alphas=n_alphas, eps=eps,
                       sample_weight=sample_weight, task_column=task_column,
@@ -526,11 +402,8 @@ class SparseGroupLassoClassifier(MultiTaskClassifierMixin, _SparseGroupLasso):
 class SparseGroupLassoRegressorCV(MultiTaskRegressorMixin, _SparseGroupCV):
     """SparseGroupLassoRegressor with ``alpha`` chosen by cross-validation along its path.
 
-    As scikit-learn's ``LassoCV``: on each fold, the regularisation path is
-    fitted on the training rows (warm-started from large to small alpha),
-    each alpha is scored on the held-out rows, and the model is refitted on
-    all the data at the alpha with the best mean score over folds. The
-    objective is that of :class:`~mtlclassic.SparseGroupLassoRegressor`.
+    The objective is that of :class:`~mtlclassic.SparseGroupLassoRegressor`; the search is
+    scikit-learn's ``LassoCV``'s (:ref:`cv-estimators` in ``docs/parameters.md``).
 
     Parameters
     ----------
@@ -538,57 +411,29 @@ class SparseGroupLassoRegressorCV(MultiTaskRegressorMixin, _SparseGroupCV):
         Share of the l1 term, in ``[0, 1]``. With a list, every value is
         cross-validated (each with its own alpha grid, since ``alpha_max``
         depends on it) and the best ``(l1_ratio, alpha)`` pair is kept.
-    alphas : int or array-like of shape (n_alphas,), default=None
-        An int: that many values from ``alpha_max`` of the whole data down
-        to ``eps * alpha_max``, geometrically spaced (as scikit-learn 1.9's
-        ``MultiTaskLassoCV(alphas=100)``). An array: the grid itself,
-        sorted decreasing. ``None``: ``n_alphas`` values.
-    n_alphas : int, default=100
-        Length of the default grid when ``alphas`` is None; an int
-        ``alphas`` overrides it. (scikit-learn 1.9 dropped ``n_alphas``
-        from its CV estimators; it is kept here, without warning, so that
-        existing code keeps working.)
-    eps : float, default=1e-3
-        ``alpha_min / alpha_max`` of the default grid, ``> 0``.
-    cv : int, cross-validation splitter or iterable, default=5
-        Integer ``k``: in the shared layout ``KFold(k)`` (``StratifiedKFold``
-        for a classifier with 1-D ``y``), as scikit-learn; in the per-task
-        layout a task-stratified ``StratifiedKFold(k)`` on the task column
-        (task and class for classifiers), so that every task is in every
-        fold -- each task needs at least ``k`` rows. A splitter or an
-        iterable of ``(train, test)`` indices is used as given; every task
-        must still have training rows in every fold.
-    n_jobs : int, default=None
-        Folds (and l1 ratios) fitted in parallel threads (joblib), each with
-        one BLAS thread. ``None`` means 1, ``-1`` all cores. Under another
-        joblib backend (e.g. ``joblib.parallel_backend("dask")``) the folds
-        run where it sends them.
+    alphas, n_alphas, eps, cv, n_jobs
+        The parameters shared by the CV estimators: see ``docs/parameters.md``
+        (:ref:`cv-estimators`).
     scoring : str or callable, default=None
         ``None``: the held-out mean squared error. Otherwise any scikit-learn
         scorer, evaluated on the fold's model at each alpha (higher is
         better), stored in ``score_path_``.
-    l2_reg, fit_intercept, task_column, unseen_tasks, task_weights, tol, max_iter, solver,
-    device
-        As in :class:`~mtlclassic.SparseGroupLassoRegressor`; used on every fold and for
-        the refit. With ``device="cuda"`` (or CuPy input) each fold's path
-        is solved on the GPU, its training data copied there once.
-    verbose : int, default=0
-        ``1``: one line per fold and alpha (``[SparseGroupLassoRegressorCV] fold 2/5 alpha
-        3/100 = 0.0123: gap 1.2e-06, 14 iterations, 0.01 s``, the gap
-        relative as ``tol`` bounds it) and one for the refit. ``2`` and
-        more: also the solver's own progress lines.
+    l2_reg, fit_intercept, task_column, unseen_tasks, task_weights, tol, max_iter
+        The parameters shared by the CV estimators: see ``docs/parameters.md``
+        (:ref:`cv-estimators`).
+    solver, device, verbose
+        As above.
 
     Warns
     -----
     ConvergenceWarning
-        At most one for all the path fits of all folds, with how many did
-        not reach ``tol`` and the worst relative duality gap (its alpha and
-        fold); the refit warns on its own.
+        At most one for all the path fits of all folds (:ref:`cv-estimators`).
 
     Attributes
     ----------
-    alpha_ : float
-        The chosen penalty strength.
+    alpha_
+        The attributes shared by the CV estimators: see ``docs/parameters.md``
+        (:ref:`cv-estimators`).
     l1_ratio_ : float
         The chosen l1 ratio.
     alphas_ : ndarray of shape (n_alphas,) or (n_l1_ratio, n_alphas)
@@ -602,20 +447,11 @@ class SparseGroupLassoRegressorCV(MultiTaskRegressorMixin, _SparseGroupCV):
     score_path_ : ndarray
         Instead of ``mse_path_`` when ``scoring`` is given: the scorer's
         values, maximised.
-    coef_ : ndarray of shape (n_tasks, n_features)
-        The model refitted on all the data at ``alpha_``.
-    intercept_ : ndarray of shape (n_tasks,)
-    n_iter_ : int
-        Solver iterations of the refit.
-    dual_gap_ : float
-        Duality gap of the refit.
-    tasks_ : ndarray of shape (n_tasks,)
-    n_tasks_ : int
-    n_features_in_ : int
-        Columns of ``X`` seen in fit (task column included).
-    feature_names_in_ : ndarray of shape (``n_features_in_``,)
-        Column names, when ``X`` is a DataFrame with string names.
-    solver_ : str
+    coef_, intercept_, n_iter_, dual_gap_, tasks_, n_tasks_, n_features_in_
+        The attributes shared by the CV estimators: see ``docs/parameters.md``
+        (:ref:`cv-estimators`).
+    feature_names_in_, solver_
+        As above.
 
     See Also
     --------
@@ -627,11 +463,8 @@ class SparseGroupLassoRegressorCV(MultiTaskRegressorMixin, _SparseGroupCV):
 class SparseGroupLassoClassifierCV(MultiTaskClassifierMixin, _SparseGroupCV):
     """SparseGroupLassoClassifier with ``alpha`` chosen by cross-validation along its path.
 
-    As scikit-learn's ``LassoCV``: on each fold, the regularisation path is
-    fitted on the training rows (warm-started from large to small alpha),
-    each alpha is scored on the held-out rows, and the model is refitted on
-    all the data at the alpha with the best mean score over folds. The
-    objective is that of :class:`~mtlclassic.SparseGroupLassoClassifier`.
+    The objective is that of :class:`~mtlclassic.SparseGroupLassoClassifier`; the search is
+    scikit-learn's ``LassoCV``'s (:ref:`cv-estimators` in ``docs/parameters.md``).
 
     Parameters
     ----------
@@ -639,57 +472,29 @@ class SparseGroupLassoClassifierCV(MultiTaskClassifierMixin, _SparseGroupCV):
         Share of the l1 term, in ``[0, 1]``. With a list, every value is
         cross-validated (each with its own alpha grid, since ``alpha_max``
         depends on it) and the best ``(l1_ratio, alpha)`` pair is kept.
-    alphas : int or array-like of shape (n_alphas,), default=None
-        An int: that many values from ``alpha_max`` of the whole data down
-        to ``eps * alpha_max``, geometrically spaced (as scikit-learn 1.9's
-        ``MultiTaskLassoCV(alphas=100)``). An array: the grid itself,
-        sorted decreasing. ``None``: ``n_alphas`` values.
-    n_alphas : int, default=100
-        Length of the default grid when ``alphas`` is None; an int
-        ``alphas`` overrides it. (scikit-learn 1.9 dropped ``n_alphas``
-        from its CV estimators; it is kept here, without warning, so that
-        existing code keeps working.)
-    eps : float, default=1e-3
-        ``alpha_min / alpha_max`` of the default grid, ``> 0``.
-    cv : int, cross-validation splitter or iterable, default=5
-        Integer ``k``: in the shared layout ``KFold(k)`` (``StratifiedKFold``
-        for a classifier with 1-D ``y``), as scikit-learn; in the per-task
-        layout a task-stratified ``StratifiedKFold(k)`` on the task column
-        (task and class for classifiers), so that every task is in every
-        fold -- each task needs at least ``k`` rows. A splitter or an
-        iterable of ``(train, test)`` indices is used as given; every task
-        must still have training rows in every fold.
-    n_jobs : int, default=None
-        Folds (and l1 ratios) fitted in parallel threads (joblib), each with
-        one BLAS thread. ``None`` means 1, ``-1`` all cores. Under another
-        joblib backend (e.g. ``joblib.parallel_backend("dask")``) the folds
-        run where it sends them.
+    alphas, n_alphas, eps, cv, n_jobs
+        The parameters shared by the CV estimators: see ``docs/parameters.md``
+        (:ref:`cv-estimators`).
     scoring : str or callable, default=None
         ``None``: the held-out accuracy, averaged over tasks. Otherwise any scikit-learn
         scorer, evaluated on the fold's model at each alpha (higher is
         better), stored in ``score_path_``.
-    l2_reg, fit_intercept, task_column, unseen_tasks, task_weights, tol, max_iter, solver,
-    device
-        As in :class:`~mtlclassic.SparseGroupLassoClassifier`; used on every fold and for
-        the refit. With ``device="cuda"`` (or CuPy input) each fold's path
-        is solved on the GPU, its training data copied there once.
-    verbose : int, default=0
-        ``1``: one line per fold and alpha (``[SparseGroupLassoClassifierCV] fold 2/5 alpha
-        3/100 = 0.0123: gap 1.2e-06, 14 iterations, 0.01 s``, the gap
-        relative as ``tol`` bounds it) and one for the refit. ``2`` and
-        more: also the solver's own progress lines.
+    l2_reg, fit_intercept, task_column, unseen_tasks, task_weights, tol, max_iter
+        The parameters shared by the CV estimators: see ``docs/parameters.md``
+        (:ref:`cv-estimators`).
+    solver, device, verbose
+        As above.
 
     Warns
     -----
     ConvergenceWarning
-        At most one for all the path fits of all folds, with how many did
-        not reach ``tol`` and the worst relative duality gap (its alpha and
-        fold); the refit warns on its own.
+        At most one for all the path fits of all folds (:ref:`cv-estimators`).
 
     Attributes
     ----------
-    alpha_ : float
-        The chosen penalty strength.
+    alpha_
+        The attributes shared by the CV estimators: see ``docs/parameters.md``
+        (:ref:`cv-estimators`).
     l1_ratio_ : float
         The chosen l1 ratio.
     alphas_ : ndarray of shape (n_alphas,) or (n_l1_ratio, n_alphas)
@@ -698,20 +503,11 @@ class SparseGroupLassoClassifierCV(MultiTaskClassifierMixin, _SparseGroupCV):
         Held-out accuracy per alpha (and l1 ratio) and fold: each task's
         accuracy, averaged over tasks with the task weights (or the
         ``scoring``). ``alpha_`` maximises its mean over folds.
-    coef_ : ndarray of shape (n_tasks, n_features)
-        The model refitted on all the data at ``alpha_``.
-    intercept_ : ndarray of shape (n_tasks,)
-    n_iter_ : int
-        Solver iterations of the refit.
-    dual_gap_ : float
-        Duality gap of the refit.
-    tasks_ : ndarray of shape (n_tasks,)
-    n_tasks_ : int
-    n_features_in_ : int
-        Columns of ``X`` seen in fit (task column included).
-    feature_names_in_ : ndarray of shape (``n_features_in_``,)
-        Column names, when ``X`` is a DataFrame with string names.
-    solver_ : str
+    coef_, intercept_, n_iter_, dual_gap_, tasks_, n_tasks_, n_features_in_
+        The attributes shared by the CV estimators: see ``docs/parameters.md``
+        (:ref:`cv-estimators`).
+    feature_names_in_, solver_
+        As above.
     classes_ : ndarray of shape (2,)
 
     See Also
@@ -727,65 +523,25 @@ def sparse_group_lasso_path(X, y, *, l1_ratio=0.5, alphas=None, n_alphas=100, ep
                             max_iter=1000, solver="auto"):
     """Sparse-group lasso regularisation path at a fixed ``l1_ratio``.
 
-    Fits :class:`~mtlclassic.SparseGroupLassoRegressor` (or ``...Classifier``)
-    with penalty ``alpha * sum_j (l1_ratio ||coef[:, j]||_1 + (1 - l1_ratio)
-    ||coef[:, j]||_2)`` at each ``alpha`` of a decreasing grid, each fit
-    warm-started from the previous one.
+    :func:`~mtlclassic.regularization_path` of
+    :class:`~mtlclassic.SparseGroupLassoRegressor` (or ``...Classifier`` with
+    ``loss="logistic"``): penalty
+    ``alpha * sum_j (l1_ratio ||coef[:, j]||_1 + (1 - l1_ratio) ||coef[:, j]||_2)``.
 
     Parameters
     ----------
-    X : {array-like, sparse matrix, DataFrame} of shape (n_samples, n_columns)
-        Features; with ``task_column`` set, one column names each row's task.
-    y : array-like of shape (n_samples,) or (n_samples, n_tasks)
-        Targets, as in the estimators' ``fit`` (labels for ``loss="logistic"``).
-    l1_ratio : float, default=0.5
-        Share of the l1 term, in ``[0, 1]``; also sets ``alpha_max``.
-    alphas : int or array-like of shape (n_alphas,), default=None
-        An int: that many alphas, geometrically spaced from ``alpha_max``
-        down to ``eps * alpha_max`` (as scikit-learn 1.9's ``alphas=100``).
-        An array: the penalty strengths, sorted decreasing before fitting.
-        ``None``: ``n_alphas`` of them.
-    n_alphas : int, default=100
-        Length of the default grid when ``alphas`` is None (an int
-        ``alphas`` overrides it).
-    eps : float, default=1e-3
-        ``alpha_min / alpha_max`` of the default grid, ``> 0``.
+    X, y, l1_ratio, alphas, n_alphas, eps
+        As in :func:`~mtlclassic.regularization_path`; ``l1_ratio`` (default 0.5,
+        in ``[0, 1]``) also sets ``alpha_max``.
     loss : {"squared", "logistic"}, default="squared"
-        The datafit: :class:`~mtlclassic.SparseGroupLassoRegressor` or
-        :class:`~mtlclassic.SparseGroupLassoClassifier`.
-    task_column, fit_intercept, task_weights
-        As in :class:`~mtlclassic.SparseGroupLassoRegressor`.
-    sample_weight : array-like of shape (n_samples,), default=None
-        Reweights rows within their task (each task's loss is its weighted
-        mean): an integer weight is the row repeated, a zero weight the row
-        dropped. The default grid's ``alpha_max`` is the weighted data's.
-    l2_reg, tol, max_iter, solver
-        As in :class:`~mtlclassic.SparseGroupLassoRegressor`.
+        The datafit, hence the estimator fitted.
+    task_column, fit_intercept, task_weights, sample_weight, l2_reg, tol, max_iter, solver
+        As in the estimator's constructor and ``fit``.
 
     Returns
     -------
     path : PathResult
-        Named tuple ``(alphas, coefs, intercepts, dual_gaps, n_iter)``;
-        ``coefs`` of shape (n_alphas, n_tasks, n_features) holds ``coef_``
-        at each alpha, tasks in the order of the estimator's ``tasks_``
-        (the sorted task labels in the per-task layout).
-
-    See Also
-    --------
-    mtlclassic.alpha_max : the top of the default grid.
-    mtlclassic.SparseGroupLassoRegressorCV, mtlclassic.SparseGroupLassoClassifierCV :
-        ``alpha`` chosen by cross-validation along this path.
-
-    Warns
-    -----
-    ConvergenceWarning
-        Once per path, when some fits did not reach ``tol``: how many, and
-        the worst relative duality gap with its alpha.
-
-    Notes
-    -----
-    The input is validated once; each fit starts from the solution at the
-    previous (larger) alpha. At ``alpha_max`` the solution is ``coef = 0``.
+        As :func:`~mtlclassic.regularization_path` returns it.
     """
     return named_path(SPARSE_GROUP_LASSO, X, y, loss=loss, alphas=alphas, n_alphas=n_alphas,
                       eps=eps, sample_weight=sample_weight, l1_ratio=l1_ratio,
