@@ -28,10 +28,6 @@ pytestmark = pytest.mark.quick  # a second and a half: part of the day-to-day ti
 # name -> the drift its docstring shows today (fix the docstring, then delete the entry).
 _ORDER = "lists the same parameters as the signature in another order: "
 DRIFT = {
-    **{name: _ORDER + "activation second (signature: after head_layer_sizes)"
-       for name in ("HardSharingMLPClassifier", "HardSharingMLPRegressor")},
-    **{name: _ORDER + "activation second (signature: after soft_sharing, cross_stitch)"
-       for name in ("SoftSharingMLPClassifier", "SoftSharingMLPRegressor")},
 }
 
 
