@@ -102,7 +102,8 @@ def row_prox(w, step, kind, params):
             w[t] = np.sign(w[t]) * v if v > 0.0 else 0.0
         if kind == PROX_SGL:
             thresh = thresh * (1.0 - params[P_L1_RATIO])
-    if kind == PROX_L21 or kind == PROX_SGL:
+    # A zero threshold is the identity: a row whose squared norm underflows is kept as it is.
+    if (kind == PROX_L21 or kind == PROX_SGL) and thresh > 0.0:
         nrm = 0.0
         for t in range(T):
             nrm += w[t] * w[t]

@@ -39,9 +39,44 @@ _REDUCE = {"reassoc", "contract"}
 
 
 @njit(cache=True, nogil=True, fastmath=_REDUCE)
+def bcd_epoch_shared_dense(X, X_offset, R, C, W, lipschitz, params, kind, features):
+    """One cyclic pass over ``features`` for ``1/2 sum c R^2 + alpha * pen`` (shared dense X).
+
+    The design is centered implicitly at ``X_offset`` (p, T), zeros without
+    intercepts; ``R`` then stays weighted-mean zero in every task.  ``X``,
+    ``R`` and ``C`` are Fortran-ordered so that the loops over samples are
+    contiguous.
+    """
+    n, T = R.shape
+    neg_grad = np.empty(T, dtype=R.dtype)
+    delta = np.empty(T, dtype=R.dtype)
+    max_change = 0.0
+    for j in features:
+        L = lipschitz[j]
+        if L == 0.0:
+            continue
+        for t in range(T):
+            m = X_offset[j, t]
+            g = 0.0
+            for i in range(n):
+                g += (X[i, j] - m) * C[i, t] * R[i, t]
+            neg_grad[t] = g
+        change = _prox_step(W, j, neg_grad, L, params, kind, delta)
+        if change > 0.0:
+            max_change = max(max_change, change)
+            for t in range(T):
+                d = delta[t]
+                if d != 0.0:
+                    m = X_offset[j, t]
+                    for i in range(n):
+                        R[i, t] -= (X[i, j] - m) * d  # R -= x~_j (w_j_new - w_j)
+    return max_change
+
+
+@njit(cache=True, nogil=True, fastmath=_REDUCE)
 def bcd_epoch_shared_separable(Xc, row_weights, task_scale, R, W, lipschitz, params, kind,
                                features):
-    """:func:`bcd_epoch_dense` (shared) when ``C = row_weights (x) task_scale`` (no missing targets).
+    """:func:`bcd_epoch_shared_dense` when ``C = row_weights (x) task_scale`` (no missing targets).
 
     ``Xc`` is the design already centered (dense, Fortran order), ``R``
     Fortran-ordered.  Reading neither ``C`` nor offsets in the inner loops
@@ -108,7 +143,7 @@ def bcd_epoch_gram(Q, B, task_scale, H, W, lipschitz, params, kind, features):
 @njit(cache=True, nogil=True)
 def bcd_epoch_shared_sparse(data, indices, indptr, X_offset, X_sums, R, shift, C, W, lipschitz,
                             params, kind, features):
-    """As :func:`bcd_epoch_dense` (shared design) for CSC ``X`` given by (data, indices, indptr).
+    """As :func:`bcd_epoch_shared_dense` for CSC ``X`` given by (data, indices, indptr).
 
     Centering would densify the update, so the residual is kept as
     ``R + shift[t]``: a sparse part and one per-task constant.  With
@@ -144,17 +179,8 @@ def bcd_epoch_shared_sparse(data, indices, indptr, X_offset, X_sums, R, shift, C
 
 
 @njit(cache=True, nogil=True, fastmath=_REDUCE)
-def bcd_epoch_dense(X, x_start, offsets, X_offset, r, c, W, lipschitz, params, kind, features):
-    """One cyclic pass over ``features`` for ``1/2 sum c r^2 + penalty`` (dense X, any layout).
-
-    Task t's residual and loss weights are ``r[offsets[t]:offsets[t+1]]`` and
-    ``c[...]``, its design rows ``X[x_start[t]:x_start[t] + size_t]``: per-task
-    designs stacked by task (``x_start = offsets[:-1]``), or one shared
-    design (``x_start = 0``) with ``r`` and ``c`` the columns of the
-    Fortran-ordered ``R`` and ``C`` end to end.  The design is centered
-    implicitly at ``X_offset`` (p, T), zeros without intercepts; ``X`` is
-    Fortran-ordered, so that the loops over samples are contiguous.
-    """
+def bcd_epoch_stacked_dense(X, offsets, X_offset, r, c, W, lipschitz, params, kind, features):
+    """One cyclic pass for per-task designs stacked by task (rows offsets[t]:offsets[t+1])."""
     T = W.shape[1]
     neg_grad = np.empty(T, dtype=r.dtype)
     delta = np.empty(T, dtype=r.dtype)
@@ -163,12 +189,17 @@ def bcd_epoch_dense(X, x_start, offsets, X_offset, r, c, W, lipschitz, params, k
         L = lipschitz[j]
         if L == 0.0:
             continue
+        xj = X[:, j]  # contiguous: X is Fortran-ordered
         for t in range(T):
             m = X_offset[j, t]
-            s, o = x_start[t], offsets[t]
+            # Views of task t's rows, indexed from 0: indices numba knows to be >= 0 need no
+            # wrap-around test, so the loop vectorises (3x faster epochs than r[i] for i in
+            # range(offsets[t], offsets[t + 1]) on 100 tasks x 200 rows).
+            s, e = offsets[t], offsets[t + 1]
+            xt, ct, rt = xj[s:e], c[s:e], r[s:e]
             g = 0.0
-            for i in range(offsets[t + 1] - o):
-                g += (X[s + i, j] - m) * c[o + i] * r[o + i]
+            for i in range(e - s):
+                g += (xt[i] - m) * ct[i] * rt[i]
             neg_grad[t] = g
         change = _prox_step(W, j, neg_grad, L, params, kind, delta)
         if change > 0.0:
@@ -177,21 +208,17 @@ def bcd_epoch_dense(X, x_start, offsets, X_offset, r, c, W, lipschitz, params, k
                 d = delta[t]
                 if d != 0.0:
                     m = X_offset[j, t]
-                    s, o = x_start[t], offsets[t]
-                    for i in range(offsets[t + 1] - o):
-                        r[o + i] -= (X[s + i, j] - m) * d  # r_t -= x~_j (w_jt_new - w_jt)
+                    s, e = offsets[t], offsets[t + 1]
+                    xt, rt = xj[s:e], r[s:e]
+                    for i in range(e - s):
+                        rt[i] -= (xt[i] - m) * d  # r_t -= x~_j (w_jt_new - w_jt)
     return max_change
-
-
-# The names the two layouts' dense epochs had before they were one kernel (mtlclassic.warmup's
-# test reads both).
-bcd_epoch_shared_dense = bcd_epoch_stacked_dense = bcd_epoch_dense
 
 
 @njit(cache=True, nogil=True)
 def bcd_epoch_stacked_sparse(data, indices, indptr, row_task, X_offset, X_sums, r, shift, c, W,
                              lipschitz, params, kind, features):
-    """As :func:`bcd_epoch_dense` (stacked designs) for CSC ``X``; row i is of task ``row_task[i]``.
+    """As :func:`bcd_epoch_stacked_dense` for CSC ``X``; row i is of task ``row_task[i]``.
 
     The residual is ``r + shift[task]``, as in :func:`bcd_epoch_shared_sparse`.
     """

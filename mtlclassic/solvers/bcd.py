@@ -14,8 +14,8 @@ container, as :data:`EPOCH_KERNELS` holds it:
 layout     storage  weights C    epoch kernel                    residual
 =========  =======  ===========  ==============================  ===========
 shared     dense    a (x) tau    ``bcd_epoch_shared_separable``  (n, T), F
-shared     dense    any          ``bcd_epoch_dense``             (n, T), F
-stacked    dense    any          ``bcd_epoch_dense``             (N,)
+shared     dense    any          ``bcd_epoch_shared_dense``      (n, T), F
+stacked    dense    any          ``bcd_epoch_stacked_dense``     (N,)
 shared     sparse   any          ``bcd_epoch_shared_sparse``     (n, T), C
 stacked    sparse   any          ``bcd_epoch_stacked_sparse``    (N,)
 =========  =======  ===========  ==============================  ===========
@@ -59,22 +59,15 @@ def _bind_separable(sub, offset):
     return lambda R, shift, *args: _kernels.bcd_epoch_shared_separable(Xc, a, tau, R, *args)
 
 
-def _bind_dense(sub, offset):
+def _bind_shared_dense(sub, offset):
+    Xf, Cf = np.asfortranarray(sub.X, dtype=sub.dtype), np.asfortranarray(sub.C)
+    return lambda R, shift, *args: _kernels.bcd_epoch_shared_dense(Xf, offset, R, Cf, *args)
+
+
+def _bind_stacked_dense(sub, offset):
     Xf = np.asfortranarray(sub.X, dtype=sub.dtype)
-    if sub.layout == "shared":
-        # R and C Fortran-ordered: their columns end to end are the tasks' blocks, and
-        # every task reads the design from row 0.
-        n, T = sub.n_samples, sub.n_tasks
-        x_start = np.zeros(T, dtype=np.int64)
-        offsets = np.arange(T + 1, dtype=np.int64) * n
-        c = np.asfortranarray(sub.C).reshape(-1, order="F")
-        # A view of R (Fortran-ordered): the kernel's updates are R's.
-        return lambda R, shift, *args: _kernels.bcd_epoch_dense(
-            Xf, x_start, offsets, offset, R.reshape(-1, order="F"), c, *args)
-    offsets = np.asarray(sub.offsets, dtype=np.int64)
-    x_start = np.ascontiguousarray(offsets[:-1])
-    return lambda r, shift, *args: _kernels.bcd_epoch_dense(
-        Xf, x_start, offsets, offset, r, sub.C, *args)
+    return lambda r, shift, *args: _kernels.bcd_epoch_stacked_dense(Xf, sub.offsets, offset, r,
+                                                                    sub.C, *args)
 
 
 def _sparse_parts(sub):
@@ -103,8 +96,8 @@ def _bind_stacked_sparse(sub, offset):
 # targets); "any": every C. The module docstring has it as a table.
 EPOCH_KERNELS = {
     ("shared", "dense", "a (x) tau"): (_bind_separable, "F"),
-    ("shared", "dense", "any"): (_bind_dense, "F"),
-    ("stacked", "dense", "any"): (_bind_dense, "C"),
+    ("shared", "dense", "any"): (_bind_shared_dense, "F"),
+    ("stacked", "dense", "any"): (_bind_stacked_dense, "C"),
     ("shared", "sparse", "a (x) tau"): (_bind_shared_sparse, "C"),
     ("shared", "sparse", "any"): (_bind_shared_sparse, "C"),
     ("stacked", "sparse", "any"): (_bind_stacked_sparse, "C"),
