@@ -288,9 +288,7 @@ def test_the_private_import_rule(tmp_path):
 ROOT = pathlib.Path(mtlclassic.__file__).parent
 # Today's private imports across packages, in files this step did not own; each is the
 # lead's to fix (named in the step's report).
-PENDING = {
-    "mtlclassic/solvers/_kernels.py",      # penalties._row_kernels: export it from penalties
-}
+PENDING = set()
 
 
 def test_private_imports_only_where_pending():
@@ -299,8 +297,6 @@ def test_private_imports_only_where_pending():
     assert {f for f, _, _ in found} <= PENDING, [x for x in found if x[0] not in PENDING]
 
 
-@pytest.mark.xfail(strict=True, reason="pending, in files of other steps: " + ", ".join(
-    sorted(PENDING)))
 def test_no_private_import_across_packages():
     assert private_imports(ROOT) == []
 

@@ -19,7 +19,7 @@ from .._prediction import (MultiTaskClassifierMixin, MultiTaskPredictor,  # noqa
                            MultiTaskRegressorMixin, store_params)
 from ..data import to_namespace
 from ..datafits import Logistic, Quadratic
-from ..solvers import SOLVERS
+from ..solvers import SOLVERS, choose_solver
 
 _DATAFITS = {"squared": Quadratic, "logistic": Logistic}
 
@@ -94,21 +94,9 @@ class MultiTaskLinearModel(MultiTaskPredictor):
         return "fista"
 
     def _choose_solver(self, penalty):
-        separable = penalty.kind is not None
-        if self.solver != "auto":
-            if self.solver == "bcd" and self._loss != "squared":
-                raise ValueError("solver='bcd' supports the squared loss only; use "
-                                 "'working_set' or 'fista'.")
-            if self.solver in ("bcd", "working_set") and not separable:
-                raise ValueError(f"solver={self.solver!r} needs a penalty separable over "
-                                 f"features; {type(self).__name__}'s is not. Use 'fista'.")
-            return self.solver
-        if not separable:
-            return "fista"
-        if self._loss == "squared":
-            return "bcd"
-        # Working sets pay only when the penalty zeroes features.
-        return "working_set" if penalty.sparse else "fista"
+        """The solver for ``penalty`` with this loss: the user's, checked, or the fastest able."""
+        return choose_solver(_DATAFITS[self._loss], penalty, self.solver,
+                             owner=type(self).__name__)
 
     def _stacked_coef(self):
         """The fitted coefficients as the solver's internal ``W`` (for warm starts), or None."""
@@ -290,7 +278,11 @@ class MultiTaskLinearModel(MultiTaskPredictor):
             raise ValueError(f"{type(self).__name__}: the coefficients in the data's units "
                              f"exceed the range of {np.dtype(data.dtype).name}. Scale the "
                              "features (and targets), or fit in float64.")
-        if warn and solver != "cvxpy" and not gap <= tol * gap_scale:  # a NaN gap warns too
+        # Without a closed-form dual norm the solvers stop on a fixed-point rule (gap NaN):
+        # converged when they stopped before max_iter. Else a NaN gap warns too.
+        converged = (gap <= tol * gap_scale if getattr(penalty, "has_dual_norm", True)
+                     else n_iter < kwargs["max_iter"])
+        if warn and solver != "cvxpy" and not converged:
             warnings.warn(
                 f"{type(self).__name__} did not converge in {n_iter} iterations: relative "
                 f"duality gap {gap / gap_scale:.3e} > tol={self.tol:g}. Increase max_iter "

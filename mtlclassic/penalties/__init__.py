@@ -16,6 +16,8 @@ from ._composite import BlockSum
 from ._lowrank import TaskL21, TraceNorm
 from ._rows import L1, L21, L1Inf, SparseGroup, project_rows_l1_ball, sparse_group_dual_norms
 from ._relation import TaskQuadratic
+# The numba row proxes, for the solvers' epoch kernels (internal: not in __all__).
+from ._row_kernels import row_prox
 from ._smooth import Pooled, Ridge
 
 __all__ = ["BlockSum", "L1", "L1Inf", "L21", "Penalty", "Pooled", "Ridge", "SparseGroup",

@@ -15,7 +15,7 @@ in the stacked layout) is kept up to date in place.
 import numpy as np
 from numba import njit
 
-from ..penalties._row_kernels import row_prox
+from ..penalties import row_prox
 
 
 @njit(cache=True, nogil=True)
