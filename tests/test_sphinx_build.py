@@ -45,7 +45,7 @@ def test_sphinx_html_build_has_no_warnings(tmp_path):
         assert page.is_file(), name
         assert f"mtlclassic.{name}.html" in api, name
     group_lasso = _text(out / "api" / "generated" / "mtlclassic.GroupLassoRegressor.html")
-    assert "alpha * sum_j ||W[:, j]||_2" in group_lasso  # the objective
+    assert "alpha * sum_j ||coef[:, j]||_2" in group_lasso  # the objective
     assert "Parameters" in group_lasso and "Attributes" in group_lasso  # numpydoc sections
 
     # the comparison tutorial shows the figures of the run the build made (not blank PNGs)
