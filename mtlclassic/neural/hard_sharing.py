@@ -72,70 +72,20 @@ class HardSharingMLPRegressor(NeuralRegressorMixin, _HardSharing):
         Widths of the shared trunk's layers (empty: heads read ``x``).
     head_layer_sizes : int or sequence of int, default=()
         Hidden widths of every task's head; empty: linear heads.
-    activation : {"relu", "tanh", "logistic", "identity"}, default="relu"
-        Activation of every hidden layer.
-    dropout : float, default=0.0
-        Rate of (inverted) dropout on every hidden layer's output during
-        training, in ``[0, 1)``.
-    alpha : float, default=1e-4
-        L2 penalty ``alpha/2 ||weights||^2`` on all weights (not biases), added
-        to the objective above (scikit-learn's MLP divides its ``alpha`` by the
-        batch size; this one is used as given).
-    batch_size : int or "auto", default="auto"
-        Rows per mini-batch; ``"auto"`` is ``min(200, n_samples)``.
-    learning_rate_init : float, default=1e-3
-        Adam's step size.
-    max_iter : int, default=200
-        Maximum number of epochs (passes over the training rows).
-    shuffle : bool, default=True
-        Shuffle the rows every epoch.
-    random_state : int, RandomState, Generator or None, default=None
-        Seeds the initialisation, the validation split, the shuffling and
-        dropout: the same int gives bit-identical fits.
-    tol : float, default=1e-4
-        Training stops when the training loss (the validation loss with
-        ``early_stopping``) has not decreased by at least ``tol`` for more than
-        ``n_iter_no_change`` consecutive epochs.
-    early_stopping : bool, default=False
-        Hold out ``validation_fraction`` of each task's rows, stop on their loss
-        and keep the parameters of the best epoch.
-    validation_fraction : float, default=0.1
-        Fraction of each task's rows held out with ``early_stopping``.
-    n_iter_no_change : int, default=10
-        Epochs without an improvement of ``tol`` tolerated before stopping.
-    beta_1, beta_2 : float, default=0.9, 0.999
-        Adam's moment decay rates.
-    epsilon : float, default=1e-8
-        Adam's denominator offset.
-    task_column : int, str or None, default=None
-        ``None``: shared design, ``y`` of shape (n_samples, n_tasks) (or 1-D
-        for one task). Otherwise the column of ``X`` naming each row's task
-        (an int index, negative as in numpy, or a DataFrame column name):
-        per-task designs, ``y`` of shape (n_samples,).
-    unseen_tasks : {"error", "mean"}, default="error"
-        Prediction for a row whose task was not seen in ``fit`` (per-task
-        layout): ``"error"`` raises a ``ValueError``; ``"mean"`` predicts it
-        with the mean over the fitted tasks of their models' outputs. With
-        linear heads (the default ``head_layer_sizes=()``) that is the shared
-        trunk followed by the mean head; for soft sharing, the mean of the
-        task networks' predictions.
-    task_weighting : {"equal", "uncertainty", "dwa"}, default="equal"
-        ``w_t``: ``"equal"`` ones; ``"uncertainty"`` learned log-variances
-        ``s_t``, the loss becoming ``sum_t exp(-s_t) L_t + s_t / 2`` (Kendall et
-        al. 2018); ``"dwa"`` dynamic weight averaging from the last two epochs'
-        loss ratios (Liu et al. 2019). See ``docs/neural.md``.
-    dwa_temperature : float, default=2.0
-        Temperature of ``"dwa"``.
+    activation, dropout, alpha, batch_size, learning_rate_init, max_iter, shuffle
+        The parameters shared by the neural estimators: see
+        ``docs/parameters.md`` (:ref:`neural-estimators`).
+    random_state, tol, early_stopping, validation_fraction, n_iter_no_change
+        As above.
+    beta_1, beta_2, epsilon, task_column, unseen_tasks, task_weighting, dwa_temperature
+        As above.
     standardize_targets : bool, default=True
         Train on each task's targets standardised by the task's mean and
         standard deviation (over its observed rows); predictions are mapped
         back. Without it, tasks with large targets dominate the summed loss.
-    dtype : {"float32", "float64"}, default="float32"
-        Training precision (float32 trains the benchmark network of
-        ``docs/neural.md`` 1.6 times faster); predictions are computed in
-        float64 from the trained weights either way.
-    verbose : bool, default=False
-        Print the loss after every epoch.
+    dtype, verbose
+        The parameters shared by the neural estimators: see
+        ``docs/parameters.md`` (:ref:`neural-estimators`).
 
     Attributes
     ----------
@@ -145,36 +95,13 @@ class HardSharingMLPRegressor(NeuralRegressorMixin, _HardSharing):
         shape (n_tasks, hidden_layer_sizes[-1], 1)).
         ``coefs_[0]`` acts on ``X`` itself (the feature scaling is folded
         into it).
-    intercepts_ : list of ndarray
-        Layer biases, shaped as ``coefs_`` without the input axis.
-    task_weights_ : ndarray of shape (n_tasks,)
-        The task weights ``w_t`` at the end of training (``exp(-s_t)`` for
-        ``"uncertainty"``, the last epoch's for ``"dwa"``).
-    loss_curve_ : list of float
-        Per epoch: the mean over its mini-batches of ``sum_t L_t`` (equal
-        weights, so curves compare across ``task_weighting``), plus the
-        penalties at the end of the epoch.
-    best_loss_ : float
-        Smallest value of ``loss_curve_``.
-    validation_loss_curve_ : list of float or None
-        Per epoch, ``sum_t L_t`` on the validation rows (``early_stopping``).
-    best_validation_loss_ : float or None
-    feature_scale_ : ndarray of shape (n_features,)
-        Per-feature powers of two the features were divided by in training
-        (1 for features of root mean square in ``[2**-0.5, 2**0.5)``), set by
-        the first ``fit`` or ``partial_fit`` call.
-    n_iter_ : int
-        Epochs run.
-    t_ : int
-        Training rows seen (over all epochs).
-    tasks_ : ndarray of shape (n_tasks,)
-        Task labels (``0..T-1`` in the shared layout, the sorted labels of
-        the task column otherwise); heads follow this order.
-    n_tasks_ : int
-    n_features_in_ : int
-        Number of columns of ``X`` seen in fit (task column included).
-    feature_names_in_ : ndarray of shape (n_features_in_,)
-        Column names, when ``X`` is a DataFrame with string names.
+    intercepts_, task_weights_, loss_curve_, best_loss_, validation_loss_curve_
+        The attributes shared by the neural estimators: see
+        ``docs/parameters.md`` (:ref:`neural-estimators`).
+    best_validation_loss_, feature_scale_, n_iter_, t_, tasks_, n_tasks_, n_features_in_
+        As above.
+    feature_names_in_
+        As above.
     target_mean_, target_scale_ : ndarray of shape (n_tasks,)
         Per-task target standardisation (zeros and ones when off).
 
@@ -244,66 +171,15 @@ class HardSharingMLPClassifier(NeuralClassifierMixin, _HardSharing):
         Widths of the shared trunk's layers (empty: heads read ``x``).
     head_layer_sizes : int or sequence of int, default=()
         Hidden widths of every task's head; empty: linear heads.
-    activation : {"relu", "tanh", "logistic", "identity"}, default="relu"
-        Activation of every hidden layer.
-    dropout : float, default=0.0
-        Rate of (inverted) dropout on every hidden layer's output during
-        training, in ``[0, 1)``.
-    alpha : float, default=1e-4
-        L2 penalty ``alpha/2 ||weights||^2`` on all weights (not biases), added
-        to the objective above (scikit-learn's MLP divides its ``alpha`` by the
-        batch size; this one is used as given).
-    batch_size : int or "auto", default="auto"
-        Rows per mini-batch; ``"auto"`` is ``min(200, n_samples)``.
-    learning_rate_init : float, default=1e-3
-        Adam's step size.
-    max_iter : int, default=200
-        Maximum number of epochs (passes over the training rows).
-    shuffle : bool, default=True
-        Shuffle the rows every epoch.
-    random_state : int, RandomState, Generator or None, default=None
-        Seeds the initialisation, the validation split, the shuffling and
-        dropout: the same int gives bit-identical fits.
-    tol : float, default=1e-4
-        Training stops when the training loss (the validation loss with
-        ``early_stopping``) has not decreased by at least ``tol`` for more than
-        ``n_iter_no_change`` consecutive epochs.
-    early_stopping : bool, default=False
-        Hold out ``validation_fraction`` of each task's rows, stop on their loss
-        and keep the parameters of the best epoch.
-    validation_fraction : float, default=0.1
-        Fraction of each task's rows held out with ``early_stopping``.
-    n_iter_no_change : int, default=10
-        Epochs without an improvement of ``tol`` tolerated before stopping.
-    beta_1, beta_2 : float, default=0.9, 0.999
-        Adam's moment decay rates.
-    epsilon : float, default=1e-8
-        Adam's denominator offset.
-    task_column : int, str or None, default=None
-        ``None``: shared design, ``y`` of shape (n_samples, n_tasks) (or 1-D
-        for one task). Otherwise the column of ``X`` naming each row's task
-        (an int index, negative as in numpy, or a DataFrame column name):
-        per-task designs, ``y`` of shape (n_samples,).
-    unseen_tasks : {"error", "mean"}, default="error"
-        Prediction for a row whose task was not seen in ``fit`` (per-task
-        layout): ``"error"`` raises a ``ValueError``; ``"mean"`` predicts it
-        with the mean over the fitted tasks of their models' outputs. With
-        linear heads (the default ``head_layer_sizes=()``) that is the shared
-        trunk followed by the mean head; for soft sharing, the mean of the
-        task networks' predictions.
-    task_weighting : {"equal", "uncertainty", "dwa"}, default="equal"
-        ``w_t``: ``"equal"`` ones; ``"uncertainty"`` learned log-variances
-        ``s_t``, the loss becoming ``sum_t exp(-s_t) L_t + s_t / 2`` (Kendall et
-        al. 2018); ``"dwa"`` dynamic weight averaging from the last two epochs'
-        loss ratios (Liu et al. 2019). See ``docs/neural.md``.
-    dwa_temperature : float, default=2.0
-        Temperature of ``"dwa"``.
-    dtype : {"float32", "float64"}, default="float32"
-        Training precision (float32 trains the benchmark network of
-        ``docs/neural.md`` 1.6 times faster); predictions are computed in
-        float64 from the trained weights either way.
-    verbose : bool, default=False
-        Print the loss after every epoch.
+    activation, dropout, alpha, batch_size, learning_rate_init, max_iter, shuffle
+        The parameters shared by the neural estimators: see
+        ``docs/parameters.md`` (:ref:`neural-estimators`).
+    random_state, tol, early_stopping, validation_fraction, n_iter_no_change
+        As above.
+    beta_1, beta_2, epsilon, task_column, unseen_tasks, task_weighting, dwa_temperature
+        As above.
+    dtype, verbose
+        As above.
 
     Attributes
     ----------
@@ -313,36 +189,13 @@ class HardSharingMLPClassifier(NeuralClassifierMixin, _HardSharing):
         shape (n_tasks, hidden_layer_sizes[-1], 1)).
         ``coefs_[0]`` acts on ``X`` itself (the feature scaling is folded
         into it).
-    intercepts_ : list of ndarray
-        Layer biases, shaped as ``coefs_`` without the input axis.
-    task_weights_ : ndarray of shape (n_tasks,)
-        The task weights ``w_t`` at the end of training (``exp(-s_t)`` for
-        ``"uncertainty"``, the last epoch's for ``"dwa"``).
-    loss_curve_ : list of float
-        Per epoch: the mean over its mini-batches of ``sum_t L_t`` (equal
-        weights, so curves compare across ``task_weighting``), plus the
-        penalties at the end of the epoch.
-    best_loss_ : float
-        Smallest value of ``loss_curve_``.
-    validation_loss_curve_ : list of float or None
-        Per epoch, ``sum_t L_t`` on the validation rows (``early_stopping``).
-    best_validation_loss_ : float or None
-    feature_scale_ : ndarray of shape (n_features,)
-        Per-feature powers of two the features were divided by in training
-        (1 for features of root mean square in ``[2**-0.5, 2**0.5)``), set by
-        the first ``fit`` or ``partial_fit`` call.
-    n_iter_ : int
-        Epochs run.
-    t_ : int
-        Training rows seen (over all epochs).
-    tasks_ : ndarray of shape (n_tasks,)
-        Task labels (``0..T-1`` in the shared layout, the sorted labels of
-        the task column otherwise); heads follow this order.
-    n_tasks_ : int
-    n_features_in_ : int
-        Number of columns of ``X`` seen in fit (task column included).
-    feature_names_in_ : ndarray of shape (n_features_in_,)
-        Column names, when ``X`` is a DataFrame with string names.
+    intercepts_, task_weights_, loss_curve_, best_loss_, validation_loss_curve_
+        The attributes shared by the neural estimators: see
+        ``docs/parameters.md`` (:ref:`neural-estimators`).
+    best_validation_loss_, feature_scale_, n_iter_, t_, tasks_, n_tasks_, n_features_in_
+        As above.
+    feature_names_in_
+        As above.
     classes_ : ndarray of shape (2,)
         The two labels, common to all tasks.
 
