@@ -43,15 +43,15 @@ def estimator_alpha_max(estimator, X, y, *, strength=None, sample_weight=None):
                          f"its strengths are {list(strengths)}.")
     est = clone(estimator)
     est._check_params()
-    data, datafit, p, T = est._prepare(X, y, sample_weight)
-    W0 = np.zeros((data.n_features, T), dtype=data.dtype)
+    # The untiled, uncentered problem: a two-part model's parts each see X itself (their
+    # gradients at zero are the same G), and the profiled intercept makes centering moot.
+    data, datafit, p, T = est._prepare(X, y, sample_weight, solve=False)
+    W0 = np.zeros((p, T), dtype=data.dtype)
     _, Z = profile_intercept(datafit, W0, None, est.fit_intercept)
     G = data.rmatvec(datafit.derivative_z(Z)).astype(np.float64)
     penalty = est._make_penalty(p, T)
-    if isinstance(penalty, BlockSum):  # one part per strength, each on its block of rows
-        k = strengths.index(strength)
-        start = sum(penalty.sizes[:k])
-        penalty, G = penalty.penalties[k], G[start:start + penalty.sizes[k]]
+    if isinstance(penalty, BlockSum):  # one part per strength, in the order of the strengths
+        penalty = penalty.penalties[strengths.index(strength)]
     return data.scaling.alpha_to_user(penalty.dual_norm(G))
 
 

@@ -179,13 +179,15 @@ class MultiTaskLinearModel(MultiTaskPredictor):
     def _set_extra(self, extra):
         """Store ``Solution.extra``: what a model learns beyond ``(W, b)`` (nothing here)."""
 
-    def _prepare(self, X, y, sample_weight):
+    def _prepare(self, X, y, sample_weight, *, solve=True):
         """Validate the input once: ``(data, datafit, n_features, n_tasks)``.
 
         The container is rescaled when the data's scales are far from 1
-        (``data.scaling``, see :mod:`mtlclassic.data._scaling`), tiled for
-        two-part models and centered with intercepts; paths and CV reuse it
-        for every penalty strength. The datafit is that of the rescaled
+        (``data.scaling``, see :mod:`mtlclassic.data._scaling`) and, to be
+        solved (``solve=True``), tiled for two-part models and centered with
+        intercepts; paths and CV reuse it for every penalty strength. Without
+        ``solve`` (a gradient at ``W = 0``, for ``alpha_max``) neither copy
+        is made. The datafit is that of the rescaled
         problem: its values are the user's times ``2^data.scaling.objective``.
         Coefficients and intercepts passed to and returned by :meth:`_start`,
         :meth:`_solve` and :meth:`_raw_intercept` are in the user's units.
@@ -196,6 +198,8 @@ class MultiTaskLinearModel(MultiTaskPredictor):
         # so that no product overflows or underflows; _solve maps the penalty and the
         # solution (data.scaling). Labels are not magnitudes: only the squared loss's targets.
         data = data.rescaled(scale_targets=self._loss == "squared")
+        if not solve:
+            return data, _DATAFITS[self._loss](data), p, T
         data = data.tiled(self._n_blocks)  # W = P + Q: the problem on [X, X]
         if self.fit_intercept:
             data.center()  # same problem, better conditioned; intercepts mapped back

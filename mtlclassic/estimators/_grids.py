@@ -13,6 +13,8 @@ import itertools
 
 import numpy as np
 
+from ._alpha_max import alpha_max
+
 # Fractions of alpha_max searched by the sparse and low-rank models.
 FRACTIONS = (0.5, 0.2, 0.08, 0.03)
 # Ridge strengths (the features are standardised by the protocol, so absolute values suit).
@@ -48,8 +50,6 @@ def alpha_max_grid(*params, fractions=FRACTIONS, l1_ratio=None):
     """
 
     def grid(kind, X, y, task_column):
-        from ._alpha_max import alpha_max  # the registry's own, declared beside the models
-
         extra = {} if l1_ratio is None else {"l1_ratio": l1_ratio}
         tops = [alpha_max(X, y, penalty=penalty, loss=_LOSS[kind], task_column=task_column,
                           **extra) for _, penalty in params]
