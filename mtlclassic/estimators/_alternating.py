@@ -29,6 +29,7 @@ import scipy.sparse as sp
 from sklearn.exceptions import ConvergenceWarning
 
 from .._backend import blas_threads_for, get_namespace
+from .._docstrings import ALTERNATING
 from ..penalties import TaskQuadratic
 from ._base import MultiTaskLinearModel, Solution, _device_datafit
 
@@ -89,6 +90,7 @@ class _AlternatingModel(MultiTaskLinearModel):
     ``_set_structure`` (the structure ``S`` is whatever object they choose).
     """
 
+    _doc_family = ALTERNATING
     _nonneg_params = ()
 
     def _check_params(self):

@@ -15,6 +15,7 @@ import numpy as np
 from sklearn.exceptions import ConvergenceWarning
 
 from .._backend import DEVICES, blas_threads_for, device_namespace, to_host
+from .._docstrings import LINEAR
 from .._prediction import (MultiTaskClassifierMixin, MultiTaskPredictor,  # noqa: F401
                            MultiTaskRegressorMixin, store_params)
 from ..data import to_namespace
@@ -42,6 +43,8 @@ class MultiTaskLinearModel(MultiTaskPredictor):
     equally; ``tau_t`` are the ``task_weights`` (ones by default).
     """
 
+    # Whose shared entries complete the docstrings (:func:`mtlclassic._docstrings.complete`).
+    _doc_family = LINEAR
     # Penalty parameters checked to be finite and >= 0 (or > 0) by ``_check_params``.
     _nonneg_params = ("alpha", "l2_reg")
     _positive_params = ()

@@ -9,6 +9,7 @@ from large to small ``alpha``, and each fit starts from the previous solution
 sparse, fit.
 """
 
+import inspect
 import numbers
 import time
 import warnings
@@ -317,8 +318,70 @@ def regularization_path(estimator, X, y, *, alphas=None, n_alphas=100, eps=1e-3,
                     params=lambda alpha: {strengths[0]: alpha})
 
 
-def named_path(model, X, y, *, loss, alphas, n_alphas, eps, sample_weight, **params):
-    """The body of a named path function: ``model``'s estimator of ``loss`` along its path."""
-    estimator = model.estimator(loss)(**params)
-    return regularization_path(estimator, X, y, alphas=alphas, n_alphas=n_alphas, eps=eps,
-                               sample_weight=sample_weight)
+# The named path functions' parameters after ``X, y`` and the model's own (their defaults).
+_PATH_PARAMETERS = {"alphas": None, "n_alphas": 100, "eps": 1e-3, "loss": "squared",
+                    "task_column": None, "fit_intercept": True, "task_weights": None,
+                    "sample_weight": None, "l2_reg": 0.0, "tol": 1e-4, "max_iter": 1000,
+                    "solver": "auto"}
+
+_PATH_DOC = """{summary}
+
+:func:`~mtlclassic.regularization_path` of :class:`~mtlclassic.{regressor}` (or
+``...Classifier`` with ``loss="logistic"``): penalty
+``{penalty}``.
+
+Parameters
+----------
+X, y{own}, alphas, n_alphas, eps
+    As in :func:`~mtlclassic.regularization_path`{own_doc}.
+loss : {{"squared", "logistic"}}, default="squared"
+    The datafit, hence the estimator fitted.
+task_column, fit_intercept, task_weights, sample_weight, l2_reg, tol, max_iter, solver
+    As in the estimator's constructor and ``fit``.
+
+Returns
+-------
+path : PathResult
+    As :func:`~mtlclassic.regularization_path` returns it.
+"""
+
+
+def path_function(name, regressor, summary, penalty, *, own=None, own_doc=""):
+    """A named path function: :func:`regularization_path` of a model's estimator of ``loss``.
+
+    Parameters
+    ----------
+    name : str
+        The function's public name (``"lasso_path"``).
+    regressor : type
+        The model's regressor; the declaration it belongs to gives the classifier.
+    summary, penalty : str
+        The docstring's first line, and the penalty written out.
+    own : dict, optional
+        The model's parameters the function also takes, with their defaults
+        (``{"l1_ratio": 0.5}``), placed after ``X, y``.
+    own_doc : str
+        What the docstring adds about them.
+    """
+    own = dict(own or {})
+    P = inspect.Parameter
+    signature = inspect.Signature(
+        [P("X", P.POSITIONAL_OR_KEYWORD), P("y", P.POSITIONAL_OR_KEYWORD)]
+        + [P(k, P.KEYWORD_ONLY, default=v) for k, v in {**own, **_PATH_PARAMETERS}.items()])
+
+    def path(*args, **kwargs):
+        arguments = signature.bind(*args, **kwargs)  # a TypeError names a wrong argument
+        arguments.apply_defaults()
+        params = dict(arguments.arguments)
+        X, y, loss = params.pop("X"), params.pop("y"), params.pop("loss")
+        fit = {k: params.pop(k) for k in ("alphas", "n_alphas", "eps", "sample_weight")}
+        estimator = model_of(regressor).estimator(loss)(**params)
+        return regularization_path(estimator, X, y, **fit)
+
+    path.__signature__ = signature
+    path.__name__ = path.__qualname__ = name
+    path.__module__ = regressor.__module__
+    path.__doc__ = _PATH_DOC.format(
+        summary=summary, regressor=regressor.__name__, penalty=penalty,
+        own="".join(f", {k}" for k in own), own_doc=own_doc)
+    return path

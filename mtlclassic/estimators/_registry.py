@@ -23,6 +23,8 @@ module, ``mtlclassic/__init__.py`` lists the public names).
 
 from dataclasses import dataclass, field
 
+from .._docstrings import complete, complete_pair
+
 # name -> Model, in declaration order (the order of compare's tables and of the lists).
 MODELS = {}
 
@@ -113,8 +115,32 @@ def declare(name, regressor, classifier, *, description, grid, family="classical
                   alpha_max_names, path, tuple(cv), dict(fixed or {}))
     for cls in (regressor, classifier):
         cls._model = model
+    _document(model)
     MODELS[name] = model
     return model
+
+
+def _document(model):
+    """Complete the docstrings of a model's estimators from what is written once.
+
+    The classifier takes what it does not write from its regressor; a CV
+    estimator from the shared CV entries and its model (see
+    :mod:`mtlclassic._docstrings`).
+    """
+    reg, clf = model.estimators
+    complete_pair(reg, clf)
+    for cv, estimator in zip(model.cv, model.estimators):
+        complete(cv, cv._doc_family, like=None if cv is model.cv[0] else model.cv[0],
+                 model=estimator, see_also=(estimator, "the model at a fixed alpha."),
+                 summary=_CV_SUMMARY.format(model=estimator.__name__, strength=model.strengths[0]))
+
+
+# The head of a CV estimator's docstring, unless it writes its own.
+_CV_SUMMARY = """{model} with ``{strength}`` chosen by cross-validation along its path.
+
+The objective is that of :class:`~mtlclassic.{model}`; the search is
+scikit-learn's ``LassoCV``'s (:ref:`cv-estimators` in ``docs/parameters.md``).
+"""
 
 
 def model_of(estimator):

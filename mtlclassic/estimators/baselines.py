@@ -50,19 +50,6 @@ class RidgeRegressor(MultiTaskRegressorMixin, _Ridge):
         needs it positive). The default 1.0: a ridge penalty shrinks ``coef`` but
         never zeroes it, and strong shrinkage (scikit-learn's ``Ridge(alpha=n)``
         in mean-loss units) suits small noisy tasks (School: it beats 0.1).
-    fit_intercept, task_column, unseen_tasks, task_weights, tol, max_iter, warm_start
-        The parameters shared by the linear estimators: see
-        ``docs/parameters.md`` (:ref:`linear-estimators`).
-    solver, device, verbose
-        As above.
-
-    Attributes
-    ----------
-    coef_, intercept_, tasks_, n_tasks_, n_features_in_, feature_names_in_, n_iter_
-        The attributes shared by the linear estimators: see
-        ``docs/parameters.md`` (:ref:`linear-estimators`).
-    dual_gap_, solver_, device_
-        As above.
     """
     _loss = "squared"
 
@@ -85,29 +72,6 @@ class RidgeClassifier(MultiTaskClassifierMixin, _Ridge):
     scikit-learn's ``LogisticRegression(C=1 / (n * alpha))`` on column t.
     Unlike scikit-learn's ``RidgeClassifier`` (least squares on +-1
     labels), the loss is logistic, so ``predict_proba`` is available.
-
-    Parameters
-    ----------
-    alpha : float, default=1.0
-        Ridge strength, ``> 0`` (the duality gap that certifies the solution
-        needs it positive). The default 1.0: a ridge penalty shrinks ``coef`` but
-        never zeroes it, and strong shrinkage (scikit-learn's ``Ridge(alpha=n)``
-        in mean-loss units) suits small noisy tasks (School: it beats 0.1).
-    fit_intercept, task_column, unseen_tasks, task_weights, tol, max_iter, warm_start
-        The parameters shared by the linear estimators: see
-        ``docs/parameters.md`` (:ref:`linear-estimators`).
-    solver, device, verbose
-        As above.
-
-    Attributes
-    ----------
-    coef_, intercept_, tasks_, n_tasks_, n_features_in_, feature_names_in_, n_iter_
-        The attributes shared by the linear estimators: see
-        ``docs/parameters.md`` (:ref:`linear-estimators`).
-    dual_gap_, solver_, device_
-        As above.
-    classes_ : ndarray of shape (2,)
-        The two labels, common to all tasks.
     """
     _loss = "logistic"
 
@@ -141,19 +105,6 @@ class PooledRegressor(MultiTaskRegressorMixin, _Pooled):
         Ridge strength on the shared weights ``w``, ``> 0``. The default 1.0:
         it never zeroes ``w``, and every task's rows inform the one ``w``, so
         the strength matters little (School: the same fit from 0.01 to 1).
-    fit_intercept, task_column, unseen_tasks, task_weights, tol, max_iter, warm_start
-        The parameters shared by the linear estimators: see
-        ``docs/parameters.md`` (:ref:`linear-estimators`).
-    solver, device, verbose
-        As above.
-
-    Attributes
-    ----------
-    coef_, intercept_, tasks_, n_tasks_, n_features_in_, feature_names_in_, n_iter_
-        The attributes shared by the linear estimators: see
-        ``docs/parameters.md`` (:ref:`linear-estimators`).
-    dual_gap_, solver_, device_
-        As above.
     """
     _loss = "squared"
 
@@ -171,32 +122,6 @@ class PooledClassifier(MultiTaskClassifierMixin, _Pooled):
     i.e. the sum over tasks of each task's (weighted) mean logistic loss, labels
     ``classes_`` mapped to ``y in {-1, +1}``, plus the penalty. In the shared
     layout missing targets (NaN in ``Y``) drop out of their task's mean.
-
-    One coefficient vector for all tasks (every row of ``coef_`` is equal),
-    each task keeping its own intercept: the "pool everything" baseline.
-    Each task's loss is still its mean, so a large task does not dominate.
-
-    Parameters
-    ----------
-    alpha : float, default=1.0
-        Ridge strength on the shared weights ``w``, ``> 0``. The default 1.0:
-        it never zeroes ``w``, and every task's rows inform the one ``w``, so
-        the strength matters little (School: the same fit from 0.01 to 1).
-    fit_intercept, task_column, unseen_tasks, task_weights, tol, max_iter, warm_start
-        The parameters shared by the linear estimators: see
-        ``docs/parameters.md`` (:ref:`linear-estimators`).
-    solver, device, verbose
-        As above.
-
-    Attributes
-    ----------
-    coef_, intercept_, tasks_, n_tasks_, n_features_in_, feature_names_in_, n_iter_
-        The attributes shared by the linear estimators: see
-        ``docs/parameters.md`` (:ref:`linear-estimators`).
-    dual_gap_, solver_, device_
-        As above.
-    classes_ : ndarray of shape (2,)
-        The two labels, common to all tasks.
     """
     _loss = "logistic"
 

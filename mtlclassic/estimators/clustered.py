@@ -274,25 +274,12 @@ class ClusteredTaskRegressor(MultiTaskRegressorMixin, _ClusteredTask):
         from the tasks' deviations from it, which carry the cluster penalty.
         A small ``lambda_mean`` leaves the shared model nearly free, so
         tasks with equal models cost little.
-    fit_intercept, task_column, unseen_tasks, task_weights, tol, max_iter
-        The parameters shared by the alternating estimators: see
-        ``docs/parameters.md`` (:ref:`alternating-estimators`).
-    max_inner_iter, warm_start, solver
-        As above.
     random_state : int, RandomState instance or None, default=None
         Seeds the k-means that turns the learned ``M`` into ``task_clusters_``
         (the fit of ``coef_`` and ``M`` is deterministic).
-    device, verbose
-        The parameters shared by the alternating estimators: see
-        ``docs/parameters.md`` (:ref:`alternating-estimators`).
 
     Attributes
     ----------
-    coef_, intercept_, tasks_, n_tasks_, n_features_in_, feature_names_in_, n_iter_
-        The attributes shared by the alternating estimators: see
-        ``docs/parameters.md`` (:ref:`alternating-estimators`).
-    objective_, dual_gap_, solver_, device_
-        As above.
     cluster_matrix_ : ndarray of shape (n_tasks, n_tasks)
         ``M``, the learned relaxed cluster structure (eigenvalues in
         ``[0, 1]``, trace ``k``: ``n_clusters``, or ``n_clusters - 1`` with
@@ -329,107 +316,6 @@ class ClusteredTaskClassifier(MultiTaskClassifierMixin, _ClusteredTask):
     i.e. the sum over tasks of each task's (weighted) mean logistic loss, labels
     ``classes_`` mapped to ``y in {-1, +1}``, plus the penalty. In the shared
     layout missing targets (NaN in ``Y``) drop out of their task's mean.
-
-    ``M`` is ``(n_tasks, n_tasks)`` and ``0 <= M <= I`` is meant in the order
-    of symmetric matrices. The objective is the convex relaxation of
-    clustered MTL: for a partition of the tasks into ``k`` clusters with
-    normalised indicator ``F`` (``F^T F = I_k``), ``M = F F^T`` turns the
-    penalty into ``lambda_cluster / 2 (tr(coef^T coef) - tr(F^T coef coef^T F)) +
-    lambda_l2 / 2 ||coef||_F^2``: each task's squared distance to its
-    cluster's mean model, plus a ridge term. Relaxing ``M`` to the convex
-    hull of such projections makes the problem jointly convex in ``(coef, M)``
-    (``matrix_frac``). In ``coef``'s eigenbasis the penalty matrix
-    ``lambda_l2 (1 + eta) (eta I + M)^{-1}`` lies between ``lambda_l2``
-    (within clusters, ``M``'s eigenvalue 1) and ``lambda_l2 +
-    lambda_cluster`` (across clusters, eigenvalue 0).
-
-    With ``lambda_mean`` (Jacob, Bach and Vert 2008) the same relaxation
-    acts on the centred tasks ``Pi coef``, whose cluster means span only
-    ``n_clusters - 1`` directions (orthogonal to the all-ones vector), hence
-    the trace ``n_clusters - 1``: ``M = F F^T - 11^T / T`` turns the penalty
-    into ``lambda_mean / 2 * T ||w_bar||^2 + lambda_l2 / 2 sum_t ||w_t -
-    w_bar||^2 + lambda_cluster / 2 sum_t ||w_t - (mean of w_t's
-    cluster)||^2``, a mean, a between-cluster and a within-cluster term
-    (their ``eps_M``, ``eps_B``, ``eps_W - eps_B``); the relaxed set,
-    eigenvalues of ``eta I + M`` in ``[eta, 1 + eta]`` summing to ``T eta +
-    n_clusters - 1``, is theirs. Still jointly convex (``matrix_frac`` of a
-    linear function of ``coef``). ``n_clusters=1`` is
-    ``MeanRegularizedRegressor(lambda_mean=lambda_cluster + lambda_l2 -
-    lambda_mean, lambda_l2=lambda_mean)`` when that first value is ``>= 0``.
-
-    Solved by alternating minimisation (as in Zhou, Chen and Ye 2011):
-    for fixed ``M`` the problem in ``(coef, b)`` is solved to a certified
-    duality gap; for fixed ``coef`` the best ``M`` has ``W_c W_c^T``'s
-    eigenvectors and eigenvalues found by bisection
-    (:func:`cluster_structure`; the M-step only sees ``W_c``, so centring
-    changes nothing else). The start is ``M = k / n_tasks I`` (``k / (n_tasks
-    - 1) Pi`` with ``lambda_mean``). ``task_clusters_`` runs k-means on the
-    rows of the ``k`` leading eigenvectors of ``M`` (one row per task,
-    spectral-clustering style) and is not part of the objective.
-
-    MALSAR (``Least_CMTL``, ``Logistic_CMTL``) writes the penalty
-    ``rho1 eta (1 + eta) tr(coef^T (eta I + M)^{-1} coef)`` with ``eta = rho2 /
-    rho1``: ``lambda_cluster = 2 rho1``, ``lambda_l2 = 2 rho2``,
-    ``n_clusters = k``, ``lambda_mean=None``, with the datafit settings of
-    ``docs/malsar.md``.
-
-    Parameters
-    ----------
-    n_clusters : int, default=2
-        The number of task clusters, ``1 <= n_clusters <= n_tasks``; the
-        trace ``k`` of ``M`` is ``n_clusters`` (``n_clusters - 1`` with
-        ``lambda_mean``). With a single task, one cluster whatever its value
-        (and the model is ridge regression).
-    lambda_cluster : float, default=1.0
-        Strength of the pull of each task towards its cluster's mean, ``> 0``.
-    lambda_l2 : float, default=0.1
-        Ridge strength: ``lambda_l2 / 2 ||coef||_F^2`` on all tasks (on the
-        centred tasks ``Pi coef`` with ``lambda_mean``), ``> 0``. The defaults
-        (0.1, and 1.0 for the pull within clusters) shrink ``coef`` but never
-        zero it: both terms are quadratic.
-    lambda_mean : float or None, default=None
-        ``None``: Zhou, Chen and Ye's model, every task shrunk towards zero.
-        A float ``> 0``: Jacob, Bach and Vert's separation of the mean model
-        ``w_bar`` (penalised by ``lambda_mean / 2 * T ||w_bar||^2`` alone)
-        from the tasks' deviations from it, which carry the cluster penalty.
-        A small ``lambda_mean`` leaves the shared model nearly free, so
-        tasks with equal models cost little.
-    fit_intercept, task_column, unseen_tasks, task_weights, tol, max_iter
-        The parameters shared by the alternating estimators: see
-        ``docs/parameters.md`` (:ref:`alternating-estimators`).
-    max_inner_iter, warm_start, solver
-        As above.
-    random_state : int, RandomState instance or None, default=None
-        Seeds the k-means that turns the learned ``M`` into ``task_clusters_``
-        (the fit of ``coef_`` and ``M`` is deterministic).
-    device, verbose
-        The parameters shared by the alternating estimators: see
-        ``docs/parameters.md`` (:ref:`alternating-estimators`).
-
-    Attributes
-    ----------
-    coef_, intercept_, tasks_, n_tasks_, n_features_in_, feature_names_in_, n_iter_
-        The attributes shared by the alternating estimators: see
-        ``docs/parameters.md`` (:ref:`alternating-estimators`).
-    objective_, dual_gap_, solver_, device_
-        As above.
-    cluster_matrix_ : ndarray of shape (n_tasks, n_tasks)
-        ``M``, the learned relaxed cluster structure (eigenvalues in
-        ``[0, 1]``, trace ``k``: ``n_clusters``, or ``n_clusters - 1`` with
-        ``lambda_mean``); ``M[s, t]`` is large when tasks ``s`` and ``t``
-        share a cluster.
-    task_clusters_ : ndarray of shape (n_tasks,)
-        Cluster label of each task, ``0..n_clusters-1`` (k-means on the rows
-        of ``M``'s ``k`` leading eigenvectors).
-    classes_ : ndarray of shape (2,)
-        The two labels, common to all tasks.
-
-    References
-    ----------
-    Zhou, J., Chen, J. and Ye, J. (2011). Clustered multi-task learning via
-    alternating structure optimization. NeurIPS.
-    Jacob, L., Bach, F. and Vert, J.-P. (2008). Clustered multi-task learning:
-    a convex formulation. NeurIPS (the ``lambda_mean`` variant).
     """
     _loss = "logistic"
 

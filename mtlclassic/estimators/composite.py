@@ -98,19 +98,9 @@ class DirtyModelRegressor(MultiTaskRegressorMixin, _DirtyModel):
     l2_reg : float, default=0.0
         Elastic term ``l2_reg / 2 (||P||_F^2 + ||Q||_F^2)`` added to the penalty (MALSAR's
         ``rho_L2``), ``>= 0``.
-    fit_intercept, task_column, unseen_tasks, task_weights, tol, max_iter, warm_start
-        The parameters shared by the linear estimators: see
-        ``docs/parameters.md`` (:ref:`linear-estimators`).
-    solver, device, verbose
-        As above.
 
     Attributes
     ----------
-    coef_, intercept_, tasks_, n_tasks_, n_features_in_, feature_names_in_, n_iter_
-        The attributes shared by the linear estimators: see
-        ``docs/parameters.md`` (:ref:`linear-estimators`).
-    dual_gap_, solver_, device_
-        As above.
     coef_shared_ : ndarray of shape (n_tasks, n_features)
         ``P``, the block-sparse part shared across tasks.
     coef_specific_ : ndarray of shape (n_tasks, n_features)
@@ -137,59 +127,6 @@ class DirtyModelClassifier(MultiTaskClassifierMixin, _DirtyModel):
     i.e. the sum over tasks of each task's (weighted) mean logistic loss, labels
     ``classes_`` mapped to ``y in {-1, +1}``, plus the penalty. In the shared
     layout missing targets (NaN in ``Y``) drop out of their task's mean.
-
-    ``P`` holds features shared by many tasks (block sparse), ``Q`` the
-    entries particular to one task (elementwise sparse); neither support
-    needs to explain everything, which is what makes the model "dirty".
-    With ``alpha_sparse >= alpha_shared`` (``linf``) or ``alpha_sparse >=
-    sqrt(T) alpha_shared`` (``l2``), ``Q = 0``: the specific part is never
-    cheaper.
-
-    Parameters
-    ----------
-    alpha_shared : float, default=0.1
-        Strength of the block norm on the shared part ``P``, ``>= 0``.
-    alpha_sparse : float, default=0.05
-        Strength of the l1 norm on the task-specific part ``Q``, ``>= 0``.
-        ``coef = 0`` iff ``alpha_shared >= alpha_max(X, y, penalty="l1inf")``
-        (``"l21"`` for ``block_norm="l2"``) and ``alpha_sparse >=
-        alpha_max(X, y, penalty="l1")``.
-        The default alpha_shared 0.1, for either loss: ``coef != 0`` as soon as one
-        feature's covariance with one task's target (0/1 labels) exceeds it, and
-        the shared part's l1/l-inf ``alpha_max`` grows with the number of tasks
-        (see :class:`L1InfClassifier`). ``alpha_sparse`` defaults to half of it,
-        the ``alpha_ratio`` of the CV estimators: with ``alpha_sparse >=
-        alpha_shared`` (``"linf"``) ``Q = 0``.
-    block_norm : {"linf", "l2"}, default="linf"
-        Norm of each feature's shared weights across tasks: ``"linf"`` as in
-        Jalali et al. (2010), ``"l2"`` for a group-lasso block.
-    l2_reg : float, default=0.0
-        Elastic term ``l2_reg / 2 (||P||_F^2 + ||Q||_F^2)`` added to the penalty (MALSAR's
-        ``rho_L2``), ``>= 0``.
-    fit_intercept, task_column, unseen_tasks, task_weights, tol, max_iter, warm_start
-        The parameters shared by the linear estimators: see
-        ``docs/parameters.md`` (:ref:`linear-estimators`).
-    solver, device, verbose
-        As above.
-
-    Attributes
-    ----------
-    coef_, intercept_, tasks_, n_tasks_, n_features_in_, feature_names_in_, n_iter_
-        The attributes shared by the linear estimators: see
-        ``docs/parameters.md`` (:ref:`linear-estimators`).
-    dual_gap_, solver_, device_
-        As above.
-    coef_shared_ : ndarray of shape (n_tasks, n_features)
-        ``P``, the block-sparse part shared across tasks.
-    coef_specific_ : ndarray of shape (n_tasks, n_features)
-        ``Q``, the elementwise-sparse task-specific part; ``coef_ = P + Q``.
-    classes_ : ndarray of shape (2,)
-        The two labels, common to all tasks.
-
-    References
-    ----------
-    Jalali, A., Ravikumar, P., Sanghavi, S. and Ruan, C. (2010). A dirty model
-    for multi-task learning. NeurIPS.
     """
     _loss = "logistic"
 
@@ -217,53 +154,13 @@ class DirtyModelRegressorCV(MultiTaskRegressorMixin, _DirtyCV):
         The second strength as a multiple of the first, ``> 0``: the grid
         runs over ``alpha_shared`` with ``alpha_sparse = alpha_ratio * alpha_shared``.
         Its top is the smallest value at which both parts are zero.
-    block_norm : {"linf", "l2"}, default="linf"
-        As in :class:`~mtlclassic.DirtyModelRegressor`.
-    alphas, n_alphas, eps, cv, n_jobs
-        The parameters shared by the CV estimators: see ``docs/parameters.md``
-        (:ref:`cv-estimators`).
-    scoring : str or callable, default=None
-        ``None``: the held-out mean squared error. Otherwise any scikit-learn
-        scorer, evaluated on the fold's model at each alpha (higher is
-        better), stored in ``score_path_``.
-    l2_reg, fit_intercept, task_column, unseen_tasks, task_weights, tol, max_iter
-        The parameters shared by the CV estimators: see ``docs/parameters.md``
-        (:ref:`cv-estimators`).
-    solver, device, verbose
-        As above.
-
-    Warns
-    -----
-    ConvergenceWarning
-        At most one for all the path fits of all folds (:ref:`cv-estimators`).
 
     Attributes
     ----------
-    alpha_, alphas_
-        The attributes shared by the CV estimators: see ``docs/parameters.md``
-        (:ref:`cv-estimators`).
-    mse_path_ : ndarray of shape (n_alphas, n_folds)
-        Held-out mean squared error, per alpha (and l1 ratio) and fold:
-        each task's mean over its observed held-out targets, averaged over
-        tasks with the task weights (with equal weights and no missing
-        target, scikit-learn's ``MultiTaskLassoCV.mse_path_``). ``alpha_``
-        minimises its mean over folds.
-    score_path_ : ndarray
-        Instead of ``mse_path_`` when ``scoring`` is given: the scorer's
-        values, maximised.
-    coef_, intercept_, n_iter_, dual_gap_, tasks_, n_tasks_, n_features_in_
-        The attributes shared by the CV estimators: see ``docs/parameters.md``
-        (:ref:`cv-estimators`).
-    feature_names_in_, solver_
-        As above.
     alpha_shared_, alpha_sparse_ : float
         The chosen strengths (``alpha_shared_ = alpha_``).
     coef_shared_, coef_specific_ : ndarray of shape (n_tasks, n_features)
         The parts of the refitted model.
-
-    See Also
-    --------
-    mtlclassic.DirtyModelRegressor : the model at a fixed alpha.
     """
     _estimator = DirtyModelRegressor
 
@@ -273,56 +170,6 @@ class DirtyModelClassifierCV(MultiTaskClassifierMixin, _DirtyCV):
 
     The objective is that of :class:`~mtlclassic.DirtyModelClassifier`; the search is
     scikit-learn's ``LassoCV``'s (:ref:`cv-estimators` in ``docs/parameters.md``).
-
-    Parameters
-    ----------
-    alpha_ratio : float, default=0.5
-        The second strength as a multiple of the first, ``> 0``: the grid
-        runs over ``alpha_shared`` with ``alpha_sparse = alpha_ratio * alpha_shared``.
-        Its top is the smallest value at which both parts are zero.
-    block_norm : {"linf", "l2"}, default="linf"
-        As in :class:`~mtlclassic.DirtyModelRegressor`.
-    alphas, n_alphas, eps, cv, n_jobs
-        The parameters shared by the CV estimators: see ``docs/parameters.md``
-        (:ref:`cv-estimators`).
-    scoring : str or callable, default=None
-        ``None``: the held-out accuracy, averaged over tasks. Otherwise any scikit-learn
-        scorer, evaluated on the fold's model at each alpha (higher is
-        better), stored in ``score_path_``.
-    l2_reg, fit_intercept, task_column, unseen_tasks, task_weights, tol, max_iter
-        The parameters shared by the CV estimators: see ``docs/parameters.md``
-        (:ref:`cv-estimators`).
-    solver, device, verbose
-        As above.
-
-    Warns
-    -----
-    ConvergenceWarning
-        At most one for all the path fits of all folds (:ref:`cv-estimators`).
-
-    Attributes
-    ----------
-    alpha_, alphas_
-        The attributes shared by the CV estimators: see ``docs/parameters.md``
-        (:ref:`cv-estimators`).
-    score_path_ : ndarray of shape (n_alphas, n_folds)
-        Held-out accuracy per alpha (and l1 ratio) and fold: each task's
-        accuracy, averaged over tasks with the task weights (or the
-        ``scoring``). ``alpha_`` maximises its mean over folds.
-    coef_, intercept_, n_iter_, dual_gap_, tasks_, n_tasks_, n_features_in_
-        The attributes shared by the CV estimators: see ``docs/parameters.md``
-        (:ref:`cv-estimators`).
-    feature_names_in_, solver_
-        As above.
-    alpha_shared_, alpha_sparse_ : float
-        The chosen strengths (``alpha_shared_ = alpha_``).
-    coef_shared_, coef_specific_ : ndarray of shape (n_tasks, n_features)
-        The parts of the refitted model.
-    classes_ : ndarray of shape (2,)
-
-    See Also
-    --------
-    mtlclassic.DirtyModelClassifier : the model at a fixed alpha.
     """
     _estimator = DirtyModelClassifier
 
@@ -390,19 +237,9 @@ class RobustMTFLRegressor(MultiTaskRegressorMixin, _RobustMTFL):
     l2_reg : float, default=0.0
         Elastic term ``l2_reg / 2 (||P||_F^2 + ||Q||_F^2)`` added to the penalty (MALSAR's
         ``rho_L2``), ``>= 0``.
-    fit_intercept, task_column, unseen_tasks, task_weights, tol, max_iter, warm_start
-        The parameters shared by the linear estimators: see
-        ``docs/parameters.md`` (:ref:`linear-estimators`).
-    solver, device, verbose
-        As above.
 
     Attributes
     ----------
-    coef_, intercept_, tasks_, n_tasks_, n_features_in_, feature_names_in_, n_iter_
-        The attributes shared by the linear estimators: see
-        ``docs/parameters.md`` (:ref:`linear-estimators`).
-    dual_gap_, solver_, device_
-        As above.
     coef_shared_ : ndarray of shape (n_tasks, n_features)
         ``P``, the part with jointly selected features.
     coef_outlier_ : ndarray of shape (n_tasks, n_features)
@@ -450,35 +287,6 @@ class RobustMTFLClassifier(MultiTaskClassifierMixin, _RobustMTFL):
         balanced classes, 0.04 at 6% positives).
         ``alpha_tasks`` defaults to half of it, the ``alpha_ratio`` of the
         CV estimators.
-    l2_reg : float, default=0.0
-        Elastic term ``l2_reg / 2 (||P||_F^2 + ||Q||_F^2)`` added to the penalty (MALSAR's
-        ``rho_L2``), ``>= 0``.
-    fit_intercept, task_column, unseen_tasks, task_weights, tol, max_iter, warm_start
-        The parameters shared by the linear estimators: see
-        ``docs/parameters.md`` (:ref:`linear-estimators`).
-    solver, device, verbose
-        As above.
-
-    Attributes
-    ----------
-    coef_, intercept_, tasks_, n_tasks_, n_features_in_, feature_names_in_, n_iter_
-        The attributes shared by the linear estimators: see
-        ``docs/parameters.md`` (:ref:`linear-estimators`).
-    dual_gap_, solver_, device_
-        As above.
-    coef_shared_ : ndarray of shape (n_tasks, n_features)
-        ``P``, the part with jointly selected features.
-    coef_outlier_ : ndarray of shape (n_tasks, n_features)
-        ``Q``, nonzero only in the rows of outlier tasks; ``coef_ = P + Q``.
-    outlier_tasks_ : ndarray
-        Labels (from ``tasks_``) of the tasks whose row of ``Q`` is nonzero.
-    classes_ : ndarray of shape (2,)
-        The two labels, common to all tasks.
-
-    References
-    ----------
-    Gong, P., Ye, J. and Zhang, C. (2012). Robust multi-task feature learning.
-    KDD.
     """
     _loss = "logistic"
 
@@ -502,53 +310,15 @@ class RobustMTFLRegressorCV(MultiTaskRegressorMixin, _TwoPartCV):
         The second strength as a multiple of the first, ``> 0``: the grid
         runs over ``alpha_features`` with ``alpha_tasks = alpha_ratio * alpha_features``.
         Its top is the smallest value at which both parts are zero.
-    alphas, n_alphas, eps, cv, n_jobs
-        The parameters shared by the CV estimators: see ``docs/parameters.md``
-        (:ref:`cv-estimators`).
-    scoring : str or callable, default=None
-        ``None``: the held-out mean squared error. Otherwise any scikit-learn
-        scorer, evaluated on the fold's model at each alpha (higher is
-        better), stored in ``score_path_``.
-    l2_reg, fit_intercept, task_column, unseen_tasks, task_weights, tol, max_iter
-        The parameters shared by the CV estimators: see ``docs/parameters.md``
-        (:ref:`cv-estimators`).
-    solver, device, verbose
-        As above.
-
-    Warns
-    -----
-    ConvergenceWarning
-        At most one for all the path fits of all folds (:ref:`cv-estimators`).
 
     Attributes
     ----------
-    alpha_, alphas_
-        The attributes shared by the CV estimators: see ``docs/parameters.md``
-        (:ref:`cv-estimators`).
-    mse_path_ : ndarray of shape (n_alphas, n_folds)
-        Held-out mean squared error, per alpha (and l1 ratio) and fold:
-        each task's mean over its observed held-out targets, averaged over
-        tasks with the task weights (with equal weights and no missing
-        target, scikit-learn's ``MultiTaskLassoCV.mse_path_``). ``alpha_``
-        minimises its mean over folds.
-    score_path_ : ndarray
-        Instead of ``mse_path_`` when ``scoring`` is given: the scorer's
-        values, maximised.
-    coef_, intercept_, n_iter_, dual_gap_, tasks_, n_tasks_, n_features_in_
-        The attributes shared by the CV estimators: see ``docs/parameters.md``
-        (:ref:`cv-estimators`).
-    feature_names_in_, solver_
-        As above.
     alpha_features_, alpha_tasks_ : float
         The chosen strengths (``alpha_features_ = alpha_``).
     coef_shared_, coef_outlier_ : ndarray of shape (n_tasks, n_features)
         The parts of the refitted model.
     outlier_tasks_ : ndarray
         Labels of the tasks with a nonzero row of ``coef_outlier_``.
-
-    See Also
-    --------
-    mtlclassic.RobustMTFLRegressor : the model at a fixed alpha.
     """
     _estimator = RobustMTFLRegressor
 
@@ -558,56 +328,6 @@ class RobustMTFLClassifierCV(MultiTaskClassifierMixin, _TwoPartCV):
 
     The objective is that of :class:`~mtlclassic.RobustMTFLClassifier`; the search is
     scikit-learn's ``LassoCV``'s (:ref:`cv-estimators` in ``docs/parameters.md``).
-
-    Parameters
-    ----------
-    alpha_ratio : float, default=0.5
-        The second strength as a multiple of the first, ``> 0``: the grid
-        runs over ``alpha_features`` with ``alpha_tasks = alpha_ratio * alpha_features``.
-        Its top is the smallest value at which both parts are zero.
-    alphas, n_alphas, eps, cv, n_jobs
-        The parameters shared by the CV estimators: see ``docs/parameters.md``
-        (:ref:`cv-estimators`).
-    scoring : str or callable, default=None
-        ``None``: the held-out accuracy, averaged over tasks. Otherwise any scikit-learn
-        scorer, evaluated on the fold's model at each alpha (higher is
-        better), stored in ``score_path_``.
-    l2_reg, fit_intercept, task_column, unseen_tasks, task_weights, tol, max_iter
-        The parameters shared by the CV estimators: see ``docs/parameters.md``
-        (:ref:`cv-estimators`).
-    solver, device, verbose
-        As above.
-
-    Warns
-    -----
-    ConvergenceWarning
-        At most one for all the path fits of all folds (:ref:`cv-estimators`).
-
-    Attributes
-    ----------
-    alpha_, alphas_
-        The attributes shared by the CV estimators: see ``docs/parameters.md``
-        (:ref:`cv-estimators`).
-    score_path_ : ndarray of shape (n_alphas, n_folds)
-        Held-out accuracy per alpha (and l1 ratio) and fold: each task's
-        accuracy, averaged over tasks with the task weights (or the
-        ``scoring``). ``alpha_`` maximises its mean over folds.
-    coef_, intercept_, n_iter_, dual_gap_, tasks_, n_tasks_, n_features_in_
-        The attributes shared by the CV estimators: see ``docs/parameters.md``
-        (:ref:`cv-estimators`).
-    feature_names_in_, solver_
-        As above.
-    alpha_features_, alpha_tasks_ : float
-        The chosen strengths (``alpha_features_ = alpha_``).
-    coef_shared_, coef_outlier_ : ndarray of shape (n_tasks, n_features)
-        The parts of the refitted model.
-    outlier_tasks_ : ndarray
-        Labels of the tasks with a nonzero row of ``coef_outlier_``.
-    classes_ : ndarray of shape (2,)
-
-    See Also
-    --------
-    mtlclassic.RobustMTFLClassifier : the model at a fixed alpha.
     """
     _estimator = RobustMTFLClassifier
 

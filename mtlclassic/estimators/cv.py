@@ -27,6 +27,7 @@ from sklearn.utils import _safe_indexing
 from sklearn.utils.validation import indexable
 
 from .._backend import blas_threads_for, is_cupy, to_host
+from .._docstrings import CV
 from ..data import exponent, max_abs
 from .._prediction import MultiTaskPredictor, store_params
 from .._validation import (check_predict_data, check_sample_weight, is_missing,
@@ -61,6 +62,7 @@ class _PathCV(MultiTaskPredictor):
     """
 
     _estimator = None
+    _doc_family = CV
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)

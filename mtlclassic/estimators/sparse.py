@@ -6,7 +6,7 @@ from ..penalties import L1, SparseGroup
 from ._base import (MultiTaskClassifierMixin, MultiTaskLinearModel, MultiTaskRegressorMixin,
                     store_params)
 from ._grids import alpha_max_grid
-from ._path import named_path
+from ._path import path_function
 from ._registry import declare
 from .cv import _PathCV, _SparseGroupCV
 
@@ -47,19 +47,6 @@ class LassoRegressor(MultiTaskRegressorMixin, _Lasso):
     l2_reg : float, default=0.0
         Elastic term ``l2_reg / 2 ||coef||_F^2`` added to the penalty (MALSAR's
         ``rho_L2``), ``>= 0``.
-    fit_intercept, task_column, unseen_tasks, task_weights, tol, max_iter, warm_start
-        The parameters shared by the linear estimators: see
-        ``docs/parameters.md`` (:ref:`linear-estimators`).
-    solver, device, verbose
-        As above.
-
-    Attributes
-    ----------
-    coef_, intercept_, tasks_, n_tasks_, n_features_in_, feature_names_in_, n_iter_
-        The attributes shared by the linear estimators: see
-        ``docs/parameters.md`` (:ref:`linear-estimators`).
-    dual_gap_, solver_, device_
-        As above.
 
     References
     ----------
@@ -97,24 +84,6 @@ class LassoClassifier(MultiTaskClassifierMixin, _Lasso):
         The default 0.01: ``coef != 0`` as soon as one feature's covariance with one
         task's 0/1 labels exceeds it (a correlation of 0.02 for balanced classes, 0.04
         at 6% positives).
-    l2_reg : float, default=0.0
-        Elastic term ``l2_reg / 2 ||coef||_F^2`` added to the penalty (MALSAR's
-        ``rho_L2``), ``>= 0``.
-    fit_intercept, task_column, unseen_tasks, task_weights, tol, max_iter, warm_start
-        The parameters shared by the linear estimators: see
-        ``docs/parameters.md`` (:ref:`linear-estimators`).
-    solver, device, verbose
-        As above.
-
-    Attributes
-    ----------
-    coef_, intercept_, tasks_, n_tasks_, n_features_in_, feature_names_in_, n_iter_
-        The attributes shared by the linear estimators: see
-        ``docs/parameters.md`` (:ref:`linear-estimators`).
-    dual_gap_, solver_, device_
-        As above.
-    classes_ : ndarray of shape (2,)
-        The two labels, common to all tasks.
     """
     _loss = "logistic"
 
@@ -127,133 +96,17 @@ class LassoClassifier(MultiTaskClassifierMixin, _Lasso):
 
 
 class LassoRegressorCV(MultiTaskRegressorMixin, _PathCV):
-    """LassoRegressor with ``alpha`` chosen by cross-validation along its path.
-
-    The objective is that of :class:`~mtlclassic.LassoRegressor`; the search is
-    scikit-learn's ``LassoCV``'s (:ref:`cv-estimators` in ``docs/parameters.md``).
-
-    Parameters
-    ----------
-    alphas, n_alphas, eps, cv, n_jobs
-        The parameters shared by the CV estimators: see ``docs/parameters.md``
-        (:ref:`cv-estimators`).
-    scoring : str or callable, default=None
-        ``None``: the held-out mean squared error. Otherwise any scikit-learn
-        scorer, evaluated on the fold's model at each alpha (higher is
-        better), stored in ``score_path_``.
-    l2_reg, fit_intercept, task_column, unseen_tasks, task_weights, tol, max_iter
-        The parameters shared by the CV estimators: see ``docs/parameters.md``
-        (:ref:`cv-estimators`).
-    solver, device, verbose
-        As above.
-
-    Warns
-    -----
-    ConvergenceWarning
-        At most one for all the path fits of all folds (:ref:`cv-estimators`).
-
-    Attributes
-    ----------
-    alpha_, alphas_
-        The attributes shared by the CV estimators: see ``docs/parameters.md``
-        (:ref:`cv-estimators`).
-    mse_path_ : ndarray of shape (n_alphas, n_folds)
-        Held-out mean squared error, per alpha (and l1 ratio) and fold:
-        each task's mean over its observed held-out targets, averaged over
-        tasks with the task weights (with equal weights and no missing
-        target, scikit-learn's ``MultiTaskLassoCV.mse_path_``). ``alpha_``
-        minimises its mean over folds.
-    score_path_ : ndarray
-        Instead of ``mse_path_`` when ``scoring`` is given: the scorer's
-        values, maximised.
-    coef_, intercept_, n_iter_, dual_gap_, tasks_, n_tasks_, n_features_in_
-        The attributes shared by the CV estimators: see ``docs/parameters.md``
-        (:ref:`cv-estimators`).
-    feature_names_in_, solver_
-        As above.
-
-    See Also
-    --------
-    mtlclassic.LassoRegressor : the model at a fixed alpha.
-    """
     _estimator = LassoRegressor
 
 
 class LassoClassifierCV(MultiTaskClassifierMixin, _PathCV):
-    """LassoClassifier with ``alpha`` chosen by cross-validation along its path.
-
-    The objective is that of :class:`~mtlclassic.LassoClassifier`; the search is
-    scikit-learn's ``LassoCV``'s (:ref:`cv-estimators` in ``docs/parameters.md``).
-
-    Parameters
-    ----------
-    alphas, n_alphas, eps, cv, n_jobs
-        The parameters shared by the CV estimators: see ``docs/parameters.md``
-        (:ref:`cv-estimators`).
-    scoring : str or callable, default=None
-        ``None``: the held-out accuracy, averaged over tasks. Otherwise any scikit-learn
-        scorer, evaluated on the fold's model at each alpha (higher is
-        better), stored in ``score_path_``.
-    l2_reg, fit_intercept, task_column, unseen_tasks, task_weights, tol, max_iter
-        The parameters shared by the CV estimators: see ``docs/parameters.md``
-        (:ref:`cv-estimators`).
-    solver, device, verbose
-        As above.
-
-    Warns
-    -----
-    ConvergenceWarning
-        At most one for all the path fits of all folds (:ref:`cv-estimators`).
-
-    Attributes
-    ----------
-    alpha_, alphas_
-        The attributes shared by the CV estimators: see ``docs/parameters.md``
-        (:ref:`cv-estimators`).
-    score_path_ : ndarray of shape (n_alphas, n_folds)
-        Held-out accuracy per alpha (and l1 ratio) and fold: each task's
-        accuracy, averaged over tasks with the task weights (or the
-        ``scoring``). ``alpha_`` maximises its mean over folds.
-    coef_, intercept_, n_iter_, dual_gap_, tasks_, n_tasks_, n_features_in_
-        The attributes shared by the CV estimators: see ``docs/parameters.md``
-        (:ref:`cv-estimators`).
-    feature_names_in_, solver_
-        As above.
-    classes_ : ndarray of shape (2,)
-
-    See Also
-    --------
-    mtlclassic.LassoClassifier : the model at a fixed alpha.
-    """
     _estimator = LassoClassifier
 
 
-def lasso_path(X, y, *, alphas=None, n_alphas=100, eps=1e-3, loss="squared", task_column=None,
-               fit_intercept=True, task_weights=None, sample_weight=None, l2_reg=0.0, tol=1e-4,
-               max_iter=1000, solver="auto"):
-    """Lasso regularisation path of independent tasks, fitted together.
-
-    :func:`~mtlclassic.regularization_path` of :class:`~mtlclassic.LassoRegressor` (or
-    ``...Classifier`` with ``loss="logistic"``): penalty ``alpha * sum_tj |coef[t, j]|``.
-
-    Parameters
-    ----------
-    X, y, alphas, n_alphas, eps
-        As in :func:`~mtlclassic.regularization_path`.
-    loss : {"squared", "logistic"}, default="squared"
-        The datafit, hence the estimator fitted.
-    task_column, fit_intercept, task_weights, sample_weight, l2_reg, tol, max_iter, solver
-        As in the estimator's constructor and ``fit``.
-
-    Returns
-    -------
-    path : PathResult
-        As :func:`~mtlclassic.regularization_path` returns it.
-    """
-    return named_path(LASSO, X, y, loss=loss, alphas=alphas, n_alphas=n_alphas, eps=eps,
-                      sample_weight=sample_weight, task_column=task_column,
-                      fit_intercept=fit_intercept, task_weights=task_weights, l2_reg=l2_reg,
-                      tol=tol, max_iter=max_iter, solver=solver)
+lasso_path = path_function(
+    "lasso_path", LassoRegressor,
+    "Lasso regularisation path of independent tasks, fitted together.",
+    penalty="alpha * sum_tj |coef[t, j]|")
 
 
 LASSO = declare(
@@ -310,19 +163,6 @@ class SparseGroupLassoRegressor(MultiTaskRegressorMixin, _SparseGroupLasso):
     l2_reg : float, default=0.0
         Elastic term ``l2_reg / 2 ||coef||_F^2`` added to the penalty (MALSAR's
         ``rho_L2``), ``>= 0``.
-    fit_intercept, task_column, unseen_tasks, task_weights, tol, max_iter, warm_start
-        The parameters shared by the linear estimators: see
-        ``docs/parameters.md`` (:ref:`linear-estimators`).
-    solver, device, verbose
-        As above.
-
-    Attributes
-    ----------
-    coef_, intercept_, tasks_, n_tasks_, n_features_in_, feature_names_in_, n_iter_
-        The attributes shared by the linear estimators: see
-        ``docs/parameters.md`` (:ref:`linear-estimators`).
-    dual_gap_, solver_, device_
-        As above.
 
     References
     ----------
@@ -348,11 +188,6 @@ class SparseGroupLassoClassifier(MultiTaskClassifierMixin, _SparseGroupLasso):
     ``classes_`` mapped to ``y in {-1, +1}``, plus the penalty. In the shared
     layout missing targets (NaN in ``Y``) drop out of their task's mean.
 
-    Features are selected jointly (the group term) and, within a selected
-    feature, tasks may still have zero weights (the l1 term). The duality
-    gap uses the closed-form dual norm of the sparse-group norm (Ndiaye et
-    al. 2016).
-
     Parameters
     ----------
     alpha : float, default=0.01
@@ -361,33 +196,6 @@ class SparseGroupLassoClassifier(MultiTaskClassifierMixin, _SparseGroupLasso):
         The default 0.01: ``coef != 0`` as soon as one feature's covariance with one
         task's 0/1 labels exceeds it (a correlation of 0.02 for balanced classes, 0.04
         at 6% positives).
-    l1_ratio : float, default=0.5
-        Share of the l1 term, in ``[0, 1]``: 0 is the group lasso, 1 the lasso.
-    l2_reg : float, default=0.0
-        Elastic term ``l2_reg / 2 ||coef||_F^2`` added to the penalty (MALSAR's
-        ``rho_L2``), ``>= 0``.
-    fit_intercept, task_column, unseen_tasks, task_weights, tol, max_iter, warm_start
-        The parameters shared by the linear estimators: see
-        ``docs/parameters.md`` (:ref:`linear-estimators`).
-    solver, device, verbose
-        As above.
-
-    Attributes
-    ----------
-    coef_, intercept_, tasks_, n_tasks_, n_features_in_, feature_names_in_, n_iter_
-        The attributes shared by the linear estimators: see
-        ``docs/parameters.md`` (:ref:`linear-estimators`).
-    dual_gap_, solver_, device_
-        As above.
-    classes_ : ndarray of shape (2,)
-        The two labels, common to all tasks.
-
-    References
-    ----------
-    Simon, N., Friedman, J., Hastie, T. and Tibshirani, R. (2013). A sparse-group
-    lasso. J. Comput. Graph. Stat. 22(2).
-    Ndiaye, E., Fercoq, O., Gramfort, A. and Salmon, J. (2016). GAP safe
-    screening rules for sparse-group lasso. NeurIPS.
     """
     _loss = "logistic"
 
@@ -411,143 +219,27 @@ class SparseGroupLassoRegressorCV(MultiTaskRegressorMixin, _SparseGroupCV):
         Share of the l1 term, in ``[0, 1]``. With a list, every value is
         cross-validated (each with its own alpha grid, since ``alpha_max``
         depends on it) and the best ``(l1_ratio, alpha)`` pair is kept.
-    alphas, n_alphas, eps, cv, n_jobs
-        The parameters shared by the CV estimators: see ``docs/parameters.md``
-        (:ref:`cv-estimators`).
-    scoring : str or callable, default=None
-        ``None``: the held-out mean squared error. Otherwise any scikit-learn
-        scorer, evaluated on the fold's model at each alpha (higher is
-        better), stored in ``score_path_``.
-    l2_reg, fit_intercept, task_column, unseen_tasks, task_weights, tol, max_iter
-        The parameters shared by the CV estimators: see ``docs/parameters.md``
-        (:ref:`cv-estimators`).
-    solver, device, verbose
-        As above.
-
-    Warns
-    -----
-    ConvergenceWarning
-        At most one for all the path fits of all folds (:ref:`cv-estimators`).
 
     Attributes
     ----------
-    alpha_
-        The attributes shared by the CV estimators: see ``docs/parameters.md``
-        (:ref:`cv-estimators`).
     l1_ratio_ : float
         The chosen l1 ratio.
     alphas_ : ndarray of shape (n_alphas,) or (n_l1_ratio, n_alphas)
         The grid (one row per l1 ratio when ``l1_ratio`` is a list).
-    mse_path_ : ndarray of shape (n_alphas, n_folds) or (n_l1_ratio, n_alphas, n_folds)
-        Held-out mean squared error, per alpha (and l1 ratio) and fold:
-        each task's mean over its observed held-out targets, averaged over
-        tasks with the task weights (with equal weights and no missing
-        target, scikit-learn's ``MultiTaskLassoCV.mse_path_``). ``alpha_``
-        minimises its mean over folds.
-    score_path_ : ndarray
-        Instead of ``mse_path_`` when ``scoring`` is given: the scorer's
-        values, maximised.
-    coef_, intercept_, n_iter_, dual_gap_, tasks_, n_tasks_, n_features_in_
-        The attributes shared by the CV estimators: see ``docs/parameters.md``
-        (:ref:`cv-estimators`).
-    feature_names_in_, solver_
-        As above.
-
-    See Also
-    --------
-    mtlclassic.SparseGroupLassoRegressor : the model at a fixed alpha.
     """
     _estimator = SparseGroupLassoRegressor
 
 
 class SparseGroupLassoClassifierCV(MultiTaskClassifierMixin, _SparseGroupCV):
-    """SparseGroupLassoClassifier with ``alpha`` chosen by cross-validation along its path.
-
-    The objective is that of :class:`~mtlclassic.SparseGroupLassoClassifier`; the search is
-    scikit-learn's ``LassoCV``'s (:ref:`cv-estimators` in ``docs/parameters.md``).
-
-    Parameters
-    ----------
-    l1_ratio : float or list of float, default=0.5
-        Share of the l1 term, in ``[0, 1]``. With a list, every value is
-        cross-validated (each with its own alpha grid, since ``alpha_max``
-        depends on it) and the best ``(l1_ratio, alpha)`` pair is kept.
-    alphas, n_alphas, eps, cv, n_jobs
-        The parameters shared by the CV estimators: see ``docs/parameters.md``
-        (:ref:`cv-estimators`).
-    scoring : str or callable, default=None
-        ``None``: the held-out accuracy, averaged over tasks. Otherwise any scikit-learn
-        scorer, evaluated on the fold's model at each alpha (higher is
-        better), stored in ``score_path_``.
-    l2_reg, fit_intercept, task_column, unseen_tasks, task_weights, tol, max_iter
-        The parameters shared by the CV estimators: see ``docs/parameters.md``
-        (:ref:`cv-estimators`).
-    solver, device, verbose
-        As above.
-
-    Warns
-    -----
-    ConvergenceWarning
-        At most one for all the path fits of all folds (:ref:`cv-estimators`).
-
-    Attributes
-    ----------
-    alpha_
-        The attributes shared by the CV estimators: see ``docs/parameters.md``
-        (:ref:`cv-estimators`).
-    l1_ratio_ : float
-        The chosen l1 ratio.
-    alphas_ : ndarray of shape (n_alphas,) or (n_l1_ratio, n_alphas)
-        The grid (one row per l1 ratio when ``l1_ratio`` is a list).
-    score_path_ : ndarray of shape (n_alphas, n_folds) or (n_l1_ratio, n_alphas, n_folds)
-        Held-out accuracy per alpha (and l1 ratio) and fold: each task's
-        accuracy, averaged over tasks with the task weights (or the
-        ``scoring``). ``alpha_`` maximises its mean over folds.
-    coef_, intercept_, n_iter_, dual_gap_, tasks_, n_tasks_, n_features_in_
-        The attributes shared by the CV estimators: see ``docs/parameters.md``
-        (:ref:`cv-estimators`).
-    feature_names_in_, solver_
-        As above.
-    classes_ : ndarray of shape (2,)
-
-    See Also
-    --------
-    mtlclassic.SparseGroupLassoClassifier : the model at a fixed alpha.
-    """
     _estimator = SparseGroupLassoClassifier
 
 
-def sparse_group_lasso_path(X, y, *, l1_ratio=0.5, alphas=None, n_alphas=100, eps=1e-3,
-                            loss="squared", task_column=None, fit_intercept=True,
-                            task_weights=None, sample_weight=None, l2_reg=0.0, tol=1e-4,
-                            max_iter=1000, solver="auto"):
-    """Sparse-group lasso regularisation path at a fixed ``l1_ratio``.
-
-    :func:`~mtlclassic.regularization_path` of
-    :class:`~mtlclassic.SparseGroupLassoRegressor` (or ``...Classifier`` with
-    ``loss="logistic"``): penalty
-    ``alpha * sum_j (l1_ratio ||coef[:, j]||_1 + (1 - l1_ratio) ||coef[:, j]||_2)``.
-
-    Parameters
-    ----------
-    X, y, l1_ratio, alphas, n_alphas, eps
-        As in :func:`~mtlclassic.regularization_path`; ``l1_ratio`` (default 0.5,
-        in ``[0, 1]``) also sets ``alpha_max``.
-    loss : {"squared", "logistic"}, default="squared"
-        The datafit, hence the estimator fitted.
-    task_column, fit_intercept, task_weights, sample_weight, l2_reg, tol, max_iter, solver
-        As in the estimator's constructor and ``fit``.
-
-    Returns
-    -------
-    path : PathResult
-        As :func:`~mtlclassic.regularization_path` returns it.
-    """
-    return named_path(SPARSE_GROUP_LASSO, X, y, loss=loss, alphas=alphas, n_alphas=n_alphas,
-                      eps=eps, sample_weight=sample_weight, l1_ratio=l1_ratio,
-                      task_column=task_column, fit_intercept=fit_intercept,
-                      task_weights=task_weights, l2_reg=l2_reg, tol=tol, max_iter=max_iter,
-                      solver=solver)
+sparse_group_lasso_path = path_function(
+    "sparse_group_lasso_path", SparseGroupLassoRegressor,
+    "Sparse-group lasso regularisation path at a fixed ``l1_ratio``.",
+    penalty="alpha * sum_j (l1_ratio ||coef[:, j]||_1 + (1 - l1_ratio) ||coef[:, j]||_2)",
+    own={"l1_ratio": 0.5},
+    own_doc="; ``l1_ratio`` (default 0.5,\n    in ``[0, 1]``) also sets ``alpha_max``")
 
 
 SPARSE_GROUP_LASSO = declare(

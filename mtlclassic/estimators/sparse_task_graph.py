@@ -247,19 +247,9 @@ class SparseTaskGraphRegressor(MultiTaskRegressorMixin, _SparseTaskGraph):
         ``> 0``: added to the empirical task covariance ``coef coef^T / p`` so
         that ``Theta`` stays bounded (and the objective bounded below) when
         ``coef`` is (nearly) rank deficient. In the units of squared coefficients.
-    fit_intercept, task_column, unseen_tasks, task_weights, tol, max_iter
-        The parameters shared by the alternating estimators: see
-        ``docs/parameters.md`` (:ref:`alternating-estimators`).
-    max_inner_iter, warm_start, solver, device, verbose
-        As above.
 
     Attributes
     ----------
-    coef_, intercept_, tasks_, n_tasks_, n_features_in_, feature_names_in_, n_iter_
-        The attributes shared by the alternating estimators: see
-        ``docs/parameters.md`` (:ref:`alternating-estimators`).
-    objective_, dual_gap_, solver_, device_
-        As above.
     task_precision_ : ndarray of shape (n_tasks, n_tasks)
         ``Theta``, the learned sparse task precision.
     task_graph_ : ndarray of shape (n_tasks, n_tasks), dtype=bool
@@ -291,77 +281,6 @@ class SparseTaskGraphClassifier(MultiTaskClassifierMixin, _SparseTaskGraph):
     i.e. the sum over tasks of each task's (weighted) mean logistic loss, labels
     ``classes_`` mapped to ``y in {-1, +1}``, plus the penalty. In the shared
     layout missing targets (NaN in ``Y``) drop out of their task's mean.
-
-    ``p`` is ``n_features``, ``Theta`` a positive definite ``(n_tasks,
-    n_tasks)`` precision. The bracket is ``p`` times the graphical lasso's
-    objective at the empirical covariance ``S = coef coef^T / p + eps I``: the
-    ``p`` columns ``coef[:, j]`` (each feature's weights across tasks) are read as
-    draws of a zero-mean Gaussian over tasks with precision ``Theta``, whose
-    zero pattern is the task graph (Goncalves et al. 2016, p-MSSL, with a
-    sparse precision step). For fixed ``Theta`` the problem in ``(coef, b)``
-    has the penalty ``alpha ||coef||_1 + 1/2 tr(coef^T (lambda_task Theta +
-    l2_reg I) coef)``,
-    solved to a certified duality gap; for fixed ``coef`` the best ``Theta`` is
-    :func:`sklearn.covariance.graphical_lasso` (diagonal unpenalised, as
-    there) on ``S`` (:func:`task_precision`). The alternation starts from
-    ``Theta = I``.
-
-    The objective is *not* jointly convex (``tr(coef^T Theta coef)`` is bilinear
-    and, minimised over ``Theta``, leaves ``p/2 lambda_task log det(S)``, a
-    concave function of ``coef coef^T``): the fit is a stationary point reached
-    from that start, not a certified minimum, and ``lambda_task`` too large
-    for the data drives ``coef`` towards zero (bounded by ``eps``). Differences
-    with MSSL: its ``l1`` penalty on ``Theta`` includes the diagonal, and its
-    weights are ``lambda_task = 1``, ``alpha_graph = 2 lambda / p``.
-
-    Parameters
-    ----------
-    lambda_task : float, default=0.001
-        Strength of the task-precision prior (the bracket), ``> 0``.
-    alpha_graph : float, default=0.1
-        Graphical-lasso strength on the off-diagonal of ``Theta`` (the
-        ``alpha`` of :func:`sklearn.covariance.graphical_lasso`), ``>= 0``:
-        larger values give sparser task graphs.
-    alpha : float, default=0.0
-        Strength of the l1 penalty on ``coef``, ``>= 0``. The default 0: no l1
-        term, so nothing zeroes ``coef`` (the model is a ridge with a learned
-        task prior); see :class:`LassoRegressor` for the scale of ``alpha``.
-    l2_reg : float, default=0.01
-        Ridge strength ``l2_reg / 2 ||coef||_F^2``, ``>= 0``. The prior alone
-        grows only logarithmically with the scale of ``coef`` (``Theta`` scales
-        down as ``coef`` scales up), so without it a classifier on separable
-        data has no minimiser and its weights grow without bound.
-    eps : float, default=1e-6
-        ``> 0``: added to the empirical task covariance ``coef coef^T / p`` so
-        that ``Theta`` stays bounded (and the objective bounded below) when
-        ``coef`` is (nearly) rank deficient. In the units of squared coefficients.
-    fit_intercept, task_column, unseen_tasks, task_weights, tol, max_iter
-        The parameters shared by the alternating estimators: see
-        ``docs/parameters.md`` (:ref:`alternating-estimators`).
-    max_inner_iter, warm_start, solver, device, verbose
-        As above.
-
-    Attributes
-    ----------
-    coef_, intercept_, tasks_, n_tasks_, n_features_in_, feature_names_in_, n_iter_
-        The attributes shared by the alternating estimators: see
-        ``docs/parameters.md`` (:ref:`alternating-estimators`).
-    objective_, dual_gap_, solver_, device_
-        As above.
-    task_precision_ : ndarray of shape (n_tasks, n_tasks)
-        ``Theta``, the learned sparse task precision.
-    task_graph_ : ndarray of shape (n_tasks, n_tasks), dtype=bool
-        Adjacency of the task graph: ``Theta[s, t] != 0`` for ``s != t``
-        (symmetric, no diagonal).
-    classes_ : ndarray of shape (2,)
-        The two labels, common to all tasks.
-
-    References
-    ----------
-    Goncalves, A. R., Von Zuben, F. J. and Banerjee, A. (2016). Multi-task
-    sparse structure learning with Gaussian copula models. JMLR 17(33).
-    Friedman, J., Hastie, T. and Tibshirani, R. (2008). Sparse inverse
-    covariance estimation with the graphical lasso. Biostatistics 9(3).
     """
     _loss = "logistic"
 

@@ -167,19 +167,6 @@ class MeanRegularizedRegressor(MultiTaskRegressorMixin, _MeanRegularized):
         gap the solver minimises the datafit exactly along the mean (Newton
         on the pooled problem, as for the intercepts), where the penalty is
         flat, so the dual point satisfies the pooled optimality condition.
-    fit_intercept, task_column, unseen_tasks, task_weights, tol, max_iter, warm_start
-        The parameters shared by the linear estimators: see
-        ``docs/parameters.md`` (:ref:`linear-estimators`).
-    solver, device, verbose
-        As above.
-
-    Attributes
-    ----------
-    coef_, intercept_, tasks_, n_tasks_, n_features_in_, feature_names_in_, n_iter_
-        The attributes shared by the linear estimators: see
-        ``docs/parameters.md`` (:ref:`linear-estimators`).
-    dual_gap_, solver_, device_
-        As above.
 
     References
     ----------
@@ -201,66 +188,6 @@ class MeanRegularizedClassifier(MultiTaskClassifierMixin, _MeanRegularized):
     i.e. the sum over tasks of each task's (weighted) mean logistic loss, labels
     ``classes_`` mapped to ``y in {-1, +1}``, plus the penalty. In the shared
     layout missing targets (NaN in ``Y``) drop out of their task's mean.
-
-    Regularised multi-task learning (Evgeniou and Pontil, 2004): each task's
-    model is the mean model plus a small task-specific deviation. In terms of
-    each feature's weights across tasks the penalty is
-    ``1/2 coef[:, j]^T M coef[:, j]`` with ``M = lambda_mean (I - 11^T / T) +
-    lambda_l2 I``, positive definite; FISTA solves it (the prox is linear).
-    Evgeniou and Pontil's ``lambda_1 / T sum_t ||v_t||^2 + lambda_2 ||w_0||^2``
-    (``w_t = w_0 + v_t``, minimised over ``w_0``) is this penalty with
-    ``lambda_l2 = 2 lambda_1 lambda_2 / (T (lambda_1 + lambda_2))`` and
-    ``lambda_mean = 2 lambda_1 / T - lambda_l2``. For an l1 term as well
-    (MALSAR's mean-regularised ``*_SRMTL``) use
-    :class:`~mtlclassic.GraphRegularizedRegressor` (or ``...Classifier``)
-    with the default complete graph: ``tr(coef^T L coef) = T sum_t ||w_t -
-    w_bar||^2`` there.
-
-    Parameters
-    ----------
-    lambda_mean : float, default=1.0
-        Strength of the pull of each task's model towards the tasks' mean
-        ``w_bar``, ``>= 0``. ``0`` gives independent ridge models
-        (:class:`~mtlclassic.RidgeRegressor`,
-        :class:`~mtlclassic.RidgeClassifier` with ``alpha=lambda_l2``); as it
-        grows every row of ``coef_`` tends to the pooled model
-        (:class:`~mtlclassic.PooledRegressor`,
-        :class:`~mtlclassic.PooledClassifier` with ``alpha=T * lambda_l2``).
-    lambda_l2 : float, default=0.1
-        Ridge strength on every task's model, ``>= 0``. It is the only term
-        that penalises the mean ``w_bar`` itself (``sum_t ||w_t||^2 =
-        sum_t ||w_t - w_bar||^2 + T ||w_bar||^2``). ``0`` leaves the mean an
-        unpenalised pooled fit, as MALSAR's ``Least_SRMTL`` with ``rho2 =
-        0``: well posed iff the pooled problem is. Checked exactly at fit:
-        the pooled, task-centered design must have full column rank (else
-        the mean is not unique: ``p`` above the number of rows, collinear
-        features) -- a ``ValueError``. Not checked: separable pooled classes
-        (a classifier's mean then has no finite optimum; an exact test is a
-        linear program): the fit does not converge and a
-        ``ConvergenceWarning`` says so. ``lambda_mean`` must then be ``> 0``.
-        The duality gap stays finite and certifies the solution: before each
-        gap the solver minimises the datafit exactly along the mean (Newton
-        on the pooled problem, as for the intercepts), where the penalty is
-        flat, so the dual point satisfies the pooled optimality condition.
-    fit_intercept, task_column, unseen_tasks, task_weights, tol, max_iter, warm_start
-        The parameters shared by the linear estimators: see
-        ``docs/parameters.md`` (:ref:`linear-estimators`).
-    solver, device, verbose
-        As above.
-
-    Attributes
-    ----------
-    coef_, intercept_, tasks_, n_tasks_, n_features_in_, feature_names_in_, n_iter_
-        The attributes shared by the linear estimators: see
-        ``docs/parameters.md`` (:ref:`linear-estimators`).
-    dual_gap_, solver_, device_
-        As above.
-    classes_ : ndarray of shape (2,)
-        The two labels, common to all tasks.
-
-    References
-    ----------
-    Evgeniou, T. and Pontil, M. (2004). Regularized multi-task learning. KDD.
     """
     _loss = "logistic"
 
@@ -349,19 +276,9 @@ class GraphRegularizedRegressor(MultiTaskRegressorMixin, _GraphRegularized):
     l2_reg : float, default=0.0
         Elastic term ``l2_reg / 2 ||coef||_F^2`` added to the penalty (MALSAR's
         ``rho_L2``), ``>= 0``.
-    fit_intercept, task_column, unseen_tasks, task_weights, tol, max_iter, warm_start
-        The parameters shared by the linear estimators: see
-        ``docs/parameters.md`` (:ref:`linear-estimators`).
-    solver, device, verbose
-        As above.
 
     Attributes
     ----------
-    coef_, intercept_, tasks_, n_tasks_, n_features_in_, feature_names_in_, n_iter_
-        The attributes shared by the linear estimators: see
-        ``docs/parameters.md`` (:ref:`linear-estimators`).
-    dual_gap_, solver_, device_
-        As above.
     laplacian_ : ndarray of shape (n_tasks, n_tasks)
         The Laplacian ``L`` used (rows in the order of ``tasks_``).
 
@@ -389,74 +306,6 @@ class GraphRegularizedClassifier(MultiTaskClassifierMixin, _GraphRegularized):
     i.e. the sum over tasks of each task's (weighted) mean logistic loss, labels
     ``classes_`` mapped to ``y in {-1, +1}``, plus the penalty. In the shared
     layout missing targets (NaN in ``Y``) drop out of their task's mean.
-
-    Tasks joined by an edge are pulled towards each other, weight by weight
-    (graph Laplacian regularisation, as MALSAR's ``Least_SRMTL`` /
-    ``Logistic_SRMTL`` with ``R R^T = L``: ``lambda_graph = 2 rho1``,
-    ``alpha = rho2``, see docs/malsar.md). With ``lambda_graph = 0`` this is
-    the lasso model of the same loss (:class:`~mtlclassic.LassoRegressor`,
-    :class:`~mtlclassic.LassoClassifier`); with the default complete graph
-    and ``alpha = 0`` it is the mean-regularised model
-    (:class:`~mtlclassic.MeanRegularizedRegressor`,
-    :class:`~mtlclassic.MeanRegularizedClassifier`) with ``lambda_mean = T *
-    lambda_graph`` and ``lambda_l2 = l2_reg``. The penalty couples the tasks
-    within each feature; FISTA solves it, the prox being one small lasso
-    over the tasks per feature (exact coordinate descent).
-
-    Parameters
-    ----------
-    graph : array-like or sparse matrix of shape (n_tasks, n_tasks), default=None
-        The task graph, rows and columns in the order of ``tasks_``; read as
-        ``graph_type`` says. An adjacency holds symmetric, nonnegative edge
-        weights ``a_st`` (its diagonal is ignored); a Laplacian is ``L = D -
-        A``. ``None`` means the complete graph with unit weights (every pair
-        of tasks related equally, the only graph defined for any number of
-        tasks): then ``tr(coef^T L coef) = T sum_t ||w_t - w_bar||^2``, the
-        mean-regularised penalty. Checked at fit: a graph of the wrong size,
-        not symmetric, with a negative weight (for a Laplacian: a positive
-        off-diagonal entry or a row not summing to 0), or with NaN or inf is
-        a ``ValueError``.
-    lambda_graph : float, default=1.0
-        Strength of the graph term, ``>= 0``: each edge pulls its two tasks'
-        models together with force ``lambda_graph * a_st``.
-    alpha : float, default=0.01
-        Strength of the l1 term, ``>= 0``. ``alpha`` and ``l2_reg`` cannot
-        both be 0 (``ValueError``): every Laplacian is singular -- the mean
-        model of each connected component of the graph is not penalised by
-        ``tr(coef^T L coef)`` -- so without an l1 or l2 term the problem may have no
-        finite or unique solution and no finite duality gap. With
-        ``alpha > 0`` the gap stays finite (the dual point is rescaled per
-        component) and certifies the solution as usual.
-    graph_type : {"adjacency", "laplacian"}, default="adjacency"
-        How ``graph`` is read (stated, not guessed: a zero matrix, say, is
-        both).
-    l2_reg : float, default=0.0
-        Elastic term ``l2_reg / 2 ||coef||_F^2`` added to the penalty (MALSAR's
-        ``rho_L2``), ``>= 0``.
-    fit_intercept, task_column, unseen_tasks, task_weights, tol, max_iter, warm_start
-        The parameters shared by the linear estimators: see
-        ``docs/parameters.md`` (:ref:`linear-estimators`).
-    solver, device, verbose
-        As above.
-
-    Attributes
-    ----------
-    coef_, intercept_, tasks_, n_tasks_, n_features_in_, feature_names_in_, n_iter_
-        The attributes shared by the linear estimators: see
-        ``docs/parameters.md`` (:ref:`linear-estimators`).
-    dual_gap_, solver_, device_
-        As above.
-    laplacian_ : ndarray of shape (n_tasks, n_tasks)
-        The Laplacian ``L`` used (rows in the order of ``tasks_``).
-    classes_ : ndarray of shape (2,)
-        The two labels, common to all tasks.
-
-    References
-    ----------
-    Zhou, J., Chen, J. and Ye, J. (2012). MALSAR: Multi-tAsk Learning via
-    StructurAl Regularization. Arizona State University.
-    Evgeniou, T., Micchelli, C. A. and Pontil, M. (2005). Learning multiple
-    tasks with kernel methods. JMLR 6.
     """
     _loss = "logistic"
 

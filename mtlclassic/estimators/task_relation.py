@@ -185,19 +185,9 @@ class TaskRelationRegressor(MultiTaskRegressorMixin, _TaskRelation):
         units of squared coefficients. Smaller values come closer to the
         paper's model (``eps = 0``) but slow the alternation down when
         ``coef`` is (nearly) rank deficient.
-    fit_intercept, task_column, unseen_tasks, task_weights, tol, max_iter
-        The parameters shared by the alternating estimators: see
-        ``docs/parameters.md`` (:ref:`alternating-estimators`).
-    max_inner_iter, warm_start, solver, device, verbose
-        As above.
 
     Attributes
     ----------
-    coef_, intercept_, tasks_, n_tasks_, n_features_in_, feature_names_in_, n_iter_
-        The attributes shared by the alternating estimators: see
-        ``docs/parameters.md`` (:ref:`alternating-estimators`).
-    objective_, dual_gap_, solver_, device_
-        As above.
     task_covariance_ : ndarray of shape (n_tasks, n_tasks)
         ``Omega``, the learned task covariance (trace 1).
     task_correlation_ : ndarray of shape (n_tasks, n_tasks)
@@ -225,75 +215,6 @@ class TaskRelationClassifier(MultiTaskClassifierMixin, _TaskRelation):
     i.e. the sum over tasks of each task's (weighted) mean logistic loss, labels
     ``classes_`` mapped to ``y in {-1, +1}``, plus the penalty. In the shared
     layout missing targets (NaN in ``Y``) drop out of their task's mean.
-
-    ``coef coef^T`` is the ``(n_tasks, n_tasks)`` matrix of inner products of the
-    task models; ``Omega`` is learned with ``coef`` (Zhang and Yeung 2010: the
-    columns ``coef[:, j]`` are a matrix-normal prior's draws with task covariance
-    ``Omega``, which may encode positive, negative or no correlation). For
-    fixed ``coef`` the best ``Omega`` is ``(coef coef^T + eps I)^{1/2}`` over its
-    trace (:func:`mtrl_covariance`); for fixed ``Omega`` the problem in
-    ``(coef, b)`` has the penalty ``1/2 tr(coef^T (lambda_1 I + lambda_2
-    Omega^{-1}) coef)``, solved to a certified duality gap. The two steps
-    alternate from ``Omega = I / n_tasks``.
-
-    Minimising over ``Omega`` leaves ``F(coef, b) + lambda_1 / 2 ||coef||_F^2 +
-    lambda_2 / 2 ||[coef, sqrt(eps) I]||_*^2`` (squared trace norm of ``coef``
-    with ``sqrt(eps) I`` appended as columns): the problem is jointly
-    convex, so the alternation reaches its minimum (the paper's ``eps = 0``
-    is the limit). ``eps`` is this module's addition.
-
-    ``Omega`` is the square root of the tasks' Gram matrix ``coef coef^T``, not
-    ``coef coef^T`` itself: its correlations are those of a matrix with the same
-    eigenvectors and square-rooted eigenvalues, flatter than the correlations
-    of the task models when tasks are only moderately related. They match
-    the models' when the relation is (close to) low rank with equal
-    eigenvalues, e.g. one shared factor or tight clusters.
-
-    The alternation's stopping rule bounds the last decrease of ``J``, not
-    the distance to its minimum; the alternation converges linearly, at a
-    rate that slows as ``eps`` decreases: on small problems the objective
-    reached was about 5 times ``tol`` above cvxpy's minimum with
-    ``eps=1e-3`` and up to 230 times with ``eps=1e-6``.
-
-    Parameters
-    ----------
-    lambda_1 : float, default=0.1
-        Ridge strength ``lambda_1 / 2 ||coef||_F^2``, ``>= 0``.
-    lambda_2 : float, default=0.1
-        Strength of the task-covariance prior ``lambda_2 / 2 tr(coef^T
-        Omega^{-1} coef)``, ``>= 0`` (``lambda_1 + lambda_2 > 0``). Both default
-        to 0.1, the sparse regressors' ``alpha``: these quadratic terms shrink
-        ``coef`` but never zero it.
-    eps : float, default=1e-3
-        ``> 0``: the covariance step uses ``coef coef^T + eps I``, which keeps
-        ``Omega`` invertible when ``coef`` has rank below ``n_tasks``; in the
-        units of squared coefficients. Smaller values come closer to the
-        paper's model (``eps = 0``) but slow the alternation down when
-        ``coef`` is (nearly) rank deficient.
-    fit_intercept, task_column, unseen_tasks, task_weights, tol, max_iter
-        The parameters shared by the alternating estimators: see
-        ``docs/parameters.md`` (:ref:`alternating-estimators`).
-    max_inner_iter, warm_start, solver, device, verbose
-        As above.
-
-    Attributes
-    ----------
-    coef_, intercept_, tasks_, n_tasks_, n_features_in_, feature_names_in_, n_iter_
-        The attributes shared by the alternating estimators: see
-        ``docs/parameters.md`` (:ref:`alternating-estimators`).
-    objective_, dual_gap_, solver_, device_
-        As above.
-    task_covariance_ : ndarray of shape (n_tasks, n_tasks)
-        ``Omega``, the learned task covariance (trace 1).
-    task_correlation_ : ndarray of shape (n_tasks, n_tasks)
-        ``Omega`` scaled to unit diagonal.
-    classes_ : ndarray of shape (2,)
-        The two labels, common to all tasks.
-
-    References
-    ----------
-    Zhang, Y. and Yeung, D.-Y. (2010). A convex formulation for learning task
-    relationships in multi-task learning. UAI.
     """
     _loss = "logistic"
 

@@ -17,6 +17,7 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils.validation import check_random_state
 
 from .._backend import blas_threads_for
+from .._docstrings import NEURAL
 from .._prediction import MultiTaskClassifierMixin, MultiTaskPredictor, MultiTaskRegressorMixin
 from .._validation import check_predict_data, check_target, is_missing
 from ._data import NeuralData, feature_scale, scale_features, validation_split
@@ -59,6 +60,7 @@ def _check_number(est, name, low, high=np.inf, *, low_open=False, high_open=Fals
 class NeuralMultiTaskModel(MultiTaskPredictor):
     """Shared machinery of the hard- and soft-sharing MLPs (see the public classes)."""
 
+    _doc_family = NEURAL
     # A failed fit leaves tasks_ and n_features_in_ but not the network (_discard_training).
     _fitted_attribute = "coefs_"
 

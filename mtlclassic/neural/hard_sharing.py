@@ -1,5 +1,6 @@
 """Hard parameter sharing: one trunk shared by every task, one head per task."""
 
+from .._docstrings import complete_pair
 from .._prediction import store_params
 from ._base import NeuralClassifierMixin, NeuralMultiTaskModel, NeuralRegressorMixin, \
     _layer_sizes
@@ -72,20 +73,10 @@ class HardSharingMLPRegressor(NeuralRegressorMixin, _HardSharing):
         Widths of the shared trunk's layers (empty: heads read ``x``).
     head_layer_sizes : int or sequence of int, default=()
         Hidden widths of every task's head; empty: linear heads.
-    activation, dropout, alpha, batch_size, learning_rate_init, max_iter, shuffle
-        The parameters shared by the neural estimators: see
-        ``docs/parameters.md`` (:ref:`neural-estimators`).
-    random_state, tol, early_stopping, validation_fraction, n_iter_no_change
-        As above.
-    beta_1, beta_2, epsilon, task_column, unseen_tasks, task_weighting, dwa_temperature
-        As above.
     standardize_targets : bool, default=True
         Train on each task's targets standardised by the task's mean and
         standard deviation (over its observed rows); predictions are mapped
         back. Without it, tasks with large targets dominate the summed loss.
-    dtype, verbose
-        The parameters shared by the neural estimators: see
-        ``docs/parameters.md`` (:ref:`neural-estimators`).
 
     Attributes
     ----------
@@ -95,13 +86,6 @@ class HardSharingMLPRegressor(NeuralRegressorMixin, _HardSharing):
         shape (n_tasks, hidden_layer_sizes[-1], 1)).
         ``coefs_[0]`` acts on ``X`` itself (the feature scaling is folded
         into it).
-    intercepts_, task_weights_, loss_curve_, best_loss_, validation_loss_curve_
-        The attributes shared by the neural estimators: see
-        ``docs/parameters.md`` (:ref:`neural-estimators`).
-    best_validation_loss_, feature_scale_, n_iter_, t_, tasks_, n_tasks_, n_features_in_
-        As above.
-    feature_names_in_
-        As above.
     target_mean_, target_scale_ : ndarray of shape (n_tasks,)
         Per-task target standardisation (zeros and ones when off).
 
@@ -129,12 +113,6 @@ class HardSharingMLPRegressor(NeuralRegressorMixin, _HardSharing):
 class HardSharingMLPClassifier(NeuralClassifierMixin, _HardSharing):
     """Multi-task MLP binary classifier with a shared trunk and one head per task.
 
-    Architecture (Caruana 1997): a trunk ``h = g(x)`` of dense layers
-    ``hidden_layer_sizes`` shared by all tasks, then one head per task,
-    ``f_t(x) = head_t(h)``: linear (``v_t . h + c_t``) by default, or dense
-    layers ``head_layer_sizes`` then a linear output. Each row trains the trunk
-    and its own task's head.
-
     Training minimises, over mini-batches::
 
         sum_t w_t L_t  +  alpha/2 ||weights||^2
@@ -148,65 +126,8 @@ class HardSharingMLPClassifier(NeuralClassifierMixin, _HardSharing):
     ``"equal"``). In the shared layout missing targets (NaN in ``Y``) drop
     out of their task's mean. Mini-batch Adam; early stopping on a
     validation split if asked.
-
-    The network trains on ``x / feature_scale_``: each feature divided by the
-    power of two nearest its root mean square over the first fit's rows
-    (computed in float64 before the cast to ``dtype``), so results do not
-    depend on the features' units -- ``2**k X`` trains bit for bit as ``X``,
-    ``1e20 X`` as ``X`` with each feature multiplied by a factor in
-    ``(1/2, 2)`` -- and features of unit root mean square (standardised ones)
-    are read unchanged.
-    ``coefs_[0]`` is reported in the units of ``X`` (the trained first layer
-    divided by ``feature_scale_``); ``alpha`` penalises the trained weights,
-    those of the scaled features. With ``dtype="float32"`` the scales must
-    lie within ``2**+-100`` (about 1e-30 to 1e30) so that ``coefs_[0]`` fits
-    float32; ``"float64"`` takes any finite features. A training whose
-    loss, parameters or Adam moments stop being finite (an overflow) raises a
-    ``ValueError`` naming the settings to change; ``partial_fit`` then keeps
-    the model of its previous call.
-
-    Parameters
-    ----------
-    hidden_layer_sizes : int or sequence of int, default=(100,)
-        Widths of the shared trunk's layers (empty: heads read ``x``).
-    head_layer_sizes : int or sequence of int, default=()
-        Hidden widths of every task's head; empty: linear heads.
-    activation, dropout, alpha, batch_size, learning_rate_init, max_iter, shuffle
-        The parameters shared by the neural estimators: see
-        ``docs/parameters.md`` (:ref:`neural-estimators`).
-    random_state, tol, early_stopping, validation_fraction, n_iter_no_change
-        As above.
-    beta_1, beta_2, epsilon, task_column, unseen_tasks, task_weighting, dwa_temperature
-        As above.
-    dtype, verbose
-        As above.
-
-    Attributes
-    ----------
-    coefs_ : list of ndarray
-        Layer weights: trunk layers of shape (n_in, n_out), then head
-        layers of shape (n_tasks, n_in, n_out) (linear heads: one layer of
-        shape (n_tasks, hidden_layer_sizes[-1], 1)).
-        ``coefs_[0]`` acts on ``X`` itself (the feature scaling is folded
-        into it).
-    intercepts_, task_weights_, loss_curve_, best_loss_, validation_loss_curve_
-        The attributes shared by the neural estimators: see
-        ``docs/parameters.md`` (:ref:`neural-estimators`).
-    best_validation_loss_, feature_scale_, n_iter_, t_, tasks_, n_tasks_, n_features_in_
-        As above.
-    feature_names_in_
-        As above.
-    classes_ : ndarray of shape (2,)
-        The two labels, common to all tasks.
-
-    References
-    ----------
-    Caruana, R. (1997). Multitask learning. Machine Learning 28(1).
-    Kendall, A., Gal, Y. and Cipolla, R. (2018). Multi-task learning using
-    uncertainty to weigh losses for scene geometry and semantics. CVPR.
-    Liu, S., Johns, E. and Davison, A. J. (2019). End-to-end multi-task
-    learning with attention. CVPR (dynamic weight averaging).
-    Kingma, D. P. and Ba, J. (2015). Adam: a method for stochastic
-    optimization. ICLR.
     """
     _loss = "logistic"
+
+
+complete_pair(HardSharingMLPRegressor, HardSharingMLPClassifier)

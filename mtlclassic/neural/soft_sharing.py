@@ -1,5 +1,6 @@
 """Soft parameter sharing: one network per task, tied by a penalty (and cross-stitch units)."""
 
+from .._docstrings import complete_pair
 from .._prediction import store_params
 from ._base import (NeuralClassifierMixin, NeuralMultiTaskModel, NeuralRegressorMixin,
                     _check_number, _layer_sizes)
@@ -85,20 +86,10 @@ class SoftSharingMLPRegressor(NeuralRegressorMixin, _SoftSharing):
         Cross-stitch units between the task networks (every network then
         runs on every row, so training costs T times more in the per-task
         layout).
-    activation, dropout, alpha, batch_size, learning_rate_init, max_iter, shuffle
-        The parameters shared by the neural estimators: see
-        ``docs/parameters.md`` (:ref:`neural-estimators`).
-    random_state, tol, early_stopping, validation_fraction, n_iter_no_change
-        As above.
-    beta_1, beta_2, epsilon, task_column, unseen_tasks, task_weighting, dwa_temperature
-        As above.
     standardize_targets : bool, default=True
         Train on each task's targets standardised by the task's mean and
         standard deviation (over its observed rows); predictions are mapped
         back. Without it, tasks with large targets dominate the summed loss.
-    dtype, verbose
-        The parameters shared by the neural estimators: see
-        ``docs/parameters.md`` (:ref:`neural-estimators`).
 
     Attributes
     ----------
@@ -106,19 +97,9 @@ class SoftSharingMLPRegressor(NeuralRegressorMixin, _SoftSharing):
         Layer weights: of shape (n_tasks, n_in, n_out), one per layer.
         ``coefs_[0]`` acts on ``X`` itself (the feature scaling is folded
         into it).
-    intercepts_
-        The attributes shared by the neural estimators: see
-        ``docs/parameters.md`` (:ref:`neural-estimators`).
     cross_stitch_ : list of ndarray of shape (n_tasks, n_tasks)
         With ``cross_stitch=True`` (and more than one task): the units, one
         per hidden layer; row t mixes the activations task t reads.
-    task_weights_, loss_curve_, best_loss_, validation_loss_curve_
-        The attributes shared by the neural estimators: see
-        ``docs/parameters.md`` (:ref:`neural-estimators`).
-    best_validation_loss_, feature_scale_, n_iter_, t_, tasks_, n_tasks_, n_features_in_
-        As above.
-    feature_names_in_
-        As above.
     target_mean_, target_scale_ : ndarray of shape (n_tasks,)
         Per-task target standardisation (zeros and ones when off).
 
@@ -152,16 +133,6 @@ class SoftSharingMLPRegressor(NeuralRegressorMixin, _SoftSharing):
 class SoftSharingMLPClassifier(NeuralClassifierMixin, _SoftSharing):
     """Multi-task MLP binary classifier: one network per task, softly tied.
 
-    Architecture: one MLP ``f_t`` per task (dense layers ``hidden_layer_sizes``
-    then a linear output), all initialised alike, with parameters ``theta_t``
-    tied by the penalty ``soft_sharing * sum_t ||theta_t - theta_bar||^2``
-    (``theta_bar`` the mean over tasks, every layer's weights and biases):
-    ``soft_sharing = 0`` gives independent networks, a large value one shared
-    network. With ``cross_stitch=True`` a learned ``T x T`` unit after every
-    hidden layer feeds task t's next layer ``sum_s a[t, s] h_s``, a mixture
-    of every task's activations on the same row (Misra et al. 2016),
-    initialised near the identity (0.9 on the diagonal, rows summing to 1).
-
     Training minimises, over mini-batches::
 
         sum_t w_t L_t  +  alpha/2 ||weights||^2
@@ -176,78 +147,8 @@ class SoftSharingMLPClassifier(NeuralClassifierMixin, _SoftSharing):
     ``"equal"``). In the shared layout missing targets (NaN in ``Y``) drop
     out of their task's mean. Mini-batch Adam; early stopping on a
     validation split if asked.
-
-    The network trains on ``x / feature_scale_``: each feature divided by the
-    power of two nearest its root mean square over the first fit's rows
-    (computed in float64 before the cast to ``dtype``), so results do not
-    depend on the features' units -- ``2**k X`` trains bit for bit as ``X``,
-    ``1e20 X`` as ``X`` with each feature multiplied by a factor in
-    ``(1/2, 2)`` -- and features of unit root mean square (standardised ones)
-    are read unchanged.
-    ``coefs_[0]`` is reported in the units of ``X`` (the trained first layer
-    divided by ``feature_scale_``); ``alpha`` penalises the trained weights,
-    those of the scaled features. With ``dtype="float32"`` the scales must
-    lie within ``2**+-100`` (about 1e-30 to 1e30) so that ``coefs_[0]`` fits
-    float32; ``"float64"`` takes any finite features. A training whose
-    loss, parameters or Adam moments stop being finite (an overflow) raises a
-    ``ValueError`` naming the settings to change; ``partial_fit`` then keeps
-    the model of its previous call.
-
-    Parameters
-    ----------
-    hidden_layer_sizes : int or sequence of int, default=(100,)
-        Widths of every task's network's hidden layers.
-    soft_sharing : float, default=0.01
-        ``lambda >= 0`` of the penalty ``lambda sum_t ||theta_t - theta_bar||^2``.
-    cross_stitch : bool, default=False
-        Cross-stitch units between the task networks (every network then
-        runs on every row, so training costs T times more in the per-task
-        layout).
-    activation, dropout, alpha, batch_size, learning_rate_init, max_iter, shuffle
-        The parameters shared by the neural estimators: see
-        ``docs/parameters.md`` (:ref:`neural-estimators`).
-    random_state, tol, early_stopping, validation_fraction, n_iter_no_change
-        As above.
-    beta_1, beta_2, epsilon, task_column, unseen_tasks, task_weighting, dwa_temperature
-        As above.
-    dtype, verbose
-        As above.
-
-    Attributes
-    ----------
-    coefs_ : list of ndarray
-        Layer weights: of shape (n_tasks, n_in, n_out), one per layer.
-        ``coefs_[0]`` acts on ``X`` itself (the feature scaling is folded
-        into it).
-    intercepts_
-        The attributes shared by the neural estimators: see
-        ``docs/parameters.md`` (:ref:`neural-estimators`).
-    cross_stitch_ : list of ndarray of shape (n_tasks, n_tasks)
-        With ``cross_stitch=True`` (and more than one task): the units, one
-        per hidden layer; row t mixes the activations task t reads.
-    task_weights_, loss_curve_, best_loss_, validation_loss_curve_
-        The attributes shared by the neural estimators: see
-        ``docs/parameters.md`` (:ref:`neural-estimators`).
-    best_validation_loss_, feature_scale_, n_iter_, t_, tasks_, n_tasks_, n_features_in_
-        As above.
-    feature_names_in_
-        As above.
-    classes_ : ndarray of shape (2,)
-        The two labels, common to all tasks.
-
-    References
-    ----------
-    Caruana, R. (1997). Multitask learning. Machine Learning 28(1).
-    Kendall, A., Gal, Y. and Cipolla, R. (2018). Multi-task learning using
-    uncertainty to weigh losses for scene geometry and semantics. CVPR.
-    Liu, S., Johns, E. and Davison, A. J. (2019). End-to-end multi-task
-    learning with attention. CVPR (dynamic weight averaging).
-    Kingma, D. P. and Ba, J. (2015). Adam: a method for stochastic
-    optimization. ICLR.
-    Misra, I., Shrivastava, A., Gupta, A. and Hebert, M. (2016). Cross-stitch
-    networks for multi-task learning. CVPR.
-    Duong, L., Cohn, T., Bird, S. and Cook, P. (2015). Low resource dependency
-    parsing: cross-lingual parameter sharing in a neural network parser. ACL
-    (the l2 soft-sharing penalty).
     """
     _loss = "logistic"
+
+
+complete_pair(SoftSharingMLPRegressor, SoftSharingMLPClassifier)

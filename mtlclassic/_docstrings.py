@@ -1,0 +1,271 @@
+"""Docstrings completed from what is written once: shared entries, a sibling's, a model's.
+
+A public estimator's docstring, as written in its module, holds what is its
+own: the summary, the objective, the model's own parameters and attributes,
+its references. :func:`complete` adds the rest where the class is declared
+(:func:`mtlclassic.estimators._registry.declare` for the linear models and
+their CV estimators, the neural modules for the networks), so that no entry is
+written twice and none can drift from the signature:
+
+- in ``Parameters``, an entry for each name of the constructor's signature the
+  docstring does not document, in the signature's order, from the first
+  source that has one: the family's shared entries (a :class:`Family`, whose
+  full text is in ``docs/parameters.md``), then another class's docstring (a
+  classifier's from its regressor, a CV estimator's from its model);
+- in ``Attributes``, the family's shared attributes, then the sibling's own
+  attributes the docstring does not document;
+- the family's extra sections (``Warns`` of the CV estimators), a ``See
+  Also`` entry pointing to the related class, and a classifier's
+  ``References`` from its regressor when it writes none.
+
+Entries the docstring writes itself always win, and are never moved out of
+the signature's order. A name no source documents stays undocumented, which
+``tests/test_docstring_parameters.py`` reports.
+
+The docstrings are numpydoc: a section is a title underlined with dashes;
+an entry is a line ``name[, name...][ : type]`` at the section's indentation
+with its description indented below it.
+"""
+
+import inspect
+import re
+from dataclasses import dataclass, field
+
+_UNDERLINE = re.compile(r"-{3,}")
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One numpydoc entry: ``names : kind`` and its description lines (indented by 4)."""
+
+    names: tuple
+    kind: str = ""
+    description: tuple = ()
+
+    @classmethod
+    def parse(cls, lines):
+        head, _, kind = lines[0].partition(" : ")
+        names = tuple(name.strip() for name in head.split(",") if name.strip())
+        return cls(names, kind.strip(), tuple(lines[1:]))
+
+    def render(self, names=None):
+        head = ", ".join(names or self.names) + (f" : {self.kind}" if self.kind else "")
+        return [head, *self.description]
+
+
+@dataclass(frozen=True)
+class Family:
+    """Parameters and attributes shared by a family of estimators, written out in ``docs/parameters.md``.
+
+    Parameters
+    ----------
+    label : str
+        The family as a sentence names it ("linear", "CV", ...).
+    ref : str
+        Its section's label in ``docs/parameters.md``.
+    parameters, attributes : tuple of str
+        The shared names (an estimator documents those its signature has).
+    regressor_only : tuple of str
+        Shared attributes its classifiers do not have.
+    sections : dict
+        Section title -> lines the family's estimators all carry (``Warns``).
+    """
+
+    label: str
+    ref: str
+    parameters: tuple
+    attributes: tuple
+    regressor_only: tuple = ()
+    sections: dict = field(default_factory=dict)
+
+    @property
+    def pointer(self):
+        return (f"    Shared by the {self.label} estimators: ``docs/parameters.md`` "
+                f"(:ref:`{self.ref}`).",)
+
+    def entries(self, names):
+        entry = Entry(tuple(names), "", self.pointer)
+        return {name: entry for name in names}
+
+
+_LINEAR_ATTRIBUTES = ("coef_", "intercept_", "tasks_", "n_tasks_", "n_features_in_",
+                      "feature_names_in_", "n_iter_")
+_SOLVER = ("solver", "device", "verbose")
+
+LINEAR = Family(
+    "linear", "linear-estimators",
+    ("fit_intercept", "task_column", "unseen_tasks", "task_weights", "tol", "max_iter",
+     "warm_start", *_SOLVER),
+    (*_LINEAR_ATTRIBUTES, "dual_gap_", "solver_", "device_"))
+
+ALTERNATING = Family(
+    "alternating", "alternating-estimators",
+    ("fit_intercept", "task_column", "unseen_tasks", "task_weights", "tol", "max_iter",
+     "max_inner_iter", "warm_start", *_SOLVER),
+    (*_LINEAR_ATTRIBUTES, "objective_", "dual_gap_", "solver_", "device_"))
+
+CV = Family(
+    "CV", "cv-estimators",
+    ("alphas", "n_alphas", "eps", "cv", "n_jobs", "scoring", "l2_reg", "fit_intercept",
+     "task_column", "unseen_tasks", "task_weights", "tol", "max_iter", *_SOLVER),
+    ("alpha_", "alphas_", "mse_path_", "score_path_", "coef_", "intercept_", "n_iter_",
+     "dual_gap_", "tasks_", "n_tasks_", "n_features_in_", "feature_names_in_", "solver_"),
+    regressor_only=("mse_path_",),
+    sections={"Warns": ("ConvergenceWarning",
+                        "    At most one for all the path fits of all folds "
+                        "(:ref:`cv-estimators`).")})
+
+NEURAL = Family(
+    "neural", "neural-estimators",
+    ("activation", "dropout", "alpha", "batch_size", "learning_rate_init", "max_iter", "shuffle",
+     "random_state", "tol", "early_stopping", "validation_fraction", "n_iter_no_change", "beta_1",
+     "beta_2", "epsilon", "task_column", "unseen_tasks", "task_weighting", "dwa_temperature",
+     "dtype", "verbose"),
+    ("intercepts_", "task_weights_", "loss_curve_", "best_loss_", "validation_loss_curve_",
+     "best_validation_loss_", "feature_scale_", "n_iter_", "t_", "tasks_", "n_tasks_",
+     "n_features_in_", "feature_names_in_"),
+    regressor_only=("target_mean_", "target_scale_"))
+
+_CLASSES = Entry(("classes_",), "ndarray of shape (2,)", ("    The two labels, common to all tasks.",))
+
+
+# -- reading and writing numpydoc -------------------------------------------------------
+def parse(doc):
+    """``doc`` -> ``(head lines, {title: body lines})``, sections in their order."""
+    lines = inspect.cleandoc(doc or "").splitlines()
+    head, sections, body = [], {}, None
+    i = 0
+    while i < len(lines):
+        line = lines[i]
+        if (i + 1 < len(lines) and line.strip() and not line.startswith(" ")
+                and _UNDERLINE.fullmatch(lines[i + 1]) and len(lines[i + 1]) == len(line)):
+            body = sections.setdefault(line, [])
+            i += 2
+            continue
+        (head if body is None else body).append(line)
+        i += 1
+    return head, sections
+
+
+def entries(body):
+    """A section's lines -> its :class:`Entry` list (blank lines dropped)."""
+    grouped = []
+    for line in body:
+        if line.strip() and not line.startswith(" "):
+            grouped.append([line])
+        elif line.strip() and grouped:
+            grouped[-1].append(line)
+    return [Entry.parse(lines) for lines in grouped]
+
+
+def documented(doc, section):
+    """``{name: Entry}`` over a docstring's section."""
+    return {name: entry for entry in entries(parse(doc)[1].get(section, ()))
+            for name in entry.names}
+
+
+def _render(head, sections):
+    while head and not head[-1].strip():
+        head = head[:-1]
+    out = list(head)
+    for title, body in sections.items():
+        while body and not body[-1].strip():
+            body = body[:-1]
+        if body:
+            out += ["", title, "-" * len(title), *body]
+    return "\n".join(out) + "\n"
+
+
+def _ordered(names, own, sources):
+    """Entries for ``names`` in their order: ``own`` first, else the first source's; one per entry."""
+    out, emitted = [], set()
+    for name in names:
+        if name in own:
+            entry = own[name]
+            if id(entry) not in emitted:
+                emitted.add(id(entry))
+                out.append((entry, list(entry.names)))
+            continue
+        entry = next((source[name] for source in sources if name in source), None)
+        if entry is None:
+            continue
+        if out and out[-1][0] is entry:  # consecutive names of one shared entry: one group
+            out[-1][1].append(name)
+        else:
+            out.append((entry, [name]))
+    return [line for entry, group in out for line in entry.render(group)]
+
+
+def complete(cls, family, *, like=None, model=None, see_also=None, summary=None):
+    """Complete ``cls.__doc__`` in place (see the module docstring) and return ``cls``.
+
+    Parameters
+    ----------
+    cls : type
+        The public class; its constructor's signature orders ``Parameters``.
+    family : Family
+        Its shared parameters and attributes.
+    like : type, optional
+        A sibling (a classifier's regressor) whose entries, parameters and
+        attributes, fill what ``cls`` does not write.
+    model : type, optional
+        A class whose parameter entries fill what the family does not (a CV
+        estimator's model).
+    see_also : tuple of (type, str), optional
+        ``(class, what it is)`` for a ``See Also`` entry.
+    summary : str, optional
+        The docstring's head when the class writes none.
+    """
+    head, sections = parse(cls.__doc__ or summary)
+    names = list(inspect.signature(cls).parameters)
+    own = {name: entry for entry in entries(sections.get("Parameters", ()))
+           for name in entry.names}
+    sources = [family.entries([n for n in family.parameters if n in names])]
+    sources += [documented(other.__doc__, "Parameters") for other in (like, model) if other]
+    parameters = _ordered(names, own, sources)
+
+    own_attributes = entries(sections.get("Attributes", ()))
+    written = {name for entry in own_attributes for name in entry.names}
+    classifier = getattr(cls, "_loss", None) == "logistic"
+    inherited = []
+    if like is not None:  # the sibling's own attributes (not its shared ones, not the regressor's)
+        for entry in entries(parse(like.__doc__)[1].get("Attributes", ())):
+            left = [n for n in entry.names if n not in written and n != "classes_"
+                    and not (classifier and n in family.regressor_only)]
+            if left and entry.description != family.pointer:
+                inherited += entry.render(left)
+                written.update(left)
+    shared = [n for n in family.attributes if n not in written
+              and not (classifier and n in family.regressor_only)]
+    attributes = Entry(tuple(shared), "", family.pointer).render() if shared else []
+    attributes += inherited
+    for entry in own_attributes:
+        attributes += entry.render()
+    if classifier and "classes_" not in written:
+        attributes += _CLASSES.render()
+
+    also = list(sections.get("See Also", ()))
+    if see_also is not None:
+        other, what = see_also
+        name = f"mtlclassic.{other.__name__}"
+        if not any(line.startswith(name + " ") for line in also):
+            also.append(f"{name} : {what}")
+    # numpydoc's order; the sections the class writes beyond these follow (Notes, References).
+    out = {"Parameters": parameters,
+           "Warns": sections.get("Warns") or list(family.sections.get("Warns", ())),
+           "Attributes": attributes, "See Also": also}
+    for title, body in sections.items():
+        out.setdefault(title, body)
+    if like is not None and "References" not in out:  # the same model: the same papers
+        references = parse(like.__doc__)[1].get("References")
+        if references:
+            out["References"] = references
+    cls.__doc__ = _render(head, out)
+    return cls
+
+
+def complete_pair(regressor, classifier):
+    """Complete a regressor's docstring, then its classifier's from it (each its ``_doc_family``)."""
+    complete(regressor, regressor._doc_family)
+    complete(classifier, classifier._doc_family, like=regressor,
+             see_also=(regressor, "the same model, squared loss."))
