@@ -30,6 +30,13 @@ __all__ = ["TaskStratifiedKFold", "TaskStratifiedShuffleSplit"]
 _SHOWN = 10
 
 
+def _check_n_splits(n_splits, minimum, why):
+    if not isinstance(n_splits, numbers.Integral) or isinstance(n_splits, bool):
+        raise ValueError(f"n_splits must be an integer, got {n_splits!r}.")
+    if n_splits < minimum:
+        raise ValueError(f"n_splits={n_splits}: {why}")
+
+
 def _check_task_column(task_column):
     if task_column is None or isinstance(task_column, str):
         return
@@ -108,7 +115,64 @@ def _check_observed(splitter, y, splits):
 
 
 class _TaskSplitter(BaseCrossValidator):
-    """What both splitters share: ``n_splits`` known without looking at the data."""
+    """What both splitters share: the common parameters, ``split``, and ``n_splits``.
+
+    A subclass stores its own parameters before calling this ``__init__`` (as
+    scikit-learn's ``KFold`` and ``ShuffleSplit`` do), and supplies
+    ``_check_params()``, ``_row_splitter()`` (the scikit-learn splitter of the
+    shared layout) and ``_split_tasks(tasks, codes)`` (the ``(train, test)``
+    pairs of the per-task layout).
+    """
+
+    def __init__(self, n_splits, *, task_column, random_state):
+        # Every parameter is stored before the check, which reads them all.
+        self.n_splits = n_splits
+        self.task_column = task_column
+        self.random_state = random_state
+        self._check_params()
+
+    def split(self, X, y=None, groups=None):
+        """Generate the ``(train, test)`` row indices of every split (every fold of a K-fold).
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix, DataFrame} of shape (n_samples, n_columns)
+            The data, task column included (unless ``task_column=None``): what
+            the estimator or Pipeline receives, before any transformation.
+        y : array-like of shape (n_samples,) or (n_samples, n_tasks), default=None
+            Targets; read only in the shared layout, to check that every task
+            keeps observed (non-NaN) targets on both sides.
+        groups : object
+            Ignored; present for scikit-learn's splitter protocol.
+
+        Yields
+        ------
+        train : ndarray of shape (n_train,)
+            Training rows of the split, sorted.
+        test : ndarray of shape (n_test,)
+            Test rows of the split, sorted.
+
+        Raises
+        ------
+        ValueError
+            If the task column cannot be read, a task has too few rows to be
+            on both sides of every split (the error names it: fewer than
+            ``n_splits`` for :class:`TaskStratifiedKFold`, a single row for
+            :class:`TaskStratifiedShuffleSplit`), the sizes of a shuffle split
+            do not fit ``X``, or (shared layout) a task has no observed target
+            on one side of a split.
+        """
+        # Checked here, not lazily in a generator: a bad split fails where it is asked for.
+        self._check_params()
+        X, y, groups = indexable(X, y, groups)
+        if self.task_column is None:
+            # KFold's rows come sorted already, ShuffleSplit's in random order.
+            splits = [(np.sort(train), np.sort(test))
+                      for train, test in self._row_splitter().split(X)]
+            _check_observed(self, y, splits)
+            return iter(splits)
+        tasks, codes = _task_codes(self, X)
+        return self._split_tasks(tasks, codes)
 
     def get_n_splits(self, X=None, y=None, groups=None):
         """Return the number of splits, ``n_splits``.
@@ -176,59 +240,21 @@ class TaskStratifiedKFold(_TaskSplitter):
     """
 
     def __init__(self, n_splits=5, *, task_column=-1, shuffle=False, random_state=None):
-        self.n_splits = n_splits
-        self.task_column = task_column
         self.shuffle = shuffle
-        self.random_state = random_state
-        self._check_params()
+        super().__init__(n_splits, task_column=task_column, random_state=random_state)
 
     def _check_params(self):
-        if not isinstance(self.n_splits, numbers.Integral) or isinstance(self.n_splits, bool):
-            raise ValueError(f"n_splits must be an integer, got {self.n_splits!r}.")
-        if self.n_splits < 2:
-            raise ValueError(
-                f"n_splits={self.n_splits}: cross-validation needs at least 2 folds.")
+        _check_n_splits(self.n_splits, 2, "cross-validation needs at least 2 folds.")
         _check_task_column(self.task_column)
         _check_random_state_use(self.shuffle, self.random_state)
 
-    def split(self, X, y=None, groups=None):
-        """Generate the ``(train, test)`` row indices of every fold.
+    def _row_splitter(self):
+        """The shared layout's splitter: ``KFold`` on the rows."""
+        return KFold(self.n_splits, shuffle=self.shuffle, random_state=self.random_state)
 
-        Parameters
-        ----------
-        X : {array-like, sparse matrix, DataFrame} of shape (n_samples, n_columns)
-            The data, task column included (unless ``task_column=None``): what
-            the estimator or Pipeline receives, before any transformation.
-        y : array-like of shape (n_samples,) or (n_samples, n_tasks), default=None
-            Targets; read only in the shared layout, to check that every task
-            keeps observed (non-NaN) targets on both sides.
-        groups : object
-            Ignored; present for scikit-learn's splitter protocol.
-
-        Yields
-        ------
-        train : ndarray of shape (n_train,)
-            Training rows of the fold, sorted.
-        test : ndarray of shape (n_test,)
-            Test rows of the fold, sorted.
-
-        Raises
-        ------
-        ValueError
-            If the task column cannot be read, or a task has fewer rows than
-            ``n_splits`` (the error names it), or (shared layout) a task has
-            no observed target on one side of a fold.
-        """
-        # Checked here, not lazily in a generator: a bad split fails where it is asked for.
-        self._check_params()
-        X, y, groups = indexable(X, y, groups)
+    def _split_tasks(self, tasks, codes):
+        """The ``(train, test)`` rows of every fold, each task's rows cut into the K folds."""
         k = self.n_splits
-        if self.task_column is None:
-            splits = list(KFold(k, shuffle=self.shuffle,
-                                random_state=self.random_state).split(X))
-            _check_observed(self, y, splits)
-            return iter(splits)
-        tasks, codes = _task_codes(self, X)
         rng = check_random_state(self.random_state) if self.shuffle else None
         order, counts, _ = _task_order(codes, len(tasks), rng)
         small = np.flatnonzero(counts < k)
@@ -300,18 +326,12 @@ class TaskStratifiedShuffleSplit(_TaskSplitter):
 
     def __init__(self, n_splits=10, *, test_size=None, train_size=None, task_column=-1,
                  random_state=None):
-        self.n_splits = n_splits
         self.test_size = test_size
         self.train_size = train_size
-        self.task_column = task_column
-        self.random_state = random_state
-        self._check_params()
+        super().__init__(n_splits, task_column=task_column, random_state=random_state)
 
     def _check_params(self):
-        if not isinstance(self.n_splits, numbers.Integral) or isinstance(self.n_splits, bool):
-            raise ValueError(f"n_splits must be an integer, got {self.n_splits!r}.")
-        if self.n_splits < 1:
-            raise ValueError(f"n_splits={self.n_splits}: at least one split is needed.")
+        _check_n_splits(self.n_splits, 1, "at least one split is needed.")
         for name in ("test_size", "train_size"):
             value = getattr(self, name)
             if value is None:
@@ -350,43 +370,13 @@ class TaskStratifiedShuffleSplit(_TaskSplitter):
                 f"than all the rows ({test:g} + {train:g} of each task): reduce one of them.")
         return test, train
 
-    def split(self, X, y=None, groups=None):
-        """Generate the ``(train, test)`` row indices of every split.
+    def _row_splitter(self):
+        """The shared layout's splitter: ``ShuffleSplit`` on the rows."""
+        return ShuffleSplit(self.n_splits, test_size=self.test_size, train_size=self.train_size,
+                            random_state=self.random_state)
 
-        Parameters
-        ----------
-        X : {array-like, sparse matrix, DataFrame} of shape (n_samples, n_columns)
-            The data, task column included (unless ``task_column=None``).
-        y : array-like of shape (n_samples,) or (n_samples, n_tasks), default=None
-            Targets; read only in the shared layout, to check that every task
-            keeps observed (non-NaN) targets on both sides.
-        groups : object
-            Ignored; present for scikit-learn's splitter protocol.
-
-        Yields
-        ------
-        train : ndarray of shape (n_train,)
-            Training rows of the split, sorted.
-        test : ndarray of shape (n_test,)
-            Test rows of the split, sorted.
-
-        Raises
-        ------
-        ValueError
-            If the task column cannot be read, a task has a single row (the
-            error names it), the sizes do not fit ``X``, or (shared layout) a
-            task has no observed target on one side of a split.
-        """
-        self._check_params()
-        X, y, groups = indexable(X, y, groups)
-        if self.task_column is None:
-            splits = list(ShuffleSplit(self.n_splits, test_size=self.test_size,
-                                       train_size=self.train_size,
-                                       random_state=self.random_state).split(X))
-            splits = [(np.sort(train), np.sort(test)) for train, test in splits]
-            _check_observed(self, y, splits)
-            return iter(splits)
-        tasks, codes = _task_codes(self, X)
+    def _split_tasks(self, tasks, codes):
+        """The ``(train, test)`` rows of every split, each task cut with the same fractions."""
         test_fraction, train_fraction = self._fractions(codes.shape[0])
         counts = np.bincount(codes, minlength=len(tasks))
         single = np.flatnonzero(counts < 2)
