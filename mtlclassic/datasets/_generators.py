@@ -45,6 +45,7 @@ and the rank of the shared block), so that recovery can be tested.
 """
 
 import numbers
+from string import Template
 
 import numpy as np
 from scipy.signal import lfilter
@@ -452,46 +453,14 @@ def _draw_data(kind, rng, sizes, coef, snr, noise, correlation, layout,
 # Public API
 # ---------------------------------------------------------------------------
 
-
-def make_multitask_regression(
-    n_samples=100,
-    n_features=50,
-    n_tasks=5,
-    n_shared=5,
-    n_specific=0,
-    snr=3.0,
-    noise=None,
-    correlation=0.0,
-    layout="shared",
-    coef_scale=1.0,
-    intercept=0.0,
-    random_state=None,
-    *,
-    rank=None,
-    shared_variation=0.3,
-    n_outlier_tasks=0,
-    return_truth=False,
-):
-    """Generate a synthetic multi-task linear regression problem.
-
-    Task ``t`` follows ``y = X @ coef[t] + intercept[t] + eps`` with Gaussian
-    noise ``eps``. The features are Gaussian with Toeplitz correlation
-    ``correlation ** |i - j|`` (generated column by column as an AR(1)
-    process, so memory is ``O(n_rows * n_features)``). The coefficients have
-    a support of ``n_shared`` features common to every task, with related
-    values (a common signed base ``b_j``, ``|b_j| ~ U(0.5, 1.5)``, times a
-    per-task log-normal factor ``exp(0.3 * z_tj)``), plus ``n_specific``
-    features per task active in that task only (values ``+/-U(0.5, 1.5)``);
-    all values are multiplied by ``coef_scale`` and every other coefficient
-    is exactly zero.
-
-    Parameters
-    ----------
+# The docstring entries both generators share, written once. ``_shared_doc`` puts each in
+# place of its ``$NAME`` marker in the generators' docstrings.
+_SIZE_AND_NOISE_PARAMETERS = """\
     n_samples : int or array-like of int of shape (n_tasks,), default=100
         With ``layout="shared"``: the number of rows of the common design (an
         int). With ``layout="per_task"``: the number of rows of each task,
         either one int (equal sizes) or one int per task (unequal sizes).
-        Every task needs at least 1 row.
+        Every task needs at least $min_rows.
 
     n_features : int, default=50
         Number of features ``p``.
@@ -526,11 +495,9 @@ def make_multitask_regression(
         as the last column of ``X`` and the targets are stacked.
 
     coef_scale : float, default=1.0
-        Positive factor applied to every nonzero coefficient.
+        Positive factor applied to every nonzero coefficient."""
 
-    intercept : float or array-like of shape (n_tasks,), default=0.0
-        Intercept added to the targets of each task.
-
+_SEED_AND_STRUCTURE_PARAMETERS = """\
     random_state : int, RandomState instance, Generator or None, default=None
         Seed or random number generator. A ``numpy.random.Generator`` is
         wrapped in a ``RandomState`` sharing its bit generator. The same
@@ -559,22 +526,15 @@ def make_multitask_regression(
         feature learning). Must be in ``[0, n_tasks]``.
 
     return_truth : bool, default=False
-        If True, also return the planted structure as a dict (see Returns).
+        If True, also return the planted structure as a dict (see Returns)."""
 
-    Returns
-    -------
+_X_RETURN = """\
     X : ndarray of shape (n_samples, n_features) or (N, n_features + 1)
         Design matrix. With ``layout="per_task"``, ``N = sum(n_samples)``,
         rows are grouped by task in order ``0..n_tasks-1`` and the last
-        column holds the task id as a float.
+        column holds the task id as a float."""
 
-    Y : ndarray of shape (n_samples, n_tasks) or (N,)
-        Float64 targets: one column per task with ``layout="shared"``, one
-        stacked vector with ``layout="per_task"``.
-
-    coef : ndarray of shape (n_tasks, n_features)
-        True coefficients, one row per task (intercept excluded).
-
+_TRUTH_RETURN = """\
     truth : dict
         Only with ``return_truth=True``. The planted structure, with
         ``coef == coef_shared + coef_specific + coef_outlier`` exactly (the
@@ -594,7 +554,85 @@ def make_multitask_regression(
         - ``"outlier_tasks"``: sorted int64 array of the outlier task ids.
         - ``"rank"``: int, rank of the shared block restricted to the
           inlier tasks and the shared features (``rank`` when given and at
-          least ``rank`` tasks are not outliers).
+          least ``rank`` tasks are not outliers)."""
+
+
+def _shared_doc(min_rows):
+    """Decorator: fill the ``$NAME`` markers of a generator's docstring.
+
+    ``min_rows`` (``"1 row"``, ``"2 rows"``) is the generator's own least task
+    size, which the shared ``n_samples`` entry states.
+    """
+    # The marker's indentation is the first line's; the others carry their own.
+    shared = {
+        "SIZE_AND_NOISE_PARAMETERS": _SIZE_AND_NOISE_PARAMETERS.lstrip(),
+        "SEED_AND_STRUCTURE_PARAMETERS": _SEED_AND_STRUCTURE_PARAMETERS.lstrip(),
+        "X_RETURN": _X_RETURN.lstrip(),
+        "TRUTH_RETURN": _TRUTH_RETURN.lstrip(),
+    }
+
+    def fill(func):
+        doc = Template(func.__doc__).substitute(shared)
+        func.__doc__ = Template(doc).substitute(min_rows=min_rows)
+        return func
+
+    return fill
+
+
+@_shared_doc(min_rows="1 row")
+def make_multitask_regression(
+    n_samples=100,
+    n_features=50,
+    n_tasks=5,
+    n_shared=5,
+    n_specific=0,
+    snr=3.0,
+    noise=None,
+    correlation=0.0,
+    layout="shared",
+    coef_scale=1.0,
+    intercept=0.0,
+    random_state=None,
+    *,
+    rank=None,
+    shared_variation=0.3,
+    n_outlier_tasks=0,
+    return_truth=False,
+):
+    """Generate a synthetic multi-task linear regression problem.
+
+    Task ``t`` follows ``y = X @ coef[t] + intercept[t] + eps`` with Gaussian
+    noise ``eps``. The features are Gaussian with Toeplitz correlation
+    ``correlation ** |i - j|`` (generated column by column as an AR(1)
+    process, so memory is ``O(n_rows * n_features)``). The coefficients have
+    a support of ``n_shared`` features common to every task, with related
+    values (a common signed base ``b_j``, ``|b_j| ~ U(0.5, 1.5)``, times a
+    per-task log-normal factor ``exp(0.3 * z_tj)``), plus ``n_specific``
+    features per task active in that task only (values ``+/-U(0.5, 1.5)``);
+    all values are multiplied by ``coef_scale`` and every other coefficient
+    is exactly zero.
+
+    Parameters
+    ----------
+    $SIZE_AND_NOISE_PARAMETERS
+
+    intercept : float or array-like of shape (n_tasks,), default=0.0
+        Intercept added to the targets of each task.
+
+    $SEED_AND_STRUCTURE_PARAMETERS
+
+    Returns
+    -------
+    $X_RETURN
+
+    Y : ndarray of shape (n_samples, n_tasks) or (N,)
+        Float64 targets: one column per task with ``layout="shared"``, one
+        stacked vector with ``layout="per_task"``.
+
+    coef : ndarray of shape (n_tasks, n_features)
+        True coefficients, one row per task (intercept excluded).
+
+    $TRUTH_RETURN
 
     Raises
     ------
@@ -634,6 +672,7 @@ def make_multitask_regression(
     )
 
 
+@_shared_doc(min_rows="2 rows")
 def make_multitask_classification(
     n_samples=100,
     n_features=50,
@@ -664,83 +703,13 @@ def make_multitask_classification(
 
     Parameters
     ----------
-    n_samples : int or array-like of int of shape (n_tasks,), default=100
-        With ``layout="shared"``: the number of rows of the common design (an
-        int). With ``layout="per_task"``: the number of rows of each task,
-        either one int (equal sizes) or one int per task (unequal sizes).
-        Every task needs at least 2 rows.
+    $SIZE_AND_NOISE_PARAMETERS
 
-    n_features : int, default=50
-        Number of features ``p``.
-
-    n_tasks : int, default=5
-        Number of tasks ``T``.
-
-    n_shared : int, default=5
-        Size of the support shared by all tasks (features nonzero in every
-        task).
-
-    n_specific : int, default=0
-        Number of extra features per task, nonzero in that task only.
-        Specific supports are disjoint across tasks, so
-        ``n_shared + n_tasks * n_specific <= n_features`` is required.
-
-    snr : float, default=3.0
-        Target signal-to-noise ratio ``var(signal) / var(noise)`` of every
-        task, used when ``noise`` is None. Must be > 0.
-
-    noise : float or None, default=None
-        Noise standard deviation, the same for every task. When given,
-        ``snr`` is ignored. Must be >= 0.
-
-    correlation : float, default=0.0
-        Correlation ``rho`` in ``[0, 1)``; features ``i`` and ``j`` have
-        correlation ``rho ** |i - j|``.
-
-    layout : {"shared", "per_task"}, default="shared"
-        ``"shared"``: one design matrix for all tasks and a target matrix.
-        ``"per_task"``: each task has its own rows; the task id is appended
-        as the last column of ``X`` and the targets are stacked.
-
-    coef_scale : float, default=1.0
-        Positive factor applied to every nonzero coefficient.
-
-    random_state : int, RandomState instance, Generator or None, default=None
-        Seed or random number generator. A ``numpy.random.Generator`` is
-        wrapped in a ``RandomState`` sharing its bit generator. The same
-        integer seed gives bit-identical outputs.
-
-    rank : int or None, default=None
-        If given, the shared block (tasks x shared features) is a random
-        matrix of exactly this rank, ``U diag(s) V`` with orthonormal
-        factors and singular values ``s_k = sqrt(n_tasks * n_shared / rank)
-        * u_k``, ``u_k ~ U(0.75, 1.25)`` (mean squared entry about 1), instead
-        of the log-normal perturbation of a common base. Requires
-        ``1 <= rank <= min(n_tasks, n_shared)``. ``coef`` itself has rank
-        ``rank`` when ``n_specific=0`` and ``n_outlier_tasks=0`` (outlier
-        rows are removed from the block, which can lower its rank; see
-        ``truth["rank"]``).
-
-    shared_variation : float, default=0.3
-        Standard deviation ``v`` of the log-normal factor ``exp(v * z_tj)``
-        applied to the shared base values; ``0`` gives the same value in
-        every task. Must be >= 0. Not used when ``rank`` is given.
-
-    n_outlier_tasks : int, default=0
-        Number of tasks, chosen at random, whose coefficients are replaced
-        by a dense vector with ``N(0, coef_scale**2)`` entries on every
-        feature: tasks unrelated to the shared support (robust multi-task
-        feature learning). Must be in ``[0, n_tasks]``.
-
-    return_truth : bool, default=False
-        If True, also return the planted structure as a dict (see Returns).
+    $SEED_AND_STRUCTURE_PARAMETERS
 
     Returns
     -------
-    X : ndarray of shape (n_samples, n_features) or (N, n_features + 1)
-        Design matrix. With ``layout="per_task"``, ``N = sum(n_samples)``,
-        rows are grouped by task in order ``0..n_tasks-1`` and the last
-        column holds the task id as a float.
+    $X_RETURN
 
     Y : ndarray of shape (n_samples, n_tasks) or (N,)
         Int64 labels in ``{0, 1}``: one column per task with
@@ -749,26 +718,7 @@ def make_multitask_classification(
     coef : ndarray of shape (n_tasks, n_features)
         True coefficients, one row per task.
 
-    truth : dict
-        Only with ``return_truth=True``. The planted structure, with
-        ``coef == coef_shared + coef_specific + coef_outlier`` exactly (the
-        three parts have disjoint supports):
-
-        - ``"coef_shared"``: ndarray of shape (n_tasks, n_features), the
-          shared block (nonzero on the shared support, in every task that is
-          not an outlier).
-        - ``"coef_specific"``: ndarray of shape (n_tasks, n_features), the
-          task-specific entries.
-        - ``"coef_outlier"``: ndarray of shape (n_tasks, n_features), the
-          dense rows of the outlier tasks.
-        - ``"shared_support"``: sorted int64 array of the ``n_shared``
-          shared feature indices.
-        - ``"specific_support"``: bool ndarray of shape (n_tasks,
-          n_features), the nonzero entries of ``coef_specific``.
-        - ``"outlier_tasks"``: sorted int64 array of the outlier task ids.
-        - ``"rank"``: int, rank of the shared block restricted to the
-          inlier tasks and the shared features (``rank`` when given and at
-          least ``rank`` tasks are not outliers).
+    $TRUTH_RETURN
 
     Raises
     ------
