@@ -304,27 +304,32 @@ _REFERENCES = """
 """
 
 
-def make_task_relation_regression(
-    n_samples=400, n_features=200, n_tasks=10, *, structure="clusters", n_clusters=3,
-    cluster_std=0.1, n_factors=2, shared_fraction=0.8, edge_density=0.2, edge_strength=0.3,
-    n_outlier_tasks=0, snr=10.0, noise=None, correlation=0.0, layout="shared",
-    coef_scale=1.0, random_state=None,
-):
-    return _generate("regression", n_samples, n_features, n_tasks, structure, n_clusters,
-                     cluster_std, n_factors, shared_fraction, edge_density, edge_strength,
-                     n_outlier_tasks, snr, noise, correlation, layout, coef_scale, random_state)
+def _public_generator(kind, name):
+    """The public generator of ``kind`` ("regression" or "classification"), named ``name``.
+
+    Both public generators come from this one definition, so their signatures
+    and defaults cannot drift apart; their docstrings are set below.
+    """
+
+    def generate(
+        n_samples=400, n_features=200, n_tasks=10, *, structure="clusters", n_clusters=3,
+        cluster_std=0.1, n_factors=2, shared_fraction=0.8, edge_density=0.2, edge_strength=0.3,
+        n_outlier_tasks=0, snr=10.0, noise=None, correlation=0.0, layout="shared",
+        coef_scale=1.0, random_state=None,
+    ):
+        return _generate(kind, n_samples, n_features, n_tasks, structure, n_clusters,
+                         cluster_std, n_factors, shared_fraction, edge_density, edge_strength,
+                         n_outlier_tasks, snr, noise, correlation, layout, coef_scale,
+                         random_state)
+
+    generate.__name__ = generate.__qualname__ = name
+    return generate
 
 
-def make_task_relation_classification(
-    n_samples=400, n_features=200, n_tasks=10, *, structure="clusters", n_clusters=3,
-    cluster_std=0.1, n_factors=2, shared_fraction=0.8, edge_density=0.2, edge_strength=0.3,
-    n_outlier_tasks=0, snr=10.0, noise=None, correlation=0.0, layout="shared",
-    coef_scale=1.0, random_state=None,
-):
-    return _generate("classification", n_samples, n_features, n_tasks, structure, n_clusters,
-                     cluster_std, n_factors, shared_fraction, edge_density, edge_strength,
-                     n_outlier_tasks, snr, noise, correlation, layout, coef_scale, random_state)
-
+make_task_relation_regression = _public_generator(
+    "regression", "make_task_relation_regression")
+make_task_relation_classification = _public_generator(
+    "classification", "make_task_relation_classification")
 
 make_task_relation_regression.__doc__ = f"""Multi-task linear regression with a planted task relationship.
 
