@@ -29,6 +29,7 @@ left.
 """
 
 import warnings
+from functools import partial
 
 import numpy as np
 from sklearn.exceptions import UndefinedMetricWarning
@@ -148,17 +149,27 @@ def _nmse_of(y, pred, w):
     return float(np.sum(w * (y - pred) ** 2) / total)
 
 
+def _task_values(blocks, score_of, average):
+    """Each task's ``score_of(y, pred, weight)`` and total weight, and the pooled score.
+
+    The pooled score (all rows as one sample) is computed for
+    ``average="pooled"`` only, and is NaN otherwise.
+    """
+    values = np.array([score_of(y, p, w) for y, p, w in blocks], dtype=np.float64)
+    weights = np.array([w.sum() for _, _, w in blocks])
+    pooled = np.nan
+    if average == "pooled":
+        pooled = score_of(*(np.concatenate(parts) for parts in zip(*blocks)))
+    return values, weights, pooled
+
+
 def _squared_error_score(y_true, y_pred, tasks, sample_weight, average, transform, what):
     _check_average(average)
     blocks, labels = _task_data(y_true, y_pred, tasks, sample_weight)
     for y, _, _ in blocks:
         if y.dtype.kind not in "biuf":
             raise ValueError(f"{what} needs numeric targets, got dtype {y.dtype}.")
-    values = np.array([_nmse_of(y, p, w) for y, p, w in blocks], dtype=np.float64)
-    weights = np.array([w.sum() for _, _, w in blocks])
-    pooled = np.nan
-    if average == "pooled":
-        pooled = _nmse_of(*(np.concatenate(parts) for parts in zip(*blocks)))
+    values, weights, pooled = _task_values(blocks, _nmse_of, average)
     return _combine(transform(values), weights, transform(pooled), average, labels, what)
 
 
@@ -190,6 +201,8 @@ def nmse(y_true, y_pred, *, tasks=None, sample_weight=None, average="uniform_ave
     Returns
     -------
     score : float or ndarray of shape (n_tasks,)
+        One value per task (NaN where undefined) with
+        ``average="raw_values"``, else a float.
 
     Raises
     ------
@@ -215,11 +228,7 @@ def r2(y_true, y_pred, *, tasks=None, sample_weight=None, average="uniform_avera
     Per task it equals :func:`sklearn.metrics.r2_score` on that task's
     observed rows (undefined, hence left out, for a constant target where
     scikit-learn returns 0 or 1). The default uniform average is what the
-    estimators' ``score`` returns. Parameters as :func:`nmse`.
-
-    Returns
-    -------
-    score : float or ndarray of shape (n_tasks,)
+    estimators' ``score`` returns. Parameters and return value as :func:`nmse`.
     """
     return _squared_error_score(y_true, y_pred, tasks, sample_weight, average,
                                 lambda v: 1.0 - v, "R^2")
@@ -239,11 +248,7 @@ def explained_variance(y_true, y_pred, *, tasks=None, sample_weight=None, averag
     percentages). The other averages combine the per-task values
     ``1 - nMSE_t`` (= ``R^2_t``). Unlike :func:`sklearn.metrics.explained_variance_score`,
     the mean of the residuals is NOT subtracted: a biased prediction is
-    penalised. Parameters as :func:`nmse`.
-
-    Returns
-    -------
-    score : float or ndarray of shape (n_tasks,)
+    penalised. Parameters and return value as :func:`nmse`.
 
     References
     ----------
@@ -273,11 +278,8 @@ def roc_auc(y_true, y_score, *, tasks=None, sample_weight=None, average="uniform
     Per task this is :func:`sklearn.metrics.roc_auc_score` on the task's
     observed rows; it is undefined (left out of averages) for a task with
     one class only. ``average="pooled"`` ranks all rows of all tasks
-    together. Parameters as :func:`nmse`, with ``y_score`` for ``y_pred``.
-
-    Returns
-    -------
-    score : float or ndarray of shape (n_tasks,)
+    together. Parameters and return value as :func:`nmse`, with ``y_score``
+    for ``y_pred``.
 
     Raises
     ------
@@ -291,12 +293,8 @@ def roc_auc(y_true, y_score, *, tasks=None, sample_weight=None, average="uniform
     if classes.shape[0] != 2:
         raise ValueError(f"ROC AUC needs binary labels: y_true holds {classes.shape[0]} "
                          f"class(es) over all tasks: {classes[:5].tolist()}.")
-    positive = classes[1]
-    values = np.array([_auc_of(y, p, w, positive) for y, p, w in blocks], dtype=np.float64)
-    weights = np.array([w.sum() for _, _, w in blocks])
-    pooled = np.nan
-    if average == "pooled":
-        pooled = _auc_of(*(np.concatenate(parts) for parts in zip(*blocks)), positive)
+    values, weights, pooled = _task_values(blocks, partial(_auc_of, positive=classes[1]),
+                                           average)
     return _combine(values, weights, pooled, average, labels, "ROC AUC")
 
 
