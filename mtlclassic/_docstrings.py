@@ -14,9 +14,11 @@ written twice and none can drift from the signature:
   classifier's from its regressor, a CV estimator's from its model);
 - in ``Attributes``, the family's shared attributes, then the sibling's own
   attributes the docstring does not document;
+- ``Notes`` writing out the datafit ``F(coef, b)`` of the class's loss, which the
+  objective in the docstring's head reads (linear and alternating models);
 - the family's extra sections (``Warns`` of the CV estimators), a ``See
   Also`` entry pointing to the related class, and a classifier's
-  ``References`` from its regressor when it writes none.
+  ``References`` and objective from its regressor when it writes none.
 
 Entries the docstring writes itself always win, and are never moved out of
 the signature's order. A name no source documents stays undocumented, which
@@ -32,6 +34,9 @@ import re
 from dataclasses import dataclass, field
 
 _UNDERLINE = re.compile(r"-{3,}")
+# numpydoc's order of a class's sections.
+_ORDER = ("Parameters", "Returns", "Yields", "Raises", "Warns", "Attributes", "See Also", "Notes",
+          "References", "Examples")
 
 
 @dataclass(frozen=True)
@@ -69,6 +74,9 @@ class Family:
         Shared attributes its classifiers do not have.
     sections : dict
         Section title -> lines the family's estimators all carry (``Warns``).
+    datafit : bool
+        Whether the docstrings' objective reads ``F(coef, b)``, the datafit of
+        their loss that ``Notes`` then writes out (:data:`DATAFIT`).
     """
 
     label: str
@@ -77,6 +85,7 @@ class Family:
     attributes: tuple
     regressor_only: tuple = ()
     sections: dict = field(default_factory=dict)
+    datafit: bool = False
 
     @property
     def pointer(self):
@@ -96,13 +105,13 @@ LINEAR = Family(
     "linear", "linear-estimators",
     ("fit_intercept", "task_column", "unseen_tasks", "task_weights", "tol", "max_iter",
      "warm_start", *_SOLVER),
-    (*_LINEAR_ATTRIBUTES, "dual_gap_", "solver_", "device_"))
+    (*_LINEAR_ATTRIBUTES, "dual_gap_", "solver_", "device_"), datafit=True)
 
 ALTERNATING = Family(
     "alternating", "alternating-estimators",
     ("fit_intercept", "task_column", "unseen_tasks", "task_weights", "tol", "max_iter",
      "max_inner_iter", "warm_start", *_SOLVER),
-    (*_LINEAR_ATTRIBUTES, "objective_", "dual_gap_", "solver_", "device_"))
+    (*_LINEAR_ATTRIBUTES, "objective_", "dual_gap_", "solver_", "device_"), datafit=True)
 
 CV = Family(
     "CV", "cv-estimators",
@@ -124,9 +133,61 @@ NEURAL = Family(
     ("intercepts_", "task_weights_", "loss_curve_", "best_loss_", "validation_loss_curve_",
      "best_validation_loss_", "feature_scale_", "n_iter_", "t_", "tasks_", "n_tasks_",
      "n_features_in_", "feature_names_in_"),
-    regressor_only=("target_mean_", "target_scale_"))
+    regressor_only=("target_mean_", "target_scale_"),
+    sections={"Notes": (
+        "The task weights ``w_t`` are set by ``task_weighting`` (1 for ``\"equal\"``). In the",
+        "shared layout missing targets (NaN in ``Y``) drop out of their task's mean. Mini-batch",
+        "Adam; early stopping on a validation split if asked.",
+        "",
+        "The network trains on ``x / feature_scale_``: each feature divided by the power of two",
+        "nearest its root mean square over the first fit's rows (computed in float64 before the",
+        "cast to ``dtype``), so results do not depend on the features' units -- ``2**k X``",
+        "trains bit for bit as ``X``, ``1e20 X`` as ``X`` with each feature multiplied by a",
+        "factor in ``(1/2, 2)`` -- and features of unit root mean square (standardised ones) are",
+        "read unchanged. ``coefs_[0]`` is reported in the units of ``X`` (the trained first",
+        "layer divided by ``feature_scale_``); ``alpha`` penalises the trained weights, those of",
+        "the scaled features. With ``dtype=\"float32\"`` the scales must lie within ``2**+-100``",
+        "(about 1e-30 to 1e30) so that ``coefs_[0]`` fits float32; ``\"float64\"`` takes any",
+        "finite features. A training whose loss, parameters or Adam moments stop being finite",
+        "(an overflow) raises a ``ValueError`` naming the settings to change; ``partial_fit``",
+        "then keeps the model of its previous call."),
+        "References": (
+        "Caruana, R. (1997). Multitask learning. Machine Learning 28(1).",
+        "Kendall, A., Gal, Y. and Cipolla, R. (2018). Multi-task learning using",
+        "uncertainty to weigh losses for scene geometry and semantics. CVPR.",
+        "Liu, S., Johns, E. and Davison, A. J. (2019). End-to-end multi-task",
+        "learning with attention. CVPR (dynamic weight averaging).",
+        "Kingma, D. P. and Ba, J. (2015). Adam: a method for stochastic",
+        "optimization. ICLR.")})
 
 _CLASSES = Entry(("classes_",), "ndarray of shape (2,)", ("    The two labels, common to all tasks.",))
+
+_NOTATION = ("with ``coef`` of shape (n_tasks, n_features) (``w_t`` its rows, ``coef[:, j]``",
+             "feature j across tasks), sample weights ``s_i`` and task weights ``tau_t``::", "")
+_MISSING = "In the shared layout missing targets (NaN in ``Y``) drop out of their task's mean."
+# The datafit ``F(coef, b)`` of each loss, as the linear models' objectives read it: each
+# task's (weighted) mean loss, summed over tasks (``docs/objectives.md``).
+DATAFIT = {
+    "squared": (
+        "``F`` is the sum over tasks of each task's (weighted) mean squared error,", *_NOTATION,
+        "    F(coef, b) = sum_t tau_t / (2 sum_{i in t} s_i) * sum_{i in t} s_i "
+        "(y_i - x_i . w_t - b_t)^2", "", _MISSING),
+    "logistic": (
+        "``F`` is the sum over tasks of each task's (weighted) mean logistic loss,", *_NOTATION,
+        "    F(coef, b) = sum_t tau_t / (sum_{i in t} s_i) * sum_{i in t} s_i "
+        "log(1 + exp(-y_i (x_i . w_t + b_t)))", "",
+        "with the labels ``classes_`` mapped to ``y in {-1, +1}``. In the shared layout missing",
+        "targets (NaN in ``Y``) drop out of their task's mean."),
+}
+
+# ``fit``'s data, as every estimator's ``fit`` takes it (see :func:`with_entries`).
+FIT_DATA = {
+    "X": Entry(("X",), "{array-like, sparse matrix, DataFrame} of shape (n_samples, n_columns)",
+               ("    Features; with ``task_column`` set, one column names each row's task.",)),
+    "y": Entry(("y",), "array-like of shape (n_samples,) or (n_samples, n_tasks)",
+               ("    Targets. 2-D only in the shared layout, where NaN marks a target",
+                "    not observed for that task (it drops out of that task's loss).")),
+}
 
 
 # -- reading and writing numpydoc -------------------------------------------------------
@@ -164,6 +225,19 @@ def documented(doc, section):
             for name in entry.names}
 
 
+def _objective(head):
+    """The head's ``Objective...::`` paragraph and its literal block (lines), or []."""
+    start = next((i for i, line in enumerate(head) if line.startswith("Objective")), None)
+    if start is None:
+        return []
+    end = start + 1
+    while end < len(head) and (not head[end].strip() or head[end].startswith(" ")):
+        end += 1
+    while not head[end - 1].strip():
+        end -= 1
+    return head[start:end] + [""]
+
+
 def _render(head, sections):
     while head and not head[-1].strip():
         head = head[:-1]
@@ -173,7 +247,9 @@ def _render(head, sections):
             body = body[:-1]
         if body:
             out += ["", title, "-" * len(title), *body]
-    return "\n".join(out) + "\n"
+    # Indented as a docstring in a class body is (``inspect.cleandoc`` reads both ways), so
+    # that what reads ``__doc__`` as the source writes it finds the same layout.
+    return "\n".join([out[0], *[f"    {line}" if line else "" for line in out[1:]]]) + "\n    "
 
 
 def _ordered(names, own, sources):
@@ -194,6 +270,27 @@ def _ordered(names, own, sources):
         else:
             out.append((entry, [name]))
     return [line for entry, group in out for line in entry.render(group)]
+
+
+def _fill_parameters(head, sections, names, sources):
+    """``sections`` with ``Parameters`` completed for ``names`` from ``sources``, first."""
+    own = {name: entry for entry in entries(sections.get("Parameters", ()))
+           for name in entry.names}
+    return {"Parameters": _ordered(names, own, sources),
+            **{title: body for title, body in sections.items() if title != "Parameters"}}
+
+
+def with_entries(entries_by_name):
+    """Decorator: complete a function's ``Parameters`` from ``entries_by_name`` (``FIT_DATA``).
+
+    The function documents its other parameters itself; ``self`` is skipped.
+    """
+    def decorate(func):
+        head, sections = parse(func.__doc__)
+        names = [n for n in inspect.signature(func).parameters if n != "self"]
+        func.__doc__ = _render(head, _fill_parameters(head, sections, names, [entries_by_name]))
+        return func
+    return decorate
 
 
 def complete(cls, family, *, like=None, model=None, see_also=None, summary=None):
@@ -217,6 +314,11 @@ def complete(cls, family, *, like=None, model=None, see_also=None, summary=None)
         The docstring's head when the class writes none.
     """
     head, sections = parse(cls.__doc__ or summary)
+    if like is not None and not _objective(head):  # the same model: the same objective
+        rest = head[1:]
+        while rest and not rest[0].strip():
+            rest = rest[1:]
+        head = head[:1] + [""] + _objective(parse(like.__doc__)[0]) + rest
     names = list(inspect.signature(cls).parameters)
     own = {name: entry for entry in entries(sections.get("Parameters", ()))
            for name in entry.names}
@@ -250,16 +352,23 @@ def complete(cls, family, *, like=None, model=None, see_also=None, summary=None)
         name = f"mtlclassic.{other.__name__}"
         if not any(line.startswith(name + " ") for line in also):
             also.append(f"{name} : {what}")
-    # numpydoc's order; the sections the class writes beyond these follow (Notes, References).
-    out = {"Parameters": parameters,
-           "Warns": sections.get("Warns") or list(family.sections.get("Warns", ())),
-           "Attributes": attributes, "See Also": also}
-    for title, body in sections.items():
+    computed = {"Parameters": parameters, "Attributes": attributes, "See Also": also}
+    if family.datafit:
+        own_notes = sections.get("Notes", [])
+        computed["Notes"] = [*own_notes, *([""] if own_notes else []), *DATAFIT[cls._loss]]
+    if like is not None and "References" not in sections:  # the same model: the same papers
+        computed["References"] = parse(like.__doc__)[1].get("References", [])
+    # The family's references first (its training method, say), then the model's own.
+    references = computed.get("References") or sections.get("References") or []
+    computed["References"] = [*family.sections.get("References", ()),
+                              *[line for line in references
+                                if line not in family.sections.get("References", ())]]
+    out = {}
+    for title in _ORDER:  # numpydoc's order: the class's own, else derived, else the family's
+        out[title] = (computed.get(title) or sections.get(title)
+                      or list(family.sections.get(title, ())))
+    for title, body in sections.items():  # any other section the class writes
         out.setdefault(title, body)
-    if like is not None and "References" not in out:  # the same model: the same papers
-        references = parse(like.__doc__)[1].get("References")
-        if references:
-            out["References"] = references
     cls.__doc__ = _render(head, out)
     return cls
 

@@ -47,7 +47,8 @@ def store_params(estimator, params):
 class MultiTaskPredictor(BaseEstimator):
     """Base class of every multi-task estimator: prediction, scoring, task bookkeeping.
 
-    A subclass sets ``_loss`` (``"squared"`` or ``"logistic"``), has the
+    A subclass has ``_loss`` (``"squared"`` or ``"logistic"``: from
+    :class:`MultiTaskRegressorMixin` or :class:`MultiTaskClassifierMixin`), has the
     parameters ``task_column`` and ``unseen_tasks``, validates ``fit``'s
     input with :meth:`_check_fit_input`, and either sets ``coef_`` and
     ``intercept_`` (linear models) or overrides the output hooks
@@ -190,6 +191,7 @@ class MultiTaskRegressorMixin:
     """Regressor API: ``predict`` and the mean per-task R^2 as ``score``."""
 
     _estimator_type = "regressor"
+    _loss = "squared"
 
     def predict(self, X):
         """Predict targets: (n_samples, n_tasks) in the shared layout, (n_samples,) per task.
@@ -235,6 +237,7 @@ class MultiTaskClassifierMixin:
     """Binary classifier per task: ``decision_function``, ``predict_proba``, ``predict``."""
 
     _estimator_type = "classifier"
+    _loss = "logistic"
 
     def decision_function(self, X):
         """Linear predictor of each row's task; positive means ``classes_[1]``.

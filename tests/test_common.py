@@ -10,6 +10,7 @@ import ast
 import inspect
 import re
 import warnings
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -145,13 +146,29 @@ def test_cv_defaults_fit_useful_models(cls):
     _check_useful(cls, 1)
 
 
+_DEFAULT = re.compile(r"^(\w+) : [^\n]*?default=([^\n]+)$", re.M)
+
+
+def _shared_defaults(ref):
+    """``{name: default text}`` of ``docs/parameters.md``'s section ``ref`` (its text blocks)."""
+    text = (Path(__file__).resolve().parents[1] / "docs" / "parameters.md").read_text()
+    section = re.split(r"^\([\w-]+\)=$", text.split(f"({ref})=", 1)[1], maxsplit=1, flags=re.M)[0]
+    blocks = re.findall(r"```text\n(.*?)```", section, re.S)
+    return dict(_DEFAULT.findall("".join(blocks)))
+
+
 @pytest.mark.parametrize("cls", PLAIN + CV_ESTIMATORS, ids=lambda c: c.__name__)
 def test_documented_defaults_are_the_signature_defaults(cls):
-    # Every "name : type, default=VALUE" line of the docstring against __init__.
+    # Every "name : type, default=VALUE" line of the docstring, and of the shared entries'
+    # page for the parameters the docstring points there (docs/parameters.md), against
+    # __init__.
     signature = inspect.signature(cls.__init__).parameters
-    documented = re.findall(r"^    (\w+) : [^\n]*?default=([^\n]+)$", cls.__doc__, re.M)
-    assert documented
-    for name, text in documented:
+    documented = _DEFAULT.findall(inspect.getdoc(cls))
+    shared = _shared_defaults(cls._doc_family.ref)
+    pointed = [(name, shared[name]) for name in signature
+               if name in shared and name not in dict(documented)]
+    assert documented + pointed
+    for name, text in documented + pointed:
         assert name in signature, f"{cls.__name__} documents {name}, not in __init__"
         assert ast.literal_eval(text.strip()) == signature[name].default, (
             f"{cls.__name__}: {name} documented default={text}, "

@@ -27,16 +27,9 @@ class _Ridge(_Baseline):
 class RidgeRegressor(MultiTaskRegressorMixin, _Ridge):
     """Independent ridge regressions, one per task.
 
-    Objective, with ``coef`` of shape (n_tasks, n_features) (``w_t`` its rows,
-    ``coef[:, j]`` feature j across tasks), sample weights ``s_i`` and task
-    weights ``tau_t``::
+    Objective, ``F`` the datafit written out in Notes::
 
-        min_{coef, b}  sum_t tau_t / (2 sum_{i in t} s_i) * sum_{i in t} s_i (y_i - x_i . w_t - b_t)^2
-                       + alpha / 2 ||coef||_F^2
-
-    i.e. the sum over tasks of each task's (weighted) mean squared error, plus
-    the penalty. In the shared layout missing targets (NaN in ``Y``) drop out of
-    their task's mean.
+        min_{coef, b}  F(coef, b)  +  alpha / 2 ||coef||_F^2
 
     The tasks share nothing: one ridge model per task, fitted together (the
     single-task baseline). In the shared layout task t's model is
@@ -51,29 +44,16 @@ class RidgeRegressor(MultiTaskRegressorMixin, _Ridge):
         never zeroes it, and strong shrinkage (scikit-learn's ``Ridge(alpha=n)``
         in mean-loss units) suits small noisy tasks (School: it beats 0.1).
     """
-    _loss = "squared"
 
 
 class RidgeClassifier(MultiTaskClassifierMixin, _Ridge):
     """Independent l2-penalised logistic regressions, one per task.
-
-    Objective, with ``coef`` of shape (n_tasks, n_features) (``w_t`` its rows,
-    ``coef[:, j]`` feature j across tasks), sample weights ``s_i`` and task
-    weights ``tau_t``::
-
-        min_{coef, b}  sum_t tau_t / (sum_{i in t} s_i) * sum_{i in t} s_i log(1 + exp(-y_i (x_i . w_t + b_t)))
-                       + alpha / 2 ||coef||_F^2
-
-    i.e. the sum over tasks of each task's (weighted) mean logistic loss, labels
-    ``classes_`` mapped to ``y in {-1, +1}``, plus the penalty. In the shared
-    layout missing targets (NaN in ``Y``) drop out of their task's mean.
 
     The tasks share nothing: in the shared layout task t's model is
     scikit-learn's ``LogisticRegression(C=1 / (n * alpha))`` on column t.
     Unlike scikit-learn's ``RidgeClassifier`` (least squares on +-1
     labels), the loss is logistic, so ``predict_proba`` is available.
     """
-    _loss = "logistic"
 
 
 class _Pooled(_Baseline):
@@ -84,16 +64,9 @@ class _Pooled(_Baseline):
 class PooledRegressor(MultiTaskRegressorMixin, _Pooled):
     """One ridge regression shared by all tasks (per-task intercepts).
 
-    Objective, with ``coef`` of shape (n_tasks, n_features) (``w_t`` its rows,
-    ``coef[:, j]`` feature j across tasks), sample weights ``s_i`` and task
-    weights ``tau_t``::
+    Objective, ``F`` the datafit written out in Notes::
 
-        min_{coef, b}  sum_t tau_t / (2 sum_{i in t} s_i) * sum_{i in t} s_i (y_i - x_i . w_t - b_t)^2
-                       + alpha / 2 ||w||_2^2   subject to  w_t = w for every task t
-
-    i.e. the sum over tasks of each task's (weighted) mean squared error, plus
-    the penalty. In the shared layout missing targets (NaN in ``Y``) drop out of
-    their task's mean.
+        min_{coef, b}  F(coef, b)  +  alpha / 2 ||w||_2^2   subject to  w_t = w for every task t
 
     One coefficient vector for all tasks (every row of ``coef_`` is equal),
     each task keeping its own intercept: the "pool everything" baseline.
@@ -106,24 +79,11 @@ class PooledRegressor(MultiTaskRegressorMixin, _Pooled):
         it never zeroes ``w``, and every task's rows inform the one ``w``, so
         the strength matters little (School: the same fit from 0.01 to 1).
     """
-    _loss = "squared"
 
 
 class PooledClassifier(MultiTaskClassifierMixin, _Pooled):
     """One l2-penalised logistic regression shared by all tasks.
-
-    Objective, with ``coef`` of shape (n_tasks, n_features) (``w_t`` its rows,
-    ``coef[:, j]`` feature j across tasks), sample weights ``s_i`` and task
-    weights ``tau_t``::
-
-        min_{coef, b}  sum_t tau_t / (sum_{i in t} s_i) * sum_{i in t} s_i log(1 + exp(-y_i (x_i . w_t + b_t)))
-                       + alpha / 2 ||w||_2^2   subject to  w_t = w for every task t
-
-    i.e. the sum over tasks of each task's (weighted) mean logistic loss, labels
-    ``classes_`` mapped to ``y in {-1, +1}``, plus the penalty. In the shared
-    layout missing targets (NaN in ``Y``) drop out of their task's mean.
     """
-    _loss = "logistic"
 
 
 RIDGE = declare("ridge", RidgeRegressor, RidgeClassifier, family="baseline",

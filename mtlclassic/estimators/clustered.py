@@ -195,20 +195,13 @@ class _ClusteredTask(_AlternatingModel):
 class ClusteredTaskRegressor(MultiTaskRegressorMixin, _ClusteredTask):
     """Clustered multi-task regression (convex relaxation, learned cluster structure).
 
-    Objective, with ``coef`` of shape (n_tasks, n_features) (``w_t`` its rows,
-    ``coef[:, j]`` feature j across tasks), sample weights ``s_i`` and task
-    weights ``tau_t``::
+    Objective, ``F`` the datafit written out in Notes::
 
-        min_{coef, b, M}  sum_t tau_t / (2 sum_{i in t} s_i) * sum_{i in t} s_i (y_i - x_i . w_t - b_t)^2
-                       + lambda_cluster / 2 * eta (1 + eta) tr(W_c^T (eta I + M)^{-1} W_c)  [+ lambda_mean / 2 * T ||w_bar||^2]
+        min_{coef, b, M}  F(coef, b)  +  lambda_cluster / 2 * eta (1 + eta) tr(W_c^T (eta I + M)^{-1} W_c)  [+ lambda_mean / 2 * T ||w_bar||^2]
                        subject to  tr(M) = k,  0 <= M <= I,   with  eta = lambda_l2 / lambda_cluster,
                        lambda_mean=None (Zhou et al.):  W_c = coef,  k = n_clusters,  no mean term,
                        lambda_mean > 0 (Jacob et al.):  W_c = Pi coef,  k = n_clusters - 1,
                        Pi = I - 11^T / T (centres the tasks),  w_bar = 1/T sum_t w_t
-
-    i.e. the sum over tasks of each task's (weighted) mean squared error, plus
-    the penalty. In the shared layout missing targets (NaN in ``Y``) drop out of
-    their task's mean.
 
     ``M`` is ``(n_tasks, n_tasks)`` and ``0 <= M <= I`` is meant in the order
     of symmetric matrices. The objective is the convex relaxation of
@@ -296,28 +289,11 @@ class ClusteredTaskRegressor(MultiTaskRegressorMixin, _ClusteredTask):
     Jacob, L., Bach, F. and Vert, J.-P. (2008). Clustered multi-task learning:
     a convex formulation. NeurIPS (the ``lambda_mean`` variant).
     """
-    _loss = "squared"
 
 
 class ClusteredTaskClassifier(MultiTaskClassifierMixin, _ClusteredTask):
     """Clustered multi-task logistic regression (convex relaxation, learned cluster structure).
-
-    Objective, with ``coef`` of shape (n_tasks, n_features) (``w_t`` its rows,
-    ``coef[:, j]`` feature j across tasks), sample weights ``s_i`` and task
-    weights ``tau_t``::
-
-        min_{coef, b, M}  sum_t tau_t / (sum_{i in t} s_i) * sum_{i in t} s_i log(1 + exp(-y_i (x_i . w_t + b_t)))
-                       + lambda_cluster / 2 * eta (1 + eta) tr(W_c^T (eta I + M)^{-1} W_c)  [+ lambda_mean / 2 * T ||w_bar||^2]
-                       subject to  tr(M) = k,  0 <= M <= I,   with  eta = lambda_l2 / lambda_cluster,
-                       lambda_mean=None (Zhou et al.):  W_c = coef,  k = n_clusters,  no mean term,
-                       lambda_mean > 0 (Jacob et al.):  W_c = Pi coef,  k = n_clusters - 1,
-                       Pi = I - 11^T / T (centres the tasks),  w_bar = 1/T sum_t w_t
-
-    i.e. the sum over tasks of each task's (weighted) mean logistic loss, labels
-    ``classes_`` mapped to ``y in {-1, +1}``, plus the penalty. In the shared
-    layout missing targets (NaN in ``Y``) drop out of their task's mean.
     """
-    _loss = "logistic"
 
 
 # compare's tol=1e-3: see TASK_RELATION.

@@ -59,16 +59,9 @@ class _DirtyModel(_TwoPart):
 class DirtyModelRegressor(MultiTaskRegressorMixin, _DirtyModel):
     """Dirty multi-task regression: a shared block-sparse part plus a sparse task-specific part.
 
-    Objective, with ``coef`` of shape (n_tasks, n_features) (``w_t`` its rows,
-    ``coef[:, j]`` feature j across tasks), sample weights ``s_i`` and task
-    weights ``tau_t``::
+    Objective, ``F`` the datafit written out in Notes::
 
-        min_{coef, b}  sum_t tau_t / (2 sum_{i in t} s_i) * sum_{i in t} s_i (y_i - x_i . w_t - b_t)^2
-                       + alpha_shared * sum_j ||P[:, j]||_(inf or 2)  +  alpha_sparse * ||Q||_1  +  l2_reg / 2 (||P||_F^2 + ||Q||_F^2),   coef = P + Q
-
-    i.e. the sum over tasks of each task's (weighted) mean squared error, plus
-    the penalty. In the shared layout missing targets (NaN in ``Y``) drop out of
-    their task's mean.
+        min_{coef, b}  F(coef, b)  +  alpha_shared * sum_j ||P[:, j]||_(inf or 2)  +  alpha_sparse * ||Q||_1  +  l2_reg / 2 (||P||_F^2 + ||Q||_F^2),   coef = P + Q
 
     ``P`` holds features shared by many tasks (block sparse), ``Q`` the
     entries particular to one task (elementwise sparse); neither support
@@ -111,24 +104,11 @@ class DirtyModelRegressor(MultiTaskRegressorMixin, _DirtyModel):
     Jalali, A., Ravikumar, P., Sanghavi, S. and Ruan, C. (2010). A dirty model
     for multi-task learning. NeurIPS.
     """
-    _loss = "squared"
 
 
 class DirtyModelClassifier(MultiTaskClassifierMixin, _DirtyModel):
     """Dirty multi-task logistic regression (shared block-sparse plus sparse task-specific part).
-
-    Objective, with ``coef`` of shape (n_tasks, n_features) (``w_t`` its rows,
-    ``coef[:, j]`` feature j across tasks), sample weights ``s_i`` and task
-    weights ``tau_t``::
-
-        min_{coef, b}  sum_t tau_t / (sum_{i in t} s_i) * sum_{i in t} s_i log(1 + exp(-y_i (x_i . w_t + b_t)))
-                       + alpha_shared * sum_j ||P[:, j]||_(inf or 2)  +  alpha_sparse * ||Q||_1  +  l2_reg / 2 (||P||_F^2 + ||Q||_F^2),   coef = P + Q
-
-    i.e. the sum over tasks of each task's (weighted) mean logistic loss, labels
-    ``classes_`` mapped to ``y in {-1, +1}``, plus the penalty. In the shared
-    layout missing targets (NaN in ``Y``) drop out of their task's mean.
     """
-    _loss = "logistic"
 
 
 class _DirtyCV(_TwoPartCV):
@@ -204,16 +184,9 @@ class _RobustMTFL(_TwoPart):
 class RobustMTFLRegressor(MultiTaskRegressorMixin, _RobustMTFL):
     """Robust multi-task feature learning: joint features plus outlier tasks.
 
-    Objective, with ``coef`` of shape (n_tasks, n_features) (``w_t`` its rows,
-    ``coef[:, j]`` feature j across tasks), sample weights ``s_i`` and task
-    weights ``tau_t``::
+    Objective, ``F`` the datafit written out in Notes::
 
-        min_{coef, b}  sum_t tau_t / (2 sum_{i in t} s_i) * sum_{i in t} s_i (y_i - x_i . w_t - b_t)^2
-                       + alpha_features * sum_j ||P[:, j]||_2  +  alpha_tasks * sum_t ||Q[t, :]||_2  +  l2_reg / 2 (||P||_F^2 + ||Q||_F^2),   coef = P + Q
-
-    i.e. the sum over tasks of each task's (weighted) mean squared error, plus
-    the penalty. In the shared layout missing targets (NaN in ``Y``) drop out of
-    their task's mean.
+        min_{coef, b}  F(coef, b)  +  alpha_features * sum_j ||P[:, j]||_2  +  alpha_tasks * sum_t ||Q[t, :]||_2  +  l2_reg / 2 (||P||_F^2 + ||Q||_F^2),   coef = P + Q
 
     ``P`` captures the features most tasks share (row sparse in the
     features), ``Q`` whole tasks that do not follow them (column sparse in
@@ -252,22 +225,10 @@ class RobustMTFLRegressor(MultiTaskRegressorMixin, _RobustMTFL):
     Gong, P., Ye, J. and Zhang, C. (2012). Robust multi-task feature learning.
     KDD.
     """
-    _loss = "squared"
 
 
 class RobustMTFLClassifier(MultiTaskClassifierMixin, _RobustMTFL):
     """Robust multi-task feature learning, logistic loss.
-
-    Objective, with ``coef`` of shape (n_tasks, n_features) (``w_t`` its rows,
-    ``coef[:, j]`` feature j across tasks), sample weights ``s_i`` and task
-    weights ``tau_t``::
-
-        min_{coef, b}  sum_t tau_t / (sum_{i in t} s_i) * sum_{i in t} s_i log(1 + exp(-y_i (x_i . w_t + b_t)))
-                       + alpha_features * sum_j ||P[:, j]||_2  +  alpha_tasks * sum_t ||Q[t, :]||_2  +  l2_reg / 2 (||P||_F^2 + ||Q||_F^2),   coef = P + Q
-
-    i.e. the sum over tasks of each task's (weighted) mean logistic loss, labels
-    ``classes_`` mapped to ``y in {-1, +1}``, plus the penalty. In the shared
-    layout missing targets (NaN in ``Y``) drop out of their task's mean.
 
     ``P`` captures the features most tasks share (row sparse in the
     features), ``Q`` whole tasks that do not follow them (column sparse in
@@ -288,7 +249,6 @@ class RobustMTFLClassifier(MultiTaskClassifierMixin, _RobustMTFL):
         ``alpha_tasks`` defaults to half of it, the ``alpha_ratio`` of the
         CV estimators.
     """
-    _loss = "logistic"
 
     # The regressor's signature with the logistic loss's default strengths (DEFAULT_ALPHA).
     def __init__(self, alpha_features=0.01, alpha_tasks=0.005, *, l2_reg=0.0,

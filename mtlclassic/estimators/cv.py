@@ -27,7 +27,7 @@ from sklearn.utils import _safe_indexing
 from sklearn.utils.validation import indexable
 
 from .._backend import blas_threads_for, is_cupy, to_host
-from .._docstrings import CV
+from .._docstrings import CV, FIT_DATA, with_entries
 from ..data import exponent, max_abs
 from .._prediction import MultiTaskPredictor, store_params
 from .._validation import (check_predict_data, check_sample_weight, is_missing,
@@ -123,16 +123,12 @@ class _PathCV(MultiTaskPredictor):
         return ratios, is_list, models
 
     # -- fit ------------------------------------------------------------------
+    @with_entries(FIT_DATA)
     def fit(self, X, y, sample_weight=None):
         """Choose ``alpha`` by cross-validation, then refit on all the data.
 
         Parameters
         ----------
-        X : {array-like, sparse matrix, DataFrame} of shape (n_samples, n_columns)
-            Features; with ``task_column`` set, one column names each row's task.
-        y : array-like of shape (n_samples,) or (n_samples, n_tasks)
-            Targets. 2-D only in the shared layout, where NaN marks a target
-            not observed for that task.
         sample_weight : array-like of shape (n_samples,), default=None
             Row weights, as in the model's ``fit`` (each task's loss is its
             weighted mean), used consistently, as scikit-learn's

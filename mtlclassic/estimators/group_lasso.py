@@ -2,7 +2,7 @@
 
 from ..penalties import L21
 from ._base import (MultiTaskClassifierMixin, MultiTaskLinearModel, MultiTaskRegressorMixin,
-                    store_params)
+                    _LogisticAlpha)
 from ._grids import alpha_max_grid
 from ._path import path_function
 from ._registry import declare
@@ -17,16 +17,9 @@ class _GroupLasso(MultiTaskLinearModel):
 class GroupLassoRegressor(MultiTaskRegressorMixin, _GroupLasso):
     """Multi-task linear regression with the l2,1 (group lasso) penalty.
 
-    Objective, with ``coef`` of shape (n_tasks, n_features) (``w_t`` its rows,
-    ``coef[:, j]`` feature j across tasks), sample weights ``s_i`` and task
-    weights ``tau_t``::
+    Objective, ``F`` the datafit written out in Notes::
 
-        min_{coef, b}  sum_t tau_t / (2 sum_{i in t} s_i) * sum_{i in t} s_i (y_i - x_i . w_t - b_t)^2
-                       + alpha * sum_j ||coef[:, j]||_2  +  l2_reg / 2 ||coef||_F^2
-
-    i.e. the sum over tasks of each task's (weighted) mean squared error, plus
-    the penalty. In the shared layout missing targets (NaN in ``Y``) drop out of
-    their task's mean.
+        min_{coef, b}  F(coef, b)  +  alpha * sum_j ||coef[:, j]||_2  +  l2_reg / 2 ||coef||_F^2
 
     The l2 norm of each feature's weights across tasks selects features for
     all tasks jointly. In the shared layout without weights (and
@@ -55,22 +48,10 @@ class GroupLassoRegressor(MultiTaskRegressorMixin, _GroupLasso):
     learning. Machine Learning 73(3).
     """
 
-    _loss = "squared"
 
 
-class GroupLassoClassifier(MultiTaskClassifierMixin, _GroupLasso):
+class GroupLassoClassifier(MultiTaskClassifierMixin, _LogisticAlpha, _GroupLasso):
     """Multi-task logistic regression with the l2,1 (group lasso) penalty.
-
-    Objective, with ``coef`` of shape (n_tasks, n_features) (``w_t`` its rows,
-    ``coef[:, j]`` feature j across tasks), sample weights ``s_i`` and task
-    weights ``tau_t``::
-
-        min_{coef, b}  sum_t tau_t / (sum_{i in t} s_i) * sum_{i in t} s_i log(1 + exp(-y_i (x_i . w_t + b_t)))
-                       + alpha * sum_j ||coef[:, j]||_2  +  l2_reg / 2 ||coef||_F^2
-
-    i.e. the sum over tasks of each task's (weighted) mean logistic loss, labels
-    ``classes_`` mapped to ``y in {-1, +1}``, plus the penalty. In the shared
-    layout missing targets (NaN in ``Y``) drop out of their task's mean.
 
     Each task is a binary problem. MALSAR: ``Logistic_L21``.
 
@@ -84,14 +65,6 @@ class GroupLassoClassifier(MultiTaskClassifierMixin, _GroupLasso):
         at 6% positives).
     """
 
-    _loss = "logistic"
-
-    # The regressor's signature with the logistic loss's default strength (0.01: see
-    # tests/test_common.py::test_defaults_fit_useful_models for the measurements).
-    def __init__(self, alpha=0.01, *, l2_reg=0.0, fit_intercept=True, task_column=None,
-                 unseen_tasks="error", task_weights=None, tol=1e-4, max_iter=1000,
-                 warm_start=False, solver="auto", device=None, verbose=0):
-        store_params(self, locals())
 
 
 class GroupLassoRegressorCV(MultiTaskRegressorMixin, _PathCV):

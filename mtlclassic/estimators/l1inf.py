@@ -16,16 +16,9 @@ class _L1Inf(MultiTaskLinearModel):
 class L1InfRegressor(MultiTaskRegressorMixin, _L1Inf):
     """Multi-task regression with the l1/l-inf penalty.
 
-    Objective, with ``coef`` of shape (n_tasks, n_features) (``w_t`` its rows,
-    ``coef[:, j]`` feature j across tasks), sample weights ``s_i`` and task
-    weights ``tau_t``::
+    Objective, ``F`` the datafit written out in Notes::
 
-        min_{coef, b}  sum_t tau_t / (2 sum_{i in t} s_i) * sum_{i in t} s_i (y_i - x_i . w_t - b_t)^2
-                       + alpha * sum_j max_t |coef[t, j]|  +  l2_reg / 2 ||coef||_F^2
-
-    i.e. the sum over tasks of each task's (weighted) mean squared error, plus
-    the penalty. In the shared layout missing targets (NaN in ``Y``) drop out of
-    their task's mean.
+        min_{coef, b}  F(coef, b)  +  alpha * sum_j max_t |coef[t, j]|  +  l2_reg / 2 ||coef||_F^2
 
     Each feature costs its largest absolute weight over tasks: features are
     selected jointly and, once selected, tasks' weights are free up to that
@@ -47,27 +40,15 @@ class L1InfRegressor(MultiTaskRegressorMixin, _L1Inf):
 
     References
     ----------
-    Quattoni, A., Carreras, X., Collins, M. and Darrell, T. (2009). An
-    efficient projection for l1,inf regularization. ICML.
+    Turlach, B. A., Venables, W. N. and Wright, S. J. (2005). Simultaneous
+    variable selection. Technometrics 47(3).
     Liu, H., Palatucci, M. and Zhang, J. (2009). Blockwise coordinate descent
     procedures for the multi-task lasso. ICML.
     """
-    _loss = "squared"
 
 
 class L1InfClassifier(MultiTaskClassifierMixin, _L1Inf):
     """Multi-task logistic regression with the l1/l-inf penalty.
-
-    Objective, with ``coef`` of shape (n_tasks, n_features) (``w_t`` its rows,
-    ``coef[:, j]`` feature j across tasks), sample weights ``s_i`` and task
-    weights ``tau_t``::
-
-        min_{coef, b}  sum_t tau_t / (sum_{i in t} s_i) * sum_{i in t} s_i log(1 + exp(-y_i (x_i . w_t + b_t)))
-                       + alpha * sum_j max_t |coef[t, j]|  +  l2_reg / 2 ||coef||_F^2
-
-    i.e. the sum over tasks of each task's (weighted) mean logistic loss, labels
-    ``classes_`` mapped to ``y in {-1, +1}``, plus the penalty. In the shared
-    layout missing targets (NaN in ``Y``) drop out of their task's mean.
 
     Parameters
     ----------
@@ -81,7 +62,6 @@ class L1InfClassifier(MultiTaskClassifierMixin, _L1Inf):
         (about ``T`` times the lasso's), so 0.1 is still a few percent of it
         from ten tasks on. One task makes this model the lasso.
     """
-    _loss = "logistic"
 
 
 class L1InfRegressorCV(MultiTaskRegressorMixin, _PathCV):

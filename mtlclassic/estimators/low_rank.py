@@ -4,7 +4,7 @@ import numpy as np
 
 from ..penalties import TraceNorm
 from ._base import (MultiTaskClassifierMixin, MultiTaskLinearModel, MultiTaskRegressorMixin,
-                    store_params)
+                    _LogisticAlpha)
 from ._grids import alpha_max_grid
 from ._path import path_function
 from ._registry import declare
@@ -25,16 +25,9 @@ class _TraceNorm(MultiTaskLinearModel):
 class TraceNormRegressor(MultiTaskRegressorMixin, _TraceNorm):
     """Multi-task regression with a trace-norm (low-rank) penalty.
 
-    Objective, with ``coef`` of shape (n_tasks, n_features) (``w_t`` its rows,
-    ``coef[:, j]`` feature j across tasks), sample weights ``s_i`` and task
-    weights ``tau_t``::
+    Objective, ``F`` the datafit written out in Notes::
 
-        min_{coef, b}  sum_t tau_t / (2 sum_{i in t} s_i) * sum_{i in t} s_i (y_i - x_i . w_t - b_t)^2
-                       + alpha * ||coef||_*  +  l2_reg / 2 ||coef||_F^2
-
-    i.e. the sum over tasks of each task's (weighted) mean squared error, plus
-    the penalty. In the shared layout missing targets (NaN in ``Y``) drop out of
-    their task's mean.
+        min_{coef, b}  F(coef, b)  +  alpha * ||coef||_*  +  l2_reg / 2 ||coef||_F^2
 
     ``||coef||_*`` is the sum of the singular values of ``coef``: tasks are pushed
     to share a low-dimensional subspace of coefficient vectors. Solved by
@@ -67,22 +60,10 @@ class TraceNormRegressor(MultiTaskRegressorMixin, _TraceNorm):
     Ji, S. and Ye, J. (2009). An accelerated gradient method for trace norm
     minimization. ICML.
     """
-    _loss = "squared"
 
 
-class TraceNormClassifier(MultiTaskClassifierMixin, _TraceNorm):
+class TraceNormClassifier(MultiTaskClassifierMixin, _LogisticAlpha, _TraceNorm):
     """Multi-task logistic regression with a trace-norm penalty.
-
-    Objective, with ``coef`` of shape (n_tasks, n_features) (``w_t`` its rows,
-    ``coef[:, j]`` feature j across tasks), sample weights ``s_i`` and task
-    weights ``tau_t``::
-
-        min_{coef, b}  sum_t tau_t / (sum_{i in t} s_i) * sum_{i in t} s_i log(1 + exp(-y_i (x_i . w_t + b_t)))
-                       + alpha * ||coef||_*  +  l2_reg / 2 ||coef||_F^2
-
-    i.e. the sum over tasks of each task's (weighted) mean logistic loss, labels
-    ``classes_`` mapped to ``y in {-1, +1}``, plus the penalty. In the shared
-    layout missing targets (NaN in ``Y``) drop out of their task's mean.
 
     ``||coef||_*`` is the sum of the singular values of ``coef``: tasks are pushed
     to share a low-dimensional subspace of coefficient vectors. Solved by
@@ -100,14 +81,6 @@ class TraceNormClassifier(MultiTaskClassifierMixin, _TraceNorm):
         task's 0/1 labels exceeds it (a correlation of 0.02 for balanced classes, 0.04
         at 6% positives).
     """
-    _loss = "logistic"
-
-    # The regressor's signature with the logistic loss's default strength (0.01: see
-    # tests/test_common.py::test_defaults_fit_useful_models for the measurements).
-    def __init__(self, alpha=0.01, *, l2_reg=0.0, fit_intercept=True, task_column=None,
-                 unseen_tasks="error", task_weights=None, tol=1e-4, max_iter=1000,
-                 warm_start=False, solver="auto", device=None, verbose=0):
-        store_params(self, locals())
 
 
 class TraceNormRegressorCV(MultiTaskRegressorMixin, _PathCV):

@@ -4,7 +4,7 @@ import numbers
 
 from ..penalties import L1, SparseGroup
 from ._base import (MultiTaskClassifierMixin, MultiTaskLinearModel, MultiTaskRegressorMixin,
-                    store_params)
+                    _LogisticAlpha, store_params)
 from ._grids import alpha_max_grid
 from ._path import path_function
 from ._registry import declare
@@ -19,16 +19,9 @@ class _Lasso(MultiTaskLinearModel):
 class LassoRegressor(MultiTaskRegressorMixin, _Lasso):
     """Independent lasso regressions, one per task.
 
-    Objective, with ``coef`` of shape (n_tasks, n_features) (``w_t`` its rows,
-    ``coef[:, j]`` feature j across tasks), sample weights ``s_i`` and task
-    weights ``tau_t``::
+    Objective, ``F`` the datafit written out in Notes::
 
-        min_{coef, b}  sum_t tau_t / (2 sum_{i in t} s_i) * sum_{i in t} s_i (y_i - x_i . w_t - b_t)^2
-                       + alpha * sum_tj |coef[t, j]|  +  l2_reg / 2 ||coef||_F^2
-
-    i.e. the sum over tasks of each task's (weighted) mean squared error, plus
-    the penalty. In the shared layout missing targets (NaN in ``Y``) drop out of
-    their task's mean.
+        min_{coef, b}  F(coef, b)  +  alpha * sum_tj |coef[t, j]|  +  l2_reg / 2 ||coef||_F^2
 
     The tasks share nothing: this is one lasso (elastic net with
     ``l2_reg``) per task, fitted together -- the single-task baseline of MTL
@@ -53,22 +46,10 @@ class LassoRegressor(MultiTaskRegressorMixin, _Lasso):
     Tibshirani, R. (1996). Regression shrinkage and selection via the lasso.
     JRSS B 58(1).
     """
-    _loss = "squared"
 
 
-class LassoClassifier(MultiTaskClassifierMixin, _Lasso):
+class LassoClassifier(MultiTaskClassifierMixin, _LogisticAlpha, _Lasso):
     """Independent l1-penalised logistic regressions, one per task.
-
-    Objective, with ``coef`` of shape (n_tasks, n_features) (``w_t`` its rows,
-    ``coef[:, j]`` feature j across tasks), sample weights ``s_i`` and task
-    weights ``tau_t``::
-
-        min_{coef, b}  sum_t tau_t / (sum_{i in t} s_i) * sum_{i in t} s_i log(1 + exp(-y_i (x_i . w_t + b_t)))
-                       + alpha * sum_tj |coef[t, j]|  +  l2_reg / 2 ||coef||_F^2
-
-    i.e. the sum over tasks of each task's (weighted) mean logistic loss, labels
-    ``classes_`` mapped to ``y in {-1, +1}``, plus the penalty. In the shared
-    layout missing targets (NaN in ``Y``) drop out of their task's mean.
 
     The tasks share nothing: this is one lasso (elastic net with
     ``l2_reg``) per task, fitted together -- the single-task baseline of MTL
@@ -85,14 +66,6 @@ class LassoClassifier(MultiTaskClassifierMixin, _Lasso):
         task's 0/1 labels exceeds it (a correlation of 0.02 for balanced classes, 0.04
         at 6% positives).
     """
-    _loss = "logistic"
-
-    # The regressor's signature with the logistic loss's default strength (0.01: see
-    # tests/test_common.py::test_defaults_fit_useful_models for the measurements).
-    def __init__(self, alpha=0.01, *, l2_reg=0.0, fit_intercept=True, task_column=None,
-                 unseen_tasks="error", task_weights=None, tol=1e-4, max_iter=1000,
-                 warm_start=False, solver="auto", device=None, verbose=0):
-        store_params(self, locals())
 
 
 class LassoRegressorCV(MultiTaskRegressorMixin, _PathCV):
@@ -134,16 +107,9 @@ class _SparseGroupLasso(MultiTaskLinearModel):
 class SparseGroupLassoRegressor(MultiTaskRegressorMixin, _SparseGroupLasso):
     """Multi-task regression with the sparse-group lasso penalty.
 
-    Objective, with ``coef`` of shape (n_tasks, n_features) (``w_t`` its rows,
-    ``coef[:, j]`` feature j across tasks), sample weights ``s_i`` and task
-    weights ``tau_t``::
+    Objective, ``F`` the datafit written out in Notes::
 
-        min_{coef, b}  sum_t tau_t / (2 sum_{i in t} s_i) * sum_{i in t} s_i (y_i - x_i . w_t - b_t)^2
-                       + alpha * sum_j (l1_ratio ||coef[:, j]||_1 + (1 - l1_ratio) ||coef[:, j]||_2)  +  l2_reg / 2 ||coef||_F^2
-
-    i.e. the sum over tasks of each task's (weighted) mean squared error, plus
-    the penalty. In the shared layout missing targets (NaN in ``Y``) drop out of
-    their task's mean.
+        min_{coef, b}  F(coef, b)  +  alpha * sum_j (l1_ratio ||coef[:, j]||_1 + (1 - l1_ratio) ||coef[:, j]||_2)  +  l2_reg / 2 ||coef||_F^2
 
     Features are selected jointly (the group term) and, within a selected
     feature, tasks may still have zero weights (the l1 term). The duality
@@ -171,22 +137,10 @@ class SparseGroupLassoRegressor(MultiTaskRegressorMixin, _SparseGroupLasso):
     Ndiaye, E., Fercoq, O., Gramfort, A. and Salmon, J. (2016). GAP safe
     screening rules for sparse-group lasso. NeurIPS.
     """
-    _loss = "squared"
 
 
 class SparseGroupLassoClassifier(MultiTaskClassifierMixin, _SparseGroupLasso):
     """Multi-task logistic regression with the sparse-group lasso penalty.
-
-    Objective, with ``coef`` of shape (n_tasks, n_features) (``w_t`` its rows,
-    ``coef[:, j]`` feature j across tasks), sample weights ``s_i`` and task
-    weights ``tau_t``::
-
-        min_{coef, b}  sum_t tau_t / (sum_{i in t} s_i) * sum_{i in t} s_i log(1 + exp(-y_i (x_i . w_t + b_t)))
-                       + alpha * sum_j (l1_ratio ||coef[:, j]||_1 + (1 - l1_ratio) ||coef[:, j]||_2)  +  l2_reg / 2 ||coef||_F^2
-
-    i.e. the sum over tasks of each task's (weighted) mean logistic loss, labels
-    ``classes_`` mapped to ``y in {-1, +1}``, plus the penalty. In the shared
-    layout missing targets (NaN in ``Y``) drop out of their task's mean.
 
     Parameters
     ----------
@@ -197,7 +151,6 @@ class SparseGroupLassoClassifier(MultiTaskClassifierMixin, _SparseGroupLasso):
         task's 0/1 labels exceeds it (a correlation of 0.02 for balanced classes, 0.04
         at 6% positives).
     """
-    _loss = "logistic"
 
     # The regressor's signature with the logistic loss's default strength (0.01: see
     # tests/test_common.py::test_defaults_fit_useful_models for the measurements).

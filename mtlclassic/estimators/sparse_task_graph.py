@@ -191,18 +191,11 @@ class _SparseTaskGraph(_AlternatingModel):
 class SparseTaskGraphRegressor(MultiTaskRegressorMixin, _SparseTaskGraph):
     """Multi-task regression with a learned sparse task graph (precision of the tasks' weights).
 
-    Objective, with ``coef`` of shape (n_tasks, n_features) (``w_t`` its rows,
-    ``coef[:, j]`` feature j across tasks), sample weights ``s_i`` and task
-    weights ``tau_t``::
+    Objective, ``F`` the datafit written out in Notes::
 
-        min_{coef, b, Theta}  sum_t tau_t / (2 sum_{i in t} s_i) * sum_{i in t} s_i (y_i - x_i . w_t - b_t)^2
-                       + alpha ||coef||_1  +  l2_reg / 2 ||coef||_F^2
+        min_{coef, b, Theta}  F(coef, b)  +  alpha ||coef||_1  +  l2_reg / 2 ||coef||_F^2
                        + lambda_task / 2 [tr(coef^T Theta coef) + p eps tr(Theta) - p log det(Theta)
                                        + p alpha_graph sum_{s != t} |Theta[s, t]|]
-
-    i.e. the sum over tasks of each task's (weighted) mean squared error, plus
-    the penalty. In the shared layout missing targets (NaN in ``Y``) drop out of
-    their task's mean.
 
     ``p`` is ``n_features``, ``Theta`` a positive definite ``(n_tasks,
     n_tasks)`` precision. The bracket is ``p`` times the graphical lasso's
@@ -263,26 +256,11 @@ class SparseTaskGraphRegressor(MultiTaskRegressorMixin, _SparseTaskGraph):
     Friedman, J., Hastie, T. and Tibshirani, R. (2008). Sparse inverse
     covariance estimation with the graphical lasso. Biostatistics 9(3).
     """
-    _loss = "squared"
 
 
 class SparseTaskGraphClassifier(MultiTaskClassifierMixin, _SparseTaskGraph):
     """Multi-task logistic regression with a learned sparse task graph.
-
-    Objective, with ``coef`` of shape (n_tasks, n_features) (``w_t`` its rows,
-    ``coef[:, j]`` feature j across tasks), sample weights ``s_i`` and task
-    weights ``tau_t``::
-
-        min_{coef, b, Theta}  sum_t tau_t / (sum_{i in t} s_i) * sum_{i in t} s_i log(1 + exp(-y_i (x_i . w_t + b_t)))
-                       + alpha ||coef||_1  +  l2_reg / 2 ||coef||_F^2
-                       + lambda_task / 2 [tr(coef^T Theta coef) + p eps tr(Theta) - p log det(Theta)
-                                       + p alpha_graph sum_{s != t} |Theta[s, t]|]
-
-    i.e. the sum over tasks of each task's (weighted) mean logistic loss, labels
-    ``classes_`` mapped to ``y in {-1, +1}``, plus the penalty. In the shared
-    layout missing targets (NaN in ``Y``) drop out of their task's mean.
     """
-    _loss = "logistic"
 
 
 # compare's tol=1e-3: see TASK_RELATION.

@@ -116,16 +116,9 @@ class _MeanRegularized(MultiTaskLinearModel):
 class MeanRegularizedRegressor(MultiTaskRegressorMixin, _MeanRegularized):
     """Multi-task regression with every task pulled to the tasks' mean.
 
-    Objective, with ``coef`` of shape (n_tasks, n_features) (``w_t`` its rows,
-    ``coef[:, j]`` feature j across tasks), sample weights ``s_i`` and task
-    weights ``tau_t``::
+    Objective, ``F`` the datafit written out in Notes::
 
-        min_{coef, b}  sum_t tau_t / (2 sum_{i in t} s_i) * sum_{i in t} s_i (y_i - x_i . w_t - b_t)^2
-                       + lambda_mean / 2 sum_t ||w_t - w_bar||^2  +  lambda_l2 / 2 sum_t ||w_t||^2,   w_bar = 1/T sum_t w_t
-
-    i.e. the sum over tasks of each task's (weighted) mean squared error, plus
-    the penalty. In the shared layout missing targets (NaN in ``Y``) drop out of
-    their task's mean.
+        min_{coef, b}  F(coef, b)  +  lambda_mean / 2 sum_t ||w_t - w_bar||^2  +  lambda_l2 / 2 sum_t ||w_t||^2,   w_bar = 1/T sum_t w_t
 
     Regularised multi-task learning (Evgeniou and Pontil, 2004): each task's
     model is the mean model plus a small task-specific deviation. In terms of
@@ -172,24 +165,11 @@ class MeanRegularizedRegressor(MultiTaskRegressorMixin, _MeanRegularized):
     ----------
     Evgeniou, T. and Pontil, M. (2004). Regularized multi-task learning. KDD.
     """
-    _loss = "squared"
 
 
 class MeanRegularizedClassifier(MultiTaskClassifierMixin, _MeanRegularized):
     """Multi-task logistic regression with every task pulled to the tasks' mean.
-
-    Objective, with ``coef`` of shape (n_tasks, n_features) (``w_t`` its rows,
-    ``coef[:, j]`` feature j across tasks), sample weights ``s_i`` and task
-    weights ``tau_t``::
-
-        min_{coef, b}  sum_t tau_t / (sum_{i in t} s_i) * sum_{i in t} s_i log(1 + exp(-y_i (x_i . w_t + b_t)))
-                       + lambda_mean / 2 sum_t ||w_t - w_bar||^2  +  lambda_l2 / 2 sum_t ||w_t||^2,   w_bar = 1/T sum_t w_t
-
-    i.e. the sum over tasks of each task's (weighted) mean logistic loss, labels
-    ``classes_`` mapped to ``y in {-1, +1}``, plus the penalty. In the shared
-    layout missing targets (NaN in ``Y``) drop out of their task's mean.
     """
-    _loss = "logistic"
 
 
 class _GraphRegularized(MultiTaskLinearModel):
@@ -221,17 +201,10 @@ class _GraphRegularized(MultiTaskLinearModel):
 class GraphRegularizedRegressor(MultiTaskRegressorMixin, _GraphRegularized):
     """Multi-task regression with tasks pulled together along a task graph.
 
-    Objective, with ``coef`` of shape (n_tasks, n_features) (``w_t`` its rows,
-    ``coef[:, j]`` feature j across tasks), sample weights ``s_i`` and task
-    weights ``tau_t``::
+    Objective, ``F`` the datafit written out in Notes::
 
-        min_{coef, b}  sum_t tau_t / (2 sum_{i in t} s_i) * sum_{i in t} s_i (y_i - x_i . w_t - b_t)^2
-                       + lambda_graph / 2 tr(coef^T L coef)  +  alpha * sum_tj |coef[t, j]|  +  l2_reg / 2 ||coef||_F^2,
+        min_{coef, b}  F(coef, b)  +  lambda_graph / 2 tr(coef^T L coef)  +  alpha * sum_tj |coef[t, j]|  +  l2_reg / 2 ||coef||_F^2,
                       tr(coef^T L coef) = sum_{s < t} a_st ||w_s - w_t||^2
-
-    i.e. the sum over tasks of each task's (weighted) mean squared error, plus
-    the penalty. In the shared layout missing targets (NaN in ``Y``) drop out of
-    their task's mean.
 
     Tasks joined by an edge are pulled towards each other, weight by weight
     (graph Laplacian regularisation, as MALSAR's ``Least_SRMTL`` /
@@ -289,25 +262,11 @@ class GraphRegularizedRegressor(MultiTaskRegressorMixin, _GraphRegularized):
     Evgeniou, T., Micchelli, C. A. and Pontil, M. (2005). Learning multiple
     tasks with kernel methods. JMLR 6.
     """
-    _loss = "squared"
 
 
 class GraphRegularizedClassifier(MultiTaskClassifierMixin, _GraphRegularized):
     """Multi-task logistic regression with tasks pulled together along a task graph.
-
-    Objective, with ``coef`` of shape (n_tasks, n_features) (``w_t`` its rows,
-    ``coef[:, j]`` feature j across tasks), sample weights ``s_i`` and task
-    weights ``tau_t``::
-
-        min_{coef, b}  sum_t tau_t / (sum_{i in t} s_i) * sum_{i in t} s_i log(1 + exp(-y_i (x_i . w_t + b_t)))
-                       + lambda_graph / 2 tr(coef^T L coef)  +  alpha * sum_tj |coef[t, j]|  +  l2_reg / 2 ||coef||_F^2,
-                      tr(coef^T L coef) = sum_{s < t} a_st ||w_s - w_t||^2
-
-    i.e. the sum over tasks of each task's (weighted) mean logistic loss, labels
-    ``classes_`` mapped to ``y in {-1, +1}``, plus the penalty. In the shared
-    layout missing targets (NaN in ``Y``) drop out of their task's mean.
     """
-    _loss = "logistic"
 
 
 MEAN_REGULARIZED = declare(

@@ -17,7 +17,7 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils.validation import check_random_state
 
 from .._backend import blas_threads_for
-from .._docstrings import NEURAL
+from .._docstrings import FIT_DATA, NEURAL, with_entries
 from .._prediction import MultiTaskClassifierMixin, MultiTaskPredictor, MultiTaskRegressorMixin
 from .._validation import check_predict_data, check_target, is_missing
 from ._data import NeuralData, feature_scale, scale_features, validation_split
@@ -335,16 +335,12 @@ class NeuralMultiTaskModel(MultiTaskPredictor):
         self.task_weights_ = state.weighting.current(state.buf)
 
     # -- public API -----------------------------------------------------------
+    @with_entries(FIT_DATA)
     def fit(self, X, y):
         """Train the network (from a fresh initialisation).
 
         Parameters
         ----------
-        X : {array-like, sparse matrix, DataFrame} of shape (n_samples, n_columns)
-            Features; with ``task_column`` set, one column names each row's task.
-        y : array-like of shape (n_samples,) or (n_samples, n_tasks)
-            Targets. 2-D only in the shared layout, where NaN marks a target
-            not observed for that task (it drops out of that task's loss).
 
         Returns
         -------

@@ -46,26 +46,6 @@ class HardSharingMLPRegressor(NeuralRegressorMixin, _HardSharing):
     ``L_t`` is task t's mean loss over its ``n_t`` rows in the batch, so
     unbalanced tasks do not silently reweight; ``y~ = (y - mean_t) / sd_t``
     are the targets standardised per task (predictions are mapped back).
-    The task weights ``w_t`` are set by ``task_weighting`` (1 for
-    ``"equal"``). In the shared layout missing targets (NaN in ``Y``) drop
-    out of their task's mean. Mini-batch Adam; early stopping on a
-    validation split if asked.
-
-    The network trains on ``x / feature_scale_``: each feature divided by the
-    power of two nearest its root mean square over the first fit's rows
-    (computed in float64 before the cast to ``dtype``), so results do not
-    depend on the features' units -- ``2**k X`` trains bit for bit as ``X``,
-    ``1e20 X`` as ``X`` with each feature multiplied by a factor in
-    ``(1/2, 2)`` -- and features of unit root mean square (standardised ones)
-    are read unchanged.
-    ``coefs_[0]`` is reported in the units of ``X`` (the trained first layer
-    divided by ``feature_scale_``); ``alpha`` penalises the trained weights,
-    those of the scaled features. With ``dtype="float32"`` the scales must
-    lie within ``2**+-100`` (about 1e-30 to 1e30) so that ``coefs_[0]`` fits
-    float32; ``"float64"`` takes any finite features. A training whose
-    loss, parameters or Adam moments stop being finite (an overflow) raises a
-    ``ValueError`` naming the settings to change; ``partial_fit`` then keeps
-    the model of its previous call.
 
     Parameters
     ----------
@@ -88,18 +68,7 @@ class HardSharingMLPRegressor(NeuralRegressorMixin, _HardSharing):
         into it).
     target_mean_, target_scale_ : ndarray of shape (n_tasks,)
         Per-task target standardisation (zeros and ones when off).
-
-    References
-    ----------
-    Caruana, R. (1997). Multitask learning. Machine Learning 28(1).
-    Kendall, A., Gal, Y. and Cipolla, R. (2018). Multi-task learning using
-    uncertainty to weigh losses for scene geometry and semantics. CVPR.
-    Liu, S., Johns, E. and Davison, A. J. (2019). End-to-end multi-task
-    learning with attention. CVPR (dynamic weight averaging).
-    Kingma, D. P. and Ba, J. (2015). Adam: a method for stochastic
-    optimization. ICLR.
     """
-    _loss = "squared"
 
     def __init__(self, hidden_layer_sizes=(100,), *, head_layer_sizes=(), activation="relu",
                  dropout=0.0, alpha=1e-4, batch_size="auto", learning_rate_init=1e-3, max_iter=200,
@@ -122,12 +91,7 @@ class HardSharingMLPClassifier(NeuralClassifierMixin, _HardSharing):
     ``L_t`` is task t's mean loss over its ``n_t`` rows in the batch, so
     unbalanced tasks do not silently reweight; the labels ``classes_`` map
     to ``y in {-1, +1}`` and ``f_t`` is the logit.
-    The task weights ``w_t`` are set by ``task_weighting`` (1 for
-    ``"equal"``). In the shared layout missing targets (NaN in ``Y``) drop
-    out of their task's mean. Mini-batch Adam; early stopping on a
-    validation split if asked.
     """
-    _loss = "logistic"
 
 
 complete_pair(HardSharingMLPRegressor, HardSharingMLPClassifier)
