@@ -160,6 +160,18 @@ NEURAL = Family(
         "Kingma, D. P. and Ba, J. (2015). Adam: a method for stochastic",
         "optimization. ICLR.")})
 
+KERNEL = Family(
+    "kernel", "kernel-estimators", ("task_column", "unseen_tasks", "task_weights", "verbose"),
+    ("tasks_", "n_tasks_", "n_features_in_", "feature_names_in_"),
+    sections={"Notes": (
+        "``F`` is the sum over tasks of each task's (weighted) mean squared error, with sample",
+        "weights ``s_i`` and task weights ``tau_t``::",
+        "",
+        "    F(f, b) = sum_t tau_t / (2 sum_{i in t} s_i) * sum_{i in t} s_i (y_i - f(x_i, t) - b_t)^2",
+        "",
+        "(classifiers: ``y_i`` the labels ``classes_`` mapped to -1, +1). In the shared layout",
+        "missing targets (NaN in ``Y``) drop out of their task's mean.")})
+
 _CLASSES = Entry(("classes_",), "ndarray of shape (2,)", ("    The two labels, common to all tasks.",))
 
 _NOTATION = ("with ``coef`` of shape (n_tasks, n_features) (``w_t`` its rows, ``coef[:, j]``",

@@ -313,15 +313,16 @@ def test_bad_arguments(kwargs, match):
 
 
 def test_registry_lists_every_classical_estimator():
-    """Every declared model and both neural baselines, with their own classes (derived from
-    the estimators' registry, so a new model cannot be left out)."""
+    """Every declared model, the kernel-ridge baseline (the kernel model with independent
+    tasks) and both neural baselines, with their own classes (derived from the estimators'
+    registry, so a new model cannot be left out)."""
     from mtlclassic.estimators import CLASSIFIERS, MODELS, REGRESSORS
     from mtlclassic.neural import (HardSharingMLPClassifier, HardSharingMLPRegressor,
                                    SoftSharingMLPClassifier, SoftSharingMLPRegressor)
 
     for kind in ("regression", "classification"):
         names = available_models(kind)
-        assert names == [*MODELS, "hard-sharing-mlp", "soft-sharing-mlp"]
+        assert names == [*MODELS, "kernel-ridge", "hard-sharing-mlp", "soft-sharing-mlp"]
         listed = {REGISTRY[name].estimator_class(kind) for name in names}
         neural = ({HardSharingMLPRegressor, SoftSharingMLPRegressor} if kind == "regression"
                   else {HardSharingMLPClassifier, SoftSharingMLPClassifier})
@@ -341,6 +342,26 @@ def test_to_frame(tiny_result):
     assert len(result.to_frame(per_task=True)) == 18
     summary = result.to_frame(summary=True)
     assert list(summary["model"]) == MODELS.split(",")
+
+
+def test_kernel_models_in_the_comparison():
+    """The kernel models run in compare on both kinds; kernel-ridge is the kernel model with
+    independent tasks, the grid centred on the median heuristic of the training rows."""
+    for spec in (TINY, TINY_CLF):
+        r = compare(spec, "kernel-task-relation,kernel-ridge", n_splits=1, random_state=2)
+        for name in ("kernel-task-relation", "kernel-ridge"):
+            m = r.models[name]
+            assert m.errors == [] and np.isfinite(m.mean(r.main_metric)), (spec, name)
+        assert r.models["kernel-ridge"].family == "baseline"
+    spec = REGISTRY["kernel-ridge"]
+    assert spec.make("regression", -1).get_params()["task_covariance"] == "independent"
+    points = spec.grid("regression", *_tiny_xy(), -1)
+    assert all(p["task_covariance"] == "independent" and p["gamma"] > 0 for _, p in points)
+
+
+def _tiny_xy():
+    data = parse_data(TINY)
+    return np.column_stack([data.X, data.task]), data.y
 
 
 @pytest.mark.parametrize("spec, models", [

@@ -82,8 +82,8 @@ def test_cv_estimators_bind_to_their_model():
         assert reg_cv._estimator is model.regressor and clf_cv._estimator is model.classifier
         assert reg_cv._loss == "squared" and clf_cv._loss == "logistic"
         # The CV takes the model's parameters, less the strengths it searches.
-        model_params = set(model.regressor().get_params()) - set(model.strengths) - {
-            "warm_start"}
+        searched = getattr(reg_cv, "_searched", model.strengths)
+        model_params = set(model.regressor().get_params()) - set(searched) - {"warm_start"}
         assert model_params <= set(reg_cv().get_params()) | {"l1_ratio"}, model.name
 
 

@@ -10,8 +10,9 @@ fixed parameters); the neural baselines are added here. Grids are built by
 from dataclasses import dataclass, field
 
 from ..estimators import MODELS as _DECLARED
-from ..estimators import (FRACTIONS, RIDGE_ALPHAS, alpha_max_grid, fixed_grid, format_value,
-                          graph_grid, per_task_grid, product_grid)
+from ..estimators import (FRACTIONS, RIDGE_ALPHAS, KernelTaskRelationClassifier,
+                          KernelTaskRelationRegressor, alpha_max_grid, fixed_grid, format_value,
+                          graph_grid, kernel_grid, per_task_grid, product_grid)
 from ..neural import (HardSharingMLPClassifier, HardSharingMLPRegressor,
                       SoftSharingMLPClassifier, SoftSharingMLPRegressor)
 
@@ -70,6 +71,13 @@ MODELS = [ModelSpec(model.name, model.family, model.estimators, model.grid, mode
     # Neural baselines: small networks trained by Adam (step 0.01, batches of 64) for at most
     # 100 epochs with early stopping on 10 % of each task's training rows; the grid is the L2
     # penalty (hard sharing) or the tie strength (soft sharing). Tuned on the embedded scenario.
+    # Independent kernel ridge per task, tuned as the kernel model is: the non-linear
+    # single-task baseline of kernel-task-relation.
+    ModelSpec("kernel-ridge", "baseline",
+              (KernelTaskRelationRegressor, KernelTaskRelationClassifier),
+              kernel_grid(task_covariance="independent"),
+              fixed={"task_covariance": "independent"},
+              description="independent RBF kernel ridge per task (median-heuristic gamma)"),
     ModelSpec("hard-sharing-mlp", "neural", (HardSharingMLPRegressor, HardSharingMLPClassifier),
               fixed_grid(alpha=(0.1, 0.3, 1.0, 3.0)),
               fixed={"hidden_layer_sizes": (32,), **_TRAINING},

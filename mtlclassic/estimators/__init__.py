@@ -8,7 +8,7 @@ the lists below are derived from those declarations, in declaration order
 from ._alpha_max import alpha_max
 # The grid builders of the declarations, for mtlclassic.compare (not in __all__).
 from ._grids import (FRACTIONS, RIDGE_ALPHAS, alpha_max_grid, fixed_grid, format_value,
-                     graph_grid, per_task_grid, product_grid)
+                     graph_grid, kernel_grid, per_task_grid, product_grid)
 from ._path import PathResult, regularization_path
 from ._registry import MODELS
 from .baselines import PooledClassifier, PooledRegressor, RidgeClassifier, RidgeRegressor
@@ -29,6 +29,8 @@ from .task_graph import (GraphRegularizedClassifier, GraphRegularizedRegressor,
 from .task_relation import TaskRelationClassifier, TaskRelationRegressor
 from .clustered import ClusteredTaskClassifier, ClusteredTaskRegressor
 from .sparse_task_graph import SparseTaskGraphClassifier, SparseTaskGraphRegressor
+from .kernel import (KernelTaskRelationClassifier, KernelTaskRelationClassifierCV,
+                     KernelTaskRelationRegressor, KernelTaskRelationRegressorCV)
 
 REGRESSORS = [model.regressor for model in MODELS.values()]
 CLASSIFIERS = [model.classifier for model in MODELS.values()]

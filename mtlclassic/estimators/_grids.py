@@ -111,3 +111,54 @@ def graph_grid(mean_strength=1.0, fractions=(0.2, 0.05, 0.01)):
                 l1(kind, X, y, task_column)]
 
     return grid
+
+
+# The kernel models solve exactly up to this many training rows (an N x N Cholesky per
+# alternation), and on Nystroem features of rank KERNEL_COMPONENTS above it.
+KERNEL_EXACT_ROWS = 3000
+KERNEL_COMPONENTS = 500
+
+
+def median_gamma(X, task_column, max_rows=500, seed=0):
+    """``1 / median ||x - x'||^2`` over pairs of (at most ``max_rows``) training rows.
+
+    The median heuristic for the rbf kernel's ``gamma``: the kernel's typical
+    value on a pair of rows is then ``exp(-1)``, whatever the features' scale.
+    """
+    feats = np.asarray(X if task_column is None else np.delete(X, task_column, axis=1),
+                       dtype=np.float64)
+    rng = np.random.default_rng(seed)
+    if feats.shape[0] > max_rows:
+        feats = feats[rng.choice(feats.shape[0], max_rows, replace=False)]
+    sq = np.sum(feats * feats, axis=1)
+    d2 = np.maximum(sq[:, None] + sq[None, :] - 2 * feats @ feats.T, 0.0)
+    med = np.median(d2[np.triu_indices_from(d2, k=1)])
+    return 1.0 / med if med > 0 else 1.0
+
+
+def kernel_grid(task_covariance="learn", gamma_factors=(0.5, 1.0, 2.0),
+                alphas=(1e-4, 1e-3, 1e-2), lambda_2_ratios=(0.1, 1.0)):
+    """The kernel models' grid: ``gamma`` around the median heuristic, ``alpha``, ``lambda_2``.
+
+    ``lambda_2`` (learned covariance only) is a multiple of ``alpha``. Above
+    ``KERNEL_EXACT_ROWS`` training rows the points add
+    ``n_components=KERNEL_COMPONENTS`` (Nystroem features).
+    """
+
+    def grid(kind, X, y, task_column):
+        gamma0 = median_gamma(X, task_column)
+        fixed = {"task_covariance": task_covariance}
+        if X.shape[0] > KERNEL_EXACT_ROWS:
+            fixed.update(n_components=KERNEL_COMPONENTS, random_state=0)
+        ratios = lambda_2_ratios if task_covariance == "learn" else (None,)
+        points = []
+        for g, a, r in itertools.product(gamma_factors, alphas, ratios):
+            params = {**fixed, "gamma": g * gamma0, "alpha": a}
+            label = f"gamma={format_value(g)}*median, alpha={format_value(a)}"
+            if r is not None:
+                params["lambda_2"] = r * a
+                label += f", lambda_2={format_value(r)}*alpha"
+            points.append((label, params))
+        return points
+
+    return grid

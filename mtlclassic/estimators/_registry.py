@@ -109,8 +109,8 @@ def declare(name, regressor, classifier, *, description, grid, family="classical
         missing = [s for s in strengths if s not in cls().get_params()]
         if missing:
             raise ValueError(f"{cls.__name__} has no parameter {missing[0]!r}.")
-    if (path is not None or cv) and not strengths:
-        raise ValueError(f"{name}: a path or CV estimators need a strength to run over.")
+    if path is not None and not strengths:
+        raise ValueError(f"{name}: a path needs a strength to run over.")
     model = Model(name, regressor, classifier, description, grid, family, tuple(strengths),
                   alpha_max_names, path, tuple(cv), dict(fixed or {}))
     for cls in (regressor, classifier):
@@ -132,7 +132,8 @@ def _document(model):
     for cv, estimator in zip(model.cv, model.estimators):
         complete(cv, cv._doc_family, like=None if cv is model.cv[0] else model.cv[0],
                  model=estimator, see_also=(estimator, "the model at a fixed alpha."),
-                 summary=_CV_SUMMARY.format(model=estimator.__name__, strength=model.strengths[0]))
+                 summary=_CV_SUMMARY.format(model=estimator.__name__,
+                                            strength=(model.strengths or ("alpha",))[0]))
 
 
 # The head of a CV estimator's docstring, unless it writes its own.

@@ -53,7 +53,118 @@ class _Holdout(NamedTuple):
     unit: float            # a power of two near max |y| (regressors; else 1): see _criterion
 
 
-class _PathCV(MultiTaskPredictor):
+class _HeldOutFolds:
+    """The folds and held-out data of the cross-validated estimators (path and kernel CV).
+
+    Reads ``cv``, ``task_weights``, ``tasks_``, ``classes_`` and ``_loss`` of
+    the estimator it is mixed into.
+    """
+
+    def _holdout(self, X, y, sample_weight):
+        """Validated features, task of each row, targets and weights of the whole data."""
+        feats, task_index = check_predict_data(self, X)
+        if sp.issparse(feats):
+            feats = feats.tocsr()  # folds take rows
+        y = np.asarray(y)
+        observed = None
+        if task_index is None:
+            y = y.reshape(y.shape[0], -1)
+            observed = ~is_missing(y)
+        else:
+            y = y.reshape(-1)
+        unit = 1.0
+        if self._loss == "logistic":
+            targets = y == self.classes_[1]
+        else:
+            targets = y.astype(np.float64)
+            if observed is not None:
+                targets = np.where(observed, targets, 0.0)
+            # Held-out errors are squared in units of y / unit (a power of two, so exact):
+            # at |y| ~ 1e200 the user's squares overflow, and selection would see inf.
+            unit = float(np.ldexp(1.0, exponent(max_abs(targets), band=0)))
+        tau = check_task_weights(self.task_weights, len(self.tasks_), np.float64)[0]
+        sw = check_sample_weight(sample_weight, feats.shape[0], np.float64)
+        return _Holdout(feats, task_index, targets, observed, tau, sw, unit)
+
+    def _folds(self, X, y, holdout):
+        """The ``(train, test)`` index pairs; task-stratified by default in the per-task layout."""
+        cv = 5 if self.cv is None else self.cv
+        task_index = holdout.task_index
+        is_int = isinstance(cv, numbers.Integral) and not isinstance(cv, bool)
+        if is_int:
+            n = holdout.feats.shape[0]
+            if task_index is None:
+                if self._loss == "logistic" and holdout.targets.shape[1] == 1:
+                    splitter, strata = StratifiedKFold(cv), holdout.targets.ravel()
+                else:
+                    splitter, strata = KFold(cv), None
+            else:
+                counts = np.bincount(task_index, minlength=len(self.tasks_))
+                small = np.flatnonzero(counts < cv)
+                if small.size:
+                    raise ValueError(
+                        f"cv={cv} folds, but task(s) {self.tasks_[small][:10].tolist()} have "
+                        f"fewer rows than folds ({counts[small][:10].tolist()}): the default "
+                        "task-stratified split needs every task in every fold. Lower cv, or "
+                        "pass a splitter or an iterable of (train, test) indices.")
+                # Every task (and, for classifiers, each of its classes) in every fold.
+                strata = (task_index if self._loss == "squared"
+                          else 2 * task_index + holdout.targets)
+                splitter = StratifiedKFold(cv)
+            folds = list(splitter.split(np.zeros((n, 1)), strata))
+        else:
+            folds = list(check_cv(cv).split(X, y))
+        check = self._check_shared_folds if task_index is None else self._check_task_folds
+        check(folds, holdout, cv if is_int else None)
+        return folds
+
+    def _check_shared_folds(self, folds, holdout, cv):
+        """Every task needs an observed, positively weighted target in every training fold."""
+        usable = holdout.observed & (holdout.sample_weight > 0)[:, None]
+        counts = usable.sum(axis=0)
+        what = ("observed target" if np.all(holdout.sample_weight > 0)
+                else "observed target with positive sample_weight")
+        for k, (train, _) in enumerate(folds):
+            empty = np.flatnonzero(~usable[train].any(axis=0))
+            if not empty.size:
+                continue
+            t, c = int(empty[0]), int(counts[empty[0]])
+            where = f"fold {k + 1}/{len(folds)}"
+            others = f" (also task(s) {empty[1:10].tolist()})" if empty.size > 1 else ""
+            if cv is not None and c < cv:
+                raise ValueError(
+                    f"task {t} has {c} {what}{'s' if c != 1 else ''}, fewer than cv={cv} "
+                    f"folds: {where} holds {'it' if c == 1 else 'them all'} out, leaving the "
+                    f"task nothing to train on{others}. Lower cv, or pass an iterable of "
+                    "(train, test) indices that keeps one of each task's targets in every "
+                    "training set.")
+            raise ValueError(
+                f"{where}: task {t} has no {what} among the training rows (its {c} are all "
+                f"held out){others}, so the fold cannot fit it. Pass folds that keep one of "
+                "each task's targets in every training set (e.g. shuffle=True, or fewer "
+                "folds).")
+
+    def _check_task_folds(self, folds, holdout, cv):
+        """Every held-out task needs training rows, and every training task positive weight."""
+        task_index, sw = holdout.task_index, holdout.sample_weight
+        for k, (train, test) in enumerate(folds):
+            where = f"Fold {k + 1}/{len(folds)}"
+            missing = np.setdiff1d(task_index[test], task_index[train])
+            if missing.size:
+                raise ValueError(
+                    f"{where}: task(s) {self.tasks_[missing][:10].tolist()} have held-out "
+                    "rows but no training rows, so they cannot be predicted. Every task "
+                    "must be in every training fold (the default integer cv ensures it).")
+            weightless = np.setdiff1d(task_index[train], task_index[train][sw[train] > 0])
+            if weightless.size:
+                raise ValueError(
+                    f"{where}: the training rows of task(s) "
+                    f"{self.tasks_[weightless][:10].tolist()} all have sample_weight 0, so "
+                    "the fold cannot fit them. Give each task a positive weight in every "
+                    "training fold, or drop its zero-weight rows.")
+
+
+class _PathCV(_HeldOutFolds, MultiTaskPredictor):
     """Generic cross-validated path estimator; subclasses set ``_estimator``.
 
     ``_estimator`` is the model's estimator class of the CV's loss (its
@@ -203,109 +314,6 @@ class _PathCV(MultiTaskPredictor):
         setattr(self, "mse_path_" if minimize else "score_path_",
                 paths if is_list else paths[0])
         return self
-
-    def _holdout(self, X, y, sample_weight):
-        """Validated features, task of each row, targets and weights of the whole data."""
-        feats, task_index = check_predict_data(self, X)
-        if sp.issparse(feats):
-            feats = feats.tocsr()  # folds take rows
-        y = np.asarray(y)
-        observed = None
-        if task_index is None:
-            y = y.reshape(y.shape[0], -1)
-            observed = ~is_missing(y)
-        else:
-            y = y.reshape(-1)
-        unit = 1.0
-        if self._loss == "logistic":
-            targets = y == self.classes_[1]
-        else:
-            targets = y.astype(np.float64)
-            if observed is not None:
-                targets = np.where(observed, targets, 0.0)
-            # Held-out errors are squared in units of y / unit (a power of two, so exact):
-            # at |y| ~ 1e200 the user's squares overflow, and selection would see inf.
-            unit = float(np.ldexp(1.0, exponent(max_abs(targets), band=0)))
-        tau = check_task_weights(self.task_weights, len(self.tasks_), np.float64)[0]
-        sw = check_sample_weight(sample_weight, feats.shape[0], np.float64)
-        return _Holdout(feats, task_index, targets, observed, tau, sw, unit)
-
-    def _folds(self, X, y, holdout):
-        """The ``(train, test)`` index pairs; task-stratified by default in the per-task layout."""
-        cv = 5 if self.cv is None else self.cv
-        task_index = holdout.task_index
-        is_int = isinstance(cv, numbers.Integral) and not isinstance(cv, bool)
-        if is_int:
-            n = holdout.feats.shape[0]
-            if task_index is None:
-                if self._loss == "logistic" and holdout.targets.shape[1] == 1:
-                    splitter, strata = StratifiedKFold(cv), holdout.targets.ravel()
-                else:
-                    splitter, strata = KFold(cv), None
-            else:
-                counts = np.bincount(task_index, minlength=len(self.tasks_))
-                small = np.flatnonzero(counts < cv)
-                if small.size:
-                    raise ValueError(
-                        f"cv={cv} folds, but task(s) {self.tasks_[small][:10].tolist()} have "
-                        f"fewer rows than folds ({counts[small][:10].tolist()}): the default "
-                        "task-stratified split needs every task in every fold. Lower cv, or "
-                        "pass a splitter or an iterable of (train, test) indices.")
-                # Every task (and, for classifiers, each of its classes) in every fold.
-                strata = (task_index if self._loss == "squared"
-                          else 2 * task_index + holdout.targets)
-                splitter = StratifiedKFold(cv)
-            folds = list(splitter.split(np.zeros((n, 1)), strata))
-        else:
-            folds = list(check_cv(cv).split(X, y))
-        check = self._check_shared_folds if task_index is None else self._check_task_folds
-        check(folds, holdout, cv if is_int else None)
-        return folds
-
-    def _check_shared_folds(self, folds, holdout, cv):
-        """Every task needs an observed, positively weighted target in every training fold."""
-        usable = holdout.observed & (holdout.sample_weight > 0)[:, None]
-        counts = usable.sum(axis=0)
-        what = ("observed target" if np.all(holdout.sample_weight > 0)
-                else "observed target with positive sample_weight")
-        for k, (train, _) in enumerate(folds):
-            empty = np.flatnonzero(~usable[train].any(axis=0))
-            if not empty.size:
-                continue
-            t, c = int(empty[0]), int(counts[empty[0]])
-            where = f"fold {k + 1}/{len(folds)}"
-            others = f" (also task(s) {empty[1:10].tolist()})" if empty.size > 1 else ""
-            if cv is not None and c < cv:
-                raise ValueError(
-                    f"task {t} has {c} {what}{'s' if c != 1 else ''}, fewer than cv={cv} "
-                    f"folds: {where} holds {'it' if c == 1 else 'them all'} out, leaving the "
-                    f"task nothing to train on{others}. Lower cv, or pass an iterable of "
-                    "(train, test) indices that keeps one of each task's targets in every "
-                    "training set.")
-            raise ValueError(
-                f"{where}: task {t} has no {what} among the training rows (its {c} are all "
-                f"held out){others}, so the fold cannot fit it. Pass folds that keep one of "
-                "each task's targets in every training set (e.g. shuffle=True, or fewer "
-                "folds).")
-
-    def _check_task_folds(self, folds, holdout, cv):
-        """Every held-out task needs training rows, and every training task positive weight."""
-        task_index, sw = holdout.task_index, holdout.sample_weight
-        for k, (train, test) in enumerate(folds):
-            where = f"Fold {k + 1}/{len(folds)}"
-            missing = np.setdiff1d(task_index[test], task_index[train])
-            if missing.size:
-                raise ValueError(
-                    f"{where}: task(s) {self.tasks_[missing][:10].tolist()} have held-out "
-                    "rows but no training rows, so they cannot be predicted. Every task "
-                    "must be in every training fold (the default integer cv ensures it).")
-            weightless = np.setdiff1d(task_index[train], task_index[train][sw[train] > 0])
-            if weightless.size:
-                raise ValueError(
-                    f"{where}: the training rows of task(s) "
-                    f"{self.tasks_[weightless][:10].tolist()} all have sample_weight 0, so "
-                    "the fold cannot fit them. Give each task a positive weight in every "
-                    "training fold, or drop its zero-weight rows.")
 
     def _fold_path(self, model, X, y, train, test, alphas, holdout, scorer, on_fit, where,
                    weighted):
