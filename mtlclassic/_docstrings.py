@@ -199,6 +199,9 @@ FIT_DATA = {
     "y": Entry(("y",), "array-like of shape (n_samples,) or (n_samples, n_tasks)",
                ("    Targets. 2-D only in the shared layout, where NaN marks a target",
                 "    not observed for that task (it drops out of that task's loss).")),
+    "sample_weight": Entry(("sample_weight",), "array-like of shape (n_samples,), default=None",
+                           ("    Reweights rows within their task; each task's loss is its",
+                            "    weighted mean.")),
 }
 
 
@@ -296,11 +299,15 @@ def with_entries(entries_by_name):
     """Decorator: complete a function's ``Parameters`` from ``entries_by_name`` (``FIT_DATA``).
 
     The function documents its other parameters itself; ``self`` is skipped.
+    A ``fit`` without a ``Returns`` section gets scikit-learn's ``self : object``.
     """
     def decorate(func):
         head, sections = parse(func.__doc__)
         names = [n for n in inspect.signature(func).parameters if n != "self"]
-        func.__doc__ = _render(head, _fill_parameters(head, sections, names, [entries_by_name]))
+        sections = _fill_parameters(head, sections, names, [entries_by_name])
+        if func.__name__ == "fit":  # scikit-learn's fit returns the estimator
+            sections.setdefault("Returns", ["self : object"])
+        func.__doc__ = _render(head, sections)
         return func
     return decorate
 

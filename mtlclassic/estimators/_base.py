@@ -114,16 +114,6 @@ class MultiTaskLinearModel(MultiTaskPredictor):
     @with_entries(FIT_DATA)
     def fit(self, X, y, sample_weight=None):
         """Fit the model.
-
-        Parameters
-        ----------
-        sample_weight : array-like of shape (n_samples,), default=None
-            Reweights rows within their task; each task's loss is its
-            weighted mean.
-
-        Returns
-        -------
-        self : object
         """
         self._check_params()
         xp = device_namespace(self._device, X, y, sample_weight)

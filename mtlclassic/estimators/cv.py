@@ -249,10 +249,6 @@ class _PathCV(_HeldOutFolds, MultiTaskPredictor):
             weighted by the held-out rows' weights (the ``scoring``, when
             given, receives them as ``sample_weight``), and the refit uses
             them all. The folds themselves do not depend on the weights.
-
-        Returns
-        -------
-        self : object
         """
         ratios, is_list, models = self._path_models()
         if self.device is None and (is_cupy(X) or is_cupy(y) or is_cupy(sample_weight)):

@@ -341,10 +341,6 @@ class NeuralMultiTaskModel(MultiTaskPredictor):
 
         Parameters
         ----------
-
-        Returns
-        -------
-        self : object
         """
         self._check_params()
         data = self._prepare_fit(X, y)
