@@ -49,22 +49,20 @@ def _spd_factor(A, what):
 def check_psd_kernel(K):
     """Raise a one-line ValueError unless the kernel matrix ``K`` is positive semi-definite.
 
-    One Cholesky factorisation, in float64, of ``K + delta I`` with ``delta = 1e-8
-    sum_i |K_ii| + N eps max_i |K_ii|``: at least ``1e-8`` times the largest eigenvalue of
-    a PSD ``K`` (:class:`KroneckerSolve`'s test), plus the rounding of ``K``'s entries in
-    its dtype (``eps``; float32 features give a float32 ``K``). The saddle system's own
-    factorisation cannot tell, since ``D^{-1}`` can make ``G + D^{-1}`` positive definite
-    for an indefinite kernel (a large ``alpha``).
+    One Cholesky factorisation of ``K + delta I``, ``delta = 1e-8 sum_i |K_ii|`` (at least
+    ``1e-8`` times the largest eigenvalue of a PSD ``K``, as :class:`KroneckerSolve`'s
+    test): the saddle system's own factorisation cannot tell, since ``D^{-1}`` can make
+    ``G + D^{-1}`` positive definite for an indefinite kernel (a large ``alpha``).
     """
     if K.size == 0:
         return
-    diag = np.abs(np.diag(K)).astype(np.float64)
-    delta = 1e-8 * diag.sum() + len(K) * np.finfo(np.result_type(K.dtype, np.float32)).eps * diag.max()
-    ok = bool(np.min(np.diag(K)) >= -delta)
+    diag = np.diag(K)
+    delta = 1e-8 * float(np.sum(np.abs(diag)))
+    ok = bool(np.min(diag) >= -delta)
     if ok:
         try:
-            la.cho_factor(K.astype(np.float64) + (delta + np.finfo(np.float64).tiny) * np.eye(
-                len(K)), lower=True, check_finite=False, overwrite_a=True)
+            la.cho_factor(K + (delta + np.finfo(np.float64).tiny) * np.eye(len(K)), lower=True,
+                          check_finite=False, overwrite_a=True)
         except la.LinAlgError:
             ok = False
     if not ok:
