@@ -367,7 +367,7 @@ def test_fit_is_a_minimum_of_the_written_objective(layout, task_covariance):
                 assert objective(C, b, omega2) >= J0 * (1 - 1e-12)
 
 
-def test_alternation_decreases_the_objective_and_warns_when_cut_short(capsys):
+def test_alternation_ends_at_its_lowest_objective_and_warns_when_cut_short(capsys):
     Xs, ys, X, y = _per_task(seed=7)
     params = dict(alpha=0.02, gamma=0.5, lambda_2=0.05, task_column=-1, tol=1e-14)
     with pytest.warns(ConvergenceWarning, match="alternation did not settle in 2 iterations"):
