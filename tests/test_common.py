@@ -123,7 +123,10 @@ def _check_useful(cls, n_tasks):
         # The neural defaults (200 epochs) do not meet tol on 200 rows; their fit is fine.
         warnings.simplefilter("ignore", ConvergenceWarning)
         estimator.fit(X, Y)
-    coefs = [estimator.coef_] if hasattr(estimator, "coef_") else estimator.coefs_
+    # Linear models' coef_, networks' coefs_, the exact kernel models' dual coefficients.
+    coefs = ([estimator.coef_] if hasattr(estimator, "coef_")
+             else [estimator.dual_coef_] if hasattr(estimator, "dual_coef_")
+             else estimator.coefs_)
     assert any(np.any(c != 0) for c in coefs), f"{cls.__name__}() fits W = 0"
     if hasattr(estimator, "n_iter_"):
         assert np.all(np.asarray(estimator.n_iter_) >= 1)

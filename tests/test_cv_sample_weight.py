@@ -17,6 +17,10 @@ from sklearn.exceptions import FitFailedWarning
 
 import mtlclassic as mtl
 from mtlclassic.estimators import CV_ESTIMATORS
+from mtlclassic.estimators.cv import _PathCV
+
+# The path CV estimators (the kernel models' grid CV has its own tests in test_kernel_cv.py).
+PATH_CV = [cls for cls in CV_ESTIMATORS if issubclass(cls, _PathCV)]
 from mtlclassic.estimators._path import robust_alpha_max
 
 N, P, T = 36, 5, 3
@@ -60,7 +64,7 @@ def _model_of(cv_est):
 
 
 @pytest.mark.parametrize("layout", ["shared", "per_task"])
-@pytest.mark.parametrize("cv_cls", CV_ESTIMATORS, ids=lambda c: c.__name__)
+@pytest.mark.parametrize("cv_cls", PATH_CV, ids=lambda c: c.__name__)
 def test_refit_is_the_model_fitted_with_the_same_weights(cv_cls, layout):
     classifier = cv_cls._loss == "logistic"
     X, y, extra = _layout(*_data(), layout, classifier)
@@ -322,7 +326,7 @@ def test_no_finite_alpha_left_is_an_error():
         est.fit(X, Y)
 
 
-@pytest.mark.parametrize("cv_cls", [c for c in CV_ESTIMATORS if c._loss == "squared"
+@pytest.mark.parametrize("cv_cls", [c for c in PATH_CV if c._loss == "squared"
                                     and not hasattr(c, "_models")], ids=lambda c: c.__name__)
 def test_sklearn_sample_weight_equivalence_at_a_tight_tol(cv_cls):
     """scikit-learn's own check (zero = dropped, integer = repeated, its CV groups).

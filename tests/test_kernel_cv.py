@@ -93,3 +93,32 @@ def test_bad_grids_are_clear_errors(params, match):
     Xt, y, _ = _problem()
     with pytest.raises(ValueError, match=match):
         KernelTaskRelationRegressorCV(task_column=-1, cv=3, **params).fit(Xt, y)
+
+
+@pytest.mark.parametrize("layout", ["shared", "per_task"])
+def test_refit_is_the_model_fitted_with_the_same_weights(layout):
+    Xt, y, task = _problem(4)
+    sw = np.random.default_rng(0).uniform(0.2, 3.0, size=len(y))
+    if layout == "shared":
+        X, Y = Xt[task == 0, :-1], np.column_stack([y[task == t] for t in range(3)])
+        kw, fit_X, fit_y = {}, X, Y
+        sw = sw[: len(X)]
+    else:
+        kw, fit_X, fit_y = dict(task_column=-1), Xt, y
+    cv = KernelTaskRelationRegressorCV(**GRID, **kw).fit(fit_X, fit_y, sample_weight=sw)
+    model = KernelTaskRelationRegressor(cv.alpha_, gamma=cv.gamma_, lambda_2=cv.lambda_2_, **kw)
+    model.fit(fit_X, fit_y, sample_weight=sw)
+    np.testing.assert_allclose(cv.predict(fit_X), model.predict(fit_X), rtol=1e-8, atol=1e-10)
+    unweighted = KernelTaskRelationRegressor(cv.alpha_, gamma=cv.gamma_, lambda_2=cv.lambda_2_,
+                                             **kw).fit(fit_X, fit_y)
+    assert np.max(np.abs(unweighted.predict(fit_X) - model.predict(fit_X))) > 1e-3
+
+
+def test_sklearn_sample_weight_equivalence_with_a_fixed_task_matrix():
+    """scikit-learn's check (zero = dropped, integer = repeated): exact for a fixed task
+    matrix (one solve); the learned one alternates to its tolerance."""
+    from sklearn.utils.estimator_checks import check_sample_weight_equivalence_on_dense_data
+
+    est = KernelTaskRelationRegressorCV(alphas=(1e-2, 1e-1), gammas=(0.1,), cv=2,
+                                        task_covariance="independent")
+    check_sample_weight_equivalence_on_dense_data(type(est).__name__, est)

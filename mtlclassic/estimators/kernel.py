@@ -207,7 +207,9 @@ class _KernelTaskRelation(MultiTaskPredictor):
         """Alternate the exact kernel solve and MTRL's ``Omega`` step (block descent).
 
         The objective is jointly convex in ``(f, b, Omega)``; each step solves
-        its block exactly, so the objective decreases, and the loop stops
+        its block exactly, the ``Omega`` steps are Anderson-mixed, and a mixed
+        ``Omega`` that raises the objective is replaced by the plain step, so
+        the objective at the accepted points decreases. The loop stops
         when an ``Omega`` step moves no entry by more than ``tol`` (relative to
         ``Omega``'s largest): the returned ``(f, b)`` is then the exact solve
         for the returned ``Omega``, which is within that step of MTRL's closed
