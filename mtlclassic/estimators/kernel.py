@@ -564,13 +564,13 @@ class KernelTaskRelationRegressorCV(MultiTaskRegressorMixin, _KernelCV):
 
     Parameters
     ----------
-    alphas : array-like, default=(1e-4, 1e-3, 1e-2, 1e-1)
+    alphas : array-like, default=(1e-6, 1e-5, 1e-4, 1e-3, 1e-2, 1e-1)
         The ``alpha`` searched, ``> 0``.
     gammas : array-like, default=None
         The kernel's ``gamma`` searched; ``None``: the median heuristic
         ``1 / median ||x - x'||^2`` (over at most 500 training rows) times
         0.25, 0.5, 1, 2 and 4.
-    lambda_2s : array-like, default=(1e-4, 1e-3, 1e-2)
+    lambda_2s : array-like, default=(1e-6, 1e-4, 1e-2)
         The ``lambda_2`` searched (``task_covariance="learn"`` only).
     cv : int, cross-validation splitter or iterable, default=5
         As the linear ``*CV`` estimators' (:ref:`cv-estimators`).

@@ -38,7 +38,8 @@ class _KernelCV(_HeldOutFolds, MultiTaskPredictor):
             cls._loss = cls._estimator._loss
             cls._doc_family = cls._estimator._doc_family
 
-    def __init__(self, *, alphas=(1e-4, 1e-3, 1e-2, 1e-1), gammas=None, lambda_2s=(1e-4, 1e-3, 1e-2),
+    def __init__(self, *, alphas=(1e-6, 1e-5, 1e-4, 1e-3, 1e-2, 1e-1), gammas=None,
+                 lambda_2s=(1e-6, 1e-4, 1e-2),
                  cv=5, n_jobs=None, scoring=None, kernel="rbf", degree=3, coef0=1,
                  kernel_params=None, task_covariance="learn", eps=1e-3, fit_intercept=True,
                  n_components=None, random_state=None, task_column=None, unseen_tasks="error",
