@@ -311,8 +311,9 @@ def test_uncertainty_weighting_down_weights_noisy_tasks():
     noise = np.array([0.3, 1.0, 3.0])
     Y = clean[:, None] + noise * rng.standard_normal((400, 3))
     est = HardSharingMLPRegressor(hidden_layer_sizes=(16,), task_weighting="uncertainty",
-                                  max_iter=100, batch_size=50, learning_rate_init=1e-2,
-                                  random_state=0, standardize_targets=False).fit(X, Y)
+                                  max_iter=100, n_iter_no_change=100, batch_size=50,
+                                  learning_rate_init=1e-2, random_state=0,
+                                  standardize_targets=False).fit(X, Y)
     w = est.task_weights_
     assert w[0] > 3 * w[1] > 9 * w[2]
     # At the optimum exp(-s_t) = 1 / (2 L_t) ~ 1 / noise_t^2.

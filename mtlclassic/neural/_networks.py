@@ -57,13 +57,12 @@ class Stack:
                    for l in range(self.n_layers)]
 
     def initialize(self, buf, rng):
-        """Glorot-uniform weights (every task's copy the same draw), zero biases,
-        cross-stitch units near the identity."""
-        factor = 2.0 if self.activation == "logistic" else 6.0  # as scikit-learn's MLP
+        """PyTorch's ``nn.Linear`` initialisation (:func:`linear_init`; every task's copy
+        the same draw), cross-stitch units near the identity."""
         for l, (a, b) in enumerate(zip(self.sizes[:-1], self.sizes[1:])):
-            bound = np.sqrt(factor / (a + b))
-            buf.params[self.W[l]][...] = rng.uniform(-bound, bound, (a, b))
-            buf.params[self.b[l]][...] = 0.0
+            W, bias = linear_init(rng, a, (a, b), (b,))
+            buf.params[self.W[l]][...] = W
+            buf.params[self.b[l]][...] = bias
             if self.cs[l] is not None:
                 buf.params[self.cs[l]][...] = cross_stitch_init(buf.n_tasks)
 
@@ -119,6 +118,23 @@ class Stack:
         return dA
 
 
+def linear_init(rng, fan_in, weight_shape, bias_shape):
+    """Weights and biases drawn from ``U(-1/sqrt(fan_in), 1/sqrt(fan_in))``.
+
+    PyTorch's default for ``nn.Linear`` (Kaiming-uniform with ``a = sqrt(5)``, whose
+    bound is ``sqrt(6 / ((1 + a^2) fan_in)) = 1/sqrt(fan_in)``, and the same bound for
+    the bias).  It replaced Glorot-uniform, ``U(+-sqrt(6 / (fan_in + fan_out)))``: with
+    Adam every step moves a parameter by about ``learning_rate_init`` whatever its
+    scale, so the smaller weights (variance ``1/(3 fan_in)`` against Glorot's
+    ``2/(fan_in + fan_out)``, 2.6 times smaller for 50 -> 64) change faster relative
+    to their size.  Measured on the reference problem of ``benchmarks/bench_neural.py``
+    (trunk 2 x 64, 20 epochs): test MSE 0.418 / 0.317 / 0.467 (Glorot) against
+    0.270 / 0.185 / 0.245 (this), PyTorch 0.240 / 0.171 / 0.266 on three seeds.
+    """
+    bound = 1.0 / np.sqrt(fan_in)
+    return rng.uniform(-bound, bound, weight_shape), rng.uniform(-bound, bound, bias_shape)
+
+
 def cross_stitch_init(n_tasks, self_weight=0.9):
     """``0.9`` on the diagonal, the rest shared equally: rows sum to 1 (Misra et al.'s
     near-identity initialisation, alpha_S = 0.9, alpha_D = 0.1 for two tasks)."""
@@ -143,11 +159,12 @@ class LinearHeads:
         self.b = buf.add((n_tasks,), decay=False)
 
     def initialize(self, buf, rng):
-        """Glorot-uniform, as one dense layer ``width -> n_tasks``; zero intercepts."""
+        """As one dense layer ``width -> n_tasks`` (:func:`linear_init`): each head reads
+        ``width`` inputs."""
         T, h = buf.params[self.W].shape
-        bound = np.sqrt(6.0 / (h + T))
-        buf.params[self.W][...] = rng.uniform(-bound, bound, (T, h))
-        buf.params[self.b][...] = 0.0
+        W, bias = linear_init(rng, h, (T, h), (T,))
+        buf.params[self.W][...] = W
+        buf.params[self.b][...] = bias
 
     def forward(self, buf, H, batch):
         W, b = buf.params[self.W], buf.params[self.b]
