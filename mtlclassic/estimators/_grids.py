@@ -139,13 +139,15 @@ def median_gamma(X, task_column, max_rows=500, seed=0):
     return 1.0 / med if med > 0 else 1.0
 
 
-def kernel_grid(task_covariance="learn", gamma_factors=(0.5, 1.0, 2.0),
-                alphas=(1e-6, 1e-4, 1e-2), lambda_2_ratios=(0.1, 10.0, 1000.0)):
+def kernel_grid(task_covariance="learn", gamma_factors=(1 / 16, 1 / 4, 1.0),
+                alphas=(1e-6, 1e-4, 1e-2, 1.0), lambda_2_ratios=(0.1, 10.0, 1000.0)):
     """The kernel models' grid: ``gamma`` around the median heuristic, ``alpha``, ``lambda_2``.
 
     ``lambda_2`` (learned covariance only) is a multiple of ``alpha``: the
     coupling grows with ``lambda_2 / alpha`` (SARCOS chose ratios of 100 and
-    more, with ``alpha`` down to 1e-7 on its nearly noiseless targets). Above
+    more, with ``alpha`` down to 1e-7 on its nearly noiseless targets, and
+    ``gamma`` down to 1/16 of the median heuristic; Landmine's noisy labels
+    chose the largest penalties of a grid ending at ``alpha = 1e-2``). Above
     ``KERNEL_EXACT_ROWS`` training rows the points add
     ``n_components=KERNEL_COMPONENTS`` (Nystroem features).
     """

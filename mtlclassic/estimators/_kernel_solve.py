@@ -35,9 +35,9 @@ import scipy.linalg as la
 
 
 def _spd_factor(A, what):
-    """Cholesky factor of a symmetric positive definite matrix, or a one-line ValueError."""
+    """Cholesky factor of a symmetric positive definite matrix (in place), or a ValueError."""
     try:
-        return la.cho_factor(A, lower=True, check_finite=False)
+        return la.cho_factor(A, lower=True, check_finite=False, overwrite_a=True)
     except la.LinAlgError:
         raise ValueError(
             f"{what} is not positive definite to float64 precision: the kernel is not positive "
@@ -46,13 +46,14 @@ def _spd_factor(A, what):
             "rescale the weights.") from None
 
 
-def check_psd_kernel(K):
+def check_psd_kernel(K, buffer=None):
     """Raise a one-line ValueError unless the kernel matrix ``K`` is positive semi-definite.
 
     One Cholesky factorisation of ``K + delta I``, ``delta = 1e-8 sum_i |K_ii|`` (at least
     ``1e-8`` times the largest eigenvalue of a PSD ``K``, as :class:`KroneckerSolve`'s
     test): the saddle system's own factorisation cannot tell, since ``D^{-1}`` can make
     ``G + D^{-1}`` positive definite for an indefinite kernel (a large ``alpha``).
+    ``buffer`` (``K``'s shape) is used for the factorisation instead of a new matrix.
     """
     if K.size == 0:
         return
@@ -60,9 +61,12 @@ def check_psd_kernel(K):
     delta = 1e-8 * float(np.sum(np.abs(diag)))
     ok = bool(np.min(diag) >= -delta)
     if ok:
+        A = np.array(K, dtype=np.float64) if buffer is None else buffer
+        if buffer is not None:
+            A[...] = K
+        A[np.diag_indices_from(A)] += delta + np.finfo(np.float64).tiny
         try:
-            la.cho_factor(K + (delta + np.finfo(np.float64).tiny) * np.eye(len(K)), lower=True,
-                          check_finite=False, overwrite_a=True)
+            la.cho_factor(A, lower=True, check_finite=False, overwrite_a=True)
         except la.LinAlgError:
             ok = False
     if not ok:
@@ -84,27 +88,39 @@ def _intercepts(solve, y_part, indicators, T):
 class StackedSolve:
     """The saddle system over ``N`` observations ``(x_r, t_r)`` with weights ``c_r > 0``.
 
+    The observations are sorted by task, so that ``G = K * Q[t_r, t_r']`` is
+    formed block by block in one ``N x N`` buffer (reused by every solve and
+    factorised in place): with ``K`` the memory is two ``N x N`` matrices.
+
     Parameters
     ----------
     K : ndarray of shape (N, N)
         ``k(x_r, x_r')``, positive semidefinite.
     task : ndarray of shape (N,)
-        ``t_r`` in ``0..T-1``.
+        ``t_r`` in ``0..T-1``, non-decreasing.
     c : ndarray of shape (N,)
         Loss weights, ``> 0``.
     n_tasks : int
     """
 
     def __init__(self, K, task, c, n_tasks):
-        check_psd_kernel(K)
+        if np.any(np.diff(task) < 0):
+            raise ValueError("StackedSolve: the observations must be sorted by task.")
         self.K, self.task, self.n_tasks = K, task, n_tasks
         self.inv_c = 1.0 / c
+        self.offsets = np.searchsorted(task, np.arange(n_tasks + 1))
         self._indicators = np.zeros((n_tasks, len(task)))
         self._indicators[task, np.arange(len(task))] = 1.0
+        self._G = np.empty_like(K, dtype=np.float64)
+        check_psd_kernel(K, buffer=self._G)
 
     def solve(self, Q, y, fit_intercept):
         """``(a, b)`` for the task matrix ``Q``; ``a`` of shape (N,)."""
-        G = self.K * Q[np.ix_(self.task, self.task)]
+        G, K, o = self._G, self.K, self.offsets
+        for s in range(self.n_tasks):
+            for t in range(self.n_tasks):
+                np.multiply(K[o[s]:o[s + 1], o[t]:o[t + 1]], Q[s, t],
+                            out=G[o[s]:o[s + 1], o[t]:o[t + 1]])
         G[np.diag_indices_from(G)] += self.inv_c
         factor = _spd_factor(G, "The multi-task kernel matrix plus the loss weights' inverse")
         solve = lambda v: la.cho_solve(factor, v.T, check_finite=False).T  # noqa: E731

@@ -338,10 +338,15 @@ class _StackedObservations:
         else:
             rows, task = np.nonzero(data.C > 0)
             c, y = data.C[rows, task], data.Y[rows, task]
-        keep = c > 0
+        # Sorted by task (the solve forms its matrix block by block); a zero weight drops out.
+        keep = np.flatnonzero(c > 0)
+        keep = keep[np.argsort(task[keep], kind="stable")]
         self.rows, self.task = rows[keep], task[keep]
         self.c, self.y = np.asarray(c[keep], dtype=np.float64), np.asarray(y[keep], np.float64)
-        self.K = K[np.ix_(self.rows, self.rows)]
+        if len(self.rows) == K.shape[0] and np.array_equal(self.rows, np.arange(K.shape[0])):
+            self.K = K  # every row, in order: no copy of the N x N kernel matrix
+        else:
+            self.K = K[np.ix_(self.rows, self.rows)]
         self.shape = (data.n_samples,) if data.layout == "stacked" else (data.n_samples, T)
         self.n_rows, self.T = data.n_samples, T
         self._solver = StackedSolve(self.K, self.task, self.c, T)
