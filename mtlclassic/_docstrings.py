@@ -115,7 +115,8 @@ ALTERNATING = Family(
 
 CV = Family(
     "CV", "cv-estimators",
-    ("alphas", "n_alphas", "eps", "cv", "n_jobs", "scoring", "l2_reg", "fit_intercept",
+    ("alpha_ratio", "alphas", "n_alphas", "eps", "cv", "n_jobs", "scoring", "l2_reg",
+     "fit_intercept",
      "task_column", "unseen_tasks", "task_weights", "tol", "max_iter", *_SOLVER),
     ("alpha_", "alphas_", "mse_path_", "score_path_", "coef_", "intercept_", "n_iter_",
      "dual_gap_", "tasks_", "n_tasks_", "n_features_in_", "feature_names_in_", "solver_"),

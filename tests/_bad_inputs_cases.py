@@ -87,6 +87,7 @@ def takes_sample_weight(cls):
 
 # The penalty strengths a user sets, in the order a negative value is tried (the first).
 _STRENGTHS = ("alpha", "alpha_shared", "alpha_sparse", "alpha_features", "alpha_tasks",
+              "alpha_lowrank", "alpha_outlier",
               "lambda_cluster", "lambda_mean", "lambda_1", "lambda_2", "lambda_graph",
               "alpha_graph", "lambda_task")
 

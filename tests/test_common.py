@@ -23,10 +23,13 @@ from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from mtlclassic import (ClusteredTaskClassifier, ClusteredTaskRegressor,
                         DirtyModelClassifierCV, DirtyModelRegressorCV, GroupLassoClassifierCV,
-                        GroupLassoRegressorCV, L1InfClassifierCV, L1InfRegressorCV,
-                        LassoClassifierCV, LassoRegressorCV, RobustMTFLClassifierCV,
+                        GroupLassoRegressorCV, KernelTaskRelationClassifierCV,
+                        KernelTaskRelationRegressorCV, L1InfClassifierCV, L1InfRegressorCV,
+                        LassoClassifierCV, LassoRegressorCV, RobustLowRankClassifierCV,
+                        RobustLowRankRegressorCV, RobustMTFLClassifierCV,
                         RobustMTFLRegressorCV, SparseGroupLassoClassifierCV,
-                        SparseGroupLassoRegressorCV, TraceNormClassifierCV, TraceNormRegressorCV)
+                        SparseGroupLassoRegressorCV, SparseLowRankClassifierCV,
+                        SparseLowRankRegressorCV, TraceNormClassifierCV, TraceNormRegressorCV)
 from mtlclassic.estimators import CLASSIFIERS, CV_ESTIMATORS, REGRESSORS
 from mtlclassic.neural import (HardSharingMLPClassifier, HardSharingMLPRegressor,
                                SoftSharingMLPClassifier, SoftSharingMLPRegressor)
@@ -55,6 +58,11 @@ ESTIMATORS += [
     TraceNormRegressorCV(**_CV), TraceNormClassifierCV(**_CV),
     DirtyModelRegressorCV(**_CV), DirtyModelClassifierCV(**_CV),
     RobustMTFLRegressorCV(**_CV), RobustMTFLClassifierCV(**_CV),
+    RobustLowRankRegressorCV(**_CV), RobustLowRankClassifierCV(**_CV),
+    SparseLowRankRegressorCV(**_CV), SparseLowRankClassifierCV(**_CV),
+    # the kernel models' grid CV: a small grid, for time
+    KernelTaskRelationRegressorCV(alphas=(1e-3, 1e-1), lambda_2s=(1e-3,), gammas=(0.1,), cv=2),
+    KernelTaskRelationClassifierCV(alphas=(1e-3, 1e-1), lambda_2s=(1e-3,), gammas=(0.1,), cv=2),
 ]
 # lambda_mean switches ClusteredTask to another model (Jacob et al.'s, with a mean task),
 # which the defaults (lambda_mean=None) do not reach.

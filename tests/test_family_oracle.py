@@ -26,7 +26,9 @@ from conftest import best_intercepts, make_per_task, make_shared
 from mtlclassic import (DirtyModelClassifier, DirtyModelRegressor, GroupLassoClassifier,
                         GroupLassoRegressor, L1InfClassifier, L1InfRegressor, LassoClassifier,
                         LassoRegressor, PooledClassifier, PooledRegressor, RidgeClassifier,
-                        RidgeRegressor, RobustMTFLClassifier, RobustMTFLRegressor,
+                        RidgeRegressor, RobustLowRankClassifier, RobustLowRankRegressor,
+                        RobustMTFLClassifier, RobustMTFLRegressor, SparseLowRankClassifier,
+                        SparseLowRankRegressor,
                         SparseGroupLassoClassifier, SparseGroupLassoRegressor,
                         TraceNormClassifier, TraceNormRegressor, alpha_max)
 
@@ -124,10 +126,14 @@ def _pooled_cvx(V, prm):
             [W[t] == W[0] for t in range(1, W.shape[0])])
 
 
-def _two_part(name, reg, clf, draw, a_p, norm_p, c_norm_p, a_q, norm_q, c_norm_q, part):
-    """``a_p norm_p(P) + a_q norm_q(Q) + l2_reg / 2 (||P||^2 + ||Q||^2)``, ``W = P + Q``."""
+def _two_part(name, reg, clf, draw, a_p, norm_p, c_norm_p, a_q, norm_q, c_norm_q, part,
+              first="coef_shared_"):
+    """``a_p norm_p(P) + a_q norm_q(Q) + l2_reg / 2 (||P||^2 + ||Q||^2)``, ``W = P + Q``.
+
+    ``P`` and ``Q`` are the fitted attributes ``first`` and ``part``.
+    """
     def penalty(est, prm):
-        P, Q = est.coef_shared_, getattr(est, part)
+        P, Q = getattr(est, first), getattr(est, part)
         return (prm[a_p] * norm_p(P) + prm[a_q] * norm_q(Q)
                 + 0.5 * prm["l2_reg"] * (fro2(P) + fro2(Q)))
 
@@ -136,7 +142,7 @@ def _two_part(name, reg, clf, draw, a_p, norm_p, c_norm_p, a_q, norm_q, c_norm_q
         return (prm[a_p] * c_norm_p(P) + prm[a_q] * c_norm_q(Q)
                 + 0.5 * prm["l2_reg"] * (cp.sum_squares(P) + cp.sum_squares(Q)), [])
 
-    return Spec(name, reg, clf, draw, penalty, cvx, parts=part, bcd=False)
+    return Spec(name, reg, clf, draw, penalty, cvx, parts=(first, part), bcd=False)
 
 
 def _sgl(r):
@@ -194,6 +200,16 @@ SPECS = [
                                        alpha_tasks=_frac(rng) * am("task_l21"), l2_reg=l2),
               "alpha_features", l21, c_l21, "alpha_tasks", task_l21, c_task_l21,
               "coef_outlier_"),
+    _two_part("RobustLowRank", RobustLowRankRegressor, RobustLowRankClassifier,
+              lambda rng, am, l2: dict(alpha_lowrank=_frac(rng) * am("trace"),
+                                       alpha_outlier=_frac(rng) * am("task_l21"), l2_reg=l2),
+              "alpha_lowrank", nuclear, cp.normNuc, "alpha_outlier", task_l21, c_task_l21,
+              "coef_outlier_", first="coef_lowrank_"),
+    _two_part("SparseLowRank", SparseLowRankRegressor, SparseLowRankClassifier,
+              lambda rng, am, l2: dict(alpha_sparse=_frac(rng) * am("l1"),
+                                       alpha_lowrank=_frac(rng) * am("trace"), l2_reg=l2),
+              "alpha_sparse", l1, c_l1, "alpha_lowrank", nuclear, cp.normNuc,
+              "coef_lowrank_", first="coef_sparse_"),
 ]
 SPEC_IDS = [s.name for s in SPECS]
 
@@ -257,8 +273,8 @@ def independent_cvxpy(problem, spec, params):
     fitted = SimpleNamespace(coef_=np.asarray(W.value),
                              intercept_=np.asarray(b.value if params["fit_intercept"] else b))
     if spec.parts is not None:
-        fitted.coef_shared_ = np.asarray(V["P"].value)
-        setattr(fitted, spec.parts, np.asarray(V["Q"].value))
+        setattr(fitted, spec.parts[0], np.asarray(V["P"].value))
+        setattr(fitted, spec.parts[1], np.asarray(V["Q"].value))
     return fitted
 
 
@@ -407,7 +423,7 @@ def test_objective_at_most_cvxpy(case, table):
     # Structure of the fitted attributes.
     if spec.parts is not None:
         for est in (ours, ref):
-            P, Q = est.coef_shared_, getattr(est, spec.parts)
+            P, Q = (getattr(est, name) for name in spec.parts)
             assert P.shape == Q.shape == est.coef_.shape
             np.testing.assert_allclose(est.coef_, P + Q, rtol=1e-12, atol=1e-14)
     if spec.name == "Pooled":

@@ -24,6 +24,10 @@ from .composite import (DirtyModelClassifier, DirtyModelClassifierCV, DirtyModel
                         RobustMTFLRegressor, RobustMTFLRegressorCV)
 from .low_rank import (TraceNormClassifier, TraceNormClassifierCV, TraceNormRegressor,
                        TraceNormRegressorCV, trace_norm_path)
+from .low_rank_parts import (RobustLowRankClassifier, RobustLowRankClassifierCV,
+                             RobustLowRankRegressor, RobustLowRankRegressorCV,
+                             SparseLowRankClassifier, SparseLowRankClassifierCV,
+                             SparseLowRankRegressor, SparseLowRankRegressorCV)
 from .task_graph import (GraphRegularizedClassifier, GraphRegularizedRegressor,
                          MeanRegularizedClassifier, MeanRegularizedRegressor)
 from .task_relation import TaskRelationClassifier, TaskRelationRegressor
