@@ -11,7 +11,8 @@ written twice and none can drift from the signature:
   docstring does not document, in the signature's order, from the first
   source that has one: the family's shared entries (a :class:`Family`, whose
   full text is in ``docs/parameters.md``), then another class's docstring (a
-  classifier's from its regressor, a CV estimator's from its model);
+  classifier's from its regressor, with the classifier's own defaults; a CV
+  estimator's from its model);
 - in ``Attributes``, the family's shared attributes, then the sibling's own
   attributes the docstring does not document;
 - ``Notes`` writing out the datafit ``F(coef, b)`` of the class's loss, which the
@@ -313,6 +314,14 @@ def with_entries(entries_by_name):
     return decorate
 
 
+def _with_default(entry, default):
+    """``entry`` with ``default=...`` in its type set to ``default`` (one-name entries)."""
+    if len(entry.names) != 1 or "default=" not in entry.kind or default is inspect.Parameter.empty:
+        return entry
+    kind = re.sub(r"default=.*$", f"default={default!r}", entry.kind)
+    return Entry(entry.names, kind, entry.description)
+
+
 def complete(cls, family, *, like=None, model=None, see_also=None, summary=None):
     """Complete ``cls.__doc__`` in place (see the module docstring) and return ``cls``.
 
@@ -343,7 +352,13 @@ def complete(cls, family, *, like=None, model=None, see_also=None, summary=None)
     own = {name: entry for entry in entries(sections.get("Parameters", ()))
            for name in entry.names}
     sources = [family.entries([n for n in family.parameters if n in names])]
-    sources += [documented(other.__doc__, "Parameters") for other in (like, model) if other]
+    if like is not None:  # the sibling's entries, with this class's own defaults
+        defaults = inspect.signature(cls).parameters
+        sources.append({name: _with_default(entry, defaults[name].default)
+                        if name in defaults else entry
+                        for name, entry in documented(like.__doc__, "Parameters").items()})
+    if model is not None:
+        sources.append(documented(model.__doc__, "Parameters"))
     parameters = _ordered(names, own, sources)
 
     own_attributes = entries(sections.get("Attributes", ()))

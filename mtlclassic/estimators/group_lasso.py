@@ -32,9 +32,7 @@ class GroupLassoRegressor(MultiTaskRegressorMixin, _GroupLasso):
     alpha : float, default=0.1
         Strength of the l2,1 penalty, ``>= 0``. ``coef = 0`` for
         ``alpha >= alpha_max(X, y)`` (see :func:`mtlclassic.alpha_max`).
-        The default 0.1: ``coef != 0`` as soon as one feature's covariance with one
-        task's target exceeds it (a correlation of 0.1 for standardised ``X`` and
-        ``y``).
+        Its default, per loss: ``docs/parameters.md`` (:ref:`default-strengths`).
     l2_reg : float, default=0.0
         Elastic term ``l2_reg / 2 ||coef||_F^2`` added to the penalty (MALSAR's
         ``rho_L2``), ``>= 0``.
@@ -54,15 +52,6 @@ class GroupLassoClassifier(MultiTaskClassifierMixin, _LogisticAlpha, _GroupLasso
     """Multi-task logistic regression with the l2,1 (group lasso) penalty.
 
     Each task is a binary problem. MALSAR: ``Logistic_L21``.
-
-    Parameters
-    ----------
-    alpha : float, default=0.01
-        Strength of the l2,1 penalty, ``>= 0``. ``coef = 0`` for
-        ``alpha >= alpha_max(X, y)`` (see :func:`mtlclassic.alpha_max`).
-        The default 0.01: ``coef != 0`` as soon as one feature's covariance with one
-        task's 0/1 labels exceeds it (a correlation of 0.02 for balanced classes, 0.04
-        at 6% positives).
     """
 
 

@@ -31,9 +31,7 @@ class L1InfRegressor(MultiTaskRegressorMixin, _L1Inf):
     alpha : float, default=0.1
         Strength of the l1/l-inf penalty, ``>= 0``. ``coef = 0`` for
         ``alpha >= alpha_max(X, y, penalty="l1inf")`` (see :func:`mtlclassic.alpha_max`).
-        The default 0.1: ``coef != 0`` as soon as one feature's covariance with one
-        task's target exceeds it (a correlation of 0.1 for standardised ``X`` and
-        ``y``).
+        Its default, per loss: ``docs/parameters.md`` (:ref:`default-strengths`).
     l2_reg : float, default=0.0
         Elastic term ``l2_reg / 2 ||coef||_F^2`` added to the penalty (MALSAR's
         ``rho_L2``), ``>= 0``.
@@ -49,18 +47,6 @@ class L1InfRegressor(MultiTaskRegressorMixin, _L1Inf):
 
 class L1InfClassifier(MultiTaskClassifierMixin, _L1Inf):
     """Multi-task logistic regression with the l1/l-inf penalty.
-
-    Parameters
-    ----------
-    alpha : float, default=0.1
-        Strength of the l1/l-inf penalty, ``>= 0``. ``coef = 0`` for
-        ``alpha >= alpha_max(X, y, penalty="l1inf")`` (see :func:`mtlclassic.alpha_max`).
-        The default 0.1: ``coef != 0`` as soon as one feature's covariance with one
-        task's 0/1 labels exceeds it (a correlation of 0.2 for balanced classes, 0.4
-        at 6% positives).
-        Not the other classifiers' 0.01: this ``alpha_max`` adds the tasks'
-        (about ``T`` times the lasso's), so 0.1 is still a few percent of it
-        from ten tasks on. One task makes this model the lasso.
     """
 
 

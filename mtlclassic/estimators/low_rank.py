@@ -41,9 +41,7 @@ class TraceNormRegressor(MultiTaskRegressorMixin, _TraceNorm):
     alpha : float, default=0.1
         Strength of the trace (nuclear) norm, ``>= 0``. ``coef = 0`` for
         ``alpha >= alpha_max(X, y, penalty="trace")``.
-        The default 0.1: ``coef != 0`` as soon as one feature's covariance with one
-        task's target exceeds it (a correlation of 0.1 for standardised ``X`` and
-        ``y``).
+        Its default, per loss: ``docs/parameters.md`` (:ref:`default-strengths`).
     l2_reg : float, default=0.0
         Elastic term ``l2_reg / 2 ||coef||_F^2`` added to the penalty (MALSAR's
         ``rho_L2``), ``>= 0``.
@@ -71,15 +69,6 @@ class TraceNormClassifier(MultiTaskClassifierMixin, _LogisticAlpha, _TraceNorm):
     the spectral norm as dual norm. ``rank_`` counts the singular values of
     ``coef_`` above ``1e-8`` times the largest.
     MALSAR: ``Logistic_Trace``.
-
-    Parameters
-    ----------
-    alpha : float, default=0.01
-        Strength of the trace (nuclear) norm, ``>= 0``. ``coef = 0`` for
-        ``alpha >= alpha_max(X, y, penalty="trace")``.
-        The default 0.01: ``coef != 0`` as soon as one feature's covariance with one
-        task's 0/1 labels exceeds it (a correlation of 0.02 for balanced classes, 0.04
-        at 6% positives).
     """
 
 

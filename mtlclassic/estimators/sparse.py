@@ -34,9 +34,7 @@ class LassoRegressor(MultiTaskRegressorMixin, _Lasso):
     alpha : float, default=0.1
         Strength of the l1 penalty, ``>= 0``. ``coef = 0`` for
         ``alpha >= alpha_max(X, y, penalty="l1")`` (see :func:`mtlclassic.alpha_max`).
-        The default 0.1: ``coef != 0`` as soon as one feature's covariance with one
-        task's target exceeds it (a correlation of 0.1 for standardised ``X`` and
-        ``y``).
+        Its default, per loss: ``docs/parameters.md`` (:ref:`default-strengths`).
     l2_reg : float, default=0.0
         Elastic term ``l2_reg / 2 ||coef||_F^2`` added to the penalty (MALSAR's
         ``rho_L2``), ``>= 0``.
@@ -56,15 +54,6 @@ class LassoClassifier(MultiTaskClassifierMixin, _LogisticAlpha, _Lasso):
     comparisons. Each task's loss is its mean, so in the shared layout task
     t's model is scikit-learn's ``Lasso(alpha)`` on column t.
     MALSAR: ``Logistic_Lasso``.
-
-    Parameters
-    ----------
-    alpha : float, default=0.01
-        Strength of the l1 penalty, ``>= 0``. ``coef = 0`` for
-        ``alpha >= alpha_max(X, y, penalty="l1")`` (see :func:`mtlclassic.alpha_max`).
-        The default 0.01: ``coef != 0`` as soon as one feature's covariance with one
-        task's 0/1 labels exceeds it (a correlation of 0.02 for balanced classes, 0.04
-        at 6% positives).
     """
 
 
@@ -121,9 +110,7 @@ class SparseGroupLassoRegressor(MultiTaskRegressorMixin, _SparseGroupLasso):
     alpha : float, default=0.1
         Strength of the sparse-group penalty, ``>= 0``. ``coef = 0`` for
         ``alpha >= alpha_max(X, y, penalty="sparse_group")`` (see :func:`mtlclassic.alpha_max`).
-        The default 0.1: ``coef != 0`` as soon as one feature's covariance with one
-        task's target exceeds it (a correlation of 0.1 for standardised ``X`` and
-        ``y``).
+        Its default, per loss: ``docs/parameters.md`` (:ref:`default-strengths`).
     l1_ratio : float, default=0.5
         Share of the l1 term, in ``[0, 1]``: 0 is the group lasso, 1 the lasso.
     l2_reg : float, default=0.0
@@ -141,15 +128,6 @@ class SparseGroupLassoRegressor(MultiTaskRegressorMixin, _SparseGroupLasso):
 
 class SparseGroupLassoClassifier(MultiTaskClassifierMixin, _SparseGroupLasso):
     """Multi-task logistic regression with the sparse-group lasso penalty.
-
-    Parameters
-    ----------
-    alpha : float, default=0.01
-        Strength of the sparse-group penalty, ``>= 0``. ``coef = 0`` for
-        ``alpha >= alpha_max(X, y, penalty="sparse_group")`` (see :func:`mtlclassic.alpha_max`).
-        The default 0.01: ``coef != 0`` as soon as one feature's covariance with one
-        task's 0/1 labels exceeds it (a correlation of 0.02 for balanced classes, 0.04
-        at 6% positives).
     """
 
     # The regressor's signature with the logistic loss's default strength (0.01: see
