@@ -355,8 +355,10 @@ def test_kernel_models_in_the_comparison():
         assert r.models["kernel-ridge"].family == "baseline"
     spec = REGISTRY["kernel-ridge"]
     assert spec.make("regression", -1).get_params()["task_covariance"] == "independent"
-    points = spec.grid("regression", *_tiny_xy(), -1)
-    assert all(p["task_covariance"] == "independent" and p["gamma"] > 0 for _, p in points)
+    points = [p for _, p in spec.grid("regression", *_tiny_xy(), -1)]
+    assert all(p["task_covariance"] == "independent" for p in points)
+    assert all(p["gamma"] > 0 for p in points if p["kernel"] == "rbf")
+    assert {p["kernel"] for p in points} == {"rbf", "linear"}  # the linear case is searched
 
 
 def _tiny_xy():

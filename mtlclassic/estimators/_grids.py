@@ -140,16 +140,18 @@ def median_gamma(X, task_column, max_rows=500, seed=0):
 
 
 def kernel_grid(task_covariance="learn", gamma_factors=(1 / 16, 1 / 4, 1.0),
-                alphas=(1e-6, 1e-4, 1e-2, 1.0), lambda_2_ratios=(0.1, 10.0, 1000.0)):
-    """The kernel models' grid: ``gamma`` around the median heuristic, ``alpha``, ``lambda_2``.
+                alphas=(1e-6, 1e-4, 1e-2, 1.0), lambda_2_ratios=(0.1, 10.0, 1000.0),
+                linear_alphas=(1e-4, 1e-2, 1.0)):
+    """The kernel models' grid: RBF ``gamma`` around the median heuristic, and the linear kernel.
 
     ``lambda_2`` (learned covariance only) is a multiple of ``alpha``: the
     coupling grows with ``lambda_2 / alpha`` (SARCOS chose ratios of 100 and
     more, with ``alpha`` down to 1e-7 on its nearly noiseless targets, and
-    ``gamma`` down to 1/16 of the median heuristic; Landmine's noisy labels
-    chose the largest penalties of a grid ending at ``alpha = 1e-2``). Above
-    ``KERNEL_EXACT_ROWS`` training rows the points add
-    ``n_components=KERNEL_COMPONENTS`` (Nystroem features).
+    ``gamma`` down to 1/16 of the median heuristic). The linear kernel's
+    points (``linear_alphas``) make the linear special case part of the
+    search: on Landmine the RBF points lost to the linear models and chose
+    the widest kernels. Above ``KERNEL_EXACT_ROWS`` training rows the points
+    add ``n_components=KERNEL_COMPONENTS`` (Nystroem features).
     """
 
     def grid(kind, X, y, task_column):
@@ -158,10 +160,15 @@ def kernel_grid(task_covariance="learn", gamma_factors=(1 / 16, 1 / 4, 1.0),
         if X.shape[0] > KERNEL_EXACT_ROWS:
             fixed.update(n_components=KERNEL_COMPONENTS, random_state=0)
         ratios = lambda_2_ratios if task_covariance == "learn" else (None,)
+        kernels = [("rbf", g * gamma0, f"gamma={format_value(g)}*median, ", a)
+                   for g, a in itertools.product(gamma_factors, alphas)]
+        kernels += [("linear", None, "linear, ", a) for a in linear_alphas]
         points = []
-        for g, a, r in itertools.product(gamma_factors, alphas, ratios):
-            params = {**fixed, "gamma": g * gamma0, "alpha": a}
-            label = f"gamma={format_value(g)}*median, alpha={format_value(a)}"
+        for (kernel, gamma, label, a), r in itertools.product(kernels, ratios):
+            params = {**fixed, "kernel": kernel, "alpha": a}
+            if gamma is not None:
+                params["gamma"] = gamma
+            label += f"alpha={format_value(a)}"
             if r is not None:
                 params["lambda_2"] = r * a
                 label += f", lambda_2={format_value(r)}*alpha"
