@@ -34,6 +34,8 @@ class _TwoPart(MultiTaskLinearModel):
         setattr(self, self._part_names[0], np.ascontiguousarray(P.T))
         setattr(self, self._part_names[1], np.ascontiguousarray(Q.T))
         self.coef_ = np.ascontiguousarray((P + Q).T)
+        if self._part_names[1] == "coef_outlier_":  # robust models: the tasks let go
+            self.outlier_tasks_ = self.tasks_[np.any(Q != 0, axis=0)]
 
 
 class _DirtyModel(_TwoPart):
@@ -173,12 +175,6 @@ class _RobustMTFL(_TwoPart):
     def _make_penalty(self, n_features, n_tasks):
         return BlockSum([L21(self.alpha_features, self.l2_reg),
                          TaskL21(self.alpha_tasks, self.l2_reg)], [n_features, n_features])
-
-    def fit(self, X, y, sample_weight=None):
-        """Fit the model; see :meth:`MultiTaskLinearModel.fit`. Also sets ``outlier_tasks_``."""
-        super().fit(X, y, sample_weight)
-        self.outlier_tasks_ = self.tasks_[np.any(self.coef_outlier_ != 0, axis=1)]
-        return self
 
 
 class RobustMTFLRegressor(MultiTaskRegressorMixin, _RobustMTFL):

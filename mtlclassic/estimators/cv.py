@@ -417,21 +417,7 @@ class _PathCV(_HeldOutFolds, MultiTaskPredictor):
         else:
             with np.errstate(over="ignore", invalid="ignore"):  # non-finite: _exclude_nonfinite
                 values = ((Z - targets) * (1.0 / holdout.unit)) ** 2
-        n_tasks = len(holdout.task_weights)
-        # weighted[t, e] = w_e if entry e is of task t: rows of sums are per-task weighted sums.
-        weighted = sp.csr_matrix((w, (entry_task, np.arange(len(entry_task)))),
-                                 shape=(n_tasks, len(entry_task)))
-        totals = np.asarray(weighted.sum(axis=1)).ravel()
-        with np.errstate(over="ignore", invalid="ignore"):
-            sums = np.asarray(weighted @ values.T.astype(np.float64))  # (n_tasks, A)
-        present = totals > 0
-        if not present.any():
-            raise ValueError("A cross-validation fold has no observed held-out target with "
-                             "positive sample_weight; pass folds whose held-out rows carry "
-                             "weight.")
-        tau = holdout.task_weights[present]
-        with np.errstate(over="ignore", invalid="ignore"):
-            return (tau @ (sums[present] / totals[present, None])) / tau.sum()
+        return task_average(values, entry_task, w, holdout.task_weights)
 
     def _heldout_predictions(self, path, holdout, train, test):
         """Every held-out target's linear predictor: ``(Z, targets, task, row)``.
@@ -480,6 +466,30 @@ def _scored_path(model, path, X_train, y_train, X_test, y_test, scorer, params,
         weights = {} if sample_weight is None else {"sample_weight": sample_weight}
         scores.append(scorer(est, X_test, y_test, **weights))
     return np.array(scores, dtype=np.float64)
+
+
+def task_average(values, entry_task, w, task_weights):
+    """Each task's ``w``-weighted mean of ``values`` (A, E), averaged over the tasks present.
+
+    ``entry_task`` (E,) is each entry's task; tasks are averaged with
+    ``task_weights``. Returns shape (A,). The held-out criterion of the CV
+    estimators (path and kernel).
+    """
+    n_tasks = len(task_weights)
+    # weighted[t, e] = w_e if entry e is of task t: rows of sums are per-task weighted sums.
+    weighted = sp.csr_matrix((w, (entry_task, np.arange(len(entry_task)))),
+                             shape=(n_tasks, len(entry_task)))
+    totals = np.asarray(weighted.sum(axis=1)).ravel()
+    with np.errstate(over="ignore", invalid="ignore"):
+        sums = np.asarray(weighted @ values.T.astype(np.float64))  # (n_tasks, A)
+    present = totals > 0
+    if not present.any():
+        raise ValueError("A cross-validation fold has no observed held-out target with "
+                         "positive sample_weight; pass folds whose held-out rows carry "
+                         "weight.")
+    tau = task_weights[present]
+    with np.errstate(over="ignore", invalid="ignore"):
+        return (tau @ (sums[present] / totals[present, None])) / tau.sum()
 
 
 def _ratio_text(l1_ratio, sep=", "):

@@ -27,6 +27,7 @@ from ._grids import kernel_grid
 from ._kernel_features import feature_space_model
 from ._kernel_solve import KroneckerSolve, StackedSolve, check_psd_kernel
 from .kernel_cv import _KernelCV
+from .task_relation import covariance_from_gram
 from ._registry import declare
 
 _COVARIANCES = ("learn", "independent", "shared")
@@ -35,15 +36,13 @@ _COVARIANCES = ("learn", "independent", "shared")
 def mtrl_task_covariance(G, eps):
     """``Omega`` minimising ``tr(Omega^{-1} (G + eps I))`` over trace-1 ``Omega``: MTRL's step.
 
-    ``Omega = (G + eps I)^{1/2} / tr((G + eps I)^{1/2})`` (Zhang and Yeung 2010),
-    returned with its eigendecomposition ``(w, U)``; ``G`` is the tasks' Gram
-    matrix ``<f_s, f_t>`` (symmetric positive semidefinite).
+    ``G`` is the tasks' Gram matrix ``<f_s, f_t>`` in the RKHS (symmetric
+    positive semidefinite); the step is :class:`~mtlclassic.TaskRelationRegressor`'s
+    (:func:`~mtlclassic.estimators.task_relation.covariance_from_gram`).
+    Returns ``(Omega, w, U)``, ``Omega = U diag(w) U^T``.
     """
     d, U = np.linalg.eigh(0.5 * (G + G.T))
-    r = np.sqrt(np.maximum(d, 0.0) + eps)
-    w = r / r.sum()
-    omega = (U * w) @ U.T
-    return 0.5 * (omega + omega.T), w, U
+    return covariance_from_gram(d, U, eps)
 
 
 class _Anderson:
@@ -136,10 +135,15 @@ class _KernelTaskRelation(MultiTaskPredictor):
                 "(the CPU) or n_components (Nystroem features, which the linear models solve "
                 "on the GPU).")
 
-    def _kernel(self, X, Y=None):
+    def _kernel_args(self):
+        """The kernel's parameters, as ``pairwise_kernels`` and ``Nystroem`` take them."""
         params = dict(self.kernel_params or {})
         if not callable(self.kernel):
             params.update(gamma=self.gamma, degree=self.degree, coef0=self.coef0)
+        return params
+
+    def _kernel(self, X, Y=None):
+        params = self._kernel_args()
         # In float64 whatever the features' dtype: a float32 kernel matrix moved the exact
         # solve's predictions by 5% (linear kernel, features of scale 100, measured) and
         # gave the PSD test negative eigenvalues of 1e-6 relative from rounding alone.
@@ -265,11 +269,8 @@ class _KernelTaskRelation(MultiTaskPredictor):
             raise ValueError(
                 f"n_components={self.n_components} is larger than the {data.n_samples} "
                 "training rows: use n_components <= n_samples, or None for the exact solve.")
-        params = dict(self.kernel_params or {})
-        if not callable(self.kernel):
-            params.update(gamma=self.gamma, degree=self.degree, coef0=self.coef0)
         model, omega = feature_space_model(self, B)
-        self.nystroem_ = Nystroem(kernel=self.kernel, kernel_params=params or None,
+        self.nystroem_ = Nystroem(kernel=self.kernel, kernel_params=self._kernel_args() or None,
                                   n_components=self.n_components,
                                   random_state=self.random_state)
         Z, target = self._feature_problem(X, y)

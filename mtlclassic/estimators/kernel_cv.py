@@ -19,7 +19,7 @@ from sklearn.utils.parallel import Parallel, delayed
 
 from .._prediction import MultiTaskPredictor, store_params
 from ._grids import median_gamma
-from .cv import _HeldOutFolds
+from .cv import _HeldOutFolds, task_average
 
 # gamma as multiples of the median heuristic when ``gammas`` is None.
 GAMMA_FACTORS = (0.25, 0.5, 1.0, 2.0, 4.0)
@@ -172,8 +172,10 @@ class _KernelCV(_HeldOutFolds, MultiTaskPredictor):
 
 
 def _rows(A, index):
-    return A.iloc[index] if hasattr(A, "iloc") else np.asarray(A)[index] if not hasattr(
-        A, "tocsr") else A.tocsr()[index]
+    """Rows ``index`` of a DataFrame, a sparse matrix or an array."""
+    if hasattr(A, "iloc"):
+        return A.iloc[index]
+    return A.tocsr()[index] if hasattr(A, "tocsr") else np.asarray(A)[index]
 
 
 def _heldout(cv, model, holdout, test):
@@ -193,10 +195,7 @@ def _heldout(cv, model, holdout, test):
         values = ((Z > 0) == targets).astype(np.float64)
     else:
         values = ((Z - targets) / holdout.unit) ** 2
-    T = len(holdout.task_weights)
-    totals = np.bincount(task_of, weights=w, minlength=T)
-    sums = np.bincount(task_of, weights=w * values, minlength=T)
-    present = totals > 0
-    tau = holdout.task_weights[present]
-    return float(tau @ (sums[present] / totals[present]) / tau.sum())
+    keep = w > 0  # a zero-weight entry counts for nothing, as in the path CVs
+    return float(task_average(values[None, keep], task_of[keep], w[keep],
+                              holdout.task_weights)[0])
 

@@ -6,8 +6,6 @@ problem on ``[X, X]`` with a penalty separable between the two parts
 not separable over features) and stopped on the exact duality gap.
 """
 
-import numpy as np
-
 from ..penalties import L1, BlockSum, TaskL21, TraceNorm
 from ._base import MultiTaskClassifierMixin, MultiTaskRegressorMixin, store_params
 from ._grids import alpha_max_grid
@@ -28,12 +26,6 @@ class _RobustLowRank(_TwoPart):
     def _make_penalty(self, n_features, n_tasks):
         return BlockSum([TraceNorm(self.alpha_lowrank, self.l2_reg),
                          TaskL21(self.alpha_outlier, self.l2_reg)], [n_features, n_features])
-
-    def fit(self, X, y, sample_weight=None):
-        """Fit the model; see :meth:`MultiTaskLinearModel.fit`. Also sets ``outlier_tasks_``."""
-        super().fit(X, y, sample_weight)
-        self.outlier_tasks_ = self.tasks_[np.any(self.coef_outlier_ != 0, axis=1)]
-        return self
 
 
 class RobustLowRankRegressor(MultiTaskRegressorMixin, _RobustLowRank):

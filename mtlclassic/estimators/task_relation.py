@@ -52,6 +52,16 @@ def _mtrl_structure(W, eps):
     """
     G, e = scaled_gram(W)
     d, U = symmetric_eigh(G, f"{_STEP} (eigendecomposition of W W^T)")
+    return covariance_from_gram(d, U, eps, e)
+
+
+def covariance_from_gram(d, U, eps, e=0):
+    """MTRL's ``Omega = (G' + eps I)^{1/2} / tr(...)`` from ``G = U diag(d) U^T``, ``G' = 2^(2e) G``.
+
+    Returns ``(Omega, w, U)`` with ``Omega = U diag(w) U^T``, trace 1. The
+    task Gram matrix is given in units of ``2^e`` (:func:`scaled_gram`), so
+    that it cannot overflow; the kernel models pass it as it is (``e = 0``).
+    """
     d = np.maximum(d, 0.0)
     if e == 0:
         r = np.sqrt(d + eps)
