@@ -104,20 +104,20 @@ _SOLVER = ("solver", "device", "verbose")
 
 LINEAR = Family(
     "linear", "linear-estimators",
-    ("fit_intercept", "task_column", "unseen_tasks", "task_weights", "tol", "max_iter",
-     "warm_start", *_SOLVER),
+    ("fit_intercept", "intercept_shrinkage", "task_column", "unseen_tasks", "task_weights", "tol",
+     "max_iter", "warm_start", *_SOLVER),
     (*_LINEAR_ATTRIBUTES, "dual_gap_", "solver_", "device_"), datafit=True)
 
 ALTERNATING = Family(
     "alternating", "alternating-estimators",
-    ("fit_intercept", "task_column", "unseen_tasks", "task_weights", "tol", "max_iter",
-     "max_inner_iter", "warm_start", *_SOLVER),
+    ("fit_intercept", "intercept_shrinkage", "task_column", "unseen_tasks", "task_weights", "tol",
+     "max_iter", "max_inner_iter", "warm_start", *_SOLVER),
     (*_LINEAR_ATTRIBUTES, "objective_", "dual_gap_", "solver_", "device_"), datafit=True)
 
 CV = Family(
     "CV", "cv-estimators",
     ("alpha_ratio", "alphas", "n_alphas", "eps", "cv", "n_jobs", "scoring", "l2_reg",
-     "fit_intercept",
+     "fit_intercept", "intercept_shrinkage",
      "task_column", "unseen_tasks", "task_weights", "tol", "max_iter", *_SOLVER),
     ("alpha_", "alphas_", "mse_path_", "score_path_", "coef_", "intercept_", "n_iter_",
      "dual_gap_", "tasks_", "n_tasks_", "n_features_in_", "feature_names_in_", "solver_"),

@@ -79,6 +79,7 @@ def to_namespace(data, xp):
     out = (ArraySharedDesign(xp, **args) if data.layout == "shared"
            else ArrayStackedDesign(xp, offsets=data.offsets, **args))
     out.intercept_scale = data.intercept_scale
+    out.intercept_shrinkage = data.intercept_shrinkage
     return out
 
 
@@ -87,6 +88,8 @@ PADDING = 0.25
 
 
 class _ArrayDesign:
+    intercept_shrinkage = 0.0  # see _containers._Design; to_namespace copies it
+
     def __init__(self, xp, X, Y, C, X_offset):
         self.xp = xp
         self.X, self.Y, self.C, self.X_offset = X, Y, C, X_offset

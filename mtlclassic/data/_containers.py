@@ -19,6 +19,12 @@ weighted mean of task t's rows.  This is the same problem reparametrised
 descent and gradient methods, and for the squared loss the optimal ``b'`` no
 longer depends on ``W``.  Sparse ``X`` is centered implicitly, never densified.
 
+With ``intercept_shrinkage = s > 0`` (set by the estimator, in this problem's
+units) the objective gains ``s / 2 sum_t (b_t - mean(b))^2`` on the intercepts
+(:class:`mtlclassic.datafits.Quadratic`); they then depend on ``W`` in any
+parametrisation, so such a problem is not centered and ``b`` is the user's
+intercept (in the solvers' units).
+
 Both carry ``C``: the weight of each loss term.  With task weights ``tau_t``,
 sample weights ``s_i`` and observation mask ``m_it`` (0 for a missing target)::
 
@@ -76,6 +82,8 @@ class _Design:
 
     # The powers of two relating this problem to the user's (see ``rescaled``).
     scaling = IDENTITY
+    # s of the intercepts' term s / 2 sum_t (b_t - mean(b))^2 (datafits), in these units.
+    intercept_shrinkage = 0.0
 
     def rescaled(self, scale_targets=True):
         """This problem in units where ``X``, ``Y`` and the task weights are near 1.
@@ -97,6 +105,7 @@ class _Design:
     def _carry(self, other):
         """``other`` (a container derived from this one) in the same units and conditioning."""
         other.scaling = self.scaling
+        other.intercept_shrinkage = self.intercept_shrinkage
         other._intercept_scale = self.intercept_scale
         return other
 

@@ -178,4 +178,6 @@ def rescale(data, scale_targets=True):
     else:
         out = type(data)(X, Y, C, data.offsets)
     out.scaling = data.scaling * s
+    # s / 2 ||P b||^2 on b' = b 2^-y: the objective's 2^-(2y + t) needs s' = s 2^-t.
+    out.intercept_shrinkage = float(_ldexp(np.float64(data.intercept_shrinkage), -s.t))
     return out

@@ -7,6 +7,18 @@ let solvers reuse a predictor they already have.
 
 The dual objective used for duality gaps is ``-F^*(-theta)`` evaluated at
 ``theta = -grad_Z F`` (rescaled by the penalty), see :func:`mtlclassic.solvers.duality_gap`.
+
+Intercept shrinkage: a container with ``intercept_shrinkage = s > 0`` adds
+``G(b) = s / 2 sum_t (b_t - mean(b))^2`` to the datafit, which is
+``min_{b0} s / 2 sum_t (b_t - b0)^2`` (one shared intercept ``b0``, profiled
+out). ``value``, ``gradient``, ``optimal_intercept`` and ``null_value``
+include it; solvers that work on ``Z`` add :meth:`_Datafit.intercept_value`
+to the primal and :meth:`_Datafit.intercept_conjugate` to the dual. Its
+conjugate is ``G^*(u) = ||u||^2 / (2 s)`` on ``sum_t u_t = 0`` (``+inf``
+elsewhere), ``u_t = sum_{i in t} theta_i``: the per-task dual constraints
+``u_t = 0`` of free intercepts become one total constraint and a term in the
+dual objective. The best intercepts given ``W`` solve ``T`` equations
+coupled through ``b0``: diagonal plus rank one (:func:`_shrunk_solve`).
 """
 
 import math
@@ -15,6 +27,21 @@ import numpy as np
 from scipy.sparse.linalg import LinearOperator, eigsh
 
 from .._backend import get_namespace, special
+
+
+def _shrunk_solve(h, s, g):
+    """Solve ``(diag(h) + s P) x = g``, ``P = I - 1 1^T / T``: diagonal plus rank one.
+
+    Sherman-Morrison with ``a = h + s``: ``x = g / a + (s / T) (1 / a) sum(g / a) / den``,
+    ``den = 1 - (s / T) sum(1 / a)`` written as ``mean(h / a)``, which does not
+    cancel when ``s >> h`` (the shared-intercept limit, ``x -> sum(g) / sum(h)``).
+    Positive unless every ``h_t`` is zero.
+    """
+    xp = get_namespace(g)
+    a = h + s
+    ga = g / a
+    den = xp.mean(h / a)
+    return ga + (s / h.shape[0]) * xp.sum(ga) / den / a
 
 
 def _normal_apply(data, W, b, intercept_scale=1.0):
@@ -114,13 +141,16 @@ class _Datafit:
         return self.data.linear(W, b, features)
 
     def value(self, W, b=None):
-        """Datafit value at ``(W, b)``."""
-        return self.value_z(self.linear(W, b))
+        """Datafit value at ``(W, b)`` (with the intercepts' shrinkage term, if any)."""
+        return self.value_z(self.linear(W, b)) + self.intercept_value(b)
 
     def gradient(self, W, b=None):
         """Gradients ``(grad_W, grad_b)`` of the datafit, shapes (p, T) and (T,)."""
         D = self.derivative_z(self.linear(W, b))
-        return self.data.rmatvec(D), self.data.task_sum(D)
+        gb = self.data.task_sum(D)
+        if b is not None and self.shrinks_intercepts:
+            gb = gb + self.intercept_gradient(b)
+        return self.data.rmatvec(D), gb
 
     def lipschitz(self, fit_intercept=False, exact=True, intercept_scale=1.0):
         """Lipschitz constant of the gradient in ``(W, b)``.
@@ -144,6 +174,33 @@ class _Datafit:
             cache[key] = self.lipschitz_factor * lam
         return cache[key]
 
+    def profiled_lipschitz(self):
+        """Estimate of the curvature of ``f(W) = min_b F(W, b) + G(b)`` (intercept shrinkage).
+
+        Ten power-iteration steps, from below (for solvers that backtrack), on
+        the Schur complement ``H_WW - H_Wb H_bb^-1 H_bW`` of the squared loss
+        with weights ``factor * C`` (the logistic loss's curvature bound),
+        ``H_bb = diag(task sums) + s P``: bounded whatever ``s``, where the
+        joint curvature in ``(W, b)`` grows with it.
+        """
+        if "profiled" not in self._lipschitz:
+            data, xp = self.data, get_namespace(self.data.Y)
+            C = self.lipschitz_factor * data.C
+            S, shrink = data.task_sum(C), data.intercept_shrinkage
+            W = xp.asarray(np.random.default_rng(0).standard_normal(
+                (data.n_features, data.n_tasks)), dtype=data.dtype)
+            lam = 0.0
+            for _ in range(10):
+                Z = data.linear(W)
+                b = _shrunk_solve(S, shrink, data.task_sum(C * Z))  # H_bb^-1 H_bW W
+                W = data.rmatvec(C * (Z - data.expand(b)))
+                lam = math.sqrt(float(xp.sum(W * W)))
+                if lam == 0.0:
+                    break
+                W = W / lam
+            self._lipschitz["profiled"] = lam
+        return self._lipschitz["profiled"]
+
     def block_lipschitz(self):
         """Per-feature Lipschitz constants for block coordinate descent, shape (p,).
 
@@ -158,6 +215,47 @@ class _Datafit:
     def in_dual_domain(self, theta):
         """Whether ``-F^*(-theta)`` is finite (always, for the squared loss)."""
         return True
+
+    # -- the intercepts' shrinkage term G(b) = s / 2 sum_t (b_t - mean(b))^2 ------------
+    @property
+    def shrinks_intercepts(self):
+        """Whether the objective has the intercepts' term (``data.intercept_shrinkage > 0``).
+
+        The best intercepts then depend on ``W`` (the container is not
+        centered): solvers refit them as ``W`` changes.
+        """
+        return self.data.intercept_shrinkage > 0
+
+    def intercept_value(self, b):
+        """``G(b) = s / 2 sum_t (b_t - mean(b))^2`` (0 without shrinkage or intercepts)."""
+        s = self.data.intercept_shrinkage
+        if not s > 0 or b is None:
+            return 0.0
+        xp = get_namespace(b)
+        d = b.astype(np.float64)
+        d = d - xp.mean(d)
+        return 0.5 * s * float(xp.sum(d * d))
+
+    def intercept_gradient(self, b):
+        """``grad G(b) = s (b - mean(b))``."""
+        s = self.data.intercept_shrinkage
+        if not s > 0:
+            return 0.0 * b
+        return s * (b - get_namespace(b).mean(b))
+
+    def intercept_conjugate(self, theta):
+        """``G^*(u) = ||u||^2 / (2 s)``, ``u`` the per-task sums of ``theta``.
+
+        Finite on ``sum_t u_t = 0`` only; a dual point taken at the best
+        intercepts for its ``W`` (or an affine combination of such points)
+        meets it up to rounding, as free intercepts meet ``u_t = 0``.
+        """
+        s = self.data.intercept_shrinkage
+        if not s > 0:
+            return 0.0
+        xp = get_namespace(theta)
+        u = self.data.task_sum(theta)
+        return float(xp.sum(u * u)) / (2.0 * s)
 
     def null_value(self, fit_intercept):
         """Datafit value at ``W = 0`` (with the best intercept if fitted): the scale of gaps."""
@@ -209,10 +307,16 @@ class Quadratic(_Datafit):
     def optimal_intercept(self, Z0, b=None):
         """Intercept minimising the datafit given ``Z0 = linear(W)``: weighted means of the residual.
 
-        ``b`` (a starting point, used by iterative losses) is not needed here.
+        With shrinkage ``s``: ``(diag(S) + s P) b = S r``, ``S_t`` the sum of
+        task t's weights and ``r_t`` its weighted mean residual (each ``b_t``
+        pulled towards the shared ``b0``). ``b`` (a starting point, used by
+        iterative losses) is not needed here.
         """
         C = self.data.C
-        return self.data.task_sum(C * (self.data.Y - Z0)) / self.data.task_sum(C)
+        g, S = self.data.task_sum(C * (self.data.Y - Z0)), self.data.task_sum(C)
+        if self.shrinks_intercepts:
+            return _shrunk_solve(S, self.data.intercept_shrinkage, g).astype(g.dtype, copy=False)
+        return g / S
 
 
 class Logistic(_Datafit):
@@ -261,18 +365,25 @@ class Logistic(_Datafit):
         """Per-task intercepts minimising the datafit given ``Z0``, by safeguarded Newton.
 
         Each task's problem is 1-D, convex and smooth; steps are clipped so
-        Newton cannot overshoot on flat parts of the sigmoid.
+        Newton cannot overshoot on flat parts of the sigmoid. With shrinkage
+        ``s`` the tasks are coupled through ``b0``: the Newton system is
+        ``diag(h) + s P`` (:func:`_shrunk_solve`).
         """
         data = self.data
         xp = get_namespace(Z0)
         b = xp.zeros(data.n_tasks) if b is None else xp.array(b, dtype=xp.float64)
-        scale = data.task_sum(data.C)
+        s = data.intercept_shrinkage
+        scale = data.task_sum(data.C) + s
         for _ in range(max_iter):
             Z = Z0 + data.expand(b)
             p = special("expit", -data.Y * Z)
             g = data.task_sum(-data.C * data.Y * p)
             h = data.task_sum(data.C * p * (1.0 - p))
-            step = xp.clip(g / xp.maximum(h, 1e-300), -4.0, 4.0)
+            if s > 0:
+                g = g + s * (b - xp.mean(b))
+                step = xp.clip(_shrunk_solve(h, s, g), -4.0, 4.0)
+            else:
+                step = xp.clip(g / xp.maximum(h, 1e-300), -4.0, 4.0)
             b -= step
             if bool(xp.all(xp.abs(g) <= 1e-13 * scale)):
                 break

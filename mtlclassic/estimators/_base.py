@@ -37,10 +37,11 @@ class Solution(NamedTuple):
 
 
 class MultiTaskLinearModel(MultiTaskPredictor):
-    """Base class: ``min_{W, b} sum_t tau_t L_t(w_t, b_t) + penalty(W)``.
+    """Base class: ``min_{W, b, b0} sum_t tau_t L_t(w_t, b_t) + penalty(W) + s/2 ||b - b0||^2``.
 
     ``L_t`` is task t's (sample-weighted) mean loss, so each task counts
-    equally; ``tau_t`` are the ``task_weights`` (ones by default).
+    equally; ``tau_t`` are the ``task_weights`` (ones by default); ``s`` is
+    ``intercept_shrinkage`` (0: free intercepts, and ``b0`` plays no part).
     """
 
     # Whose shared entries complete the docstrings (:func:`mtlclassic._docstrings.complete`).
@@ -48,17 +49,20 @@ class MultiTaskLinearModel(MultiTaskPredictor):
     # Penalty parameters checked to be finite and >= 0 (or > 0) by ``_check_params``.
     _nonneg_params = ("alpha", "l2_reg")
     _positive_params = ()
+    # Checked like _nonneg_params for every model, whatever its penalty's parameters.
+    _shared_nonneg_params = ("intercept_shrinkage",)
     # Coefficient matrices summed into ``coef_`` (2 for models ``W = P + Q``).
     _n_blocks = 1
 
-    def __init__(self, alpha=0.1, *, l2_reg=0.0, fit_intercept=True, task_column=None,
-                 unseen_tasks="error", task_weights=None, tol=1e-4, max_iter=1000,
-                 warm_start=False, solver="auto", device=None, verbose=0):
+    def __init__(self, alpha=0.1, *, l2_reg=0.0, fit_intercept=True, intercept_shrinkage=0.0,
+                 task_column=None, unseen_tasks="error", task_weights=None, tol=1e-4,
+                 max_iter=1000, warm_start=False, solver="auto", device=None, verbose=0):
         store_params(self, locals())
 
     # -- parameters ---------------------------------------------------------
     def _check_params(self):
-        for name in self._nonneg_params + self._positive_params:
+        shared = tuple(n for n in self._shared_nonneg_params if hasattr(self, n))
+        for name in self._nonneg_params + self._positive_params + shared:
             value = getattr(self, name)
             if (not isinstance(value, numbers.Real) or isinstance(value, bool)
                     or not np.isfinite(value) or value < 0):
@@ -186,12 +190,16 @@ class MultiTaskLinearModel(MultiTaskPredictor):
         # Features, targets and task weights far from 1 are rescaled by powers of two (exact),
         # so that no product overflows or underflows; _solve maps the penalty and the
         # solution (data.scaling). Labels are not magnitudes: only the squared loss's targets.
+        if self.fit_intercept:  # s / 2 sum_t (b_t - b0)^2 on the user's intercepts
+            data.intercept_shrinkage = float(getattr(self, "intercept_shrinkage", 0.0))
         data = data.rescaled(scale_targets=self._loss == "squared")
         if not solve:
             return data, _DATAFITS[self._loss](data), p, T
         data = data.tiled(self._n_blocks)  # W = P + Q: the problem on [X, X]
-        if self.fit_intercept:
-            data.center()  # same problem, better conditioned; intercepts mapped back
+        # Centering: the same problem, better conditioned; intercepts mapped back. Not with
+        # shrinkage, whose term is on the user's intercepts: centered, they would depend on W.
+        if self.fit_intercept and not data.intercept_shrinkage > 0:
+            data.center()
         return data, _DATAFITS[self._loss](data), p, T
 
     def _start(self, data, W_prev=None, b_prev=None):
@@ -205,7 +213,7 @@ class MultiTaskLinearModel(MultiTaskPredictor):
         if W_prev is not None and W_prev.shape == W0.shape:
             W0 = np.ascontiguousarray(W_prev, dtype=data.dtype)
             b0 = np.asarray(b_prev, dtype=data.dtype)
-            if self.fit_intercept:  # b' = b + xbar_t . w_t in the centered parametrisation
+            if data.X_offset is not None:  # b' = b + xbar_t . w_t, centered parametrisation
                 b0 = b0 + self._offset_term(data, W0)
         return W0, b0
 
@@ -286,6 +294,8 @@ class MultiTaskLinearModel(MultiTaskPredictor):
         """Intercepts of the uncentered problem, ``b_t = b'_t - xbar_t . w_t``."""
         if not self.fit_intercept:
             return np.zeros(data.n_tasks, dtype=data.dtype)
+        if data.X_offset is None:  # not centered (intercept shrinkage): b is the user's
+            return np.asarray(b, dtype=data.dtype)
         return np.asarray(b - self._offset_term(data, W), dtype=data.dtype)
 
 
@@ -311,8 +321,8 @@ class _LogisticAlpha:
     tests/test_common.py::test_defaults_fit_useful_models for the measurements).
     """
 
-    def __init__(self, alpha=0.01, *, l2_reg=0.0, fit_intercept=True, task_column=None,
-                 unseen_tasks="error", task_weights=None, tol=1e-4, max_iter=1000,
-                 warm_start=False, solver="auto", device=None, verbose=0):
+    def __init__(self, alpha=0.01, *, l2_reg=0.0, fit_intercept=True, intercept_shrinkage=0.0,
+                 task_column=None, unseen_tasks="error", task_weights=None, tol=1e-4,
+                 max_iter=1000, warm_start=False, solver="auto", device=None, verbose=0):
         store_params(self, locals())
 

@@ -13,9 +13,9 @@ class _Baseline(MultiTaskLinearModel):
     _nonneg_params = ()
     _positive_params = ("alpha",)
 
-    def __init__(self, alpha=1.0, *, fit_intercept=True, task_column=None, unseen_tasks="error",
-                 task_weights=None, tol=1e-4, max_iter=1000, warm_start=False, solver="auto",
-                 device=None, verbose=0):
+    def __init__(self, alpha=1.0, *, fit_intercept=True, intercept_shrinkage=0.0, task_column=None,
+                 unseen_tasks="error", task_weights=None, tol=1e-4, max_iter=1000,
+                 warm_start=False, solver="auto", device=None, verbose=0):
         store_params(self, locals())
 
 

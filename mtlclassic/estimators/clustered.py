@@ -90,9 +90,10 @@ class _ClusteredTask(_AlternatingModel):
     _positive_params = ("lambda_cluster", "lambda_l2")
 
     def __init__(self, n_clusters=2, lambda_cluster=1.0, lambda_l2=0.1, *, lambda_mean=None,
-                 fit_intercept=True, task_column=None, unseen_tasks="error", task_weights=None,
-                 tol=1e-4, max_iter=100, max_inner_iter=5000, warm_start=False, solver="auto",
-                 random_state=None, device=None, verbose=0):
+                 fit_intercept=True, intercept_shrinkage=0.0, task_column=None,
+                 unseen_tasks="error", task_weights=None, tol=1e-4, max_iter=100,
+                 max_inner_iter=5000, warm_start=False, solver="auto", random_state=None,
+                 device=None, verbose=0):
         store_params(self, locals())
 
     def _check_params(self):

@@ -43,8 +43,9 @@ class _DirtyModel(_TwoPart):
     _part_names = ("coef_shared_", "coef_specific_")
 
     def __init__(self, alpha_shared=0.1, alpha_sparse=0.05, *, block_norm="linf", l2_reg=0.0,
-                 fit_intercept=True, task_column=None, unseen_tasks="error", task_weights=None,
-                 tol=1e-4, max_iter=1000, warm_start=False, solver="auto", device=None, verbose=0):
+                 fit_intercept=True, intercept_shrinkage=0.0, task_column=None,
+                 unseen_tasks="error", task_weights=None, tol=1e-4, max_iter=1000,
+                 warm_start=False, solver="auto", device=None, verbose=0):
         store_params(self, locals())
 
     def _check_params(self):
@@ -115,9 +116,10 @@ class DirtyModelClassifier(MultiTaskClassifierMixin, _DirtyModel):
 
 class _DirtyCV(_TwoPartCV):
     def __init__(self, *, alpha_ratio=0.5, block_norm="linf", alphas=None, n_alphas=100, eps=1e-3,
-                 cv=5, n_jobs=None, scoring=None, l2_reg=0.0, fit_intercept=True, task_column=None,
-                 unseen_tasks="error", task_weights=None, tol=1e-4, max_iter=1000, solver="auto",
-                 device=None, verbose=0):
+                 cv=5, n_jobs=None, scoring=None, l2_reg=0.0, fit_intercept=True,
+                 intercept_shrinkage=0.0, task_column=None, unseen_tasks="error",
+                 task_weights=None, tol=1e-4, max_iter=1000, solver="auto", device=None,
+                 verbose=0):
         store_params(self, locals())
 
     def _extra_model_params(self):
@@ -168,8 +170,9 @@ class _RobustMTFL(_TwoPart):
     _part_names = ("coef_shared_", "coef_outlier_")
 
     def __init__(self, alpha_features=0.1, alpha_tasks=0.05, *, l2_reg=0.0, fit_intercept=True,
-                 task_column=None, unseen_tasks="error", task_weights=None, tol=1e-4,
-                 max_iter=1000, warm_start=False, solver="auto", device=None, verbose=0):
+                 intercept_shrinkage=0.0, task_column=None, unseen_tasks="error",
+                 task_weights=None, tol=1e-4, max_iter=1000, warm_start=False, solver="auto",
+                 device=None, verbose=0):
         store_params(self, locals())
 
     def _make_penalty(self, n_features, n_tasks):
@@ -247,10 +250,10 @@ class RobustMTFLClassifier(MultiTaskClassifierMixin, _RobustMTFL):
     """
 
     # The regressor's signature with the logistic loss's default strengths (DEFAULT_ALPHA).
-    def __init__(self, alpha_features=0.01, alpha_tasks=0.005, *, l2_reg=0.0,
-                 fit_intercept=True, task_column=None, unseen_tasks="error", task_weights=None,
-                 tol=1e-4, max_iter=1000, warm_start=False, solver="auto", device=None,
-                 verbose=0):
+    def __init__(self, alpha_features=0.01, alpha_tasks=0.005, *, l2_reg=0.0, fit_intercept=True,
+                 intercept_shrinkage=0.0, task_column=None, unseen_tasks="error",
+                 task_weights=None, tol=1e-4, max_iter=1000, warm_start=False, solver="auto",
+                 device=None, verbose=0):
         store_params(self, locals())
 
 

@@ -37,8 +37,8 @@ from ._path import (alpha_grid, convergence_summary, geometric_grid, grid_spec, 
 from ._registry import model_of
 
 # Parameters passed unchanged to the model fitted along the path.
-_MODEL_PARAMS = ("l2_reg", "fit_intercept", "task_column", "unseen_tasks", "task_weights",
-                 "tol", "max_iter", "solver", "device", "verbose")
+_MODEL_PARAMS = ("l2_reg", "fit_intercept", "intercept_shrinkage", "task_column", "unseen_tasks",
+                 "task_weights", "tol", "max_iter", "solver", "device", "verbose")
 
 
 class _Holdout(NamedTuple):
@@ -181,9 +181,9 @@ class _PathCV(_HeldOutFolds, MultiTaskPredictor):
             cls._loss = cls._estimator._loss
 
     def __init__(self, *, alphas=None, n_alphas=100, eps=1e-3, cv=5, n_jobs=None, scoring=None,
-                 l2_reg=0.0, fit_intercept=True, task_column=None, unseen_tasks="error",
-                 task_weights=None, tol=1e-4, max_iter=1000, solver="auto", device=None,
-                 verbose=0):
+                 l2_reg=0.0, fit_intercept=True, intercept_shrinkage=0.0, task_column=None,
+                 unseen_tasks="error", task_weights=None, tol=1e-4, max_iter=1000, solver="auto",
+                 device=None, verbose=0):
         store_params(self, locals())
 
     # -- parameters -----------------------------------------------------------
@@ -507,9 +507,9 @@ class _SparseGroupCV(_PathCV):
     """Sparse-group CV: also searches ``l1_ratio`` (a float or a list)."""
 
     def __init__(self, *, l1_ratio=0.5, alphas=None, n_alphas=100, eps=1e-3, cv=5, n_jobs=None,
-                 scoring=None, l2_reg=0.0, fit_intercept=True, task_column=None,
-                 unseen_tasks="error", task_weights=None, tol=1e-4, max_iter=1000, solver="auto",
-                 device=None, verbose=0):
+                 scoring=None, l2_reg=0.0, fit_intercept=True, intercept_shrinkage=0.0,
+                 task_column=None, unseen_tasks="error", task_weights=None, tol=1e-4,
+                 max_iter=1000, solver="auto", device=None, verbose=0):
         store_params(self, locals())
 
     def _l1_ratio_grid(self):
@@ -531,9 +531,9 @@ class _TwoPartCV(_PathCV):
     """
 
     def __init__(self, *, alpha_ratio=0.5, alphas=None, n_alphas=100, eps=1e-3, cv=5, n_jobs=None,
-                 scoring=None, l2_reg=0.0, fit_intercept=True, task_column=None,
-                 unseen_tasks="error", task_weights=None, tol=1e-4, max_iter=1000, solver="auto",
-                 device=None, verbose=0):
+                 scoring=None, l2_reg=0.0, fit_intercept=True, intercept_shrinkage=0.0,
+                 task_column=None, unseen_tasks="error", task_weights=None, tol=1e-4,
+                 max_iter=1000, solver="auto", device=None, verbose=0):
         store_params(self, locals())
 
     @property

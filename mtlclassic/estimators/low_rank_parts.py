@@ -19,8 +19,9 @@ class _RobustLowRank(_TwoPart):
     _part_names = ("coef_lowrank_", "coef_outlier_")
 
     def __init__(self, alpha_lowrank=0.1, alpha_outlier=0.05, *, l2_reg=0.0, fit_intercept=True,
-                 task_column=None, unseen_tasks="error", task_weights=None, tol=1e-4,
-                 max_iter=1000, warm_start=False, solver="auto", device=None, verbose=0):
+                 intercept_shrinkage=0.0, task_column=None, unseen_tasks="error",
+                 task_weights=None, tol=1e-4, max_iter=1000, warm_start=False, solver="auto",
+                 device=None, verbose=0):
         store_params(self, locals())
 
     def _make_penalty(self, n_features, n_tasks):
@@ -96,8 +97,9 @@ class _SparseLowRank(_TwoPart):
     _part_names = ("coef_sparse_", "coef_lowrank_")
 
     def __init__(self, alpha_sparse=0.1, alpha_lowrank=0.05, *, l2_reg=0.0, fit_intercept=True,
-                 task_column=None, unseen_tasks="error", task_weights=None, tol=1e-4,
-                 max_iter=1000, warm_start=False, solver="auto", device=None, verbose=0):
+                 intercept_shrinkage=0.0, task_column=None, unseen_tasks="error",
+                 task_weights=None, tol=1e-4, max_iter=1000, warm_start=False, solver="auto",
+                 device=None, verbose=0):
         store_params(self, locals())
 
     def _make_penalty(self, n_features, n_tasks):

@@ -79,8 +79,9 @@ LASSO = declare(
 
 class _SparseGroupLasso(MultiTaskLinearModel):
     def __init__(self, alpha=0.1, *, l1_ratio=0.5, l2_reg=0.0, fit_intercept=True,
-                 task_column=None, unseen_tasks="error", task_weights=None, tol=1e-4,
-                 max_iter=1000, warm_start=False, solver="auto", device=None, verbose=0):
+                 intercept_shrinkage=0.0, task_column=None, unseen_tasks="error",
+                 task_weights=None, tol=1e-4, max_iter=1000, warm_start=False, solver="auto",
+                 device=None, verbose=0):
         store_params(self, locals())
 
     def _check_params(self):
@@ -133,8 +134,9 @@ class SparseGroupLassoClassifier(MultiTaskClassifierMixin, _SparseGroupLasso):
     # The regressor's signature with the logistic loss's default strength (0.01: see
     # tests/test_common.py::test_defaults_fit_useful_models for the measurements).
     def __init__(self, alpha=0.01, *, l1_ratio=0.5, l2_reg=0.0, fit_intercept=True,
-                 task_column=None, unseen_tasks="error", task_weights=None, tol=1e-4,
-                 max_iter=1000, warm_start=False, solver="auto", device=None, verbose=0):
+                 intercept_shrinkage=0.0, task_column=None, unseen_tasks="error",
+                 task_weights=None, tol=1e-4, max_iter=1000, warm_start=False, solver="auto",
+                 device=None, verbose=0):
         store_params(self, locals())
 
 

@@ -139,9 +139,9 @@ class _SparseTaskGraph(_AlternatingModel):
     _positive_params = ("lambda_task",)
 
     def __init__(self, lambda_task=0.001, alpha_graph=0.1, *, alpha=0.0, l2_reg=0.01, eps=1e-6,
-                 fit_intercept=True, task_column=None, unseen_tasks="error", task_weights=None,
-                 tol=1e-4, max_iter=100, max_inner_iter=5000, warm_start=False, solver="auto",
-                 device=None, verbose=0):
+                 fit_intercept=True, intercept_shrinkage=0.0, task_column=None,
+                 unseen_tasks="error", task_weights=None, tol=1e-4, max_iter=100,
+                 max_inner_iter=5000, warm_start=False, solver="auto", device=None, verbose=0):
         store_params(self, locals())
 
     def _check_params(self):

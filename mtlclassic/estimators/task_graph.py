@@ -91,9 +91,10 @@ def task_laplacian(graph, n_tasks, graph_type="adjacency"):
 class _MeanRegularized(MultiTaskLinearModel):
     _nonneg_params = ("lambda_mean", "lambda_l2")
 
-    def __init__(self, lambda_mean=1.0, lambda_l2=0.1, *, fit_intercept=True, task_column=None,
-                 unseen_tasks="error", task_weights=None, tol=1e-4, max_iter=1000,
-                 warm_start=False, solver="auto", device=None, verbose=0):
+    def __init__(self, lambda_mean=1.0, lambda_l2=0.1, *, fit_intercept=True,
+                 intercept_shrinkage=0.0, task_column=None, unseen_tasks="error",
+                 task_weights=None, tol=1e-4, max_iter=1000, warm_start=False, solver="auto",
+                 device=None, verbose=0):
         store_params(self, locals())
 
     def _check_params(self):
@@ -176,9 +177,9 @@ class _GraphRegularized(MultiTaskLinearModel):
     _nonneg_params = ("lambda_graph", "alpha", "l2_reg")
 
     def __init__(self, graph=None, lambda_graph=1.0, *, alpha=0.01, graph_type="adjacency",
-                 l2_reg=0.0, fit_intercept=True, task_column=None, unseen_tasks="error",
-                 task_weights=None, tol=1e-4, max_iter=1000, warm_start=False, solver="auto",
-                 device=None, verbose=0):
+                 l2_reg=0.0, fit_intercept=True, intercept_shrinkage=0.0, task_column=None,
+                 unseen_tasks="error", task_weights=None, tol=1e-4, max_iter=1000,
+                 warm_start=False, solver="auto", device=None, verbose=0):
         store_params(self, locals())
 
     def _check_params(self):

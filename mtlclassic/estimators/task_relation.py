@@ -83,8 +83,9 @@ class _TaskRelation(_AlternatingModel):
     _nonneg_params = ("lambda_1", "lambda_2")
 
     def __init__(self, lambda_1=0.1, lambda_2=0.1, *, eps=1e-3, fit_intercept=True,
-                 task_column=None, unseen_tasks="error", task_weights=None, tol=1e-4, max_iter=100,
-                 max_inner_iter=5000, warm_start=False, solver="auto", device=None, verbose=0):
+                 intercept_shrinkage=0.0, task_column=None, unseen_tasks="error",
+                 task_weights=None, tol=1e-4, max_iter=100, max_inner_iter=5000, warm_start=False,
+                 solver="auto", device=None, verbose=0):
         store_params(self, locals())
 
     def _check_params(self):

@@ -4,7 +4,10 @@ With ``theta = -grad_Z F`` at the current point, the Fenchel dual objective is
 ``D(theta) = -F^*(-theta) - h^*(A^T theta)`` with ``h`` the penalty: for a
 norm, ``h^*`` is the indicator of ``dual_norm(X^T theta) <= alpha``; with an
 elastic l2 term it is finite everywhere. When intercepts are fitted, the dual
-also needs ``sum_{i in task t} theta_i = 0`` for every task.  Rescaling
+also needs ``sum_{i in task t} theta_i = 0`` for every task; with intercept
+shrinkage ``s`` (the datafit's term ``s / 2 sum_t (b_t - mean(b))^2``) only
+their total over tasks must vanish, and the per-task sums ``u_t`` enter the
+dual as ``-||u||^2 / (2 s)`` (``datafit.intercept_conjugate``).  Rescaling
 ``theta`` by ``s <= 1`` restores the first constraint ("dual point by residual
 rescaling"); the second holds because solvers evaluate the gap at the
 intercept that is optimal for the current ``W`` (see ``profile_intercept``),
@@ -119,12 +122,25 @@ def _free_hessian_pinv(datafit, Z, E, fit_intercept):
         unit = xp.zeros((p, T), dtype=data.dtype)
         unit[j] = 1.0
         H[:, :, j] = (data.rmatvec(h * data.linear(unit)) @ E).T
-    if fit_intercept:  # Schur complement: H_g - sum_{t in g} u_t u_t^T / s_t
+    shrink = data.intercept_shrinkage if fit_intercept else 0.0
+    if fit_intercept and not shrink > 0:  # Schur complement: H_g - sum_{t in g} u_t u_t^T / s_t
         u, s = data.rmatvec(h), data.task_sum(h)
         s = xp.where(s > 0, s, xp.inf)
         for k in range(E.shape[1]):
             w = E[:, k] / s
             H[k] -= (u * w) @ u.T
+    elif fit_intercept:
+        # The intercepts' block is diag(s) + shrink P (shrinkage): its inverse is
+        # diag(1/a) + c (1/a)(1/a)^T, a = s + shrink, c = (shrink / T) / mean(s / a). Each
+        # group takes its tasks' part: exact for one group; with several, the rank-one
+        # coupling between groups is left out and Newton iterates to the same point.
+        u, s = data.rmatvec(h), data.task_sum(h)
+        a = s + shrink
+        c = (shrink / T) / float(xp.mean(s / a))
+        for k in range(E.shape[1]):
+            w = E[:, k] / a
+            v = u @ w
+            H[k] -= (u * w) @ u.T + c * xp.outer(v, v)
     H = 0.5 * (H + xp.transpose(H, (0, 2, 1)))
     Hinv = xp.zeros_like(H)
     for k in range(E.shape[1]):
@@ -150,6 +166,8 @@ def dual_at(datafit, penalty, theta, features=None):
     scale = penalty.dual_scale(V)
     with np.errstate(over="ignore"):
         dual = datafit.dual_value(scale * theta) - penalty.conjugate(scale * V)
+        if datafit.shrinks_intercepts:
+            dual -= datafit.intercept_conjugate(scale * theta)
     if not dual >= 0:
         # The dual point 0 is always feasible and h^*(0) = -min h = 0 (every penalty is
         # >= 0 with h(0) = 0), so D(0) = -F^*(0) bounds the dual optimum too. It is the
@@ -163,8 +181,11 @@ def dual_at(datafit, penalty, theta, features=None):
     return dual, scale * V
 
 
-def duality_gap(datafit, penalty, W, Z, *, return_correlations=False, features=None):
+def duality_gap(datafit, penalty, W, Z, *, b=None, return_correlations=False, features=None):
     """Return ``(primal, dual, gap)`` at ``W`` with predictor ``Z = linear(W, b)``.
+
+    ``b`` (the intercepts) is needed when the datafit shrinks them
+    (``datafit.shrinks_intercepts``): their term is part of the primal.
 
     With ``return_correlations=True`` also return ``X^T theta`` at the
     (rescaled, feasible) dual point, of shape (n_features, n_tasks), which
@@ -173,6 +194,10 @@ def duality_gap(datafit, penalty, W, Z, *, return_correlations=False, features=N
     them (``W`` must be zero elsewhere), as working-set solvers need.
     """
     primal = datafit.value_z(Z) + penalty.value(W)
+    if datafit.shrinks_intercepts:
+        if b is None:
+            raise ValueError("duality_gap needs the intercepts b when they are shrunk.")
+        primal += datafit.intercept_value(b)
     dual, V = dual_at(datafit, penalty, -datafit.derivative_z(Z), features)
     if return_correlations:
         return primal, dual, primal - dual, V

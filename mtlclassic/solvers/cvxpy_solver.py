@@ -35,6 +35,9 @@ def solve_cvxpy(datafit, penalty, W0, b0, *, fit_intercept=True, tol=1e-4, max_i
         Xt = Xt.astype(np.float64)
         zt = Xt @ W[:, t] + b[t]
         terms.append(datafit.cvxpy_term(yt, zt, np.asarray(ct, dtype=np.float64)))
+    shrink = data.intercept_shrinkage if fit_intercept else 0.0
+    if shrink > 0:  # s / 2 sum_t (b_t - b0)^2 with b0 free (its minimiser is mean(b))
+        terms.append(0.5 * shrink * cp.sum_squares(b - cp.sum(b) / T))
     problem = cp.Problem(cp.Minimize(cp.sum(terms) + penalty.cvxpy_expr(W)),
                          penalty.cvxpy_constraints(W))
     try:
@@ -47,7 +50,8 @@ def solve_cvxpy(datafit, penalty, W0, b0, *, fit_intercept=True, tol=1e-4, max_i
     W_opt = np.asarray(W.value, dtype=data.dtype)
     W_opt, b_opt, Z = profile_free(datafit, penalty, W_opt, None, fit_intercept)
     # No certificate without a dual norm (see fista): the conic solver's own accuracy stands.
-    gap = duality_gap(datafit, penalty, W_opt, Z)[2] if penalty.has_dual_norm else np.nan
+    gap = (duality_gap(datafit, penalty, W_opt, Z, b=b_opt)[2] if penalty.has_dual_norm
+           else np.nan)
     gap_scale = max(datafit.null_value(fit_intercept), np.finfo(data.dtype).tiny)
     n_iter = problem.solver_stats.num_iters or 0
     return W_opt, b_opt, n_iter, gap, gap_scale

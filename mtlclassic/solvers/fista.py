@@ -64,16 +64,27 @@ def fista(datafit, penalty, W0, b0, *, fit_intercept=True, tol=1e-4, max_iter=10
     # size serves W and b, and their curvatures differ by the features' squared scale).
     s = float(getattr(data, "intercept_scale", 1.0)) if fit_intercept else 1.0
     s2 = s * s
-    L = datafit.lipschitz(fit_intercept, exact=False, intercept_scale=s)
+    # Shrunk intercepts (datafit.shrinks_intercepts) are not iterated but minimised out at
+    # every point: FISTA runs on f(W) = min_b F(W, b) + G(b), whose gradient is grad_W F at
+    # the best b (Danskin). Iterated, b's curvature (up to the shrinkage s) would set the
+    # step for W too; profiled, the curvature is that of the Schur complement, bounded
+    # whatever s (:meth:`profiled_lipschitz`).
+    profiled = fit_intercept and datafit.shrinks_intercepts
+    if profiled:
+        L = datafit.profiled_lipschitz()
+    else:
+        L = datafit.lipschitz(fit_intercept, exact=False, intercept_scale=s)
     L = L if L > 0 else 1.0
     W = W0.copy()
     b = b0.copy() if fit_intercept else xp.zeros(data.n_tasks, dtype=W0.dtype)
+    if profiled:
+        b, _ = _best_intercept(datafit, W, b)
     # The gap is taken at the intercept (and, for a penalty with free directions, the
     # shift along them) optimal for W: see profile_free.
     certified = penalty.has_dual_norm  # else: the fixed-point rule, a NaN gap
     if certified:
         W_opt, b_opt, Z_opt = profile_free(datafit, penalty, W, b, fit_intercept)
-        _, _, gap = duality_gap(datafit, penalty, W_opt, Z_opt)
+        _, _, gap = duality_gap(datafit, penalty, W_opt, Z_opt, b=b_opt)
         if gap <= tol * gap_scale:  # the start is already optimal (e.g. alpha >= alpha_max)
             return W_opt, b_opt, 0, gap, gap_scale
     settled = 0  # iterations in a row whose relative change was <= tol (fixed-point rule)
@@ -91,18 +102,28 @@ def fista(datafit, penalty, W0, b0, *, fit_intercept=True, tol=1e-4, max_iter=10
         f_y, GW, gb = _smooth_part(datafit, Zy, by, fit_intercept)
         for _ in range(60):  # backtracking: increase L until the quadratic upper bound holds
             W_new = penalty.prox(Wy - GW / L, 1.0 / L)
-            b_new = by - s2 * gb / L  # the step on b / s, whose gradient is s gb
-            Z_new = datafit.linear(W_new, b_new)
-            dW, db = W_new - Wy, b_new - by
-            bound = (f_y + float(xp.sum(GW * dW)) + float(xp.sum(gb * db))
-                     + 0.5 * L * (float(xp.sum(dW * dW)) + float(xp.sum(db * db)) / s2))
-            if datafit.value_z(Z_new) <= bound + slack * abs(f_y):
+            if profiled:  # b = b*(W_new); the bound is on f(W), in W alone
+                b_new, Z_new = _best_intercept(datafit, W_new, by)
+                dW = W_new - Wy
+                bound = f_y + float(xp.sum(GW * dW)) + 0.5 * L * float(xp.sum(dW * dW))
+            else:
+                b_new = by - s2 * gb / L  # the step on b / s, whose gradient is s gb
+                Z_new = datafit.linear(W_new, b_new)
+                dW, db = W_new - Wy, b_new - by
+                bound = (f_y + float(xp.sum(GW * dW)) + float(xp.sum(gb * db))
+                         + 0.5 * L * (float(xp.sum(dW * dW)) + float(xp.sum(db * db)) / s2))
+            f_new = datafit.value_z(Z_new) + datafit.intercept_value(b_new)  # G: shrinkage
+            if f_new <= bound + slack * abs(f_y):
                 break
             if not exact_y:
                 # Near convergence the rounding that the extrapolated Zy has gathered can
                 # exceed the bound's margin; doubling L would not help (it never comes
                 # back down) and, repeated, stalls the solver. Recompute Zy, test again.
-                Zy, exact_y = datafit.linear(Wy, by), True
+                if profiled:
+                    by, Zy = _best_intercept(datafit, Wy, by)
+                else:
+                    Zy = datafit.linear(Wy, by)
+                exact_y = True
                 f_y, GW, gb = _smooth_part(datafit, Zy, by, fit_intercept)
                 continue
             L *= 2.0
@@ -116,6 +137,10 @@ def fista(datafit, penalty, W0, b0, *, fit_intercept=True, tol=1e-4, max_iter=10
         by = b_new + beta * (b_new - b)
         Zy = Z_new + beta * (Z_new - Z)
         exact_y = beta == 0.0
+        if profiled and not exact_y and not datafit.affine_gradient:
+            # b*(W) is affine in W for the squared loss only (so is then Zy): else refit.
+            by, Zy = _best_intercept(datafit, Wy, by)
+            exact_y = True
         if not certified:
             step2 = float(xp.sum((W_new - W) ** 2)) + float(xp.sum((b_new - b) ** 2)) / s2
             size2 = float(xp.sum(W_new * W_new)) + float(xp.sum(b_new * b_new)) / s2
@@ -127,18 +152,31 @@ def fista(datafit, penalty, W0, b0, *, fit_intercept=True, tol=1e-4, max_iter=10
             continue
         if n_iter % gap_freq == 0 or n_iter == max_iter:
             W_opt, b_opt, Z_opt = profile_free(datafit, penalty, W, b, fit_intercept)
-            _, _, gap = duality_gap(datafit, penalty, W_opt, Z_opt)
+            _, _, gap = duality_gap(datafit, penalty, W_opt, Z_opt, b=b_opt)
             if verbose:
                 print(f"fista iter {n_iter}: relative gap {gap / gap_scale:.3e}")
             if gap <= tol * gap_scale:
                 return W_opt, b_opt, n_iter, gap, gap_scale
     W_opt, b_opt, Z_opt = profile_free(datafit, penalty, W, b, fit_intercept)
-    gap = duality_gap(datafit, penalty, W_opt, Z_opt)[2] if certified else math.nan
+    gap = duality_gap(datafit, penalty, W_opt, Z_opt, b=b_opt)[2] if certified else math.nan
     return W_opt, b_opt, n_iter, gap, gap_scale
 
 
+def _best_intercept(datafit, W, b):
+    """``(b*(W), linear(W, b*(W)))``: the best intercepts at ``W``, from ``b``."""
+    Z0 = datafit.linear(W)
+    b = datafit.optimal_intercept(Z0, b).astype(W.dtype)
+    return b, Z0 + datafit.data.expand(b)
+
+
 def _smooth_part(datafit, Zy, by, fit_intercept):
-    """Datafit value and gradients ``(f, grad_W, grad_b)`` at the predictor ``Zy``."""
+    """Datafit value and gradients ``(f, grad_W, grad_b)`` at the predictor ``Zy``.
+
+    With intercept shrinkage, ``f`` and ``grad_b`` include its term ``G(by)``.
+    """
     D = datafit.derivative_z(Zy)
     gb = datafit.data.task_sum(D) if fit_intercept else 0.0 * by
-    return datafit.value_z(Zy), datafit.data.rmatvec(D), gb
+    f = datafit.value_z(Zy)
+    if fit_intercept and datafit.shrinks_intercepts:
+        f, gb = f + datafit.intercept_value(by), gb + datafit.intercept_gradient(by)
+    return f, datafit.data.rmatvec(D), gb

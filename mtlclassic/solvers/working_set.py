@@ -19,6 +19,7 @@ import numpy as np
 
 from ._anderson import Anderson
 from ._contract import check_solver
+from ..data import PseudoRows
 from ._gap import DualExtrapolation, dual_at
 from .bcd import _GramInner, _ResidualInner
 from .fista import fista
@@ -61,6 +62,13 @@ def working_set(datafit, penalty, W0, b0, *, fit_intercept=True, tol=1e-4, max_i
     independent of ``W``), or by FISTA on the restricted problem (other
     losses). Penalties that zero no feature (``zeroes_rows = False``: ridge,
     pooled) skip screening and working sets.
+
+    Intercept shrinkage (``datafit.shrinks_intercepts``: the container is
+    then not centered, and the best intercepts depend on ``W``): the gap is
+    that of the problem itself, at the best intercepts for ``W``; the BCD
+    inner problem is the ordinary one with one pseudo-row per task
+    (:class:`mtlclassic.data.PseudoRows`), centered, its shared intercept
+    ``b0`` one more block of the descent (an exact step after each epoch).
     """
     check_solver("working_set", datafit, penalty)
     return _solve(datafit, penalty, W0, b0, fit_intercept=fit_intercept, tol=tol,
@@ -84,7 +92,10 @@ def _solve(datafit, penalty, W0, b0, *, fit_intercept=True, tol=1e-4, max_iter=1
     """The outer loop of :func:`working_set` (the solver's needs already checked)."""
     data = datafit.data
     residual_epochs = datafit.affine_gradient  # BCD epochs on the residual, else inner FISTA
-    if residual_epochs and fit_intercept and data.X_offset is None:
+    shrink = fit_intercept and datafit.shrinks_intercepts
+    # Shrinkage with BCD: the inner problems are ordinary ones on pseudo-rows, centered once.
+    pseudo = PseudoRows(data) if shrink and residual_epochs else None
+    if residual_epochs and fit_intercept and data.X_offset is None and pseudo is None:
         raise ValueError("bcd with intercepts needs a centered container (data.center()).")
     screening = screening and penalty.zeroes_rows
     use_working_set = use_working_set and penalty.zeroes_rows
@@ -95,6 +106,8 @@ def _solve(datafit, penalty, W0, b0, *, fit_intercept=True, tol=1e-4, max_iter=1
     if residual_epochs and fit_intercept:  # centered: the best intercept does not depend on W
         b = datafit.optimal_intercept(datafit.linear(W)).astype(dtype)
     lipschitz = datafit.block_lipschitz().astype(dtype)
+    if pseudo is not None:  # the inner problems' curvatures (centered with the pseudo-rows)
+        inner_lipschitz = type(datafit)(pseudo.base).block_lipschitz().astype(dtype)
     candidates = np.arange(data.n_features, dtype=np.int64)
     ws_size = max(100, int(WS_GROWTH * np.sum(np.any(W != 0, axis=1))))
     best_dual, best_V, inner_theta = -np.inf, None, None
@@ -107,6 +120,8 @@ def _solve(datafit, penalty, W0, b0, *, fit_intercept=True, tol=1e-4, max_iter=1
         if Z is None:
             b, Z = _profile(datafit, W, b, fit_intercept)
         primal = datafit.value_z(Z) + penalty.value(W)
+        if shrink:
+            primal += datafit.intercept_value(b)
         theta = -datafit.derivative_z(Z)
         points = [theta]
         # The inner solver's best dual point is usually the residual point of its last
@@ -151,7 +166,17 @@ def _solve(datafit, penalty, W0, b0, *, fit_intercept=True, tol=1e-4, max_iter=1
         if verbose:
             print(f"    working set of {ws.size} features")
         inner_tol = max(INNER_GAP_RATIO * gap, tol * gap_scale)
-        if residual_epochs:
+        if pseudo is not None:
+            # The ordinary problem at b0 = mean(b), b the best intercepts at W: for this
+            # b0 its best (centered) intercepts are b's, moved by the centering.
+            inner = type(datafit)(pseudo.at(np.mean(b)))
+            b_in = inner.optimal_intercept(inner.linear(W)).astype(dtype)
+            W_ws, k, _, _ = _bcd_inner(inner, penalty, W[ws], b_in, inner.linear(W, b_in), ws,
+                                       inner_lipschitz[ws], inner_tol, max_iter - n_iter,
+                                       gap_freq, anderson_k, DualExtrapolation(0), {},
+                                       after_epoch=_b0_block(pseudo))
+            inner_theta, Z = None, None  # in the pseudo-rows' space: b and Z refitted here
+        elif residual_epochs:
             W_ws, k, inner_theta, Z = _bcd_inner(datafit, penalty, W[ws], b, Z, ws,
                                                  lipschitz[ws], inner_tol, max_iter - n_iter,
                                                  gap_freq, anderson_k, extrapolation,
@@ -176,7 +201,8 @@ def _profile(datafit, W, b, fit_intercept):
     """Best intercept and predictor at ``W``, through its nonzero rows only.
 
     For a datafit with an affine gradient (the squared loss) on a centered
-    container the best intercept does not depend on ``W``: ``b`` is kept as it is.
+    container the best intercept does not depend on ``W``: ``b`` is kept as it is
+    (not with intercept shrinkage, whose container is not centered).
     """
     support = np.flatnonzero(np.any(W != 0, axis=1))
     # In chunks of columns: the product skips zero rows of W without copying
@@ -185,18 +211,32 @@ def _profile(datafit, W, b, fit_intercept):
     for start in range(0, support.size, 256):
         chunk = support[start:start + 256]
         Z0 = Z0 + datafit.linear(W[chunk], features=chunk)
-    if fit_intercept and not datafit.affine_gradient:
+    if fit_intercept and (not datafit.affine_gradient or datafit.shrinks_intercepts):
         b = datafit.optimal_intercept(Z0, b).astype(W.dtype)
     return b, Z0 + datafit.data.expand(b)
 
 
+def _b0_block(pseudo):
+    """The step in ``b0`` after each epoch on pseudo-rows (:meth:`PseudoRows.b0_step`)."""
+    def step(inner):
+        data = inner.datafit.data
+        delta, a = pseudo.b0_step(data.Y, inner.R + data.expand(inner.shift))
+        if delta != 0.0:
+            inner.R -= data.expand(a)  # R = Y - Z: Z moves by a_t on task t's rows
+            pseudo.add(inner.R, delta)
+            pseudo.add(data.Y, delta)  # the pseudo-rows' target b0 (this solve's own copy)
+            inner.b = inner.b + a
+            inner.best_dual = -np.inf  # a new problem (b0): earlier dual points do not bound it
+    return step
+
+
 def _bcd_inner(datafit, penalty, W_ws, b, Z, ws, lipschitz, inner_tol, max_epochs, gap_freq,
-               anderson_k, extrapolation, gram_cache):
-    """BCD epochs on the working set.
+               anderson_k, extrapolation, gram_cache, after_epoch=None):
+    """BCD epochs on the working set; ``after_epoch(inner)`` runs after each (residual form).
 
     Returns ``(W_ws, epochs, best dual point or None, predictor or None)``.
     """
-    if _GramInner.applies(datafit.data, ws):
+    if after_epoch is None and _GramInner.applies(datafit.data, ws):
         inner = _GramInner(datafit, penalty, ws, b, lipschitz, cache=gram_cache)
     else:
         inner = _ResidualInner(datafit, penalty, ws, b, Z, lipschitz, extrapolation)
@@ -205,6 +245,8 @@ def _bcd_inner(datafit, penalty, W_ws, b, Z, ws, lipschitz, inner_tol, max_epoch
     k = 0
     for k in range(1, max_epochs + 1):
         inner.epoch(W_ws)
+        if after_epoch is not None:
+            after_epoch(inner)
         anderson.push(W_ws)
         if anderson.full:  # every k + 1 epochs: extrapolate, then start over
             W_acc = anderson.extrapolate(W_ws)
