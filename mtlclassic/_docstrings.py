@@ -179,19 +179,23 @@ _CLASSES = Entry(("classes_",), "ndarray of shape (2,)", ("    The two labels, c
 _NOTATION = ("with ``coef`` of shape (n_tasks, n_features) (``w_t`` its rows, ``coef[:, j]``",
              "feature j across tasks), sample weights ``s_i`` and task weights ``tau_t``::", "")
 _MISSING = "In the shared layout missing targets (NaN in ``Y``) drop out of their task's mean."
+# The intercepts' shrinkage term, which every objective reading ``F(coef, b)`` carries.
+_SHRINKAGE = ("", "With ``intercept_shrinkage = s > 0`` the objective also holds",
+              "``s / 2 sum_t (b_t - b0)^2``, minimised over a shared intercept ``b0`` too (at the",
+              "optimum the mean of the ``b_t``, which are ``intercept_``): :ref:`linear-estimators`.")
 # The datafit ``F(coef, b)`` of each loss, as the linear models' objectives read it: each
 # task's (weighted) mean loss, summed over tasks (``docs/objectives.md``).
 DATAFIT = {
     "squared": (
         "``F`` is the sum over tasks of each task's (weighted) mean squared error,", *_NOTATION,
         "    F(coef, b) = sum_t tau_t / (2 sum_{i in t} s_i) * sum_{i in t} s_i "
-        "(y_i - x_i . w_t - b_t)^2", "", _MISSING),
+        "(y_i - x_i . w_t - b_t)^2", "", _MISSING, *_SHRINKAGE),
     "logistic": (
         "``F`` is the sum over tasks of each task's (weighted) mean logistic loss,", *_NOTATION,
         "    F(coef, b) = sum_t tau_t / (sum_{i in t} s_i) * sum_{i in t} s_i "
         "log(1 + exp(-y_i (x_i . w_t + b_t)))", "",
         "with the labels ``classes_`` mapped to ``y in {-1, +1}``. In the shared layout missing",
-        "targets (NaN in ``Y``) drop out of their task's mean."),
+        "targets (NaN in ``Y``) drop out of their task's mean.", *_SHRINKAGE),
 }
 
 # ``fit``'s data, as every estimator's ``fit`` takes it (see :func:`with_entries`).
