@@ -106,7 +106,7 @@ def oracle(pb, loss, model, params, s):
     if not math.isinf(s):
         terms.append(s / 2 * cp.sum_squares(b - b0))
     problem = cp.Problem(cp.Minimize(cp.sum(terms)))
-    problem.solve(solver=cp.CLARABEL, tol_gap_abs=1e-12, tol_gap_rel=1e-12, tol_feas=1e-12)
+    problem.solve(solver=cp.CLARABEL, tol_gap_abs=1e-10, tol_gap_rel=1e-10, tol_feas=1e-10)
     intercept = np.full(T, b0.value) if math.isinf(s) else b.value
     return problem.value, W.value, intercept
 
