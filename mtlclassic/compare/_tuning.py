@@ -2,13 +2,14 @@
 
 A model's grid (:class:`mtlclassic.estimators._grids.Grid`) is the product of
 its axes' default values. Every point is scored by the mean over the inner
-folds of the tuning criterion (:func:`._scores.tuning_scorer`). Then, while
-the best point sits at the smallest or largest value tried along an axis (the
-other axes at the best point's values), that axis is extended one step past
-the edge (the ratio of its two outermost default values), within its range
-(``1e-4 alpha_max`` to ``alpha_max`` for fractions of ``alpha_max``, 1e3-fold
-beyond the default values for absolute strengths), and the new point is
-scored. A choice still at an edge when the range is exhausted is reported
+folds of the tuning criterion (:func:`._scores.tuning_scorer`). Then a
+pattern search: the neighbours of the best point along each axis (one axis
+moving at a time) are scored until all of them are; where the best value
+sits at an end of the values searched along an axis, one value is added past
+it (a step of the ratio of the axis's two outermost default values), within
+the axis's range (``1e-4 alpha_max`` to ``alpha_max`` for fractions of
+``alpha_max``, 1e3-fold beyond the default values for absolute strengths).
+A choice still at an end when the range is exhausted is reported
 (``edges``), except at an end where the model saturates (``alpha_max``:
 larger strengths give the same zero model).
 
@@ -65,17 +66,57 @@ def _strongest_first(coords):
     return sorted(coords, key=lambda c: -sum(_log(v) for v in c))
 
 
-def _line(scored, best, i):
-    """Values of axis ``i`` scored with every other axis at ``best``'s value."""
-    return sorted({c[i] for c in scored if all(c[j] == best[j] for j in range(len(c)) if j != i)})
-
-
 def _steps(axis):
     """Multiplicative steps below and above the default values (None: not extendable)."""
     values = sorted(axis.values)
     if len(values) < 2:
-        return None, None
+        return None
     return values[0] / values[1], values[-1] / values[-2]
+
+
+class _Ladder:
+    """The values of one axis searched so far, sorted; extended one step at a time."""
+
+    def __init__(self, axis):
+        self.axis = axis
+        self.values = sorted(axis.values)
+        self.steps = _steps(axis)
+        self.used = [0, 0]  # extensions made below and above
+
+    def neighbours(self, value):
+        """The values next to ``value``, the ladder first extended past an end it sits at."""
+        if value == self.values[0]:
+            self._extend(0)
+        if value == self.values[-1]:
+            self._extend(1)
+        k = self.values.index(value)
+        return self.values[max(k - 1, 0):k] + self.values[k + 1:k + 2]
+
+    def _extend(self, side):
+        if self.steps is None or self.used[side] >= MAX_EXTENSIONS:
+            return False
+        end = self.values[0] if side == 0 else self.values[-1]
+        bound = self.axis.low if side == 0 else self.axis.high
+        if (end <= bound * (1 + 1e-9)) if side == 0 else (end >= bound * (1 - 1e-9)):
+            return False  # the range is exhausted
+        value = end * self.steps[side]
+        value = max(value, bound) if side == 0 else min(value, bound)
+        self.used[side] += 1
+        if side == 0:
+            self.values.insert(0, value)
+        else:
+            self.values.append(value)
+        return True
+
+    def edge(self, value):
+        """``"smallest"``/``"largest"`` when ``value`` is an open end of the ladder, else None."""
+        if len(self.values) < 2:
+            return None
+        if value == self.values[0] and "low" not in self.axis.saturates:
+            return "smallest"
+        if value == self.values[-1] and "high" not in self.axis.saturates:
+            return "largest"
+        return None
 
 
 def search(estimator, grid, X, y, folds, scorer):
@@ -102,6 +143,13 @@ def search(estimator, grid, X, y, folds, scorer):
         "largest")]`` where the choice still sits at an open edge of what was
         searched), ``n_points`` (points scored), ``extended`` (points added
         past the default grid).
+
+    Notes
+    -----
+    After the default grid, a pattern search: the neighbours of the best
+    point along each axis (one axis moving at a time) are scored until the
+    best point's neighbours all are; an axis whose best value is at an end
+    of the values searched gets one more value past it, within its range.
     """
     axes = getattr(grid, "axes", None)
     # A plain list of points is scored as GridSearchCV would: cold fits, no extension.
@@ -115,49 +163,23 @@ def search(estimator, grid, X, y, folds, scorer):
     scored = {}
     for coords in _strongest_first(grid.coords()):
         scored[coords] = data.score(coords, grid.point(coords)[1])
-    steps = [_steps(axis) for axis in axes]
-    used = [[0, 0] for _ in axes]  # extensions made per axis and side
+    ladders = [_Ladder(axis) for axis in axes]
     n_default = len(scored)
     while True:
         # Ties go to the stronger regularisation (the simpler model).
         best = max(scored, key=lambda c: (scored[c], sum(_log(v) for v in c)))
-        proposals = []
-        for i, axis in enumerate(axes):
-            line = _line(scored, best, i)
-            if len(line) < 2 or steps[i][0] is None:
-                continue
-            for side, edge_value, bound, step in ((0, line[0], axis.low, steps[i][0]),
-                                                  (1, line[-1], axis.high, steps[i][1])):
-                if best[i] != edge_value or used[i][side] >= MAX_EXTENSIONS:
-                    continue
-                value = best[i] * step
-                value = max(value, bound) if side == 0 else min(value, bound)
-                if value == best[i]:  # the bound reached
-                    continue
-                used[i][side] += 1
-                proposals.append(best[:i] + (value,) + best[i + 1:])
+        proposals = [best[:i] + (v,) + best[i + 1:]
+                     for i, ladder in enumerate(ladders) for v in ladder.neighbours(best[i])]
+        proposals = [c for c in dict.fromkeys(proposals) if c not in scored]
         if not proposals:
             break
         for coords in proposals:
-            if coords not in scored:
-                scored[coords] = data.score(coords, grid.point(coords)[1])
+            scored[coords] = data.score(coords, grid.point(coords)[1])
     label, params = grid.point(best)
-    return dict(label=label, params=params, edges=_open_edges(axes, scored, best),
-                n_points=len(scored), extended=len(scored) - n_default)
-
-
-def _open_edges(axes, scored, best):
-    """``[(axis name, side)]`` where ``best`` is at an end of its line that is not saturated."""
-    edges = []
-    for i, axis in enumerate(axes):
-        line = _line(scored, best, i)
-        if len(line) < 2:
-            continue
-        if best[i] == line[0] and "low" not in axis.saturates:
-            edges.append((axis.name, "smallest"))
-        elif best[i] == line[-1] and "high" not in axis.saturates:
-            edges.append((axis.name, "largest"))
-    return edges
+    edges = [(axis.name, side) for axis, ladder, v in zip(axes, ladders, best)
+             if (side := ladder.edge(v)) is not None]
+    return dict(label=label, params=params, edges=edges, n_points=len(scored),
+                extended=len(scored) - n_default)
 
 
 def _plain_edges(points, best):
