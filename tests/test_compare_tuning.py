@@ -218,3 +218,35 @@ def test_mse_and_rmse_against_scikit_learn():
     assert mse(Y, np.zeros((2, 2))) == pytest.approx((1 + 4 + 9) / 3)
     # defined on a one-row task with a constant target, unlike nMSE
     assert mse([1.0], [0.5], tasks=["a"]) == pytest.approx(0.25)
+
+
+def test_secondary_axes_cost_a_point_or_two():
+    from mtlclassic.estimators._grids import Axis
+
+    choice = Axis("mode", ("a", "b"), lambda v: {"beta": 1.0 if v == "a" else 2.0},
+                  lambda v: f"mode {v}", initial=("a",), categorical=True)
+    grid = Grid([value_axis("alpha", (0.1, 1.0, 10.0)), choice])
+    assert len(grid) == 3  # the secondary axis adds nothing to the default product
+
+    def scorer(est, X, y):  # peaked at alpha = 1, and "b" is better
+        return -abs(np.log10(est.alpha)) + (0.5 if est.beta == 2.0 else 0.0)
+
+    found = search(_Probe(), grid, X10, Y10, FOLDS, scorer)
+    assert found["params"] == {"alpha": 1.0, "beta": 2.0}
+    assert found["edges"] == [] and found["n_points"] <= 6
+
+
+def test_compare_adds_the_secondary_axes_to_linear_models_only():
+    from mtlclassic.compare import REGISTRY
+    from mtlclassic.compare._registry import grid_points
+
+    rng = np.random.default_rng(0)
+    X = np.column_stack([rng.normal(size=(30, 3)), np.repeat([0, 1, 2], 10)])
+    y = rng.normal(size=30)
+    lasso = grid_points(REGISTRY["lasso"], None, "regression", X, y, -1)
+    assert [a.name for a in lasso.axes][:2] == ["alpha", "task_weights"]
+    assert len(lasso) == 4  # the fractions of alpha_max, at the defaults of the rest
+    mine = grid_points(REGISTRY["lasso"], {"alpha": [0.1]}, "regression", X, y, -1)
+    assert mine == [("alpha=0.1", {"alpha": 0.1})]
+    mlp = grid_points(REGISTRY["hard-sharing-mlp"], None, "regression", X, y, -1)
+    assert [a.name for a in mlp.axes] == ["alpha"]

@@ -32,6 +32,17 @@ def _log(v):
     return np.log(max(float(v), 1e-300))
 
 
+def _distance(a, b):
+    """Between two points: squared log distance; a different choice counts as far."""
+    return sum(1e6 if isinstance(u, str) or isinstance(v, str) else (_log(u) - _log(v)) ** 2
+               for u, v in zip(a, b) if u != v)
+
+
+def _strength(coords):
+    """How strongly a point regularises: the sum of its magnitudes' logs (choices left out)."""
+    return sum(_log(v) for v in coords if not isinstance(v, str))
+
+
 class _Folds:
     """The inner folds' data and, per fold, the fitted models by point (for warm starts)."""
 
@@ -49,8 +60,7 @@ class _Folds:
         for k, (train, valid) in enumerate(self.folds):
             model = None
             if self.warm and self.fits[k]:
-                nearest = min(self.fits[k], key=lambda c: sum(
-                    (_log(a) - _log(b)) ** 2 for a, b in zip(c, coords)))
+                nearest = min(self.fits[k], key=lambda c: _distance(c, coords))
                 model = copy.deepcopy(self.fits[k][nearest]).set_params(warm_start=True)
             if model is None:
                 model = clone(self.estimator)
@@ -63,7 +73,7 @@ class _Folds:
 
 def _strongest_first(coords):
     """The default points from the strongest regularisation to the weakest (log-sum order)."""
-    return sorted(coords, key=lambda c: -sum(_log(v) for v in c))
+    return sorted(coords, key=lambda c: -_strength(c))
 
 
 def _steps(axis):
@@ -79,12 +89,14 @@ class _Ladder:
 
     def __init__(self, axis):
         self.axis = axis
-        self.values = sorted(axis.values)
-        self.steps = _steps(axis)
+        self.values = list(axis.values) if axis.categorical else sorted(axis.values)
+        self.steps = None if axis.categorical else _steps(axis)
         self.used = [0, 0]  # extensions made below and above
 
     def neighbours(self, value):
         """The values next to ``value``, the ladder first extended past an end it sits at."""
+        if self.axis.categorical:
+            return [v for v in self.values if v != value]
         if value == self.values[0]:
             self._extend(0)
         if value == self.values[-1]:
@@ -110,7 +122,7 @@ class _Ladder:
 
     def edge(self, value):
         """``"smallest"``/``"largest"`` when ``value`` is an open end of the ladder, else None."""
-        if len(self.values) < 2:
+        if len(self.values) < 2 or self.axis.categorical:
             return None
         if value == self.values[0] and "low" not in self.axis.saturates:
             return "smallest"
@@ -167,7 +179,7 @@ def search(estimator, grid, X, y, folds, scorer):
     n_default = len(scored)
     while True:
         # Ties go to the stronger regularisation (the simpler model).
-        best = max(scored, key=lambda c: (scored[c], sum(_log(v) for v in c)))
+        best = max(scored, key=lambda c: (scored[c], _strength(c)))
         proposals = [best[:i] + (v,) + best[i + 1:]
                      for i, ladder in enumerate(ladders) for v in ladder.neighbours(best[i])]
         proposals = [c for c in dict.fromkeys(proposals) if c not in scored]

@@ -58,15 +58,28 @@ class Axis:
         The ends (``"low"``, ``"high"``) past which nothing changes (the
         strength ``alpha_max`` zeroes the model: larger strengths give the
         same fit), so a choice there is not an open edge.
+    initial : tuple or None
+        The values of the default product (None: all of ``values``); the
+        others are reached by the search from the best point only (a
+        secondary axis costs a point or two, not a factor).
+    categorical : bool
+        The values are choices, not magnitudes: every other value is a
+        neighbour, nothing is extended.
     """
 
     name: str
     values: tuple
     params: object
     label: object
-    low: float
-    high: float
+    low: float = 0.0
+    high: float = 0.0
     saturates: tuple = ()
+    initial: tuple = None
+    categorical: bool = False
+
+    def start(self):
+        """The values of the default product."""
+        return self.values if self.initial is None else self.initial
 
 
 class Grid(list):
@@ -80,7 +93,7 @@ class Grid(list):
         self.axes = tuple(axes)
         self.fixed = dict(fixed or {})
         self.fixed_label = fixed_label
-        super().__init__(self.point(c) for c in itertools.product(*(a.values for a in self.axes)))
+        super().__init__(self.point(c) for c in self.coords())
 
     def point(self, coords):
         """``(label, params)`` at one value per axis."""
@@ -95,7 +108,11 @@ class Grid(list):
 
     def coords(self):
         """The default points' coordinates, in the order of the list."""
-        return list(itertools.product(*(a.values for a in self.axes)))
+        return list(itertools.product(*(a.start() for a in self.axes)))
+
+    def with_axis(self, axis):
+        """This grid with one more axis."""
+        return Grid(self.axes + (axis,), self.fixed, self.fixed_label)
 
 
 def value_axis(name, values, scale=1.0, label=None):
@@ -104,6 +121,27 @@ def value_axis(name, values, scale=1.0, label=None):
     return Axis(name, values, lambda v: {name: scale * v},
                 label or (lambda v: f"{name}={format_value(v)}"),
                 min(values) / EXTENSION_RANGE, max(values) * EXTENSION_RANGE)
+
+
+def intercept_shrinkage_axis():
+    """A secondary axis of ``intercept_shrinkage``: 0 (free intercepts) first, then 0.1 to 10.
+
+    Only 0 is in the default product: the search moves up the values while
+    shrinking the per-task intercepts helps (small tasks). Both ends
+    saturate: 0 is the free-intercept model, and beyond 1e4 the intercepts
+    are tied.
+    """
+    return Axis("intercept_shrinkage", (0.0, 0.1, 1.0, 10.0),
+                lambda v: {"intercept_shrinkage": v},
+                lambda v: f"intercept_shrinkage={format_value(v)}", 0.0, 1e4,
+                saturates=("low", "high"), initial=(0.0,))
+
+
+def task_weighting_axis():
+    """A secondary, categorical axis: tasks weighted equally (the default) or by their size."""
+    return Axis("task_weights", ("equal", "size"),
+                lambda v: {"task_weights": None if v == "equal" else "size"},
+                lambda v: f"{v} task weights", initial=("equal",), categorical=True)
 
 
 def fixed_grid(**values):
