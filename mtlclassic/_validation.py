@@ -59,10 +59,13 @@ def check_sample_weight(sample_weight, n_samples, dtype):
     return sw
 
 
-def check_task_weights(task_weights, n_tasks, dtype):
+def check_task_weights(task_weights, n_tasks, dtype, sizes=None):
     """Validate ``task_weights``: ``(weights, e)``, the weights ``2^-e`` in ``dtype``.
 
-    None gives ones. Values must be n_tasks finite positive numbers. They are
+    None gives ones; ``"size"`` each task's size ``sizes`` (its rows' total
+    sample weight) over their mean, so that the datafit is the loss pooled
+    over all rows (scikit-learn's and MALSAR's convention) divided by the
+    mean task size. Values must be n_tasks finite positive numbers. They are
     validated in float64; in a narrower ``dtype`` (float32 ends at 3.4e38)
     they are first divided by the power of two ``2^e`` that brings the
     largest near 1, so that the cast neither overflows nor underflows; the
@@ -71,6 +74,12 @@ def check_task_weights(task_weights, n_tasks, dtype):
     """
     if task_weights is None:
         return np.ones(n_tasks, dtype=dtype), 0
+    if isinstance(task_weights, str):
+        if task_weights != "size":
+            raise ValueError(f"task_weights must be None, 'size' or one positive number per "
+                             f"task, got {task_weights!r}.")
+        sizes = np.asarray(sizes, dtype=np.float64)
+        task_weights = sizes / sizes.mean()
     tw = np.asarray(task_weights, dtype=np.float64)
     if tw.ndim != 1 or tw.shape[0] != n_tasks:
         raise ValueError(
@@ -374,7 +383,8 @@ def check_fit_data(est, X, y, sample_weight=None, *, task_weights="estimator", c
         observed = ~is_missing(Y)
         n_tasks = Y.shape[1]
         sw = check_sample_weight(sample_weight, X.shape[0], dtype)
-        tw, tw_exponent = check_task_weights(task_weights, n_tasks, dtype)
+        tw, tw_exponent = check_task_weights(task_weights, n_tasks, dtype,
+                                             sizes=(observed * sw[:, None]).sum(axis=0))
         C = _shared_loss_weights(observed, sw, tw).astype(dtype)
         if classifier:
             if y.ndim == 1:
@@ -403,7 +413,8 @@ def check_fit_data(est, X, y, sample_weight=None, *, task_weights="estimator", c
     order = np.argsort(task_index, kind="stable")
     offsets = np.concatenate([[0], np.cumsum(np.bincount(task_index, minlength=len(tasks)))])
     sw = check_sample_weight(sample_weight, n, dtype)[order]
-    tw, tw_exponent = check_task_weights(task_weights, len(tasks), dtype)
+    tw, tw_exponent = check_task_weights(task_weights, len(tasks), dtype,
+                                         sizes=np.add.reduceat(sw, offsets[:-1]))
     C = _stacked_loss_weights(sw, tw, tasks, offsets).astype(dtype)
     y = y[order]
     if classifier:

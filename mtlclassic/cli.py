@@ -120,7 +120,8 @@ def _build_parser():
                        "the tasks in every output)")
     table.add_argument("--target", default=None, metavar="NAME[,NAME...]",
                        help="the target column; without --task-column, one column per task "
-                       "(A,B,C)")
+                       "(A,B,C). Also the target of a built-in data set that has several: "
+                       "parkinsons:PATH reads total_UPDRS (default) or motor_UPDRS")
     table.add_argument("--features", default=None, metavar="NAME,...",
                        help="feature columns (default: every other column)")
     table.add_argument("--task-type", default=None, choices=("regression", "classification"),
@@ -135,6 +136,12 @@ def _build_parser():
                       help="share of each task's rows used for training (default: 0.75)")
     comp.add_argument("--cv", type=_int_at_least(2), default=3, metavar="N",
                       help="folds of the inner grid search (default: 3)")
+    comp.add_argument("--scoring", default=None, metavar="NAME",
+                      help="the inner grid search's criterion (greater is better): neg_mse, "
+                      "neg_rmse, neg_nmse, r2, explained_variance, roc_auc (mtlclassic.metrics) "
+                      "or a scikit-learn scorer name (default: the squared error pooled over "
+                      "all validation rows for regression, the task-averaged AUC for "
+                      "classification)")
     comp.add_argument("--out", default=None, metavar="DIR",
                       help="write results.csv, results_per_task.csv, report.md and the "
                       "figures (scores.png, per_task.png, task_correlation.png, support.png) "
@@ -208,12 +215,13 @@ def _list_models():
 
 
 def _run(command, data, models, *, splits, fraction, cv, seed, n_jobs, out, quiet,
-         table=None):
+         table=None, scoring=None):
     """Run a comparison and print it; the exit status."""
     import os
 
     from . import __version__
     from .compare import check_out, compare, parse_data, resolve_models
+    from .compare._scores import tuning_scorer
 
     try:
         # Everything is checked before any work, and --out is only created at the end: a
@@ -221,31 +229,38 @@ def _run(command, data, models, *, splits, fraction, cv, seed, n_jobs, out, quie
         check_out(out, "--out")
         dataset = parse_data(data, **(table or {})) if isinstance(data, str) else data
         specs = resolve_models(models, dataset.kind)
+        tuning_scorer(scoring, dataset.kind)
     except (ValueError, OSError) as exc:
         return _fail(command, exc)
     try:
         result = compare(dataset, specs, n_splits=splits, train_fraction=fraction, cv=cv,
-                         random_state=seed, n_jobs=n_jobs, out=out, progress=not quiet)
+                         random_state=seed, n_jobs=n_jobs, out=out, progress=not quiet,
+                         scoring=scoring)
     except (ValueError, OSError) as exc:
         return _fail(command, exc)
     print(f"mtlclassic {__version__} {command}")
     for note in result.notes:
         print(f"note: {note}")
     print(result)
-    problems = [(name, m) for name, m in result.models.items() if m.warnings or m.errors]
+    problems = [(name, m) for name, m in result.models.items()
+                if m.warnings or m.tuning_warnings or m.errors]
     if problems:
         print()
     for name, m in problems:
-        if m.warnings:
-            print(f"warnings while fitting {name}: "
-                  + ", ".join(f"{n} x {k}" for k, n in sorted(m.warnings.items())))
+        for what, counts in (("fitting", m.warnings), ("tuning", m.tuning_warnings)):
+            if counts:
+                print(f"warnings while {what} {name}: "
+                      + ", ".join(f"{n} x {k}" for k, n in sorted(counts.items())))
         for err in m.error_summary():
             print(f"{name} failed on {err}")
     edges = [f"{name} ({', '.join(m.edge_splits())})" for name, m in result.models.items()
              if m.edge_splits()]
     if edges:
-        print(f"\nchosen at an edge of the grid (the best value may lie beyond it): "
-              f"{'; '.join(edges)}")
+        print(f"\nchosen at an edge of the searched range (the best value may lie beyond "
+              f"it): {'; '.join(edges)}")
+    for line in filter(None, (result.verdict(m) for m in [result.main_metric] + (
+            ["explained_variance"] if result.kind == "regression" else []))):
+        print(line)
     print(f"\ntotal time: {result.total_time:.1f} s")
     if out is not None:
         names = [os.path.basename(f) for f in result.files]
@@ -269,7 +284,8 @@ def _compare(args):
                  task_type=args.task_type)
     run = functools.partial(_run, "compare", args.data, args.models, splits=args.splits,
                             fraction=args.train_fraction, cv=args.cv, seed=args.seed,
-                            n_jobs=n_jobs, out=args.out, quiet=args.quiet, table=table)
+                            n_jobs=n_jobs, out=args.out, quiet=args.quiet, table=table,
+                            scoring=args.scoring)
     if args.scheduler is None:
         return run()
     try:

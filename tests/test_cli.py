@@ -40,14 +40,14 @@ def test_demo_is_a_short_compare(quick_demo_output):
     header = [line for line in out.splitlines() if line.startswith("model")]
     assert len(header) == 1
     assert re.split(r"\s{2,}", header[0].strip()) == [
-        "model", "nMSE (lower better)", "expl. var. (pooled)", "R^2", "fit (s)", "tuning (s)",
-        "support sel/rec/true", "chosen"]
+        "model", "nMSE (lower better)", "expl. var. (pooled)", "R^2",
+        "RMSE (pooled) (lower better)", "fit (s)", "tuning (s)", "support sel/rec/true", "chosen"]
     for model in MODELS:
         cells = _row(out, model)
-        for cell in cells[1:4]:
+        for cell in cells[1:5]:
             assert re.fullmatch(r"-?\d+\.\d{3} \+- \d+\.\d{3}( \*)?", cell), cells
-        assert float(cells[4]) >= 0 and float(cells[5]) >= 0
-        assert re.fullmatch(r"\d+\.\d/\d+\.\d/\d+", cells[6]), cells
+        assert float(cells[5]) >= 0 and float(cells[6]) >= 0
+        assert re.fullmatch(r"\d+\.\d/\d+\.\d/\d+", cells[7]), cells
     assert "2 split(s), train fraction 0.75" in out
     assert re.search(r"total time: \d+\.\d s", out)
 
@@ -57,7 +57,7 @@ def test_demo_multi_task_models_beat_single_task_ridge(quick_demo_output):
     nmse = {m: float(_row(quick_demo_output, m)[1].split()[0]) for m in MODELS}
     assert nmse["group-lasso"] < nmse["ridge"]
     assert nmse["dirty"] < nmse["ridge"]
-    selected, recovered, true = map(float, _row(quick_demo_output, "group-lasso")[6].split("/"))
+    selected, recovered, true = map(float, _row(quick_demo_output, "group-lasso")[7].split("/"))
     assert true == 5 + 5 * 2  # --quick: 5 shared features and 2 specific to each of 5 tasks
     assert 0 < recovered <= min(selected, true)
 

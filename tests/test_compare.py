@@ -153,7 +153,7 @@ def test_result_structure(tiny_result):
     result, _ = tiny_result
     assert isinstance(result, CompareResult)
     assert list(result.models) == MODELS.split(",")
-    assert result.metrics == ["nmse", "explained_variance", "r2"]
+    assert result.metrics == ["nmse", "explained_variance", "r2", "mse", "rmse"]
     assert result.main_metric == "nmse" and result.kind == "regression"
     assert len(result.splits) == result.n_splits == 2
     for name, r in result.models.items():
@@ -635,7 +635,9 @@ def test_real_data_specs(spec, kind, layout, n_tasks):
     if not (DATA / path).exists():
         pytest.skip(f"{DATA / path} is absent")
     data = parse_data(f"{name}:{DATA / path}")
-    assert (data.name, data.kind, data.layout, data.n_tasks) == (name, kind, layout, n_tasks)
+    # A data set with several targets is named with the one read (parkinsons' default).
+    named = f"{name} (total_UPDRS)" if name == "parkinsons" else name
+    assert (data.name, data.kind, data.layout, data.n_tasks) == (named, kind, layout, n_tasks)
     assert data.X.shape[0] == data.y.shape[0] and np.all(np.isfinite(data.X))
 
 

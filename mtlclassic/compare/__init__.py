@@ -6,11 +6,11 @@ command; see ``docs/compare.md``.
 """
 
 from ._data import Dataset, DataError, as_dataset, parse_data, synthetic
-from ._protocol import check_out, compare
+from ._protocol import check_out, compare, splits
 from ._registry import (MODELS, REGISTRY, ModelSpec, alpha_max_grid, available_models,
                         fixed_grid, resolve_models)
 from ._result import CompareResult, ModelResult
 
-__all__ = ["compare", "CompareResult", "ModelResult", "Dataset", "DataError", "ModelSpec",
+__all__ = ["compare", "splits", "CompareResult", "ModelResult", "Dataset", "DataError", "ModelSpec",
            "MODELS", "REGISTRY", "available_models", "alpha_max_grid", "fixed_grid",
            "as_dataset", "parse_data", "synthetic"]

@@ -22,6 +22,8 @@ SYNTHETIC_CLASSIFICATION = dict(SYNTHETIC, samples=(60, 150))
 # tasks, so no input row is in one task's training part and another's test part.
 LOADERS = {"school": ("load_school", {}), "sarcos": ("load_sarcos", {"layout": "shared"}),
            "parkinsons": ("load_parkinsons", {}), "landmine": ("load_landmine", {})}
+# The targets a loader can read (``target=``, ``--target``), the default first.
+LOADER_TARGETS = {"parkinsons": ("total_UPDRS", "motor_UPDRS")}
 _SYNTHETIC_NAMES = ("synthetic", "synthetic-classification")
 
 
@@ -234,7 +236,14 @@ def parse_data(spec, *, task_column=None, target=None, features=None, task_type=
         raise DataError(f"unknown {what} {spec.strip() if what == 'file type' else name!r}"
                         f"{hint}: expected one of {', '.join(known)} (real sets as NAME:PATH) "
                         "or a table file (.csv, .tsv, .parquet)")
+    loader_target = options.pop("target")
     _table_options_refused(f"the {name} data", options)
+    choices = LOADER_TARGETS.get(name, ())
+    if loader_target is not None and loader_target not in choices:
+        what = (f"one of {', '.join(repr(c) for c in choices)}" if choices
+                else "none: it has one target")
+        raise DataError(f"target {loader_target!r} is not a target of the {name} data: "
+                        f"choose {what}")
     path = rest.strip()
     if not path:
         raise DataError(f"{name} needs a path: {name}:PATH")
@@ -245,6 +254,8 @@ def parse_data(spec, *, task_column=None, target=None, features=None, task_type=
     from .. import datasets
 
     loader_name, loader_options = LOADERS[name]
+    if choices:
+        loader_options = dict(loader_options, target=loader_target or choices[0])
     loader = getattr(datasets, loader_name, None)
     if loader is None:
         raise DataError(f"mtlclassic.datasets.{loader_name} is not available in this version")
@@ -253,6 +264,8 @@ def parse_data(spec, *, task_column=None, target=None, features=None, task_type=
     except (OSError, ValueError, KeyError) as exc:
         raise DataError(f"cannot read {name} data from {path!r}: "
                         f"{' '.join(str(exc).split())}") from None
+    if choices:  # the report names the target read
+        name = f"{name} ({loader_options['target']})"
     return as_dataset(bunch, name=name)
 
 

@@ -7,9 +7,11 @@ For each of ``n_splits`` random splits stratified by task (see
    the split's training rows (the task column is left alone);
 2. every model's grid is computed on the training rows (fractions of
    ``alpha_max`` where the model has one);
-3. ``GridSearchCV`` chooses the grid point by ``cv``-fold task-stratified
-   cross-validation inside the training rows, scored by the task-averaged
-   main metric (nMSE for regression, AUC for classification);
+3. the grid point is chosen by ``cv``-fold task-stratified cross-validation
+   inside the training rows, scored by the tuning criterion (``scoring``;
+   by default the squared error pooled over all validation rows for
+   regression, the task-averaged AUC for classification), the grid extended
+   past an edge where the choice sits at one (:mod:`._tuning`);
 4. the chosen model is refitted on all the training rows (timed: the fit
    time) and scored task by task on the test rows.
 """
@@ -24,8 +26,9 @@ import numpy as np
 from ._data import as_dataset, synthetic
 from ._registry import grid_points, resolve_models
 from ._result import CompareResult, ModelResult
-from ._scores import inner_scorer, metric_names, task_scores
+from ._scores import metric_names, task_scores, tuning_scorer
 from ._splits import inner_folds, outer_splits
+from ._tuning import search
 
 
 def _check_int(value, name, low):
@@ -88,64 +91,56 @@ def _warm_up(name, estimator, params, X, y):
 
 
 def _run_one(split, name, estimator, points, X, y, train, test, folds, task, kind, n_tasks,
-             truth, keep):
-    """Tune, refit and score one model on one split; a dict (errors are recorded, not raised)."""
-    from sklearn.base import clone
-    from sklearn.model_selection import GridSearchCV
+             truth, keep, scorer):
+    """Tune, refit and score one model on one split; a dict (errors are recorded, not raised).
 
-    out = {"split": split, "name": name, "error": None, "warnings": {}, "model": None}
+    Warnings are counted apart for the tuning (the inner folds' fits) and for
+    the final fit on the training part and its test scores.
+    """
+    from sklearn.base import clone
+
+    out = {"split": split, "name": name, "error": None, "warnings": {}, "tuning_warnings": {},
+           "model": None}
     _warm_up(name, estimator, points[0][1], X[train], y[train])
     t0 = time.perf_counter()
-    with warnings.catch_warnings(record=True) as caught:
+    with warnings.catch_warnings(record=True) as tuning_caught:
         warnings.simplefilter("always")
         try:
             if len(points) == 1:  # nothing to choose
-                best = 0
-                t1 = time.perf_counter()
-                model = clone(estimator).set_params(**points[0][1]).fit(X[train], y[train])
-                fit_time = time.perf_counter() - t1
+                chosen = dict(label=points[0][0], params=points[0][1], edges=[], n_points=1,
+                              extended=0)
             else:
-                search = GridSearchCV(estimator, [{k: [v] for k, v in p.items()}
-                                                  for _, p in points],
-                                      scoring=inner_scorer(kind), cv=folds, refit=True,
-                                      error_score="raise")
-                search.fit(X[train], y[train])
-                best, model, fit_time = search.best_index_, search.best_estimator_, \
-                    search.refit_time_
-            total = time.perf_counter() - t0
-            test_task = None if task is None else task[test]
-            per_task, averaged = task_scores(model, X[test], y[test], kind, n_tasks, test_task)
+                chosen = search(estimator, points, X[train], y[train], folds, scorer)
         except Exception as exc:  # one failing model must not lose the others' results
+            chosen = exc
+    out["tuning_warnings"] = dict(Counter(w.category.__name__ for w in tuning_caught))
+    tune_time = time.perf_counter() - t0
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            if isinstance(chosen, Exception):
+                raise chosen
+            t1 = time.perf_counter()
+            model = clone(estimator).set_params(**chosen["params"]).fit(X[train], y[train])
+            fit_time = time.perf_counter() - t1
+            test_task = None if task is None else task[test]
+            per_task, averaged, predicted = task_scores(model, X[test], y[test], kind, n_tasks,
+                                                        test_task)
+        except Exception as exc:
             out["error"] = f"{type(exc).__name__}: {' '.join(str(exc).split())}"[:300]
+            out["warnings"] = dict(Counter(w.category.__name__ for w in caught))
             out["job_time"] = time.perf_counter() - t0
             return out
-    out.update(label=points[best][0], params=points[best][1], fit_time=fit_time,
-               tune_time=total - fit_time, task_scores=per_task,
-               scores=averaged, edges=grid_edges(points, best),
+    out.update(label=chosen["label"], params=chosen["params"], fit_time=fit_time,
+               tune_time=tune_time, task_scores=per_task, scores=averaged,
+               edges=chosen["edges"], n_points=chosen["n_points"],
+               extended=chosen["extended"], predictions=predicted,
                support=_support(model, truth),
                warnings=dict(Counter(w.category.__name__ for w in caught)),
                job_time=time.perf_counter() - t0)
     if keep:
         out["model"] = model
     return out
-
-
-def grid_edges(points, best):
-    """``[(parameter, "smallest" | "largest")]``: chosen values at an end of their grid.
-
-    A parameter counts when the grid tries more than one value of it; a
-    choice at the smallest or largest value tried means the best value may
-    lie outside the grid.
-    """
-    chosen = points[best][1]
-    edges = []
-    for key, value in chosen.items():
-        if isinstance(value, bool) or not isinstance(value, (int, float, np.number)):
-            continue
-        tried = sorted({p[key] for _, p in points if key in p})
-        if len(tried) > 1 and value in (tried[0], tried[-1]):
-            edges.append((key, "smallest" if value == tried[0] else "largest"))
-    return edges
 
 
 def majority_reference(dataset, splits):
@@ -194,9 +189,53 @@ def check_out(out, name="out"):
     return out
 
 
+def _check_protocol(n_splits, train_fraction, cv, random_state):
+    n_splits = _check_int(n_splits, "n_splits", 1)
+    cv = _check_int(cv, "cv", 2)
+    train_fraction = _check_fraction(train_fraction)
+    if random_state is not None:
+        random_state = _check_int(random_state, "random_state", 0)
+    return n_splits, train_fraction, cv, random_state
+
+
+def _protocol_splits(dataset, n_splits, train_fraction, cv, random_state):
+    """The outer splits and, per split, the seeds of its inner folds and models."""
+    rng = np.random.default_rng(random_state)
+    splits = outer_splits(dataset, n_splits, train_fraction, rng, min_train=cv)
+    return splits, rng.integers(0, 2**31 - 1, size=(n_splits, 2))
+
+
+def splits(data, n_splits=5, train_fraction=0.75, random_state=0, *, cv=3, task_column=None,
+           target=None, features=None, task_type=None):
+    """The ``(train, test)`` row indices :func:`compare` uses for these settings.
+
+    Same arguments (and defaults) as :func:`compare`; ``cv`` matters because
+    every task keeps ``cv`` training rows. Indices are positions in the rows
+    of the data as :func:`compare` reads it (for a table: after rows without
+    a target are left out; see ``CompareResult.notes``), so
+    ``compare(...).splits`` equals ``splits(...)``.
+
+    Returns
+    -------
+    list of (ndarray, ndarray)
+        One ``(train, test)`` pair per split, sorted indices.
+
+    Examples
+    --------
+    >>> from mtlclassic.compare import splits
+    >>> train, test = splits("synthetic", n_splits=2)[0]
+    """
+    n_splits, train_fraction, cv, random_state = _check_protocol(n_splits, train_fraction, cv,
+                                                                  random_state)
+    table = dict(task_column=task_column, target=target, features=features,
+                 task_type=task_type)
+    dataset = as_dataset(data, **table)
+    return _protocol_splits(dataset, n_splits, train_fraction, cv, random_state)[0]
+
+
 def compare(data=None, models=None, *, task_column=None, target=None, features=None,
             task_type=None, n_splits=5, train_fraction=0.75, cv=3, random_state=0,
-            n_jobs=None, grids=None, out=None, progress=False):
+            n_jobs=None, grids=None, scoring=None, out=None, progress=False):
     """Compare multi-task models on one data set with a fair, repeated protocol.
 
     For each of ``n_splits`` random train/test splits stratified by task
@@ -254,7 +293,18 @@ def compare(data=None, models=None, *, task_column=None, target=None, features=N
         ``None`` means 1, ``-1`` all cores.
     grids : dict, default=None
         ``{model name: grid}`` replacing a model's default grid; a grid is a
-        dict of lists (every combination) or a list of parameter dicts.
+        dict of lists (every combination) or a list of parameter dicts,
+        searched as given (default grids are extended past an edge where the
+        choice sits at one; a given grid is not).
+    scoring : str or callable, default=None
+        The tuning criterion of the inner cross-validation (greater is
+        better): a scorer of :mod:`mtlclassic.metrics` (``"neg_mse"``,
+        ``"neg_rmse"``, ``"neg_nmse"``, ``"r2"``, ``"explained_variance"``,
+        ``"roc_auc"``), a scikit-learn scorer name, or a callable
+        ``scorer(estimator, X, y)``. None: the squared error pooled over all
+        validation rows (regression; defined on any fold, however small its
+        tasks) or the task-averaged ROC AUC, falling back to the pooled AUC
+        when no task of a fold holds both classes (classification).
     out : str or path, default=None
         Folder to write ``results.csv``, ``results_per_task.csv``,
         ``report.md`` and the figures into; created at the end of the run,
@@ -276,11 +326,8 @@ def compare(data=None, models=None, *, task_column=None, target=None, features=N
     from joblib import Parallel, delayed, effective_n_jobs
 
     t_start = time.perf_counter()
-    n_splits = _check_int(n_splits, "n_splits", 1)
-    cv = _check_int(cv, "cv", 2)
-    train_fraction = _check_fraction(train_fraction)
-    if random_state is not None:
-        random_state = _check_int(random_state, "random_state", 0)
+    n_splits, train_fraction, cv, random_state = _check_protocol(n_splits, train_fraction, cv,
+                                                                  random_state)
     check_out(out)
     table = dict(task_column=task_column, target=target, features=features,
                  task_type=task_type)
@@ -289,17 +336,16 @@ def compare(data=None, models=None, *, task_column=None, target=None, features=N
                          "data: give data (a DataFrame or a table's path)")
     dataset = synthetic() if data is None else as_dataset(data, **table)
     specs = resolve_models(models, dataset.kind)
+    scorer, scoring_name = tuning_scorer(scoring, dataset.kind)
     grids = dict(grids or {})
     unknown = set(grids) - {s.name for s in specs}
     if unknown:
         raise ValueError(f"grids given for model(s) not compared: {sorted(unknown)}")
 
-    rng = np.random.default_rng(random_state)
-    splits = outer_splits(dataset, n_splits, train_fraction, rng, min_train=cv)
-    seeds = rng.integers(0, 2**31 - 1, size=(n_splits, 2))  # inner folds, model seeds
+    outer, seeds = _protocol_splits(dataset, n_splits, train_fraction, cv, random_state)
 
     def jobs():
-        for k, (train, test) in enumerate(splits):
+        for k, (train, test) in enumerate(outer):
             X, task_column = _design(dataset, train)
             folds = inner_folds(dataset, train, cv, int(seeds[k, 0]))
             for spec in specs:
@@ -308,7 +354,7 @@ def compare(data=None, models=None, *, task_column=None, target=None, features=N
                                      dataset.y[train], task_column)
                 yield delayed(_run_one)(k, spec.name, estimator, points, X, dataset.y, train,
                                         test, folds, dataset.task, dataset.kind,
-                                        dataset.n_tasks, dataset.coef, k == 0)
+                                        dataset.n_tasks, dataset.coef, k == 0, scorer)
 
     n_jobs = effective_n_jobs(n_jobs)
     from ._progress import progress_bar
@@ -325,7 +371,7 @@ def compare(data=None, models=None, *, task_column=None, target=None, features=N
         bar.close()
     reference = None
     if dataset.kind == "classification":
-        averaged, per_task = majority_reference(dataset, splits)
+        averaged, per_task = majority_reference(dataset, outer)
         reference = {"accuracy": averaged, "accuracy_per_task": per_task, "auc": 0.5}
 
     result = CompareResult(
@@ -336,7 +382,8 @@ def compare(data=None, models=None, *, task_column=None, target=None, features=N
         models={spec.name: ModelResult.from_records(
             spec, [r for r in records if r["name"] == spec.name], n_splits, dataset.n_tasks,
             metric_names(dataset.kind), dataset.kind) for spec in specs},
-        total_time=time.perf_counter() - t_start, true_coef=dataset.coef, splits=splits,
+        total_time=time.perf_counter() - t_start, true_coef=dataset.coef, splits=outer,
+        scoring=scoring_name,
         feature_names=dataset.feature_names, notes=list(dataset.notes), reference=reference)
     if out is not None:
         from ._report import write_outputs

@@ -13,6 +13,7 @@ from ..estimators import MODELS as _DECLARED
 from ..estimators import (FRACTIONS, RIDGE_ALPHAS, KernelTaskRelationClassifier,
                           KernelTaskRelationRegressor, alpha_max_grid, fixed_grid, format_value,
                           graph_grid, kernel_grid, per_task_grid, product_grid)
+from ..estimators._grids import Grid, intercept_shrinkage_axis, task_weighting_axis
 from ..neural import (HardSharingMLPClassifier, HardSharingMLPRegressor,
                       SoftSharingMLPClassifier, SoftSharingMLPRegressor)
 
@@ -135,6 +136,25 @@ def resolve_models(models, kind):
     return specs
 
 
+def _with_secondary_axes(spec, kind, grid):
+    """A default grid of a linear model, with the secondary axes its estimator takes.
+
+    ``task_weights``: equal (the estimators' default) or by task size (the
+    loss pooled over rows, as the default tuning criterion pools the
+    validation rows); ``intercept_shrinkage``: free per-task intercepts, or
+    shrunk towards a shared one (small tasks). Each starts at the
+    estimators' default and costs the search a point or two.
+    """
+    if not isinstance(grid, Grid) or spec.family == "neural":
+        return grid
+    params = spec.estimator_class(kind)().get_params()
+    for name, axis in (("task_weights", task_weighting_axis),
+                       ("intercept_shrinkage", intercept_shrinkage_axis)):
+        if name in params and name not in spec.fixed:
+            grid = grid.with_axis(axis())
+    return grid
+
+
 def grid_points(spec, user_grid, kind, X, y, task_column):
     """``[(label, params)]`` of ``spec`` on this training data (``user_grid`` overrides).
 
@@ -143,7 +163,7 @@ def grid_points(spec, user_grid, kind, X, y, task_column):
     points only).
     """
     if user_grid is None:
-        return spec.grid(kind, X, y, task_column)
+        return _with_secondary_axes(spec, kind, spec.grid(kind, X, y, task_column))
     if isinstance(user_grid, dict):
         from sklearn.model_selection import ParameterGrid
 

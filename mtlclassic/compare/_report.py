@@ -51,18 +51,19 @@ def _chosen_words(r):
         "coefficient is zero, computed on each split's training part (smaller fractions: "
         "weaker penalty, more features used); `alpha=T*0.1` means 0.1 times the number of "
         "tasks; `name=value` is that parameter's value. `grid edge: smallest alpha` flags a "
-        "choice at an end of the grid: the best value may lie beyond the values tried, so "
-        "widen that model's grid (Python: `grids=`) before trusting its score.", ""]
+        "choice still at an end of what was searched after the grid was extended as far as "
+        "it may be: the best value may lie beyond the values tried, so widen that model's "
+        "grid (Python: `grids=`) before trusting its score.", ""]
     flagged = [(name, m.edge_splits()) for name, m in r.models.items() if m.edge_splits()]
     if flagged:
-        lines += ["Grid-edge choices in this run:", ""]
+        lines += ["Choices still at an edge of the searched range in this run:", ""]
         for name, edges in flagged:
             for words, n in edges.items():
-                lines.append(f"* {name}: the {words} of its grid, on {n} of {r.n_splits} "
+                lines.append(f"* {name}: the {words} searched, on {n} of {r.n_splits} "
                              "split(s)")
         lines.append("")
     else:
-        lines += ["No model chose a point at an edge of its grid.", ""]
+        lines += ["No model's choice sits at an edge of its searched range.", ""]
     return lines
 
 
@@ -131,12 +132,14 @@ def _report(result, figures):
         + f"{r.train_fraction:g}, so every task is in the training and test parts.",
         "* Features standardised with the training part's mean and standard deviation.",
         f"* Each model tuned by a {r.cv}-fold task-stratified grid search inside the training "
-        f"part (criterion: task-averaged {metric_label(r.kind, r.main_metric)}), refitted on "
-        "the whole training part (the fit time), scored on the test part.",
+        f"part (criterion: {r.scoring or 'the default'}); a default grid whose choice sits at "
+        "an edge is extended past it (down to 1e-4 alpha_max, up to alpha_max; absolute "
+        "strengths up to 1e3-fold past their default values); the chosen model is refitted on "
+        "the whole training part (the fit time) and scored on the test part.",
         ("* nMSE and R^2 computed per task on its test rows and averaged over tasks with equal "
          "weights (nMSE: the test MSE over the variance of the task's test targets, so 0 is "
-         "perfect and 1 is predicting the task's mean); explained variance pooled over all "
-         "test rows (Bakker & Heskes 2003)"
+         "perfect and 1 is predicting the task's mean); explained variance, MSE and RMSE "
+         "pooled over all test rows (explained variance as Bakker & Heskes 2003)"
          if r.kind == "regression" else
          "* ROC AUC and accuracy computed per task on its test rows and averaged over tasks with "
          "equal weights")
@@ -149,14 +152,21 @@ def _report(result, figures):
     if best is not None:
         lines += [f"Best model by {metric_label(r.kind, r.main_metric)}: **{best}** "
                   f"({r.models[best].mean(r.main_metric):.3f}).", ""]
+    metrics = [r.main_metric] + (["explained_variance"] if r.kind == "regression" else [])
+    verdicts = [v for v in (r.verdict(m) for m in metrics) if v is not None]
+    if verdicts:
+        lines += ["Multi-task models against the baselines, paired over splits:", ""]
+        lines += [f"* {v}" for v in verdicts] + [""]
     lines += ["### The `chosen` column", ""] + _chosen_words(r)
-    problems = [(name, m) for name, m in r.models.items() if m.errors or m.warnings]
+    problems = [(name, m) for name, m in r.models.items()
+                if m.errors or m.warnings or m.tuning_warnings]
     if problems:
         lines += ["## Warnings and failures", ""]
         for name, m in problems:
-            if m.warnings:
-                lines.append(f"* {name}: " + ", ".join(f"{n} x {k}" for k, n in
-                                                       sorted(m.warnings.items())))
+            for what, counts in (("final fits", m.warnings), ("tuning", m.tuning_warnings)):
+                if counts:
+                    lines.append(f"* {name} ({what}): " + ", ".join(
+                        f"{n} x {k}" for k, n in sorted(counts.items())))
             for e in m.error_summary():
                 lines.append(f"* {name} failed on {e}")
         lines.append("")

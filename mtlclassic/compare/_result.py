@@ -40,10 +40,25 @@ class ModelResult:
         The same, as written in the reports (``"0.1 alpha_max"``).
     edges : list of list
         For each split, ``[(parameter, "smallest" | "largest")]``: the chosen
-        values that sit at an end of the grid (the best value may lie beyond
-        it); empty when the choice is inside the grid.
+        values that still sit at an end of what was searched once the grid
+        was extended as far as it may be (the best value may lie beyond it);
+        empty when the choice is inside. An end where the model saturates
+        (``alpha_max``: every larger strength gives the zero model) is not
+        an edge.
     warnings : dict of str to int
-        Warnings raised while fitting (category name -> count), all splits.
+        Warnings raised by the final fits on the training parts and their
+        test scores (category name -> count), all splits.
+    tuning_warnings : dict of str to int
+        Warnings raised by the inner cross-validation's fits and scores, all
+        splits.
+    predictions : list of ndarray
+        Each split's test predictions (decision values for classifiers,
+        positive for ``classes_[1]``), in the order of the test rows of
+        ``CompareResult.splits`` (None where the split failed); shape
+        (n_test,) in the per-task layout, (n_test, n_tasks) in the shared one.
+    n_points : ndarray of shape (n_splits,)
+        Grid points scored by the inner cross-validation (the default grid
+        and its extensions).
     errors : list of str
         ``"split k: message"`` for each split whose fit failed.
     support : ndarray of shape (n_splits, 3) or None
@@ -67,6 +82,14 @@ class ModelResult:
     support: object = None
     estimator_: object = None
     edges: list = field(default_factory=list)
+    tuning_warnings: dict = field(default_factory=dict)
+    predictions: list = field(default_factory=list)
+    n_points: object = None
+
+    @property
+    def at_edge(self):
+        """ndarray of bool, shape (n_splits,): the split's choice still sits at an open edge."""
+        return np.array([bool(e) for e in self.edges], dtype=bool)
 
     @classmethod
     def from_records(cls, spec, records, n_splits, n_tasks, metrics, kind):
@@ -75,10 +98,13 @@ class ModelResult:
         fit_time, tune_time = np.full(n_splits, np.nan), np.full(n_splits, np.nan)
         params, labels = [None] * n_splits, [None] * n_splits
         edges = [[] for _ in range(n_splits)]
+        predictions, n_points = [None] * n_splits, np.zeros(n_splits, dtype=int)
         support, warned, errors, fitted = [None] * n_splits, Counter(), [], None
+        tuning_warned = Counter()
         for r in sorted(records, key=lambda r: r["split"]):
             k = r["split"]
             warned.update(r["warnings"])
+            tuning_warned.update(r.get("tuning_warnings", {}))
             if r["error"] is not None:
                 errors.append(f"split {k}: {r['error']}")
                 continue
@@ -88,13 +114,15 @@ class ModelResult:
             fit_time[k], tune_time[k] = r["fit_time"], r["tune_time"]
             params[k], labels[k], support[k] = r["params"], r["label"], r["support"]
             edges[k] = list(r.get("edges", []))
+            predictions[k], n_points[k] = r.get("predictions"), r.get("n_points", 0)
             if r["model"] is not None:
                 fitted = r["model"]
         support = (np.array(support, dtype=np.float64)
                    if all(s is not None for s in support) else None)
         estimator = spec.classes[0 if kind == "regression" else 1]
         return cls(spec.name, spec.family, estimator, scores, per_task, fit_time, tune_time,
-                   params, labels, dict(warned), errors, support, fitted, edges)
+                   params, labels, dict(warned), errors, support, fitted, edges,
+                   dict(tuning_warned), predictions, n_points)
 
     def mean(self, metric):
         """Mean over splits of the task-averaged ``metric``."""
@@ -179,6 +207,8 @@ class CompareResult:
     notes : list of str
         What was done to the data before the comparison (one-hot encoded and
         dropped columns, rows left out, class coding).
+    scoring : str
+        The tuning criterion of the inner cross-validation, in words.
     reference : dict or None
         Classification: ``"accuracy"`` of shape (n_splits,), the accuracy of
         predicting each task's majority training class (averaged over tasks
@@ -209,6 +239,7 @@ class CompareResult:
     notes: list = field(default_factory=list)
     reference: object = None
     files: list = field(default_factory=list)
+    scoring: str = ""
 
     @property
     def main_metric(self):
@@ -230,6 +261,40 @@ class CompareResult:
         sign = -1 if higher_is_better(self.kind, metric) else 1
         return min(candidates, key=lambda c: (sign * c[0], c[1]))[1]
 
+    def paired(self, first, second, metric=None):
+        """Per-split differences ``first - second`` of ``metric``, signed so > 0 favours ``first``.
+
+        Splits where either failed are left out (an empty array when none is left).
+        """
+        metric = metric or self.main_metric
+        sign = 1.0 if higher_is_better(self.kind, metric) else -1.0
+        diff = sign * (self.models[first].scores[metric] - self.models[second].scores[metric])
+        return diff[~np.isnan(diff)]
+
+    def verdict(self, metric=None):
+        """One line: does the best multi-task model beat the best baseline, and by how much.
+
+        Multi-task models are the ``classical`` and ``neural`` families; the
+        difference of ``metric`` (the main one by default) is paired over the
+        splits (mean +- sd, and on how many splits the multi-task model is
+        ahead). None when either side has no result.
+        """
+        metric = metric or self.main_metric
+        mtl, base = self.best(("classical", "neural"), metric), self.best("baseline", metric)
+        if mtl is None or base is None:
+            return None
+        diff = self.paired(mtl, base, metric)
+        if diff.size == 0:
+            return None
+        label = metric_label(self.kind, metric)
+        mean, sd = float(diff.mean()), _sd(diff)
+        ahead = int(np.sum(diff > 0))
+        verb = "beats" if mean > 0 else "does not beat"
+        return (f"{label}: the best multi-task model, {mtl}, {verb} the best baseline, {base}: "
+                f"paired difference {abs(mean):.4f} +- {sd:.4f} "
+                f"{'in its favour' if mean > 0 else 'against it'} "
+                f"(ahead on {ahead} of {diff.size} splits)")
+
     # -- records and frames -----------------------------------------------------
     def summary(self):
         """One dict per model: mean and sd of every metric, times, chosen points, problems."""
@@ -241,6 +306,7 @@ class CompareResult:
             row["fit_time_mean"] = _mean(r.fit_time)
             row["tune_time_mean"] = _mean(r.tune_time)
             row["n_failed"] = len(r.errors)
+            row["n_at_edge"] = int(r.at_edge.sum())
             row["chosen"] = r.chosen()
             rows.append(row)
         return rows
@@ -259,7 +325,9 @@ class CompareResult:
                     continue
                 row = {**base, **{m: r.scores[m][k] for m in self.metrics},
                        "fit_time": r.fit_time[k], "tune_time": r.tune_time[k],
-                       "chosen": r.labels[k] or "", "params": _params_text(r.params[k])}
+                       "chosen": r.labels[k] or "", "params": _params_text(r.params[k]),
+                       "at_edge": bool(r.at_edge[k]) if k < len(r.edges) else False,
+                       "n_points": int(r.n_points[k]) if r.n_points is not None else 0}
                 if r.support is not None:
                     row["selected"], row["recovered"], row["true_support"] = \
                         (int(v) for v in r.support[k])
@@ -284,23 +352,26 @@ class CompareResult:
         return (f"{self.description}\n"
                 f"{self.n_splits} split(s), train fraction {self.train_fraction:g}, "
                 f"{self.cv}-fold {'task-stratified ' if self.layout == 'per_task' else ''}"
-                f"inner CV, seed {self.random_state}; test scores "
-                "averaged over tasks, mean +- sd over splits")
+                f"inner CV, seed {self.random_state}"
+                + (f", tuned by {self.scoring}" if self.scoring else "")
+                + "; test scores averaged over tasks (MSE, RMSE and expl. var. pooled), "
+                "mean +- sd over splits")
 
     def table(self, markdown=False):
         """The results table: one row per model, the best mean of each metric starred."""
-        best = {m: self.best(metric=m) for m in self.metrics}
+        metrics = self.table_metrics()
+        best = {m: self.best(metric=m) for m in metrics}
         support = any(r.support is not None for r in self.models.values())
         head = (["model"] + [metric_label(self.kind, m) + (" (lower better)"
                                                            if not higher_is_better(self.kind, m)
                                                            else "")
-                             for m in self.metrics]
+                             for m in metrics]
                 + ["fit (s)", "tuning (s)"] + (["support sel/rec/true"] if support else [])
                 + ["chosen"])
         rows = []
         for name, r in self.models.items():
             cells = [name]
-            for m in self.metrics:
+            for m in metrics:
                 mean = r.mean(m)
                 cells.append("failed" if np.isnan(mean) else
                              f"{mean:.3f} +- {r.sd(m):.3f}" + (" *" if best[m] == name else ""))
@@ -328,10 +399,14 @@ class CompareResult:
         out.insert(1, "  ".join("-" * max(w, 6) for w in widths))
         return "\n".join(out)
 
+    def table_metrics(self):
+        """The metrics of :meth:`table` (pooled MSE is left to the records: RMSE is shown)."""
+        return [m for m in self.metrics if m != "mse"]
+
     def _reference_row(self, support):
         """The classification floor: chance AUC and the majority-class accuracy."""
         cells = [REFERENCE_ROW]
-        for m in self.metrics:
+        for m in self.table_metrics():
             if m == "auc":
                 cells.append(f"{self.reference['auc']:.3f} (chance)")
             elif m == "accuracy":

@@ -1,15 +1,18 @@
-"""Search grids of the models: functions ``grid(kind, X, y, task_column) -> [(label, params)]``.
+"""Search grids of the models: functions ``grid(kind, X, y, task_column) -> Grid``.
 
 A model's declaration (:mod:`mtlclassic.estimators._registry`) names the grid
-that ``mtlclassic compare`` searches for it. Grids are deliberately small
-(3-4 points); where a model has an ``alpha_max`` (the smallest strength
-giving ``W = 0``) the grid is a set of fractions of it, computed on the
-training part of each split, so the same fractions suit any data set. A
-two-strength model moves both strengths together (each the same fraction of
-its own ``alpha_max``), keeping the grid one-dimensional.
+that ``mtlclassic compare`` searches for it. A :class:`Grid` is the list of
+its points ``[(label, params)]``, the product of its :class:`Axis` objects:
+each axis is one searched dimension with a small default set of values (3-4)
+and the range the search may extend it to when the best value sits at an
+edge (:mod:`mtlclassic.compare._tuning`). Where a model has an ``alpha_max``
+(the smallest strength giving ``W = 0``) the axis is a fraction of it,
+computed on the training part of each split, so the same fractions suit any
+data set, extended down to ``1e-4 alpha_max`` and up to ``alpha_max``.
 """
 
 import itertools
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -17,8 +20,14 @@ from ._alpha_max import alpha_max
 
 # Fractions of alpha_max searched by the sparse and low-rank models.
 FRACTIONS = (0.5, 0.2, 0.08, 0.03)
+# The two-strength models search each strength's fraction on its own axis (3 x 3 points).
+TWO_STRENGTH_FRACTIONS = (0.5, 0.15, 0.05)
 # Ridge strengths (the features are standardised by the protocol, so absolute values suit).
 RIDGE_ALPHAS = (1e-2, 1e-1, 1.0, 10.0)
+# How far an axis of absolute values may be extended past its default values, each way.
+EXTENSION_RANGE = 1e3
+# The smallest fraction of alpha_max an adaptive search tries (issue 20's bound).
+MIN_FRACTION = 1e-4
 
 _LOSS = {"regression": "squared", "classification": "logistic"}
 
@@ -28,37 +37,164 @@ def format_value(value):
     return f"{value:.3g}"
 
 
+@dataclass(frozen=True)
+class Axis:
+    """One searched dimension of a grid.
+
+    Attributes
+    ----------
+    name : str
+        What the reports call it (a parameter name, or the parameters it sets).
+    values : tuple of float
+        The default values (positive: the search moves on a log scale).
+    params : callable
+        ``params(value) -> dict``: the estimator parameters at ``value``.
+    label : callable
+        ``label(value) -> str``: the value as the reports write it.
+    low, high : float
+        The range the search may extend the axis to (``low <= values <=
+        high``).
+    saturates : tuple of str
+        The ends (``"low"``, ``"high"``) past which nothing changes (the
+        strength ``alpha_max`` zeroes the model: larger strengths give the
+        same fit), so a choice there is not an open edge.
+    initial : tuple or None
+        The values of the default product (None: all of ``values``); the
+        others are reached by the search from the best point only (a
+        secondary axis costs a point or two, not a factor).
+    categorical : bool
+        The values are choices, not magnitudes: every other value is a
+        neighbour, nothing is extended.
+    """
+
+    name: str
+    values: tuple
+    params: object
+    label: object
+    low: float = 0.0
+    high: float = 0.0
+    saturates: tuple = ()
+    initial: tuple = None
+    categorical: bool = False
+
+    def start(self):
+        """The values of the default product."""
+        return self.values if self.initial is None else self.initial
+
+
+class Grid(list):
+    """The points ``[(label, params)]`` of a product of axes, with the axes (``.axes``).
+
+    ``fixed`` parameters (and their ``fixed_label``) are added to every point.
+    A plain list of points (a user's grid) has no axes and is searched as it is.
+    """
+
+    def __init__(self, axes, fixed=None, fixed_label=""):
+        self.axes = tuple(axes)
+        self.fixed = dict(fixed or {})
+        self.fixed_label = fixed_label
+        super().__init__(self.point(c) for c in self.coords())
+
+    def point(self, coords):
+        """``(label, params)`` at one value per axis."""
+        labels = [axis.label(v) for axis, v in zip(self.axes, coords)]
+        if self.fixed_label:
+            labels.append(self.fixed_label)
+        params = {}
+        for axis, v in zip(self.axes, coords):
+            params.update(axis.params(v))
+        params.update(self.fixed)
+        return ", ".join(labels), params
+
+    def coords(self):
+        """The default points' coordinates, in the order of the list."""
+        return list(itertools.product(*(a.start() for a in self.axes)))
+
+    def with_axis(self, axis):
+        """This grid with one more axis."""
+        return Grid(self.axes + (axis,), self.fixed, self.fixed_label)
+
+
+def value_axis(name, values, scale=1.0, label=None):
+    """An axis of absolute values of parameter ``name`` (times ``scale``), extendable 1e3-fold."""
+    values = tuple(float(v) for v in values)
+    return Axis(name, values, lambda v: {name: scale * v},
+                label or (lambda v: f"{name}={format_value(v)}"),
+                min(values) / EXTENSION_RANGE, max(values) * EXTENSION_RANGE)
+
+
+def intercept_shrinkage_axis():
+    """A secondary axis of ``intercept_shrinkage``: 0 (free intercepts) first, then 0.1 to 10.
+
+    Only 0 is in the default product: the search moves up the values while
+    shrinking the per-task intercepts helps (small tasks). Both ends
+    saturate: 0 is the free-intercept model, and beyond 1e4 the intercepts
+    are tied.
+    """
+    return Axis("intercept_shrinkage", (0.0, 0.1, 1.0, 10.0),
+                lambda v: {"intercept_shrinkage": v},
+                lambda v: f"intercept_shrinkage={format_value(v)}", 0.0, 1e4,
+                saturates=("low", "high"), initial=(0.0,))
+
+
+def task_weighting_axis():
+    """A secondary, categorical axis: tasks weighted equally (the default) or by their size."""
+    return Axis("task_weights", ("equal", "size"),
+                lambda v: {"task_weights": None if v == "equal" else "size"},
+                lambda v: f"{v} task weights", initial=("equal",), categorical=True)
+
+
 def fixed_grid(**values):
-    """A grid of the given absolute values (one parameter, or several zipped together)."""
+    """A grid of the given absolute values (one parameter, or several zipped together).
+
+    One parameter gives an extendable axis; zipped parameters are searched
+    as given.
+    """
     names = list(values)
     columns = [list(v) for v in values.values()]
     if len({len(c) for c in columns}) != 1:
         raise ValueError("fixed_grid: every parameter needs as many values")
 
     def grid(kind, X, y, task_column):
+        if len(names) == 1 and all(isinstance(v, (int, float)) and not isinstance(v, bool)
+                                   and v > 0 for v in columns[0]):
+            return Grid([value_axis(names[0], columns[0])])
         return [(", ".join(f"{n}={format_value(v)}" for n, v in zip(names, point)),
                  dict(zip(names, point))) for point in zip(*columns)]
 
     return grid
 
 
-def alpha_max_grid(*params, fractions=FRACTIONS, l1_ratio=None):
+def _fraction_axis(params, tops, fractions, name=None):
+    """Fractions ``f`` of ``alpha_max``: every ``(parameter, top)`` pair set to ``f * top``."""
+    prefix = "" if name is None else f"{name}="
+    return Axis(name or "alpha", tuple(fractions),
+                lambda f: {p: max(f * top, 1e-12) for p, top in zip(params, tops)},
+                lambda f: f"{prefix}{format_value(f)} alpha_max",
+                MIN_FRACTION, 1.0, saturates=("high",))
+
+
+def _alpha_max_of(kind, X, y, task_column, penalty, extra):
+    return alpha_max(X, y, penalty=penalty, loss=_LOSS[kind], task_column=task_column, **extra)
+
+
+def alpha_max_grid(*params, fractions=FRACTIONS, l1_ratio=None, separate=False):
     """Fractions of ``alpha_max``; ``params`` are ``(parameter, alpha_max penalty)`` pairs.
 
     With two pairs (the two-part models), both strengths take the same
-    fraction of their own ``alpha_max``.
+    fraction of their own ``alpha_max`` (one axis), or, with ``separate``,
+    each its own fraction (one axis each, searched in product).
     """
 
     def grid(kind, X, y, task_column):
         extra = {} if l1_ratio is None else {"l1_ratio": l1_ratio}
-        tops = [alpha_max(X, y, penalty=penalty, loss=_LOSS[kind], task_column=task_column,
-                          **extra) for _, penalty in params]
-        points = []
-        for f in fractions:
-            label = f"{format_value(f)} alpha_max"
-            points.append((label, {name: max(f * top, 1e-12)
-                                   for (name, _), top in zip(params, tops)}))
-        return points
+        tops = [_alpha_max_of(kind, X, y, task_column, penalty, extra) for _, penalty in params]
+        names = [name for name, _ in params]
+        if separate:
+            axes = [_fraction_axis([n], [top], fractions, name=n) for n, top in zip(names, tops)]
+        else:
+            axes = [_fraction_axis(names, tops, fractions)]
+        return Grid(axes)
 
     return grid
 
@@ -68,6 +204,10 @@ def product_grid(*grids):
 
     def grid(kind, X, y, task_column):
         parts = [g(kind, X, y, task_column) for g in grids]
+        if all(isinstance(p, Grid) for p in parts):
+            fixed = {k: v for p in parts for k, v in p.fixed.items()}
+            label = ", ".join(p.fixed_label for p in parts if p.fixed_label)
+            return Grid([a for p in parts for a in p.axes], fixed, label)
         return [(", ".join(label for label, _ in combo),
                  {k: v for _, params in combo for k, v in params.items()})
                 for combo in itertools.product(*parts)]
@@ -88,7 +228,8 @@ def per_task_grid(param, values):
 
     def grid(kind, X, y, task_column):
         n_tasks = _n_tasks(X, y, task_column)
-        return [(f"{param}=T*{format_value(v)}", {param: n_tasks * v}) for v in values]
+        return Grid([value_axis(param, values, scale=n_tasks,
+                                label=lambda v: f"{param}=T*{format_value(v)}")])
 
     return grid
 
@@ -106,9 +247,8 @@ def graph_grid(mean_strength=1.0, fractions=(0.2, 0.05, 0.01)):
 
     def grid(kind, X, y, task_column):
         lam = mean_strength / _n_tasks(X, y, task_column)
-        return [(f"{label}, lambda_graph={format_value(mean_strength)}/T",
-                 {**params, "lambda_graph": lam}) for label, params in
-                l1(kind, X, y, task_column)]
+        return Grid(l1(kind, X, y, task_column).axes, {"lambda_graph": lam},
+                    f"lambda_graph={format_value(mean_strength)}/T")
 
     return grid
 

@@ -7,7 +7,7 @@ import numpy as np
 
 from ._alternating import _AlternatingModel, scaled_gram, symmetric_eigh
 from ._base import MultiTaskClassifierMixin, MultiTaskRegressorMixin, store_params
-from ._grids import fixed_grid
+from ._grids import fixed_grid, product_grid
 from ._registry import declare
 
 
@@ -301,5 +301,6 @@ class ClusteredTaskClassifier(MultiTaskClassifierMixin, _ClusteredTask):
 CLUSTERED_TASK = declare(
     "clustered", ClusteredTaskRegressor, ClusteredTaskClassifier,
     description="convex clustered MTL, 2 clusters (Jacob et al. 2008)",
-    grid=fixed_grid(lambda_cluster=(10.0, 100.0, 1000.0)),
-    fixed={"n_clusters": 2, "lambda_l2": 0.1, "tol": 1e-3})
+    grid=product_grid(fixed_grid(lambda_cluster=(10.0, 100.0, 1000.0)),
+                      fixed_grid(lambda_l2=(0.01, 0.1, 1.0))),
+    fixed={"n_clusters": 2, "tol": 1e-3})

@@ -82,8 +82,10 @@ class _HeldOutFolds:
             # Held-out errors are squared in units of y / unit (a power of two, so exact):
             # at |y| ~ 1e200 the user's squares overflow, and selection would see inf.
             unit = float(np.ldexp(1.0, exponent(max_abs(targets), band=0)))
-        tau = check_task_weights(self.task_weights, len(self.tasks_), np.float64)[0]
         sw = check_sample_weight(sample_weight, feats.shape[0], np.float64)
+        sizes = (np.bincount(task_index, weights=sw, minlength=len(self.tasks_))
+                 if task_index is not None else (observed * sw[:, None]).sum(axis=0))
+        tau = check_task_weights(self.task_weights, len(self.tasks_), np.float64, sizes)[0]
         return _Holdout(feats, task_index, targets, observed, tau, sw, unit)
 
     def _folds(self, X, y, holdout):

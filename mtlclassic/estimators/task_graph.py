@@ -12,7 +12,7 @@ import scipy.sparse as sp
 from ..penalties import TaskQuadratic
 from ._base import (MultiTaskClassifierMixin, MultiTaskLinearModel, MultiTaskRegressorMixin,
                     store_params)
-from ._grids import fixed_grid, graph_grid
+from ._grids import fixed_grid, graph_grid, product_grid
 from ._registry import declare
 
 GRAPH_TYPES = ("adjacency", "laplacian")
@@ -273,7 +273,8 @@ class GraphRegularizedClassifier(MultiTaskClassifierMixin, _GraphRegularized):
 MEAN_REGULARIZED = declare(
     "mean-regularized", MeanRegularizedRegressor, MeanRegularizedClassifier,
     description="task models pulled to their mean (Evgeniou & Pontil 2004)",
-    grid=fixed_grid(lambda_mean=(1.0, 10.0, 100.0)), fixed={"lambda_l2": 0.1})
+    grid=product_grid(fixed_grid(lambda_mean=(1.0, 10.0, 100.0)),
+                      fixed_grid(lambda_l2=(0.01, 0.1, 1.0))))
 GRAPH_REGULARIZED = declare(
     "graph-regularized", GraphRegularizedRegressor, GraphRegularizedClassifier,
     description="complete task graph plus l1 (MALSAR SRMTL)", grid=graph_grid())

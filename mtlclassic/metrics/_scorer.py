@@ -24,7 +24,7 @@ class MultiTaskScorer:
 
     Parameters
     ----------
-    metric : {"nmse", "r2", "explained_variance", "roc_auc"} or callable
+    metric : {"mse", "rmse", "nmse", "r2", "explained_variance", "roc_auc"} or callable
         The metric; a callable must accept ``(y_true, y_pred, *, tasks,
         sample_weight, average)`` like those.
     greater_is_better : bool, default=True
@@ -115,22 +115,25 @@ def make_scorer(metric, *, greater_is_better=True, response_method="predict", av
                            task_column=task_column)
 
 
+neg_mse_scorer = MultiTaskScorer("mse", greater_is_better=False, name="neg_mse")
+neg_rmse_scorer = MultiTaskScorer("rmse", greater_is_better=False, name="neg_rmse")
 neg_nmse_scorer = MultiTaskScorer("nmse", greater_is_better=False, name="neg_nmse")
 r2_scorer = MultiTaskScorer("r2", name="r2")
 explained_variance_scorer = MultiTaskScorer("explained_variance", name="explained_variance")
 roc_auc_scorer = MultiTaskScorer("roc_auc", response_method=("decision_function",
                                                              "predict_proba"), name="roc_auc")
 
-SCORERS = {s.name: s for s in (neg_nmse_scorer, r2_scorer, explained_variance_scorer,
+SCORERS = {s.name: s for s in (neg_mse_scorer, neg_rmse_scorer, neg_nmse_scorer, r2_scorer, explained_variance_scorer,
                                roc_auc_scorer)}
 
 
 def get_scorer(name):
-    """The scorer named ``name``: ``"neg_nmse"``, ``"r2"``, ``"explained_variance"`` or ``"roc_auc"``.
+    """The scorer named ``name``: ``"neg_mse"``, ``"neg_rmse"``, ``"neg_nmse"``, ``"r2"``,
+    ``"explained_variance"`` or ``"roc_auc"``.
 
     Each reads the task ids as described in :class:`MultiTaskScorer` and uses
-    its metric's default average (uniform over tasks; pooled for explained
-    variance).
+    its metric's default average (pooled for MSE, RMSE and explained
+    variance; uniform over tasks otherwise).
     """
     if name not in SCORERS:
         raise ValueError(f"Unknown scorer {name!r}; known: {sorted(SCORERS)}.")

@@ -1,4 +1,4 @@
-"""Multi-task scores in both data layouts: nMSE, explained variance, R^2, ROC AUC.
+"""Multi-task scores in both data layouts: MSE, RMSE, nMSE, explained variance, R^2, ROC AUC.
 
 Every function takes ``y_true`` and ``y_pred`` in one of two layouts:
 
@@ -22,8 +22,8 @@ and ``average`` says how the per-task values are combined:
 ``"pooled"``
     the score of all observed entries taken together as one sample.
 
-Tasks where a score is undefined (fewer than two observed rows, a constant
-target for nMSE / R^2, a single class for AUC) are left out of the averages
+Tasks where a score is undefined (no observed row for MSE / RMSE; fewer than
+two observed rows, a constant target for nMSE / R^2, a single class for AUC) are left out of the averages
 with an ``UndefinedMetricWarning``; a ``ValueError`` is raised if no task is
 left.
 """
@@ -37,7 +37,7 @@ from sklearn.metrics import roc_auc_score
 
 from .._validation import check_sample_weight
 
-__all__ = ["nmse", "explained_variance", "r2", "roc_auc"]
+__all__ = ["mse", "rmse", "nmse", "explained_variance", "r2", "roc_auc"]
 
 AVERAGES = ("raw_values", "uniform_average", "weighted", "pooled")
 
@@ -163,14 +163,55 @@ def _task_values(blocks, score_of, average):
     return values, weights, pooled
 
 
-def _squared_error_score(y_true, y_pred, tasks, sample_weight, average, transform, what):
+def _mse_of(y, pred, w):
+    """``sum w (y - pred)^2 / sum w``; NaN without a row of positive weight."""
+    if y.shape[0] < 1 or w.sum() <= 0:
+        return np.nan
+    return float(np.sum(w * (y.astype(np.float64) - pred) ** 2) / w.sum())
+
+
+def _squared_error_score(y_true, y_pred, tasks, sample_weight, average, transform, what,
+                         score_of=_nmse_of):
     _check_average(average)
     blocks, labels = _task_data(y_true, y_pred, tasks, sample_weight)
     for y, _, _ in blocks:
         if y.dtype.kind not in "biuf":
             raise ValueError(f"{what} needs numeric targets, got dtype {y.dtype}.")
-    values, weights, pooled = _task_values(blocks, _nmse_of, average)
+    values, weights, pooled = _task_values(blocks, score_of, average)
     return _combine(transform(values), weights, transform(pooled), average, labels, what)
+
+
+def mse(y_true, y_pred, *, tasks=None, sample_weight=None, average="pooled"):
+    """Mean squared error of each task, and its averages (pooled by default).
+
+    For task ``t`` with observed rows ``i`` (weights ``s_i``)::
+
+        MSE_t = sum_i s_i (y_i - yhat_i)^2 / sum_i s_i
+
+    The default ``average="pooled"`` is the mean over all observed entries of
+    all tasks together (the unit of the MALSAR and MT-GBDT tables). Unlike
+    nMSE it is defined on any task with one observed row (a constant target
+    included), so it is the criterion of :func:`mtlclassic.compare.compare`'s
+    tuning, where a small task may keep one validation row. Parameters and
+    return value as :func:`nmse`.
+
+    Examples
+    --------
+    >>> mse([1.0, 2.0, 3.0, 10.0], [1.0, 2.0, 4.0, 12.0], tasks=[0, 0, 0, 1])
+    1.25
+    """
+    return _squared_error_score(y_true, y_pred, tasks, sample_weight, average, lambda v: v,
+                                "MSE", score_of=_mse_of)
+
+
+def rmse(y_true, y_pred, *, tasks=None, sample_weight=None, average="pooled"):
+    """Root mean squared error: the square root of :func:`mse` (per task, or of the pooled MSE).
+
+    ``average="uniform_average"`` and ``"weighted"`` average the per-task
+    RMSEs. Parameters and return value as :func:`nmse`.
+    """
+    return _squared_error_score(y_true, y_pred, tasks, sample_weight, average, np.sqrt,
+                                "RMSE", score_of=_mse_of)
 
 
 def nmse(y_true, y_pred, *, tasks=None, sample_weight=None, average="uniform_average"):
@@ -299,4 +340,4 @@ def roc_auc(y_true, y_score, *, tasks=None, sample_weight=None, average="uniform
 
 
 # The metric functions by name, for the scorers.
-METRICS = {"nmse": nmse, "r2": r2, "explained_variance": explained_variance, "roc_auc": roc_auc}
+METRICS = {"mse": mse, "rmse": rmse, "nmse": nmse, "r2": r2, "explained_variance": explained_variance, "roc_auc": roc_auc}

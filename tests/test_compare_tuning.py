@@ -1,0 +1,252 @@
+"""``compare``'s tuning (issue 20): the criterion, grids extended past their edges, ``at_edge``,
+the two-strength searches, predictions, MSE/RMSE, the public splits and the baseline verdict.
+
+Tiny problems: the module runs in seconds.
+"""
+
+import warnings
+
+import numpy as np
+import pytest
+from sklearn.base import BaseEstimator, RegressorMixin
+from sklearn.metrics import mean_squared_error
+
+from mtlclassic.compare import compare, splits
+from mtlclassic.compare._scores import AUCWithFallback, tuning_scorer
+from mtlclassic.compare._tuning import search
+from mtlclassic.estimators._grids import Grid, value_axis
+from mtlclassic.metrics import mse, rmse
+
+TINY = "synthetic:tasks=3,features=8,shared=3,specific=1,samples=24-36"
+
+
+# -- the search, on a criterion with a known optimum ------------------------------------
+class _Probe(RegressorMixin, BaseEstimator):
+    """Fits nothing; counts its fits and whether they were warm-started."""
+
+    def __init__(self, alpha=1.0, beta=1.0, warm_start=False):
+        self.alpha, self.beta, self.warm_start = alpha, beta, warm_start
+
+    def fit(self, X, y):
+        self.n_fits_ = getattr(self, "n_fits_", 0) + 1
+        return self
+
+
+def _peaked(alpha_opt, beta_opt=None):
+    """A scorer peaked at ``alpha_opt`` (and ``beta_opt``) on a log scale."""
+    def scorer(est, X, y):
+        score = -(np.log10(est.alpha) - np.log10(alpha_opt)) ** 2
+        if beta_opt is not None:
+            score -= (np.log10(est.beta) - np.log10(beta_opt)) ** 2
+        return score
+    return scorer
+
+
+FOLDS = [(np.arange(0, 5), np.arange(5, 10)), (np.arange(5, 10), np.arange(0, 5))]
+X10, Y10 = np.zeros((10, 1)), np.zeros(10)
+
+
+def test_search_extends_the_grid_to_an_optimum_outside_it():
+    grid = Grid([value_axis("alpha", (0.1, 1.0, 10.0))])
+    found = search(_Probe(), grid, X10, Y10, FOLDS, _peaked(1e-3))
+    assert found["params"]["alpha"] == pytest.approx(1e-3)
+    assert found["edges"] == [] and found["extended"] >= 2
+    found = search(_Probe(), grid, X10, Y10, FOLDS, _peaked(3e3))
+    assert found["params"]["alpha"] == pytest.approx(1e3) or \
+        found["params"]["alpha"] == pytest.approx(1e4)
+    assert found["edges"] == []
+
+
+def test_search_inside_the_grid_adds_nothing():
+    grid = Grid([value_axis("alpha", (0.1, 1.0, 10.0))])
+    found = search(_Probe(), grid, X10, Y10, FOLDS, _peaked(1.0))
+    assert found["params"] == {"alpha": 1.0} and found["extended"] == 0
+    assert found["n_points"] == 3 and found["edges"] == []
+
+
+def test_an_optimum_past_the_range_is_flagged_at_the_edge():
+    grid = Grid([value_axis("alpha", (0.1, 1.0, 10.0))])  # may go down to 1e-4
+    found = search(_Probe(), grid, X10, Y10, FOLDS, _peaked(1e-9))
+    assert found["params"]["alpha"] == pytest.approx(1e-4)
+    assert found["edges"] == [("alpha", "smallest")]
+
+
+def test_two_axes_are_both_searched():
+    grid = Grid([value_axis("alpha", (0.1, 1.0, 10.0)), value_axis("beta", (0.1, 1.0, 10.0))])
+    assert len(grid) == 9
+    found = search(_Probe(), grid, X10, Y10, FOLDS, _peaked(100.0, 1e-2))
+    assert found["params"] == pytest.approx({"alpha": 100.0, "beta": 1e-2})
+    assert found["edges"] == []
+
+
+def test_a_plain_grid_is_searched_as_given():
+    points = [("a=0.1", {"alpha": 0.1}), ("a=1", {"alpha": 1.0})]
+    found = search(_Probe(), points, X10, Y10, FOLDS, _peaked(1e-3))
+    assert found["params"] == {"alpha": 0.1} and found["extended"] == 0
+    assert found["edges"] == [("alpha", "smallest")]
+
+
+def test_warm_starts_continue_the_nearest_fit():
+    grid = Grid([value_axis("alpha", (0.1, 1.0, 10.0))])
+    fits = []
+
+    def scorer(est, X, y):
+        fits.append((est.alpha, est.warm_start, est.n_fits_))
+        return -abs(np.log10(est.alpha))
+
+    search(_Probe(), grid, X10, Y10, FOLDS, scorer)
+    assert [a for a, _, _ in fits[::2]] == [10.0, 1.0, 0.1]  # strongest first
+    assert fits[0][1:] == (False, 1)  # the first fit of a fold is cold
+    assert all(warm and n > 1 for _, warm, n in fits[2:])  # the next ones continue it
+
+
+# -- the criterion ----------------------------------------------------------------------
+def test_scoring_errors_name_the_valid_choices():
+    with pytest.raises(ValueError, match="neg_mse.*scikit-learn scorer name"):
+        tuning_scorer("nope", "regression")
+    with pytest.raises(ValueError, match="not a known scorer"):
+        compare(TINY, "ridge", n_splits=1, scoring="nope")
+
+
+def test_scoring_choices():
+    assert tuning_scorer(None, "regression")[0].name == "neg_mse"
+    assert isinstance(tuning_scorer(None, "classification")[0], AUCWithFallback)
+    assert tuning_scorer("r2", "regression")[1] == "r2"
+    assert callable(tuning_scorer("neg_mean_absolute_error", "regression")[0])
+    r = compare(TINY, "ridge", n_splits=1, scoring="neg_mean_absolute_error")
+    assert r.scoring == "neg_mean_absolute_error" and not r.models["ridge"].errors
+
+
+def test_auc_fallback_is_never_nan():
+    from mtlclassic import RidgeClassifier
+
+    rng = np.random.default_rng(0)
+    X = np.column_stack([rng.normal(size=(40, 3)), np.repeat([0, 1], 20)])
+    y = (X[:, 0] > 0).astype(int)
+    model = RidgeClassifier(task_column=-1).fit(X, y)
+    score = AUCWithFallback()
+    one_class_each = np.r_[np.flatnonzero((X[:, -1] == 0) & (y == 1)),
+                           np.flatnonzero((X[:, -1] == 1) & (y == 0))]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # and silent
+        pooled = score(model, X[one_class_each], y[one_class_each])
+        single = score(model, X[y == 1], y[y == 1])
+    assert np.isfinite(pooled) and 0 <= pooled <= 1
+    assert np.isfinite(single) and 0 <= single <= 1
+
+
+def test_no_undefined_metric_warning_from_tuning_on_tiny_tasks():
+    rng = np.random.default_rng(1)
+    task = np.repeat(np.arange(6), 5)  # 5 rows per task: a validation fold keeps 1 or 2
+    X = rng.normal(size=(30, 4))
+    y = X[:, 0] + 0.1 * rng.normal(size=30)
+    r = compare((np.column_stack([X, task]), y, -1), "ridge,mean-regularized", n_splits=1,
+                train_fraction=0.8)
+    for m in r.models.values():
+        assert not m.errors
+        assert "UndefinedMetricWarning" not in m.tuning_warnings
+
+
+# -- what the comparison returns --------------------------------------------------------
+@pytest.fixture(scope="module")
+def tiny():
+    return compare(TINY, "ridge,group-lasso,mean-regularized,dirty", n_splits=2,
+                   random_state=1)
+
+
+def test_predictions_mse_and_rmse(tiny):
+    data_splits = splits(TINY, n_splits=2, random_state=1)
+    from mtlclassic.compare import parse_data
+
+    data = parse_data(TINY)
+    for name, m in tiny.models.items():
+        for k, (train, test) in enumerate(tiny.splits):
+            assert np.array_equal(train, data_splits[k][0])
+            assert np.array_equal(test, data_splits[k][1])
+            z = m.predictions[k]
+            assert z.shape == test.shape
+            assert m.scores["mse"][k] == pytest.approx(mean_squared_error(data.y[test], z))
+            assert m.scores["rmse"][k] == pytest.approx(np.sqrt(m.scores["mse"][k]))
+        assert m.at_edge.shape == (2,) and m.at_edge.dtype == bool
+
+
+def test_two_strength_models_search_both(tiny):
+    for name, params in (("mean-regularized", ("lambda_mean", "lambda_l2")),
+                         ("dirty", ("alpha_shared", "alpha_sparse"))):
+        m = tiny.models[name]
+        assert all(set(params) <= set(p) for p in m.params)
+        assert all(n >= 9 for n in m.n_points)  # a 3 x 3 product, at least
+
+
+def test_verdict_and_report_lines(tiny, tmp_path):
+    line = tiny.verdict()
+    assert line.startswith("nMSE: the best multi-task model, ")
+    assert "the best baseline, ridge" in line and "paired difference" in line
+    from mtlclassic.compare._report import write_outputs
+
+    report = open([f for f in write_outputs(tiny, tmp_path) if f.endswith("report.md")][0]).read()
+    assert line in report and "criterion: neg_mse" in report
+
+
+def test_adaptive_grid_end_to_end_finds_a_small_alpha():
+    """n >> p, little noise: the best lasso strength lies far below the default 0.03 alpha_max."""
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(600, 5))
+    Y = X @ rng.normal(size=(5, 2)) + 0.01 * rng.normal(size=(600, 2))
+    r = compare((X, Y), "lasso", n_splits=1)
+    m = r.models["lasso"]
+    fraction = float(m.labels[0].split()[0])
+    assert fraction < 0.03 and not m.at_edge[0]
+    assert m.n_points[0] > 4
+
+
+# -- the metrics ------------------------------------------------------------------------
+def test_mse_and_rmse_against_scikit_learn():
+    rng = np.random.default_rng(2)
+    y, z = rng.normal(size=12), rng.normal(size=12)
+    tasks = np.repeat(["a", "b", "c"], 4)
+    w = rng.uniform(0.5, 2, size=12)
+    assert mse(y, z, tasks=tasks) == pytest.approx(mean_squared_error(y, z))
+    assert mse(y, z, tasks=tasks, sample_weight=w) == pytest.approx(
+        mean_squared_error(y, z, sample_weight=w))
+    raw = mse(y, z, tasks=tasks, average="raw_values")
+    assert raw == pytest.approx([mean_squared_error(y[tasks == t], z[tasks == t])
+                                 for t in "abc"])
+    assert rmse(y, z, tasks=tasks, average="raw_values") == pytest.approx(np.sqrt(raw))
+    assert rmse(y, z, tasks=tasks) == pytest.approx(np.sqrt(mean_squared_error(y, z)))
+    Y = np.array([[1.0, np.nan], [2.0, 3.0]])
+    assert mse(Y, np.zeros((2, 2))) == pytest.approx((1 + 4 + 9) / 3)
+    # defined on a one-row task with a constant target, unlike nMSE
+    assert mse([1.0], [0.5], tasks=["a"]) == pytest.approx(0.25)
+
+
+def test_secondary_axes_cost_a_point_or_two():
+    from mtlclassic.estimators._grids import Axis
+
+    choice = Axis("mode", ("a", "b"), lambda v: {"beta": 1.0 if v == "a" else 2.0},
+                  lambda v: f"mode {v}", initial=("a",), categorical=True)
+    grid = Grid([value_axis("alpha", (0.1, 1.0, 10.0)), choice])
+    assert len(grid) == 3  # the secondary axis adds nothing to the default product
+
+    def scorer(est, X, y):  # peaked at alpha = 1, and "b" is better
+        return -abs(np.log10(est.alpha)) + (0.5 if est.beta == 2.0 else 0.0)
+
+    found = search(_Probe(), grid, X10, Y10, FOLDS, scorer)
+    assert found["params"] == {"alpha": 1.0, "beta": 2.0}
+    assert found["edges"] == [] and found["n_points"] <= 6
+
+
+def test_compare_adds_the_secondary_axes_to_linear_models_only():
+    from mtlclassic.compare import REGISTRY
+    from mtlclassic.compare._registry import grid_points
+
+    rng = np.random.default_rng(0)
+    X = np.column_stack([rng.normal(size=(30, 3)), np.repeat([0, 1, 2], 10)])
+    y = rng.normal(size=30)
+    lasso = grid_points(REGISTRY["lasso"], None, "regression", X, y, -1)
+    assert [a.name for a in lasso.axes][:2] == ["alpha", "task_weights"]
+    assert len(lasso) == 4  # the fractions of alpha_max, at the defaults of the rest
+    mine = grid_points(REGISTRY["lasso"], {"alpha": [0.1]}, "regression", X, y, -1)
+    assert mine == [("alpha=0.1", {"alpha": 0.1})]
+    mlp = grid_points(REGISTRY["hard-sharing-mlp"], None, "regression", X, y, -1)
+    assert [a.name for a in mlp.axes] == ["alpha"]
