@@ -17,9 +17,9 @@ descent. AISTATS.
 
 import numpy as np
 
+from ..data import PseudoRows
 from ._anderson import Anderson
 from ._contract import check_solver
-from ..data import PseudoRows
 from ._gap import DualExtrapolation, dual_at
 from .bcd import _GramInner, _ResidualInner
 from .fista import fista
