@@ -263,3 +263,19 @@ def test_bad_values_are_refused(cls, value):
     pb = _problem("squared", "stacked")
     with pytest.raises(ValueError, match=r"^intercept_shrinkage must be a finite number >= 0"):
         cls(task_column=-1, intercept_shrinkage=value).fit(pb["X"], pb["y"])
+
+
+@pytest.mark.parametrize("layout", LAYOUTS)
+@pytest.mark.parametrize("loss", LOSSES)
+def test_gpu_code_path(loss, layout, monkeypatch):
+    # The array-generic path (device="cuda"), run on numpy as tests/test_gpu_path.py does.
+    import mtlclassic._backend as backend
+
+    monkeypatch.setattr(backend, "cuda_namespace", lambda: np)
+    pb, params, cpu = _fit("group-lasso", loss, layout, S_MID)
+    gpu = _fit("group-lasso", loss, layout, S_MID, device="cuda")[2]
+    assert gpu.device_ == "cuda" and gpu.solver_ == "fista"
+    best = oracle(pb, loss, "group-lasso", params, S_MID)[0]
+    value = objective(pb, loss, "group-lasso", params, S_MID, gpu.coef_, gpu.intercept_)
+    assert abs(value - best) <= 1e-6 * abs(best)
+    np.testing.assert_allclose(gpu.intercept_, cpu.intercept_, atol=1e-4)
