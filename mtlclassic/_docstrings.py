@@ -181,8 +181,9 @@ _NOTATION = ("with ``coef`` of shape (n_tasks, n_features) (``w_t`` its rows, ``
 _MISSING = "In the shared layout missing targets (NaN in ``Y``) drop out of their task's mean."
 # The intercepts' shrinkage term, which every objective reading ``F(coef, b)`` carries.
 _SHRINKAGE = ("", "With ``intercept_shrinkage = s > 0`` the objective also holds",
-              "``s / 2 sum_t (b_t - b0)^2``, minimised over a shared intercept ``b0`` too (at the",
-              "optimum the mean of the ``b_t``, which are ``intercept_``): :ref:`linear-estimators`.")
+              "``s / 2 sum_t (b_t - b0)^2``, minimised over a shared intercept ``b0`` too (at",
+              "the optimum the mean of the ``b_t``, which are ``intercept_``):",
+              ":ref:`linear-estimators`.")
 # The datafit ``F(coef, b)`` of each loss, as the linear models' objectives read it: each
 # task's (weighted) mean loss, summed over tasks (``docs/objectives.md``).
 DATAFIT = {

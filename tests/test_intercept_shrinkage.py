@@ -77,8 +77,8 @@ def _penalty_cp(model, W, params):
     if model == "group-lasso":
         return (params["alpha"] * cp.sum(cp.norm(W, 2, axis=0))
                 + params["l2_reg"] / 2 * cp.sum_squares(W))
-    return (params["lambda_mean"] / 2 * cp.sum_squares(W - np.ones((T, 1)) @ cp.sum(W, axis=0,
-                                                                                   keepdims=True) / T)
+    mean = np.ones((T, 1)) @ cp.sum(W, axis=0, keepdims=True) / T
+    return (params["lambda_mean"] / 2 * cp.sum_squares(W - mean)
             + params["lambda_l2"] / 2 * cp.sum_squares(W))
 
 
