@@ -279,3 +279,20 @@ def test_gpu_code_path(loss, layout, monkeypatch):
     value = objective(pb, loss, "group-lasso", params, S_MID, gpu.coef_, gpu.intercept_)
     assert abs(value - best) <= 1e-6 * abs(best)
     np.testing.assert_allclose(gpu.intercept_, cpu.intercept_, atol=1e-4)
+
+
+@pytest.mark.parametrize("layout", LAYOUTS)
+@pytest.mark.parametrize("model", MODELS)
+def test_sparse_features_give_the_dense_fit(model, layout):
+    import scipy.sparse as sp
+
+    pb, params = _problem("squared", layout), MODELS[model][1]
+    X = pb["X"].copy()
+    X[:, :P][np.abs(X[:, :P] - 1.5) < 0.5] = 0.0  # zeros, so that the sparse kernels see some
+    cls = MODELS[model][0][0]
+    kw = dict(**params, **pb["fit"], intercept_shrinkage=S_MID, task_weights=pb["tw"],
+              tol=1e-10, max_iter=100000)
+    a = cls(**kw).fit(X, pb["y"], sample_weight=pb["sw"])
+    b = cls(**kw).fit(sp.csr_matrix(X), pb["y"], sample_weight=pb["sw"])
+    np.testing.assert_allclose(b.coef_, a.coef_, atol=1e-6)
+    np.testing.assert_allclose(b.intercept_, a.intercept_, atol=1e-6)
