@@ -163,7 +163,8 @@ NEURAL = Family(
         "optimization. ICLR.")})
 
 KERNEL = Family(
-    "kernel", "kernel-estimators", ("task_column", "unseen_tasks", "task_weights", "verbose"),
+    "kernel", "kernel-estimators",
+    ("intercept_shrinkage", "task_column", "unseen_tasks", "task_weights", "verbose"),
     ("tasks_", "n_tasks_", "n_features_in_", "feature_names_in_"),
     sections={"Notes": (
         "``F`` is the sum over tasks of each task's (weighted) mean squared error, with sample",

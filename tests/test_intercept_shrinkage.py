@@ -296,3 +296,39 @@ def test_sparse_features_give_the_dense_fit(model, layout):
     b = cls(**kw).fit(sp.csr_matrix(X), pb["y"], sample_weight=pb["sw"])
     np.testing.assert_allclose(b.coef_, a.coef_, atol=1e-6)
     np.testing.assert_allclose(b.intercept_, a.intercept_, atol=1e-6)
+
+
+@pytest.mark.parametrize("layout", LAYOUTS)
+@pytest.mark.parametrize("covariance, linear", [("independent", m.RidgeRegressor),
+                                                ("shared", m.PooledRegressor)])
+def test_kernel_models_take_it(covariance, linear, layout):
+    # The linear kernel with B = I (all ones) is ridge (pooled) on the features: the exact
+    # kernel solve with shrinkage gives the linear models' fit (checked above against cvxpy),
+    # and so does the Nystroem path, which fits those linear models.
+    pb = _problem("squared", layout)
+    kw = dict(**pb["fit"], intercept_shrinkage=S_MID, task_weights=pb["tw"])
+    ref = linear(alpha=0.3, tol=1e-12, **kw).fit(pb["X"], pb["y"], sample_weight=pb["sw"])
+    exact = m.KernelTaskRelationRegressor(alpha=0.3, kernel="linear", task_covariance=covariance,
+                                          **kw).fit(pb["X"], pb["y"], sample_weight=pb["sw"])
+    np.testing.assert_allclose(exact.intercept_, ref.intercept_, rtol=1e-5, atol=1e-7)
+    np.testing.assert_allclose(exact.predict(pb["X"]), ref.predict(pb["X"]), rtol=1e-5, atol=1e-7)
+    tied = m.KernelTaskRelationRegressor(alpha=0.3, task_covariance=covariance,
+                                         **{**kw, "intercept_shrinkage": S_HUGE})
+    tied.fit(pb["X"], pb["y"], sample_weight=pb["sw"])
+    assert np.ptp(tied.intercept_) <= 1e-6 * (1.0 + np.abs(tied.intercept_).max())
+
+
+def test_kernel_learned_covariance_and_cv_take_it():
+    pb = _problem("squared", "stacked")
+    for est in (m.KernelTaskRelationRegressor(task_column=-1, intercept_shrinkage=S_HUGE),
+                m.KernelTaskRelationRegressor(task_column=-1, intercept_shrinkage=S_HUGE,
+                                              n_components=20, random_state=0),
+                m.KernelTaskRelationRegressorCV(task_column=-1, intercept_shrinkage=S_HUGE,
+                                                alphas=(1e-2,), lambda_2s=(1e-2,), cv=2)):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            est.fit(pb["X"], pb["y"])
+        assert np.ptp(est.intercept_) <= 1e-6 * (1.0 + np.abs(est.intercept_).max())
+    with pytest.raises(ValueError, match=r"^intercept_shrinkage must be a finite number >= 0"):
+        m.KernelTaskRelationRegressor(task_column=-1, intercept_shrinkage=-1.0).fit(pb["X"],
+                                                                                     pb["y"])

@@ -27,9 +27,10 @@ class _FixedTaskCoupling(MultiTaskRegressorMixin, MultiTaskLinearModel):
 
     _nonneg_params = ()
 
-    def __init__(self, alpha=1.0, *, task_matrix=None, fit_intercept=True, task_column=None,
-                 unseen_tasks="error", task_weights=None, tol=1e-4, max_iter=1000,
-                 warm_start=False, solver="auto", device=None, verbose=0):
+    def __init__(self, alpha=1.0, *, task_matrix=None, fit_intercept=True,
+                 intercept_shrinkage=0.0, task_column=None, unseen_tasks="error",
+                 task_weights=None, tol=1e-4, max_iter=1000, warm_start=False, solver="auto",
+                 device=None, verbose=0):
         store_params(self, locals())
 
     def _make_penalty(self, n_features, n_tasks):
@@ -49,8 +50,8 @@ def feature_space_model(est, B):
     ``B`` is the fixed task matrix, or None when it is learned (the covariance
     is then the model's ``task_covariance_`` after fitting, returned as None).
     """
-    common = dict(fit_intercept=est.fit_intercept, task_column=None,
-                  task_weights=est.task_weights, tol=est.tol)
+    common = dict(fit_intercept=est.fit_intercept, intercept_shrinkage=est.intercept_shrinkage,
+                  task_column=None, task_weights=est.task_weights, tol=est.tol)
     if B is None:
         return TaskRelationRegressor(lambda_1=est.alpha, lambda_2=est.lambda_2, eps=est.eps,
                                      max_iter=est.max_iter, **common), None

@@ -10,7 +10,8 @@ for a fixed task matrix ``Q`` (positive semidefinite, ``T x T``), minimise over
 By the representer theorem ``f(x, t) = sum_r a_r k(x_r, x) Q[t_r, t]``, and the
 first-order conditions are the saddle system::
 
-    (G + D^{-1}) a + P b = y,     P^T a = 0
+    (G + D^{-1}) a + P b = y,     P^T a = 0     (P^T a = s (I - 1 1^T / T) b with
+                                                  intercept shrinkage s)
 
 with ``G[r, r'] = k(x_r, x_r') Q[t_r, t_r']``, ``D = diag(c)`` and ``P`` the
 observations' task indicators (the second block only with intercepts). It is
@@ -75,13 +76,21 @@ def check_psd_kernel(K, buffer=None):
             "positive semi-definite kernel (rbf, linear, laplacian, ...).")
 
 
-def _intercepts(solve, y_part, indicators, T):
-    """``(a, b)`` of the saddle system, from ``solve`` (applies ``(G + D^{-1})^{-1}``)."""
+def _intercepts(solve, y_part, indicators, T, shrinkage=0.0):
+    """``(a, b)`` of the saddle system, from ``solve`` (applies ``(G + D^{-1})^{-1}``).
+
+    With ``shrinkage = s > 0`` (the term ``s / 2 sum_t (b_t - mean(b))^2``) the
+    intercepts' condition is ``P^T a = s (I - 1 1^T / T) b``: the Schur system
+    gains ``s (I - 1 1^T / T)``.
+    """
     u = solve(y_part)
     V = solve(indicators)
     S = np.array([[np.sum(indicators[t] * V[s]) for s in range(T)] for t in range(T)])
     rhs = np.array([np.sum(indicators[t] * u) for t in range(T)])
-    b = np.linalg.solve(0.5 * (S + S.T), rhs)
+    S = 0.5 * (S + S.T)
+    if shrinkage > 0:
+        S = S + shrinkage * (np.eye(T) - 1.0 / T)
+    b = np.linalg.solve(S, rhs)
     return u - np.tensordot(b, V, axes=1), b
 
 
@@ -114,7 +123,7 @@ class StackedSolve:
         self._G = np.empty_like(K, dtype=np.float64)
         check_psd_kernel(K, buffer=self._G)
 
-    def solve(self, Q, y, fit_intercept):
+    def solve(self, Q, y, fit_intercept, shrinkage=0.0):
         """``(a, b)`` for the task matrix ``Q``; ``a`` of shape (N,)."""
         G, K, o = self._G, self.K, self.offsets
         for s in range(self.n_tasks):
@@ -126,7 +135,7 @@ class StackedSolve:
         solve = lambda v: la.cho_solve(factor, v.T, check_finite=False).T  # noqa: E731
         if not fit_intercept:
             return solve(y), np.zeros(self.n_tasks)
-        return _intercepts(solve, y, self._indicators, self.n_tasks)
+        return _intercepts(solve, y, self._indicators, self.n_tasks, shrinkage)
 
 
 class KroneckerSolve:
@@ -168,7 +177,7 @@ class KroneckerSolve:
             return sr[:, None] * (U @ (Z * scale) @ V.T) * sw[None, :]
         return solve
 
-    def solve(self, Q, Y, fit_intercept):
+    def solve(self, Q, Y, fit_intercept, shrinkage=0.0):
         """``(A, b)`` for the task matrix ``Q``; ``A`` of shape (n, T)."""
         solve = self._solver(Q)
         T = self.n_tasks
@@ -177,4 +186,4 @@ class KroneckerSolve:
         indicators = np.zeros((T, *Y.shape))
         for t in range(T):
             indicators[t, :, t] = 1.0
-        return _intercepts(solve, Y, indicators, T)
+        return _intercepts(solve, Y, indicators, T, shrinkage)

@@ -93,15 +93,15 @@ class _KernelTaskRelation(MultiTaskPredictor):
 
     def __init__(self, alpha=1e-3, *, kernel="rbf", gamma=None, degree=3, coef0=1,
                  kernel_params=None, task_covariance="learn", lambda_2=1e-3, eps=1e-3,
-                 fit_intercept=True, n_components=None, random_state=None, task_column=None,
-                 unseen_tasks="error", task_weights=None, tol=1e-4, max_iter=100,
-                 warm_start=False, device=None, verbose=0):
+                 fit_intercept=True, intercept_shrinkage=0.0, n_components=None,
+                 random_state=None, task_column=None, unseen_tasks="error", task_weights=None,
+                 tol=1e-4, max_iter=100, warm_start=False, device=None, verbose=0):
         store_params(self, locals())
 
     # -- parameters ---------------------------------------------------------------------
     def _check_params(self):
         for name, positive in (("alpha", True), ("lambda_2", False), ("eps", True),
-                               ("tol", True)):
+                               ("tol", True), ("intercept_shrinkage", False)):
             value = getattr(self, name)
             if (not isinstance(value, numbers.Real) or isinstance(value, bool)
                     or not np.isfinite(value) or value < 0 or (positive and value == 0)):
@@ -186,6 +186,8 @@ class _KernelTaskRelation(MultiTaskPredictor):
         scale = 2.0 ** -data.scaling.t
         problem = _problem(data, self._kernel(data.X))
         alpha, lambda_2 = self.alpha * scale, self.lambda_2 * scale
+        # s / 2 sum_t (b_t - mean(b))^2 scales like the loss: with the task weights.
+        problem.shrinkage = self.intercept_shrinkage * scale if self.fit_intercept else 0.0
         if B is not None:
             Q = B / alpha
             a, b = problem.solve(Q, self.fit_intercept)
@@ -236,7 +238,7 @@ class _KernelTaskRelation(MultiTaskPredictor):
             Q = 0.5 * (Q + Q.T)
             a, b = problem.solve(Q, self.fit_intercept)
             H = problem.gram(a)  # A^T K A: the tasks' Gram <f_s, f_t> is Q H Q
-            value = (problem.loss(a) + 0.5 * float(np.sum(H * Q))
+            value = (problem.loss(a) + problem.intercept_value(b) + 0.5 * float(np.sum(H * Q))
                      + 0.5 * lambda_2 * eps * float(np.sum(1.0 / w)))
             if self.verbose:
                 print(f"[{type(self).__name__}] alternation {n_iter}: objective {value:.12g}")
@@ -323,7 +325,17 @@ class _KernelTaskRelation(MultiTaskPredictor):
 
 
 # -- the exact problems: observations, their weights, and the two solves ------------------
-class _StackedObservations:
+class _Observations:
+    """What both observation layouts share: the intercepts' shrinkage (set by ``fit``)."""
+
+    shrinkage = 0.0
+
+    def intercept_value(self, b):
+        """``s / 2 sum_t (b_t - mean(b))^2``."""
+        return 0.5 * self.shrinkage * float(np.sum((b - np.mean(b)) ** 2))
+
+
+class _StackedObservations(_Observations):
     """Observations ``r`` as rows: the per-task layout, or a shared ``Y`` with missing entries.
 
     ``rows[r]`` is the observation's row of the training features, ``task[r]``
@@ -353,7 +365,7 @@ class _StackedObservations:
         self._solver = StackedSolve(self.K, self.task, self.c, T)
 
     def solve(self, Q, fit_intercept):
-        return self._solver.solve(Q, self.y, fit_intercept)
+        return self._solver.solve(Q, self.y, fit_intercept, self.shrinkage)
 
     def loss(self, a):
         # At the solution the residuals are a_r / c_r (the first block of the saddle system).
@@ -383,7 +395,7 @@ class _StackedObservations:
         return out
 
 
-class _SharedObservations:
+class _SharedObservations(_Observations):
     """Every target of a shared design observed, weights ``c[i, t] = r_i w_t``."""
 
     def __init__(self, data, K):
@@ -394,7 +406,7 @@ class _SharedObservations:
                                       np.asarray(data.task_scale, np.float64))
 
     def solve(self, Q, fit_intercept):
-        return self._solver.solve(Q, self.Y, fit_intercept)
+        return self._solver.solve(Q, self.Y, fit_intercept, self.shrinkage)
 
     def loss(self, A):
         return 0.5 * float(np.sum(A * A / self.c))

@@ -42,8 +42,9 @@ class _KernelCV(_HeldOutFolds, MultiTaskPredictor):
                  lambda_2s=(1e-6, 1e-4, 1e-2),
                  cv=5, n_jobs=None, scoring=None, kernel="rbf", degree=3, coef0=1,
                  kernel_params=None, task_covariance="learn", eps=1e-3, fit_intercept=True,
-                 n_components=None, random_state=None, task_column=None, unseen_tasks="error",
-                 task_weights=None, tol=1e-4, max_iter=100, device=None, verbose=0):
+                 intercept_shrinkage=0.0, n_components=None, random_state=None,
+                 task_column=None, unseen_tasks="error", task_weights=None, tol=1e-4,
+                 max_iter=100, device=None, verbose=0):
         store_params(self, locals())
 
     # -- the grid ---------------------------------------------------------------------
