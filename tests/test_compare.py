@@ -186,8 +186,10 @@ def test_scores_match_an_independent_recomputation(tiny_result):
     train, test = result.splits[0]
     mean, sd = data.X[train].mean(axis=0), data.X[train].std(axis=0)
     Xs = np.column_stack([(data.X - mean) / sd, data.task])
-    alpha = result.models["ridge"].params[0]["alpha"]
-    model = RidgeRegressor(alpha=alpha, task_column=-1).fit(Xs[train], data.y[train])
+    # Every parameter compare chose (alpha, and the secondary axes: task_weights,
+    # intercept_shrinkage).
+    params = result.models["ridge"].params[0]
+    model = RidgeRegressor(**params, task_column=-1).fit(Xs[train], data.y[train])
     pred = model.predict(Xs[test])
     nmse = []
     for t in range(3):
