@@ -26,8 +26,7 @@ def task_rows(est, data, X, sample_weight):
     estimators treat them: as absent). ``y_t`` are numbers, or -1/+1 for
     classifiers (``classes_[1]`` is +1).
     """
-    n = X.shape[0]
-    sw = check_sample_weight(sample_weight, n, np.float64)  # validated by check_fit_data
+    sw = check_sample_weight(sample_weight, data.n_samples, np.float64)  # validated by check_fit_data
     if data.layout == "shared":
         Xs = data.X.tocsr() if sp.issparse(data.X) else data.X
         out = []
