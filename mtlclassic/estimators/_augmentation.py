@@ -13,6 +13,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from .._validation import check_sample_weight, read_tasks
+from ..data import exponent, max_abs
 
 
 def task_rows(est, data, X, sample_weight):
@@ -125,9 +126,17 @@ def augmented_ridge(blocks, alpha, task_scale, fit_intercept):
     T = len(blocks)
     p = blocks[0][0].shape[1]
     q = p + 1  # unknowns of one block: p weights and one offset
+    # Solved in units where X and y are near 1 (powers of two: exact), so that the Gram
+    # blocks of features near 1e100 do not overflow: with x = 2^ex x' and y = 2^ey y', the
+    # objective divided by 4^ey is the same problem in (x', y') with the weights'
+    # strength alpha 4^-ex (the weights w = 2^(ey - ex) w', offsets u = 2^ey u').
+    ex = exponent(max(max_abs(b[0]) for b in blocks))
+    ey = exponent(max(max_abs(b[1]) for b in blocks))
+    alpha_w = float(np.ldexp(alpha, -2 * ex))
     E = np.concatenate([np.full(p, float(task_scale)), [1.0]])
+    reg_task = np.concatenate([np.full(p, alpha_w), [float(alpha)]])
     shared = np.arange(q) if fit_intercept else np.arange(p)  # (w, b), or w alone
-    reg_shared = np.full(shared.size, float(alpha))
+    reg_shared = np.full(shared.size, alpha_w)
     if fit_intercept:
         reg_shared[-1] = 0.0  # the intercept is not penalised
     A = np.diag(reg_shared)
@@ -135,7 +144,9 @@ def augmented_ridge(blocks, alpha, task_scale, fit_intercept):
     eliminated = []
     for Xt, yt, st in blocks:
         Xt = Xt.astype(np.float64)
-        yt, st = np.asarray(yt, dtype=np.float64), np.asarray(st, dtype=np.float64)
+        Xt = Xt * np.ldexp(1.0, -ex) if ex else Xt
+        yt = np.ldexp(np.asarray(yt, dtype=np.float64), -ey)
+        st = np.asarray(st, dtype=np.float64)
         # G = [X, 1]^T S [X, 1] and r = [X, 1]^T S y, in blocks (X may be sparse)
         SX = Xt.multiply(st[:, None]).tocsr() if sp.issparse(Xt) else Xt * st[:, None]
         G = np.empty((q, q))
@@ -143,7 +154,7 @@ def augmented_ridge(blocks, alpha, task_scale, fit_intercept):
         G[:p, p] = G[p, :p] = np.asarray(SX.sum(axis=0)).ravel()
         G[p, p] = st.sum()
         r = np.concatenate([np.asarray(SX.T @ yt).ravel(), [st @ yt]])
-        D = E[:, None] * G * E[None, :] + alpha * np.eye(q)
+        D = E[:, None] * G * E[None, :] + np.diag(reg_task)
         B = G[np.ix_(shared, np.arange(q))] * E[None, :]  # shared-by-task block P^T G E
         # D^{-1} [B^T, E r] in one factorisation (D is positive definite: alpha > 0)
         sol = np.linalg.solve(D, np.column_stack([B.T, E * r]))
@@ -159,4 +170,4 @@ def augmented_ridge(blocks, alpha, task_scale, fit_intercept):
         phi = sol[:, -1] - sol[:, :-1] @ theta  # (v_t, u_t)
         coef[t] = w + task_scale * phi[:p]
         intercept[t] = b + phi[p]
-    return coef, intercept
+    return np.ldexp(coef, ey - ex), np.ldexp(intercept, ey)
