@@ -27,7 +27,8 @@ def task_rows(est, data, X, sample_weight):
     estimators treat them: as absent). ``y_t`` are numbers, or -1/+1 for
     classifiers (``classes_[1]`` is +1).
     """
-    sw = check_sample_weight(sample_weight, data.n_samples, np.float64)  # validated by check_fit_data
+    # (validated by check_fit_data already: this only reads them, in float64)
+    sw = check_sample_weight(sample_weight, data.n_samples, np.float64)
     if data.layout == "shared":
         Xs = data.X.tocsr() if sp.issparse(data.X) else data.X
         out = []

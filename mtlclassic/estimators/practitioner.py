@@ -100,7 +100,7 @@ class FeatureAugmentationRegressor(MultiTaskRegressorMixin, _FeatureAugmentation
         Ridge strength ``> 0``, in the units of the objective above: the
         squared error *summed* over the rows (scikit-learn's ``Ridge``
         units), so its effect shrinks as the number of rows grows.
-        ``mtlclassic compare`` searches it from 0.1 to 1e4.
+        ``mtlclassic compare`` searches it from 0.01 to 1e4.
     task_scale : float, default=1.0
         ``c >= 0``, the scale of the task-specific copy of the features.
         1.0 is Daume III's choice (equal shrinkage of the shared and the task
@@ -133,8 +133,10 @@ class FeatureAugmentationClassifier(MultiTaskClassifierMixin, _FeatureAugmentati
     (scikit-learn's ``LogisticRegression(C=1 / alpha)`` on the augmented
     design, its lbfgs solver, the intercept ``b`` not penalised)::
 
-        min_{w, u, v, b}  sum_t sum_{i in t} s_i log(1 + exp(-y_i (b + x_i . w + u_t + c x_i . v_t)))
+        min_{w, u, v, b}  sum_t sum_{i in t} s_i log(1 + exp(-y_i z_i))
                           + alpha / 2 (||w||^2 + ||u||^2 + sum_t ||v_t||^2)
+
+        z_i = b + x_i . w + u_t + c x_i . v_t   (row i of task t)
 
     with the labels ``classes_`` mapped to ``y in {-1, +1}``. Task t's model
     is ``coef_[t] = w + c v_t``, ``intercept_[t] = b + u_t``. The augmented
