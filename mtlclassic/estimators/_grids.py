@@ -115,12 +115,26 @@ class Grid(list):
         return Grid(self.axes + (axis,), self.fixed, self.fixed_label)
 
 
-def value_axis(name, values, scale=1.0, label=None):
-    """An axis of absolute values of parameter ``name`` (times ``scale``), extendable 1e3-fold."""
+def value_axis(name, values, scale=1.0, label=None, *, low=None, high=None, integer=False,
+               saturates=()):
+    """An axis of absolute values of parameter ``name`` (times ``scale``).
+
+    It extends 1e3-fold past its default values each way unless ``low`` or
+    ``high`` bound it (a value 0 is an end that cannot be extended: the
+    model without that term); ``integer`` rounds the values (leaf counts).
+    """
     values = tuple(float(v) for v in values)
-    return Axis(name, values, lambda v: {name: scale * v},
-                label or (lambda v: f"{name}={format_value(v)}"),
-                min(values) / EXTENSION_RANGE, max(values) * EXTENSION_RANGE)
+    positive = [v for v in values if v > 0]
+    low = min(positive) / EXTENSION_RANGE if low is None else low
+    high = max(values) * EXTENSION_RANGE if high is None else high
+
+    def params(v):
+        return {name: int(round(scale * v)) if integer else scale * v}
+
+    return Axis(name, values, params,
+                label or (lambda v: f"{name}={params(v)[name]:.3g}" if not integer
+                          else f"{name}={params(v)[name]}"),
+                low, high, saturates=tuple(saturates))
 
 
 def intercept_shrinkage_axis():

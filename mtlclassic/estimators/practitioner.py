@@ -20,7 +20,7 @@ from .._prediction import (MultiTaskClassifierMixin, MultiTaskPredictor, MultiTa
                            store_params)
 from ._augmentation import (augmented_design, augmented_ridge, long_format, split_augmented,
                             task_rows)
-from ._grids import fixed_grid, product_grid
+from ._grids import Grid, value_axis
 from ._registry import declare
 
 
@@ -351,10 +351,14 @@ FEATURE_AUGMENTATION = declare(
     "feature-augmentation", FeatureAugmentationRegressor, FeatureAugmentationClassifier,
     family="baseline",
     description="ridge / logistic regression on [x, one-hot(task), c one-hot(task) (x) x]",
-    grid=product_grid(fixed_grid(alpha=_FA_ALPHAS), fixed_grid(task_scale=_FA_SCALES)))
+    grid=lambda kind, X, y, task_column: Grid([
+        value_axis("alpha", _FA_ALPHAS),
+        # 0 (no task-specific part) is an end of the axis, not an open edge.
+        value_axis("task_scale", _FA_SCALES, low=0.0, high=30.0, saturates=("low",))]))
 GRADIENT_BOOSTING = declare(
     "gradient-boosting", GradientBoostingTaskRegressor, GradientBoostingTaskClassifier,
     family="baseline", description="histogram gradient boosting, the task a categorical feature",
-    grid=product_grid(fixed_grid(learning_rate=(0.05, 0.2)),
-                      fixed_grid(max_leaf_nodes=(3, 15, 63))),
+    grid=lambda kind, X, y, task_column: Grid([
+        value_axis("learning_rate", (0.05, 0.2), low=0.01, high=1.0),
+        value_axis("max_leaf_nodes", (3, 15, 63), low=2, high=1023, integer=True)]),
     fixed={"early_stopping": True, "max_iter": 500})
