@@ -175,6 +175,12 @@ KERNEL = Family(
         "(classifiers: ``y_i`` the labels ``classes_`` mapped to -1, +1). In the shared layout",
         "missing targets (NaN in ``Y``) drop out of their task's mean.")})
 
+# The practitioner's baselines (feature augmentation, gradient boosting): scikit-learn models
+# on all tasks' rows; their objectives and own parameters are in their docstrings.
+BASELINE = Family(
+    "practitioner's baseline", "baseline-estimators", ("task_column", "unseen_tasks"),
+    ("tasks_", "n_tasks_", "n_features_in_", "feature_names_in_"))
+
 _CLASSES = Entry(("classes_",), "ndarray of shape (2,)", ("    The two labels, common to all tasks.",))
 
 _NOTATION = ("with ``coef`` of shape (n_tasks, n_features) (``w_t`` its rows, ``coef[:, j]``",

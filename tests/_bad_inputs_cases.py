@@ -89,7 +89,7 @@ def takes_sample_weight(cls):
 _STRENGTHS = ("alpha", "alpha_shared", "alpha_sparse", "alpha_features", "alpha_tasks",
               "alpha_lowrank", "alpha_outlier",
               "lambda_cluster", "lambda_mean", "lambda_1", "lambda_2", "lambda_graph",
-              "alpha_graph", "lambda_task")
+              "alpha_graph", "lambda_task", "l2_regularization")
 
 
 def strengths(cls):
@@ -123,7 +123,8 @@ def fast_params(cls):
         return dict(FAST_CV)
     if is_alternating(cls):
         return dict(FAST_ALTERNATING)
-    return dict(FAST_LINEAR)
+    # (the feature-augmentation regressor solves exactly: no iteration limit)
+    return {k: v for k, v in FAST_LINEAR.items() if k in _params(cls)}
 
 
 def make_estimator(cls, layout, **params):
@@ -391,7 +392,7 @@ CASES = [
     Case("three_classes", "error", _set(_three_classes), r"3 class", applies=_classifier),
     Case("negative_strength", "error", _strength(-1.0, first_only=True), _first_strength),
     Case("max_iter_0", "error", lambda cls, layout: _plain(cls, layout, max_iter=0),
-         r"max_iter"),
+         r"max_iter", applies=lambda cls, layout: "max_iter" in _params(cls)),
     Case("sample_weight_short", "error", _sample_weight(lambda n: np.ones(3)),
          r"sample_weight", applies=_weighted, errors=(ValueError,)),
     Case("sample_weight_negative", "error",

@@ -131,9 +131,11 @@ def _check_useful(cls, n_tasks):
         # The neural defaults (200 epochs) do not meet tol on 200 rows; their fit is fine.
         warnings.simplefilter("ignore", ConvergenceWarning)
         estimator.fit(X, Y)
-    # Linear models' coef_, networks' coefs_, the exact kernel models' dual coefficients.
+    # Linear models' coef_, networks' coefs_, the exact kernel models' dual coefficients;
+    # gradient boosting has trees (estimator_), checked by its score alone.
     coefs = ([estimator.coef_] if hasattr(estimator, "coef_")
              else [estimator.dual_coef_] if hasattr(estimator, "dual_coef_")
+             else [np.ones(1)] if hasattr(estimator, "estimator_")
              else estimator.coefs_)
     assert any(np.any(c != 0) for c in coefs), f"{cls.__name__}() fits W = 0"
     if hasattr(estimator, "n_iter_"):

@@ -175,7 +175,7 @@ def test_two_strength_models_search_both(tiny):
                          ("dirty", ("alpha_shared", "alpha_sparse"))):
         m = tiny.models[name]
         assert all(set(params) <= set(p) for p in m.params)
-        assert all(n >= 9 for n in m.n_points)  # a 3 x 3 product, at least
+        assert all(n >= 4 for n in m.n_points)  # the diagonal, then each axis moved
 
 
 def test_verdict_and_report_lines(tiny, tmp_path):
@@ -250,3 +250,11 @@ def test_compare_adds_the_secondary_axes_to_linear_models_only():
     assert mine == [("alpha=0.1", {"alpha": 0.1})]
     mlp = grid_points(REGISTRY["hard-sharing-mlp"], None, "regression", X, y, -1)
     assert [a.name for a in mlp.axes] == ["alpha"]
+
+
+def test_a_diagonal_grid_starts_tied_and_moves_each_axis():
+    grid = Grid([value_axis("alpha", (0.1, 1.0, 10.0)), value_axis("beta", (0.1, 1.0, 10.0))],
+                diagonal=True)
+    assert [p for _, p in grid] == [{"alpha": v, "beta": v} for v in (0.1, 1.0, 10.0)]
+    found = search(_Probe(), grid, X10, Y10, FOLDS, _peaked(100.0, 1e-2))
+    assert found["params"] == pytest.approx({"alpha": 100.0, "beta": 1e-2})

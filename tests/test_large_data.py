@@ -37,12 +37,14 @@ _PARAMS = {
     "SparseTaskGraph": dict(),
     "RobustLowRank": dict(alpha_lowrank=0.05, alpha_outlier=0.05),
     "SparseLowRank": dict(alpha_sparse=0.02, alpha_lowrank=0.05),
+    "FeatureAugmentation": dict(alpha=1.0),
 }
 _CV = dict(n_alphas=3, eps=0.1, cv=2)
 # The linear estimators: the kernel models (dual coefficients, no coef_) have their own tests
-# of sparse and float32 input (tests/test_kernel_task_relation.py).
+# of sparse and float32 input (tests/test_kernel_task_relation.py); gradient boosting (trees
+# on binned, densified features) in tests/test_practitioner_baselines.py.
 ESTIMATORS = [cls for cls in REGRESSORS + CLASSIFIERS + CV_ESTIMATORS
-              if not cls.__name__.startswith("KernelTaskRelation")]
+              if not cls.__name__.startswith(("KernelTaskRelation", "GradientBoostingTask"))]
 LAYOUTS = ["shared", "per_task"]
 FORMATS = [("csr", np.float64), ("csc", np.float64), ("csr", np.float32), ("csc", np.float32)]
 # Same design dense vs sparse, same precision: the solvers run on different kernels
@@ -85,7 +87,8 @@ def _data(cls, layout):
 
 
 def _estimator(cls, layout):
-    return cls(task_column=None if layout == "shared" else -1, tol=1e-6, **_params(cls))
+    tol = {"tol": 1e-6} if "tol" in cls().get_params() else {}  # exact solves take none
+    return cls(task_column=None if layout == "shared" else -1, **tol, **_params(cls))
 
 
 def _fit(cls, layout, X):

@@ -16,7 +16,8 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 import mtlclassic
-from mtlclassic import (GroupLassoClassifier, GroupLassoRegressor, GroupLassoRegressorCV,
+from mtlclassic import (FeatureAugmentationRegressor, GradientBoostingTaskRegressor,
+                        GroupLassoClassifier, GroupLassoRegressor, GroupLassoRegressorCV,
                         HardSharingMLPClassifier, HardSharingMLPRegressor, LassoClassifier,
                         MeanRegularizedRegressor, PooledRegressor, SoftSharingMLPRegressor)
 
@@ -50,6 +51,9 @@ def _readme_pipeline(estimator, pandas_output):
     lambda tc: GroupLassoRegressorCV(n_alphas=3, cv=2, task_column=tc),
     lambda tc: HardSharingMLPRegressor(hidden_layer_sizes=(4,), max_iter=5, random_state=0,
                                        task_column=tc),
+    # the practitioner's baselines read the task column of the raw X again (sample weights)
+    lambda tc: FeatureAugmentationRegressor(task_column=tc),
+    lambda tc: GradientBoostingTaskRegressor(random_state=0, task_column=tc),
 ])
 def test_readme_pipeline_with_named_string_tasks(make, pandas_output):
     """The README recipe with a DataFrame whose task column is named and holds strings."""

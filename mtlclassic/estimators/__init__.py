@@ -12,6 +12,8 @@ from ._grids import (FRACTIONS, RIDGE_ALPHAS, alpha_max_grid, fixed_grid, format
 from ._path import PathResult, regularization_path
 from ._registry import MODELS
 from .baselines import PooledClassifier, PooledRegressor, RidgeClassifier, RidgeRegressor
+from .practitioner import (FeatureAugmentationClassifier, FeatureAugmentationRegressor,
+                           GradientBoostingTaskClassifier, GradientBoostingTaskRegressor)
 from .sparse import (LassoClassifier, LassoClassifierCV, LassoRegressor, LassoRegressorCV,
                      SparseGroupLassoClassifier, SparseGroupLassoClassifierCV,
                      SparseGroupLassoRegressor, SparseGroupLassoRegressorCV, lasso_path,

@@ -20,8 +20,6 @@ from ._alpha_max import alpha_max
 
 # Fractions of alpha_max searched by the sparse and low-rank models.
 FRACTIONS = (0.5, 0.2, 0.08, 0.03)
-# The two-strength models search each strength's fraction on its own axis (3 x 3 points).
-TWO_STRENGTH_FRACTIONS = (0.5, 0.15, 0.05)
 # Ridge strengths (the features are standardised by the protocol, so absolute values suit).
 RIDGE_ALPHAS = (1e-2, 1e-1, 1.0, 10.0)
 # How far an axis of absolute values may be extended past its default values, each way.
@@ -86,13 +84,18 @@ class Grid(list):
     """The points ``[(label, params)]`` of a product of axes, with the axes (``.axes``).
 
     ``fixed`` parameters (and their ``fixed_label``) are added to every point.
-    A plain list of points (a user's grid) has no axes and is searched as it is.
+    With ``diagonal``, the default points are the axes' values taken
+    together (the first of each, the second of each, ...: as many points as
+    one axis has values) rather than every combination: the search then
+    moves each axis from the best of them. A plain list of points (a user's
+    grid) has no axes and is searched as it is.
     """
 
-    def __init__(self, axes, fixed=None, fixed_label=""):
+    def __init__(self, axes, fixed=None, fixed_label="", diagonal=False):
         self.axes = tuple(axes)
         self.fixed = dict(fixed or {})
         self.fixed_label = fixed_label
+        self.diagonal = diagonal
         super().__init__(self.point(c) for c in self.coords())
 
     def point(self, coords):
@@ -108,19 +111,38 @@ class Grid(list):
 
     def coords(self):
         """The default points' coordinates, in the order of the list."""
-        return list(itertools.product(*(a.start() for a in self.axes)))
+        starts = [a.start() for a in self.axes]
+        if self.diagonal:
+            primary = [s for s in starts if len(s) > 1]
+            n = len(primary[0]) if primary else 1
+            return list(zip(*(s if len(s) > 1 else s * n for s in starts)))
+        return list(itertools.product(*starts))
 
     def with_axis(self, axis):
         """This grid with one more axis."""
-        return Grid(self.axes + (axis,), self.fixed, self.fixed_label)
+        return Grid(self.axes + (axis,), self.fixed, self.fixed_label, self.diagonal)
 
 
-def value_axis(name, values, scale=1.0, label=None):
-    """An axis of absolute values of parameter ``name`` (times ``scale``), extendable 1e3-fold."""
+def value_axis(name, values, scale=1.0, label=None, *, low=None, high=None, integer=False,
+               saturates=()):
+    """An axis of absolute values of parameter ``name`` (times ``scale``).
+
+    It extends 1e3-fold past its default values each way unless ``low`` or
+    ``high`` bound it (a value 0 is an end that cannot be extended: the
+    model without that term); ``integer`` rounds the values (leaf counts).
+    """
     values = tuple(float(v) for v in values)
-    return Axis(name, values, lambda v: {name: scale * v},
-                label or (lambda v: f"{name}={format_value(v)}"),
-                min(values) / EXTENSION_RANGE, max(values) * EXTENSION_RANGE)
+    positive = [v for v in values if v > 0]
+    low = min(positive) / EXTENSION_RANGE if low is None else low
+    high = max(values) * EXTENSION_RANGE if high is None else high
+
+    def params(v):
+        return {name: int(round(scale * v)) if integer else scale * v}
+
+    return Axis(name, values, params,
+                label or (lambda v: f"{name}={params(v)[name]:.3g}" if not integer
+                          else f"{name}={params(v)[name]}"),
+                low, high, saturates=tuple(saturates))
 
 
 def intercept_shrinkage_axis():
@@ -190,24 +212,28 @@ def alpha_max_grid(*params, fractions=FRACTIONS, l1_ratio=None, separate=False):
         extra = {} if l1_ratio is None else {"l1_ratio": l1_ratio}
         tops = [_alpha_max_of(kind, X, y, task_column, penalty, extra) for _, penalty in params]
         names = [name for name, _ in params]
-        if separate:
+        if separate:  # both tied first, then each moved on its own by the search
             axes = [_fraction_axis([n], [top], fractions, name=n) for n, top in zip(names, tops)]
-        else:
-            axes = [_fraction_axis(names, tops, fractions)]
-        return Grid(axes)
+            return Grid(axes, diagonal=True)
+        return Grid([_fraction_axis(names, tops, fractions)])
 
     return grid
 
 
-def product_grid(*grids):
-    """Every combination of the points of several grids (labels joined by commas)."""
+def product_grid(*grids, diagonal=False):
+    """Every combination of the points of several grids (labels joined by commas).
+
+    With ``diagonal`` (grids of axes only), the default points are the
+    axes' values taken together and the search moves each axis from the
+    best of them (see :class:`Grid`).
+    """
 
     def grid(kind, X, y, task_column):
         parts = [g(kind, X, y, task_column) for g in grids]
         if all(isinstance(p, Grid) for p in parts):
             fixed = {k: v for p in parts for k, v in p.fixed.items()}
             label = ", ".join(p.fixed_label for p in parts if p.fixed_label)
-            return Grid([a for p in parts for a in p.axes], fixed, label)
+            return Grid([a for p in parts for a in p.axes], fixed, label, diagonal)
         return [(", ".join(label for label, _ in combo),
                  {k: v for _, params in combo for k, v in params.items()})
                 for combo in itertools.product(*parts)]

@@ -302,5 +302,5 @@ CLUSTERED_TASK = declare(
     "clustered", ClusteredTaskRegressor, ClusteredTaskClassifier,
     description="convex clustered MTL, 2 clusters (Jacob et al. 2008)",
     grid=product_grid(fixed_grid(lambda_cluster=(10.0, 100.0, 1000.0)),
-                      fixed_grid(lambda_l2=(0.01, 0.1, 1.0))),
+                      fixed_grid(lambda_l2=(0.01, 0.1, 1.0)), diagonal=True),
     fixed={"n_clusters": 2, "tol": 1e-3})

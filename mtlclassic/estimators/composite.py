@@ -12,7 +12,7 @@ import numpy as np
 from ..penalties import L1, L21, BlockSum, L1Inf, TaskL21
 from ._base import (MultiTaskClassifierMixin, MultiTaskLinearModel, MultiTaskRegressorMixin,
                     store_params)
-from ._grids import TWO_STRENGTH_FRACTIONS, alpha_max_grid
+from ._grids import alpha_max_grid
 from ._registry import declare
 from .cv import _TwoPartCV
 
@@ -162,7 +162,7 @@ DIRTY_MODEL = declare(
     "dirty", DirtyModelRegressor, DirtyModelClassifier,
     description="dirty model: block-sparse + elementwise-sparse parts",
     grid=alpha_max_grid(("alpha_shared", "l1inf"), ("alpha_sparse", "l1"),
-                        fractions=TWO_STRENGTH_FRACTIONS, separate=True),
+                        separate=True),
     strengths=("alpha_shared", "alpha_sparse"), cv=(DirtyModelRegressorCV, DirtyModelClassifierCV))
 
 
@@ -296,6 +296,6 @@ ROBUST_MTFL = declare(
     "robust-mtfl", RobustMTFLRegressor, RobustMTFLClassifier,
     description="robust multi-task feature learning (outlier tasks)",
     grid=alpha_max_grid(("alpha_features", "l21"), ("alpha_tasks", "task_l21"),
-                        fractions=TWO_STRENGTH_FRACTIONS, separate=True),
+                        separate=True),
     strengths=("alpha_features", "alpha_tasks"), alpha_max_names={"task_l21": "alpha_tasks"},
     cv=(RobustMTFLRegressorCV, RobustMTFLClassifierCV))

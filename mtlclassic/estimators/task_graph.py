@@ -274,7 +274,7 @@ MEAN_REGULARIZED = declare(
     "mean-regularized", MeanRegularizedRegressor, MeanRegularizedClassifier,
     description="task models pulled to their mean (Evgeniou & Pontil 2004)",
     grid=product_grid(fixed_grid(lambda_mean=(1.0, 10.0, 100.0)),
-                      fixed_grid(lambda_l2=(0.01, 0.1, 1.0))))
+                      fixed_grid(lambda_l2=(0.01, 0.1, 1.0)), diagonal=True))
 GRAPH_REGULARIZED = declare(
     "graph-regularized", GraphRegularizedRegressor, GraphRegularizedClassifier,
     description="complete task graph plus l1 (MALSAR SRMTL)", grid=graph_grid())
