@@ -3,7 +3,7 @@
 A model's grid (:class:`mtlclassic.estimators._grids.Grid`) is the product of
 its axes' default values. Every point is scored by the mean over the inner
 folds of the tuning criterion (:func:`._scores.tuning_scorer`). Then a
-pattern search: the neighbours of the best point along each axis (one axis
+pattern search (the primary axes together, then each secondary axis alone): the neighbours of the best point along each axis (one axis
 moving at a time) are scored until all of them are; where the best value
 sits at an end of the values searched along an axis, one value is added past
 it (a step of the ratio of the axis's two outermost default values), within
@@ -162,6 +162,9 @@ def search(estimator, grid, X, y, folds, scorer):
     point along each axis (one axis moving at a time) are scored until the
     best point's neighbours all are; an axis whose best value is at an end
     of the values searched gets one more value past it, within its range.
+    The primary axes are searched together first; then each secondary axis
+    (one with ``initial`` values: task weights, intercept shrinkage) alone,
+    from the best point so far.
     """
     axes = getattr(grid, "axes", None)
     # A plain list of points is scored as GridSearchCV would: cold fits, no extension.
@@ -177,16 +180,21 @@ def search(estimator, grid, X, y, folds, scorer):
         scored[coords] = data.score(coords, grid.point(coords)[1])
     ladders = [_Ladder(axis) for axis in axes]
     n_default = len(scored)
-    while True:
-        # Ties go to the stronger regularisation (the simpler model).
-        best = max(scored, key=lambda c: (scored[c], _strength(c)))
-        proposals = [best[:i] + (v,) + best[i + 1:]
-                     for i, ladder in enumerate(ladders) for v in ladder.neighbours(best[i])]
-        proposals = [c for c in dict.fromkeys(proposals) if c not in scored]
-        if not proposals:
-            break
-        for coords in proposals:
-            scored[coords] = data.score(coords, grid.point(coords)[1])
+    # The primary axes together, then each secondary axis alone from the best point found.
+    primary = [i for i, a in enumerate(axes) if a.initial is None]
+    phases = [primary] + [[i] for i, a in enumerate(axes) if a.initial is not None]
+    for active in phases:
+        while True:
+            # Ties go to the stronger regularisation (the simpler model).
+            best = max(scored, key=lambda c: (scored[c], _strength(c)))
+            proposals = [best[:i] + (v,) + best[i + 1:]
+                         for i in active for v in ladders[i].neighbours(best[i])]
+            proposals = [c for c in dict.fromkeys(proposals) if c not in scored]
+            if not proposals:
+                break
+            for coords in proposals:
+                scored[coords] = data.score(coords, grid.point(coords)[1])
+    best = max(scored, key=lambda c: (scored[c], _strength(c)))
     label, params = grid.point(best)
     edges = [(axis.name, side) for axis, ladder, v in zip(axes, ladders, best)
              if (side := ladder.edge(v)) is not None]
