@@ -20,6 +20,7 @@ import numpy as np
 from ._anderson import Anderson
 from ._contract import check_solver
 from ._gap import DualExtrapolation, dual_at
+from ._newton import newton_inner
 from .bcd import _GramInner, _ResidualInner
 from .fista import fista
 
@@ -78,10 +79,29 @@ def bcd(datafit, penalty, W0, b0, **kwargs):
     return _solve(datafit, penalty, W0, b0, **kwargs)
 
 
+def prox_newton(datafit, penalty, W0, b0, **kwargs):
+    """The working-set solver with prox-Newton inner steps (:mod:`mtlclassic.solvers._newton`).
+
+    For a datafit without an affine gradient (the logistic loss), the
+    problem restricted to each working set is solved by prox-Newton steps:
+    a weighted least-squares model of the loss at the current predictor
+    (weights ``h = d^2F/dZ^2``), solved by the squared loss's numba BCD
+    epochs, then a backtracking line search on the true objective. For the
+    squared loss the model is the loss itself: this is :func:`bcd`. Same
+    parameters as :func:`working_set`; ``max_iter`` counts BCD epochs.
+    """
+    check_solver("prox_newton", datafit, penalty)
+    return _solve(datafit, penalty, W0, b0, newton=not datafit.affine_gradient, **kwargs)
+
+
 def _solve(datafit, penalty, W0, b0, *, fit_intercept=True, tol=1e-4, max_iter=1000,
            gap_freq=6, screening=True, use_working_set=True, anderson_k=5,
-           dual_extrapolation=False, verbose=0):
-    """The outer loop of :func:`working_set` (the solver's needs already checked)."""
+           dual_extrapolation=False, verbose=0, newton=False):
+    """The outer loop of :func:`working_set` (the solver's needs already checked).
+
+    The inner solver: BCD epochs for a datafit with an affine gradient, else
+    prox-Newton steps (``newton``) or FISTA.
+    """
     data = datafit.data
     residual_epochs = datafit.affine_gradient  # BCD epochs on the residual, else inner FISTA
     if residual_epochs and fit_intercept and data.X_offset is None:
@@ -101,6 +121,7 @@ def _solve(datafit, penalty, W0, b0, *, fit_intercept=True, tol=1e-4, max_iter=1
     # Dual points live in sample space, whatever the working set: one history.
     extrapolation = DualExtrapolation(anderson_k if dual_extrapolation else 0)
     gram_cache = {}  # the Gram of the last working set (Gram-form inner solver)
+    newton_cache = {}  # the columns of the last working set (prox-Newton inner solver)
     n_iter = 0
     Z = None  # the predictor, when the inner solver hands it back
     while True:
@@ -156,6 +177,10 @@ def _solve(datafit, penalty, W0, b0, *, fit_intercept=True, tol=1e-4, max_iter=1
                                                  lipschitz[ws], inner_tol, max_iter - n_iter,
                                                  gap_freq, anderson_k, extrapolation,
                                                  gram_cache)
+        elif newton:
+            W_ws, b, k, Z = newton_inner(datafit, penalty, W[ws], b, Z, ws, inner_tol,
+                                         max_iter - n_iter, fit_intercept, newton_cache)
+            inner_theta = None  # its dual point is the residual point at Z: the outer one
         else:
             # W is zero outside the working set: the restricted problem has the same
             # objective, on a container with only those columns (freed before the next
