@@ -36,6 +36,7 @@ import copy
 import numpy as np
 
 from ..datafits import Quadratic
+from ._anderson import Anderson
 from ._gap import dual_at
 from .bcd import _subproblem_epoch
 
@@ -44,9 +45,13 @@ from .bcd import _subproblem_epoch
 # first epoch did (a direction need not be exact: the line search corrects it).
 NEWTON_MAX_EPOCHS = 20
 NEWTON_EPOCH_RATIO = 0.1
+# Anderson extrapolation of the epochs' iterates every k + 1 epochs (as for the squared loss).
+NEWTON_ANDERSON_K = 5
 # Armijo's sufficient decrease, and the halvings of the line search before giving up.
 ARMIJO = 1e-4
 MAX_HALVINGS = 30
+# Differences of the objective below this many units of rounding are noise.
+ROUNDING_UNITS = 64
 
 
 def _curvature_floor(dtype):
@@ -129,6 +134,7 @@ class _NewtonInner:
         R = np.array(model.Y - model.linear(W, b_model), order=order)  # R = u - Xc W - b
         shift = np.zeros(model.n_tasks, model.dtype)
         W_new = np.array(W, order="C", copy=True)
+        anderson = Anderson(NEWTON_ANDERSON_K)
         first, epochs = None, 0
         for epochs in range(1, max_epochs + 1):
             change = kernel(R, shift, W_new, lipschitz, self.params, self.penalty.row_kind,
@@ -136,6 +142,16 @@ class _NewtonInner:
             first = change if first is None else first
             if change <= NEWTON_EPOCH_RATIO * first:
                 break
+            anderson.push(W_new)
+            if anderson.full:  # every k + 1 epochs: extrapolate, keep it if the model is lower
+                W_acc = anderson.extrapolate(W_new)
+                anderson.reset()
+                if W_acc is not None:
+                    R_acc = _try_extrapolation(model, self.penalty, R, shift, W_new, W_acc,
+                                               b_model, order)
+                    if R_acc is not None:
+                        R, W_new = R_acc, W_acc
+                        shift[:] = 0.0
         # The model's predictor at W_new, and the direction in (W, Z).
         dZ = (model.Y - (R + model.expand(shift))) - Z
         dW = W_new - W
@@ -144,15 +160,20 @@ class _NewtonInner:
         pen_old = penalty.value(W)
         # Directional derivative bound of Lee et al. (2014): g . dZ + pen(W_new) - pen(W) < 0.
         decrease = float(np.sum(g * dZ)) + pen_new - pen_old
-        slack = 8 * float(np.finfo(model.dtype).eps) * max(abs(primal), 1e-300)
-        if not decrease < 0:
+        rounding = ROUNDING_UNITS * float(np.finfo(model.dtype).eps) * max(abs(primal), 1e-300)
+        if not decrease < rounding:  # (NaN included)
             return W, b, Z, primal, epochs, False
         t = 1.0
         for _ in range(MAX_HALVINGS):
             W_t = W_new if t == 1.0 else W + t * dW
             Z_t = Z + t * dZ
             value = self.datafit.value_z(Z_t) + (pen_new if t == 1.0 else penalty.value(W_t))
-            if value <= primal + ARMIJO * t * decrease + slack:
+            if value <= primal + ARMIJO * t * decrease:
+                break
+            if t == 1.0 and -decrease <= rounding and value <= primal + rounding:
+                # The objective cannot tell the points apart: near the optimum it is flat
+                # to second order, while the duality gap still sees W move (first order).
+                # The full Newton step is then taken (Newton converges there).
                 break
             t *= 0.5
         else:
@@ -166,13 +187,27 @@ class _NewtonInner:
             b = self.datafit.optimal_intercept(Z0, b).astype(W.dtype)
             Z_t = Z0 + data.expand(b)
             value = self.datafit.value_z(Z_t) + penalty.value(W_t)
-        return W_t, b, Z_t, value, epochs, value < primal
+        return W_t, b, Z_t, value, epochs, value < primal or -decrease <= rounding
 
     def gap(self, W, Z, primal):
         """Duality gap of the restricted problem at ``(W, Z)`` (intercepts profiled)."""
         dual = dual_at(self.datafit, self.penalty, -self.datafit.derivative_z(Z))[0]
         self.best_dual = max(self.best_dual, dual)
         return primal - self.best_dual
+
+
+def _model_value(model, penalty, R, W):
+    """``1/2 sum h R^2 + pen(W)``: the quadratic model (up to a constant) at residual ``R``."""
+    return 0.5 * float(np.sum(model.C * R * R)) + penalty.value(W)
+
+
+def _try_extrapolation(model, penalty, R, shift, W, W_acc, b_model, order):
+    """The residual at ``W_acc`` if the model is lower there than at ``W``, else None."""
+    R_acc = np.array(model.Y - model.linear(W_acc, b_model), order=order)
+    if (_model_value(model, penalty, R_acc, W_acc)
+            < _model_value(model, penalty, R + model.expand(shift), W)):
+        return R_acc
+    return None
 
 
 def _csc(sub):
