@@ -1,0 +1,294 @@
+"""Benchmark: the logistic models' prox-Newton solver against liblinear, celer and cvxpy (issue 17).
+
+Every solver in a section minimises the same objective; each solution's
+objective is recomputed here from ``(coef_, intercept_)`` and compared to the
+best one (``rel``: relative difference, which must be <= 1e-6). The
+objectives:
+
+* ``lasso``: ``sum_t mean_i log(1 + exp(-y_ti x_ti^T w_t)) + alpha ||W||_1``
+  without intercepts (shared design): the tasks are independent, so
+  scikit-learn's ``LogisticRegression(penalty="l1", solver="liblinear",
+  C=1 / (n alpha), fit_intercept=False)`` and celer's
+  ``LogisticRegression(C=1 / (n alpha), fit_intercept=False)`` solve it one
+  task at a time (liblinear's and celer's objective is ``||w||_1 + C sum_i
+  log(1 + exp(-y_i x_i^T w))``, i.e. ``n`` times task t's part).
+* ``group``: ``sum_t mean_i log(...) + alpha sum_j ||W[j]||_2`` with
+  intercepts (GroupLassoClassifier); no peer solves it except cvxpy.
+
+Sections (``--only``):
+
+* ``table``: n=300, p=2000, T=10 (``make_multitask_classification(...,
+  n_shared=20, correlation=0.5, random_state=0)``), the issue's table;
+* ``A``: problem A as classification (n=300, p=5000, T=20, the same
+  generator, as ``bench_solvers.py``'s problem A);
+* ``groupA``: GroupLassoClassifier on A, prox-Newton vs its FISTA inner;
+* ``real``: GroupLassoClassifier on School as binary (above/below each
+  school's median score) and Landmine, vs cvxpy CLARABEL;
+* ``cv``: GroupLassoClassifierCV on Landmine (20 alphas, 5 folds), before
+  (``solver="working_set"``, FISTA inner: the former default) and after.
+
+Timings are the median of ``--repeats`` fits after one untimed warm-up fit
+(numba compilation is cached on disk, but loading it costs once per
+process). Set ``OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 NUMBA_NUM_THREADS=1``
+on a shared machine; the load (``uptime``) is printed. Run::
+
+    MTLCLASSIC_DATA=/work/shared/data python benchmarks/bench_logistic.py
+"""
+
+import argparse
+import os
+import platform
+import statistics
+import subprocess
+import time
+import warnings
+
+import numpy as np
+
+TOL_OURS = 1e-8  # relative duality gap: objectives then agree with the best to ~1e-7
+TOL_PEERS = 1e-8
+
+
+def _load():
+    return subprocess.run(["uptime"], capture_output=True, text=True).stdout.strip()
+
+
+def _time(fn, repeats):
+    """Median time of ``fn()`` over ``repeats`` runs after one warm-up; and the last result."""
+    out = fn()
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        out = fn()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times), out
+
+
+def _logistic_loss(X, Y, W, b):
+    """``sum_t mean_i log(1 + exp(-y_ti z_ti))`` (shared design, Y in {-1, 1})."""
+    Z = X @ W + b
+    return float(np.sum(np.mean(np.logaddexp(0.0, -Y * Z), axis=0)))
+
+
+def _classification(n, p, T):
+    from mtlclassic.datasets import make_multitask_classification
+
+    X, Y, *_ = make_multitask_classification(n_samples=n, n_features=p, n_tasks=T,
+                                             n_shared=20, correlation=0.5, random_state=0)
+    Y = np.where(np.asarray(Y) > 0, 1.0, -1.0)
+    return X, Y
+
+
+def _lasso_alpha_max(X, Y):
+    """Smallest alpha with W = 0 optimal, no intercept: ``max |X^T y| / (2 n)``."""
+    return float(np.max(np.abs(X.T @ Y))) / (2 * X.shape[0])
+
+
+def _print_rows(rows):
+    best = min(r[2] for r in rows)
+    base = rows[0][1]
+    for name, t, obj in rows:
+        rel = (obj - best) / abs(best)
+        print(f"  {name:<34s} {t:9.3f} s   objective {obj:.10f}   rel {rel:+.1e}   "
+              f"time / ours {t / base:6.2f}")
+    return best
+
+
+def bench_lasso(label, X, Y, repeats, defaults=False):
+    """LassoClassifier (prox-Newton, FISTA inner) vs liblinear and celer per task."""
+    from celer import LogisticRegression as CelerLR
+    from sklearn.linear_model import LogisticRegression
+
+    from mtlclassic import LassoClassifier
+
+    n, T = X.shape[0], Y.shape[1]
+    amax = _lasso_alpha_max(X, Y)
+    for div in (10, 100):
+        alpha = amax / div
+        print(f"{label}, alpha_max/{div}")
+
+        def ours(solver, tol=TOL_OURS):
+            est = LassoClassifier(alpha=alpha, fit_intercept=False, tol=tol, max_iter=100_000,
+                                  solver=solver)
+            return lambda: est.fit(X, Y).coef_.T
+
+        def per_task(make):
+            def fit():
+                W = np.empty((X.shape[1], T))
+                for t in range(T):
+                    W[:, t] = make().fit(X, Y[:, t]).coef_.ravel()
+                return W
+            return fit
+
+        C = 1.0 / (n * alpha)
+        solvers = [
+            ("ours prox_newton", ours("prox_newton")),
+            ("ours working_set (FISTA inner)", ours("working_set")),
+            ("liblinear per task", per_task(lambda: LogisticRegression(
+                penalty="l1", solver="liblinear", C=C, fit_intercept=False, tol=TOL_PEERS,
+                max_iter=100_000))),
+            ("celer per task", per_task(lambda: CelerLR(C=C, fit_intercept=False,
+                                                        tol=TOL_PEERS, max_iter=1000))),
+        ]
+        if defaults:  # each at its own default tolerance
+            solvers += [
+                ("ours prox_newton, tol=1e-4 (default)", ours("prox_newton", 1e-4)),
+                ("liblinear per task, default tol", per_task(lambda: LogisticRegression(
+                    penalty="l1", solver="liblinear", C=C, fit_intercept=False))),
+                ("celer per task, default tol", per_task(lambda: CelerLR(
+                    C=C, fit_intercept=False))),
+            ]
+        rows = []
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            for name, fit in solvers:
+                t, W = _time(fit, repeats)
+                rows.append((name, t, _logistic_loss(X, Y, W, 0.0) + alpha * np.abs(W).sum()))
+        _print_rows(rows)
+        tight = [r for r in rows[2:4]]
+        print(f"  ratio ours / best of liblinear and celer (tight tol): "
+              f"{rows[0][1] / min(r[1] for r in tight):.2f}")
+
+
+def bench_group_fista(X, Y, repeats):
+    """GroupLassoClassifier on A: prox-Newton vs the FISTA inner solver."""
+    from mtlclassic import GroupLassoClassifier, alpha_max
+
+    amax = alpha_max(X, Y, penalty="l21", loss="logistic")
+    for div in (10, 100):
+        alpha = amax / div
+        print(f"GroupLassoClassifier on A, alpha_max/{div} (intercepts)")
+        rows = []
+        for solver in ("prox_newton", "working_set"):
+            est = GroupLassoClassifier(alpha=alpha, tol=TOL_OURS, max_iter=100_000,
+                                       solver=solver)
+            t, est = _time(lambda: est.fit(X, Y), repeats)
+            W = est.coef_.T
+            obj = (_logistic_loss(X, Y, W, est.intercept_)
+                   + alpha * np.linalg.norm(W, axis=1).sum())
+            rows.append((f"ours {solver} ({est.n_iter_} iterations)", t, obj))
+        _print_rows(rows)
+        print(f"  FISTA inner / prox-Newton: {rows[1][1] / rows[0][1]:.1f}x")
+
+
+def _per_task_objective(X, y, tasks, W, b, alpha):
+    loss = 0.0
+    for t in range(W.shape[1]):
+        rows = tasks == t
+        z = X[rows] @ W[:, t] + b[t]
+        loss += float(np.mean(np.logaddexp(0.0, -y[rows] * z)))
+    return loss + alpha * np.linalg.norm(W, axis=1).sum()
+
+
+def _cvxpy_group(X, y, tasks, alpha):
+    import cvxpy as cp
+
+    T, p = int(tasks.max()) + 1, X.shape[1]
+    W, b = cp.Variable((p, T)), cp.Variable(T)
+    loss = 0
+    for t in range(T):
+        rows = tasks == t
+        loss = loss + cp.sum(cp.logistic(-cp.multiply(y[rows], X[rows] @ W[:, t] + b[t]))) / rows.sum()
+    prob = cp.Problem(cp.Minimize(loss + alpha * cp.sum(cp.norm(W, 2, axis=1))))
+    prob.solve(solver=cp.CLARABEL)
+    return W.value, b.value
+
+
+def _real_problems():
+    from mtlclassic.datasets import load_landmine, load_school
+
+    root = os.environ.get("MTLCLASSIC_DATA", "/work/shared/data")
+    school = load_school(root)
+    X, y = np.asarray(school.data if hasattr(school, "data") else school.X), school.target
+    tasks = X[:, -1].astype(int)
+    Xf = X[:, :-1]
+    med = np.array([np.median(y[tasks == t]) for t in range(tasks.max() + 1)])
+    yb = np.where(y > med[tasks], 1.0, -1.0)
+    out = {"School (binary)": (Xf, yb, tasks)}
+    land = load_landmine(root)
+    Xl = np.asarray(land.data if hasattr(land, "data") else land.X)
+    tl = Xl[:, -1].astype(int)
+    out["Landmine"] = (Xl[:, :-1], np.where(np.asarray(land.target) > 0, 1.0, -1.0), tl)
+    return out
+
+
+def _standardise(X):
+    return (X - X.mean(axis=0)) / np.maximum(X.std(axis=0), 1e-12)
+
+
+def bench_real(repeats):
+    """GroupLassoClassifier on School (binary) and Landmine vs cvxpy CLARABEL."""
+    from mtlclassic import GroupLassoClassifier, alpha_max
+
+    for name, (X, y, tasks) in _real_problems().items():
+        X = _standardise(X)
+        Xt = np.column_stack([X, tasks])
+        amax = alpha_max(Xt, y, penalty="l21", loss="logistic", task_column=-1)
+        alpha = amax / 10
+        print(f"GroupLassoClassifier on {name} ({X.shape[0]} rows, {X.shape[1]} features, "
+              f"{tasks.max() + 1} tasks), alpha_max/10, intercepts")
+        rows = []
+        for solver in ("prox_newton", "working_set"):
+            est = GroupLassoClassifier(alpha=alpha, tol=TOL_OURS, max_iter=100_000,
+                                       solver=solver, task_column=-1)
+            t, est = _time(lambda: est.fit(Xt, y), repeats)
+            obj = _per_task_objective(X, y, tasks, est.coef_.T, est.intercept_, alpha)
+            rows.append((f"ours {solver} ({est.n_iter_} it., gap "
+                         f"{est.dual_gap_:.1e})", t, obj))
+        t, (W, b) = _time(lambda: _cvxpy_group(X, y, tasks, alpha), 0)
+        rows.append(("cvxpy CLARABEL (one fit)", t, _per_task_objective(X, y, tasks, W, b,
+                                                                       alpha)))
+        _print_rows(rows)
+        print(f"  cvxpy / prox-Newton: {rows[2][1] / rows[0][1]:.0f}x")
+
+
+def bench_cv():
+    """GroupLassoClassifierCV on Landmine: FISTA inner (the former default) vs prox-Newton."""
+    from mtlclassic import GroupLassoClassifierCV
+
+    X, y, tasks = _real_problems()["Landmine"]
+    Xt = np.column_stack([_standardise(X), tasks])
+    print("GroupLassoClassifierCV on Landmine (20 alphas, 5 folds; one fit each)")
+    alphas = {}
+    for solver in ("working_set", "prox_newton"):
+        est = GroupLassoClassifierCV(n_alphas=20, cv=5, solver=solver, task_column=-1)
+        start = time.perf_counter()
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            est.fit(Xt, y)
+        t = time.perf_counter() - start
+        alphas[solver] = est.alpha_
+        print(f"  solver={solver:<12s} {t:8.2f} s   alpha_ {est.alpha_:.6g}")
+    print(f"  same alpha_: {alphas['working_set'] == alphas['prox_newton']}")
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--only", nargs="*", default=["table", "A", "groupA", "real", "cv"])
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--defaults", action="store_true",
+                        help="also each solver at its own default tolerance")
+    args = parser.parse_args()
+    print(f"{platform.processor() or platform.machine()}, load: {_load()}")
+    print(f"OPENBLAS_NUM_THREADS={os.environ.get('OPENBLAS_NUM_THREADS')}, "
+          f"NUMBA_NUM_THREADS={os.environ.get('NUMBA_NUM_THREADS')}; tol ours {TOL_OURS:g} "
+          f"(relative gap), peers {TOL_PEERS:g}")
+    if "table" in args.only:
+        X, Y = _classification(300, 2000, 10)
+        bench_lasso("LassoClassifier, n=300 p=2000 T=10", X, Y, args.repeats, args.defaults)
+    if "A" in args.only or "groupA" in args.only:
+        X, Y = _classification(300, 5000, 20)
+        if "A" in args.only:
+            bench_lasso("LassoClassifier, A: n=300 p=5000 T=20", X, Y, args.repeats,
+                        args.defaults)
+        if "groupA" in args.only:
+            bench_group_fista(X, Y, args.repeats)
+    if "real" in args.only:
+        bench_real(args.repeats)
+    if "cv" in args.only:
+        bench_cv()
+    print(f"load at the end: {_load()}")
+
+
+if __name__ == "__main__":
+    main()
