@@ -47,6 +47,20 @@ import numpy as np
 
 TOL_OURS = 1e-8  # relative duality gap: objectives then agree with the best to ~1e-7
 TOL_PEERS = 1e-8
+RESULTS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "RESULTS.md")
+BEGIN, END = "<!-- begin bench_logistic.py -->", "<!-- end bench_logistic.py -->"
+
+LINES = []  # everything printed, for RESULTS.md
+TARGETS = []  # (target, measured, wanted, met)
+
+
+def say(line=""):
+    print(line, flush=True)
+    LINES.append(line)
+
+
+def target(name, measured, wanted, met):
+    TARGETS.append((name, measured, wanted, met))
 
 
 def _load():
@@ -84,13 +98,18 @@ def _lasso_alpha_max(X, Y):
     return float(np.max(np.abs(X.T @ Y))) / (2 * X.shape[0])
 
 
-def _print_rows(rows):
+def _print_rows(rows, where):
+    """Print the rows; every objective must be within 1e-6 of the best (a target)."""
     best = min(r[2] for r in rows)
     base = rows[0][1]
+    worst = 0.0
     for name, t, obj in rows:
         rel = (obj - best) / abs(best)
-        print(f"  {name:<34s} {t:9.3f} s   objective {obj:.10f}   rel {rel:+.1e}   "
-              f"time / ours {t / base:6.2f}")
+        worst = max(worst, rel)
+        say(f"    {name:<40s} {t:9.3f} s   objective {obj:.10f}   rel {rel:+.1e}   "
+            f"time / ours {t / base:6.2f}")
+    target(f"{where}: every objective within 1e-6 of the best", f"{worst:.1e}", "<= 1e-6",
+           worst <= 1e-6)
     return best
 
 
@@ -105,7 +124,7 @@ def bench_lasso(label, X, Y, repeats, defaults=False):
     amax = _lasso_alpha_max(X, Y)
     for div in (10, 100):
         alpha = amax / div
-        print(f"{label}, alpha_max/{div}")
+        say(f"- {label}, alpha_max/{div}")
 
         def ours(solver, tol=TOL_OURS):
             est = LassoClassifier(alpha=alpha, fit_intercept=False, tol=tol, max_iter=100_000,
@@ -144,10 +163,13 @@ def bench_lasso(label, X, Y, repeats, defaults=False):
             for name, fit in solvers:
                 t, W = _time(fit, repeats)
                 rows.append((name, t, _logistic_loss(X, Y, W, 0.0) + alpha * np.abs(W).sum()))
-        _print_rows(rows)
-        tight = [r for r in rows[2:4]]
-        print(f"  ratio ours / best of liblinear and celer (tight tol): "
-              f"{rows[0][1] / min(r[1] for r in tight):.2f}")
+        _print_rows(rows[:4], f"{label}, alpha_max/{div}")
+        if defaults:
+            _print_rows(rows[4:], f"{label}, alpha_max/{div}, default tolerances")
+        ratio = rows[0][1] / min(r[1] for r in rows[2:4])
+        say(f"    ratio ours / best of liblinear and celer (tol 1e-8 all): {ratio:.2f}")
+        target(f"{label}, alpha_max/{div}: LassoClassifier / best of liblinear and celer",
+               f"{ratio:.2f}", "<= 0.5", ratio <= 0.5)
 
 
 def bench_group_fista(X, Y, repeats):
@@ -157,7 +179,7 @@ def bench_group_fista(X, Y, repeats):
     amax = alpha_max(X, Y, penalty="l21", loss="logistic")
     for div in (10, 100):
         alpha = amax / div
-        print(f"GroupLassoClassifier on A, alpha_max/{div} (intercepts)")
+        say(f"- GroupLassoClassifier on A, alpha_max/{div} (intercepts)")
         rows = []
         for solver in ("prox_newton", "working_set"):
             est = GroupLassoClassifier(alpha=alpha, tol=TOL_OURS, max_iter=100_000,
@@ -167,8 +189,11 @@ def bench_group_fista(X, Y, repeats):
             obj = (_logistic_loss(X, Y, W, est.intercept_)
                    + alpha * np.linalg.norm(W, axis=1).sum())
             rows.append((f"ours {solver} ({est.n_iter_} iterations)", t, obj))
-        _print_rows(rows)
-        print(f"  FISTA inner / prox-Newton: {rows[1][1] / rows[0][1]:.1f}x")
+        _print_rows(rows, f"GroupLassoClassifier on A, alpha_max/{div}")
+        speedup = rows[1][1] / rows[0][1]
+        say(f"    FISTA inner / prox-Newton: {speedup:.1f}x")
+        target(f"GroupLassoClassifier on A, alpha_max/{div}: FISTA inner / prox-Newton",
+               f"{speedup:.1f}x", ">= 5x", speedup >= 5)
 
 
 def _per_task_objective(X, y, tasks, W, b, alpha):
@@ -188,7 +213,8 @@ def _cvxpy_group(X, y, tasks, alpha):
     loss = 0
     for t in range(T):
         rows = tasks == t
-        loss = loss + cp.sum(cp.logistic(-cp.multiply(y[rows], X[rows] @ W[:, t] + b[t]))) / rows.sum()
+        z = X[rows] @ W[:, t] + b[t]
+        loss = loss + cp.sum(cp.logistic(-cp.multiply(y[rows], z))) / rows.sum()
     prob = cp.Problem(cp.Minimize(loss + alpha * cp.sum(cp.norm(W, 2, axis=1))))
     prob.solve(solver=cp.CLARABEL)
     return W.value, b.value
@@ -199,16 +225,16 @@ def _real_problems():
 
     root = os.environ.get("MTLCLASSIC_DATA", "/work/shared/data")
     school = load_school(root)
-    X, y = np.asarray(school.data if hasattr(school, "data") else school.X), school.target
+    X, y = np.asarray(school.X), np.asarray(school.y)
     tasks = X[:, -1].astype(int)
     Xf = X[:, :-1]
     med = np.array([np.median(y[tasks == t]) for t in range(tasks.max() + 1)])
     yb = np.where(y > med[tasks], 1.0, -1.0)
     out = {"School (binary)": (Xf, yb, tasks)}
     land = load_landmine(root)
-    Xl = np.asarray(land.data if hasattr(land, "data") else land.X)
+    Xl = np.asarray(land.X)
     tl = Xl[:, -1].astype(int)
-    out["Landmine"] = (Xl[:, :-1], np.where(np.asarray(land.target) > 0, 1.0, -1.0), tl)
+    out["Landmine"] = (Xl[:, :-1], np.where(np.asarray(land.y) > 0, 1.0, -1.0), tl)
     return out
 
 
@@ -225,8 +251,8 @@ def bench_real(repeats):
         Xt = np.column_stack([X, tasks])
         amax = alpha_max(Xt, y, penalty="l21", loss="logistic", task_column=-1)
         alpha = amax / 10
-        print(f"GroupLassoClassifier on {name} ({X.shape[0]} rows, {X.shape[1]} features, "
-              f"{tasks.max() + 1} tasks), alpha_max/10, intercepts")
+        say(f"- GroupLassoClassifier on {name} ({X.shape[0]} rows, {X.shape[1]} features "
+            f"standardised, {tasks.max() + 1} tasks), alpha_max/10, intercepts")
         rows = []
         for solver in ("prox_newton", "working_set"):
             est = GroupLassoClassifier(alpha=alpha, tol=TOL_OURS, max_iter=100_000,
@@ -238,8 +264,11 @@ def bench_real(repeats):
         t, (W, b) = _time(lambda: _cvxpy_group(X, y, tasks, alpha), 0)
         rows.append(("cvxpy CLARABEL (one fit)", t, _per_task_objective(X, y, tasks, W, b,
                                                                        alpha)))
-        _print_rows(rows)
-        print(f"  cvxpy / prox-Newton: {rows[2][1] / rows[0][1]:.0f}x")
+        _print_rows(rows, f"GroupLassoClassifier on {name}")
+        speedup = rows[2][1] / rows[0][1]
+        say(f"    cvxpy / prox-Newton: {speedup:.0f}x")
+        target(f"GroupLassoClassifier on {name}: CLARABEL / prox-Newton", f"{speedup:.0f}x",
+               ">= 100x", speedup >= 100)
 
 
 def bench_cv():
@@ -248,8 +277,8 @@ def bench_cv():
 
     X, y, tasks = _real_problems()["Landmine"]
     Xt = np.column_stack([_standardise(X), tasks])
-    print("GroupLassoClassifierCV on Landmine (20 alphas, 5 folds; one fit each)")
-    alphas = {}
+    say("- GroupLassoClassifierCV on Landmine (20 alphas, 5 folds, default tol; one fit each)")
+    alphas, times = {}, {}
     for solver in ("working_set", "prox_newton"):
         est = GroupLassoClassifierCV(n_alphas=20, cv=5, solver=solver, task_column=-1)
         start = time.perf_counter()
@@ -257,9 +286,13 @@ def bench_cv():
             warnings.simplefilter("ignore")
             est.fit(Xt, y)
         t = time.perf_counter() - start
-        alphas[solver] = est.alpha_
-        print(f"  solver={solver:<12s} {t:8.2f} s   alpha_ {est.alpha_:.6g}")
-    print(f"  same alpha_: {alphas['working_set'] == alphas['prox_newton']}")
+        alphas[solver], times[solver] = est.alpha_, t
+        say(f"    solver={solver:<12s} {t:8.2f} s   alpha_ {est.alpha_:.6g}")
+    same = alphas["working_set"] == alphas["prox_newton"]
+    say(f"    same alpha_: {same}")
+    target("GroupLassoClassifierCV on Landmine: time before (FISTA inner) -> after",
+           f"{times['working_set']:.1f} s -> {times['prox_newton']:.1f} s", "measured", True)
+    target("GroupLassoClassifierCV on Landmine: same alpha_", str(same), "same", same)
 
 
 def main():
@@ -268,11 +301,16 @@ def main():
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--defaults", action="store_true",
                         help="also each solver at its own default tolerance")
+    parser.add_argument("--write", action="store_true",
+                        help="(re)write this script's section of benchmarks/RESULTS.md")
     args = parser.parse_args()
-    print(f"{platform.processor() or platform.machine()}, load: {_load()}")
-    print(f"OPENBLAS_NUM_THREADS={os.environ.get('OPENBLAS_NUM_THREADS')}, "
-          f"NUMBA_NUM_THREADS={os.environ.get('NUMBA_NUM_THREADS')}; tol ours {TOL_OURS:g} "
-          f"(relative gap), peers {TOL_PEERS:g}")
+    start = time.perf_counter()
+    say(f"- machine: {platform.machine()}, {os.cpu_count()} logical cores; load at the start: "
+        f"{_load()}")
+    say(f"- OPENBLAS_NUM_THREADS={os.environ.get('OPENBLAS_NUM_THREADS')}, "
+        f"NUMBA_NUM_THREADS={os.environ.get('NUMBA_NUM_THREADS')}; tol ours {TOL_OURS:g} "
+        f"(relative duality gap), liblinear and celer {TOL_PEERS:g}; median of "
+        f"{args.repeats} fits after a warm-up (cvxpy: one fit)")
     if "table" in args.only:
         X, Y = _classification(300, 2000, 10)
         bench_lasso("LassoClassifier, n=300 p=2000 T=10", X, Y, args.repeats, args.defaults)
@@ -287,7 +325,35 @@ def main():
         bench_real(args.repeats)
     if "cv" in args.only:
         bench_cv()
-    print(f"load at the end: {_load()}")
+    say(f"- load at the end: {_load()}")
+    say()
+    say("| target | measured | wanted | result |")
+    say("|---|---|---|---|")
+    for name, measured, wanted, met in TARGETS:
+        say(f"| {name} | {measured} | {wanted} | {'**met**' if met else '**NOT met**'} |")
+    if args.write:
+        _write_section(" ".join(["--only", *args.only, "--repeats", str(args.repeats)]
+                                + (["--defaults"] if args.defaults else [])),
+                       time.perf_counter() - start)
+
+
+def _write_section(flags, seconds):
+    """Replace this script's section of RESULTS.md (between its markers), or append it."""
+    body = "\n".join([
+        BEGIN, "## Logistic models: prox-Newton vs liblinear, celer, cvxpy (issue 17)", "",
+        f"Generated by `OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 NUMBA_NUM_THREADS=1 "
+        f"MTLCLASSIC_DATA=/work/shared/data PYTHONPATH=. python benchmarks/bench_logistic.py "
+        f"{flags} --write` in {seconds / 60:.1f} min on "
+        f"{time.strftime('%Y-%m-%d %H:%M')}; do not edit by hand.", "",
+        *LINES, END])
+    text = open(RESULTS).read() if os.path.exists(RESULTS) else ""
+    if BEGIN in text and END in text:
+        head, rest = text.split(BEGIN, 1)
+        text = head + body + rest.split(END, 1)[1]
+    else:
+        text = text.rstrip("\n") + "\n\n" + body + "\n"
+    with open(RESULTS, "w") as f:
+        f.write(text)
 
 
 if __name__ == "__main__":

@@ -101,7 +101,7 @@ class _NewtonInner:
         self.best_dual = -np.inf
 
     def _model(self, Z):
-        """The quadratic model at ``Z`` as a squared-loss container: weights ``h``, targets ``u``."""
+        """The quadratic model at ``Z``: a squared-loss container, weights ``h``, targets ``u``."""
         sub = self.datafit.data
         g = self.datafit.derivative_z(Z).astype(np.float64)
         c = sub.C.astype(np.float64)
