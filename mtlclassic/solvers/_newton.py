@@ -128,10 +128,22 @@ class _NewtonInner:
         quadratic = Quadratic(model)
         lipschitz = np.ascontiguousarray(quadratic.block_lipschitz(), dtype=model.dtype)
         kernel, order = _subproblem_epoch(model)
+        # The model's design is centered at m_h, the restricted problem's at m_c (or not at
+        # all): (X - m_h) W = (X - m_c) W - delta(W), delta(W)_t = sum_j (m_h - m_c)_jt W_jt.
+        # So the model's predictor needs no product with X: Z - b - delta(W).
+        sub = self.datafit.data
+        m_shift = (None if model.X_offset is None else model.X_offset if sub.X_offset is None
+                   else model.X_offset - sub.X_offset)
+
+        def delta(W_):
+            return (np.zeros(model.n_tasks, model.dtype) if m_shift is None
+                    else np.sum(m_shift * W_, axis=0).astype(model.dtype))
+
+        Z_model = Z - model.expand(b + delta(W))  # (X - m_h) W
         # The model's intercepts are its weighted means of u - Xc W (centered: of u).
-        b_model = (quadratic.optimal_intercept(model.linear(W)) if self.fit_intercept
+        b_model = (quadratic.optimal_intercept(Z_model) if self.fit_intercept
                    else np.zeros(model.n_tasks, model.dtype))
-        R = np.array(model.Y - model.linear(W, b_model), order=order)  # R = u - Xc W - b
+        R = np.array(model.Y - Z_model - model.expand(b_model), order=order)  # u - Xc W - b
         shift = np.zeros(model.n_tasks, model.dtype)
         W_new = np.array(W, order="C", copy=True)
         anderson = Anderson(NEWTON_ANDERSON_K)
@@ -182,10 +194,12 @@ class _NewtonInner:
         Z_t = Z_t.astype(Z.dtype, copy=False)
         if self.fit_intercept:
             # Profile the intercepts: exact minimisation over b for W_t (a 1-D Newton per task).
-            data = self.datafit.data
-            Z0 = self.datafit.linear(W_t)
-            b = self.datafit.optimal_intercept(Z0, b).astype(W.dtype)
-            Z_t = Z0 + data.expand(b)
+            # At the model's solution the intercepts are b_model - delta(W_new) in the
+            # restricted problem's parametrisation; at t, b + t (that - b).
+            b_t = b + t * ((b_model - delta(W_new)) - b)
+            Z0 = Z_t - sub.expand(b_t)
+            b = self.datafit.optimal_intercept(Z0, b_t).astype(W.dtype)
+            Z_t = Z0 + sub.expand(b)
             value = self.datafit.value_z(Z_t) + penalty.value(W_t)
         return W_t, b, Z_t, value, epochs, value < primal or -decrease <= rounding
 
@@ -234,4 +248,7 @@ def newton_inner(datafit, penalty, W_ws, b, Z, ws, inner_tol, max_epochs, fit_in
         used += epochs
         if not moved or inner.gap(W, Z, primal) <= inner_tol:
             break
+    # The steps update Z along their directions (no product with X): formed once, exactly,
+    # for the outer gap (the rounding they gathered is gone).
+    Z = inner.datafit.linear(W, b)
     return W, b, used, Z
