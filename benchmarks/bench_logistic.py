@@ -29,7 +29,8 @@ Sections (``--only``):
 
 Timings are the median of ``--repeats`` fits after one untimed warm-up fit
 (numba compilation is cached on disk, but loading it costs once per
-process); the slow references (our FISTA inner solver, cvxpy, the CV
+process), the solvers of a LassoClassifier problem taking turns inside each
+repeat (the same load for all); the slow references (our FISTA inner solver, cvxpy, the CV
 estimators) are timed once, after the prox-Newton fits have loaded the code. Set ``OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 NUMBA_NUM_THREADS=1``
 on a shared machine; the load (``uptime``) is printed. Run::
 
@@ -84,6 +85,27 @@ def _time(fn, repeats):
         out = fn()
         times.append(time.perf_counter() - start)
     return statistics.median(times), out
+
+
+def _take_turns(solvers, repeats):
+    """``{name: (median time, last result)}``: the solvers take turns inside each repeat.
+
+    On a shared machine the load changes during a run; taking turns exposes every
+    solver to the same load (as ``bench_solvers.py`` does). One untimed warm-up round
+    first; a solver whose name says "1 run" is timed once, in the first round.
+    """
+    out, times = {}, {name: [] for name, _ in solvers}
+    for name, fit in solvers:
+        if "1 run" not in name:
+            out[name] = fit()
+    for k in range(repeats):
+        for name, fit in solvers:
+            if "1 run" in name and k > 0:
+                continue
+            start = time.perf_counter()
+            out[name] = fit()
+            times[name].append(time.perf_counter() - start)
+    return {name: (statistics.median(times[name]), out[name]) for name, _ in solvers}
 
 
 def _logistic_loss(X, Y, W, b):
@@ -166,12 +188,11 @@ def bench_lasso(label, X, Y, repeats, defaults=False):
                 ("celer per task, default tol", per_task(lambda: CelerLR(
                     C=C, fit_intercept=False))),
             ]
-        rows = []
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            for name, fit in solvers:
-                t, W = _time(fit, 0 if "1 run" in name else repeats)
-                rows.append((name, t, _logistic_loss(X, Y, W, 0.0) + alpha * np.abs(W).sum()))
+            timed = _take_turns(solvers, repeats)
+        rows = [(name, t, _logistic_loss(X, Y, W, 0.0) + alpha * np.abs(W).sum())
+                for name, (t, W) in timed.items()]
         _print_rows(rows[:4], f"{label}, alpha_max/{div}")
         if defaults:  # each at its default tol: no common accuracy (rel: to the best here)
             say("    at their default tolerances (1e-4 each; not the same accuracy):")

@@ -35,7 +35,6 @@ import copy
 
 import numpy as np
 
-from ..datafits import Quadratic
 from ._anderson import Anderson
 from ._gap import dual_at
 from .bcd import _subproblem_epoch
@@ -125,8 +124,9 @@ class _NewtonInner:
         line search found no decrease (the point is optimal to rounding).
         """
         model, g = self._model(Z)
-        quadratic = Quadratic(model)
-        lipschitz = np.ascontiguousarray(quadratic.block_lipschitz(), dtype=model.dtype)
+        # The squared loss's block curvatures on the model (the solver imports no datafit).
+        lipschitz = np.ascontiguousarray(model.weighted_sq_col_norms().max(axis=1),
+                                         dtype=model.dtype)
         kernel, order = _subproblem_epoch(model)
         # The model's design is centered at m_h, the restricted problem's at m_c (or not at
         # all): (X - m_h) W = (X - m_c) W - delta(W), delta(W)_t = sum_j (m_h - m_c)_jt W_jt.
@@ -141,8 +141,8 @@ class _NewtonInner:
 
         Z_model = Z - model.expand(b + delta(W))  # (X - m_h) W
         # The model's intercepts are its weighted means of u - Xc W (centered: of u).
-        b_model = (quadratic.optimal_intercept(Z_model) if self.fit_intercept
-                   else np.zeros(model.n_tasks, model.dtype))
+        b_model = (model.task_sum(model.C * (model.Y - Z_model)) / model.task_sum(model.C)
+                   if self.fit_intercept else np.zeros(model.n_tasks, model.dtype))
         R = np.array(model.Y - Z_model - model.expand(b_model), order=order)  # u - Xc W - b
         shift = np.zeros(model.n_tasks, model.dtype)
         W_new = np.array(W, order="C", copy=True)

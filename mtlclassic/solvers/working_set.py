@@ -3,7 +3,10 @@
 One outer loop serves every loss and every penalty separable over features:
 the inner problem, restricted to a working set of features, is solved by
 numba block coordinate descent epochs for the squared loss
-(:mod:`mtlclassic.solvers.bcd`) and by FISTA otherwise.
+(:mod:`mtlclassic.solvers.bcd`), and for other losses by prox-Newton steps
+whose weighted least-squares models those same epochs solve
+(:mod:`mtlclassic.solvers._newton`, ``prox_newton``) or by FISTA
+(``working_set``).
 
 References
 ----------
@@ -45,7 +48,9 @@ def working_set(datafit, penalty, W0, b0, *, fit_intercept=True, tol=1e-4, max_i
     Same parameters and returns as :func:`mtlclassic.solvers.fista`; requires
     a penalty separable over features with a dual norm (``row_separable``,
     ``has_dual_norm``). ``max_iter`` counts inner epochs (datafits with an
-    affine gradient: the squared loss) or inner FISTA iterations.
+    affine gradient: the squared loss) or inner FISTA iterations (see
+    :func:`prox_newton` for prox-Newton inner steps, the default for the
+    logistic loss).
 
     Outer loop: the exact duality gap over all features, with the best dual
     point seen so far (the residual point, or with ``dual_extrapolation`` the
