@@ -98,14 +98,14 @@ class _NewtonInner:
         self.rows = np.arange(ws.size, dtype=np.int64)
         self.params = penalty.row_params
         self.best_dual = -np.inf
+        self.floor = _curvature_floor(sub.dtype)
 
     def _model(self, Z):
         """The quadratic model at ``Z``: a squared-loss container, weights ``h``, targets ``u``."""
         sub = self.datafit.data
         g = self.datafit.derivative_z(Z).astype(np.float64)
         c = sub.C.astype(np.float64)
-        h = np.maximum(self.datafit.curvature_z(Z).astype(np.float64),
-                       _curvature_floor(sub.dtype) * c)
+        h = np.maximum(self.datafit.curvature_z(Z).astype(np.float64), self.floor * c)
         u = Z - np.divide(g, h, out=np.zeros_like(g), where=h > 0)  # c = 0: no term
         model = copy.copy(sub)  # shares X (and the per-task row blocks): new Y, C, centering
         model.Y, model.C = u.astype(sub.dtype), h.astype(sub.dtype)
