@@ -183,9 +183,9 @@ def _solve(datafit, penalty, W0, b0, *, fit_intercept=True, tol=1e-4, max_iter=1
                                                  gap_freq, anderson_k, extrapolation,
                                                  gram_cache)
         elif newton:
-            if ws.size == candidates.size:
-                # Every feature left is in: the outer round would redo the restricted gap
-                # over all of them (each Newton step is costly); go to the final tolerance.
+            if not screening and ws.size == candidates.size:
+                # Every feature is in and none can be screened (ridge, pooled): an outer
+                # round would only redo the restricted gap; go to the final tolerance.
                 inner_tol = tol * gap_scale
             W_ws, b, k, Z = newton_inner(datafit, penalty, W[ws], b, Z, ws, inner_tol,
                                          max_iter - n_iter, fit_intercept, newton_cache)
