@@ -30,8 +30,9 @@ Sections (``--only``):
 Timings are the median of ``--repeats`` fits after one untimed warm-up fit
 (numba compilation is cached on disk, but loading it costs once per
 process), the solvers of a LassoClassifier problem taking turns inside each
-repeat (the same load for all); the slow references (our FISTA inner solver, cvxpy, the CV
-estimators) are timed once, after the prox-Newton fits have loaded the code. Set ``OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 NUMBA_NUM_THREADS=1``
+repeat (the same load for all); the slow references (our FISTA inner solver,
+cvxpy, the CV estimators) are timed once, after the prox-Newton fits have
+loaded the code. Set ``OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 NUMBA_NUM_THREADS=1``
 on a shared machine; the load (``uptime``) is printed. Run::
 
     MTLCLASSIC_DATA=/work/shared/data python benchmarks/bench_logistic.py
@@ -361,17 +362,17 @@ def main():
         bench_cv()
     say(f"- load at the end: {_load()}")
     say()
-    say("| target | measured | wanted | result |")
-    say("|---|---|---|---|")
+    table = ["| target | measured | wanted | result |", "|---|---|---|---|"]
     for name, measured, wanted, met in TARGETS:
-        say(f"| {name} | {measured} | {wanted} | {'**met**' if met else '**NOT met**'} |")
+        table.append(f"| {name} | {measured} | {wanted} | {'**met**' if met else '**NOT met**'} |")
+    print("\n".join(table))
     if args.write:
         _write_section(" ".join(["--only", *args.only, "--repeats", str(args.repeats)]
                                 + (["--defaults"] if args.defaults else [])),
-                       time.perf_counter() - start)
+                       time.perf_counter() - start, table)
 
 
-def _write_section(flags, seconds):
+def _write_section(flags, seconds, table):
     """Replace this script's section of RESULTS.md (between its markers), or append it."""
     body = "\n".join([
         BEGIN, "## Logistic models: prox-Newton vs liblinear, celer, cvxpy (issue 17)", "",
@@ -379,7 +380,7 @@ def _write_section(flags, seconds):
         f"MTLCLASSIC_DATA=/work/shared/data PYTHONPATH=. python benchmarks/bench_logistic.py "
         f"{flags} --write` in {seconds / 60:.1f} min on "
         f"{time.strftime('%Y-%m-%d %H:%M')}; do not edit by hand.", "",
-        *LINES, END])
+        *table, "", "```text", *LINES, "```", END])
     text = open(RESULTS).read() if os.path.exists(RESULTS) else ""
     if BEGIN in text and END in text:
         head, rest = text.split(BEGIN, 1)

@@ -248,7 +248,7 @@ class Logistic(_Datafit):
         return -self.data.C * Y * special("expit", -Y * Z)
 
     def curvature_z(self, Z):
-        """``d^2F/dZ^2 = c s (1 - s)``, ``s = sigmoid(-y z)`` (elementwise): prox-Newton's weights."""
+        """``d^2F/dZ^2 = c s (1 - s)``, ``s = sigmoid(-y z)`` (elementwise): Newton's weights."""
         s = special("expit", -self.data.Y * Z)
         return self.data.C * s * (1.0 - s)
 
