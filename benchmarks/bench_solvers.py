@@ -1028,8 +1028,21 @@ def write_results(path, report, args, argv, elapsed):
         parts += [block, ""]
     if report.notes:
         parts += ["## Notes", ""] + [f"- {n}" for n in report.notes] + [""]
+    kept = _other_sections(path)  # read before the file is truncated
     with open(path, "w") as f:
-        f.write("\n".join(parts))
+        f.write("\n".join(parts) + kept)
+
+
+def _other_sections(path):
+    """Sections other scripts regenerate here (``<!-- begin x -->`` .. ``<!-- end x -->``)."""
+    import re
+
+    try:
+        old = open(path).read()
+    except OSError:
+        return ""
+    blocks = re.findall(r"<!-- begin [^>]+ -->.*?<!-- end [^>]+ -->", old, re.S)
+    return "".join("\n" + b + "\n" for b in blocks)
 
 
 def main(argv=None):

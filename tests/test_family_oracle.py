@@ -467,12 +467,14 @@ def test_solvers_agree(case):
     i, loss = case
     spec = SPECS[i]
     pb, params, _ = one_problem(i, loss)
-    solvers = ["auto", "fista"] + (["bcd"] if bcd_available(spec, loss) else [])
+    working_sets = spec.bcd and spec.name not in ("Ridge", "Pooled")
+    solvers = (["auto", "fista"] + (["bcd"] if bcd_available(spec, loss) else [])
+               + (["working_set", "prox_newton"] if working_sets and loss == "logistic" else []))
     objs = {}
     for solver in solvers:
         est = fit(spec, pb, params, solver=solver, tol=TOL, max_iter=MAX_ITER)
         auto = ("bcd" if bcd_available(spec, loss)
-                else "working_set" if spec.bcd and spec.name not in ("Ridge", "Pooled")
+                else "prox_newton" if working_sets
                 else "fista")
         assert est.solver_ == (auto if solver == "auto" else solver)
         objs[solver] = objective(pb, spec, params, est)

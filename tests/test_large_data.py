@@ -332,7 +332,8 @@ def test_dense_per_task_memory_bound(dense_per_task, grouped):
     ``c = 0`` when the rows come grouped by task with the task column last (the
     features are a view of X), else ``c = 1`` (one task-sorted copy); ``k / p``
     is the working set's copy. At alpha_max / 10 the working set holds 100 of
-    the 400 features; ridge (every feature in the working set) is the worst case.
+    the 400 features; ridge (every feature in the working set) is the worst case,
+    and the logistic fit at a small alpha reaches it.
     """
     X, y = dense_per_task
     if not grouped:
@@ -346,7 +347,9 @@ def test_dense_per_task_memory_bound(dense_per_task, grouped):
     assert ridge_peak <= (c + 1.1) * X.nbytes, ridge_peak / X.nbytes
     logistic_peak = _peak_fit(m.GroupLassoClassifier(alpha=1e-3, task_column=-1, max_iter=30),
                               X, y > 0)  # iterations capped: memory is what is measured
-    assert logistic_peak <= (c + 0.6) * X.nbytes, logistic_peak / X.nbytes
+    # Prox-Newton's epochs read a Fortran copy of the working set, as BCD's do: here it
+    # holds every feature within the 30 epochs (the worst case, as ridge's).
+    assert logistic_peak <= (c + 1.1) * X.nbytes, logistic_peak / X.nbytes
 
 
 def test_grouped_per_task_features_are_a_view(dense_per_task):

@@ -82,11 +82,12 @@ def test_bcd_refuses_a_penalty_not_separable_over_features():
 def test_bcd_refuses_a_datafit_without_an_affine_gradient():
     data = _data(loss="logistic")
     with pytest.raises(ValueError, match=r"^solver 'bcd' needs the squared loss .*; Logistic is "
-                                         r"not\. Use 'working_set' or 'fista'\.$"):
+                                         r"not\. Use 'prox_newton', 'working_set' or "
+                                         r"'fista'\.$"):
         SOLVERS["bcd"](Logistic(data), L21(0.1), np.zeros((6, 3)), np.zeros(3))
 
 
-@pytest.mark.parametrize("solver", ["bcd", "working_set"])
+@pytest.mark.parametrize("solver", ["bcd", "working_set", "prox_newton"])
 def test_working_sets_refuse_a_penalty_without_a_dual_norm(solver):
     data = _data().center()
     with pytest.raises(ValueError, match=r"needs a penalty with a closed-form dual norm "
@@ -125,14 +126,15 @@ def _estimator_choice(loss, penalty, requested):
     if requested != "auto":
         if requested == "bcd" and loss != "squared":
             return ValueError, "solver='bcd' supports the squared loss only"
-        if requested in ("bcd", "working_set") and not separable:
+        if requested in ("bcd", "working_set", "prox_newton") and not separable:
             return ValueError, f"solver={requested!r} needs a penalty separable over features"
         return requested
     if not separable:
         return "fista"
     if loss == "squared":
         return "bcd"
-    return "working_set" if penalty.zeroes_rows else "fista"
+    # Issue 17: prox-Newton inner steps for the logistic loss (benchmarks/bench_logistic.py).
+    return "prox_newton" if penalty.zeroes_rows else "fista"
 
 
 @pytest.mark.parametrize("penalty", _penalties()[:-1], ids=lambda p: type(p).__name__)
@@ -157,7 +159,7 @@ def test_choose_solver_makes_the_estimators_choice(loss, datafit, penalty, reque
 def test_choose_solver_takes_fista_without_a_dual_norm():
     assert choose_solver(Quadratic, L21NoDual(0.1)) == "fista"
     assert choose_solver(Quadratic, L21(0.1)) == "bcd"
-    assert choose_solver(Logistic(None), L21(0.1)) == "working_set"  # an instance serves too
+    assert choose_solver(Logistic(None), L21(0.1)) == "prox_newton"  # an instance serves too
     with pytest.raises(ValueError, match="solver must be"):
         choose_solver(Quadratic, L21(0.1), "newton")
 

@@ -46,7 +46,8 @@ def build(case):
 
 def solvers_for(loss):
     """"auto" (the default) first, then every solver the loss admits."""
-    return ["auto", "bcd", "fista"] if loss == "squared" else ["auto", "fista"]
+    return (["auto", "bcd", "fista"] if loss == "squared"
+            else ["auto", "prox_newton", "working_set", "fista"])
 
 
 def fit_quiet(problem, **params):
@@ -176,7 +177,7 @@ def test_gap_matches_independent_gap_before_convergence(case):
 # -- dtype, warm start, convergence warning ----------------------------------------------------
 @pytest.mark.parametrize("layout", ["shared", "per_task"])
 @pytest.mark.parametrize("loss, solver", [("squared", "bcd"), ("squared", "fista"),
-                                          ("logistic", "fista")])
+                                          ("logistic", "fista"), ("logistic", "prox_newton")])
 def test_float32_fit(layout, loss, solver):
     if layout == "shared":
         pb = make_shared(31, loss=loss, n=40, p=8)
@@ -203,7 +204,7 @@ def test_float32_fit(layout, loss, solver):
 
 @pytest.mark.parametrize("layout", ["shared", "per_task"])
 @pytest.mark.parametrize("loss, solver", [("squared", "bcd"), ("squared", "fista"),
-                                          ("logistic", "fista")])
+                                          ("logistic", "fista"), ("logistic", "prox_newton")])
 def test_warm_start_reuses_solution(layout, loss, solver):
     pb = (make_shared(32, loss=loss, n=40, p=10) if layout == "shared"
           else make_per_task(32, loss=loss, p=10))
@@ -230,7 +231,7 @@ def test_warm_start_reuses_solution(layout, loss, solver):
 
 @pytest.mark.parametrize("layout", ["shared", "per_task"])
 @pytest.mark.parametrize("loss, solver", [("squared", "bcd"), ("squared", "fista"),
-                                          ("logistic", "fista")])
+                                          ("logistic", "fista"), ("logistic", "prox_newton")])
 def test_convergence_warning_names_duality_gap(layout, loss, solver):
     pb = make_shared(33, loss=loss) if layout == "shared" else make_per_task(33, loss=loss)
     alpha = 0.05 * alpha_max_ref(pb, True)

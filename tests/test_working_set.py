@@ -54,7 +54,8 @@ def test_working_set_matches_fista_and_cvxpy(name, loss, layout, seed):
     alpha = 0.2 * m.alpha_max(pb.X, pb.y, penalty=name, loss=loss, task_column=pb.task_column,
                               **{k: v for k, v in extra.items() if k == "l1_ratio"})
     objs = {}
-    for solver in ("working_set", "fista", "cvxpy"):
+    solvers = ("working_set", "fista", "cvxpy") + (("prox_newton",) if loss == "logistic" else ())
+    for solver in solvers:
         est = _fit(cls, pb, alpha=alpha, solver=solver, tol=1e-9, max_iter=100_000, **extra)
         assert est.solver_ == solver
         objs[solver] = datafit(pb, est.coef_, est.intercept_) + pen(est.coef_, alpha)
@@ -78,9 +79,10 @@ def _record(monkeypatch, function_name):
 
 
 @pytest.mark.parametrize("seed", range(4))
-@pytest.mark.parametrize("loss", ["squared", "logistic"])
+@pytest.mark.parametrize("loss, solver", [("squared", "working_set"), ("logistic", "working_set"),
+                                          ("logistic", "prox_newton")])
 @pytest.mark.parametrize("name", sorted(PENALTIES))
-def test_screening_never_discards_a_feature_of_the_optimum(name, loss, seed, monkeypatch):
+def test_screening_never_discards_a_feature_of_the_optimum(name, loss, solver, seed, monkeypatch):
     """Features screened out are zero in a tight cvxpy solution, and some are screened."""
     reg, clf, extra, _ = PENALTIES[name]
     cls = reg if loss == "squared" else clf
@@ -92,7 +94,7 @@ def test_screening_never_discards_a_feature_of_the_optimum(name, loss, seed, mon
     optimum_support = np.flatnonzero(np.max(np.abs(reference), axis=0)
                                      > 1e-4 * np.abs(reference).max())
     screened = _record(monkeypatch, "_screen")
-    est = _fit(cls, pb, alpha=alpha, solver="working_set", tol=1e-10, max_iter=100_000, **extra)
+    est = _fit(cls, pb, alpha=alpha, solver=solver, tol=1e-10, max_iter=100_000, **extra)
     discarded = set()
     for _, dropped in screened:
         discarded.update(dropped.tolist())
@@ -111,7 +113,7 @@ def test_working_sets_are_smaller_than_the_problem(monkeypatch):
     assert sets and sets[0][0].size <= 200 < 1000
 
 
-def test_logistic_working_set_is_the_default_for_sparse_penalties():
+def test_logistic_prox_newton_is_the_default_for_sparse_penalties():
     pb = make_shared(0, loss="logistic", n=40, p=10)
-    assert m.GroupLassoClassifier(alpha=0.01).fit(pb.X, pb.y).solver_ == "working_set"
+    assert m.GroupLassoClassifier(alpha=0.01).fit(pb.X, pb.y).solver_ == "prox_newton"
     assert m.RidgeClassifier(alpha=0.01).fit(pb.X, pb.y).solver_ == "fista"

@@ -297,6 +297,10 @@ class Quadratic(_Datafit):
         """``dF/dZ = c (z - y)``."""
         return self.data.C * (Z - self.data.Y)
 
+    def curvature_z(self, Z):
+        """``d^2F/dZ^2 = c`` (elementwise: the datafit is separable in ``Z``)."""
+        return self.data.C
+
     def dual_value(self, theta):
         """``-F^*(-theta)``; entries with ``c = 0`` must have ``theta = 0``."""
         xp = get_namespace(theta)
@@ -346,6 +350,11 @@ class Logistic(_Datafit):
         """``dF/dZ = -c y sigmoid(-y z)``."""
         Y = self.data.Y
         return -self.data.C * Y * special("expit", -Y * Z)
+
+    def curvature_z(self, Z):
+        """``d^2F/dZ^2 = c s (1 - s)``, ``s = sigmoid(-y z)`` (elementwise): Newton's weights."""
+        s = special("expit", -self.data.Y * Z)
+        return self.data.C * s * (1.0 - s)
 
     def in_dual_domain(self, theta):
         """``u = theta y / c`` must lie in [0, 1] (and ``theta = 0`` where ``c = 0``)."""

@@ -9,10 +9,11 @@ from ._contract import SOLVER_NEEDS, check_solver, choose_solver
 from ._gap import DualExtrapolation, dual_at, duality_gap, profile_free, profile_intercept
 from .cvxpy_solver import solve_cvxpy
 from .fista import fista
-from .working_set import bcd, working_set
+from .working_set import bcd, prox_newton, working_set
 
-SOLVERS = {"fista": fista, "bcd": bcd, "working_set": working_set, "cvxpy": solve_cvxpy}
+SOLVERS = {"fista": fista, "bcd": bcd, "working_set": working_set, "prox_newton": prox_newton,
+           "cvxpy": solve_cvxpy}
 
 __all__ = ["SOLVERS", "SOLVER_NEEDS", "DualExtrapolation", "bcd", "check_solver", "choose_solver",
-           "dual_at", "duality_gap", "fista", "profile_free", "profile_intercept", "solve_cvxpy",
-           "working_set"]
+           "dual_at", "duality_gap", "fista", "profile_free", "profile_intercept", "prox_newton",
+           "solve_cvxpy", "working_set"]

@@ -13,6 +13,7 @@ solver                    datafit                       penalty
                                                         norm it stops on a fixed-point rule
 ``"working_set"``         any                           ``row_separable``, ``has_dual_norm``
 ``"bcd"``                 ``affine_gradient``           ``row_separable``, ``has_dual_norm``
+``"prox_newton"``         any                           ``row_separable``, ``has_dual_norm``
 ``"cvxpy"``               any (``cvxpy_term``)          any (``cvxpy_expr``)
 ========================  ============================  =====================================
 """
@@ -32,6 +33,7 @@ SOLVER_NEEDS = {
     "fista": Needs(),
     "working_set": Needs(penalty=("row_separable", "has_dual_norm")),
     "bcd": Needs(datafit=("affine_gradient",), penalty=("row_separable", "has_dual_norm")),
+    "prox_newton": Needs(penalty=("row_separable", "has_dual_norm")),
     "cvxpy": Needs(),
 }
 
@@ -42,7 +44,7 @@ _PHRASES = {
     "has_dual_norm": ("a penalty with a closed-form dual norm (has_dual_norm)", "has none"),
 }
 # The solvers proposed instead, fastest first (cvxpy is the slow reference: never proposed).
-_PREFERENCE = ("bcd", "working_set", "fista")
+_PREFERENCE = ("bcd", "prox_newton", "working_set", "fista")
 
 
 def _flag(obj, name):
@@ -91,12 +93,12 @@ def choose_solver(datafit, penalty, requested="auto", *, owner=None):
         A datafit of :mod:`mtlclassic.datafits` (read: ``affine_gradient``).
     penalty : Penalty
         Read: ``row_separable``, ``has_dual_norm``, ``zeroes_rows``.
-    requested : {"auto", "fista", "bcd", "working_set", "cvxpy"}, default="auto"
+    requested : {"auto", "fista", "bcd", "working_set", "prox_newton", "cvxpy"}, default="auto"
         A named solver is returned as it is once it is known to apply;
         ``"auto"`` picks: FISTA for a penalty that is not separable over
         features (or has no dual norm), block coordinate descent for the
-        squared loss, the working-set solver for other losses when the
-        penalty zeroes rows, FISTA otherwise.
+        squared loss, the working-set solver with prox-Newton inner steps
+        for other losses when the penalty zeroes rows, FISTA otherwise.
     owner : str, default=None
         Who asks (an estimator's name), for the error messages.
 
@@ -118,8 +120,8 @@ def choose_solver(datafit, penalty, requested="auto", *, owner=None):
     if requested != "auto":
         if requested == "bcd" and not squared:
             raise ValueError("solver='bcd' supports the squared loss only; use "
-                             "'working_set' or 'fista'.")
-        if requested in ("bcd", "working_set") and not separable:
+                             "'prox_newton', 'working_set' or 'fista'.")
+        if requested in ("bcd", "working_set", "prox_newton") and not separable:
             whose = f"{owner}'s" if owner else type(penalty).__name__
             raise ValueError(f"solver={requested!r} needs a penalty separable over features "
                              f"with a dual norm; {whose} is not. Use 'fista'.")
@@ -129,4 +131,4 @@ def choose_solver(datafit, penalty, requested="auto", *, owner=None):
     if squared:
         return "bcd"
     # Working sets pay only when the penalty zeroes features.
-    return "working_set" if penalty.zeroes_rows else "fista"
+    return "prox_newton" if penalty.zeroes_rows else "fista"

@@ -3,7 +3,10 @@
 One outer loop serves every loss and every penalty separable over features:
 the inner problem, restricted to a working set of features, is solved by
 numba block coordinate descent epochs for the squared loss
-(:mod:`mtlclassic.solvers.bcd`) and by FISTA otherwise.
+(:mod:`mtlclassic.solvers.bcd`), and for other losses by prox-Newton steps
+whose weighted least-squares models those same epochs solve
+(:mod:`mtlclassic.solvers._newton`, ``prox_newton``) or by FISTA
+(``working_set``).
 
 References
 ----------
@@ -21,6 +24,7 @@ from ..data import PseudoRows
 from ._anderson import Anderson
 from ._contract import check_solver
 from ._gap import DualExtrapolation, dual_at
+from ._newton import newton_inner
 from .bcd import _GramInner, _ResidualInner
 from .fista import fista
 
@@ -45,7 +49,9 @@ def working_set(datafit, penalty, W0, b0, *, fit_intercept=True, tol=1e-4, max_i
     Same parameters and returns as :func:`mtlclassic.solvers.fista`; requires
     a penalty separable over features with a dual norm (``row_separable``,
     ``has_dual_norm``). ``max_iter`` counts inner epochs (datafits with an
-    affine gradient: the squared loss) or inner FISTA iterations.
+    affine gradient: the squared loss) or inner FISTA iterations (see
+    :func:`prox_newton` for prox-Newton inner steps, the default for the
+    logistic loss).
 
     Outer loop: the exact duality gap over all features, with the best dual
     point seen so far (the residual point, or with ``dual_extrapolation`` the
@@ -86,10 +92,29 @@ def bcd(datafit, penalty, W0, b0, **kwargs):
     return _solve(datafit, penalty, W0, b0, **kwargs)
 
 
+def prox_newton(datafit, penalty, W0, b0, **kwargs):
+    """The working-set solver with prox-Newton inner steps (:mod:`mtlclassic.solvers._newton`).
+
+    For a datafit without an affine gradient (the logistic loss), the
+    problem restricted to each working set is solved by prox-Newton steps:
+    a weighted least-squares model of the loss at the current predictor
+    (weights ``h = d^2F/dZ^2``), solved by the squared loss's numba BCD
+    epochs, then a backtracking line search on the true objective. For the
+    squared loss the model is the loss itself: this is :func:`bcd`. Same
+    parameters as :func:`working_set`; ``max_iter`` counts BCD epochs.
+    """
+    check_solver("prox_newton", datafit, penalty)
+    return _solve(datafit, penalty, W0, b0, newton=not datafit.affine_gradient, **kwargs)
+
+
 def _solve(datafit, penalty, W0, b0, *, fit_intercept=True, tol=1e-4, max_iter=1000,
            gap_freq=6, screening=True, use_working_set=True, anderson_k=5,
-           dual_extrapolation=False, verbose=0):
-    """The outer loop of :func:`working_set` (the solver's needs already checked)."""
+           dual_extrapolation=False, verbose=0, newton=False):
+    """The outer loop of :func:`working_set` (the solver's needs already checked).
+
+    The inner solver: BCD epochs for a datafit with an affine gradient, else
+    prox-Newton steps (``newton``) or FISTA.
+    """
     data = datafit.data
     residual_epochs = datafit.affine_gradient  # BCD epochs on the residual, else inner FISTA
     shrink = fit_intercept and datafit.shrinks_intercepts
@@ -114,6 +139,7 @@ def _solve(datafit, penalty, W0, b0, *, fit_intercept=True, tol=1e-4, max_iter=1
     # Dual points live in sample space, whatever the working set: one history.
     extrapolation = DualExtrapolation(anderson_k if dual_extrapolation else 0)
     gram_cache = {}  # the Gram of the last working set (Gram-form inner solver)
+    newton_cache = {}  # the columns of the last working set (prox-Newton inner solver)
     n_iter = 0
     Z = None  # the predictor, when the inner solver hands it back
     while True:
@@ -181,6 +207,14 @@ def _solve(datafit, penalty, W0, b0, *, fit_intercept=True, tol=1e-4, max_iter=1
                                                  lipschitz[ws], inner_tol, max_iter - n_iter,
                                                  gap_freq, anderson_k, extrapolation,
                                                  gram_cache)
+        elif newton:
+            if not screening and ws.size == candidates.size:
+                # Every feature is in and none can be screened (ridge, pooled): an outer
+                # round would only redo the restricted gap; go to the final tolerance.
+                inner_tol = tol * gap_scale
+            W_ws, b, k, Z = newton_inner(datafit, penalty, W[ws], b, Z, ws, inner_tol,
+                                         max_iter - n_iter, fit_intercept, newton_cache)
+            inner_theta = None  # its dual point is the residual point at Z: the outer one
         else:
             # W is zero outside the working set: the restricted problem has the same
             # objective, on a container with only those columns (freed before the next

@@ -1,0 +1,254 @@
+"""Prox-Newton inner solver of the working-set loop, for smooth losses other than the squared loss.
+
+On the working set, the datafit ``F(Z) = sum_it c_it l(y_it, z_it)`` is
+replaced by its second-order model at the current predictor ``Z``::
+
+    F(Z + D) ~ F(Z) + sum_it g_it D_it + 1/2 sum_it h_it D_it^2
+             = const + 1/2 sum_it h_it (u_it - (Z + D)_it)^2,   u = Z - g / h
+
+with ``g = dF/dZ`` and ``h = d^2F/dZ^2`` (logistic: ``g = -c y s``, ``h = c s
+(1 - s)``, ``s = sigmoid(-y z)``), since the loss is separable in ``Z``. That
+is a weighted least-squares problem -- the squared loss with weights ``h`` and
+targets ``u`` -- which the numba BCD epochs of the squared loss
+(:mod:`mtlclassic.solvers.bcd`) solve as they are, penalty included (its row
+prox). With intercepts, the model's design is centered at the ``h``-weighted
+means of each task, so that the model's best intercepts do not depend on
+``W`` (as for the squared loss) and the direction includes them. A
+backtracking line search on the true objective (datafit + penalty) then
+takes a step along the direction, and the intercepts are profiled (exactly
+minimised for the new ``W``). The restricted problem's duality gap stops the
+Newton steps, at the outer loop's target.
+
+References
+----------
+Lee, J. D., Sun, Y. and Saunders, M. A. (2014). Proximal Newton-type methods
+for minimizing composite functions. SIAM J. Optim. 24(3).
+Friedman, J., Hastie, T. and Tibshirani, R. (2010). Regularization paths for
+generalized linear models via coordinate descent. J. Stat. Softw. 33(1).
+Massias, M., Vaiter, S., Gramfort, A. and Salmon, J. (2020). Dual extrapolation
+for sparse generalized linear models. JMLR 21.
+Bertrand, Q., Klopfenstein, Q., Bannier, P.-A., Gidel, G. and Massias, M.
+(2022). Beyond L1: faster and better sparse models with skglm. NeurIPS.
+"""
+
+import copy
+
+import numpy as np
+
+from ._anderson import Anderson
+from ._gap import dual_at
+from .bcd import _subproblem_epoch
+
+# BCD epochs on one quadratic model: at most this many (skglm's ProxNewton: 20), and
+# stop once an epoch moves the coefficients by less than NEWTON_EPOCH_RATIO times the
+# first epoch did (a direction need not be exact: the line search corrects it).
+NEWTON_MAX_EPOCHS = 20
+NEWTON_EPOCH_RATIO = 0.1
+# Anderson extrapolation of the epochs' iterates every k + 1 epochs (as for the squared loss).
+NEWTON_ANDERSON_K = 5
+# Armijo's sufficient decrease, and the halvings of the line search before giving up.
+ARMIJO = 1e-4
+MAX_HALVINGS = 30
+# Differences of the objective below this many units of rounding are noise.
+ROUNDING_UNITS = 64
+
+
+def _curvature_floor(dtype):
+    """Smallest curvature kept, relative to ``c``: ``h >= c sqrt(eps)``.
+
+    Where a sample's loss is flat (``|z|`` large), ``g / h`` grows as ``exp(|z|)``;
+    the floor keeps the working response ``u = Z - g / h`` within ``1 / sqrt(eps)``
+    of ``Z`` (finite in float32), with the gradient ``g`` still exact: the model
+    is only more curved along those samples.
+    """
+    return float(np.sqrt(np.finfo(dtype).eps))
+
+
+class _NewtonInner:
+    """Prox-Newton steps on the problem restricted to the working set ``ws``.
+
+    Parameters
+    ----------
+    datafit : Logistic
+        The full problem's datafit (``value_z``, ``derivative_z``,
+        ``curvature_z``, ``optimal_intercept``).
+    penalty : Penalty
+        Row-separable, with a dual norm.
+    ws : ndarray of int
+        The working set (sorted); ``W`` is zero elsewhere.
+    fit_intercept : bool
+    cache : dict
+        The restricted container of the last working set, reused while the
+        set does not change.
+    """
+
+    def __init__(self, datafit, penalty, ws, fit_intercept, cache):
+        data = datafit.data
+        if cache.get("ws") is not None and np.array_equal(cache["ws"], ws):
+            sub = cache["sub"]
+        else:
+            cache.clear()  # one restricted copy of the columns alive at a time
+            sub = data.restrict(ws)
+            if sub.is_sparse and sub.X.format != "csc":
+                sub = sub._with_design(sub.X.tocsc()) if sub.X_offset is None else _csc(sub)
+            cache.update(ws=ws, sub=sub)
+        # The restricted problem (compact columns): values, gaps and the model's design.
+        self.datafit = type(datafit)(sub)
+        self.penalty, self.fit_intercept = penalty, fit_intercept
+        self.rows = np.arange(ws.size, dtype=np.int64)
+        self.params = penalty.row_params
+        self.best_dual = -np.inf
+        self.floor = _curvature_floor(sub.dtype)
+
+    def _model(self, Z):
+        """The quadratic model at ``Z``: a squared-loss container, weights ``h``, targets ``u``."""
+        sub = self.datafit.data
+        g = self.datafit.derivative_z(Z).astype(np.float64)
+        c = sub.C.astype(np.float64)
+        h = np.maximum(self.datafit.curvature_z(Z).astype(np.float64), self.floor * c)
+        u = Z - np.divide(g, h, out=np.zeros_like(g), where=h > 0)  # c = 0: no term
+        model = copy.copy(sub)  # shares X (and the per-task row blocks): new Y, C, centering
+        model.Y, model.C = u.astype(sub.dtype), h.astype(sub.dtype)
+        model.row_weights = model.task_scale = None  # h is no outer product
+        model.X_offset = None
+        if self.fit_intercept:  # at the h-weighted means: the best intercepts do not depend on W
+            model.center()
+        elif sub.X_offset is not None:  # (not reached: containers are centered with intercepts)
+            model.X_offset, model._sums = sub.X_offset, sub._sums
+        return model, g
+
+    def step(self, W, b, Z, primal, max_epochs):
+        """One prox-Newton step from ``(W, b)`` with predictor ``Z`` and objective ``primal``.
+
+        Returns ``(W, b, Z, primal, epochs, moved)``; ``moved`` is False when the
+        line search found no decrease (the point is optimal to rounding).
+        """
+        model, g = self._model(Z)
+        # The squared loss's block curvatures on the model (the solver imports no datafit).
+        lipschitz = np.ascontiguousarray(model.weighted_sq_col_norms().max(axis=1),
+                                         dtype=model.dtype)
+        kernel, order = _subproblem_epoch(model)
+        # The model's design is centered at m_h, the restricted problem's at m_c (or not at
+        # all): (X - m_h) W = (X - m_c) W - delta(W), delta(W)_t = sum_j (m_h - m_c)_jt W_jt.
+        # So the model's predictor needs no product with X: Z - b - delta(W).
+        sub = self.datafit.data
+        m_shift = (None if model.X_offset is None else model.X_offset if sub.X_offset is None
+                   else model.X_offset - sub.X_offset)
+
+        def delta(W_):
+            return (np.zeros(model.n_tasks, model.dtype) if m_shift is None
+                    else np.sum(m_shift * W_, axis=0).astype(model.dtype))
+
+        Z_model = Z - model.expand(b + delta(W))  # (X - m_h) W
+        # The model's intercepts are its weighted means of u - Xc W (centered: of u).
+        b_model = (model.task_sum(model.C * (model.Y - Z_model)) / model.task_sum(model.C)
+                   if self.fit_intercept else np.zeros(model.n_tasks, model.dtype))
+        R = np.array(model.Y - Z_model - model.expand(b_model), order=order)  # u - Xc W - b
+        shift = np.zeros(model.n_tasks, model.dtype)
+        W_new = np.array(W, order="C", copy=True)
+        anderson = Anderson(NEWTON_ANDERSON_K)
+        first, epochs = None, 0
+        for epochs in range(1, max_epochs + 1):
+            change = kernel(R, shift, W_new, lipschitz, self.params, self.penalty.row_kind,
+                            self.rows)
+            first = change if first is None else first
+            if change <= NEWTON_EPOCH_RATIO * first:
+                break
+            anderson.push(W_new)
+            if anderson.full:  # every k + 1 epochs: extrapolate, keep it if the model is lower
+                W_acc = anderson.extrapolate(W_new)
+                anderson.reset()
+                if W_acc is not None:
+                    R_acc = _try_extrapolation(model, self.penalty, R, shift, W_new, W_acc,
+                                               b_model, order)
+                    if R_acc is not None:
+                        R, W_new = R_acc, W_acc
+                        shift[:] = 0.0
+        # The model's predictor at W_new, and the direction in (W, Z).
+        dZ = (model.Y - (R + model.expand(shift))) - Z
+        dW = W_new - W
+        penalty = self.penalty
+        pen_new = penalty.value(W_new)
+        pen_old = penalty.value(W)
+        # Directional derivative bound of Lee et al. (2014): g . dZ + pen(W_new) - pen(W) < 0.
+        decrease = float(np.sum(g * dZ)) + pen_new - pen_old
+        rounding = ROUNDING_UNITS * float(np.finfo(model.dtype).eps) * max(abs(primal), 1e-300)
+        if not decrease < rounding:  # (NaN included)
+            return W, b, Z, primal, epochs, False
+        t = 1.0
+        for _ in range(MAX_HALVINGS):
+            W_t = W_new if t == 1.0 else W + t * dW
+            Z_t = Z + t * dZ
+            value = self.datafit.value_z(Z_t) + (pen_new if t == 1.0 else penalty.value(W_t))
+            if value <= primal + ARMIJO * t * decrease:
+                break
+            if t == 1.0 and -decrease <= rounding and value <= primal + rounding:
+                # The objective cannot tell the points apart: near the optimum it is flat
+                # to second order, while the duality gap still sees W move (first order).
+                # The full Newton step is then taken (Newton converges there).
+                break
+            t *= 0.5
+        else:
+            return W, b, Z, primal, epochs, False
+        W_t = W_t.astype(W.dtype, copy=False)
+        Z_t = Z_t.astype(Z.dtype, copy=False)
+        if self.fit_intercept:
+            # Profile the intercepts: exact minimisation over b for W_t (a 1-D Newton per task).
+            # At the model's solution the intercepts are b_model - delta(W_new) in the
+            # restricted problem's parametrisation; at t, b + t (that - b).
+            b_t = b + t * ((b_model - delta(W_new)) - b)
+            Z0 = Z_t - sub.expand(b_t)
+            b = self.datafit.optimal_intercept(Z0, b_t).astype(W.dtype)
+            Z_t = Z0 + sub.expand(b)
+            value = self.datafit.value_z(Z_t) + penalty.value(W_t)
+        return W_t, b, Z_t, value, epochs, value < primal or -decrease <= rounding
+
+    def gap(self, W, Z, primal):
+        """Duality gap of the restricted problem at ``(W, Z)`` (intercepts profiled)."""
+        dual = dual_at(self.datafit, self.penalty, -self.datafit.derivative_z(Z))[0]
+        self.best_dual = max(self.best_dual, dual)
+        return primal - self.best_dual
+
+
+def _model_value(model, penalty, R, W):
+    """``1/2 sum h R^2 + pen(W)``: the quadratic model (up to a constant) at residual ``R``."""
+    return 0.5 * float(np.sum(model.C * R * R)) + penalty.value(W)
+
+
+def _try_extrapolation(model, penalty, R, shift, W, W_acc, b_model, order):
+    """The residual at ``W_acc`` if the model is lower there than at ``W``, else None."""
+    R_acc = np.array(model.Y - model.linear(W_acc, b_model), order=order)
+    if (_model_value(model, penalty, R_acc, W_acc)
+            < _model_value(model, penalty, R + model.expand(shift), W)):
+        return R_acc
+    return None
+
+
+def _csc(sub):
+    """``sub`` with its sparse design in CSC (the epochs read columns), centering kept."""
+    out = sub._with_design(sub.X.tocsc())
+    out.X_offset, out._sums = sub.X_offset, sub._sums
+    return out
+
+
+def newton_inner(datafit, penalty, W_ws, b, Z, ws, inner_tol, max_epochs, fit_intercept, cache):
+    """Prox-Newton steps on the working set until the restricted gap is below ``inner_tol``.
+
+    ``Z`` is the predictor at ``(W, b)`` (``W`` zero off ``ws``), with ``b``
+    optimal for ``W`` when intercepts are fitted. Returns ``(W_ws, b, epochs,
+    Z)``: the BCD epochs spent on the quadratic models count as iterations.
+    """
+    inner = _NewtonInner(datafit, penalty, ws, fit_intercept, cache)
+    W = np.ascontiguousarray(W_ws)
+    primal = inner.datafit.value_z(Z) + penalty.value(W)
+    used = 0
+    while used < max_epochs:
+        W, b, Z, primal, epochs, moved = inner.step(
+            W, b, Z, primal, min(NEWTON_MAX_EPOCHS, max_epochs - used))
+        used += epochs
+        if not moved or inner.gap(W, Z, primal) <= inner_tol:
+            break
+    # The steps update Z along their directions (no product with X): formed once, exactly,
+    # for the outer gap (the rounding they gathered is gone).
+    Z = inner.datafit.linear(W, b)
+    return W, b, used, Z
