@@ -294,8 +294,10 @@ def test_sparse_features_give_the_dense_fit(model, layout):
               tol=1e-10, max_iter=100000)
     a = cls(**kw).fit(X, pb["y"], sample_weight=pb["sw"])
     b = cls(**kw).fit(sp.csr_matrix(X), pb["y"], sample_weight=pb["sw"])
-    np.testing.assert_allclose(b.coef_, a.coef_, atol=1e-6)
-    np.testing.assert_allclose(b.intercept_, a.intercept_, atol=1e-6)
+    # Both stop at a gap below tol (1e-10 relative, ~4e-10 absolute): the dense and sparse
+    # kernels round differently, and such a gap still leaves ~1e-5 on the coefficients.
+    np.testing.assert_allclose(b.coef_, a.coef_, atol=2e-5)
+    np.testing.assert_allclose(b.intercept_, a.intercept_, atol=2e-5)
 
 
 @pytest.mark.parametrize("layout", LAYOUTS)

@@ -207,7 +207,9 @@ def _solve(datafit, penalty, W0, b0, *, fit_intercept=True, tol=1e-4, max_iter=1
                                                  lipschitz[ws], inner_tol, max_iter - n_iter,
                                                  gap_freq, anderson_k, extrapolation,
                                                  gram_cache)
-        elif newton:
+        elif newton and not shrink:
+            # (With intercept shrinkage the Newton model's intercept step would need the
+            # coupled T x T system: FISTA, which profiles the intercepts exactly, solves it.)
             if not screening and ws.size == candidates.size:
                 # Every feature is in and none can be screened (ridge, pooled): an outer
                 # round would only redo the restricted gap; go to the final tolerance.
