@@ -258,3 +258,27 @@ def test_a_diagonal_grid_starts_tied_and_moves_each_axis():
     assert [p for _, p in grid] == [{"alpha": v, "beta": v} for v in (0.1, 1.0, 10.0)]
     found = search(_Probe(), grid, X10, Y10, FOLDS, _peaked(100.0, 1e-2))
     assert found["params"] == pytest.approx({"alpha": 100.0, "beta": 1e-2})
+
+
+def test_tuning_and_final_fit_warnings_are_counted_apart():
+    from mtlclassic import LassoClassifier, LassoRegressor
+    from mtlclassic.compare import ModelSpec
+    from mtlclassic.estimators._grids import alpha_max_grid
+
+    one_epoch = ModelSpec("lasso-1-epoch", "classical", (LassoRegressor, LassoClassifier),
+                          alpha_max_grid(("alpha", "l1"), fractions=(0.1, 0.01)),
+                          fixed={"max_iter": 1, "tol": 1e-12})
+    r = compare(TINY, [one_epoch], n_splits=1, cv=2)
+    m = r.models["lasso-1-epoch"]
+    assert m.warnings.get("ConvergenceWarning") == 1  # the final fit
+    # every fold's fit of every point scored
+    assert m.tuning_warnings.get("ConvergenceWarning") == 2 * m.n_points[0]
+
+
+def test_target_of_a_built_in_data_set():
+    from mtlclassic.compare import DataError, parse_data
+
+    with pytest.raises(DataError, match="choose one of 'total_UPDRS', 'motor_UPDRS'"):
+        parse_data("parkinsons:/nowhere", target="UPDRS")
+    with pytest.raises(DataError, match="it has one target"):
+        parse_data("school:/nowhere", target="score")
