@@ -221,7 +221,7 @@ def _run(command, data, models, *, splits, fraction, cv, seed, n_jobs, out, quie
 
     from . import __version__
     from .compare import check_out, compare, parse_data, resolve_models
-    from .compare._scores import tuning_scorer
+    from .compare import tuning_scorer
 
     try:
         # Everything is checked before any work, and --out is only created at the end: a

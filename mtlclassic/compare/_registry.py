@@ -15,7 +15,7 @@ from ..estimators import MODELS as _DECLARED
 from ..estimators import (FRACTIONS, RIDGE_ALPHAS, KernelTaskRelationClassifier,
                           KernelTaskRelationRegressor, alpha_max_grid, fixed_grid, format_value,
                           graph_grid, kernel_grid, per_task_grid, product_grid)
-from ..estimators._grids import Grid, intercept_shrinkage_axis, task_weighting_axis
+from ..estimators import Grid, intercept_shrinkage_axis, task_weighting_axis
 from ..neural import (HardSharingMLPClassifier, HardSharingMLPRegressor,
                       SoftSharingMLPClassifier, SoftSharingMLPRegressor)
 

@@ -54,7 +54,7 @@ class AUCWithFallback:
 
     def __call__(self, estimator, X, y, sample_weight=None):
         from ..metrics import roc_auc
-        from ..metrics._scorer import roc_auc_scorer
+        from ..metrics import roc_auc_scorer
 
         z = roc_auc_scorer._response(estimator, X)
         tasks = roc_auc_scorer._tasks(estimator, X)

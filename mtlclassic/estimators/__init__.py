@@ -7,8 +7,9 @@ the lists below are derived from those declarations, in declaration order
 
 from ._alpha_max import alpha_max
 # The grid builders of the declarations, for mtlclassic.compare (not in __all__).
-from ._grids import (FRACTIONS, RIDGE_ALPHAS, alpha_max_grid, fixed_grid, format_value,
-                     graph_grid, kernel_grid, per_task_grid, product_grid)
+from ._grids import (FRACTIONS, RIDGE_ALPHAS, Grid, alpha_max_grid, fixed_grid, format_value,
+                     graph_grid, intercept_shrinkage_axis, kernel_grid, per_task_grid,
+                     product_grid, task_weighting_axis)
 from ._path import PathResult, regularization_path
 from ._registry import MODELS
 from .baselines import PooledClassifier, PooledRegressor, RidgeClassifier, RidgeRegressor
