@@ -85,7 +85,7 @@ def test_bcd_refused_for_penalties_not_separable_over_features(cls):
 @pytest.mark.parametrize("cls, solver", [
     (m.LassoRegressor, "bcd"), (m.SparseGroupLassoRegressor, "bcd"), (m.L1InfRegressor, "bcd"),
     (m.RidgeRegressor, "bcd"), (m.PooledRegressor, "bcd"), (m.TraceNormRegressor, "fista"),
-    (m.DirtyModelRegressor, "fista"), (m.LassoClassifier, "working_set"),
+    (m.DirtyModelRegressor, "fista"), (m.LassoClassifier, "prox_newton"),
     (m.RidgeClassifier, "fista"), (m.TraceNormClassifier, "fista")])
 def test_auto_solver_choice(cls, solver):
     X, y, _ = _data(cls, "shared")
