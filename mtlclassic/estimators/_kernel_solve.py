@@ -138,6 +138,17 @@ class StackedSolve:
         return _intercepts(solve, y, self._indicators, self.n_tasks, shrinkage)
 
 
+def _eigh(M, what):
+    """``np.linalg.eigh(M)``, with a one-line ``ValueError`` where LAPACK fails."""
+    try:
+        return np.linalg.eigh(M)
+    except np.linalg.LinAlgError:
+        raise ValueError(
+            f"The eigendecomposition of {what} failed (its entries span too many orders of "
+            "magnitude, or overflow): rescale X, y or the weights (task_weights, "
+            "sample_weight) towards 1.") from None
+
+
 class KroneckerSolve:
     """The saddle system of a shared design ``K`` (n x n) observed for every task.
 
@@ -157,7 +168,7 @@ class KroneckerSolve:
         self.K = K
         self.sr = np.sqrt(row_weights)
         self.sw = np.sqrt(task_weights)
-        lam, U = np.linalg.eigh(self.sr[:, None] * K * self.sr[None, :])
+        lam, U = _eigh(self.sr[:, None] * K * self.sr[None, :], "the weighted kernel matrix")
         self.lam, self.U = np.maximum(lam, 0.0), U
         if np.min(lam) < -1e-8 * max(np.max(np.abs(lam)), 1e-300):
             raise ValueError(
@@ -167,7 +178,7 @@ class KroneckerSolve:
         self.n_tasks = len(task_weights)
 
     def _solver(self, Q):
-        s, V = np.linalg.eigh(self.sw[:, None] * Q * self.sw[None, :])
+        s, V = _eigh(self.sw[:, None] * Q * self.sw[None, :], "the weighted task matrix")
         s = np.maximum(s, 0.0)
         scale = 1.0 / (np.outer(self.lam, s) + 1.0)
         sr, sw, U = self.sr, self.sw, self.U
