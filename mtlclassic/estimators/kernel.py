@@ -188,12 +188,18 @@ class _KernelTaskRelation(MultiTaskPredictor):
         alpha, lambda_2 = self.alpha * scale, self.lambda_2 * scale
         # s / 2 sum_t (b_t - mean(b))^2 scales like the loss: with the task weights.
         problem.shrinkage = self.intercept_shrinkage * scale if self.fit_intercept else 0.0
-        if B is not None:
-            Q = B / alpha
-            a, b = problem.solve(Q, self.fit_intercept)
-            omega, n_iter = B, 0
-        else:
-            a, b, Q, omega, n_iter = self._alternate(problem, alpha, lambda_2, T)
+        try:
+            if B is not None:
+                Q = B / alpha
+                a, b = problem.solve(Q, self.fit_intercept)
+                omega, n_iter = B, 0
+            else:
+                a, b, Q, omega, n_iter = self._alternate(problem, alpha, lambda_2, T)
+        except np.linalg.LinAlgError as exc:  # LAPACK on entries spanning ~1e190 or overflowed
+            raise ValueError(
+                f"{type(self).__name__}: a linear-algebra step failed ({exc}): the data or the "
+                "weights span too many orders of magnitude; rescale X, y, task_weights or "
+                "sample_weight towards 1.") from None
         self._set_covariance(omega)
         self._learned_before = B is None
         self.dual_coef_ = problem.public_dual(a)
