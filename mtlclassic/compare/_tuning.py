@@ -183,10 +183,12 @@ def search(estimator, grid, X, y, folds, scorer):
     # The primary axes together, then each secondary axis alone from the best point found.
     primary = [i for i, a in enumerate(axes) if a.initial is None]
     phases = [primary] + [[i] for i, a in enumerate(axes) if a.initial is not None]
+    def best_point():  # ties go to the stronger regularisation (the simpler model)
+        return max(scored, key=lambda c: (scored[c], _strength(c)))
+
     for active in phases:
         while True:
-            # Ties go to the stronger regularisation (the simpler model).
-            best = max(scored, key=lambda c: (scored[c], _strength(c)))
+            best = best_point()
             proposals = [best[:i] + (v,) + best[i + 1:]
                          for i in active for v in ladders[i].neighbours(best[i])]
             proposals = [c for c in dict.fromkeys(proposals) if c not in scored]
@@ -194,7 +196,7 @@ def search(estimator, grid, X, y, folds, scorer):
                 break
             for coords in proposals:
                 scored[coords] = data.score(coords, grid.point(coords)[1])
-    best = max(scored, key=lambda c: (scored[c], _strength(c)))
+    best = best_point()
     label, params = grid.point(best)
     edges = [(axis.name, side) for axis, ladder, v in zip(axes, ladders, best)
              if (side := ladder.edge(v)) is not None]
