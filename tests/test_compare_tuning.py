@@ -282,3 +282,25 @@ def test_target_of_a_built_in_data_set():
         parse_data("parkinsons:/nowhere", target="UPDRS")
     with pytest.raises(DataError, match="it has one target"):
         parse_data("school:/nowhere", target="score")
+
+
+def test_a_path_of_default_points_stops_past_its_best():
+    # One axis: scored from the strongest value down, stopping at the first worse point; the
+    # weaker default values (the costliest fits) are never fitted when the optimum is strong.
+    grid = Grid([value_axis("alpha", (0.01, 0.1, 1.0, 10.0))])
+    fits = []
+
+    def scorer(est, X, y):
+        fits.append(est.alpha)
+        return -abs(np.log10(est.alpha) - 1.0)  # best at 10
+
+    found = search(_Probe(), grid, X10, Y10, FOLDS, scorer)
+    assert found["params"]["alpha"] == pytest.approx(10.0)
+    assert 0.1 not in fits and 0.01 not in fits
+    # An optimum at the weak end is still reached through every default point.
+    found = search(_Probe(), grid, X10, Y10, FOLDS, _peaked(0.01))
+    assert found["params"]["alpha"] == pytest.approx(0.01) and found["n_points"] >= 4
+    # A product of two axes is not a path: all its default points are scored.
+    grid2 = Grid([value_axis("alpha", (0.1, 1.0, 10.0)), value_axis("beta", (0.1, 1.0, 10.0))])
+    found = search(_Probe(), grid2, X10, Y10, FOLDS, _peaked(10.0, 10.0))
+    assert found["n_points"] >= 9

@@ -368,3 +368,29 @@ def test_fenchel_young_inequality(layout, loss):
                                               rel=1e-10, abs=1e-12)
         Z2 = 2 * rng.standard_normal(data.Y.shape)
         assert df.value_z(Z2) >= df.dual_value(theta) - np.sum(theta * Z2) - 1e-12
+
+
+@pytest.mark.parametrize("order", ["C", "F"])
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("features", [None, [4, 0, 2]])
+def test_compiled_stacked_products_equal_the_per_task_products(order, dtype, features):
+    # Many small tasks take the compiled one-pass products; they must equal the per-task BLAS
+    # products (the path of large tasks), an empty task included.
+    rng = np.random.default_rng(0)
+    offsets = np.array([0, 3, 3, 10, 11, 20])
+    n, p, T = 20, 5, 5
+    X = np.asarray(rng.standard_normal((n, p)), dtype=dtype, order=order)
+    y, C = rng.standard_normal(n).astype(dtype), np.ones(n, dtype=dtype)
+    k = p if features is None else len(features)
+    W, d = rng.standard_normal((k, T)), rng.standard_normal(n).astype(dtype)
+    compiled, blas = StackedDesign(X, y, C, offsets), StackedDesign(X, y, C, offsets)
+    assert compiled._compiled
+    blas._compiled = False
+    rtol = 1e-5 if dtype == np.float32 else 1e-12
+    np.testing.assert_allclose(compiled.linear(W, features=features),
+                               blas.linear(W, features=features), rtol=rtol, atol=rtol)
+    G = compiled.rmatvec(d, features=features)
+    np.testing.assert_allclose(G, blas.rmatvec(d, features=features), rtol=rtol, atol=rtol)
+    assert np.all(G[:, 1] == 0)  # the empty task
+    cols = slice(None) if features is None else features
+    np.testing.assert_allclose(G[:, 2], X[3:10][:, cols].T @ d[3:10], rtol=rtol, atol=rtol)

@@ -2,7 +2,9 @@
 
 A model's grid (:class:`mtlclassic.estimators._grids.Grid`) is the product of
 its axes' default values. Every point is scored by the mean over the inner
-folds of the tuning criterion (:func:`._scores.tuning_scorer`). Then a
+folds of the tuning criterion (:func:`._scores.tuning_scorer`), from the
+strongest regularisation to the weakest (along a single path of default
+points, until one scores below the best so far). Then a
 pattern search (the primary axes together, then each secondary axis alone): the neighbours of the best point along each axis (one axis
 moving at a time) are scored until all of them are; where the best value
 sits at an end of the values searched along an axis, one value is added past
@@ -74,6 +76,11 @@ class _Folds:
 def _strongest_first(coords):
     """The default points from the strongest regularisation to the weakest (log-sum order)."""
     return sorted(coords, key=lambda c: -_strength(c))
+
+
+def _is_chain(grid):
+    """Whether the default points lie on one path: one axis varies, or the axes vary together."""
+    return grid.diagonal or sum(len(a.start()) > 1 for a in grid.axes) <= 1
 
 
 def _steps(axis):
@@ -158,7 +165,10 @@ def search(estimator, grid, X, y, folds, scorer):
 
     Notes
     -----
-    After the default grid, a pattern search: the neighbours of the best
+    The default points are scored from the strongest regularisation to the
+    weakest; where they lie on one path (one axis, or a diagonal), the walk
+    stops at the first point scoring below the best so far, as the pattern
+    search would from the strongest point. Then a pattern search: the neighbours of the best
     point along each axis (one axis moving at a time) are scored until the
     best point's neighbours all are; an axis whose best value is at an end
     of the values searched gets one more value past it, within its range.
@@ -176,8 +186,13 @@ def search(estimator, grid, X, y, folds, scorer):
         return dict(label=label, params=params, edges=_plain_edges(grid, best),
                     n_points=len(grid), extended=0)
     scored = {}
+    chain = _is_chain(grid)
     for coords in _strongest_first(grid.coords()):
         scored[coords] = data.score(coords, grid.point(coords)[1])
+        if chain and scored[coords] < max(scored.values()):
+            # Past the best along a path of default points: the weaker ones (the costliest
+            # fits) are left to the pattern search, which scores them only if it must.
+            break
     ladders = [_Ladder(axis) for axis in axes]
     n_default = len(scored)
     # The primary axes together, then each secondary axis alone from the best point found.

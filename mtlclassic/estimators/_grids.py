@@ -146,14 +146,16 @@ def value_axis(name, values, scale=1.0, label=None, *, low=None, high=None, inte
 
 
 def intercept_shrinkage_axis():
-    """A secondary axis of ``intercept_shrinkage``: 0 (free intercepts) first, then 0.1 to 10.
+    """A secondary axis of ``intercept_shrinkage``: 0 (free intercepts) first, then 1, 10, ...
 
     Only 0 is in the default product: the search moves up the values while
-    shrinking the per-task intercepts helps (small tasks). Both ends
-    saturate: 0 is the free-intercept model, and beyond 1e4 the intercepts
-    are tied.
+    shrinking the per-task intercepts helps (small tasks), in steps of 10.
+    Both ends saturate: 0 is the free-intercept model, and beyond 1e4 the
+    intercepts are tied. (No 0.1: on School at 20 % training the linear
+    models chose it in 4 of 140 model-splits, where 1 scored within noise,
+    and each point of this axis is a slow fit.)
     """
-    return Axis("intercept_shrinkage", (0.0, 0.1, 1.0, 10.0),
+    return Axis("intercept_shrinkage", (0.0, 1.0, 10.0),
                 lambda v: {"intercept_shrinkage": v},
                 lambda v: f"intercept_shrinkage={format_value(v)}", 0.0, 1e4,
                 saturates=("low", "high"), initial=(0.0,))

@@ -1,0 +1,52 @@
+"""numba kernels of the stacked design's products for many small dense task blocks.
+
+With many small tasks (School: 139 tasks of 4-50 rows at 20 % training) one
+BLAS product per task is mostly Python and call overhead: the products below
+do every task in one compiled pass, row by row. They are used only where
+every task's block is small (``COMPILED_BLOCK_ENTRIES`` in ``_containers``),
+so a block stays in cache whatever ``X``'s memory order; large blocks go to
+BLAS. ``reassoc`` lets the sums vectorise, as BLAS reorders its sums too.
+"""
+
+import numpy as np
+from numba import njit
+
+_FAST = {"reassoc", "contract"}
+
+
+@njit(cache=True, nogil=True, fastmath=_FAST)
+def stacked_linear(X, features, W, offsets, out):
+    """``out[i] = X[i, features] . W[:, t(i)]`` for the rows ``i`` of every task ``t``.
+
+    ``features`` None: every column (``W`` of shape (n_features, n_tasks)).
+    """
+    p = X.shape[1] if features is None else features.size
+    for t in range(offsets.size - 1):
+        w = np.ascontiguousarray(W[:, t])
+        for i in range(offsets[t], offsets[t + 1]):
+            acc = 0.0
+            if features is None:
+                for k in range(p):
+                    acc += X[i, k] * w[k]
+            else:
+                for k in range(p):
+                    acc += X[i, features[k]] * w[k]
+            out[i] = acc
+
+
+@njit(cache=True, nogil=True, fastmath=_FAST)
+def stacked_rmatvec(X, features, d, offsets, G):
+    """``G[k, t] = sum_{i in t} X[i, features[k]] d[i]``: column t is ``X_t[:, features]^T d_t``."""
+    p = X.shape[1] if features is None else features.size
+    g = np.empty(p, dtype=G.dtype)
+    for t in range(offsets.size - 1):
+        g[:] = 0.0
+        for i in range(offsets[t], offsets[t + 1]):
+            di = d[i]
+            if features is None:
+                for k in range(p):
+                    g[k] += X[i, k] * di  # g_t += x_i d_i
+            else:
+                for k in range(p):
+                    g[k] += X[i, features[k]] * di
+        G[:, t] = g
