@@ -50,6 +50,9 @@ _ESTIMATORS = [
 _ESTIMATORS += ["TemporalGroupLassoClassifier", "TemporalGroupLassoClassifierCV",
                 "TemporalGroupLassoRegressor", "TemporalGroupLassoRegressorCV",
                 "temporal_group_lasso_path"]
+_ESTIMATORS += ["FusedSparseGroupLassoClassifier", "FusedSparseGroupLassoClassifierCV",
+                "FusedSparseGroupLassoRegressor", "FusedSparseGroupLassoRegressorCV",
+                "fused_sparse_group_lasso_path"]
 _NEURAL = ["HardSharingMLPClassifier", "HardSharingMLPRegressor", "SoftSharingMLPClassifier",
            "SoftSharingMLPRegressor"]
 
@@ -100,6 +103,9 @@ if TYPE_CHECKING:  # static type checkers and IDEs see the eager imports; nothin
     from .estimators import (TemporalGroupLassoClassifier, TemporalGroupLassoClassifierCV,
                              TemporalGroupLassoRegressor, TemporalGroupLassoRegressorCV,
                              temporal_group_lasso_path)
+    from .estimators import (FusedSparseGroupLassoClassifier, FusedSparseGroupLassoClassifierCV,
+                             FusedSparseGroupLassoRegressor, FusedSparseGroupLassoRegressorCV,
+                             fused_sparse_group_lasso_path)
     from .neural import (HardSharingMLPClassifier, HardSharingMLPRegressor,
                          SoftSharingMLPClassifier, SoftSharingMLPRegressor)
 

@@ -1,8 +1,12 @@
-"""Models of tasks in an order (time points): the temporal group lasso (issue 15).
+"""Models of tasks in an order (time points): the temporal and fused sparse group lassos (issue 15).
 
 Specifications checked against oracles the package does not supply:
 
-- the row prox of the penalty against its definition (cvxpy), its conjugate
+- the row proxes of the penalties against their definitions (cvxpy); the
+  1-D total-variation prox also against its optimality conditions on long
+  inputs; the fused norm's prox and the projection on its dual ball (cvxpy)
+  sum to the identity (Moreau), its dual scaling and per-row dual norms
+  against the gauge of that ball (cvxpy); the temporal penalty's conjugate
   against ``sup_W <V, W> - h(W)`` (cvxpy) and the Fenchel-Young equality at
   the prox (``h(P) + h^*(V - P) = <P, V - P>``, ``P = prox_h(V)``: the
   conjugate's argument is a subgradient there); the DCT-II spectrum against
@@ -14,7 +18,8 @@ Specifications checked against oracles the package does not supply:
   ``l2_reg``, no intercept, sparse designs mixed in); the duality gap
   certifies it (also for fits stopped after one or three iterations);
 - recovery: on coefficients drifting smoothly over time, the temporal group
-  lasso's error is below the group lasso's;
+  lasso's error is below the group lasso's; on piecewise-constant
+  coefficients the fused model finds the planted change points;
 - ``task_order``: a permutation of the tasks with the same permutation of
   the order gives the same model; bad orders are one-line ValueErrors.
 """
@@ -28,8 +33,9 @@ from sklearn.exceptions import ConvergenceWarning
 
 from conftest import best_intercepts, make_per_task, make_shared
 import mtlclassic as m
-from mtlclassic.penalties import TemporalL21
+from mtlclassic.penalties import FusedSparseGroup, TemporalL21
 from mtlclassic.penalties._ordered import path_laplacian_spectrum
+from mtlclassic.penalties._ordered_kernels import tv1d_prox
 
 RTOL_OBJ = 1e-6
 TOL = 1e-8
@@ -60,7 +66,24 @@ def temporal_cvx(W, prm, order):
             + 0.5 * prm["l2_reg"] * cp.sum_squares(W))
 
 
-# -- the penalty object: prox, conjugate, spectrum -------------------------------------------
+def fused_value(W, prm, order):
+    """``alpha (r ||W||_1 + (1 - r) sum_j ||W[:, j]||) + alpha_fused sum_i ||W[o_i] - W[o_{i+1}]||_1 + l2 / 2 ||W||^2``."""
+    r, Wo = prm["l1_ratio"], W[order]
+    return (prm["alpha"] * (r * float(np.sum(np.abs(W)))
+                            + (1 - r) * float(np.sum(np.sqrt(np.sum(W ** 2, axis=0)))))
+            + prm["alpha_fused"] * float(np.sum(np.abs(Wo[1:] - Wo[:-1])))
+            + 0.5 * prm["l2_reg"] * float(np.sum(W ** 2)))
+
+
+def fused_cvx(W, prm, order):
+    r = prm["l1_ratio"]
+    Wo = W[order, :] if W.shape[0] > 1 else W
+    fused = cp.sum(cp.abs(Wo[1:] - Wo[:-1])) if W.shape[0] > 1 else 0.0
+    return (prm["alpha"] * (r * cp.sum(cp.abs(W)) + (1 - r) * cp.sum(cp.norm(W, 2, axis=0)))
+            + prm["alpha_fused"] * fused + 0.5 * prm["l2_reg"] * cp.sum_squares(W))
+
+
+# -- the penalty objects: prox, conjugate, spectrum -------------------------------------------
 def _random_temporal(rng, T, l2=None):
     order = rng.permutation(T)
     l2 = float(rng.choice([0.0, 0.3])) if l2 is None else l2
@@ -140,7 +163,8 @@ VARIANTS = [
 ]
 LOSSES = ("squared", "logistic")
 LAYOUTS = ("shared", "per_task")
-MODELS = {"temporal": (m.TemporalGroupLassoRegressor, m.TemporalGroupLassoClassifier)}
+MODELS = {"temporal": (m.TemporalGroupLassoRegressor, m.TemporalGroupLassoClassifier),
+          "fused": (m.FusedSparseGroupLassoRegressor, m.FusedSparseGroupLassoClassifier)}
 
 
 def build(model, loss, layout, seed):
@@ -166,9 +190,13 @@ def build(model, loss, layout, seed):
                       fit_intercept=fit_intercept, task_weights=pb.task_weights,
                       sample_weight=pb.sample_weight)
     params = dict(alpha=float(rng.uniform(0.05, 0.4)) * top,
-                  lambda_smooth=float(10 ** rng.uniform(-1, 1)),
                   l2_reg=float(rng.uniform(0.01, 0.2)) if v.get("l2") else 0.0,
                   fit_intercept=fit_intercept, task_order=order)
+    if model == "temporal":
+        params["lambda_smooth"] = float(10 ** rng.uniform(-1, 1))
+    else:
+        params.update(l1_ratio=float(rng.uniform(0.1, 0.9)),
+                      alpha_fused=float(rng.uniform(0.02, 0.3)) * top)
     return pb, params, order
 
 
@@ -249,12 +277,23 @@ def test_temporal_objective_at_most_cvxpy(case):
     check_against_cvxpy(case, temporal_value, temporal_cvx)
 
 
+@pytest.mark.parametrize("case", [c for c in CASES if c[0] == "fused"],
+                         ids=lambda c: "-".join(map(str, c)))
+def test_fused_objective_at_most_cvxpy(case):
+    check_against_cvxpy(case, fused_value, fused_cvx)
+
+
 @pytest.mark.parametrize("solver", ["fista", "working_set"])
 def test_temporal_solvers_agree(solver):
     pb, params, order = build("temporal", "squared", "shared", 2)
     objs = [objective(pb, params, order, e.coef_, e.intercept_)
             for e in (fit(m.TemporalGroupLassoRegressor, pb, params, tol=TOL, solver=s,
                           max_iter=100_000) for s in ("bcd", solver))]
+    assert abs(objs[0] - objs[1]) <= RTOL_OBJ * abs(objs[0])
+    pb, params, order = build("fused", "logistic", "per_task", 2)
+    objs = [objective(pb, params, order, e.coef_, e.intercept_, fused_value)
+            for e in (fit(m.FusedSparseGroupLassoClassifier, pb, params, tol=TOL, solver=s,
+                          max_iter=100_000) for s in ("prox_newton", solver))]
     assert abs(objs[0] - objs[1]) <= RTOL_OBJ * abs(objs[0])
 
 
@@ -311,3 +350,137 @@ def test_unpenalised_mean_is_refused():
     with pytest.raises(ValueError, match="alpha and l2_reg"):
         m.TemporalGroupLassoRegressor(alpha=0.0).fit(X, Y)
     m.TemporalGroupLassoRegressor(alpha=0.0, l2_reg=0.1).fit(X, Y)
+
+
+# -- the fused penalty ---------------------------------------------------------------------
+def _tv_kkt(y, lam, x):
+    """Optimality of ``x = prox of lam TV at y``: ``y - x = lam D^T s``, ``s_i`` in ``sign(x_{i+1} - x_i)``.
+
+    With ``(D^T s)_k = s_{k-1} - s_k`` the partial sums ``c_i = sum_{k <= i} (y - x)_k``
+    are ``-lam s_i``: within ``lam`` in absolute value, equal to ``-lam sign`` at a jump.
+    """
+    c = np.cumsum(y - x)[:-1]
+    assert abs(np.sum(y - x)) <= 1e-10 * max(1.0, np.abs(y).sum())
+    assert np.all(np.abs(c) <= lam * (1 + 1e-12) + 1e-12)
+    jump = np.diff(x)
+    moved = np.abs(jump) > 1e-12
+    np.testing.assert_allclose(c[moved], -lam * np.sign(jump[moved]), rtol=1e-9, atol=1e-9)
+
+
+def test_tv_prox_against_cvxpy_and_its_optimality_conditions():
+    rng = np.random.default_rng(8)
+    for it in range(10):  # small inputs against the definition
+        n, lam = int(rng.integers(2, 10)), float(rng.choice([0.05, 0.5, 2.0]))
+        y = rng.normal(size=n)
+        if it % 3 == 0:
+            y = np.round(y)  # ties
+        x = np.empty(n)
+        tv1d_prox(y, lam, x)
+        u = cp.Variable(n)
+        ref = _solve(cp.Problem(cp.Minimize(0.5 * cp.sum_squares(u - y)
+                                            + lam * cp.norm1(cp.diff(u)))))
+        ours = 0.5 * np.sum((x - y) ** 2) + lam * np.sum(np.abs(np.diff(x)))
+        assert ours <= ref + 1e-9 * max(1.0, abs(ref))
+    for it in range(60):  # long inputs, plateaus and steps: the optimality conditions
+        n = int(rng.integers(2, 300))
+        y = np.repeat(rng.normal(size=n // 10 + 1), 10)[:n] + 0.1 * rng.normal(size=n)
+        if it % 4 == 0:
+            y = np.round(3 * y)
+        lam = float(10 ** rng.uniform(-3, 1))
+        x = np.empty(n)
+        tv1d_prox(y, lam, x)
+        _tv_kkt(y, lam, x)
+
+
+def _random_fused(rng, T, l2=None):
+    order = rng.permutation(T)
+    l2 = float(rng.choice([0.0, 0.3])) if l2 is None else l2
+    return FusedSparseGroup(float(rng.uniform(0.1, 2.0)), float(rng.uniform(0.0, 1.0)),
+                            float(rng.uniform(0.0, 2.0)), order, l2)
+
+
+def _fused_prm(pen):
+    return {"alpha": pen.alpha, "l1_ratio": pen.l1_ratio, "alpha_fused": pen.alpha_fused,
+            "l2_reg": pen.l2_reg}
+
+
+def _dual_ball(pen, v, t):
+    """cvxpy constraints ``v in t B``, ``B`` the dual ball of the fused norm: ``a + b + D^T c``."""
+    T = v.shape[0] if isinstance(v, np.ndarray) else v.shape[0]
+    a, b = cp.Variable(T), cp.Variable(T)
+    cons = [cp.abs(a) <= t * pen.alpha * pen.l1_ratio,
+            cp.norm(b, 2) <= t * pen.alpha * (1 - pen.l1_ratio)]
+    total = a + b
+    if T > 1:
+        c = cp.Variable(T - 1)
+        cons.append(cp.abs(c) <= t * pen.alpha_fused)
+        # (D^T c) in the tasks' positions: D w = w[o_{i+1}] - w[o_i].
+        E = np.zeros((T, T - 1))
+        for i in range(T - 1):
+            E[pen.order[i + 1], i], E[pen.order[i], i] = 1.0, -1.0
+        total = total + E @ c
+    return cons + [v == total]
+
+
+def test_fused_prox_against_its_definition_and_moreau():
+    rng = np.random.default_rng(9)
+    for _ in range(12):
+        T = int(rng.integers(1, 7))
+        pen = _random_fused(rng, T)
+        V = 2.0 * rng.normal(size=(2, T))
+        step = float(rng.uniform(0.2, 2.0))
+        P = pen.prox(V, step)
+        U = cp.Variable((2, T))
+        ref = _solve(cp.Problem(cp.Minimize(cp.sum_squares(U - V) / (2 * step)
+                                            + fused_cvx(U.T, _fused_prm(pen), pen.order))))
+        ours = np.sum((P - V) ** 2) / (2 * step) + fused_value(P.T, _fused_prm(pen), pen.order)
+        assert ours <= ref + 1e-9 * max(1.0, abs(ref)), (ours, ref)
+        if pen.l2_reg == 0:
+            # Moreau: prox_N(v) + P_B(v) = v, the projection on the dual ball by cvxpy.
+            for v, p in zip(V, pen.prox(V, 1.0)):
+                u = cp.Variable(T)
+                _solve(cp.Problem(cp.Minimize(cp.sum_squares(u - v)), _dual_ball(pen, u, 1.0)))
+                np.testing.assert_allclose(p + u.value, v, atol=1e-5)
+
+
+def test_fused_dual_scale_and_row_dual_norms_are_the_gauge():
+    rng = np.random.default_rng(10)
+    for _ in range(8):
+        T = int(rng.integers(2, 7))
+        pen = _random_fused(rng, T, l2=0.0)
+        V = 2.0 * rng.normal(size=(3, T))
+        gauges = []
+        for v in V:  # the smallest t with v in t B (cvxpy)
+            t = cp.Variable()
+            _solve(cp.Problem(cp.Minimize(t), _dual_ball(pen, v, t)))
+            gauges.append(t.value)
+        assert pen.dual_scale(V) == pytest.approx(min(1.0, 1.0 / max(gauges)), rel=1e-6)
+        # Row dual norms: the smallest alpha (alpha_fused fixed) zeroing the row's prox.
+        for v, a in zip(V, pen.row_dual_norms(V)):
+            for factor, zero in ((1 + 1e-9, True), (1 - 1e-6, False)):
+                P = FusedSparseGroup(a * factor, pen.l1_ratio, pen.alpha_fused,
+                                     pen.order).prox(v[None], 1.0)
+                assert np.all(P == 0) == zero
+
+
+def test_fused_finds_planted_change_points():
+    """Piecewise-constant weights over 10 time points: the jumps are found where planted."""
+    rng = np.random.default_rng(11)
+    T, p, n = 10, 20, 40
+    W = np.zeros((T, p))
+    W[:, 0] = np.where(np.arange(T) < 4, 1.5, -1.0)  # one change, between times 3 and 4
+    W[:, 1] = np.where(np.arange(T) < 7, 0.0, 2.0)  # zero, then on from time 7
+    W[:, 2] = 1.0  # constant
+    W[:, 3] = np.select([np.arange(T) < 3, np.arange(T) < 6], [-1.0, 1.0], 0.0)
+    X = rng.normal(size=(n, p))
+    Y = X @ W.T + 0.3 * rng.normal(size=(n, T))
+    top = m.alpha_max(X, Y, penalty="sparse_group")
+    est = m.FusedSparseGroupLassoRegressor(0.05 * top, alpha_fused=0.05 * top, tol=1e-8).fit(X, Y)
+    # A change point: a jump above a tenth of the planted ones (the smallest is 1). Around a
+    # jump the fused estimate may take a small extra step (0.04 here): not a change point.
+    jumps = np.abs(np.diff(est.coef_, axis=0)) > 0.1
+    found = [np.flatnonzero(jumps[:, j]).tolist() for j in range(p)]
+    assert found[:4] == [[3], [6], [], [2, 5]], found[:4]
+    assert not any(found[4:])
+    assert not np.any(est.coef_[:, 4:])  # the irrelevant features are dropped
+    assert np.all(est.coef_[:7, 1] == 0)  # and feature 1 before it starts

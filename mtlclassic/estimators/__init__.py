@@ -41,6 +41,9 @@ from .kernel import (KernelTaskRelationClassifier, KernelTaskRelationClassifierC
 from .temporal import (TemporalGroupLassoClassifier, TemporalGroupLassoClassifierCV,
                        TemporalGroupLassoRegressor, TemporalGroupLassoRegressorCV,
                        temporal_group_lasso_path)
+from .fused import (FusedSparseGroupLassoClassifier, FusedSparseGroupLassoClassifierCV,
+                    FusedSparseGroupLassoRegressor, FusedSparseGroupLassoRegressorCV,
+                    fused_sparse_group_lasso_path)
 
 REGRESSORS = [model.regressor for model in MODELS.values()]
 CLASSIFIERS = [model.classifier for model in MODELS.values()]
