@@ -20,6 +20,9 @@ Specifications checked against oracles the package does not supply:
 - recovery: on coefficients drifting smoothly over time, the temporal group
   lasso's error is below the group lasso's; on piecewise-constant
   coefficients the fused model finds the planted change points;
+- properties (hypothesis): nonexpansive prox, ``prox(0) = 0``, identity at
+  ``step = 0``, Fenchel-Young at the prox, ``dual_scale`` lands in the
+  domain, screening never drops a feature that is nonzero in the prox;
 - ``task_order``: a permutation of the tasks with the same permutation of
   the order gives the same model; bad orders are one-line ValueErrors.
 """
@@ -29,6 +32,8 @@ import warnings
 import cvxpy as cp
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from sklearn.exceptions import ConvergenceWarning
 
 from conftest import best_intercepts, make_per_task, make_shared
@@ -484,3 +489,61 @@ def test_fused_finds_planted_change_points():
     assert not any(found[4:])
     assert not np.any(est.coef_[:, 4:])  # the irrelevant features are dropped
     assert np.all(est.coef_[:7, 1] == 0)  # and feature 1 before it starts
+
+
+# -- properties of both penalties (hypothesis) -------------------------------------------------
+@st.composite
+def _penalty_and_rows(draw):
+    T = draw(st.integers(1, 6))
+    kind = draw(st.sampled_from(["temporal", "fused"]))
+    seed = draw(st.integers(0, 2 ** 32 - 1))
+    rng = np.random.default_rng(seed)
+    l2 = draw(st.sampled_from([0.0, 0.5]))
+    pen = _random_temporal(rng, T, l2) if kind == "temporal" else _random_fused(rng, T, l2)
+    scale = 10.0 ** draw(st.integers(-3, 3))
+    V = scale * rng.normal(size=(3, T))
+    U = scale * rng.normal(size=(3, T))
+    return pen.scaled(0, 0) if scale == 1 else _rescaled(pen, scale), V, U
+
+
+def _rescaled(pen, scale):
+    """The same penalty for data of scale ``scale``: norms times it (powers of two only)."""
+    k = int(np.round(np.log2(scale)))
+    return pen.scaled(k, 0)
+
+
+@settings(deadline=None, max_examples=40)
+@given(case=_penalty_and_rows(), step=st.floats(0.01, 10.0))
+def test_prox_and_dual_properties(case, step):
+    pen, V, U = case
+    P, Q = pen.prox(V, step), pen.prox(U, step)
+    size = max(np.abs(V).max(), np.abs(U).max(), 1e-300)
+    # Firmly nonexpansive, hence nonexpansive; zero at zero; the identity at step 0.
+    assert np.linalg.norm(P - Q) <= np.linalg.norm(V - U) * (1 + 1e-9) + 1e-12 * size
+    np.testing.assert_array_equal(pen.prox(np.zeros_like(V), step), 0.0)
+    np.testing.assert_allclose(pen.prox(V, 0.0), V, rtol=1e-12, atol=1e-12 * size)
+    # Fenchel-Young at the prox: G = (V - P) / step is a subgradient of h at P.
+    G = (V - P) / step
+    s = pen.dual_scale(G)
+    assert s >= 1 - 1e-9, s
+    lhs, rhs = pen.value(P) + pen.conjugate(G), float(np.sum(P * G))
+    assert abs(lhs - rhs) <= 1e-8 * max(abs(lhs), abs(rhs), pen.value(P), 1e-300)
+    # dual_scale lands in the domain: the conjugate is finite there.
+    assert np.isfinite(pen.conjugate(pen.dual_scale(V) * V))
+    # Screening at the dual point of the prox problem never drops a nonzero row (a radius
+    # of rounding size: a nonzero row's constraint is active, equal to alpha).
+    if pen.zeroes_rows:
+        dropped = pen.screen(G, np.full(G.shape[0], 1e-9 * max(np.abs(G).max(), 1e-300)))
+        assert not np.any(P[dropped])
+
+
+def test_fused_conjugate_with_l2_against_its_definition():
+    rng = np.random.default_rng(12)
+    for _ in range(4):
+        T = int(rng.integers(2, 6))
+        pen = _random_fused(rng, T, l2=0.4)
+        V = 2.0 * rng.normal(size=(2, T))
+        U = cp.Variable((2, T))
+        ref = _solve(cp.Problem(cp.Maximize(cp.sum(cp.multiply(V, U))
+                                            - fused_cvx(U.T, _fused_prm(pen), pen.order))))
+        assert abs(pen.conjugate(V) - ref) <= 1e-6 * max(1.0, abs(ref)), (pen.conjugate(V), ref)

@@ -166,12 +166,20 @@ fused_sparse_group_lasso_path = path_function(
             "(``alpha_max`` is taken at that ``alpha_fused``)")
 
 
+# The largest alpha_fused the search may reach, a multiple of the sparse-group alpha_max: far
+# beyond the gradient's scale every feature's weights are one value for all tasks (the fused
+# term saturates: a pooled sparse-group model). On School the search went to the former end,
+# 1 alpha_max (tasks ordered by label, two splits).
+FUSED_HIGH = 100.0
+
+
 def fused_grid(l1_ratio=0.5, fractions=FRACTIONS, fused_fractions=(0.3, 0.1, 0.03, 0.01),
                fused_initial=(0.1,)):
     """``alpha`` as fractions of the sparse-group ``alpha_max``, then ``alpha_fused`` likewise.
 
     The fused axis is secondary (its ``fused_initial`` values in the default
-    product; the search moves along it from the best point).
+    product; the search moves along it from the best point, up to
+    ``FUSED_HIGH`` times ``alpha_max``).
     """
 
     def grid(kind, X, y, task_column):
@@ -180,7 +188,8 @@ def fused_grid(l1_ratio=0.5, fractions=FRACTIONS, fused_fractions=(0.3, 0.1, 0.0
         fused = Axis("alpha_fused", tuple(fused_fractions),
                      lambda f: {"alpha_fused": max(f * top, 1e-12)},
                      lambda f: f"alpha_fused={format_value(f)} alpha_max",
-                     min(fused_fractions) / 1e2, 1.0, initial=tuple(fused_initial))
+                     min(fused_fractions) / 1e2, FUSED_HIGH, saturates=("high",),
+                     initial=tuple(fused_initial))
         return Grid([_fraction_axis(["alpha"], [top], fractions), fused],
                     {"l1_ratio": l1_ratio}, f"l1_ratio={format_value(l1_ratio)}")
 
