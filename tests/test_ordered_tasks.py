@@ -57,7 +57,10 @@ def _solve(problem):
 
 # -- the penalty, written from the docstring: W of shape (n_tasks, n_features) -------------
 def temporal_value(W, prm, order):
-    """``lambda_smooth / 2 sum_i ||W[o_i] - W[o_{i+1}]||^2 + alpha sum_j ||W[:, j]|| + l2 / 2 ||W||^2``."""
+    """The docstring's penalty (``W`` as ``coef_``)::
+
+        lambda_smooth / 2 sum_i ||W[o_i] - W[o_{i+1}]||^2 + alpha sum_j ||W[:, j]|| + l2 / 2 ||W||^2
+    """
     Wo = W[order]
     return (0.5 * prm["lambda_smooth"] * float(np.sum((Wo[1:] - Wo[:-1]) ** 2))
             + prm["alpha"] * float(np.sum(np.sqrt(np.sum(W ** 2, axis=0))))
@@ -72,7 +75,11 @@ def temporal_cvx(W, prm, order):
 
 
 def fused_value(W, prm, order):
-    """``alpha (r ||W||_1 + (1 - r) sum_j ||W[:, j]||) + alpha_fused sum_i ||W[o_i] - W[o_{i+1}]||_1 + l2 / 2 ||W||^2``."""
+    """The docstring's penalty (``W`` as ``coef_``)::
+
+        alpha (r ||W||_1 + (1 - r) sum_j ||W[:, j]||) + alpha_fused sum_i ||W[o_i] - W[o_{i+1}]||_1
+        + l2 / 2 ||W||^2
+    """
     r, Wo = prm["l1_ratio"], W[order]
     return (prm["alpha"] * (r * float(np.sum(np.abs(W)))
                             + (1 - r) * float(np.sum(np.sqrt(np.sum(W ** 2, axis=0)))))
@@ -359,7 +366,7 @@ def test_unpenalised_mean_is_refused():
 
 # -- the fused penalty ---------------------------------------------------------------------
 def _tv_kkt(y, lam, x):
-    """Optimality of ``x = prox of lam TV at y``: ``y - x = lam D^T s``, ``s_i`` in ``sign(x_{i+1} - x_i)``.
+    """Optimality of ``x``, the prox of ``lam TV`` at ``y``: ``y - x = lam D^T s``, ``s`` signs.
 
     With ``(D^T s)_k = s_{k-1} - s_k`` the partial sums ``c_i = sum_{k <= i} (y - x)_k``
     are ``-lam s_i``: within ``lam`` in absolute value, equal to ``-lam sign`` at a jump.

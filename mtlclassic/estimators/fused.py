@@ -106,7 +106,7 @@ class FusedSparseGroupLassoRegressor(MultiTaskRegressorMixin, _FusedSparseGroupL
 
 
 class FusedSparseGroupLassoClassifier(MultiTaskClassifierMixin, _FusedSparseGroupLasso):
-    """Fused sparse-group lasso logistic regression: tasks are time points, weights piecewise constant.
+    """Fused sparse-group lasso logistic regression: tasks are time points, piecewise constant.
 
     Each task is a binary problem. MALSAR: ``Logistic_CFGLasso``.
     """

@@ -30,7 +30,7 @@ def check_order(order, n_tasks):
 
 
 def path_laplacian_spectrum(order):
-    """``(mu, Q)``: eigenvalues and eigenvectors of the Laplacian of the path of tasks along ``order``.
+    """``(mu, Q)``: eigenpairs of the Laplacian of the path of tasks along ``order``.
 
     ``sum_i (w_{o_i} - w_{o_{i+1}})^2 = w^T L w``; for the path in its own
     order the eigenvectors are the DCT-II basis, ``v_k(i) = sqrt(2 / T) cos(pi k
@@ -127,7 +127,7 @@ class TemporalL21(Penalty):
 
     # -- the dual side -------------------------------------------------------------
     def dual_norm(self, V):
-        """``max_j ||V[j]||_2``: ``W = 0`` is optimal iff ``X^T theta`` is within ``alpha`` of it."""
+        """``max_j ||V[j]||_2``: ``W = 0`` is optimal iff it is ``<= alpha`` at ``X^T theta``."""
         return float(self.row_dual_norms(V).max()) if V.size else 0.0
 
     def row_dual_norms(self, V):
@@ -135,7 +135,7 @@ class TemporalL21(Penalty):
         return xp.sqrt(xp.sum(V * V, axis=1))
 
     def screen(self, V, radius):
-        """Zero rows: ``||V[j]|| + radius[j] < alpha`` (a nonzero row has ``||X_j^T theta*|| >= alpha``)."""
+        """Zero rows: ``||V[j]|| + radius[j] < alpha`` (nonzero: ``||X_j^T theta*|| >= alpha``)."""
         return self.row_dual_norms(V) + radius < self.alpha
 
     def _eigen(self):
@@ -143,7 +143,7 @@ class TemporalL21(Penalty):
         return self.lambda_smooth * self._mu + self.l2_reg, self._Q
 
     def dual_scale(self, V):
-        """``s <= 1`` putting each row's unpenalised part (``e_k = 0``) in the ball of radius alpha."""
+        """``s <= 1`` putting each row's unpenalised part (``e_k = 0``) in the alpha ball."""
         e, Q = self._eigen()
         if V.size == 0 or np.all(e > 0):
             return 1.0
@@ -164,7 +164,8 @@ class TemporalL21(Penalty):
         expr = self.alpha * cp.sum(cp.norm(W, 2, axis=1))
         if self.lambda_smooth and W.shape[1] > 1:
             ordered = W[:, self.order]
-            expr = expr + 0.5 * self.lambda_smooth * cp.sum_squares(ordered[:, 1:] - ordered[:, :-1])
+            steps = ordered[:, 1:] - ordered[:, :-1]
+            expr = expr + 0.5 * self.lambda_smooth * cp.sum_squares(steps)
         if self.l2_reg:
             expr = expr + 0.5 * self.l2_reg * cp.sum_squares(W)
         return expr
@@ -246,7 +247,7 @@ class FusedSparseGroup(Penalty):
         return np.ascontiguousarray(to_host(V), dtype=np.float64)
 
     def row_dual_norms(self, V):
-        """Per row, the smallest ``alpha`` (at this ``alpha_fused``) with ``V[j]`` in the dual ball."""
+        """Per row, the smallest ``alpha`` (this ``alpha_fused``) with ``V[j]`` in the dual ball."""
         if V.shape[1] == 0:
             return np.zeros(V.shape[0])
         return fused_row_dual_norms(self._host(V), self.l1_ratio, self.alpha_fused,

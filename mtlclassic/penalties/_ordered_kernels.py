@@ -213,7 +213,7 @@ def spectral_l21_conjugate(V, alpha, e, Q):
 
 @njit(cache=True, nogil=True)
 def spectral_l21_null_norms(V, e, Q):
-    """Per row, the norm of ``Q^T V[j]``'s components where ``e_k = 0`` (the unsmoothed directions)."""
+    """Per row, the norm of ``Q^T V[j]``'s components where ``e_k = 0`` (unsmoothed directions)."""
     p, T = V.shape
     out = np.zeros(p)
     c = np.zeros(T)
@@ -327,7 +327,7 @@ def tv1d_prox(y, lam, x):
 
 @njit(cache=True, nogil=True)
 def _ordered_tv(w, lam, order, buf, out):
-    """``w <- `` the TV prox of ``w`` along the task order (``buf``, ``out``: scratch of length T)."""
+    """``w <-`` the TV prox of ``w`` along the task order (``buf``, ``out``: scratch, length T)."""
     T = w.shape[0]
     for i in range(T):
         buf[i] = w[int(order[i])]
@@ -349,10 +349,10 @@ def fused_tv_step(w, step, params):
 
 @njit(cache=True, nogil=True)
 def _sgl_dual(u, r):
-    """Dual norm of ``r ||.||_1 + (1 - r) ||.||_2`` at ``u``: the ``s`` with ``||ST(u, r s)|| = (1 - r) s``.
+    """Dual norm of ``r ||.||_1 + (1 - r) ||.||_2`` at ``u``: ``||ST(u, r s)|| = (1 - r) s``.
 
-    By bisection-free search over the sorted ``|u|`` (the closed form of
-    :func:`mtlclassic.penalties.sparse_group_dual_norms`, one row).
+    The root ``s``, in closed form over the sorted ``|u|`` (as
+    :func:`mtlclassic.penalties.sparse_group_dual_norms` finds it, for one row).
     """
     T = u.shape[0]
     if T == 0:

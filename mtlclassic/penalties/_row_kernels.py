@@ -19,11 +19,14 @@ kind               params                  row penalty ``g(w)`` (plus ``l2/2 ||w
 ``PROX_L1INF``     ``l2, alpha``           ``alpha ||w||_inf``
 ``PROX_NONE``      ``l2``                  ``0`` (ridge: the elastic term alone)
 ``PROX_CONSENSUS`` ``l2``                  indicator of equal entries (pooled model)
-``PROX_SPECTRAL_L21`` ``l2, alpha, d, Q``  ``alpha ||w||_2 + 1/2 w^T Q diag(d) Q^T w``
-``PROX_FUSED_SGL`` ``l2, alpha, r, af, o`` ``alpha (r ||w||_1 + (1-r) ||w||_2) + af sum_i |w_{o_i} - w_{o_{i+1}}|``
 =================  ======================  ==========================================
 
-The last two (tasks in an order) are :mod:`mtlclassic.penalties._ordered_kernels`'.
+Tasks in an order (the kernels in :mod:`mtlclassic.penalties._ordered_kernels`):
+
+- ``PROX_SPECTRAL_L21``, params ``l2, alpha, d, Q`` (``Q`` row-major):
+  ``alpha ||w||_2 + 1/2 w^T Q diag(d) Q^T w``;
+- ``PROX_FUSED_SGL``, params ``l2, alpha, r, af, o`` (``o`` the order):
+  ``alpha (r ||w||_1 + (1 - r) ||w||_2) + af sum_i |w_{o_i} - w_{o_{i+1}}|``.
 
 Plain ``@njit(cache=True, nogil=True)`` functions over arrays and scalars:
 compiled once, then loaded from numba's disk cache.
@@ -32,6 +35,8 @@ compiled once, then loaded from numba's disk cache.
 import numpy as np
 from numba import njit
 
+# numba's disk cache keys row_prox on this file alone, not on the kernels it calls: after a
+# change to _ordered_kernels, clear the cache (or touch this file) or row_prox runs the old code.
 from ._ordered_kernels import fused_tv_step, spectral_l21_prox
 
 PROX_L21 = 0  # group lasso: ||w||_2
