@@ -554,3 +554,22 @@ def test_fused_conjugate_with_l2_against_its_definition():
         ref = _solve(cp.Problem(cp.Maximize(cp.sum(cp.multiply(V, U))
                                             - fused_cvx(U.T, _fused_prm(pen), pen.order))))
         assert abs(pen.conjugate(V) - ref) <= 1e-6 * max(1.0, abs(ref)), (pen.conjugate(V), ref)
+
+
+@pytest.mark.parametrize("model, loss", [("temporal", "squared"), ("fused", "logistic")])
+def test_warm_start(model, loss):
+    cls = MODELS[model][LOSSES.index(loss)]
+    value = temporal_value if model == "temporal" else fused_value
+    pb, params, order = build(model, loss, "per_task", 2)
+    cold = fit(cls, pb, params, tol=TOL, max_iter=100_000)
+    stronger = {k: (1.5 * v if k.startswith("alpha") else v) for k, v in params.items()}
+    est = cls(task_column=pb.task_column, task_weights=pb.task_weights, warm_start=True,
+              tol=TOL, max_iter=100_000, **stronger)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)
+        est.fit(pb.X, pb.y, sample_weight=pb.sample_weight)
+        est.set_params(**params).fit(pb.X, pb.y, sample_weight=pb.sample_weight)
+        objs = [objective(pb, params, order, e.coef_, e.intercept_, value) for e in (cold, est)]
+        assert abs(objs[1] - objs[0]) <= RTOL_OBJ * abs(objs[0]), objs
+        est.fit(pb.X, pb.y, sample_weight=pb.sample_weight)  # same data: already optimal
+    assert est.n_iter_ <= 2, est.n_iter_
