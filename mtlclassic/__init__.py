@@ -46,6 +46,13 @@ _ESTIMATORS = [
     "alpha_max", "group_lasso_path", "l1inf_path", "lasso_path", "regularization_path",
     "sparse_group_lasso_path", "trace_norm_path",
 ]
+# Tasks in an order (time points).
+_ESTIMATORS += ["TemporalGroupLassoClassifier", "TemporalGroupLassoClassifierCV",
+                "TemporalGroupLassoRegressor", "TemporalGroupLassoRegressorCV",
+                "temporal_group_lasso_path"]
+_ESTIMATORS += ["FusedSparseGroupLassoClassifier", "FusedSparseGroupLassoClassifierCV",
+                "FusedSparseGroupLassoRegressor", "FusedSparseGroupLassoRegressorCV",
+                "fused_sparse_group_lasso_path"]
 _NEURAL = ["HardSharingMLPClassifier", "HardSharingMLPRegressor", "SoftSharingMLPClassifier",
            "SoftSharingMLPRegressor"]
 
@@ -93,6 +100,12 @@ if TYPE_CHECKING:  # static type checkers and IDEs see the eager imports; nothin
                              TraceNormRegressor, TraceNormRegressorCV, alpha_max,
                              group_lasso_path, l1inf_path, lasso_path, regularization_path,
                              sparse_group_lasso_path, trace_norm_path)
+    from .estimators import (TemporalGroupLassoClassifier, TemporalGroupLassoClassifierCV,
+                             TemporalGroupLassoRegressor, TemporalGroupLassoRegressorCV,
+                             temporal_group_lasso_path)
+    from .estimators import (FusedSparseGroupLassoClassifier, FusedSparseGroupLassoClassifierCV,
+                             FusedSparseGroupLassoRegressor, FusedSparseGroupLassoRegressorCV,
+                             fused_sparse_group_lasso_path)
     from .neural import (HardSharingMLPClassifier, HardSharingMLPRegressor,
                          SoftSharingMLPClassifier, SoftSharingMLPRegressor)
 

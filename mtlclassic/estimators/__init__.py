@@ -38,6 +38,12 @@ from .clustered import ClusteredTaskClassifier, ClusteredTaskRegressor
 from .sparse_task_graph import SparseTaskGraphClassifier, SparseTaskGraphRegressor
 from .kernel import (KernelTaskRelationClassifier, KernelTaskRelationClassifierCV,
                      KernelTaskRelationRegressor, KernelTaskRelationRegressorCV)
+from .temporal import (TemporalGroupLassoClassifier, TemporalGroupLassoClassifierCV,
+                       TemporalGroupLassoRegressor, TemporalGroupLassoRegressorCV,
+                       temporal_group_lasso_path)
+from .fused import (FusedSparseGroupLassoClassifier, FusedSparseGroupLassoClassifierCV,
+                    FusedSparseGroupLassoRegressor, FusedSparseGroupLassoRegressorCV,
+                    fused_sparse_group_lasso_path)
 
 REGRESSORS = [model.regressor for model in MODELS.values()]
 CLASSIFIERS = [model.classifier for model in MODELS.values()]

@@ -22,3 +22,7 @@ from ._smooth import Pooled, Ridge
 
 __all__ = ["BlockSum", "L1", "L1Inf", "L21", "Penalty", "Pooled", "Ridge", "SparseGroup",
            "TaskL21", "TaskQuadratic", "TraceNorm", "project_rows_l1_ball", "sparse_group_dual_norms"]
+# Tasks in an order (time points): the temporal and the fused sparse group lassos.
+from ._ordered import FusedSparseGroup, TemporalL21  # noqa: E402
+
+__all__ += ["FusedSparseGroup", "TemporalL21"]

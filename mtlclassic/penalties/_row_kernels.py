@@ -21,6 +21,13 @@ kind               params                  row penalty ``g(w)`` (plus ``l2/2 ||w
 ``PROX_CONSENSUS`` ``l2``                  indicator of equal entries (pooled model)
 =================  ======================  ==========================================
 
+Tasks in an order (the kernels in :mod:`mtlclassic.penalties._ordered_kernels`):
+
+- ``PROX_SPECTRAL_L21``, params ``l2, alpha, d, Q`` (``Q`` row-major):
+  ``alpha ||w||_2 + 1/2 w^T Q diag(d) Q^T w``;
+- ``PROX_FUSED_SGL``, params ``l2, alpha, r, af, o`` (``o`` the order):
+  ``alpha (r ||w||_1 + (1 - r) ||w||_2) + af sum_i |w_{o_i} - w_{o_{i+1}}|``.
+
 Plain ``@njit(cache=True, nogil=True)`` functions over arrays and scalars:
 compiled once, then loaded from numba's disk cache.
 """
@@ -28,12 +35,18 @@ compiled once, then loaded from numba's disk cache.
 import numpy as np
 from numba import njit
 
+# numba's disk cache keys row_prox on this file alone, not on the kernels it calls: after a
+# change to _ordered_kernels, clear the cache (or touch this file) or row_prox runs the old code.
+from ._ordered_kernels import fused_tv_step, spectral_l21_prox
+
 PROX_L21 = 0  # group lasso: ||w||_2
 PROX_L1 = 1  # lasso: ||w||_1
 PROX_SGL = 2  # sparse group: l1_ratio ||w||_1 + (1 - l1_ratio) ||w||_2
 PROX_L1INF = 3  # ||w||_inf
 PROX_NONE = 4  # no nonsmooth term (ridge: only the l2 term)
 PROX_CONSENSUS = 5  # indicator of equal entries (pooled model)
+PROX_SPECTRAL_L21 = 10  # temporal group lasso: ||w||_2 + a quadratic in M's eigenbasis
+PROX_FUSED_SGL = 11  # fused sparse group: sparse group + total variation along an order
 
 # Positions in the ``params`` array (see the table above).
 P_L2, P_ALPHA, P_L1_RATIO = 0, 1, 2
@@ -94,6 +107,13 @@ def row_prox(w, step, kind, params):
             mean += w[t]
         w[:] = mean / T
         return
+    if kind == PROX_SPECTRAL_L21:
+        spectral_l21_prox(w, step, params)
+        return
+    if kind == PROX_FUSED_SGL:
+        # TV along the order first; the sparse-group steps below complete the exact prox.
+        fused_tv_step(w, step, params)
+        kind = PROX_SGL
     thresh = step * params[P_ALPHA]
     if kind == PROX_SGL or kind == PROX_L1:
         l1 = thresh if kind == PROX_L1 else thresh * params[P_L1_RATIO]
