@@ -179,6 +179,9 @@ LAYOUT_CASES = [
     (SoftSharingMLPRegressor, dict(soft_sharing=0.1)),
     (SoftSharingMLPRegressor, dict(cross_stitch=True, task_weighting="dwa")),
     (SoftSharingMLPClassifier, {}),
+    (HardSharingMLPRegressor, dict(task_weighting="mgda")),
+    (HardSharingMLPClassifier, dict(task_weighting="pcgrad")),
+    (SoftSharingMLPRegressor, dict(cross_stitch=True, task_weighting="gradnorm")),
 ]
 
 
@@ -372,7 +375,7 @@ def test_hard_sharing_beats_independent_networks_on_a_shared_representation():
     (dict(hidden_layer_sizes=(4, 0)), "hidden_layer_sizes"),
     (dict(hidden_layer_sizes="wide"), "hidden_layer_sizes"),
     (dict(activation="gelu"), "activation"),
-    (dict(task_weighting="gradnorm"), "task_weighting"),
+    (dict(task_weighting="gradient"), "task_weighting"),
     (dict(alpha=-1.0), "alpha"),
     (dict(dropout=1.0), "dropout"),
     (dict(learning_rate_init=0.0), "learning_rate_init"),

@@ -24,10 +24,11 @@ from ._data import NeuralData, feature_scale, scale_features, validation_split
 from ._optim import Adam
 from ._params import ParamBuffer
 from ._training import TrainState, predict_raw, run_epoch, task_losses
+from ._gradient_weighting import GRADIENT_WEIGHTINGS
 from ._weighting import TaskWeighting
 
 ACTIVATIONS = ("relu", "tanh", "logistic", "identity")
-WEIGHTINGS = ("equal", "uncertainty", "dwa")
+WEIGHTINGS = ("equal", "uncertainty", "dwa", *GRADIENT_WEIGHTINGS)
 
 
 def _layer_sizes(value, name, allow_empty):
@@ -83,6 +84,7 @@ class NeuralMultiTaskModel(MultiTaskPredictor):
         _check_number(self, "beta_2", 0.0, 1.0, high_open=True)
         _check_number(self, "epsilon", 0.0, low_open=True)
         _check_number(self, "dwa_temperature", 0.0, low_open=True)
+        _check_number(self, "gradnorm_alpha", 0.0)
         if not (self.batch_size == "auto" or (isinstance(self.batch_size, numbers.Integral)
                                               and not isinstance(self.batch_size, bool)
                                               and self.batch_size >= 1)):
@@ -187,10 +189,18 @@ class NeuralMultiTaskModel(MultiTaskPredictor):
         rng = _generator(self.random_state)
         buf = ParamBuffer(T, np.dtype(self.dtype))
         net = self._make_net(buf, p, T)
-        weighting = TaskWeighting(self.task_weighting, T, self.dwa_temperature)
+        if self.task_weighting in GRADIENT_WEIGHTINGS and not net.shared_parameters():
+            raise ValueError(
+                f"task_weighting={self.task_weighting!r} acts on the parameters the tasks "
+                f"share, and this {type(self).__name__} has none (no trunk, or soft sharing "
+                "without cross_stitch); add hidden layers or cross_stitch=True, or choose "
+                "another task_weighting.")
+        weighting = TaskWeighting(self.task_weighting, T, self.dwa_temperature,
+                                  self.gradnorm_alpha)
         weighting.register(buf)
         buf.build()
         net.initialize(buf, rng)
+        weighting.initialize(buf)
         optimizer = Adam(buf.theta.size, buf.dtype, learning_rate=self.learning_rate_init)
         self._state = TrainState(net, buf, optimizer, weighting, rng, self._loss)
         self.target_mean_ = self._y_mean

@@ -230,21 +230,30 @@ class HardSharingNet:
         return Z[..., 0], (trunk_cache, head_cache)
 
     def backward(self, buf, batch, dZ, cache):
-        trunk_cache, head_cache = cache
+        dH = self.representation_grad(buf, batch, dZ, cache)
+        if dH is not None:
+            self.trunk.backward(buf, dH, cache[0])
+
+    def representation_grad(self, buf, batch, dZ, cache):
+        """Write the heads' gradients; return ``dH``, the gradient of the trunk's output
+        ``H`` (n_rows, width), or None without a trunk."""
+        head_cache = cache[1]
+        has_trunk = self.trunk.n_layers > 0
         if self.linear_heads:
-            dH = self.heads.backward(buf, head_cache, batch, dZ, self.trunk.n_layers > 0)
-            if dH is not None:
-                self.trunk.backward(buf, dH, trunk_cache)
-            return
-        dH = self.heads.backward(buf, dZ[..., None], head_cache,
-                                 input_grad=self.trunk.n_layers > 0)
-        if self.trunk.n_layers == 0:
-            return
+            return self.heads.backward(buf, head_cache, batch, dZ, has_trunk)
+        dH = self.heads.backward(buf, dZ[..., None], head_cache, input_grad=has_trunk)
+        if not has_trunk:
+            return None
         if batch.mode == "padded":
             rows = np.empty((batch.n_rows, dH.shape[-1]), dtype=dH.dtype)
             rows[batch.order] = dH[batch.slot]
             dH = rows
-        self.trunk.backward(buf, dH, trunk_cache)
+        return dH
+
+    def shared_parameters(self):
+        """Indices of the parameters every task's loss reaches (the trunk's), the last
+        layer's weights last (GradNorm's ``W``)."""
+        return [*self.trunk.b, *self.trunk.W]
 
     def penalty(self, buf, grad=True):
         return 0.0
@@ -291,6 +300,14 @@ class SoftSharingNet:
 
     def backward(self, buf, batch, dZ, cache):
         self.stack.backward(buf, dZ[..., None], cache)
+
+    # Task networks share no representation: MGDA falls back on the shared parameters.
+    representation_grad = None
+
+    def shared_parameters(self):
+        """Indices of the parameters every task's loss reaches: the cross-stitch units
+        (none without them), the last unit last (GradNorm's ``W``)."""
+        return [i for i in self.stack.cs if i is not None]
 
     def penalty(self, buf, grad=True):
         """``lambda sum_t ||theta_t - theta_bar||^2`` (``grad=False``), or (``grad=True``) add

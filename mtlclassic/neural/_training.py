@@ -28,10 +28,14 @@ def train_step(state, batch, decay):
     Z, cache = net.forward(buf, batch, True, state.rng)
     E, dZ = LOSSES[state.loss](Z, batch.Y, batch.C)
     L = task_sums(E, batch.task_axis, batch.task, net.n_tasks)
-    weights = state.weighting.step(buf, L, batch.present)
-    if weights is not None:
-        scale_by_task(dZ, weights, batch.task_axis, batch.task)
-    net.backward(buf, batch, dZ, cache)
+    gradients = state.weighting.gradients
+    if gradients is not None:  # GradNorm, PCGrad, MGDA: they read each task's gradient
+        gradients.backward(net, buf, batch, dZ, cache, L, state.rng)
+    else:
+        weights = state.weighting.step(buf, L, batch.present)
+        if weights is not None:
+            scale_by_task(dZ, weights, batch.task_axis, batch.task)
+        net.backward(buf, batch, dZ, cache)
     net.penalty(buf)
     state.optimizer.step(buf.theta, buf.grad, decay)
     return L
