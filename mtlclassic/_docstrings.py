@@ -132,9 +132,11 @@ NEURAL = Family(
      "random_state", "tol", "early_stopping", "validation_fraction", "n_iter_no_change", "beta_1",
      "beta_2", "epsilon", "task_column", "unseen_tasks", "task_weighting", "dwa_temperature",
      "gradnorm_alpha",
+     "main_tasks", "auxiliary_weight",
      "dtype", "verbose"),
     ("intercepts_", "task_weights_", "loss_curve_", "best_loss_", "validation_loss_curve_",
      "best_validation_loss_", "feature_scale_", "n_iter_", "t_", "tasks_", "n_tasks_",
+     "main_tasks_",
      "n_features_in_", "feature_names_in_"),
     regressor_only=("target_mean_", "target_scale_"),
     sections={"Notes": (

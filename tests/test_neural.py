@@ -182,6 +182,8 @@ LAYOUT_CASES = [
     (HardSharingMLPRegressor, dict(task_weighting="mgda")),
     (HardSharingMLPClassifier, dict(task_weighting="pcgrad")),
     (SoftSharingMLPRegressor, dict(cross_stitch=True, task_weighting="gradnorm")),
+    (HardSharingMLPRegressor, dict(main_tasks=[1], auxiliary_weight=0.5)),
+    (SoftSharingMLPClassifier, dict(main_tasks=[0, 2], auxiliary_weight=2.0)),
 ]
 
 

@@ -85,6 +85,7 @@ class NeuralMultiTaskModel(MultiTaskPredictor):
         _check_number(self, "epsilon", 0.0, low_open=True)
         _check_number(self, "dwa_temperature", 0.0, low_open=True)
         _check_number(self, "gradnorm_alpha", 0.0)
+        _check_number(self, "auxiliary_weight", 0.0)
         if not (self.batch_size == "auto" or (isinstance(self.batch_size, numbers.Integral)
                                               and not isinstance(self.batch_size, bool)
                                               and self.batch_size >= 1)):
@@ -101,6 +102,25 @@ class NeuralMultiTaskModel(MultiTaskPredictor):
 
     def _make_net(self, buf, n_features, n_tasks):
         raise NotImplementedError
+
+    def _main_task_mask(self):
+        """Which fitted tasks are main tasks (n_tasks,): all of them without ``main_tasks``."""
+        T = len(self.tasks_)
+        if self.main_tasks is None:
+            return np.ones(T, dtype=bool)
+        main = [self.main_tasks] if np.ndim(self.main_tasks) == 0 else list(self.main_tasks)
+        if not main:
+            raise ValueError("main_tasks is empty; give at least one task, or None for all.")
+        labels = np.asarray(self.tasks_).tolist()
+        mask = np.zeros(T, dtype=bool)
+        for label in main:
+            if label not in labels:
+                raise ValueError(
+                    f"main_tasks holds {label!r}, which is not a task of y (tasks_: "
+                    f"{labels[:10]}{' ...' if T > 10 else ''}); use task labels (the shared "
+                    "layout's are column positions).")
+            mask[labels.index(label)] = True
+        return mask
 
     # -- data -----------------------------------------------------------------
     def _prepare_fit(self, X, y):
@@ -219,6 +239,10 @@ class NeuralMultiTaskModel(MultiTaskPredictor):
     def _train(self, data, incremental):
         self._sync_state()
         state = self._state
+        main = self._main_task_mask()
+        # auxiliary tasks' losses weighted by auxiliary_weight (L_t -> a_t L_t)
+        state.task_scale = None if main.all() else np.where(main, 1.0, self.auxiliary_weight)
+        self.main_tasks_ = np.asarray(self.tasks_)[main]
         opt = state.optimizer
         opt.learning_rate, opt.beta1, opt.beta2, opt.eps = (
             self.learning_rate_init, self.beta_1, self.beta_2, self.epsilon)
@@ -257,7 +281,8 @@ class NeuralMultiTaskModel(MultiTaskPredictor):
                 self.n_iter_ += 1
                 self.t_ += n_train
                 if early:
-                    current = float(task_losses(state, buf, data, val).sum())
+                    # only the main tasks count for early stopping
+                    current = float(task_losses(state, buf, data, val)[main].sum())
                     if not np.isfinite(current):
                         raise ValueError(self._divergence(
                             f"the validation loss is {current} at epoch {self.n_iter_}"))
@@ -324,7 +349,7 @@ class NeuralMultiTaskModel(MultiTaskPredictor):
         for name in ("_state", "_predict_buf", "coefs_", "intercepts_", "cross_stitch_",
                      "task_weights_", "loss_curve_", "best_loss_", "validation_loss_curve_",
                      "best_validation_loss_", "n_iter_", "t_", "target_mean_", "target_scale_",
-                     "feature_scale_"):
+                     "feature_scale_", "main_tasks_"):
             self.__dict__.pop(name, None)
 
     def _publish(self):
@@ -377,6 +402,11 @@ class NeuralMultiTaskModel(MultiTaskPredictor):
                 self._discard_training()
             raise
         return self
+
+    def _scored_tasks(self):
+        """Only the main tasks are scored (the prediction base's hook)."""
+        main = self._main_task_mask()
+        return None if main.all() else main
 
     # -- the forward pass: the prediction base's output hooks ------------------------
     def _input_features(self, feats):

@@ -20,6 +20,7 @@ class TrainState:
         self.weighting = weighting
         self.rng = rng
         self.loss = loss
+        self.task_scale = None  # a_t: 1 on main tasks, auxiliary_weight on auxiliary ones
 
 
 def train_step(state, batch, decay):
@@ -27,6 +28,10 @@ def train_step(state, batch, decay):
     net, buf = state.net, state.buf
     Z, cache = net.forward(buf, batch, True, state.rng)
     E, dZ = LOSSES[state.loss](Z, batch.Y, batch.C)
+    if state.task_scale is not None:  # L_t -> a_t L_t
+        scale = state.task_scale.astype(dZ.dtype)
+        scale_by_task(E, scale, batch.task_axis, batch.task)
+        scale_by_task(dZ, scale, batch.task_axis, batch.task)
     L = task_sums(E, batch.task_axis, batch.task, net.n_tasks)
     gradients = state.weighting.gradients
     if gradients is not None:  # GradNorm, PCGrad, MGDA: they read each task's gradient

@@ -13,7 +13,8 @@ class _HardSharing(NeuralMultiTaskModel):
                  shuffle=True, random_state=None, tol=1e-4, early_stopping=False,
                  validation_fraction=0.1, n_iter_no_change=10, beta_1=0.9, beta_2=0.999,
                  epsilon=1e-8, task_column=None, unseen_tasks="error", task_weighting="equal",
-                 dwa_temperature=2.0, gradnorm_alpha=1.5, dtype="float32", verbose=False):
+                 dwa_temperature=2.0, gradnorm_alpha=1.5, main_tasks=None,
+                 auxiliary_weight=1.0, dtype="float32", verbose=False):
         store_params(self, locals())
 
     def _check_params(self):
@@ -75,7 +76,8 @@ class HardSharingMLPRegressor(NeuralRegressorMixin, _HardSharing):
                  shuffle=True, random_state=None, tol=1e-4, early_stopping=False,
                  validation_fraction=0.1, n_iter_no_change=10, beta_1=0.9, beta_2=0.999,
                  epsilon=1e-8, task_column=None, unseen_tasks="error", task_weighting="equal",
-                 dwa_temperature=2.0, gradnorm_alpha=1.5, standardize_targets=True,
+                 dwa_temperature=2.0, gradnorm_alpha=1.5, main_tasks=None,
+                 auxiliary_weight=1.0, standardize_targets=True,
                  dtype="float32", verbose=False):
         store_params(self, locals())
 
