@@ -107,6 +107,8 @@ def test_gradnorm_objective_gradient():
 NETS = {
     "hard": lambda buf, p, T: HardSharingNet(buf, p, T, [5, 4], [], "tanh", 0.0),
     "hard-deep-heads": lambda buf, p, T: HardSharingNet(buf, p, T, [5], [3], "tanh", 0.0),
+    "hard-task-layers": lambda buf, p, T: HardSharingNet(buf, p, T, [5, 4], [], "tanh", 0.0,
+                                                         task_layers=[2, 1, 2]),
     "soft-cross-stitch": lambda buf, p, T: SoftSharingNet(buf, p, T, [4], "tanh", 0.0, 0.0,
                                                            True),
 }
@@ -191,7 +193,7 @@ def test_mgda_gradient_and_weights(net_name, stacked):
     Gt = _task_gradients(buf, losses, net.n_tasks)
     # the step descends sum_t w_t L_t
     assert_grad(buf.grad, w @ Gt, rtol=1e-6)
-    if net.representation_grad is None:  # MGDA on the shared parameters
+    if not net.has_representation:  # MGDA on the shared parameters
         shared = _shared_mask(buf, net)
         G = Gt[:, shared]
         assert_allclose(w / 3, _cvxpy_min_norm(G), atol=1e-5)

@@ -203,7 +203,7 @@ class GradientWeighting:
     def backward(self, net, buf, batch, dZ, cache, losses, rng):
         """Write the step's parameter gradients (in place of ``net.backward``)."""
         present = np.flatnonzero(batch.present)
-        if self.kind == "mgda" and net.representation_grad is not None:
+        if self.kind == "mgda" and net.has_representation:
             # MGDA-UB: the Gram matrix of the gradients of the trunk's output
             Z = np.array([net.representation_grad(buf, batch, _task_part(dZ, t, batch), cache)
                           .astype(np.float64).ravel() for t in present])
