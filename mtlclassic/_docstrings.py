@@ -132,7 +132,7 @@ NEURAL = Family(
      "random_state", "tol", "early_stopping", "validation_fraction", "n_iter_no_change", "beta_1",
      "beta_2", "epsilon", "task_column", "unseen_tasks", "task_weighting", "dwa_temperature",
      "gradnorm_alpha",
-     "main_tasks", "auxiliary_weight",
+     "main_tasks", "auxiliary_weight", "adversarial_tasks", "adversarial_weight",
      "dtype", "verbose"),
     ("intercepts_", "task_weights_", "loss_curve_", "best_loss_", "validation_loss_curve_",
      "best_validation_loss_", "feature_scale_", "n_iter_", "t_", "tasks_", "n_tasks_",
@@ -168,6 +168,8 @@ NEURAL = Family(
         "Gradient surgery for multi-task learning. NeurIPS (PCGrad).",
         "Sener, O. and Koltun, V. (2018). Multi-task learning as multi-objective",
         "optimization. NeurIPS (MGDA-UB).",
+        "Ganin, Y. and Lempitsky, V. (2015). Unsupervised domain adaptation by",
+        "backpropagation. ICML (the gradient-reversal layer).",
         "Kingma, D. P. and Ba, J. (2015). Adam: a method for stochastic",
         "optimization. ICLR.")})
 

@@ -20,6 +20,7 @@ from .._backend import blas_threads_for
 from .._docstrings import FIT_DATA, NEURAL, with_entries
 from .._prediction import MultiTaskClassifierMixin, MultiTaskPredictor, MultiTaskRegressorMixin
 from .._validation import check_predict_data, check_target, is_missing
+from ._adversarial import reversal_factors
 from ._data import NeuralData, feature_scale, scale_features, validation_split
 from ._optim import Adam
 from ._params import ParamBuffer
@@ -86,6 +87,7 @@ class NeuralMultiTaskModel(MultiTaskPredictor):
         _check_number(self, "dwa_temperature", 0.0, low_open=True)
         _check_number(self, "gradnorm_alpha", 0.0)
         _check_number(self, "auxiliary_weight", 0.0)
+        _check_number(self, "adversarial_weight", 0.0)
         if not (self.batch_size == "auto" or (isinstance(self.batch_size, numbers.Integral)
                                               and not isinstance(self.batch_size, bool)
                                               and self.batch_size >= 1)):
@@ -103,24 +105,45 @@ class NeuralMultiTaskModel(MultiTaskPredictor):
     def _make_net(self, buf, n_features, n_tasks):
         raise NotImplementedError
 
-    def _main_task_mask(self):
-        """Which fitted tasks are main tasks (n_tasks,): all of them without ``main_tasks``."""
-        T = len(self.tasks_)
-        if self.main_tasks is None:
-            return np.ones(T, dtype=bool)
-        main = [self.main_tasks] if np.ndim(self.main_tasks) == 0 else list(self.main_tasks)
-        if not main:
-            raise ValueError("main_tasks is empty; give at least one task, or None for all.")
+    def _task_mask(self, name):
+        """Mask over ``tasks_`` of the task labels of parameter ``name`` (None if unset)."""
+        value = getattr(self, name)
+        if value is None:
+            return None
+        given = [value] if np.ndim(value) == 0 else list(value)
+        if not given:
+            raise ValueError(f"{name} is empty; give at least one task, or None.")
         labels = np.asarray(self.tasks_).tolist()
+        T = len(labels)
         mask = np.zeros(T, dtype=bool)
-        for label in main:
+        for label in given:
             if label not in labels:
                 raise ValueError(
-                    f"main_tasks holds {label!r}, which is not a task of y (tasks_: "
+                    f"{name} holds {label!r}, which is not a task of y (tasks_: "
                     f"{labels[:10]}{' ...' if T > 10 else ''}); use task labels (the shared "
                     "layout's are column positions).")
             mask[labels.index(label)] = True
         return mask
+
+    def _adversarial_mask(self):
+        """Which fitted tasks are adversarial (n_tasks,)."""
+        mask = self._task_mask("adversarial_tasks")
+        return np.zeros(len(self.tasks_), dtype=bool) if mask is None else mask
+
+    def _main_task_mask(self):
+        """Which fitted tasks are main tasks (n_tasks,): without ``main_tasks`` every task but
+        the adversarial ones."""
+        adversarial = self._adversarial_mask()
+        main = self._task_mask("main_tasks")
+        if main is None:
+            main = ~adversarial
+        if np.any(main & adversarial):
+            raise ValueError("main_tasks and adversarial_tasks share task(s); a task is either "
+                             "a main task or an adversarial one.")
+        if not main.any():
+            raise ValueError("Every task is adversarial; leave at least one task out of "
+                             "adversarial_tasks.")
+        return main
 
     # -- data -----------------------------------------------------------------
     def _prepare_fit(self, X, y):
@@ -209,6 +232,18 @@ class NeuralMultiTaskModel(MultiTaskPredictor):
         rng = _generator(self.random_state)
         buf = ParamBuffer(T, np.dtype(self.dtype))
         net = self._make_net(buf, p, T)
+        n_net_params = len(buf.specs)
+        if self.adversarial_tasks is not None:
+            if self.task_weighting in GRADIENT_WEIGHTINGS:
+                raise ValueError(
+                    f"adversarial_tasks cannot be combined with task_weighting="
+                    f"{self.task_weighting!r} (both rewrite the step's gradient); use "
+                    "'equal', 'uncertainty' or 'dwa'.")
+            if not net.shared_parameters():
+                raise ValueError(
+                    f"adversarial_tasks reverse the gradient on the parameters the tasks "
+                    f"share, and this {type(self).__name__} has none (no trunk, or soft "
+                    "sharing without cross_stitch); add hidden layers or set cross_stitch=True.")
         if self.task_weighting in GRADIENT_WEIGHTINGS and not net.shared_parameters():
             raise ValueError(
                 f"task_weighting={self.task_weighting!r} acts on the parameters the tasks "
@@ -223,6 +258,7 @@ class NeuralMultiTaskModel(MultiTaskPredictor):
         weighting.initialize(buf)
         optimizer = Adam(buf.theta.size, buf.dtype, learning_rate=self.learning_rate_init)
         self._state = TrainState(net, buf, optimizer, weighting, rng, self._loss)
+        self._state.n_net_params = n_net_params
         self.target_mean_ = self._y_mean
         self.target_scale_ = self._y_scale
         self.feature_scale_ = self._x_scale
@@ -243,6 +279,11 @@ class NeuralMultiTaskModel(MultiTaskPredictor):
         # auxiliary tasks' losses weighted by auxiliary_weight (L_t -> a_t L_t)
         state.task_scale = None if main.all() else np.where(main, 1.0, self.auxiliary_weight)
         self.main_tasks_ = np.asarray(self.tasks_)[main]
+        adversarial = self._adversarial_mask()
+        state.adversarial = None
+        if adversarial.any():  # the gradient-reversal layer's factors (adversarial_weight)
+            state.adversarial = (adversarial, reversal_factors(
+                state.net, state.buf, state.n_net_params, adversarial, self.adversarial_weight))
         opt = state.optimizer
         opt.learning_rate, opt.beta1, opt.beta2, opt.eps = (
             self.learning_rate_init, self.beta_1, self.beta_2, self.epsilon)

@@ -15,6 +15,7 @@ network serves training (float32) and prediction (a float64 copy of the buffer).
 import numpy as np
 
 from ._activations import ACTIVATIONS
+from ._adversarial import task_block_mask
 from ._kernels import heads_backward, heads_forward, soft_sharing_grad
 from ._layered_heads import LayeredLinearHeads
 from ._layers import (cross_stitch_backward, cross_stitch_forward, dense_backward,
@@ -281,6 +282,20 @@ class HardSharingNet:
             W.append(W.pop(int(self.heads.depths[0]) - 1))
         return [*self.trunk.b, *W]
 
+    def owned_by(self, buf, tasks):
+        """Mask over ``theta`` of the parameters of ``tasks``' heads."""
+        mask = task_block_mask(buf, tasks)  # per-task head stacks
+        views = buf.views(mask)
+        if self.layered:
+            for g, head in zip(self.heads.groups, self.heads.heads):
+                mine = self.heads.local[np.intersect1d(g, tasks)]
+                views[head.W][mine] = True
+                views[head.b][mine] = True
+        elif self.linear_heads:
+            views[self.heads.W][tasks] = True
+            views[self.heads.b][tasks] = True
+        return mask
+
     def penalty(self, buf, grad=True):
         return 0.0
 
@@ -333,6 +348,10 @@ class SoftSharingNet:
 
     # Task networks share no representation: MGDA falls back on the shared parameters.
     has_representation = False
+
+    def owned_by(self, buf, tasks):
+        """Mask over ``theta`` of ``tasks``' networks."""
+        return task_block_mask(buf, tasks)
 
     def shared_parameters(self):
         """Indices of the parameters every task's loss reaches: the cross-stitch units

@@ -15,7 +15,9 @@ class _HardSharing(NeuralMultiTaskModel):
                  validation_fraction=0.1, n_iter_no_change=10, beta_1=0.9, beta_2=0.999,
                  epsilon=1e-8, task_column=None, unseen_tasks="error", task_weighting="equal",
                  dwa_temperature=2.0, gradnorm_alpha=1.5, main_tasks=None,
-                 auxiliary_weight=1.0, dtype="float32", verbose=False):
+                 auxiliary_weight=1.0,
+                 adversarial_tasks=None, adversarial_weight=1.0, dtype="float32",
+                 verbose=False):
         store_params(self, locals())
 
     def _check_params(self):
@@ -105,7 +107,8 @@ class HardSharingMLPRegressor(NeuralRegressorMixin, _HardSharing):
                  validation_fraction=0.1, n_iter_no_change=10, beta_1=0.9, beta_2=0.999,
                  epsilon=1e-8, task_column=None, unseen_tasks="error", task_weighting="equal",
                  dwa_temperature=2.0, gradnorm_alpha=1.5, main_tasks=None,
-                 auxiliary_weight=1.0, standardize_targets=True,
+                 auxiliary_weight=1.0,
+                 adversarial_tasks=None, adversarial_weight=1.0, standardize_targets=True,
                  dtype="float32", verbose=False):
         store_params(self, locals())
 
