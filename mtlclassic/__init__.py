@@ -48,6 +48,7 @@ _ESTIMATORS = [
 ]
 _NEURAL = ["HardSharingMLPClassifier", "HardSharingMLPRegressor", "SoftSharingMLPClassifier",
            "SoftSharingMLPRegressor"]
+_NEURAL += ["RelationshipMLPClassifier", "RelationshipMLPRegressor"]
 
 # Public name -> the subpackage (or module) it is taken from on first use.
 _LAZY = {
@@ -95,6 +96,7 @@ if TYPE_CHECKING:  # static type checkers and IDEs see the eager imports; nothin
                              sparse_group_lasso_path, trace_norm_path)
     from .neural import (HardSharingMLPClassifier, HardSharingMLPRegressor,
                          SoftSharingMLPClassifier, SoftSharingMLPRegressor)
+    from .neural import RelationshipMLPClassifier, RelationshipMLPRegressor
 
 
 def __getattr__(name):

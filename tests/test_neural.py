@@ -13,7 +13,8 @@ from sklearn.metrics import r2_score
 from sklearn.neural_network import MLPRegressor
 
 from mtlclassic import (HardSharingMLPClassifier, HardSharingMLPRegressor,
-                        SoftSharingMLPClassifier, SoftSharingMLPRegressor, stack_tasks)
+                        RelationshipMLPRegressor, SoftSharingMLPClassifier,
+                        SoftSharingMLPRegressor, stack_tasks)
 from mtlclassic.neural._data import NeuralData, make_batch
 from mtlclassic.neural._losses import task_sums
 
@@ -184,6 +185,8 @@ LAYOUT_CASES = [
     (SoftSharingMLPRegressor, dict(cross_stitch=True, task_weighting="gradnorm")),
     (HardSharingMLPRegressor, dict(main_tasks=[1], auxiliary_weight=0.5)),
     (SoftSharingMLPClassifier, dict(main_tasks=[0, 2], auxiliary_weight=2.0)),
+    (RelationshipMLPRegressor, dict(relationship=0.1)),
+    (HardSharingMLPRegressor, dict(adversarial_tasks=[2], adversarial_weight=0.5)),
 ]
 
 

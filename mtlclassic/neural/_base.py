@@ -318,6 +318,8 @@ class NeuralMultiTaskModel(MultiTaskPredictor):
                 loss += state.net.penalty(buf, grad=False)
                 self._check_finite(loss, saved)
                 state.weighting.end_epoch(task_means)
+                if hasattr(state.net, "end_epoch"):  # the relationship net's covariance
+                    state.net.end_epoch(buf)
                 self.loss_curve_.append(loss)
                 self.n_iter_ += 1
                 self.t_ += n_train
@@ -390,7 +392,7 @@ class NeuralMultiTaskModel(MultiTaskPredictor):
         for name in ("_state", "_predict_buf", "coefs_", "intercepts_", "cross_stitch_",
                      "task_weights_", "loss_curve_", "best_loss_", "validation_loss_curve_",
                      "best_validation_loss_", "n_iter_", "t_", "target_mean_", "target_scale_",
-                     "feature_scale_", "main_tasks_"):
+                     "feature_scale_", "main_tasks_", "task_covariance_", "task_correlation_"):
             self.__dict__.pop(name, None)
 
     def _publish(self):
@@ -409,6 +411,9 @@ class NeuralMultiTaskModel(MultiTaskPredictor):
         elif hasattr(self, "cross_stitch_"):
             del self.cross_stitch_  # from an earlier fit with cross-stitch units
         self.task_weights_ = state.weighting.current(state.buf)
+        if hasattr(state.net, "fitted"):  # the network's own fitted attributes
+            for name, value in state.net.fitted().items():
+                setattr(self, name, value)
 
     # -- public API -----------------------------------------------------------
     @with_entries(FIT_DATA)
