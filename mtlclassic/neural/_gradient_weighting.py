@@ -10,7 +10,8 @@ gets its own task's gradient, which the schemes scale but never mix.
 * ``"gradnorm"`` (Chen et al. 2018): learned weights ``w_t`` (summing to
   the number of tasks ``T``) that balance the norms
   ``G_t = ||grad_W (w_t L_t)||`` of the weighted losses' gradients with respect
-  to the weights ``W`` of the last shared layer.  With ``Ltilde_t = L_t / L_t(0)``
+  to the weights ``W`` of the last shared layer (for a trunk, from the heads'
+  backward pass and that one layer's, per task).  With ``Ltilde_t = L_t / L_t(0)``
   (the loss relative to the task's first batch) and ``r_t = Ltilde_t / mean_s
   Ltilde_s`` its relative inverse training rate, the weights descend::
 
@@ -54,6 +55,7 @@ Frank-Wolfe optimization variants. NeurIPS (the away steps).
 
 import numpy as np
 
+from ._kernels import min_norm_frank_wolfe
 from ._losses import scale_by_task
 
 GRADIENT_WEIGHTINGS = ("gradnorm", "pcgrad", "mgda")
@@ -81,35 +83,8 @@ def min_norm_weights(gram, tol=1e-10, max_iter=1000):
     alpha : ndarray of shape (n_tasks,)
         Non-negative, summing to 1.
     """
-    gram = np.asarray(gram, dtype=np.float64)
-    T = gram.shape[0]
-    alpha = np.full(T, 1.0 / T)
-    for _ in range(max_iter):
-        grad = gram @ alpha  # half the gradient of alpha^T K alpha
-        value = float(alpha @ grad)
-        s = int(np.argmin(grad))
-        active = np.flatnonzero(alpha > 0)
-        v = int(active[np.argmax(grad[active])])
-        fw_gap = value - grad[s]
-        if fw_gap <= tol * value or fw_gap <= 0:
-            break
-        if fw_gap >= grad[v] - value:  # towards the best vertex
-            d = -alpha.copy()
-            d[s] += 1.0
-            longest = 1.0
-        else:  # away from the worst active vertex
-            d = alpha.copy()
-            d[v] -= 1.0
-            longest = alpha[v] / (1.0 - alpha[v])
-        curvature = float(d @ gram @ d)
-        slope = float(grad @ d)  # < 0: a descent direction
-        step = longest if curvature <= 0 else min(-slope / curvature, longest)
-        alpha += step * d
-        if step == longest and d[v] < 0 and longest != 1.0:
-            alpha[v] = 0.0  # the away step's full length drops the vertex exactly
-        np.maximum(alpha, 0.0, out=alpha)
-        alpha /= alpha.sum()
-    return alpha
+    return min_norm_frank_wolfe(np.ascontiguousarray(gram, dtype=np.float64), float(tol),
+                                int(max_iter))
 
 
 def pcgrad(grads, rng):
@@ -208,10 +183,16 @@ class GradientWeighting:
             Z = np.array([net.representation_grad(buf, batch, _task_part(dZ, t, batch), cache)
                           .astype(np.float64).ravel() for t in present])
             weights = len(present) * min_norm_weights(Z @ Z.T)
-            self._record(present, weights)
-            w = np.zeros(self.n_tasks, dtype=dZ.dtype)
-            w[present] = weights
-            net.backward(buf, batch, scale_by_task(dZ, w, batch.task_axis, batch.task), cache)
+            self._weighted_backward(net, buf, batch, dZ, cache, present, weights)
+            return
+        if self.kind == "gradnorm" and net.has_representation:
+            # ||grad_W L_t|| from the heads' pass alone: W is the trunk's last layer
+            norms = np.array([np.linalg.norm(net.trunk.last_weight_grad(
+                buf, net.representation_grad(buf, batch, _task_part(dZ, t, batch), cache),
+                cache[0]).astype(np.float64)) for t in present])
+            weights, grad_w = self._gradnorm_step(buf, norms, present, losses)
+            self._weighted_backward(net, buf, batch, dZ, cache, present, weights)
+            buf.grads[self.index][...] = grad_w
             return
         shared = net.shared_parameters()
         full = []  # each present task's whole gradient: one backward pass per task
@@ -230,24 +211,31 @@ class GradientWeighting:
             weights = len(present) * min_norm_weights(flat_shared @ flat_shared.T)
             buf.grad[...] = weights @ full
         else:
-            weights, grad_w = self._gradnorm_step(buf, full, shared[-1], present, losses)
+            last = shared[-1]  # n_t = ||grad_W L_t||, W the last shared layer's weights
+            norms = np.array([np.linalg.norm(buf.views(g)[last]) for g in full])
+            weights, grad_w = self._gradnorm_step(buf, norms, present, losses)
             buf.grad[...] = weights @ full
             buf.grads[self.index][...] = grad_w  # after: full holds stale values there
         self._record(present, weights)
+
+    def _weighted_backward(self, net, buf, batch, dZ, cache, present, weights):
+        """One backward pass of ``sum_t w_t L_t`` (the present tasks' ``weights``)."""
+        self._record(present, weights)
+        w = np.zeros(self.n_tasks, dtype=dZ.dtype)
+        w[present] = weights
+        net.backward(buf, batch, scale_by_task(dZ, w, batch.task_axis, batch.task), cache)
 
     def _record(self, present, weights):
         self._sum[present] += weights
         self._seen[present] += 1
 
-    def _gradnorm_step(self, buf, full, last, present, losses):
+    def _gradnorm_step(self, buf, norms, present, losses):
         """This step's weights of the present tasks, and the gradient of ``L_grad`` in all
-        the weights."""
+        the weights; ``norms`` are the present tasks' ``||grad_W L_t||``."""
         w = self._gradnorm_weights(buf)
         buf.params[self.index][...] = w  # the renormalised weights are the parameters
         first = np.isnan(self.initial_losses[present])
         self.initial_losses[present[first]] = losses[present[first]]
-        # n_t = ||grad_W L_t||, W the last shared layer's weights
-        norms = np.array([np.linalg.norm(buf.views(g)[last]) for g in full])
         tiny = np.finfo(np.float64).tiny
         relative = losses[present] / np.maximum(self.initial_losses[present], tiny)
         ratios = relative / max(relative.mean(), tiny)

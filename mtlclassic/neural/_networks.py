@@ -126,6 +126,18 @@ class Stack:
         return dA
 
 
+    def last_weight_grad(self, buf, dOut, cache):
+        """The gradient of the last layer's weights for the output gradient ``dOut`` alone
+        (nothing written): ``A^T dZ`` with ``dZ`` back through the activation and dropout."""
+        entry = cache[-1]
+        dZ = np.array(dOut, copy=True)
+        if self.activated[-1]:
+            if "mask" in entry:
+                dZ *= entry["mask"]
+            dZ = ACTIVATIONS[self.activation][1](dZ, entry["act"])
+        return np.swapaxes(entry["input"], -1, -2) @ dZ
+
+
 def linear_init(rng, fan_in, weight_shape, bias_shape):
     """Weights and biases drawn from ``U(-1/sqrt(fan_in), 1/sqrt(fan_in))``.
 
