@@ -55,6 +55,7 @@ _ESTIMATORS += ["FusedSparseGroupLassoClassifier", "FusedSparseGroupLassoClassif
                 "fused_sparse_group_lasso_path"]
 _NEURAL = ["HardSharingMLPClassifier", "HardSharingMLPRegressor", "SoftSharingMLPClassifier",
            "SoftSharingMLPRegressor"]
+_NEURAL += ["RelationshipMLPClassifier", "RelationshipMLPRegressor"]
 
 # Public name -> the subpackage (or module) it is taken from on first use.
 _LAZY = {
@@ -108,6 +109,7 @@ if TYPE_CHECKING:  # static type checkers and IDEs see the eager imports; nothin
                              fused_sparse_group_lasso_path)
     from .neural import (HardSharingMLPClassifier, HardSharingMLPRegressor,
                          SoftSharingMLPClassifier, SoftSharingMLPRegressor)
+    from .neural import RelationshipMLPClassifier, RelationshipMLPRegressor
 
 
 def __getattr__(name):

@@ -131,9 +131,12 @@ NEURAL = Family(
     ("activation", "dropout", "alpha", "batch_size", "learning_rate_init", "max_iter", "shuffle",
      "random_state", "tol", "early_stopping", "validation_fraction", "n_iter_no_change", "beta_1",
      "beta_2", "epsilon", "task_column", "unseen_tasks", "task_weighting", "dwa_temperature",
+     "gradnorm_alpha",
+     "main_tasks", "auxiliary_weight", "adversarial_tasks", "adversarial_weight",
      "dtype", "verbose"),
     ("intercepts_", "task_weights_", "loss_curve_", "best_loss_", "validation_loss_curve_",
      "best_validation_loss_", "feature_scale_", "n_iter_", "t_", "tasks_", "n_tasks_",
+     "main_tasks_",
      "n_features_in_", "feature_names_in_"),
     regressor_only=("target_mean_", "target_scale_"),
     sections={"Notes": (
@@ -159,6 +162,14 @@ NEURAL = Family(
         "uncertainty to weigh losses for scene geometry and semantics. CVPR.",
         "Liu, S., Johns, E. and Davison, A. J. (2019). End-to-end multi-task",
         "learning with attention. CVPR (dynamic weight averaging).",
+        "Chen, Z., Badrinarayanan, V., Lee, C.-Y. and Rabinovich, A. (2018). GradNorm:",
+        "gradient normalization for adaptive loss balancing in deep multitask networks. ICML.",
+        "Yu, T., Kumar, S., Gupta, A., Levine, S., Hausman, K. and Finn, C. (2020).",
+        "Gradient surgery for multi-task learning. NeurIPS (PCGrad).",
+        "Sener, O. and Koltun, V. (2018). Multi-task learning as multi-objective",
+        "optimization. NeurIPS (MGDA-UB).",
+        "Ganin, Y. and Lempitsky, V. (2015). Unsupervised domain adaptation by",
+        "backpropagation. ICML (the gradient-reversal layer).",
         "Kingma, D. P. and Ba, J. (2015). Adam: a method for stochastic",
         "optimization. ICLR.")})
 

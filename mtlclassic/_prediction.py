@@ -150,17 +150,28 @@ class MultiTaskPredictor(BaseEstimator):
         return self.coef_.mean(axis=0), float(np.mean(self.intercept_))
 
     # -- scores ---------------------------------------------------------------------
+    def _scored_tasks(self):
+        """Mask over ``tasks_`` of the tasks ``score`` averages over; None: every task.
+
+        The neural models' auxiliary tasks (``main_tasks``) train the model but are not
+        scored.
+        """
+        return None
+
     def _per_task_scores(self, X, y, sample_weight, metric):
         """Mean over tasks of ``metric`` on each task's observed rows."""
         pred = self.predict(X)
         y = np.asarray(y)
         sw = None if sample_weight is None else np.asarray(sample_weight, dtype=np.float64)
+        scored = self._scored_tasks()
         if self.task_column is None:
             if pred.ndim == 1:
                 return metric(y.ravel(), pred, sample_weight=sw)
             Y = y.reshape(pred.shape)
             scores = []
             for t in range(pred.shape[1]):
+                if scored is not None and not scored[t]:
+                    continue
                 obs = ~is_missing(Y[:, t])
                 if obs.sum() >= 2:
                     scores.append(metric(Y[obs, t], pred[obs, t],
@@ -169,8 +180,11 @@ class MultiTaskPredictor(BaseEstimator):
                 raise ValueError("score needs at least one task with 2 or more observed targets.")
             return float(np.mean(scores))
         _, _, labels = self._check_predict_input(X, return_labels=True)
+        skipped = [] if scored is None else np.asarray(self.tasks_)[~scored].tolist()
         scores = []
         for label in np.unique(labels):  # by label: each unseen task scored on its own
+            if label in skipped:
+                continue
             rows = labels == label
             if rows.sum() >= 2:  # a one-row task has no R^2
                 scores.append(metric(y[rows], pred[rows],

@@ -33,9 +33,11 @@ from mtlclassic import (ClusteredTaskClassifier, ClusteredTaskRegressor,
 from mtlclassic.estimators import CLASSIFIERS, CV_ESTIMATORS, REGRESSORS
 from mtlclassic.neural import (HardSharingMLPClassifier, HardSharingMLPRegressor,
                                SoftSharingMLPClassifier, SoftSharingMLPRegressor)
+from mtlclassic.neural import RelationshipMLPClassifier, RelationshipMLPRegressor
 
 NEURAL = [HardSharingMLPRegressor, HardSharingMLPClassifier, SoftSharingMLPRegressor,
           SoftSharingMLPClassifier]
+NEURAL += [RelationshipMLPRegressor, RelationshipMLPClassifier]
 # Every public estimator class except the cross-validated ones (below).
 PLAIN = REGRESSORS + CLASSIFIERS + NEURAL
 assert not set(PLAIN) & set(CV_ESTIMATORS)

@@ -320,14 +320,17 @@ def test_registry_lists_every_classical_estimator():
     registry, so a new model cannot be left out)."""
     from mtlclassic.estimators import CLASSIFIERS, MODELS, REGRESSORS
     from mtlclassic.neural import (HardSharingMLPClassifier, HardSharingMLPRegressor,
+                                   RelationshipMLPClassifier, RelationshipMLPRegressor,
                                    SoftSharingMLPClassifier, SoftSharingMLPRegressor)
 
     for kind in ("regression", "classification"):
         names = available_models(kind)
-        assert names == [*MODELS, "kernel-ridge", "hard-sharing-mlp", "soft-sharing-mlp"]
+        assert names == [*MODELS, "kernel-ridge", "hard-sharing-mlp", "soft-sharing-mlp",
+                         "relationship-mlp"]
         listed = {REGISTRY[name].estimator_class(kind) for name in names}
-        neural = ({HardSharingMLPRegressor, SoftSharingMLPRegressor} if kind == "regression"
-                  else {HardSharingMLPClassifier, SoftSharingMLPClassifier})
+        neural = ({HardSharingMLPRegressor, SoftSharingMLPRegressor, RelationshipMLPRegressor}
+                  if kind == "regression" else
+                  {HardSharingMLPClassifier, SoftSharingMLPClassifier, RelationshipMLPClassifier})
         assert listed == set(REGRESSORS if kind == "regression" else CLASSIFIERS) | neural
     assert REGISTRY["group-lasso"].make("regression", -1).get_params()["task_column"] == -1
     assert isinstance(REGISTRY["group-lasso"].make("regression", -1), GroupLassoRegressor)

@@ -13,7 +13,8 @@ from sklearn.metrics import r2_score
 from sklearn.neural_network import MLPRegressor
 
 from mtlclassic import (HardSharingMLPClassifier, HardSharingMLPRegressor,
-                        SoftSharingMLPClassifier, SoftSharingMLPRegressor, stack_tasks)
+                        RelationshipMLPRegressor, SoftSharingMLPClassifier,
+                        SoftSharingMLPRegressor, stack_tasks)
 from mtlclassic.neural._data import NeuralData, make_batch
 from mtlclassic.neural._losses import task_sums
 
@@ -179,6 +180,13 @@ LAYOUT_CASES = [
     (SoftSharingMLPRegressor, dict(soft_sharing=0.1)),
     (SoftSharingMLPRegressor, dict(cross_stitch=True, task_weighting="dwa")),
     (SoftSharingMLPClassifier, {}),
+    (HardSharingMLPRegressor, dict(task_weighting="mgda")),
+    (HardSharingMLPClassifier, dict(task_weighting="pcgrad")),
+    (SoftSharingMLPRegressor, dict(cross_stitch=True, task_weighting="gradnorm")),
+    (HardSharingMLPRegressor, dict(main_tasks=[1], auxiliary_weight=0.5)),
+    (SoftSharingMLPClassifier, dict(main_tasks=[0, 2], auxiliary_weight=2.0)),
+    (RelationshipMLPRegressor, dict(relationship=0.1)),
+    (HardSharingMLPRegressor, dict(adversarial_tasks=[2], adversarial_weight=0.5)),
 ]
 
 
@@ -372,7 +380,7 @@ def test_hard_sharing_beats_independent_networks_on_a_shared_representation():
     (dict(hidden_layer_sizes=(4, 0)), "hidden_layer_sizes"),
     (dict(hidden_layer_sizes="wide"), "hidden_layer_sizes"),
     (dict(activation="gelu"), "activation"),
-    (dict(task_weighting="gradnorm"), "task_weighting"),
+    (dict(task_weighting="gradient"), "task_weighting"),
     (dict(alpha=-1.0), "alpha"),
     (dict(dropout=1.0), "dropout"),
     (dict(learning_rate_init=0.0), "learning_rate_init"),

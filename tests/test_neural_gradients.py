@@ -249,6 +249,8 @@ NETWORKS = {
     "hard-deep-heads": lambda buf, p, T, act: HardSharingNet(buf, p, T, [5], [3], act, 0.0),
     "hard-no-trunk": lambda buf, p, T, act: HardSharingNet(buf, p, T, [], [3], act, 0.0),
     "hard-linear-no-trunk": lambda buf, p, T, act: HardSharingNet(buf, p, T, [], [], act, 0.0),
+    "hard-task-layers": lambda buf, p, T, act: HardSharingNet(buf, p, T, [5, 4, 3], [], act, 0.0,
+                                                              task_layers=[1, 3, 1]),
     "soft": lambda buf, p, T, act: SoftSharingNet(buf, p, T, [5, 3], act, 0.0, 0.3, False),
     "soft-cross-stitch": lambda buf, p, T, act: SoftSharingNet(buf, p, T, [5, 3], act, 0.0, 0.3,
                                                                 True),

@@ -27,6 +27,7 @@ from ._data import as_dataset, synthetic
 from ._registry import grid_points, resolve_models
 from ._result import CompareResult, ModelResult
 from ._scores import metric_names, task_scores, tuning_scorer
+from ._scores import main_task_scorer
 from ._splits import inner_folds, outer_splits
 from ._tuning import search
 
@@ -110,7 +111,8 @@ def _run_one(split, name, estimator, points, X, y, train, test, folds, task, kin
                 chosen = dict(label=points[0][0], params=points[0][1], edges=[], n_points=1,
                               extended=0)
             else:
-                chosen = search(estimator, points, X[train], y[train], folds, scorer)
+                chosen = search(estimator, points, X[train], y[train], folds,
+                                main_task_scorer(scorer))
         except Exception as exc:  # one failing model must not lose the others' results
             chosen = exc
     out["tuning_warnings"] = dict(Counter(w.category.__name__ for w in tuning_caught))

@@ -18,6 +18,7 @@ from ..estimators import (FRACTIONS, RIDGE_ALPHAS, KernelTaskRelationClassifier,
 from ..estimators import Grid, intercept_shrinkage_axis, task_weighting_axis
 from ..neural import (HardSharingMLPClassifier, HardSharingMLPRegressor,
                       SoftSharingMLPClassifier, SoftSharingMLPRegressor)
+from ..neural import RelationshipMLPClassifier, RelationshipMLPRegressor
 
 
 @dataclass(frozen=True)
@@ -89,6 +90,12 @@ MODELS = [ModelSpec(model.name, model.family, model.estimators, model.grid, mode
               fixed_grid(soft_sharing=(0.1, 1.0, 10.0, 100.0)),
               fixed={"hidden_layer_sizes": (16,), "alpha": 0.1, **_TRAINING},
               description="one network (16 ReLU units) per task, tied to their mean"),
+    ModelSpec("relationship-mlp", "neural",
+              (RelationshipMLPRegressor, RelationshipMLPClassifier),
+              fixed_grid(relationship=(0.001, 0.01, 0.1)),
+              fixed={"hidden_layer_sizes": (32,), "alpha": 0.1, **_TRAINING},
+              description="shared trunk (32 ReLU units), linear heads with a learned task "
+                          "covariance (matrix-normal prior)"),
 ]
 
 # Registered by name; ``--models`` accepts these names.

@@ -152,7 +152,8 @@ def task_scores(estimator, X, y, kind, n_tasks, task=None):
     """
     from ..metrics import explained_variance, mse, nmse, rmse, roc_auc
 
-    z = predictions(estimator, X, kind, np.ndim(y))
+    z_all = z = predictions(estimator, X, kind, np.ndim(y))
+    y, z, task = main_tasks_only(estimator, y, z, task)
     if kind == "regression":
         per_task = {"nmse": _per_task(nmse, y, z, task, n_tasks)}
         per_task["r2"] = 1.0 - per_task["nmse"]
@@ -168,7 +169,53 @@ def task_scores(estimator, X, y, kind, n_tasks, task=None):
         per_task = {"auc": _per_task(roc_auc, y, z, task, n_tasks),
                     "accuracy": _accuracy(y, z, task, n_tasks, positive)}
         averaged = {m: _mean(v) for m, v in per_task.items()}
-    return per_task, averaged, z
+    return per_task, averaged, z_all
+
+
+def _auxiliary_labels(estimator):
+    """The task labels a model with ``main_tasks`` trains on but is not scored on (or None)."""
+    params = estimator.get_params() if hasattr(estimator, "get_params") else {}
+    main = params.get("main_tasks")
+    if main is None:
+        return None
+    main = [main] if np.ndim(main) == 0 else list(main)
+    return main, params.get("task_column")
+
+
+def main_tasks_only(estimator, y, z, task):
+    """Targets, outputs and tasks restricted to the main tasks of a model with ``main_tasks``
+    (the neural models' auxiliary tasks count for no score): rows of auxiliary tasks
+    dropped (per-task layout), their columns missing (shared layout)."""
+    found = _auxiliary_labels(estimator)
+    if found is None:
+        return y, z, task
+    main, _ = found
+    if task is None:
+        Y = np.array(y, dtype=np.float64)
+        if Y.ndim == 2:
+            Y[:, ~np.isin(np.arange(Y.shape[1]), main)] = np.nan
+        return Y, z, task
+    keep = np.isin(task, main)
+    return y[keep], z[keep], task[keep]
+
+
+def main_task_scorer(scorer):
+    """``scorer`` on the main tasks' rows (columns) only, for models with ``main_tasks``."""
+
+    def score(estimator, X, y):
+        found = _auxiliary_labels(estimator)
+        if found is None:
+            return scorer(estimator, X, y)
+        main, task_column = found
+        if task_column is None:
+            Y = np.array(y, dtype=np.float64)
+            if Y.ndim == 2:
+                Y[:, ~np.isin(np.arange(Y.shape[1]), main)] = np.nan
+            return scorer(estimator, X, Y)
+        keep = np.isin(np.asarray(X)[:, task_column], main)
+        return scorer(estimator, X[keep], y[keep])
+
+    return score
 
 
 def _isnan(y):

@@ -5,6 +5,8 @@ No deep-learning framework is imported; see ``docs/neural.md``.
 
 from .hard_sharing import HardSharingMLPClassifier, HardSharingMLPRegressor
 from .soft_sharing import SoftSharingMLPClassifier, SoftSharingMLPRegressor
+from .relationship import RelationshipMLPClassifier, RelationshipMLPRegressor
 
 __all__ = ["HardSharingMLPClassifier", "HardSharingMLPRegressor", "SoftSharingMLPClassifier",
            "SoftSharingMLPRegressor"]
+__all__ += ["RelationshipMLPClassifier", "RelationshipMLPRegressor"]

@@ -20,14 +20,16 @@ from .._backend import blas_threads_for
 from .._docstrings import FIT_DATA, NEURAL, with_entries
 from .._prediction import MultiTaskClassifierMixin, MultiTaskPredictor, MultiTaskRegressorMixin
 from .._validation import check_predict_data, check_target, is_missing
+from ._adversarial import reversal_factors
 from ._data import NeuralData, feature_scale, scale_features, validation_split
 from ._optim import Adam
 from ._params import ParamBuffer
 from ._training import TrainState, predict_raw, run_epoch, task_losses
+from ._gradient_weighting import GRADIENT_WEIGHTINGS
 from ._weighting import TaskWeighting
 
 ACTIVATIONS = ("relu", "tanh", "logistic", "identity")
-WEIGHTINGS = ("equal", "uncertainty", "dwa")
+WEIGHTINGS = ("equal", "uncertainty", "dwa", *GRADIENT_WEIGHTINGS)
 
 
 def _layer_sizes(value, name, allow_empty):
@@ -83,6 +85,9 @@ class NeuralMultiTaskModel(MultiTaskPredictor):
         _check_number(self, "beta_2", 0.0, 1.0, high_open=True)
         _check_number(self, "epsilon", 0.0, low_open=True)
         _check_number(self, "dwa_temperature", 0.0, low_open=True)
+        _check_number(self, "gradnorm_alpha", 0.0)
+        _check_number(self, "auxiliary_weight", 0.0)
+        _check_number(self, "adversarial_weight", 0.0)
         if not (self.batch_size == "auto" or (isinstance(self.batch_size, numbers.Integral)
                                               and not isinstance(self.batch_size, bool)
                                               and self.batch_size >= 1)):
@@ -99,6 +104,46 @@ class NeuralMultiTaskModel(MultiTaskPredictor):
 
     def _make_net(self, buf, n_features, n_tasks):
         raise NotImplementedError
+
+    def _task_mask(self, name):
+        """Mask over ``tasks_`` of the task labels of parameter ``name`` (None if unset)."""
+        value = getattr(self, name)
+        if value is None:
+            return None
+        given = [value] if np.ndim(value) == 0 else list(value)
+        if not given:
+            raise ValueError(f"{name} is empty; give at least one task, or None.")
+        labels = np.asarray(self.tasks_).tolist()
+        T = len(labels)
+        mask = np.zeros(T, dtype=bool)
+        for label in given:
+            if label not in labels:
+                raise ValueError(
+                    f"{name} holds {label!r}, which is not a task of y (tasks_: "
+                    f"{labels[:10]}{' ...' if T > 10 else ''}); use task labels (the shared "
+                    "layout's are column positions).")
+            mask[labels.index(label)] = True
+        return mask
+
+    def _adversarial_mask(self):
+        """Which fitted tasks are adversarial (n_tasks,)."""
+        mask = self._task_mask("adversarial_tasks")
+        return np.zeros(len(self.tasks_), dtype=bool) if mask is None else mask
+
+    def _main_task_mask(self):
+        """Which fitted tasks are main tasks (n_tasks,): without ``main_tasks`` every task but
+        the adversarial ones."""
+        adversarial = self._adversarial_mask()
+        main = self._task_mask("main_tasks")
+        if main is None:
+            main = ~adversarial
+        if np.any(main & adversarial):
+            raise ValueError("main_tasks and adversarial_tasks share task(s); a task is either "
+                             "a main task or an adversarial one.")
+        if not main.any():
+            raise ValueError("Every task is adversarial; leave at least one task out of "
+                             "adversarial_tasks.")
+        return main
 
     # -- data -----------------------------------------------------------------
     def _prepare_fit(self, X, y):
@@ -187,12 +232,33 @@ class NeuralMultiTaskModel(MultiTaskPredictor):
         rng = _generator(self.random_state)
         buf = ParamBuffer(T, np.dtype(self.dtype))
         net = self._make_net(buf, p, T)
-        weighting = TaskWeighting(self.task_weighting, T, self.dwa_temperature)
+        n_net_params = len(buf.specs)
+        if self.adversarial_tasks is not None:
+            if self.task_weighting in GRADIENT_WEIGHTINGS:
+                raise ValueError(
+                    f"adversarial_tasks cannot be combined with task_weighting="
+                    f"{self.task_weighting!r} (both rewrite the step's gradient); use "
+                    "'equal', 'uncertainty' or 'dwa'.")
+            if not net.shared_parameters():
+                raise ValueError(
+                    f"adversarial_tasks reverse the gradient on the parameters the tasks "
+                    f"share, and this {type(self).__name__} has none (no trunk, or soft "
+                    "sharing without cross_stitch); add hidden layers or set cross_stitch=True.")
+        if self.task_weighting in GRADIENT_WEIGHTINGS and not net.shared_parameters():
+            raise ValueError(
+                f"task_weighting={self.task_weighting!r} acts on the parameters the tasks "
+                f"share, and this {type(self).__name__} has none (no trunk, or soft sharing "
+                "without cross_stitch); add hidden layers or cross_stitch=True, or choose "
+                "another task_weighting.")
+        weighting = TaskWeighting(self.task_weighting, T, self.dwa_temperature,
+                                  self.gradnorm_alpha)
         weighting.register(buf)
         buf.build()
         net.initialize(buf, rng)
+        weighting.initialize(buf)
         optimizer = Adam(buf.theta.size, buf.dtype, learning_rate=self.learning_rate_init)
         self._state = TrainState(net, buf, optimizer, weighting, rng, self._loss)
+        self._state.n_net_params = n_net_params
         self.target_mean_ = self._y_mean
         self.target_scale_ = self._y_scale
         self.feature_scale_ = self._x_scale
@@ -209,6 +275,15 @@ class NeuralMultiTaskModel(MultiTaskPredictor):
     def _train(self, data, incremental):
         self._sync_state()
         state = self._state
+        main = self._main_task_mask()
+        # auxiliary tasks' losses weighted by auxiliary_weight (L_t -> a_t L_t)
+        state.task_scale = None if main.all() else np.where(main, 1.0, self.auxiliary_weight)
+        self.main_tasks_ = np.asarray(self.tasks_)[main]
+        adversarial = self._adversarial_mask()
+        state.adversarial = None
+        if adversarial.any():  # the gradient-reversal layer's factors (adversarial_weight)
+            state.adversarial = (adversarial, reversal_factors(
+                state.net, state.buf, state.n_net_params, adversarial, self.adversarial_weight))
         opt = state.optimizer
         opt.learning_rate, opt.beta1, opt.beta2, opt.eps = (
             self.learning_rate_init, self.beta_1, self.beta_2, self.epsilon)
@@ -243,11 +318,14 @@ class NeuralMultiTaskModel(MultiTaskPredictor):
                 loss += state.net.penalty(buf, grad=False)
                 self._check_finite(loss, saved)
                 state.weighting.end_epoch(task_means)
+                if hasattr(state.net, "end_epoch"):  # the relationship net's covariance
+                    state.net.end_epoch(buf)
                 self.loss_curve_.append(loss)
                 self.n_iter_ += 1
                 self.t_ += n_train
                 if early:
-                    current = float(task_losses(state, buf, data, val).sum())
+                    # only the main tasks count for early stopping
+                    current = float(task_losses(state, buf, data, val)[main].sum())
                     if not np.isfinite(current):
                         raise ValueError(self._divergence(
                             f"the validation loss is {current} at epoch {self.n_iter_}"))
@@ -314,7 +392,7 @@ class NeuralMultiTaskModel(MultiTaskPredictor):
         for name in ("_state", "_predict_buf", "coefs_", "intercepts_", "cross_stitch_",
                      "task_weights_", "loss_curve_", "best_loss_", "validation_loss_curve_",
                      "best_validation_loss_", "n_iter_", "t_", "target_mean_", "target_scale_",
-                     "feature_scale_"):
+                     "feature_scale_", "main_tasks_", "task_covariance_", "task_correlation_"):
             self.__dict__.pop(name, None)
 
     def _publish(self):
@@ -333,6 +411,9 @@ class NeuralMultiTaskModel(MultiTaskPredictor):
         elif hasattr(self, "cross_stitch_"):
             del self.cross_stitch_  # from an earlier fit with cross-stitch units
         self.task_weights_ = state.weighting.current(state.buf)
+        if hasattr(state.net, "fitted"):  # the network's own fitted attributes
+            for name, value in state.net.fitted().items():
+                setattr(self, name, value)
 
     # -- public API -----------------------------------------------------------
     @with_entries(FIT_DATA)
@@ -367,6 +448,11 @@ class NeuralMultiTaskModel(MultiTaskPredictor):
                 self._discard_training()
             raise
         return self
+
+    def _scored_tasks(self):
+        """Only the main tasks are scored (the prediction base's hook)."""
+        main = self._main_task_mask()
+        return None if main.all() else main
 
     # -- the forward pass: the prediction base's output hooks ------------------------
     def _input_features(self, feats):

@@ -100,3 +100,59 @@ def soft_sharing_grad(block, grad, lam):
     for t in range(T):
         for k in range(K):
             grad[t, k] += scale * (block[t, k] - mean[k])
+
+
+@njit(cache=True, nogil=True)
+def min_norm_frank_wolfe(gram, tol, max_iter):
+    """Frank-Wolfe with away steps for ``argmin_{alpha in simplex} alpha^T K alpha``
+    (see ``_gradient_weighting.min_norm_weights``); the Python loop cost 6 ms a step on
+    10 tasks, 73% of an MGDA step."""
+    T = gram.shape[0]
+    alpha = np.full(T, 1.0 / T)
+    grad = np.empty(T)
+    d = np.empty(T)
+    for _ in range(max_iter):
+        for i in range(T):  # grad = K alpha (half the gradient)
+            acc = 0.0
+            for j in range(T):
+                acc += gram[i, j] * alpha[j]
+            grad[i] = acc
+        value = 0.0
+        for i in range(T):
+            value += alpha[i] * grad[i]
+        s = 0
+        v = -1
+        for i in range(T):
+            if grad[i] < grad[s]:
+                s = i
+            if alpha[i] > 0 and (v < 0 or grad[i] > grad[v]):
+                v = i
+        fw_gap = value - grad[s]
+        if fw_gap <= tol * value or fw_gap <= 0:
+            break
+        away = fw_gap < grad[v] - value
+        for i in range(T):
+            d[i] = alpha[i] if away else -alpha[i]
+        if away:  # away from the worst active vertex
+            d[v] -= 1.0
+            longest = alpha[v] / (1.0 - alpha[v])
+        else:  # towards the best vertex
+            d[s] += 1.0
+            longest = 1.0
+        curvature = 0.0
+        slope = 0.0
+        for i in range(T):
+            slope += grad[i] * d[i]
+            for j in range(T):
+                curvature += d[i] * gram[i, j] * d[j]
+        step = longest if curvature <= 0 else min(-slope / curvature, longest)
+        total = 0.0
+        for i in range(T):
+            alpha[i] = max(alpha[i] + step * d[i], 0.0)
+        if away and step == longest:
+            alpha[v] = 0.0  # the away step's full length drops the vertex exactly
+        for i in range(T):
+            total += alpha[i]
+        for i in range(T):
+            alpha[i] /= total
+    return alpha

@@ -15,7 +15,9 @@ network serves training (float32) and prediction (a float64 copy of the buffer).
 import numpy as np
 
 from ._activations import ACTIVATIONS
+from ._adversarial import task_block_mask
 from ._kernels import heads_backward, heads_forward, soft_sharing_grad
+from ._layered_heads import LayeredLinearHeads
 from ._layers import (cross_stitch_backward, cross_stitch_forward, dense_backward,
                       dense_forward, dropout_mask)
 
@@ -96,11 +98,17 @@ class Stack:
             A = Z
         return A, cache
 
-    def backward(self, buf, dOut, cache, input_grad=False):
-        """Write the parameter gradients; return the gradient of the input if asked."""
+    def backward(self, buf, dOut, cache, input_grad=False, extra=None):
+        """Write the parameter gradients; return the gradient of the input if asked.
+
+        ``extra`` maps a layer ``l`` to a gradient added at its output (read by
+        something else besides layer ``l + 1``: heads at lower depths).
+        """
         act_grad = ACTIVATIONS[self.activation][1]
         dA = dOut
         for l in range(self.n_layers - 1, -1, -1):
+            if extra and l < self.n_layers - 1 and l in extra:
+                dA = dA + extra[l]
             entry = cache[l]
             if self.activated[l]:
                 if self.cs[l] is not None:
@@ -116,6 +124,18 @@ class Stack:
                            buf.grads[self.b[l]], dIn)
             dA = dIn
         return dA
+
+
+    def last_weight_grad(self, buf, dOut, cache):
+        """The gradient of the last layer's weights for the output gradient ``dOut`` alone
+        (nothing written): ``A^T dZ`` with ``dZ`` back through the activation and dropout."""
+        entry = cache[-1]
+        dZ = np.array(dOut, copy=True)
+        if self.activated[-1]:
+            if "mask" in entry:
+                dZ *= entry["mask"]
+            dZ = ACTIVATIONS[self.activation][1](dZ, entry["act"])
+        return np.swapaxes(entry["input"], -1, -2) @ dZ
 
 
 def linear_init(rng, fan_in, weight_shape, bias_shape):
@@ -195,13 +215,20 @@ class HardSharingNet:
 
     padded_input = False
 
-    def __init__(self, buf, n_features, n_tasks, hidden, head_hidden, activation, dropout):
+    def __init__(self, buf, n_features, n_tasks, hidden, head_hidden, activation, dropout,
+                 task_layers=None):
         self.n_tasks = n_tasks
         self.linear_heads = len(head_hidden) == 0
         self.trunk = Stack(buf, [n_features, *hidden], activation, per_task=False,
                            activate_last=True, dropout=dropout)
         width = hidden[-1] if len(hidden) else n_features
-        if self.linear_heads:
+        # low supervision: heads reading lower trunk layers (linear heads only)
+        self.layered = task_layers is not None and np.any(np.asarray(task_layers)
+                                                          != len(hidden))
+        self.has_representation = self.trunk.n_layers > 0 and not self.layered
+        if self.layered:
+            self.heads = LayeredLinearHeads(buf, hidden, task_layers)
+        elif self.linear_heads:
             self.heads = LinearHeads(buf, width, n_tasks)
         else:
             self.heads = Stack(buf, [width, *head_hidden, 1], activation, per_task=True,
@@ -218,6 +245,9 @@ class HardSharingNet:
 
     def forward(self, buf, batch, train=False, rng=None):
         H, trunk_cache = self.trunk.forward(buf, batch.X, train, rng)
+        if self.layered:  # every layer's output: layer l's is layer l+1's input
+            Hs = [entry["input"] for entry in trunk_cache[1:]] + [H]
+            return self.heads.forward(buf, Hs, batch), (trunk_cache, Hs)
         if self.linear_heads:
             return self.heads.forward(buf, H, batch), (trunk_cache, H)
         tasks = getattr(batch, "tasks", None)
@@ -230,21 +260,53 @@ class HardSharingNet:
         return Z[..., 0], (trunk_cache, head_cache)
 
     def backward(self, buf, batch, dZ, cache):
-        trunk_cache, head_cache = cache
+        if self.layered:
+            grads = self.heads.backward(buf, cache[1], batch, dZ)
+            top = self.trunk.n_layers
+            self.trunk.backward(buf, grads[top], cache[0],
+                                extra={d - 1: g for d, g in grads.items() if d < top})
+            return
+        dH = self.representation_grad(buf, batch, dZ, cache)
+        if dH is not None:
+            self.trunk.backward(buf, dH, cache[0])
+
+    def representation_grad(self, buf, batch, dZ, cache):
+        """Write the heads' gradients; return ``dH``, the gradient of the trunk's output
+        ``H`` (n_rows, width), or None without a trunk."""
+        head_cache = cache[1]
+        has_trunk = self.trunk.n_layers > 0
         if self.linear_heads:
-            dH = self.heads.backward(buf, head_cache, batch, dZ, self.trunk.n_layers > 0)
-            if dH is not None:
-                self.trunk.backward(buf, dH, trunk_cache)
-            return
-        dH = self.heads.backward(buf, dZ[..., None], head_cache,
-                                 input_grad=self.trunk.n_layers > 0)
-        if self.trunk.n_layers == 0:
-            return
+            return self.heads.backward(buf, head_cache, batch, dZ, has_trunk)
+        dH = self.heads.backward(buf, dZ[..., None], head_cache, input_grad=has_trunk)
+        if not has_trunk:
+            return None
         if batch.mode == "padded":
             rows = np.empty((batch.n_rows, dH.shape[-1]), dtype=dH.dtype)
             rows[batch.order] = dH[batch.slot]
             dH = rows
-        self.trunk.backward(buf, dH, trunk_cache)
+        return dH
+
+    def shared_parameters(self):
+        """Indices of the parameters the tasks' losses reach (the trunk's), with last the
+        weights of the last layer every task reads (GradNorm's ``W``)."""
+        W = list(self.trunk.W)
+        if self.layered:  # the deepest layer every head reads: the lowest task layer
+            W.append(W.pop(int(self.heads.depths[0]) - 1))
+        return [*self.trunk.b, *W]
+
+    def owned_by(self, buf, tasks):
+        """Mask over ``theta`` of the parameters of ``tasks``' heads."""
+        mask = task_block_mask(buf, tasks)  # per-task head stacks
+        views = buf.views(mask)
+        if self.layered:
+            for g, head in zip(self.heads.groups, self.heads.heads):
+                mine = self.heads.local[np.intersect1d(g, tasks)]
+                views[head.W][mine] = True
+                views[head.b][mine] = True
+        elif self.linear_heads:
+            views[self.heads.W][tasks] = True
+            views[self.heads.b][tasks] = True
+        return mask
 
     def penalty(self, buf, grad=True):
         return 0.0
@@ -253,7 +315,11 @@ class HardSharingNet:
         """Layer weights and biases: trunk (n_in, n_out), heads (n_tasks, n_in, n_out)."""
         coefs = [buf.params[i].copy() for i in self.trunk.W]
         intercepts = [buf.params[i].copy() for i in self.trunk.b]
-        if self.linear_heads:
+        if self.layered:
+            W, b = self.heads.export(buf)
+            coefs.append(W)
+            intercepts.append(b)
+        elif self.linear_heads:
             coefs.append(buf.params[self.heads.W][:, :, None].copy())
             intercepts.append(buf.params[self.heads.b][:, None].copy())
         else:
@@ -291,6 +357,18 @@ class SoftSharingNet:
 
     def backward(self, buf, batch, dZ, cache):
         self.stack.backward(buf, dZ[..., None], cache)
+
+    # Task networks share no representation: MGDA falls back on the shared parameters.
+    has_representation = False
+
+    def owned_by(self, buf, tasks):
+        """Mask over ``theta`` of ``tasks``' networks."""
+        return task_block_mask(buf, tasks)
+
+    def shared_parameters(self):
+        """Indices of the parameters every task's loss reaches: the cross-stitch units
+        (none without them), the last unit last (GradNorm's ``W``)."""
+        return [i for i in self.stack.cs if i is not None]
 
     def penalty(self, buf, grad=True):
         """``lambda sum_t ||theta_t - theta_bar||^2`` (``grad=False``), or (``grad=True``) add

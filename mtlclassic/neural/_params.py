@@ -81,6 +81,10 @@ class ParamBuffer:
             views.append(view)
         return views
 
+    def views(self, flat):
+        """The parameters' views into ``flat``, any vector of ``theta``'s layout."""
+        return self._views(flat)
+
     def copy_as(self, dtype):
         """A new buffer with the same layout and values cast to ``dtype`` (grads zero)."""
         new = ParamBuffer(self.n_tasks, dtype)

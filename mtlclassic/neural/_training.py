@@ -2,6 +2,7 @@
 
 import numpy as np
 
+from ._adversarial import adversarial_backward
 from ._data import NeuralData, chunks, make_batch
 from ._losses import LOSSES, scale_by_task, task_sums
 
@@ -20,6 +21,9 @@ class TrainState:
         self.weighting = weighting
         self.rng = rng
         self.loss = loss
+        self.task_scale = None  # a_t: 1 on main tasks, auxiliary_weight on auxiliary ones
+        self.adversarial = None  # (adversarial task mask, gradient-reversal factors)
+        self.n_net_params = None
 
 
 def train_step(state, batch, decay):
@@ -27,11 +31,22 @@ def train_step(state, batch, decay):
     net, buf = state.net, state.buf
     Z, cache = net.forward(buf, batch, True, state.rng)
     E, dZ = LOSSES[state.loss](Z, batch.Y, batch.C)
+    if state.task_scale is not None:  # L_t -> a_t L_t
+        scale = state.task_scale.astype(dZ.dtype)
+        scale_by_task(E, scale, batch.task_axis, batch.task)
+        scale_by_task(dZ, scale, batch.task_axis, batch.task)
     L = task_sums(E, batch.task_axis, batch.task, net.n_tasks)
-    weights = state.weighting.step(buf, L, batch.present)
-    if weights is not None:
-        scale_by_task(dZ, weights, batch.task_axis, batch.task)
-    net.backward(buf, batch, dZ, cache)
+    gradients = state.weighting.gradients
+    if gradients is not None:  # GradNorm, PCGrad, MGDA: they read each task's gradient
+        gradients.backward(net, buf, batch, dZ, cache, L, state.rng)
+    else:
+        weights = state.weighting.step(buf, L, batch.present)
+        if weights is not None:
+            scale_by_task(dZ, weights, batch.task_axis, batch.task)
+        if state.adversarial is not None:  # through the gradient-reversal layer
+            adversarial_backward(net, buf, batch, dZ, cache, *state.adversarial)
+        else:
+            net.backward(buf, batch, dZ, cache)
     net.penalty(buf)
     state.optimizer.step(buf.theta, buf.grad, decay)
     return L
@@ -54,7 +69,9 @@ def run_epoch(state, data, rows, batch_size, shuffle, decay):
         batch = make_batch(data, order[start:start + batch_size], mode,
                            padded_input=net.padded_input)
         L = train_step(state, batch, decay)
-        total += batch.n_rows * float(L.sum())
+        # adversarial tasks' losses are meant to stay high: not part of the training loss
+        total += batch.n_rows * float(L.sum() if state.adversarial is None
+                                      else L[~state.adversarial[0]].sum())
         task_sum += L
         task_seen += batch.present
     return total / len(order), task_sum / np.maximum(task_seen, 1)

@@ -21,9 +21,14 @@ rows in the batch take part.
 
   and ``w_t = 1`` for the first two epochs: tasks whose loss falls slowly get
   more weight.  The weights sum to ``T``, as the equal ones do.
+
+``"gradnorm"``, ``"pcgrad"`` and ``"mgda"`` read the task gradients, not only
+the losses: :mod:`._gradient_weighting`.
 """
 
 import numpy as np
+
+from ._gradient_weighting import GRADIENT_WEIGHTINGS, GradientWeighting
 
 
 def uncertainty_objective(log_var, losses, present):
@@ -59,17 +64,27 @@ class TaskWeighting:
     :meth:`register` before the buffer is built.
     """
 
-    def __init__(self, kind, n_tasks, temperature=2.0):
+    def __init__(self, kind, n_tasks, temperature=2.0, gradnorm_alpha=1.5):
         self.kind = kind
         self.n_tasks = n_tasks
         self.temperature = temperature
         self.epoch_weights = np.ones(n_tasks)
         self.history = []  # mean task losses of past epochs (for dwa)
         self.index = None
+        # the schemes that read the task gradients (they replace the backward pass)
+        self.gradients = (GradientWeighting(kind, n_tasks, gradnorm_alpha)
+                          if kind in GRADIENT_WEIGHTINGS else None)
 
     def register(self, buf):
         if self.kind == "uncertainty":
             self.index = buf.add((self.n_tasks,), decay=False)
+        if self.gradients is not None:
+            self.gradients.register(buf)
+
+    def initialize(self, buf):
+        """Starting values of the weighting's parameters (after ``buf.build()``)."""
+        if self.gradients is not None:
+            self.gradients.initialize(buf)
 
     def step(self, buf, losses, present):
         """Weights ``d objective / d L_t`` for this batch, None if all ones (writes the
@@ -85,6 +100,8 @@ class TaskWeighting:
     def end_epoch(self, epoch_losses):
         """Record the epoch's mean task losses; DWA sets the next epoch's weights from them."""
         self.history = (self.history + [np.asarray(epoch_losses, dtype=np.float64)])[-2:]
+        if self.gradients is not None:
+            self.gradients.end_epoch()
         if self.kind == "dwa" and len(self.history) == 2:
             self.epoch_weights = dwa_weights(self.history[1], self.history[0], self.temperature)
 
@@ -92,4 +109,6 @@ class TaskWeighting:
         """The weights in use now, shape (n_tasks,)."""
         if self.kind == "uncertainty":
             return np.exp(-buf.params[self.index].astype(np.float64))
+        if self.gradients is not None:
+            return self.gradients.current(buf)
         return np.asarray(self.epoch_weights, dtype=np.float64).copy()

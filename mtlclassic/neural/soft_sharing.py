@@ -13,7 +13,10 @@ class _SoftSharing(NeuralMultiTaskModel):
                  learning_rate_init=1e-3, max_iter=200, shuffle=True, random_state=None, tol=1e-4,
                  early_stopping=False, validation_fraction=0.1, n_iter_no_change=10, beta_1=0.9,
                  beta_2=0.999, epsilon=1e-8, task_column=None, unseen_tasks="error",
-                 task_weighting="equal", dwa_temperature=2.0, dtype="float32", verbose=False):
+                 task_weighting="equal", dwa_temperature=2.0, gradnorm_alpha=1.5,
+                 main_tasks=None, auxiliary_weight=1.0,
+                 adversarial_tasks=None, adversarial_weight=1.0, dtype="float32",
+                 verbose=False):
         store_params(self, locals())
 
     def _check_params(self):
@@ -97,7 +100,9 @@ class SoftSharingMLPRegressor(NeuralRegressorMixin, _SoftSharing):
                  learning_rate_init=1e-3, max_iter=200, shuffle=True, random_state=None, tol=1e-4,
                  early_stopping=False, validation_fraction=0.1, n_iter_no_change=10, beta_1=0.9,
                  beta_2=0.999, epsilon=1e-8, task_column=None, unseen_tasks="error",
-                 task_weighting="equal", dwa_temperature=2.0, standardize_targets=True,
+                 task_weighting="equal", dwa_temperature=2.0, gradnorm_alpha=1.5,
+                 main_tasks=None, auxiliary_weight=1.0,
+                 adversarial_tasks=None, adversarial_weight=1.0, standardize_targets=True,
                  dtype="float32", verbose=False):
         store_params(self, locals())
 

@@ -1,0 +1,57 @@
+"""Adversarial auxiliary tasks through a gradient-reversal layer (Ganin & Lempitsky 2015).
+
+An adversarial task's head (its own parameters) learns to predict the task as
+any other head does, but the gradient its loss sends into everything the
+tasks share is multiplied by ``-lambda`` (``adversarial_weight``): the
+shared layers *ascend* its loss, learning features from which it cannot be
+predicted, while they descend the other tasks' losses.  With ``theta_adv``
+the adversarial tasks' own parameters and ``theta_rest`` every other
+parameter of the network, one step follows::
+
+    d/d theta_adv   :  grad L_adv
+    d/d theta_rest  :  grad L_rest  -  lambda grad L_adv
+
+(``L_adv``, ``L_rest`` the weighted sums of the adversarial and of the other
+tasks' losses): the reversal layer placed where the adversarial heads read
+the shared layers.  It costs two backward passes per step.
+
+References
+----------
+Ganin, Y. and Lempitsky, V. (2015). Unsupervised domain adaptation by
+backpropagation. ICML.
+"""
+
+import numpy as np
+
+from ._losses import scale_by_task
+
+
+def task_block_mask(buf, tasks):
+    """Mask over ``theta``: the per-task parameters of ``tasks`` (their rows of the block)."""
+    mask = np.zeros(buf.theta.size, dtype=bool)
+    mask[:buf.n_tasks * buf.task_size].reshape(buf.n_tasks, buf.task_size)[tasks] = True
+    return mask
+
+
+def reversal_factors(net, buf, n_net_params, adversarial, strength):
+    """The factor of the adversarial gradient on each parameter: 1 on the adversarial tasks'
+    own, ``-strength`` on the network's others, 0 beyond it (weighting parameters).
+
+    ``n_net_params``: how many of the buffer's first parameters the network registered.
+    """
+    tasks = np.flatnonzero(adversarial)
+    net_mask = np.zeros(buf.theta.size, dtype=bool)
+    for view in buf.views(net_mask)[:n_net_params]:
+        view[...] = True
+    own = net.owned_by(buf, tasks)
+    return np.where(own, 1.0, np.where(net_mask, -float(strength), 0.0)).astype(buf.dtype)
+
+
+def adversarial_backward(net, buf, batch, dZ, cache, adversarial, factors):
+    """Write the step's gradients with the adversarial tasks' reversed on shared parameters."""
+    is_adv = adversarial.astype(dZ.dtype)
+    net.backward(buf, batch, scale_by_task(dZ.copy(), is_adv, batch.task_axis, batch.task),
+                 cache)
+    g_adv = buf.grad * factors  # the weighting's entries (factor 0) stay those of the step
+    net.backward(buf, batch, scale_by_task(dZ, 1 - is_adv, batch.task_axis, batch.task), cache)
+    buf.grad += g_adv

@@ -1,0 +1,110 @@
+"""Adversarial auxiliary tasks through a gradient-reversal layer (``adversarial_tasks``, issue
+16): the step's gradient against central differences, and what adversarial tasks count for."""
+
+import warnings
+
+import numpy as np
+import pytest
+from numpy.testing import assert_allclose
+from sklearn.exceptions import ConvergenceWarning
+from test_neural_gradients import _data, assert_grad, numerical_grad
+
+from mtlclassic import (HardSharingMLPClassifier, HardSharingMLPRegressor,
+                        SoftSharingMLPRegressor)
+from mtlclassic.neural._adversarial import adversarial_backward, reversal_factors
+from mtlclassic.neural._data import make_batch
+from mtlclassic.neural._losses import LOSSES, task_sums
+from mtlclassic.neural._networks import HardSharingNet, SoftSharingNet
+from mtlclassic.neural._params import ParamBuffer
+
+NETS = {
+    "hard": lambda buf, p, T: HardSharingNet(buf, p, T, [5, 4], [], "tanh", 0.0),
+    "hard-deep-heads": lambda buf, p, T: HardSharingNet(buf, p, T, [5], [3], "tanh", 0.0),
+    "hard-task-layers": lambda buf, p, T: HardSharingNet(buf, p, T, [5, 4], [], "tanh", 0.0,
+                                                         task_layers=[2, 1, 2]),
+    "soft-cross-stitch": lambda buf, p, T: SoftSharingNet(buf, p, T, [4], "tanh", 0.0, 0.0,
+                                                           True),
+}
+
+
+@pytest.mark.parametrize("net_name", sorted(NETS))
+@pytest.mark.parametrize("stacked", [False, True], ids=["shared", "per_task"])
+@pytest.mark.parametrize("loss", ["squared", "logistic"])
+def test_reversed_gradient(net_name, stacked, loss):
+    """The adversarial task's own parameters descend its loss; every other parameter descends
+    the other tasks' losses and ascends lambda times the adversarial one."""
+    rng = np.random.default_rng(0)
+    data = _data(rng, stacked, loss)
+    T, p = data.n_tasks, data.X.shape[1]
+    buf = ParamBuffer(T, np.float64)
+    net = NETS[net_name](buf, p, T)
+    n_net = len(buf.specs)
+    buf.add((T,), decay=False)  # a weighting parameter: its gradient must be left alone
+    buf.build()
+    net.initialize(buf, rng)
+    buf.theta[:] += 0.3 * rng.standard_normal(buf.theta.size)
+    batch = make_batch(data, np.arange(data.n_samples), net.mode(stacked))
+    adversarial = np.array([False, True, False])
+    factors = reversal_factors(net, buf, n_net, adversarial, 0.7)
+
+    def losses():
+        Z, _ = net.forward(buf, batch)
+        return task_sums(LOSSES[loss](Z, batch.Y, batch.C)[0], batch.task_axis, batch.task, T)
+
+    Z, cache = net.forward(buf, batch)
+    _, dZ = LOSSES[loss](Z, batch.Y, batch.C)
+    buf.grad[:] = 0.0
+    buf.grads[-1][...] = [1.0, 2.0, 3.0]
+    adversarial_backward(net, buf, batch, dZ, cache, adversarial, factors)
+    rest = numerical_grad(lambda: float(losses()[[0, 2]].sum()), buf.theta)
+    adv = numerical_grad(lambda: float(losses()[1]), buf.theta)
+    own = net.owned_by(buf, [1])
+    expected = rest + np.where(own, adv, -0.7 * adv)
+    buf.views(expected)[-1][...] = [1.0, 2.0, 3.0]
+    assert own.any() and not own[buf.views(np.arange(buf.theta.size))[-1]].any()
+    assert_grad(buf.grad, expected, rtol=1e-6)
+
+
+def _nuisance(seed=0, n=300, p=6):
+    """y depends on features 2-4; the nuisance s shifts features 0 and 1."""
+    rng = np.random.default_rng(seed)
+    X = rng.standard_normal((n, p))
+    s = rng.random(n) < 0.5
+    X[:, 0] += 3 * (s - 0.5)
+    X[:, 1] += s - 0.5
+    y = np.sin(X[:, 2]) + 0.5 * X[:, 3] * X[:, 4] + 0.1 * rng.standard_normal(n)
+    return X, y, s
+
+
+@pytest.mark.parametrize("cls", [HardSharingMLPRegressor, HardSharingMLPClassifier])
+def test_adversarial_tasks_count_for_nothing_but_training(cls):
+    X, y, s = _nuisance()
+    Y = np.column_stack([y > 0 if cls is HardSharingMLPClassifier else y, s])
+    params = dict(hidden_layer_sizes=(8,), max_iter=6, batch_size=64, random_state=0,
+                  early_stopping=True, n_iter_no_change=20)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        est = cls(adversarial_tasks=[1], **params).fit(X, Y)
+        alone = cls(main_tasks=[0], **params).fit(X, Y)  # task 1 a plain auxiliary task
+    assert_allclose(est.main_tasks_, [0])
+    # score and the validation loss are those of task 0 alone
+    assert_allclose(est.score(X, Y), est.score(X, np.column_stack([Y[:, 0], s[::-1]])))
+    assert len(est.validation_loss_curve_) == 6
+    assert alone.loss_curve_[0] != est.loss_curve_[0]  # the adversarial loss is left out
+
+
+def test_adversarial_task_settings_are_checked():
+    X, y, s = _nuisance()
+    Y = np.column_stack([y, s])
+    with pytest.raises(ValueError, match="either"):
+        HardSharingMLPRegressor(adversarial_tasks=[1], main_tasks=[0, 1]).fit(X, Y)
+    with pytest.raises(ValueError, match="Every task is adversarial"):
+        HardSharingMLPRegressor(adversarial_tasks=[0, 1]).fit(X, Y)
+    with pytest.raises(ValueError, match="cannot be combined"):
+        HardSharingMLPRegressor(adversarial_tasks=[1], task_weighting="pcgrad").fit(X, Y)
+    with pytest.raises(ValueError, match="share"):
+        SoftSharingMLPRegressor(adversarial_tasks=[1]).fit(X, Y)
+    with pytest.raises(ValueError, match="adversarial_weight"):
+        HardSharingMLPRegressor(adversarial_tasks=[1], adversarial_weight=-1.0).fit(X, Y)
+    with pytest.raises(ValueError, match="not a task"):
+        HardSharingMLPRegressor(adversarial_tasks=[2]).fit(X, Y)
