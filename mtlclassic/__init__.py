@@ -43,6 +43,8 @@ _ESTIMATORS = [
     "TaskRelationClassifier", "TaskRelationRegressor",
     "TraceNormClassifier", "TraceNormClassifierCV", "TraceNormRegressor",
     "TraceNormRegressorCV",
+    "TreeGuidedGroupLassoClassifier", "TreeGuidedGroupLassoClassifierCV",
+    "TreeGuidedGroupLassoRegressor", "TreeGuidedGroupLassoRegressorCV",
     "alpha_max", "group_lasso_path", "l1inf_path", "lasso_path", "regularization_path",
     "sparse_group_lasso_path", "trace_norm_path",
 ]
@@ -93,6 +95,8 @@ if TYPE_CHECKING:  # static type checkers and IDEs see the eager imports; nothin
                              TraceNormRegressor, TraceNormRegressorCV, alpha_max,
                              group_lasso_path, l1inf_path, lasso_path, regularization_path,
                              sparse_group_lasso_path, trace_norm_path)
+    from .estimators import (TreeGuidedGroupLassoClassifier, TreeGuidedGroupLassoClassifierCV,
+                             TreeGuidedGroupLassoRegressor, TreeGuidedGroupLassoRegressorCV)
     from .neural import (HardSharingMLPClassifier, HardSharingMLPRegressor,
                          SoftSharingMLPClassifier, SoftSharingMLPRegressor)
 

@@ -38,6 +38,8 @@ from .clustered import ClusteredTaskClassifier, ClusteredTaskRegressor
 from .sparse_task_graph import SparseTaskGraphClassifier, SparseTaskGraphRegressor
 from .kernel import (KernelTaskRelationClassifier, KernelTaskRelationClassifierCV,
                      KernelTaskRelationRegressor, KernelTaskRelationRegressorCV)
+from .tree_guided import (TreeGuidedGroupLassoClassifier, TreeGuidedGroupLassoClassifierCV,
+                          TreeGuidedGroupLassoRegressor, TreeGuidedGroupLassoRegressorCV)
 
 REGRESSORS = [model.regressor for model in MODELS.values()]
 CLASSIFIERS = [model.classifier for model in MODELS.values()]

@@ -22,3 +22,6 @@ from ._smooth import Pooled, Ridge
 
 __all__ = ["BlockSum", "L1", "L1Inf", "L21", "Penalty", "Pooled", "Ridge", "SparseGroup",
            "TaskL21", "TaskQuadratic", "TraceNorm", "project_rows_l1_ball", "sparse_group_dual_norms"]
+from ._tree import TreeGroup, check_linkage, kim_xing_groups
+
+__all__ += ["TreeGroup"]
