@@ -11,6 +11,8 @@ import warnings
 import cvxpy as cp
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from scipy.cluster.hierarchy import linkage
 from sklearn.exceptions import ConvergenceWarning
 
@@ -127,6 +129,33 @@ def test_screening_bound_holds():
     pen = _penalty(_random_tree(rng, 6), 6)
     V = rng.normal(size=(50, 6))
     assert np.all(pen.row_dual_norms(V) <= np.linalg.norm(V, axis=1) * (1 + 1e-12))
+
+
+@settings(max_examples=40, deadline=None)
+@given(T=st.integers(1, 7), seed=st.integers(0, 2 ** 32 - 1), step=st.floats(1e-3, 1e3),
+       l2=st.sampled_from([0.0, 0.7]))
+def test_prox_and_dual_norm_properties(T, seed, step, l2):
+    """Nonexpansive prox, prox(0) = 0, numba = numpy, Hoelder, homogeneity, safe screening."""
+    rng = np.random.default_rng(seed)
+    Z = _random_tree(rng, T) if T > 1 else np.zeros((0, 4))
+    pen = _penalty(Z, T, float(rng.uniform(0.1, 2.0)), l2)
+    A, B = rng.normal(size=(2, 6, T)) * rng.uniform(0.01, 5.0, size=(2, 6, 1))
+    PA, PB = pen.prox(A, step), pen.prox(B, step)
+    assert np.linalg.norm(PA - PB) <= np.linalg.norm(A - B) * (1 + 1e-12)
+    assert not np.any(pen.prox(np.zeros((2, T)), step))
+    if not l2:
+        np.testing.assert_allclose(pen._prox_xp(A, step), PA, rtol=1e-12, atol=1e-14)
+    d = pen.row_dual_norms(A)
+    omega = np.array([pen._value(B[j:j + 1]) / pen.alpha for j in range(6)])
+    assert np.all(np.sum(A * B, axis=1) <= d * omega * (1 + 1e-12) + 1e-300)
+    np.testing.assert_allclose(pen.row_dual_norms(3.5 * A), 3.5 * d, rtol=1e-13)
+    # Screening: a row screened for radius r stays inside the dual ball within that radius.
+    radius = rng.uniform(0, 1, 6)
+    screened = pen.screen(A * pen.alpha / np.maximum(d, 1e-300)[:, None] * 0.5, radius)
+    E = rng.normal(size=(6, T))
+    E *= (radius / np.maximum(np.linalg.norm(E, axis=1), 1e-300))[:, None]
+    inside = pen.row_dual_norms(A * pen.alpha / np.maximum(d, 1e-300)[:, None] * 0.5 + E)
+    assert np.all(inside[screened] < pen.alpha)
 
 
 # -- the objective against cvxpy ------------------------------------------------------------

@@ -141,7 +141,7 @@ def prox_rows(W, step, kind, params):
 
 @njit(cache=True, nogil=True)
 def tree_shrink(w, thresh, params, start):
-    """In place: ``w <- prox`` of ``thresh * sum_v c_v ||w[G_v]||_2``, groups encoded from ``start``.
+    """In place: ``w <- prox`` of ``thresh * sum_v c_v ||w[G_v]||_2`` (groups coded from ``start``).
 
     For groups that are nested or disjoint (a tree), the prox is the
     composition of the group shrinkages ``w[G] *= max(1 - thresh c_v /

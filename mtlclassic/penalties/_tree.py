@@ -97,7 +97,8 @@ class TreeGroup(_RowPenalty):
     def __init__(self, alpha, groups, weights, l2_reg=0.0):
         super().__init__(alpha, l2_reg)
         weights = np.asarray(weights, dtype=np.float64)
-        if len(groups) != weights.shape[0] or np.any(weights < 0) or not np.all(np.isfinite(weights)):
+        if (len(groups) != weights.shape[0] or np.any(weights < 0)
+                or not np.all(np.isfinite(weights))):
             raise ValueError("TreeGroup needs one finite weight >= 0 per group.")
         self.groups = [np.asarray(g, dtype=np.int64) for g in groups]
         self.weights = weights
