@@ -39,6 +39,7 @@ _ESTIMATORS = [
     "SparseGroupLassoRegressorCV",
     "SparseLowRankClassifier", "SparseLowRankClassifierCV", "SparseLowRankRegressor",
     "SparseLowRankRegressorCV",
+    "SharedSubspaceClassifier", "SharedSubspaceRegressor",
     "SparseTaskGraphClassifier", "SparseTaskGraphRegressor",
     "TaskRelationClassifier", "TaskRelationRegressor",
     "TraceNormClassifier", "TraceNormClassifierCV", "TraceNormRegressor",
@@ -97,6 +98,7 @@ if TYPE_CHECKING:  # static type checkers and IDEs see the eager imports; nothin
                              sparse_group_lasso_path, trace_norm_path)
     from .estimators import (TreeGuidedGroupLassoClassifier, TreeGuidedGroupLassoClassifierCV,
                              TreeGuidedGroupLassoRegressor, TreeGuidedGroupLassoRegressorCV)
+    from .estimators import SharedSubspaceClassifier, SharedSubspaceRegressor
     from .neural import (HardSharingMLPClassifier, HardSharingMLPRegressor,
                          SoftSharingMLPClassifier, SoftSharingMLPRegressor)
 

@@ -40,6 +40,7 @@ from .kernel import (KernelTaskRelationClassifier, KernelTaskRelationClassifierC
                      KernelTaskRelationRegressor, KernelTaskRelationRegressorCV)
 from .tree_guided import (TreeGuidedGroupLassoClassifier, TreeGuidedGroupLassoClassifierCV,
                           TreeGuidedGroupLassoRegressor, TreeGuidedGroupLassoRegressorCV)
+from .shared_subspace import SharedSubspaceClassifier, SharedSubspaceRegressor
 
 REGRESSORS = [model.regressor for model in MODELS.values()]
 CLASSIFIERS = [model.classifier for model in MODELS.values()]
