@@ -99,7 +99,7 @@ class _SharedSubspace(_AlternatingModel):
                                      xp=xp)
 
     def _penalty_spectrum(self, M):
-        """``(d, U)`` of the W-step's ``A = lambda_l2 (1 + eta) (eta I + M)^{-1}`` (as ClusteredTask's)."""
+        """``(d, U)`` with ``U diag(d) U^T = lambda_l2 (1 + eta) (eta I + M)^{-1}``, the W-step."""
         eta = self._eta
         gamma, Q = symmetric_eigh(0.5 * (M + M.T), _STEP)
         return self.lambda_l2 * (1.0 + eta) / (eta + np.clip(gamma, 0.0, 1.0)), Q
