@@ -14,7 +14,7 @@ from scipy.cluster.hierarchy import linkage
 from scipy.spatial.distance import squareform
 
 from ..penalties import Ridge, TreeGroup, check_linkage, kim_xing_groups
-from ..solvers import SOLVERS
+from ..solvers import SOLVERS, choose_solver
 from ._base import (MultiTaskClassifierMixin, MultiTaskLinearModel, MultiTaskRegressorMixin,
                     store_params)
 from ._grids import alpha_max_grid
@@ -66,10 +66,10 @@ class _TreeGuided(MultiTaskLinearModel):
         prepared = super()._prepare(X, y, sample_weight, solve=solve)
         T = prepared[3]
         if isinstance(self.tree, str):
-            # From the uncentered, untiled problem whatever ``solve``: fit, paths and
+            # From the problem as fit solves it (centered) whatever ``solve``: fit, paths and
             # alpha_max then build the very same tree.
-            data, datafit = prepared[:2] if not solve else super()._prepare(
-                X, y, sample_weight, solve=False)[:2]
+            data, datafit = prepared[:2] if solve else super()._prepare(
+                X, y, sample_weight, solve=True)[:2]
             self._tree = auto_tree(self._ridge_coef(data, datafit))
         else:
             self._tree = check_linkage(self.tree, T)
@@ -78,18 +78,20 @@ class _TreeGuided(MultiTaskLinearModel):
     def _ridge_coef(self, data, datafit):
         """Independent ridge fits (``alpha = AUTO_RIDGE``) of every task, the user's ``W``.
 
-        FISTA on the uncentered container, to a relative gap of 1e-6 (plenty for
-        the correlations the tree is built from) or ``AUTO_MAX_ITER``
-        iterations: the same computation wherever the tree is needed (fit,
-        path, ``alpha_max``), so all see the same tree.
+        By the solver ``"auto"`` picks for ridge (block coordinate descent for
+        the squared loss, FISTA for the logistic), to a relative gap of 1e-6
+        (plenty for the correlations the tree is built from) or
+        ``AUTO_MAX_ITER`` iterations: the same computation wherever the tree
+        is needed (fit, path, ``alpha_max``), so all see the same tree.
         """
         W0, b0 = self._start(data)
         scaling = data.scaling
         penalty = scaling.penalty(Ridge(AUTO_RIDGE))
         W0, b0 = scaling.to_internal(W0, b0)
+        solver = choose_solver(datafit, penalty)
         with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-            W, b = SOLVERS["fista"](datafit, penalty, W0, b0, fit_intercept=self.fit_intercept,
-                                    tol=1e-6, max_iter=AUTO_MAX_ITER, verbose=0)[:2]
+            W, b = SOLVERS[solver](datafit, penalty, W0, b0, fit_intercept=self.fit_intercept,
+                                   tol=1e-6, max_iter=AUTO_MAX_ITER, verbose=0)[:2]
         W = np.asarray(scaling.to_user(W, b)[0], dtype=np.float64)
         return np.where(np.isfinite(W), W, 0.0)
 
