@@ -39,10 +39,13 @@ _ESTIMATORS = [
     "SparseGroupLassoRegressorCV",
     "SparseLowRankClassifier", "SparseLowRankClassifierCV", "SparseLowRankRegressor",
     "SparseLowRankRegressorCV",
+    "SharedSubspaceClassifier", "SharedSubspaceRegressor",
     "SparseTaskGraphClassifier", "SparseTaskGraphRegressor",
     "TaskRelationClassifier", "TaskRelationRegressor",
     "TraceNormClassifier", "TraceNormClassifierCV", "TraceNormRegressor",
     "TraceNormRegressorCV",
+    "TreeGuidedGroupLassoClassifier", "TreeGuidedGroupLassoClassifierCV",
+    "TreeGuidedGroupLassoRegressor", "TreeGuidedGroupLassoRegressorCV",
     "alpha_max", "group_lasso_path", "l1inf_path", "lasso_path", "regularization_path",
     "sparse_group_lasso_path", "trace_norm_path",
 ]
@@ -107,6 +110,9 @@ if TYPE_CHECKING:  # static type checkers and IDEs see the eager imports; nothin
     from .estimators import (FusedSparseGroupLassoClassifier, FusedSparseGroupLassoClassifierCV,
                              FusedSparseGroupLassoRegressor, FusedSparseGroupLassoRegressorCV,
                              fused_sparse_group_lasso_path)
+    from .estimators import (TreeGuidedGroupLassoClassifier, TreeGuidedGroupLassoClassifierCV,
+                             TreeGuidedGroupLassoRegressor, TreeGuidedGroupLassoRegressorCV)
+    from .estimators import SharedSubspaceClassifier, SharedSubspaceRegressor
     from .neural import (HardSharingMLPClassifier, HardSharingMLPRegressor,
                          SoftSharingMLPClassifier, SoftSharingMLPRegressor)
     from .neural import RelationshipMLPClassifier, RelationshipMLPRegressor

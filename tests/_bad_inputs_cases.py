@@ -89,7 +89,8 @@ def takes_sample_weight(cls):
 _STRENGTHS = ("alpha", "alpha_shared", "alpha_sparse", "alpha_features", "alpha_tasks",
               "alpha_lowrank", "alpha_outlier",
               "lambda_cluster", "lambda_mean", "lambda_1", "lambda_2", "lambda_graph",
-              "alpha_graph", "lambda_task", "l2_regularization")
+              "alpha_graph", "lambda_task", "l2_regularization",
+              "lambda_subspace")
 
 
 def strengths(cls):

@@ -38,6 +38,8 @@ _PARAMS = {
     "RobustLowRank": dict(alpha_lowrank=0.05, alpha_outlier=0.05),
     "SparseLowRank": dict(alpha_sparse=0.02, alpha_lowrank=0.05),
     "FeatureAugmentation": dict(alpha=1.0),
+    "TreeGuidedGroupLasso": dict(alpha=0.02),
+    "SharedSubspace": dict(lambda_subspace=0.1, lambda_l2=0.1),
 }
 _PARAMS["TemporalGroupLasso"] = dict(alpha=0.02, lambda_smooth=1.0)
 _PARAMS["FusedSparseGroupLasso"] = dict(alpha=0.02, alpha_fused=0.01)

@@ -110,7 +110,7 @@ def test_alpha_max_is_the_zero_threshold_of_each_strength(model):
 def test_public_alpha_max_names_come_from_the_declarations():
     X, Y = _data()
     names = {public for model in DECLARED for public in model.alpha_max_names}
-    assert names == {"l21", "l1", "sparse_group", "l1inf", "trace", "task_l21"}
+    assert names == {"l21", "l1", "sparse_group", "l1inf", "trace", "task_l21", "tree"}
     for model in DECLARED:
         for public, strength in model.alpha_max_names.items():
             assert alpha_max(X, Y, penalty=public) == pytest.approx(

@@ -44,6 +44,9 @@ from .temporal import (TemporalGroupLassoClassifier, TemporalGroupLassoClassifie
 from .fused import (FusedSparseGroupLassoClassifier, FusedSparseGroupLassoClassifierCV,
                     FusedSparseGroupLassoRegressor, FusedSparseGroupLassoRegressorCV,
                     fused_sparse_group_lasso_path)
+from .tree_guided import (TreeGuidedGroupLassoClassifier, TreeGuidedGroupLassoClassifierCV,
+                          TreeGuidedGroupLassoRegressor, TreeGuidedGroupLassoRegressorCV)
+from .shared_subspace import SharedSubspaceClassifier, SharedSubspaceRegressor
 
 REGRESSORS = [model.regressor for model in MODELS.values()]
 CLASSIFIERS = [model.classifier for model in MODELS.values()]

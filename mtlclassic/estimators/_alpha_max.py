@@ -68,7 +68,7 @@ def alpha_max(X, y, *, penalty="l21", l1_ratio=0.5, loss="squared", task_column=
     ----------
     X, y
         As in the estimators' ``fit``.
-    penalty : {"l21", "l1", "sparse_group", "l1inf", "trace", "task_l21"}, default="l21"
+    penalty : {"l21", "l1", "sparse_group", "l1inf", "trace", "task_l21", "tree"}, default="l21"
         The norm: group lasso (dual ``max_j ||G[:, j]||_2``), lasso
         (``max |G|``), sparse group with ``l1_ratio``, l1/l-inf
         (``max_j ||G[:, j]||_1``), trace norm (spectral norm of ``G``),
@@ -78,7 +78,9 @@ def alpha_max(X, y, *, penalty="l21", l1_ratio=0.5, loss="squared", task_column=
         ``"l21"`` with ``block_norm="l2"``) and ``alpha_sparse >=
         alpha_max(penalty="l1")``; :class:`~mtlclassic.RobustMTFLRegressor`
         iff ``alpha_features >= alpha_max(penalty="l21")`` and
-        ``alpha_tasks >= alpha_max(penalty="task_l21")``. Each name is
+        ``alpha_tasks >= alpha_max(penalty="task_l21")``; ``"tree"`` is the
+        tree norm of :class:`~mtlclassic.TreeGuidedGroupLassoRegressor` on
+        its default "auto" tree. Each name is
         declared by its model (:mod:`mtlclassic.estimators._registry`), and
         the norm is that model's own penalty.
     l1_ratio : float, default=0.5

@@ -26,3 +26,9 @@ __all__ = ["BlockSum", "L1", "L1Inf", "L21", "Penalty", "Pooled", "Ridge", "Spar
 from ._ordered import FusedSparseGroup, TemporalL21  # noqa: E402
 
 __all__ += ["FusedSparseGroup", "TemporalL21"]
+from ._tree import TreeGroup, check_linkage, kim_xing_groups
+
+__all__ += ["TreeGroup"]
+from ._features import FeatureQuadratic
+
+__all__ += ["FeatureQuadratic"]

@@ -19,6 +19,7 @@ kind               params                  row penalty ``g(w)`` (plus ``l2/2 ||w
 ``PROX_L1INF``     ``l2, alpha``           ``alpha ||w||_inf``
 ``PROX_NONE``      ``l2``                  ``0`` (ridge: the elastic term alone)
 ``PROX_CONSENSUS`` ``l2``                  indicator of equal entries (pooled model)
+``PROX_TREE``      ``l2, alpha, tree``     ``alpha sum_v c_v ||w[G_v]||_2`` (nested groups)
 =================  ======================  ==========================================
 
 Tasks in an order (the kernels in :mod:`mtlclassic.penalties._ordered_kernels`):
@@ -27,6 +28,9 @@ Tasks in an order (the kernels in :mod:`mtlclassic.penalties._ordered_kernels`):
   ``alpha ||w||_2 + 1/2 w^T Q diag(d) Q^T w``;
 - ``PROX_FUSED_SGL``, params ``l2, alpha, r, af, o`` (``o`` the order):
   ``alpha (r ||w||_1 + (1 - r) ||w||_2) + af sum_i |w_{o_i} - w_{o_{i+1}}|``.
+A tree (``PROX_TREE``) is encoded from ``params[P_TREE]`` on as ``n_nodes``
+then, per node, ``c_v, |G_v|`` and the task indices of ``G_v``, the nodes
+ordered leaves to root (every group before the groups containing it).
 
 Plain ``@njit(cache=True, nogil=True)`` functions over arrays and scalars:
 compiled once, then loaded from numba's disk cache.
@@ -47,9 +51,11 @@ PROX_NONE = 4  # no nonsmooth term (ridge: only the l2 term)
 PROX_CONSENSUS = 5  # indicator of equal entries (pooled model)
 PROX_SPECTRAL_L21 = 10  # temporal group lasso: ||w||_2 + a quadratic in M's eigenbasis
 PROX_FUSED_SGL = 11  # fused sparse group: sparse group + total variation along an order
+PROX_TREE = 7  # tree-structured groups: sum_v c_v ||w[G_v]||_2 (tree-guided group lasso)
 
 # Positions in the ``params`` array (see the table above).
 P_L2, P_ALPHA, P_L1_RATIO = 0, 1, 2
+P_TREE = 2  # a tree's encoding starts here (after l2, alpha)
 
 
 @njit(cache=True, nogil=True)
@@ -140,6 +146,8 @@ def row_prox(w, step, kind, params):
         project_l1_ball(w, thresh, proj)
         for t in range(T):
             w[t] -= proj[t]
+    elif kind == PROX_TREE:
+        tree_shrink(w, thresh, params, P_TREE)
 
 
 @njit(cache=True, nogil=True)
@@ -148,3 +156,74 @@ def prox_rows(W, step, kind, params):
     for j in range(W.shape[0]):
         row_prox(W[j], step, kind, params)
 
+
+@njit(cache=True, nogil=True)
+def tree_shrink(w, thresh, params, start):
+    """In place: ``w <- prox`` of ``thresh * sum_v c_v ||w[G_v]||_2`` (groups coded from ``start``).
+
+    For groups that are nested or disjoint (a tree), the prox is the
+    composition of the group shrinkages ``w[G] *= max(1 - thresh c_v /
+    ||w[G]||, 0)`` taken leaves to root (Jenatton et al. 2011, Prop. 2):
+    each group's shrinkage sees its subgroups already shrunk.
+    """
+    n_nodes = int(params[start])
+    pos = start + 1
+    for _ in range(n_nodes):
+        th = thresh * params[pos]
+        size = int(params[pos + 1])
+        pos += 2
+        if th > 0.0:
+            nrm = 0.0
+            for k in range(size):
+                v = w[int(params[pos + k])]
+                nrm += v * v
+            nrm = np.sqrt(nrm)
+            scale = 0.0 if nrm <= th else 1.0 - th / nrm
+            for k in range(size):
+                w[int(params[pos + k])] *= scale
+        pos += size
+
+
+@njit(cache=True, nogil=True)
+def tree_dual_norms(V, params, start, bound):
+    """Per row of ``V``: the dual norm of ``sum_v c_v ||w[G_v]||_2``, from above.
+
+    ``Omega^*(u) <= s`` iff the prox of ``s Omega`` maps ``u`` to zero (``u``
+    is then in the dual ball ``s B*``, and ``prox = u - P_{s B*}(u)``): the
+    smallest such ``s`` is found by bisection on :func:`tree_shrink`, from
+    ``s = bound ||u||_2`` (``bound >= max_{||u|| = 1} Omega^*(u)``) down to
+    the last float, and the upper end is returned, so that a dual point
+    rescaled by it stays feasible and a duality gap an upper bound.
+    """
+    n, T = V.shape
+    out = np.zeros(n)
+    z = np.empty(T)
+    for j in range(n):
+        nrm = 0.0
+        for t in range(T):
+            nrm += V[j, t] * V[j, t]
+        hi = bound * np.sqrt(nrm)
+        if hi == 0.0:
+            continue
+        lo = 0.0
+        for _ in range(2000):  # the bound holds in exact arithmetic; rounding may need more
+            for t in range(T):
+                z[t] = V[j, t]
+            tree_shrink(z, hi, params, start)
+            if not np.any(z):
+                break
+            lo = hi
+            hi *= 2.0
+        for _ in range(200):
+            mid = 0.5 * (lo + hi)
+            if not (lo < mid < hi):
+                break
+            for t in range(T):
+                z[t] = V[j, t]
+            tree_shrink(z, mid, params, start)
+            if np.any(z):
+                lo = mid
+            else:
+                hi = mid
+        out[j] = hi
+    return out
