@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 __version__ = "0.1.0.dev0"
 
 _ESTIMATORS = [
+    "CappedL1Classifier", "CappedL1Regressor",
     "ClusteredTaskClassifier", "ClusteredTaskRegressor",
     "DirtyModelClassifier", "DirtyModelClassifierCV", "DirtyModelRegressor",
     "DirtyModelRegressorCV",
@@ -93,6 +94,7 @@ if TYPE_CHECKING:  # static type checkers and IDEs see the eager imports; nothin
                              TraceNormRegressor, TraceNormRegressorCV, alpha_max,
                              group_lasso_path, l1inf_path, lasso_path, regularization_path,
                              sparse_group_lasso_path, trace_norm_path)
+    from .estimators import CappedL1Classifier, CappedL1Regressor
     from .neural import (HardSharingMLPClassifier, HardSharingMLPRegressor,
                          SoftSharingMLPClassifier, SoftSharingMLPRegressor)
 

@@ -38,6 +38,7 @@ from .clustered import ClusteredTaskClassifier, ClusteredTaskRegressor
 from .sparse_task_graph import SparseTaskGraphClassifier, SparseTaskGraphRegressor
 from .kernel import (KernelTaskRelationClassifier, KernelTaskRelationClassifierCV,
                      KernelTaskRelationRegressor, KernelTaskRelationRegressorCV)
+from .capped_l1 import CappedL1Classifier, CappedL1Regressor
 
 REGRESSORS = [model.regressor for model in MODELS.values()]
 CLASSIFIERS = [model.classifier for model in MODELS.values()]

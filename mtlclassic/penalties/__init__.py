@@ -19,6 +19,8 @@ from ._relation import TaskQuadratic
 # The numba row proxes, for the solvers' epoch kernels (internal: not in __all__).
 from ._row_kernels import row_prox
 from ._smooth import Pooled, Ridge
+from ._weighted import RowWeightedL1
 
 __all__ = ["BlockSum", "L1", "L1Inf", "L21", "Penalty", "Pooled", "Ridge", "SparseGroup",
            "TaskL21", "TaskQuadratic", "TraceNorm", "project_rows_l1_ball", "sparse_group_dual_norms"]
+__all__ += ["RowWeightedL1"]
