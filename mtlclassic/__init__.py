@@ -28,6 +28,7 @@ _ESTIMATORS = [
     "GroupLassoRegressorCV",
     "KernelTaskRelationClassifier", "KernelTaskRelationClassifierCV",
     "KernelTaskRelationRegressor", "KernelTaskRelationRegressorCV",
+    "LatentBasisClassifier", "LatentBasisRegressor",
     "L1InfClassifier", "L1InfClassifierCV", "L1InfRegressor", "L1InfRegressorCV",
     "LassoClassifier", "LassoClassifierCV", "LassoRegressor", "LassoRegressorCV",
     "MeanRegularizedClassifier", "MeanRegularizedRegressor",
@@ -95,6 +96,7 @@ if TYPE_CHECKING:  # static type checkers and IDEs see the eager imports; nothin
                              group_lasso_path, l1inf_path, lasso_path, regularization_path,
                              sparse_group_lasso_path, trace_norm_path)
     from .estimators import CappedL1Classifier, CappedL1Regressor
+    from .estimators import LatentBasisClassifier, LatentBasisRegressor
     from .neural import (HardSharingMLPClassifier, HardSharingMLPRegressor,
                          SoftSharingMLPClassifier, SoftSharingMLPRegressor)
 

@@ -39,6 +39,7 @@ from .sparse_task_graph import SparseTaskGraphClassifier, SparseTaskGraphRegress
 from .kernel import (KernelTaskRelationClassifier, KernelTaskRelationClassifierCV,
                      KernelTaskRelationRegressor, KernelTaskRelationRegressorCV)
 from .capped_l1 import CappedL1Classifier, CappedL1Regressor
+from .latent_basis import LatentBasisClassifier, LatentBasisRegressor
 
 REGRESSORS = [model.regressor for model in MODELS.values()]
 CLASSIFIERS = [model.classifier for model in MODELS.values()]
