@@ -241,13 +241,20 @@ class _LatentBasis(MultiTaskLinearModel):
             # S-step: a lasso per task on X B (codes of shape (T, k)).
             self._fit_step(lasso, feats @ B, y, sw, labels, task_ids)
             S = np.asarray(lasso.coef_, dtype=np.float64)
-            # B-step: one ridge model pooled over the tasks on x (x) s_t.
-            Zb, yb, swb, ids = self._b_design(feats, y, sw, labels, task_ids, S)
-            self._fit_step(pooled, Zb, yb, swb, ids, ids)
-            B = np.asarray(pooled.coef_[0], dtype=np.float64).reshape(p, k)
+            # B-step: one ridge model pooled over the tasks on x (x) s_t. A component no task
+            # uses has the minimum b_c = 0 (only the ridge term sees it), set here: its zero
+            # columns are left out of the pooled problem.
+            active = np.any(S != 0, axis=0)
+            B = np.zeros((p, k))
+            intercept = lasso.intercept_
+            if active.any():
+                Zb, yb, swb, ids = self._b_design(feats, y, sw, labels, task_ids, S[:, active])
+                self._fit_step(pooled, Zb, yb, swb, ids, ids)
+                B[:, active] = np.asarray(pooled.coef_[0], dtype=np.float64).reshape(p, -1)
+                intercept = pooled.intercept_
             W = (S @ B.T).T  # (p, T)
             S, B = self._balance(S, B)
-            J_new, b = self._objective(datafit, data, W, pooled.intercept_, S, B)
+            J_new, b = self._objective(datafit, data, W, intercept, S, B)
             curve.append(J_new)
             decrease = (J - J_new) / max(abs(J_new), np.finfo(np.float64).tiny)
             J = J_new
@@ -255,7 +262,8 @@ class _LatentBasis(MultiTaskLinearModel):
                 print(f"{type(self).__name__} alternation {len(curve)}: objective {J:.10g}")
             if decrease <= self.tol:
                 break
-        return (W, b, len(curve), pooled.dual_gap_, pooled.solver_, decrease,
+        last = pooled if hasattr(pooled, "dual_gap_") else lasso
+        return (W, b, len(curve), last.dual_gap_, last.solver_, decrease,
                 (S, B, np.array(curve)))
 
     def _set_extra(self, extra):
