@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 __version__ = "0.1.0.dev0"
 
 _ESTIMATORS = [
+    "CappedL1Classifier", "CappedL1Regressor",
     "ClusteredTaskClassifier", "ClusteredTaskRegressor",
     "DirtyModelClassifier", "DirtyModelClassifierCV", "DirtyModelRegressor",
     "DirtyModelRegressorCV",
@@ -27,6 +28,7 @@ _ESTIMATORS = [
     "GroupLassoRegressorCV",
     "KernelTaskRelationClassifier", "KernelTaskRelationClassifierCV",
     "KernelTaskRelationRegressor", "KernelTaskRelationRegressorCV",
+    "LatentBasisClassifier", "LatentBasisRegressor",
     "L1InfClassifier", "L1InfClassifierCV", "L1InfRegressor", "L1InfRegressorCV",
     "LassoClassifier", "LassoClassifierCV", "LassoRegressor", "LassoRegressorCV",
     "MeanRegularizedClassifier", "MeanRegularizedRegressor",
@@ -113,6 +115,8 @@ if TYPE_CHECKING:  # static type checkers and IDEs see the eager imports; nothin
     from .estimators import (TreeGuidedGroupLassoClassifier, TreeGuidedGroupLassoClassifierCV,
                              TreeGuidedGroupLassoRegressor, TreeGuidedGroupLassoRegressorCV)
     from .estimators import SharedSubspaceClassifier, SharedSubspaceRegressor
+    from .estimators import CappedL1Classifier, CappedL1Regressor
+    from .estimators import LatentBasisClassifier, LatentBasisRegressor
     from .neural import (HardSharingMLPClassifier, HardSharingMLPRegressor,
                          SoftSharingMLPClassifier, SoftSharingMLPRegressor)
     from .neural import RelationshipMLPClassifier, RelationshipMLPRegressor

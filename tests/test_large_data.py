@@ -37,6 +37,8 @@ _PARAMS = {
     "SparseTaskGraph": dict(),
     "RobustLowRank": dict(alpha_lowrank=0.05, alpha_outlier=0.05),
     "SparseLowRank": dict(alpha_sparse=0.02, alpha_lowrank=0.05),
+    "CappedL1": dict(alpha=0.02, cap=0.5),
+    "LatentBasis": dict(alpha=0.02, lambda_basis=0.1),
     "FeatureAugmentation": dict(alpha=1.0),
     "TreeGuidedGroupLasso": dict(alpha=0.02),
     "SharedSubspace": dict(lambda_subspace=0.1, lambda_l2=0.1),

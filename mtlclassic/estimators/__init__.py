@@ -47,6 +47,8 @@ from .fused import (FusedSparseGroupLassoClassifier, FusedSparseGroupLassoClassi
 from .tree_guided import (TreeGuidedGroupLassoClassifier, TreeGuidedGroupLassoClassifierCV,
                           TreeGuidedGroupLassoRegressor, TreeGuidedGroupLassoRegressorCV)
 from .shared_subspace import SharedSubspaceClassifier, SharedSubspaceRegressor
+from .capped_l1 import CappedL1Classifier, CappedL1Regressor
+from .latent_basis import LatentBasisClassifier, LatentBasisRegressor
 
 REGRESSORS = [model.regressor for model in MODELS.values()]
 CLASSIFIERS = [model.classifier for model in MODELS.values()]

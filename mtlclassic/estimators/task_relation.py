@@ -4,6 +4,7 @@ import numbers
 
 import numpy as np
 
+from ..penalties._relation import mean_separated_spectrum
 from ._alternating import _AlternatingModel, scaled_gram, symmetric_eigh
 from ._base import MultiTaskClassifierMixin, MultiTaskRegressorMixin, store_params
 from ._grids import fixed_grid
@@ -74,16 +75,29 @@ def covariance_from_gram(d, U, eps, e=0):
     return 0.5 * (omega + omega.T), w, U
 
 
-def _correlation(C):
-    s = np.sqrt(np.diag(C))
-    return C / np.outer(s, s)
+def coefficient_correlation(coef):
+    """The tasks' correlation as their fitted models show it: ``coef`` rows' cosines.
+
+    ``C[s, t] = <w_s, w_t> / (||w_s|| ||w_t||)``, uncentred: the prior of
+    MTRL (and the generator of :func:`~mtlclassic.datasets.make_task_relation_regression`)
+    draws each column ``coef[:, j]`` from ``N(0, Sigma)``, whose correlation
+    this estimates. A task whose model is zero correlates 0 with the others
+    (and 1 with itself).
+    """
+    coef = np.asarray(coef, dtype=np.float64)
+    norms = np.linalg.norm(coef, axis=1)
+    # Rows divided first: the Gram matrix of unit rows cannot overflow.
+    unit = coef / np.where(norms > 0, norms, 1.0)[:, None]
+    C = np.clip(unit @ unit.T, -1.0, 1.0)
+    np.fill_diagonal(C, 1.0)
+    return C
 
 
 class _TaskRelation(_AlternatingModel):
     _nonneg_params = ("lambda_1", "lambda_2")
 
-    def __init__(self, lambda_1=0.1, lambda_2=0.1, *, eps=1e-3, fit_intercept=True,
-                 intercept_shrinkage=0.0, task_column=None, unseen_tasks="error",
+    def __init__(self, lambda_1=0.1, lambda_2=0.1, *, eps=1e-3, lambda_mean=None,
+                 fit_intercept=True, intercept_shrinkage=0.0, task_column=None, unseen_tasks="error",
                  task_weights=None, tol=1e-4, max_iter=100, max_inner_iter=5000, warm_start=False,
                  solver="auto", device=None, verbose=0):
         store_params(self, locals())
@@ -96,6 +110,15 @@ class _TaskRelation(_AlternatingModel):
         if (not isinstance(self.eps, numbers.Real) or isinstance(self.eps, bool)
                 or not np.isfinite(self.eps) or not self.eps > 0):
             raise ValueError(f"eps must be a finite number > 0, got {self.eps!r}.")
+        value = self.lambda_mean
+        if value is not None and (not isinstance(value, numbers.Real) or isinstance(value, bool)
+                                  or not np.isfinite(value) or value <= 0):
+            # lambda_mean = 0 would leave the mean model unpenalised (a singular W-step).
+            raise ValueError(f"lambda_mean must be None or a finite number > 0, got {value!r}.")
+
+    def _centred(self, W):
+        """``W_c``: ``W`` itself, or the tasks' deviations from their mean (``Pi W``)."""
+        return W if self.lambda_mean is None else W - W.mean(axis=0)
 
     # The structure is Omega with its eigendecomposition (w, U): Omega^{-1} = U diag(1/w) U^T.
     def _initial_structure(self, n_tasks):
@@ -116,12 +139,26 @@ class _TaskRelation(_AlternatingModel):
         _, w, U = structure
         with np.errstate(over="ignore", divide="ignore"):
             d = self.lambda_1 + self.lambda_2 / w
+        if self.lambda_mean is not None:
+            # lambda_mean 11^T / T + Pi M Pi, built from its parts (mean_separated_spectrum).
+            with np.errstate(over="ignore", invalid="ignore"):
+                d, U = mean_separated_spectrum(self.lambda_mean, d, U)
         return self._task_quadratic(None, _STEP, spectrum=(d, U))
 
     def _structure_step(self, W):
-        return _mtrl_structure(W, self.eps)
+        return _mtrl_structure(self._centred(W), self.eps)
 
     def _penalty_value(self, W, structure, shift=0):
+        mean = 0.0
+        if self.lambda_mean is not None:
+            # lambda_mean / 2 T ||w_bar||^2 = lambda_mean / 2 ||sum_t w_t||^2 / T.
+            G, e = scaled_gram(W.sum(axis=0)[None, :])
+            with np.errstate(over="ignore"):
+                mean = 0.5 * self.lambda_mean * np.ldexp(float(G[0, 0]) / len(W), 2 * e + shift)
+            W = self._centred(W)
+        return mean + self._relation_value(W, structure, shift)
+
+    def _relation_value(self, W, structure, shift):
         _, w, U = structure
         G, e = scaled_gram(W)  # W W^T = 2^(2e) G
         with np.errstate(over="ignore", divide="ignore"):  # an overflow is the caller's to report
@@ -134,7 +171,7 @@ class _TaskRelation(_AlternatingModel):
     def _set_structure(self, structure):
         omega = structure[0]
         self.task_covariance_ = omega
-        self.task_correlation_ = _correlation(omega)
+        self.task_correlation_ = coefficient_correlation(self._centred(self.coef_))
 
 
 class TaskRelationRegressor(MultiTaskRegressorMixin, _TaskRelation):
@@ -142,8 +179,11 @@ class TaskRelationRegressor(MultiTaskRegressorMixin, _TaskRelation):
 
     Objective, ``F`` the datafit written out in Notes::
 
-        min_{coef, b, Omega}  F(coef, b)  +  lambda_1 / 2 ||coef||_F^2  +  lambda_2 / 2 tr(Omega^{-1} (coef coef^T + eps I))
-                       subject to  Omega positive definite,  tr(Omega) = 1
+        min_{coef, b, Omega}  F(coef, b)  +  lambda_1 / 2 ||W_c||_F^2  +  lambda_2 / 2 tr(Omega^{-1} (W_c W_c^T + eps I))  [+ lambda_mean / 2 * T ||w_bar||^2]
+                       subject to  Omega positive definite,  tr(Omega) = 1,
+                       lambda_mean=None (Zhang and Yeung):  W_c = coef,  no mean term,
+                       lambda_mean > 0:  W_c = Pi coef,  Pi = I - 11^T / T (the tasks' deviations
+                       from their mean),  w_bar = 1/T sum_t w_t
 
     ``coef coef^T`` is the ``(n_tasks, n_tasks)`` matrix of inner products of the
     task models; ``Omega`` is learned with ``coef`` (Zhang and Yeung 2010: the
@@ -161,12 +201,28 @@ class TaskRelationRegressor(MultiTaskRegressorMixin, _TaskRelation):
     convex, so the alternation reaches its minimum (the paper's ``eps = 0``
     is the limit). ``eps`` is this module's addition.
 
-    ``Omega`` is the square root of the tasks' Gram matrix ``coef coef^T``, not
-    ``coef coef^T`` itself: its correlations are those of a matrix with the same
+    With ``lambda_mean`` the relationship is learned between the tasks'
+    deviations ``Pi coef`` from their mean model ``w_bar``, which is
+    penalised alone (as ``ClusteredTaskRegressor``'s ``lambda_mean``, after
+    Evgeniou and Pontil 2004): tasks that share a large common model no
+    longer look alike to ``Omega`` merely because of it, and a small
+    ``lambda_mean`` leaves that common model nearly free. The ``Omega``-step
+    sees only ``Pi coef`` (``Omega``'s eigenvector ``1 / sqrt(T)`` then has
+    eigenvalue ``sqrt(eps) / tr(...)``, which no longer matters: ``Pi``
+    removes that direction); the W-step's matrix is ``lambda_mean 11^T / T +
+    Pi (lambda_1 I + lambda_2 Omega^{-1}) Pi``. Still jointly convex.
+
+    ``Omega`` is the square root of the tasks' Gram matrix ``W_c W_c^T``, not
+    ``W_c W_c^T`` itself: its correlations are those of a matrix with the same
     eigenvectors and square-rooted eigenvalues, flatter than the correlations
-    of the task models when tasks are only moderately related. They match
-    the models' when the relation is (close to) low rank with equal
-    eigenvalues, e.g. one shared factor or tight clusters.
+    of the task models when tasks are only moderately related (they match
+    when the relation is close to low rank with equal eigenvalues, e.g. one
+    shared factor or tight clusters). ``task_covariance_`` is this ``Omega``,
+    the model's own variable; ``task_correlation_``, the estimate of how the
+    tasks relate that is meant to be read, is the correlation of the fitted
+    models ``coef_`` themselves (cosines of its rows), whose shrinkage by
+    ``Omega`` makes it closer to the truth than the correlation of
+    independent ridge fits (``tests/test_task_relation.py``).
 
     The alternation's stopping rule bounds the last decrease of ``J``, not
     the distance to its minimum; the alternation converges linearly, at a
@@ -189,18 +245,33 @@ class TaskRelationRegressor(MultiTaskRegressorMixin, _TaskRelation):
         units of squared coefficients. Smaller values come closer to the
         paper's model (``eps = 0``) but slow the alternation down when
         ``coef`` is (nearly) rank deficient.
+    lambda_mean : float or None, default=None
+        ``None``: Zhang and Yeung's model, ``Omega`` relates the task models
+        themselves, each shrunk towards zero. A float ``> 0``: the mean model
+        ``w_bar`` is penalised alone, by ``lambda_mean / 2 * T ||w_bar||^2``,
+        and ``lambda_1``, ``lambda_2`` and ``Omega`` act on the tasks'
+        deviations from it. A small ``lambda_mean`` leaves the shared model
+        nearly free.
 
     Attributes
     ----------
     task_covariance_ : ndarray of shape (n_tasks, n_tasks)
-        ``Omega``, the learned task covariance (trace 1).
+        ``Omega``, the model's learned task covariance (trace 1): the square
+        root of the (centred, with ``lambda_mean``) tasks' Gram matrix.
     task_correlation_ : ndarray of shape (n_tasks, n_tasks)
-        ``Omega`` scaled to unit diagonal.
+        The tasks' correlation read from the fitted models: ``C[s, t] =
+        <w_s, w_t> / (||w_s|| ||w_t||)`` over the rows of ``coef_``
+        (uncentred, as the prior's columns have mean zero); with
+        ``lambda_mean``, of the deviations ``coef_ - coef_.mean(axis=0)``,
+        the relation the model learns. Not ``Omega`` scaled to a unit
+        diagonal, which is flatter (see above).
 
     References
     ----------
     Zhang, Y. and Yeung, D.-Y. (2010). A convex formulation for learning task
     relationships in multi-task learning. UAI.
+    Evgeniou, T. and Pontil, M. (2004). Regularized multi-task learning. KDD
+    (the separate mean model of ``lambda_mean``).
     """
 
 

@@ -13,22 +13,18 @@ nothing from the solvers or the estimators.
 
 from ._base import Penalty
 from ._composite import BlockSum
+from ._features import FeatureQuadratic
 from ._lowrank import TaskL21, TraceNorm
-from ._rows import L1, L21, L1Inf, SparseGroup, project_rows_l1_ball, sparse_group_dual_norms
+from ._ordered import FusedSparseGroup, TemporalL21
 from ._relation import TaskQuadratic
 # The numba row proxes, for the solvers' epoch kernels (internal: not in __all__).
 from ._row_kernels import row_prox
+from ._rows import L1, L21, L1Inf, SparseGroup, project_rows_l1_ball, sparse_group_dual_norms
 from ._smooth import Pooled, Ridge
+from ._tree import TreeGroup, check_linkage, kim_xing_groups  # the last two for tree_guided
+from ._weighted import RowWeightedL1
 
-__all__ = ["BlockSum", "L1", "L1Inf", "L21", "Penalty", "Pooled", "Ridge", "SparseGroup",
-           "TaskL21", "TaskQuadratic", "TraceNorm", "project_rows_l1_ball", "sparse_group_dual_norms"]
-# Tasks in an order (time points): the temporal and the fused sparse group lassos.
-from ._ordered import FusedSparseGroup, TemporalL21  # noqa: E402
-
-__all__ += ["FusedSparseGroup", "TemporalL21"]
-from ._tree import TreeGroup, check_linkage, kim_xing_groups
-
-__all__ += ["TreeGroup"]
-from ._features import FeatureQuadratic
-
-__all__ += ["FeatureQuadratic"]
+__all__ = ["BlockSum", "FeatureQuadratic", "FusedSparseGroup", "L1", "L1Inf", "L21", "Penalty",
+           "Pooled", "Ridge", "RowWeightedL1", "SparseGroup", "TaskL21", "TaskQuadratic",
+           "TemporalL21", "TraceNorm", "TreeGroup", "project_rows_l1_ball",
+           "sparse_group_dual_norms"]

@@ -84,6 +84,43 @@ def _clip_to_sums(Z0, targets, alpha):
     return np.clip(Z0 + (0.5 * (lo + hi))[:, None], -alpha, alpha)
 
 
+def mean_separated_spectrum(lambda_mean, d, U):
+    """Eigendecomposition of ``lambda_mean 11^T / T + Pi M Pi``, ``M = U diag(d) U^T``.
+
+    ``Pi = I - 11^T / T`` centres the tasks: the quadratic ``1/2 tr(W A W^T)``
+    with this ``A`` is ``lambda_mean / 2 T ||w_bar||^2`` on the tasks' mean
+    plus ``1/2 tr(W_c M W_c^T)`` on their deviations ``W_c = W Pi`` (Evgeniou
+    and Pontil's separation of the mean, as in clustered MTL's
+    ``lambda_mean``). Built from its parts rather than decomposed as a sum:
+    ``lambda_mean`` and ``M`` may differ by any factor, and a decomposition
+    of the sum would lose the smaller to rounding. ``A`` is positive definite
+    when ``M`` is positive definite on the centred directions.
+
+    Parameters
+    ----------
+    lambda_mean : float
+        ``> 0``.
+    d : ndarray of shape (n_tasks,)
+        ``M``'s eigenvalues, ``>= 0``.
+    U : ndarray of shape (n_tasks, n_tasks)
+        ``M``'s orthonormal eigenvectors.
+
+    Returns
+    -------
+    d, U : ndarrays
+        ``A = U diag(d) U^T``; ``d[0] = lambda_mean`` on ``U[:, 0] = 1 / sqrt(T)``.
+    """
+    T = len(d)
+    # An orthonormal basis P of the centred directions (I - 11^T/T's unit eigenvalues).
+    _, P = np.linalg.eigh(np.eye(T) - 1.0 / T)
+    P = P[:, 1:]
+    R = P.T @ U
+    B = (R * d) @ R.T  # P^T M P
+    e, V = np.linalg.eigh(0.5 * (B + B.T))
+    d_out = np.concatenate([[float(lambda_mean)], np.maximum(e, 0.0)])
+    return d_out, np.column_stack([np.full(T, T ** -0.5), P @ V])
+
+
 class TaskQuadratic(Penalty):
     r"""A quadratic coupling of the tasks, plus an optional l1 term::
 

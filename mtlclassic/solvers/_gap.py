@@ -67,6 +67,9 @@ def profile_free(datafit, penalty, W, b, fit_intercept):
     sees are left as they are (zero from a cold start: the limit of a
     vanishing ridge term).
     """
+    rows = getattr(penalty, "free_rows", ())
+    if len(rows):
+        return _profile_free_rows(datafit, rows, W, b, fit_intercept)
     groups = getattr(penalty, "free_groups", ())
     if not groups:
         b, Z = profile_intercept(datafit, W, b, fit_intercept)
@@ -91,6 +94,71 @@ def profile_free(datafit, penalty, W, b, fit_intercept):
         if decrement <= _FREE_DECREMENT_EPS * rounding * max(abs(datafit.value_z(Z)), 1e-300):
             break
     return W, b, Z
+
+
+def _profile_free_rows(datafit, rows, W, b, fit_intercept):
+    """:func:`profile_free` for a penalty with ``free_rows``: unpenalised features.
+
+    A penalty that leaves feature ``j`` unpenalised (a capped l1's stage,
+    :class:`~mtlclassic.penalties.RowWeightedL1`) has a conjugate finite only
+    where ``X_j^T theta = 0`` in every task: the optimality condition of the
+    row ``W[j]``. As for the free task groups, those rows are moved to the
+    datafit's minimum for the rest of ``W`` before a gap, by Newton's method
+    with the intercepts profiled out, each task on its own (a task's free
+    weights only meet its own data): per task the Hessian is ``X_t[:, F]^T
+    diag(h_t) X_t[:, F]`` less the intercept's Schur term, inverted on its
+    range (see :func:`_free_hessian_pinv`).
+    """
+    xp = get_namespace(W)
+    rows = np.asarray(rows)
+    b, Z = profile_intercept(datafit, W, b, fit_intercept)
+    rounding = float(xp.finfo(xp.float64).eps)
+    W = W.copy()
+    for _ in range(_FREE_MAX_NEWTON):
+        grad = datafit.data.rmatvec(datafit.derivative_z(Z))[rows]  # (k, T): dF / dW[F]
+        Hinv = _free_rows_hessian_pinv(datafit, Z, rows, fit_intercept)  # (T, k, k)
+        step = xp.einsum("tij,jt->it", Hinv, grad)  # per task: H_t^+ grad_t
+        decrement = float(xp.sum(grad * step))
+        W[rows] -= step.astype(W.dtype)
+        b, Z = profile_intercept(datafit, W, b, fit_intercept)
+        if decrement <= _FREE_DECREMENT_EPS * rounding * max(abs(datafit.value_z(Z)), 1e-300):
+            break
+    return W, b, Z
+
+
+def _free_rows_hessian_pinv(datafit, Z, rows, fit_intercept):
+    """Pseudo-inverse of each task's Hessian in its free rows, intercept profiled out: (T, k, k)."""
+    xp = get_namespace(Z)
+    data = datafit.data
+    h = _curvature(datafit, Z)
+    key = tuple(int(r) for r in rows)
+    cache = datafit.__dict__.get("_free_rows_hessian")
+    # Reused while the curvature is unchanged to 1e-3 (as _free_hessian_pinv's).
+    if (cache is not None and cache[0] == key and cache[1].shape == h.shape
+            and float(xp.max(xp.abs(cache[1] - h))) <= 1e-3 * float(xp.max(xp.abs(h)))):
+        return cache[2]
+    p, T, k = data.n_features, data.n_tasks, len(rows)
+    H = xp.empty((T, k, k), dtype=xp.float64)
+    for i, j in enumerate(rows):  # column i: the curvature along feature j, every task
+        unit = xp.zeros((p, T), dtype=data.dtype)
+        unit[j] = 1.0
+        H[:, :, i] = data.rmatvec(h * data.linear(unit))[rows].T
+    if fit_intercept:
+        # Schur complement of each task's intercept: H_t - u_t u_t^T / a_t (with intercept
+        # shrinkage its coupling across tasks is left out: Newton iterates to the same point).
+        u, s = data.rmatvec(h)[rows], data.task_sum(h)
+        a = s + (data.intercept_shrinkage or 0.0)
+        a = xp.where(a > 0, a, xp.inf)
+        H -= xp.einsum("it,jt->tij", u, u) / a[:, None, None]
+    H = 0.5 * (H + xp.transpose(H, (0, 2, 1)))
+    Hinv = xp.zeros_like(H)
+    for t in range(T):
+        d, U = xp.linalg.eigh(H[t])
+        keep = d > _FREE_RANK_TOL * max(float(d[-1]), 0.0)
+        if bool(xp.any(keep)):
+            Hinv[t] = (U[:, keep] / d[keep]) @ U[:, keep].T
+    datafit._free_rows_hessian = (key, h, Hinv)
+    return Hinv
 
 
 def _curvature(datafit, Z):
