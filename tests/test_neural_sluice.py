@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 from numpy.testing import assert_allclose
 from sklearn.exceptions import ConvergenceWarning
+from test_neural import _both_layouts
 from test_neural_gradients import _data, assert_grad, numerical_grad
 
 from mtlclassic import SluiceMLPClassifier, SluiceMLPRegressor, SoftSharingMLPRegressor
@@ -127,3 +128,38 @@ def test_classifier_and_parameter_errors():
                           (dict(hidden_layer_sizes=()), "empty")]:
         with pytest.raises(ValueError, match=match):
             SluiceMLPRegressor(task_column=-1, **params).fit(X, y)
+
+
+@pytest.mark.parametrize("cls, extra", [
+    (SluiceMLPRegressor, {}),
+    (SluiceMLPClassifier, dict(task_weighting="pcgrad", dropout=0.2)),
+    (SluiceMLPRegressor, dict(task_weighting="gradnorm", main_tasks=[0, 1])),
+    (SluiceMLPRegressor, dict(task_weighting="mgda", n_subspaces=3)),
+    (SluiceMLPRegressor, dict(adversarial_tasks=[2], adversarial_weight=0.5)),
+])
+def test_both_layouts_give_the_same_model(cls, extra):
+    """As tests/test_neural.py's check, with the options built on the shared base."""
+    X, y, Xs, Y = _both_layouts(classify=cls is SluiceMLPClassifier)
+    params = dict(hidden_layer_sizes=(6, 6), max_iter=10, batch_size=16, random_state=0,
+                  dtype="float64", early_stopping=True, **extra)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        per_task = cls(task_column=-1, **params).fit(X, y)
+        shared = cls(**params).fit(Xs, Y)
+    assert per_task.n_iter_ == shared.n_iter_
+    for W1, W2 in zip(per_task.coefs_ + per_task.intercepts_ + per_task.alphas_,
+                      shared.coefs_ + shared.intercepts_ + shared.alphas_):
+        assert_allclose(W1, W2, rtol=1e-9, atol=1e-12)
+    assert_allclose(per_task.betas_, shared.betas_, rtol=1e-9)
+    method = "decision_function" if cls is SluiceMLPClassifier else "predict"
+    assert_allclose(getattr(per_task, method)(X),
+                    getattr(shared, method)(Xs)[np.arange(len(y)), X[:, -1].astype(int)],
+                    rtol=1e-9, atol=1e-12)
+
+
+def test_partial_fit():
+    (X, y), _ = planted(4, n_tasks=3, n_rows=20)
+    est = SluiceMLPRegressor(hidden_layer_sizes=(4, 4), task_column=-1, random_state=0)
+    est.partial_fit(X, y)
+    est.partial_fit(X[:30], y[:30])
+    assert est.n_iter_ == 2 and est.betas_.shape == (3, 2)
