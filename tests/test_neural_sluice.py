@@ -163,3 +163,15 @@ def test_partial_fit():
     est.partial_fit(X, y)
     est.partial_fit(X[:30], y[:30])
     assert est.n_iter_ == 2 and est.betas_.shape == (3, 2)
+
+
+@pytest.mark.parametrize("spec", ["synthetic:tasks=3,features=8,shared=3,specific=1,samples=24-36",
+                                  "synthetic-classification:tasks=3,features=8,shared=3,"
+                                  "specific=1,samples=40-60"])
+def test_in_the_comparison(spec):
+    from mtlclassic.compare import compare
+
+    r = compare(spec, "sluice-mlp", n_splits=1, random_state=2)
+    m = r.models["sluice-mlp"]
+    assert m.errors == [] and np.isfinite(m.mean(r.main_metric))
+    assert m.family == "neural"
