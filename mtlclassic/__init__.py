@@ -61,6 +61,7 @@ _ESTIMATORS += ["FusedSparseGroupLassoClassifier", "FusedSparseGroupLassoClassif
 _NEURAL = ["HardSharingMLPClassifier", "HardSharingMLPRegressor", "SoftSharingMLPClassifier",
            "SoftSharingMLPRegressor"]
 _NEURAL += ["RelationshipMLPClassifier", "RelationshipMLPRegressor"]
+_NEURAL += ["SluiceMLPClassifier", "SluiceMLPRegressor"]
 
 # Public name -> the subpackage (or module) it is taken from on first use.
 _LAZY = {
@@ -120,6 +121,7 @@ if TYPE_CHECKING:  # static type checkers and IDEs see the eager imports; nothin
     from .neural import (HardSharingMLPClassifier, HardSharingMLPRegressor,
                          SoftSharingMLPClassifier, SoftSharingMLPRegressor)
     from .neural import RelationshipMLPClassifier, RelationshipMLPRegressor
+    from .neural import SluiceMLPClassifier, SluiceMLPRegressor
 
 
 def __getattr__(name):

@@ -34,10 +34,12 @@ from mtlclassic.estimators import CLASSIFIERS, CV_ESTIMATORS, REGRESSORS
 from mtlclassic.neural import (HardSharingMLPClassifier, HardSharingMLPRegressor,
                                SoftSharingMLPClassifier, SoftSharingMLPRegressor)
 from mtlclassic.neural import RelationshipMLPClassifier, RelationshipMLPRegressor
+from mtlclassic.neural import SluiceMLPClassifier, SluiceMLPRegressor
 
 NEURAL = [HardSharingMLPRegressor, HardSharingMLPClassifier, SoftSharingMLPRegressor,
           SoftSharingMLPClassifier]
 NEURAL += [RelationshipMLPRegressor, RelationshipMLPClassifier]
+NEURAL += [SluiceMLPRegressor, SluiceMLPClassifier]
 # Every public estimator class except the cross-validated ones (below).
 PLAIN = REGRESSORS + CLASSIFIERS + NEURAL
 assert not set(PLAIN) & set(CV_ESTIMATORS)

@@ -19,6 +19,7 @@ from ..estimators import Grid, intercept_shrinkage_axis, task_weighting_axis
 from ..neural import (HardSharingMLPClassifier, HardSharingMLPRegressor,
                       SoftSharingMLPClassifier, SoftSharingMLPRegressor)
 from ..neural import RelationshipMLPClassifier, RelationshipMLPRegressor
+from ..neural import SluiceMLPClassifier, SluiceMLPRegressor
 
 
 @dataclass(frozen=True)
@@ -96,6 +97,11 @@ MODELS = [ModelSpec(model.name, model.family, model.estimators, model.grid, mode
               fixed={"hidden_layer_sizes": (32,), "alpha": 0.1, **_TRAINING},
               description="shared trunk (32 ReLU units), linear heads with a learned task "
                           "covariance (matrix-normal prior)"),
+    ModelSpec("sluice-mlp", "neural", (SluiceMLPRegressor, SluiceMLPClassifier),
+              fixed_grid(orthogonality=(0.001, 0.01, 0.1)),
+              fixed={"hidden_layer_sizes": (16, 16), "alpha": 0.1, **_TRAINING},
+              description="one network (2 x 16 ReLU units, 2 subspaces) per task, subspaces "
+                          "mixed across tasks by learned alphas, layers combined by betas"),
 ]
 
 # Registered by name; ``--models`` accepts these names.

@@ -10,3 +10,5 @@ from .relationship import RelationshipMLPClassifier, RelationshipMLPRegressor
 __all__ = ["HardSharingMLPClassifier", "HardSharingMLPRegressor", "SoftSharingMLPClassifier",
            "SoftSharingMLPRegressor"]
 __all__ += ["RelationshipMLPClassifier", "RelationshipMLPRegressor"]
+from .sluice import SluiceMLPClassifier, SluiceMLPRegressor
+__all__ += ["SluiceMLPClassifier", "SluiceMLPRegressor"]
