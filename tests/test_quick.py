@@ -152,6 +152,9 @@ def _psd(seed=7):
 
 
 _M, _B = _psd()
+_C = np.random.default_rng(7).standard_normal((5, 5))
+_A = _C @ _C.T + 0.5 * np.eye(5)
+_ORDER = [2, 0, 3, 1]
 
 # Penalty class name -> (a penalty on W of shape (5, 4), its definition written from the
 # class docstring as ``U -> (cvxpy expression, constraints)``). Strengths are chosen so
@@ -181,6 +184,34 @@ PROXES = {
     "TaskQuadratic": (lambda: penalties_module.TaskQuadratic(_M, alpha=0.3, l2_reg=0.1),
                       lambda U: (0.3 * cp.sum(cp.abs(U)) + 0.5 * cp.sum_squares(U @ _B)
                                  + 0.05 * cp.sum_squares(U), [])),
+    # 1/2 tr(U^T A U), A = C C^T + 1/2 I over the 5 features (given by its spectrum).
+    "FeatureQuadratic": (lambda: penalties_module.FeatureQuadratic(np.linalg.eigh(_A)),
+                         lambda U: (0.5 * cp.sum_squares(_C.T @ U) + 0.25 * cp.sum_squares(U),
+                                    [])),
+    # Nested task groups {0}, {1}, {0, 1}, {0, 1, 2, 3} (leaves to root), weights c_v.
+    "TreeGroup": (lambda: penalties_module.TreeGroup(
+                      0.6, [np.array([0]), np.array([1]), np.array([0, 1]), np.arange(4)],
+                      np.array([0.5, 0.2, 0.7, 0.3])),
+                  lambda U: (0.6 * (0.5 * cp.sum(cp.abs(U[:, 0])) + 0.2 * cp.sum(cp.abs(U[:, 1]))
+                                    + 0.7 * cp.sum(cp.norm(U[:, :2], 2, axis=1))
+                                    + 0.3 * cp.sum(cp.norm(U, 2, axis=1))), [])),
+    # alpha ||U||_2,1 + lambda_smooth / 2 sum_i ||U[:, o_{i+1}] - U[:, o_i]||^2, order o.
+    "TemporalL21": (lambda: penalties_module.TemporalL21(0.5, lambda_smooth=0.8,
+                                                         order=_ORDER, n_tasks=4),
+                    lambda U: (0.5 * cp.sum(cp.norm(U, 2, axis=1)) + 0.4 * sum(
+                        cp.sum_squares(U[:, b] - U[:, a]) for a, b in zip(_ORDER, _ORDER[1:])),
+                        [])),
+    "FusedSparseGroup": (lambda: penalties_module.FusedSparseGroup(
+                             0.6, l1_ratio=0.4, alpha_fused=0.3, order=_ORDER, n_tasks=4),
+                         lambda U: (0.6 * (0.4 * cp.sum(cp.abs(U))
+                                           + 0.6 * cp.sum(cp.norm(U, 2, axis=1)))
+                                    + 0.3 * sum(cp.sum(cp.abs(U[:, b] - U[:, a]))
+                                                for a, b in zip(_ORDER, _ORDER[1:])), [])),
+    # alpha sum_j weights_j ||U[j]||_1: a zero weight leaves the row free.
+    "RowWeightedL1": (lambda: penalties_module.RowWeightedL1(0.5, np.array([1.0, 0.0, 2.0, 0.5,
+                                                                            1.0])),
+                      lambda U: (0.5 * cp.sum(cp.multiply(np.array([[1.0], [0.0], [2.0], [0.5],
+                                                                    [1.0]]), cp.abs(U))), [])),
     # f_1(rows 0-1) + f_2(rows 2-4): an l2,1 norm on the first block, l1 on the second.
     "BlockSum": (lambda: penalties_module.BlockSum(
                      [penalties_module.L21(0.8), penalties_module.L1(0.4)], sizes=[2, 3]),

@@ -4,7 +4,7 @@ import numbers
 
 import numpy as np
 
-from ..penalties._relation import mean_separated_spectrum
+from ..penalties import mean_separated_spectrum
 from ._alternating import _AlternatingModel, scaled_gram, symmetric_eigh
 from ._base import MultiTaskClassifierMixin, MultiTaskRegressorMixin, store_params
 from ._grids import fixed_grid

@@ -16,7 +16,7 @@ from ._composite import BlockSum
 from ._features import FeatureQuadratic
 from ._lowrank import TaskL21, TraceNorm
 from ._ordered import FusedSparseGroup, TemporalL21
-from ._relation import TaskQuadratic
+from ._relation import TaskQuadratic, mean_separated_spectrum  # the latter for TaskRelation
 # The numba row proxes, for the solvers' epoch kernels (internal: not in __all__).
 from ._row_kernels import row_prox
 from ._rows import L1, L21, L1Inf, SparseGroup, project_rows_l1_ball, sparse_group_dual_norms
