@@ -304,3 +304,25 @@ def test_a_path_of_default_points_stops_past_its_best():
     grid2 = Grid([value_axis("alpha", (0.1, 1.0, 10.0)), value_axis("beta", (0.1, 1.0, 10.0))])
     found = search(_Probe(), grid2, X10, Y10, FOLDS, _peaked(10.0, 10.0))
     assert found["n_points"] >= 9
+
+
+def test_an_axis_of_counts_stays_integer():
+    # n_components = 2, 4: the points and every extension are ints >= 1 (a float 4.0 is refused
+    # by the estimators that take a count).
+    from mtlclassic.estimators._grids import fixed_grid
+
+    class Counts(RegressorMixin, BaseEstimator):
+        def __init__(self, n_components=2):
+            self.n_components = n_components
+
+        def fit(self, X, y):
+            assert isinstance(self.n_components, int) and self.n_components >= 1
+            return self
+
+    grid = fixed_grid(n_components=(2, 4))("regression", None, None, None)
+    assert [p["n_components"] for _, p in grid] == [2, 4]
+    found = search(Counts(), grid, X10, Y10, FOLDS,
+                   lambda est, X, y: -abs(np.log(est.n_components / 8.0)))
+    assert found["params"] == {"n_components": 8}
+    found = search(Counts(), grid, X10, Y10, FOLDS, lambda est, X, y: -est.n_components)
+    assert found["params"] == {"n_components": 1}

@@ -182,6 +182,8 @@ def fixed_grid(**values):
     def grid(kind, X, y, task_column):
         if len(names) == 1 and all(isinstance(v, (int, float)) and not isinstance(v, bool)
                                    and v > 0 for v in columns[0]):
+            if all(isinstance(v, int) for v in columns[0]):  # counts (components): stay ints
+                return Grid([value_axis(names[0], columns[0], integer=True, low=1)])
             return Grid([value_axis(names[0], columns[0])])
         return [(", ".join(f"{n}={format_value(v)}" for n, v in zip(names, point)),
                  dict(zip(names, point))) for point in zip(*columns)]
