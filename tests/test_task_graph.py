@@ -307,7 +307,10 @@ def _incidence(adj):
 
 @pytest.mark.parametrize("structure,loss", [("incidence", "squared"), ("adjacency", "squared"),
                                             ("mean", "squared"), ("mean_no_l1", "squared"),
-                                            ("incidence", "logistic")])
+                                            ("incidence", "logistic"), ("general", "squared"),
+                                            ("general_full", "squared"),
+                                            ("mean_structure", "squared"),
+                                            ("general", "logistic")])
 def test_malsar_srmtl_mapping(structure, loss):
     """``S(W) + rho1 ||R^T W||_F^2 + rho2 ||W||_1 + rho_L2 ||W||_F^2`` (``S`` summed over samples,
     no intercept; the logistic ``L(W, c)`` a per-task mean with intercepts), posed to cvxpy in
@@ -316,13 +319,22 @@ def test_malsar_srmtl_mapping(structure, loss):
     T = pb.n_tasks
     n_t = np.array([len(yt) for _, yt, _ in pb.blocks])
     rho1, rho2, rho_l2 = 0.7, (0.0 if structure == "mean_no_l1" else 0.3), 0.05
+    # A structure R whose R R^T is no Laplacian: T x 2 (singular, so l2 > 0), or T x T
+    # (nonsingular: MALSAR's default rho_L2 = 0 is then fine).
+    if structure == "general_full":
+        rho_l2 = 0.0
     if loss == "logistic":
         rho1, rho2 = 0.07, 0.01
     adj = random_graph(T, np.random.default_rng(4), components=1)
     R = np.eye(T) - 1.0 / T if structure.startswith("mean") else _incidence(adj)
+    if structure.startswith("general"):
+        R = np.random.default_rng(5).normal(size=(T, 2 if structure == "general" else T))
     params = dict(alpha=rho2, l2_reg=2 * rho_l2)
     if structure == "incidence":
         cls, params = CLASSES["graph"][loss], dict(params, graph=R @ R.T, graph_type="laplacian",
+                                                   lambda_graph=2 * rho1)
+    elif structure in ("general", "general_full", "mean_structure"):
+        cls, params = CLASSES["graph"][loss], dict(params, graph=R, graph_type="structure",
                                                    lambda_graph=2 * rho1)
     elif structure == "adjacency":
         cls, params = CLASSES["graph"][loss], dict(params, graph=adj, lambda_graph=2 * rho1)
@@ -451,10 +463,16 @@ def _bad_graphs(T):
         (nonsym, "laplacian", "symmetric"),
         (sym, "laplacian", "off-diagonal"),  # an adjacency read as a Laplacian
         (sym, "graph", "graph_type"),
+        (np.ones((T + 1, 2)), "structure", "data has 4 tasks"),
+        (np.ones(T), "structure", "shape"),
+        (nan[:, :2], "structure", "NaN"),
+        (None, "structure", "needs graph=R"),
+        # Singular R R^T (null space not task groups) with l2_reg = 0: refused, not guessed.
+        (np.arange(1.0, T + 1)[:, None], "structure", "l2_reg > 0"),
     ]
 
 
-@pytest.mark.parametrize("case", range(13))
+@pytest.mark.parametrize("case", range(18))
 @pytest.mark.parametrize("layout", ["shared", "per_task"])
 def test_bad_graph(case, layout):
     pb = _problem("squared", layout, seed=10)

@@ -15,11 +15,15 @@ from ._base import (MultiTaskClassifierMixin, MultiTaskLinearModel, MultiTaskReg
 from ._grids import fixed_grid, graph_grid, product_grid
 from ._registry import declare
 
-GRAPH_TYPES = ("adjacency", "laplacian")
+GRAPH_TYPES = ("adjacency", "laplacian", "structure")
 
 
 def task_laplacian(graph, n_tasks, graph_type="adjacency"):
     """Validate a task graph and return its Laplacian, of shape (n_tasks, n_tasks).
+
+    For ``graph_type="structure"`` it returns ``R R^T`` instead, ``R`` the
+    task-structure matrix of MALSAR's SRMTL (positive semidefinite, a
+    Laplacian only for some ``R``).
 
     Parameters
     ----------
@@ -27,10 +31,10 @@ def task_laplacian(graph, n_tasks, graph_type="adjacency"):
         ``"adjacency"``: symmetric nonnegative edge weights ``a_st`` (the
         diagonal is ignored: a self-loop does not couple anything).
         ``"laplacian"``: ``L = D - A``, symmetric, off-diagonal entries
-        ``<= 0``, rows summing to zero. ``None``: the complete graph with unit
-        weights.
+        ``<= 0``, rows summing to zero. ``"structure"``: any real matrix ``R``
+        of shape (n_tasks, k). ``None``: the complete graph with unit weights.
     n_tasks : int
-    graph_type : {"adjacency", "laplacian"}, default="adjacency"
+    graph_type : {"adjacency", "laplacian", "structure"}, default="adjacency"
 
     Returns
     -------
@@ -40,6 +44,8 @@ def task_laplacian(graph, n_tasks, graph_type="adjacency"):
     """
     if graph_type not in GRAPH_TYPES:
         raise ValueError(f"graph_type must be one of {GRAPH_TYPES}, got {graph_type!r}.")
+    if graph_type == "structure":
+        return _structure_quadratic(graph, n_tasks)
     if graph is None:
         A = np.ones((n_tasks, n_tasks))
     else:
@@ -86,6 +92,28 @@ def task_laplacian(graph, n_tasks, graph_type="adjacency"):
     # Rebuilt from the weights so that rows sum to zero exactly: the penalty finds the
     # unpenalised task groups (the graph's components) from that.
     return np.diag(A.sum(axis=1)) - A
+
+
+def _structure_quadratic(R, n_tasks):
+    """``R R^T`` for MALSAR's task-structure matrix ``R`` of shape (n_tasks, k), validated."""
+    if R is None:
+        raise ValueError('graph_type="structure" needs graph=R, a matrix of shape (n_tasks, k) '
+                         "(MALSAR's task-structure matrix); None is only defined for a graph.")
+    R = R.toarray() if sp.issparse(R) else R
+    try:
+        R = np.array(R, dtype=np.float64)
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"graph must be a numeric matrix: {exc}") from None
+    if R.ndim != 2 or R.shape[1] == 0:
+        raise ValueError(f'graph_type="structure" needs graph of shape (n_tasks, k), k >= 1; '
+                         f"got shape {R.shape}.")
+    if R.shape[0] != n_tasks:
+        raise ValueError(f"graph has {R.shape[0]} rows but the data has {n_tasks} tasks; "
+                         "its rows follow the order of tasks_.")
+    if not np.all(np.isfinite(R)):
+        raise ValueError("graph contains NaN or infinite values.")
+    M = R @ R.T
+    return 0.5 * (M + M.T)
 
 
 class _MeanRegularized(MultiTaskLinearModel):
@@ -186,7 +214,8 @@ class _GraphRegularized(MultiTaskLinearModel):
         super()._check_params()
         if self.graph_type not in GRAPH_TYPES:
             raise ValueError(f"graph_type must be one of {GRAPH_TYPES}, got {self.graph_type!r}.")
-        if self.alpha == 0 and self.l2_reg == 0:
+        # A structure R R^T may be nonsingular; the penalty refuses a singular one itself.
+        if self.alpha == 0 and self.l2_reg == 0 and self.graph_type != "structure":
             raise ValueError(
                 "alpha and l2_reg cannot both be 0: a graph Laplacian is singular (the mean "
                 "model of each connected group of tasks is not penalised by tr(W^T L W)), so "
@@ -226,7 +255,8 @@ class GraphRegularizedRegressor(MultiTaskRegressorMixin, _GraphRegularized):
         The task graph, rows and columns in the order of ``tasks_``; read as
         ``graph_type`` says. An adjacency holds symmetric, nonnegative edge
         weights ``a_st`` (its diagonal is ignored); a Laplacian is ``L = D -
-        A``. ``None`` means the complete graph with unit weights (every pair
+        A``; a task structure (MALSAR's ``R``) is any matrix of shape
+        ``(n_tasks, k)``. ``None`` means the complete graph with unit weights (every pair
         of tasks related equally, the only graph defined for any number of
         tasks): then ``tr(coef^T L coef) = T sum_t ||w_t - w_bar||^2``, the
         mean-regularised penalty. Checked at fit: a graph of the wrong size,
@@ -244,9 +274,15 @@ class GraphRegularizedRegressor(MultiTaskRegressorMixin, _GraphRegularized):
         finite or unique solution and no finite duality gap. With
         ``alpha > 0`` the gap stays finite (the dual point is rescaled per
         component) and certifies the solution as usual.
-    graph_type : {"adjacency", "laplacian"}, default="adjacency"
+    graph_type : {"adjacency", "laplacian", "structure"}, default="adjacency"
         How ``graph`` is read (stated, not guessed: a zero matrix, say, is
-        both).
+        both). ``"structure"``: ``graph`` is MALSAR's task-structure matrix
+        ``R``, and ``L = R R^T`` in the objective (``lambda_graph / 2
+        ||R^T coef||_F^2``), any positive semidefinite coupling of the tasks.
+        If ``R R^T`` is singular and ``l2_reg = 0``, its null space must be
+        spanned by indicators of groups of tasks (as a Laplacian's), else the
+        fit raises a ``ValueError`` asking for ``l2_reg > 0``: the solvers'
+        duality gap has a closed form only then.
     l2_reg : float, default=0.0
         Elastic term ``l2_reg / 2 ||coef||_F^2`` added to the penalty (MALSAR's
         ``rho_L2``), ``>= 0``.
@@ -254,7 +290,8 @@ class GraphRegularizedRegressor(MultiTaskRegressorMixin, _GraphRegularized):
     Attributes
     ----------
     laplacian_ : ndarray of shape (n_tasks, n_tasks)
-        The Laplacian ``L`` used (rows in the order of ``tasks_``).
+        The Laplacian ``L`` used (rows in the order of ``tasks_``); ``R R^T``
+        for ``graph_type="structure"``.
 
     References
     ----------
