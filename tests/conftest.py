@@ -21,6 +21,13 @@ whatever layout it is fitted in.
 
 import os
 import pathlib
+
+# Under pytest-xdist (the default run: ``-n auto``) each worker is one process per
+# core; BLAS or numba threads on top would oversubscribe the cores and slow every
+# worker down, so each worker computes on one thread.  Set before numpy loads.
+if os.environ.get("PYTEST_XDIST_WORKER"):
+    for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS", "NUMBA_NUM_THREADS"):
+        os.environ.setdefault(_var, "1")
 from dataclasses import dataclass, field
 
 import numpy as np
