@@ -7,7 +7,7 @@ a kept feature's large weights are shrunk less than by the convex fused
 sparse group lasso. The square root is concave, so its tangent at the
 previous stage's solution majorises it (DC programming): each stage is a
 convex fused lasso with per-feature strengths
-(:class:`~mtlclassic.penalties.RowWeightedFused`), solved to a certified
+(:class:`~mtlclassic.penalties.WeightedFused`), solved to a certified
 duality gap by the package's solvers, and the non-convex objective never
 increases from stage to stage.
 """
@@ -16,7 +16,7 @@ import numbers
 
 import numpy as np
 
-from ..penalties import FusedSparseGroup, RowWeightedFused
+from ..penalties import FusedSparseGroup, WeightedFused
 from ._alpha_max import alpha_max
 from ._base import MultiTaskClassifierMixin, MultiTaskRegressorMixin, Solution, store_params
 from ._grids import _LOSS, Axis, Grid, _fraction_axis, format_value
@@ -94,7 +94,7 @@ class _NonConvexFusedGroupLasso(_OrderedTasks):
                 l1_w = np.where(root > 0, a * a / (2.0 * root), np.inf)
                 fused_w = np.where(root > 0, af * af / (2.0 * root), 0.0)
         # As relative weights of alpha (the solvers rescale alpha with the problem).
-        return RowWeightedFused(a, l1_w / a, fused_w / a, order, self.l2_reg)
+        return WeightedFused(a, l1_w / a, fused_w / a, order, self.l2_reg)
 
     def _objective(self, datafit, W, b, order):
         """The non-convex objective in the user's units (``W`` (n_features, n_tasks), ``b`` centered)."""
@@ -167,7 +167,7 @@ class NonConvexFusedGroupLassoRegressor(MultiTaskRegressorMixin, _NonConvexFused
     sqrt(||coef[:, j]||_1))``, fused ``alpha_fused``; ``"f2"``: with ``s_j``
     the root at stage ``l``, l1 weight ``alpha^2 / (2 s_j)``, fused
     ``alpha_fused^2 / (2 s_j)``; a feature at zero stays at zero), see
-    :class:`~mtlclassic.penalties.RowWeightedFused`. The tangent lies above
+    :class:`~mtlclassic.penalties.WeightedFused`. The tangent lies above
     the root, so the non-convex objective never increases
     (``stage_objectives_``); each stage is solved to a certified duality gap
     (``stage_gaps_``). The stages stop after ``n_stages`` or when the

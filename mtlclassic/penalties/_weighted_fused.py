@@ -113,7 +113,7 @@ def _weighted_fused_dual_norms(V, a, c, order):
     return out_norms
 
 
-class RowWeightedFused(Penalty):
+class WeightedFused(Penalty):
     r"""Fused lasso over ordered tasks, each feature with its own l1 and fused strengths::
 
         alpha * sum_j (l1_weights[j] ||W[j]||_1 + fused_weights[j] sum_i |W[j, o_{i+1}] - W[j, o_i]|)
@@ -161,7 +161,7 @@ class RowWeightedFused(Penalty):
             raise ValueError("fused_weights must be a 1-d array of finite numbers >= 0, of the "
                              "length of l1_weights.")
         if order is None and n_tasks is None:
-            raise ValueError("RowWeightedFused needs order or n_tasks.")
+            raise ValueError("WeightedFused needs order or n_tasks.")
         self.l1_weights = a
         # A held row's fused weight plays no part: 0 keeps products with inf out of the kernels.
         self.fused_weights = np.where(np.isfinite(a), c, 0.0)
@@ -224,5 +224,5 @@ class RowWeightedFused(Penalty):
 
     def __repr__(self):
         extra = "" if not self.l2_reg else f", l2_reg={self.l2_reg:g}"
-        return (f"RowWeightedFused(alpha={self.alpha:g}, {self.l1_weights.size} rows, "
+        return (f"WeightedFused(alpha={self.alpha:g}, {self.l1_weights.size} rows, "
                 f"{self.held_rows.size} held at zero, order={self.order.tolist()}{extra})")
