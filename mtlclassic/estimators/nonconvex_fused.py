@@ -85,7 +85,7 @@ class _NonConvexFusedGroupLasso(_OrderedTasks):
         """
         l1, tv = _row_norms(W.T, order)
         a, af = self.alpha, self.alpha_fused
-        with np.errstate(divide="ignore"):
+        with np.errstate(divide="ignore", invalid="ignore"):  # the held rows' entries
             if self.formulation == "f1":
                 l1_w = np.where(l1 > 0, a / (2.0 * np.sqrt(l1)), np.inf)
                 fused_w = np.full_like(l1, af)
