@@ -183,9 +183,10 @@ class NonConvexFusedGroupLassoRegressor(MultiTaskRegressorMixin, _NonConvexFused
     ``formulation="f2", alpha=lambda sqrt(beta), alpha_fused=lambda``. Their
     stages are ``Least_Weight1FGLasso`` / ``Least_Weight2FGLasso`` (special
     cases of ``Least_FGLasso``, the fused lasso with per-feature strengths).
-    MALSAR starts F2 from ``Least_FGLasso(lambda beta, lambda)`` and adds
-    ``1e-9`` under each root; here every formulation starts from the fused
-    lasso above and a feature at zero is held there (the exact tangent).
+    MALSAR starts F2 from ``Least_FGLasso(lambda beta, lambda)``, adds a
+    small constant under each root and leaves ``beta`` out of F2's root in
+    its weights; here every formulation starts from the fused lasso above,
+    the weights are the exact tangents and a feature at zero is held there.
 
     Parameters
     ----------
