@@ -198,6 +198,7 @@ def test_warm_start_continues_from_the_fitted_stage():
 @pytest.mark.parametrize("params, match", [(dict(alpha=0.0), "alpha"),
                                            (dict(formulation="F1"), "formulation"),
                                            (dict(n_stages=0), "n_stages"),
+                                           (dict(solver="bcd"), "stage 1 only"),
                                            (dict(task_order=[0, 0, 1]), "task_order")])
 def test_bad_parameters_raise(params, match):
     pb = make_shared(43, n=20, p=4, n_tasks=3)

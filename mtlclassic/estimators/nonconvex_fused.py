@@ -21,6 +21,7 @@ from ._alpha_max import alpha_max
 from ._base import MultiTaskClassifierMixin, MultiTaskRegressorMixin, Solution, store_params
 from ._grids import _LOSS, Axis, Grid, _fraction_axis, format_value
 from ._registry import declare
+from .fused import FUSED_HIGH
 from .temporal import _OrderedTasks
 
 FORMULATIONS = ("f1", "f2")
@@ -70,6 +71,10 @@ class _NonConvexFusedGroupLasso(_OrderedTasks):
         n = self.n_stages
         if not isinstance(n, numbers.Integral) or isinstance(n, bool) or n < 1:
             raise ValueError(f"n_stages must be an int >= 1, got {n!r}.")
+        if n > 1 and self.solver in ("bcd", "working_set", "prox_newton"):
+            # Refused before stage 1 runs, not after: the stages' strengths differ by feature.
+            raise ValueError(f"solver={self.solver!r} solves stage 1 only; the later stages' "
+                             "per-feature strengths need 'fista' (or 'auto', 'cvxpy').")
 
     def _make_penalty(self, n_features, n_tasks):
         # The first stage's, a convex fused lasso: what alpha_max and the solver choice read.
@@ -256,7 +261,9 @@ def nonconvex_fused_grid(fractions=(0.5, 0.2, 0.08), fused_fractions=(0.3, 0.1, 
 
     Three ``alpha`` points at ``formulation="f1"``; the fused axis is
     secondary (the search moves along it from the best point only): each
-    point is several fits (the stages).
+    point is several fits (the stages). As for the convex model the axis
+    reaches ``FUSED_HIGH`` times ``alpha_max`` (one value per feature for all
+    tasks beyond it).
     """
 
     def grid(kind, X, y, task_column):
@@ -264,7 +271,7 @@ def nonconvex_fused_grid(fractions=(0.5, 0.2, 0.08), fused_fractions=(0.3, 0.1, 
         fused = Axis("alpha_fused", tuple(fused_fractions),
                      lambda f: {"alpha_fused": max(f * top, 1e-12)},
                      lambda f: f"alpha_fused={format_value(f)} alpha_max",
-                     min(fused_fractions) / 1e2, 10.0, saturates=("high",),
+                     min(fused_fractions) / 1e2, FUSED_HIGH, saturates=("high",),
                      initial=tuple(fused_initial))
         return Grid([_fraction_axis(["alpha"], [top], fractions), fused],
                     {"formulation": "f1"}, "formulation=f1")
