@@ -227,3 +227,20 @@ def test_weighted_fused_dual_norms_against_cvxpy():
     assert pen.dual_norm(V) == pytest.approx(ours.max())
     # The held row is zeroed by the prox, whatever its entries.
     assert np.all(pen.prox(V, 0.3)[2] == 0)
+
+
+@pytest.mark.parametrize("loss", ["squared", "logistic"])
+def test_gpu_code_path_matches_the_cpu_fit(monkeypatch, loss):
+    """``device="cuda"`` on numpy arrays (``cuda_namespace`` patched): every stage by FISTA."""
+    import mtlclassic._backend as backend
+
+    monkeypatch.setattr(backend, "cuda_namespace", lambda: np)
+    pb = make_shared(44, loss=loss, n=40, p=8, n_tasks=4)
+    cls = CLASSES[loss]
+    kw = dict(alpha=0.05 if loss == "squared" else 0.01, alpha_fused=0.01, task_order=ORDER,
+              tol=1e-10, max_iter=50000)
+    cpu = cls(device="cpu", **kw).fit(pb.X, pb.y)
+    gpu = cls(device="cuda", **kw).fit(pb.X, pb.y)
+    assert (cpu.device_, gpu.device_) == ("cpu", "cuda")
+    np.testing.assert_allclose(gpu.coef_, cpu.coef_, atol=1e-5)
+    np.testing.assert_allclose(gpu.stage_objectives_[-1], cpu.stage_objectives_[-1], rtol=1e-8)
