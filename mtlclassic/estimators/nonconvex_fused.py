@@ -112,7 +112,7 @@ class _NonConvexFusedGroupLasso(_OrderedTasks):
                 + 0.5 * self.l2_reg * float(np.sum(W * W)))
 
     def _fit_solution(self, data, datafit, W, b, *, n_features, warm, xp):
-        """Stage 1 the convex fused lasso (cold) or the tangent at the previous fit (warm); then tangents.
+        """Stage 1 the convex fused lasso (from the previous fit's ``W`` if warm); then tangents.
 
         Each later stage is the tangent problem at the previous solution,
         warm started there. A stage's solution is kept only if it lowers the
@@ -121,8 +121,10 @@ class _NonConvexFusedGroupLasso(_OrderedTasks):
         falls by less than ``tol`` relatively.
         """
         order = self._order(data.n_tasks)
-        first = (self._stage_penalty(W, order) if warm
-                 else self._make_penalty(n_features, data.n_tasks))
+        # A warm start (the previous fit's W) only starts stage 1's solver: were its tangent
+        # the first stage, every feature at zero there would be held at zero for good, and a
+        # path walked from strong to weak strengths (compare's search) would never add one.
+        first = self._make_penalty(n_features, data.n_tasks)
         W, b, n_iter, gap, solver = self._solve(datafit, first, W, b, xp=xp, stacklevel=5)
         objectives = [self._objective(datafit, W, b, order)]
         gaps = [data.scaling.objective_to_user(gap)]
