@@ -102,7 +102,7 @@ class _NonConvexFusedGroupLasso(_OrderedTasks):
         return WeightedFused(a, l1_w / a, fused_w / a, order, self.l2_reg)
 
     def _objective(self, datafit, W, b, order):
-        """The non-convex objective in the user's units (``W`` (n_features, n_tasks), ``b`` centered)."""
+        """The non-convex objective, user's units (``W`` (n_features, n_tasks), ``b`` centered)."""
         scaling = datafit.data.scaling
         Wi, bi = scaling.to_internal(W, b)
         value = scaling.objective_to_user(float(datafit.value(Wi, bi)))
@@ -259,7 +259,7 @@ class NonConvexFusedGroupLassoClassifier(MultiTaskClassifierMixin, _NonConvexFus
 
 def nonconvex_fused_grid(fractions=(0.5, 0.2, 0.08), fused_fractions=(0.3, 0.1, 0.03),
                          fused_initial=(0.1,)):
-    """``alpha`` as fractions of the lasso's ``alpha_max`` (stage 1 at ``alpha_fused = 0``), then ``alpha_fused``.
+    """``alpha`` at fractions of the lasso's ``alpha_max``, then ``alpha_fused`` (secondary).
 
     Three ``alpha`` points at ``formulation="f1"``; the fused axis is
     secondary (the search moves along it from the best point only): each

@@ -28,7 +28,7 @@ from ._ordered_kernels import _ordered_tv
 
 @njit(cache=True, nogil=True)
 def _weighted_fused_prox(W, step, a, c, order):
-    """In place, per row: TV prox of strength ``step c[j]`` along ``order``, then soft threshold ``step a[j]``."""
+    """In place per row: the TV prox (``step c[j]``) along ``order``, then the soft threshold."""
     p, T = W.shape
     row = np.empty(T)
     buf = np.empty(T)
@@ -73,7 +73,7 @@ _BISECTIONS = 100
 
 @njit(cache=True, nogil=True)
 def _weighted_fused_dual_norms(V, a, c, order):
-    """Per row: the dual norm of ``a[j] ||.||_1 + c[j] TV`` at ``V[j]``, from above (0 if held at zero).
+    """Per row: the dual norm of ``a[j] ||.||_1 + c[j] TV`` at ``V[j]``, from above (held: 0).
 
     The smallest ``s`` with ``V[j]`` in ``s`` times the unit ball: ``V[j] =
     s (a z + c D^T y)`` with ``||z||_inf, ||y||_inf <= 1``, so ``s`` lies
