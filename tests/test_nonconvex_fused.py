@@ -18,6 +18,8 @@ import warnings
 import cvxpy as cp
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from conftest import datafit, make_per_task, make_shared
 from mtlclassic import (FusedSparseGroupLassoRegressor, NonConvexFusedGroupLassoClassifier,
@@ -87,8 +89,9 @@ def _stage_value(pb, est, l1_w, fused_w):
             + float(np.sum(fused_w * _tv(W))))
 
 
-@pytest.mark.parametrize("formulation", ["f1", "f2"])
-@pytest.mark.parametrize("seed", [0, 1])
+# Each formulation on its own random problem (seed 0: "f1", seed 1: "f2", the latter with
+# sample weights and missing targets), for both losses and layouts: 8 problems, 16 stages.
+@pytest.mark.parametrize("seed, formulation", [(0, "f1"), (1, "f2")])
 @pytest.mark.parametrize("layout", ["shared", "per_task"])
 @pytest.mark.parametrize("loss", ["squared", "logistic"])
 def test_each_stage_reaches_cvxpys_minimum_and_the_objective_descends(loss, layout, seed,
@@ -249,3 +252,40 @@ def test_gpu_code_path_matches_the_cpu_fit(monkeypatch, loss):
     assert (cpu.device_, gpu.device_) == ("cpu", "cuda")
     np.testing.assert_allclose(gpu.coef_, cpu.coef_, atol=1e-5)
     np.testing.assert_allclose(gpu.stage_objectives_[-1], cpu.stage_objectives_[-1], rtol=1e-8)
+
+
+@st.composite
+def _weighted_fused_and_rows(draw):
+    T = draw(st.integers(1, 6))
+    rng = np.random.default_rng(draw(st.integers(0, 2 ** 32 - 1)))
+    p = 4
+    a = rng.uniform(0.1, 3.0, p)
+    a[rng.random(p) < 0.25] = np.inf  # held rows
+    c = rng.uniform(0.0, 3.0, p) * (rng.random(p) < 0.8)
+    order = rng.permutation(T)
+    pen = WeightedFused(rng.uniform(0.1, 2.0), a, c, order=order,
+                        l2_reg=draw(st.sampled_from([0.0, 0.5])))
+    scale = 10.0 ** draw(st.integers(-3, 3))
+    return pen, scale * rng.normal(size=(p, T)), scale * rng.normal(size=(p, T))
+
+
+@settings(deadline=None, max_examples=40)
+@given(case=_weighted_fused_and_rows(), step=st.floats(0.01, 10.0))
+def test_weighted_fused_prox_and_dual_properties(case, step):
+    """As the other ordered penalties' (tests/test_ordered_tasks.py), held rows included."""
+    pen, V, U = case
+    P, Q = pen.prox(V, step), pen.prox(U, step)
+    size = max(np.abs(V).max(), np.abs(U).max(), 1e-300)
+    # Nonexpansive; zero at zero; the identity at step 0 (the held rows: their projection, 0).
+    assert np.linalg.norm(P - Q) <= np.linalg.norm(V - U) * (1 + 1e-9) + 1e-12 * size
+    np.testing.assert_array_equal(pen.prox(np.zeros_like(V), step), 0.0)
+    held = ~np.isfinite(pen.l1_weights)
+    P0 = pen.prox(V, 0.0)
+    np.testing.assert_allclose(P0[~held], V[~held], rtol=1e-12, atol=1e-12 * size)
+    assert np.all(P0[held] == 0) and np.all(P[held] == 0)
+    # Fenchel-Young at the prox: G = (V - P) / step is a subgradient of h at P.
+    G = (V - P) / step
+    assert pen.dual_scale(G) >= 1 - 1e-9
+    lhs, rhs = pen.value(P) + pen.conjugate(G), float(np.sum(P * G))
+    assert abs(lhs - rhs) <= 1e-8 * max(abs(lhs), abs(rhs), pen.value(P), 1e-300)
+    assert np.isfinite(pen.conjugate(pen.dual_scale(V) * V))
