@@ -58,6 +58,7 @@ _ESTIMATORS += ["TemporalGroupLassoClassifier", "TemporalGroupLassoClassifierCV"
 _ESTIMATORS += ["FusedSparseGroupLassoClassifier", "FusedSparseGroupLassoClassifierCV",
                 "FusedSparseGroupLassoRegressor", "FusedSparseGroupLassoRegressorCV",
                 "fused_sparse_group_lasso_path"]
+_ESTIMATORS += ["NonConvexFusedGroupLassoClassifier", "NonConvexFusedGroupLassoRegressor"]
 _NEURAL = ["HardSharingMLPClassifier", "HardSharingMLPRegressor", "SoftSharingMLPClassifier",
            "SoftSharingMLPRegressor"]
 _NEURAL += ["RelationshipMLPClassifier", "RelationshipMLPRegressor"]
@@ -118,6 +119,7 @@ if TYPE_CHECKING:  # static type checkers and IDEs see the eager imports; nothin
     from .estimators import SharedSubspaceClassifier, SharedSubspaceRegressor
     from .estimators import CappedL1Classifier, CappedL1Regressor
     from .estimators import LatentBasisClassifier, LatentBasisRegressor
+    from .estimators import NonConvexFusedGroupLassoClassifier, NonConvexFusedGroupLassoRegressor
     from .neural import (HardSharingMLPClassifier, HardSharingMLPRegressor,
                          SoftSharingMLPClassifier, SoftSharingMLPRegressor)
     from .neural import RelationshipMLPClassifier, RelationshipMLPRegressor

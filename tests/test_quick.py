@@ -159,6 +159,9 @@ _ORDER = [2, 0, 3, 1]
 # Penalty class name -> (a penalty on W of shape (5, 4), its definition written from the
 # class docstring as ``U -> (cvxpy expression, constraints)``). Strengths are chosen so
 # that the prox zeroes some entries, rows or singular values and keeps others.
+# Per-row strengths of WeightedFused: row 2 held at zero (infinite l1 weight).
+_RWF_A = np.array([1.0, 0.5, np.inf, 2.0, 0.3])
+_RWF_C = np.array([0.4, 0.0, 0.0, 0.8, 1.5])
 PROXES = {
     "L1": (lambda: penalties_module.L1(0.4, l2_reg=0.3),
            lambda U: (0.4 * cp.sum(cp.abs(U)) + 0.15 * cp.sum_squares(U), [])),
@@ -212,6 +215,15 @@ PROXES = {
                                                                             1.0])),
                       lambda U: (0.5 * cp.sum(cp.multiply(np.array([[1.0], [0.0], [2.0], [0.5],
                                                                     [1.0]]), cp.abs(U))), [])),
+    # alpha sum_j (a_j ||U[j]||_1 + c_j sum_i |U[j, o_{i+1}] - U[j, o_i]|); a_j = inf: U[j] = 0.
+    "WeightedFused": (lambda: penalties_module.WeightedFused(
+                             0.6, _RWF_A, _RWF_C, order=_ORDER, l2_reg=0.2),
+                         lambda U: (0.6 * (cp.sum(cp.multiply(np.where(np.isfinite(_RWF_A), _RWF_A,
+                                                                       0.0)[:, None], cp.abs(U)))
+                                           + sum(cp.sum(cp.multiply(_RWF_C,
+                                                                    cp.abs(U[:, b] - U[:, a])))
+                                                 for a, b in zip(_ORDER, _ORDER[1:])))
+                                    + 0.1 * cp.sum_squares(U), [U[2] == 0])),
     # f_1(rows 0-1) + f_2(rows 2-4): an l2,1 norm on the first block, l1 on the second.
     "BlockSum": (lambda: penalties_module.BlockSum(
                      [penalties_module.L21(0.8), penalties_module.L1(0.4)], sizes=[2, 3]),

@@ -49,6 +49,7 @@ from .tree_guided import (TreeGuidedGroupLassoClassifier, TreeGuidedGroupLassoCl
 from .shared_subspace import SharedSubspaceClassifier, SharedSubspaceRegressor
 from .capped_l1 import CappedL1Classifier, CappedL1Regressor
 from .latent_basis import LatentBasisClassifier, LatentBasisRegressor
+from .nonconvex_fused import NonConvexFusedGroupLassoClassifier, NonConvexFusedGroupLassoRegressor
 
 REGRESSORS = [model.regressor for model in MODELS.values()]
 CLASSIFIERS = [model.classifier for model in MODELS.values()]

@@ -28,3 +28,6 @@ __all__ = ["BlockSum", "FeatureQuadratic", "FusedSparseGroup", "L1", "L1Inf", "L
            "Pooled", "Ridge", "RowWeightedL1", "SparseGroup", "TaskL21", "TaskQuadratic",
            "TemporalL21", "TraceNorm", "TreeGroup", "project_rows_l1_ball",
            "sparse_group_dual_norms"]
+from ._weighted_fused import WeightedFused  # one stage of the non-convex fused models
+
+__all__ += ["WeightedFused"]
