@@ -19,6 +19,7 @@ day-to-day work (about 25 s of tests) and runs in the full ``pytest`` too.
 
 import inspect
 import warnings
+import zlib
 
 import cvxpy as cp
 import numpy as np
@@ -248,7 +249,8 @@ def test_every_penalty_has_a_prox_check():
 def test_prox_minimises_its_definition(name):
     make_penalty, definition = PROXES[name]
     pen = make_penalty()
-    rng = np.random.default_rng(sorted(PROXES).index(name))
+    # Seeded by the name, not its place in the list: a new penalty leaves the others' data alone.
+    rng = np.random.default_rng(zlib.crc32(name.encode()))
     V = 2.0 * rng.standard_normal((5, 4))
     step = 0.7
     U = np.asarray(pen.prox(V, step))
@@ -272,7 +274,8 @@ def test_prox_minimises_its_definition(name):
     # ||U - U*||^2 <= 2 step (obj(U) - obj*): comparing points compares objectives.
     obj = np.sum((U - V) ** 2) / (2 * step) + pen.value(U)
     assert obj <= problem.value + 1e-8 * (1.0 + abs(problem.value))
-    np.testing.assert_allclose(U, U_ref, atol=1e-6)
+    # Clarabel's own point is accurate to about 2e-6 on some of these (its objective is not lower).
+    np.testing.assert_allclose(U, U_ref, atol=1e-5)
     # and the prox does something at these strengths: neither V nor zero
     assert 1e-3 < np.linalg.norm(U - V) and np.linalg.norm(U) > 1e-3
 
