@@ -9,7 +9,7 @@ near 0.5 means the nuisance was removed. Printed per seed: main-task test error 
 accuracy) of the plain network and of the one with the adversarial task, their ratio, and both
 probes' accuracies.
 
-    PYTHONPATH=. python benchmarks/neural_adversarial_probe.py [--weight 3] [--steps 10] \
+    PYTHONPATH=. python benchmarks/neural_adversarial_probe.py [--weight 10] [--steps 10] \
         [--head 32] [--kind r|c] [--noise 0.5] [--lr 0.01] [--epochs 150] [--seeds 3]
 
 ``--steps 1 --head 0`` is the adversary before ``adversarial_steps`` (one update per step,
@@ -46,7 +46,7 @@ def trunk(est, X):
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("--weight", type=float, default=3.0, help="adversarial_weight")
+    ap.add_argument("--weight", type=float, default=10.0, help="adversarial_weight")
     ap.add_argument("--steps", type=int, default=10, help="adversarial_steps")
     ap.add_argument("--head", type=int, default=32, help="head_layer_sizes (0: linear heads)")
     ap.add_argument("--copies", type=int, default=1, help="adversarial tasks, all on s")
