@@ -12,11 +12,13 @@ from test_neural_gradients import _data, assert_grad, numerical_grad
 
 from mtlclassic import (HardSharingMLPClassifier, HardSharingMLPRegressor,
                         SoftSharingMLPRegressor)
-from mtlclassic.neural._adversarial import adversarial_backward, reversal_factors
+from mtlclassic.neural._adversarial import (AdversaryUpdates, adversarial_backward,
+                                            reversal_factors)
 from mtlclassic.neural._data import make_batch
 from mtlclassic.neural._losses import LOSSES, task_sums
 from mtlclassic.neural._networks import HardSharingNet, SoftSharingNet
 from mtlclassic.neural._params import ParamBuffer
+from mtlclassic.neural._training import TrainState
 
 NETS = {
     "hard": lambda buf, p, T: HardSharingNet(buf, p, T, [5, 4], [], "tanh", 0.0),
@@ -64,6 +66,36 @@ def test_reversed_gradient(net_name, stacked, loss):
     buf.views(expected)[-1][...] = [1.0, 2.0, 3.0]
     assert own.any() and not own[buf.views(np.arange(buf.theta.size))[-1]].any()
     assert_grad(buf.grad, expected, rtol=1e-6)
+
+
+@pytest.mark.parametrize("net_name", ["hard-deep-heads", "soft-cross-stitch"])
+def test_adversary_updates_move_only_the_adversary(net_name):
+    """``adversarial_steps``' extra updates descend the adversarial task's loss with only its
+    own parameters moving (the shared layers and the other tasks' heads stay put)."""
+    rng = np.random.default_rng(1)
+    data = _data(rng, False, "squared")
+    T, p = data.n_tasks, data.X.shape[1]
+    buf = ParamBuffer(T, np.float64)
+    net = NETS[net_name](buf, p, T)
+    buf.build()
+    net.initialize(buf, rng)
+    batch = make_batch(data, np.arange(data.n_samples), net.mode(False))
+    adversarial = np.array([False, True, False])
+    state = TrainState(net, buf, None, None, rng, "squared")
+    state.adversarial = (adversarial, None)
+    own = net.owned_by(buf, [1])
+    updates = AdversaryUpdates(own, buf.dtype, learning_rate=0.01)
+
+    def adversary_loss():
+        Z, _ = net.forward(buf, batch)
+        E = LOSSES["squared"](Z, batch.Y, batch.C)[0]
+        return task_sums(E, batch.task_axis, batch.task, T)[1]
+
+    before, loss = buf.theta.copy(), adversary_loss()
+    updates.run(state, batch, np.zeros_like(buf.theta), 20)
+    assert_allclose(buf.theta[~own], before[~own], rtol=0, atol=0)
+    assert np.all(buf.theta[own] != before[own])
+    assert adversary_loss() < loss
 
 
 def _nuisance(seed=0, n=300, p=6, noise=0.1):
