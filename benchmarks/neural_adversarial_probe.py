@@ -65,7 +65,8 @@ def main():
                        adversarial_steps=args.steps)
     print("seed  main error plain / adversarial (ratio)  probe accuracy plain / adversarial")
     for seed in range(args.seeds):
-        (X, y, s), (Xt, yt, st) = data(seed, noise=args.noise), data(seed + 100, noise=args.noise)
+        X, y, s = data(seed, noise=args.noise)
+        Xt, yt, st = data(seed + 100, noise=args.noise)
         if args.kind == "c":
             cut = np.median(y)
             plain = HardSharingMLPClassifier(**params).fit(X, y > cut)

@@ -88,7 +88,9 @@ class AdversaryUpdates:
         for _ in range(n_updates):
             Z, cache = net.forward(buf, batch, True, state.rng)
             _, dZ = LOSSES[state.loss](Z, batch.Y, batch.C)
-            # only the adversarial tasks' losses (weighted as in the step) reach their heads
+            # only the adversarial tasks' losses (times auxiliary_weight, as in the step) reach
+            # their heads; task_weighting's weights are left out (Adam's step is nearly
+            # invariant to a positive scale of the gradient)
             scale = adversarial.astype(dZ.dtype)
             if state.task_scale is not None:
                 scale = scale * state.task_scale.astype(dZ.dtype)
