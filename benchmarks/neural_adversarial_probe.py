@@ -61,8 +61,8 @@ def main():
     params = dict(hidden_layer_sizes=(32,), head_layer_sizes=(args.head,) if args.head else (),
                   learning_rate_init=args.lr, batch_size=64, max_iter=args.epochs,
                   alpha=args.alpha, random_state=0)
-    adversarial = dict(adversarial_tasks=list(range(1, 1 + args.copies)), adversarial_weight=args.weight,
-                       adversarial_steps=args.steps)
+    adversarial = dict(adversarial_tasks=list(range(1, 1 + args.copies)),
+                       adversarial_weight=args.weight, adversarial_steps=args.steps)
     print("seed  main error plain / adversarial (ratio)  probe accuracy plain / adversarial")
     for seed in range(args.seeds):
         X, y, s = data(seed, noise=args.noise)
