@@ -15,6 +15,15 @@ parameter of the network, one step follows::
 tasks' losses): the reversal layer placed where the adversarial heads read
 the shared layers.  It costs two backward passes per step.
 
+The shared layers ascend the loss of the adversary *as it is*, so a lagging
+adversary is fooled, not defeated: the layers move the nuisance to where
+the adversary does not look (or flip its sign), and a probe fitted afresh
+still reads it.  ``adversarial_steps = k`` first updates the adversarial
+tasks' own parameters ``k - 1`` more times on the step's batch (Adam moments
+of their own), so that the reversed gradient is that of an adversary near
+its best response to the current shared layers: the min-max problem
+``min_rest max_adv`` the reversal layer is meant to solve, not a chase.
+
 References
 ----------
 Ganin, Y. and Lempitsky, V. (2015). Unsupervised domain adaptation by
@@ -23,7 +32,8 @@ backpropagation. ICML.
 
 import numpy as np
 
-from ._losses import scale_by_task
+from ._losses import LOSSES, scale_by_task
+from ._optim import Adam
 
 
 def task_block_mask(buf, tasks):
@@ -55,3 +65,37 @@ def adversarial_backward(net, buf, batch, dZ, cache, adversarial, factors):
     g_adv = buf.grad * factors  # the weighting's entries (factor 0) stay those of the step
     net.backward(buf, batch, scale_by_task(dZ, 1 - is_adv, batch.task_axis, batch.task), cache)
     buf.grad += g_adv
+
+
+class AdversaryUpdates:
+    """The ``k - 1`` extra updates of the adversarial tasks' own parameters per step.
+
+    ``own``: mask over ``theta`` of those parameters (factor 1 in
+    :func:`reversal_factors`); they keep Adam moments of their own, so the
+    network's optimizer sees one update of them per step as before.
+    """
+
+    def __init__(self, own, dtype, learning_rate):
+        self.index = np.flatnonzero(own)
+        self.optimizer = Adam(self.index.size, dtype, learning_rate=learning_rate)
+
+    def run(self, state, batch, decay, n_updates):
+        """``n_updates`` Adam steps of the adversarial heads on ``batch`` (shared layers fixed)."""
+        net, buf = state.net, state.buf
+        adversarial = state.adversarial[0]
+        index, opt = self.index, self.optimizer
+        decay = decay[index]
+        for _ in range(n_updates):
+            Z, cache = net.forward(buf, batch, True, state.rng)
+            _, dZ = LOSSES[state.loss](Z, batch.Y, batch.C)
+            # only the adversarial tasks' losses (times auxiliary_weight, as in the step) reach
+            # their heads; task_weighting's weights are left out (Adam's step is nearly
+            # invariant to a positive scale of the gradient)
+            scale = adversarial.astype(dZ.dtype)
+            if state.task_scale is not None:
+                scale = scale * state.task_scale.astype(dZ.dtype)
+            net.backward(buf, batch, scale_by_task(dZ, scale, batch.task_axis, batch.task),
+                         cache)
+            theta = buf.theta[index]
+            opt.step(theta, buf.grad[index], decay)
+            buf.theta[index] = theta

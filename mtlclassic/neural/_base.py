@@ -20,7 +20,7 @@ from .._backend import blas_threads_for
 from .._docstrings import FIT_DATA, NEURAL, with_entries
 from .._prediction import MultiTaskClassifierMixin, MultiTaskPredictor, MultiTaskRegressorMixin
 from .._validation import check_predict_data, check_target, is_missing
-from ._adversarial import reversal_factors
+from ._adversarial import AdversaryUpdates, reversal_factors
 from ._data import NeuralData, feature_scale, scale_features, validation_split
 from ._optim import Adam
 from ._params import ParamBuffer
@@ -88,6 +88,7 @@ class NeuralMultiTaskModel(MultiTaskPredictor):
         _check_number(self, "gradnorm_alpha", 0.0)
         _check_number(self, "auxiliary_weight", 0.0)
         _check_number(self, "adversarial_weight", 0.0)
+        _check_number(self, "adversarial_steps", 1, integer=True)
         if not (self.batch_size == "auto" or (isinstance(self.batch_size, numbers.Integral)
                                               and not isinstance(self.batch_size, bool)
                                               and self.batch_size >= 1)):
@@ -284,6 +285,15 @@ class NeuralMultiTaskModel(MultiTaskPredictor):
         if adversarial.any():  # the gradient-reversal layer's factors (adversarial_weight)
             state.adversarial = (adversarial, reversal_factors(
                 state.net, state.buf, state.n_net_params, adversarial, self.adversarial_weight))
+            own = state.net.owned_by(state.buf, np.flatnonzero(adversarial))
+            if state.adversary is None or not np.array_equal(state.adversary.index,
+                                                             np.flatnonzero(own)):
+                state.adversary = AdversaryUpdates(own, state.buf.dtype,
+                                                   self.learning_rate_init)
+            adv_opt = state.adversary.optimizer
+            adv_opt.learning_rate, adv_opt.beta1, adv_opt.beta2, adv_opt.eps = (
+                self.learning_rate_init, self.beta_1, self.beta_2, self.epsilon)
+        state.adversary_steps = self.adversarial_steps
         opt = state.optimizer
         opt.learning_rate, opt.beta1, opt.beta2, opt.eps = (
             self.learning_rate_init, self.beta_1, self.beta_2, self.epsilon)

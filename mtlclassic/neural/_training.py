@@ -23,12 +23,17 @@ class TrainState:
         self.loss = loss
         self.task_scale = None  # a_t: 1 on main tasks, auxiliary_weight on auxiliary ones
         self.adversarial = None  # (adversarial task mask, gradient-reversal factors)
+        self.adversary = None  # AdversaryUpdates: the extra updates of adversarial_steps
+        self.adversary_steps = 1
         self.n_net_params = None
 
 
 def train_step(state, batch, decay):
     """Forward, backward and one Adam step on ``batch``; returns the task losses (n_tasks,)."""
     net, buf = state.net, state.buf
+    if state.adversarial is not None and state.adversary_steps > 1:
+        # the adversary near its best response before the shared layers ascend its loss
+        state.adversary.run(state, batch, decay, state.adversary_steps - 1)
     Z, cache = net.forward(buf, batch, True, state.rng)
     E, dZ = LOSSES[state.loss](Z, batch.Y, batch.C)
     if state.task_scale is not None:  # L_t -> a_t L_t

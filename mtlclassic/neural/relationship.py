@@ -15,6 +15,7 @@ class _Relationship(NeuralMultiTaskModel):
                  epsilon=1e-8, task_column=None, unseen_tasks="error", task_weighting="equal",
                  dwa_temperature=2.0, gradnorm_alpha=1.5, main_tasks=None,
                  auxiliary_weight=1.0, adversarial_tasks=None, adversarial_weight=1.0,
+                 adversarial_steps=1,
                  dtype="float32", verbose=False):
         store_params(self, locals())
 
@@ -96,6 +97,7 @@ class RelationshipMLPRegressor(NeuralRegressorMixin, _Relationship):
                  epsilon=1e-8, task_column=None, unseen_tasks="error", task_weighting="equal",
                  dwa_temperature=2.0, gradnorm_alpha=1.5, main_tasks=None,
                  auxiliary_weight=1.0, adversarial_tasks=None, adversarial_weight=1.0,
+                 adversarial_steps=1,
                  standardize_targets=True, dtype="float32", verbose=False):
         store_params(self, locals())
 
