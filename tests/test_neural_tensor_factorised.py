@@ -129,3 +129,98 @@ def test_initialisation_has_the_default_scale():
     for layer in net.layers:
         W = layer.weights(buf)[0]
         assert_allclose(np.mean(W ** 2), 1 / (3 * layer.shape[1]), rtol=0.05)
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_beats_independent_networks_on_a_shared_subspace(seed):
+    """The sluice test's planted problem: ``y_t = a_t . tanh(W x) + noise``, ``W`` common."""
+    (X, y), (X_test, y_test) = planted(seed)
+    params = dict(hidden_layer_sizes=(16, 16), learning_rate_init=0.01, batch_size=32,
+                  max_iter=100, alpha=1e-2, task_column=-1, random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        factorised = TensorFactorisedMLPRegressor(rank=3, **params).fit(X, y)
+        independent = SoftSharingMLPRegressor(soft_sharing=0.0, **params).fit(X, y)
+    error = np.mean((factorised.predict(X_test) - y_test) ** 2)
+    baseline = np.mean((independent.predict(X_test) - y_test) ** 2)
+    # measured (seeds 0-2): 0.36 vs 0.92, 0.31 vs 0.38, 0.48 vs 0.76
+    assert error < 0.9 * baseline, (error, baseline)
+    assert factorised.ranks_ == [(3, 3, 3)] * 2 + [(3, 1, 3)]
+    assert [c.shape for c in factorised.cores_] == [(3, 3, 3)] * 2 + [(3, 1, 3)]
+    U_in, U_out, U_task = factorised.factors_[0]
+    assert U_in.shape == (20, 3) and U_out.shape == (16, 3) and U_task.shape == (6, 3)
+    # coefs_ are the reconstructed tensors, in X's units
+    assert_allclose(factorised.coefs_[0], tucker_weights(factorised.cores_[0], U_in, U_out,
+                                                         U_task)[0], rtol=1e-5, atol=1e-6)
+
+
+def test_classifier_and_parameter_errors():
+    (X, y), _ = planted(3)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        est = TensorFactorisedMLPClassifier(hidden_layer_sizes=(8,), rank=[4, (2, 1, 3)],
+                                            max_iter=30, task_column=-1,
+                                            learning_rate_init=0.03, random_state=0).fit(X, y > 0)
+    assert est.ranks_ == [(4, 4, 4), (2, 1, 2)]
+    assert est.score(X, y > 0) > 0.7
+    for rank, match in [(0, "rank"), (2.5, "rank"), ((2, 2, 2), "3 entries for 2 layers"),
+                        ([2, (1, 2)], "triple"), ([2, (1, 0, 2)], "triple"), ("a", "rank")]:
+        with pytest.raises(ValueError, match=match):
+            TensorFactorisedMLPRegressor((8,), rank=rank, task_column=-1).fit(X, y)
+
+
+@pytest.mark.parametrize("cls, extra", [
+    (TensorFactorisedMLPRegressor, {}),
+    # (no dropout: its masks are drawn over padded per-task rows in one layout, all rows in
+    # the other, as soft sharing's)
+    (TensorFactorisedMLPClassifier, dict(task_weighting="pcgrad")),
+    (TensorFactorisedMLPRegressor, dict(task_weighting="gradnorm", main_tasks=[0, 1])),
+    (TensorFactorisedMLPRegressor, dict(task_weighting="mgda", rank=2)),
+    (TensorFactorisedMLPRegressor, dict(adversarial_tasks=[2], adversarial_weight=0.5)),
+])
+def test_both_layouts_give_the_same_model(cls, extra):
+    """As tests/test_neural.py's check, with the options built on the shared base."""
+    X, y, Xs, Y = _both_layouts(classify=cls is TensorFactorisedMLPClassifier)
+    params = dict(hidden_layer_sizes=(6, 5), max_iter=10, batch_size=16, random_state=0,
+                  dtype="float64", early_stopping=True, **extra)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        per_task = cls(task_column=-1, **params).fit(X, y)
+        shared = cls(**params).fit(Xs, Y)
+    assert per_task.n_iter_ == shared.n_iter_
+    for W1, W2 in zip(per_task.coefs_ + per_task.intercepts_ + per_task.cores_,
+                      shared.coefs_ + shared.intercepts_ + shared.cores_):
+        assert_allclose(W1, W2, rtol=1e-9, atol=1e-12)
+    assert_allclose(per_task.loss_curve_, shared.loss_curve_, rtol=1e-9)
+    method = "decision_function" if cls is TensorFactorisedMLPClassifier else "predict"
+    assert_allclose(getattr(per_task, method)(X),
+                    getattr(shared, method)(Xs)[np.arange(len(y)), X[:, -1].astype(int)],
+                    rtol=1e-9, atol=1e-10)  # the per-task layout reconstructs W[tasks] alone
+
+
+def test_partial_fit_and_no_hidden_layer():
+    (X, y), _ = planted(4, n_tasks=3, n_rows=20)
+    est = TensorFactorisedMLPRegressor(hidden_layer_sizes=(4, 4), task_column=-1, random_state=0)
+    est.partial_fit(X, y)
+    est.alpha = 0.5  # set_params between calls reaches the net's decay
+    est.partial_fit(X[:30], y[:30])
+    assert est.n_iter_ == 2 and est._state.net.alpha == 0.5
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        linear = TensorFactorisedMLPRegressor((), rank=2, max_iter=5, task_column=-1).fit(X, y)
+        dropped = TensorFactorisedMLPRegressor((4,), dropout=0.5, max_iter=5, task_column=-1,
+                                               random_state=0).fit(X, y)
+    assert linear.ranks_ == [(2, 1, 2)] and linear.coefs_[0].shape == (3, 20, 1)
+    assert np.all(np.isfinite(dropped.predict(X)))
+
+
+@pytest.mark.parametrize("spec", ["synthetic:tasks=3,features=8,shared=3,specific=1,samples=24-36",
+                                  "synthetic-classification:tasks=3,features=8,shared=3,"
+                                  "specific=1,samples=40-60"])
+def test_in_the_comparison(spec):
+    from mtlclassic.compare import compare
+
+    r = compare(spec, "tensor-factorised-mlp", n_splits=1, random_state=2)
+    m = r.models["tensor-factorised-mlp"]
+    assert m.errors == [] and np.isfinite(m.mean(r.main_metric))
+    assert m.family == "neural"
