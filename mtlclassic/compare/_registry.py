@@ -20,6 +20,7 @@ from ..neural import (HardSharingMLPClassifier, HardSharingMLPRegressor,
                       SoftSharingMLPClassifier, SoftSharingMLPRegressor)
 from ..neural import RelationshipMLPClassifier, RelationshipMLPRegressor
 from ..neural import SluiceMLPClassifier, SluiceMLPRegressor
+from ..neural import TensorFactorisedMLPClassifier, TensorFactorisedMLPRegressor
 
 
 @dataclass(frozen=True)
@@ -102,6 +103,12 @@ MODELS = [ModelSpec(model.name, model.family, model.estimators, model.grid, mode
               fixed={"hidden_layer_sizes": (16, 16), "alpha": 0.1, **_TRAINING},
               description="one network (2 x 16 ReLU units, 2 subspaces) per task, subspaces "
                           "mixed across tasks by learned alphas, layers combined by betas"),
+    ModelSpec("tensor-factorised-mlp", "neural",
+              (TensorFactorisedMLPRegressor, TensorFactorisedMLPClassifier),
+              fixed_grid(rank=(2, 4, 8)),
+              fixed={"hidden_layer_sizes": (16, 16), "alpha": 0.1, **_TRAINING},
+              description="one network (2 x 16 ReLU units) per task, each layer's weights "
+                          "over the tasks a Tucker tensor with shared factors (DMTRL)"),
 ]
 
 # Registered by name; ``--models`` accepts these names.

@@ -17,8 +17,8 @@ def _is_count(value):
 
 
 class _TensorFactorised(NeuralMultiTaskModel):
-    def __init__(self, hidden_layer_sizes=(64, 64), *, rank=8, activation="relu", dropout=0.0,
-                 alpha=1e-4, batch_size="auto", learning_rate_init=1e-3, max_iter=200,
+    def __init__(self, hidden_layer_sizes=(64,), *, rank=8, activation="relu", dropout=0.0,
+                 alpha=1e-3, batch_size="auto", learning_rate_init=1e-3, max_iter=200,
                  shuffle=True, random_state=None, tol=1e-4, early_stopping=False,
                  validation_fraction=0.1, n_iter_no_change=10, beta_1=0.9, beta_2=0.999,
                  epsilon=1e-8, task_column=None, unseen_tasks="error", task_weighting="equal",
@@ -113,7 +113,7 @@ class TensorFactorisedMLPRegressor(NeuralRegressorMixin, _TensorFactorised):
 
     Parameters
     ----------
-    hidden_layer_sizes : int or sequence of int, default=(64, 64)
+    hidden_layer_sizes : int or sequence of int, default=(64,)
         Widths of every task's network's hidden layers.
     rank : int or sequence, default=8
         Tucker ranks ``(r_in, r_out, r_task)`` of the layers' weight tensors:
@@ -121,6 +121,14 @@ class TensorFactorisedMLPRegressor(NeuralRegressorMixin, _TensorFactorised):
         hidden layers, then the output), each an int or a triple. Each rank
         is capped at its mode's dimension (``d_in``, ``d_out``, ``n_tasks``)
         and at the product of the other two; ``ranks_`` holds the result.
+    alpha : float, default=1e-3
+        Strength of the weight decay ``alpha/2 sum_l ||W^l||_F^2`` on the
+        reconstructed weight tensors (not on the factors). Ten times the
+        other networks' default: a product of factors grows faster under
+        Adam than one weight matrix, and on separable data (scikit-learn's
+        multi-output check, 42 rows) the logits reached 17-33 at 1e-4
+        against 14-23 at 1e-3 (12 seeds), where ``predict_proba`` rounds to
+        exactly 1 beyond 37.
     standardize_targets : bool, default=True
         Train on each task's targets standardised by the task's mean and
         standard deviation (over its observed rows); predictions are mapped
@@ -153,8 +161,8 @@ class TensorFactorisedMLPRegressor(NeuralRegressorMixin, _TensorFactorised):
     singular value decomposition. SIAM J. Matrix Anal. Appl. (HOSVD).
     """
 
-    def __init__(self, hidden_layer_sizes=(64, 64), *, rank=8, activation="relu", dropout=0.0,
-                 alpha=1e-4, batch_size="auto", learning_rate_init=1e-3, max_iter=200,
+    def __init__(self, hidden_layer_sizes=(64,), *, rank=8, activation="relu", dropout=0.0,
+                 alpha=1e-3, batch_size="auto", learning_rate_init=1e-3, max_iter=200,
                  shuffle=True, random_state=None, tol=1e-4, early_stopping=False,
                  validation_fraction=0.1, n_iter_no_change=10, beta_1=0.9, beta_2=0.999,
                  epsilon=1e-8, task_column=None, unseen_tasks="error", task_weighting="equal",
@@ -176,6 +184,13 @@ class TensorFactorisedMLPClassifier(NeuralClassifierMixin, _TensorFactorised):
 
     ``L_t`` is task t's mean loss over its ``n_t`` rows in the batch; the
     labels ``classes_`` map to ``y in {-1, +1}`` and ``f_t`` is the logit.
+
+    Parameters
+    ----------
+    alpha : float, default=1e-3
+        Strength of the weight decay ``alpha/2 sum_l ||W^l||_F^2`` on the
+        reconstructed weight tensors; ten times the other networks' default
+        (see :class:`TensorFactorisedMLPRegressor`).
     """
 
 
