@@ -109,7 +109,7 @@ def test_network_gradient(stacked, loss, activation):
         return float(task_sums(E, batch.task_axis, batch.task, T).sum()) + \
             net.penalty(buf, grad=False)
 
-    Z, cache = net.forward(buf, batch)
+    Z, cache = net.forward(buf, batch, True, rng)  # a training pass: the penalty reuses its W
     _, dZ = LOSSES[loss](Z, batch.Y, batch.C)
     net.backward(buf, batch, dZ, cache)
     net.penalty(buf)
