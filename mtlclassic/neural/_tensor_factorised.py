@@ -246,11 +246,11 @@ class TensorFactorisedNet:
     def penalty(self, buf, grad=True):
         """``alpha/2 sum_l ||W^l||_F^2`` (``grad=False``), or add its gradient (``alpha W^l``
         through the factors) to the gradients (``grad=True``)."""
+        reuse = self._step_weights if grad else None
+        self._step_weights = None  # used once, by the step that built it
         if self.alpha == 0:
             return None if grad else 0.0
         total = 0.0
-        reuse = self._step_weights if grad else None
-        self._step_weights = None
         for l, layer in enumerate(self.layers):
             W, K, Q = reuse[l] if reuse is not None else layer.weights(buf)
             if grad:
