@@ -63,6 +63,7 @@ _NEURAL = ["HardSharingMLPClassifier", "HardSharingMLPRegressor", "SoftSharingML
            "SoftSharingMLPRegressor"]
 _NEURAL += ["RelationshipMLPClassifier", "RelationshipMLPRegressor"]
 _NEURAL += ["SluiceMLPClassifier", "SluiceMLPRegressor"]
+_NEURAL += ["TensorFactorisedMLPClassifier", "TensorFactorisedMLPRegressor"]
 
 # Public name -> the subpackage (or module) it is taken from on first use.
 _LAZY = {
@@ -124,6 +125,7 @@ if TYPE_CHECKING:  # static type checkers and IDEs see the eager imports; nothin
                          SoftSharingMLPClassifier, SoftSharingMLPRegressor)
     from .neural import RelationshipMLPClassifier, RelationshipMLPRegressor
     from .neural import SluiceMLPClassifier, SluiceMLPRegressor
+    from .neural import TensorFactorisedMLPClassifier, TensorFactorisedMLPRegressor
 
 
 def __getattr__(name):

@@ -35,11 +35,13 @@ from mtlclassic.neural import (HardSharingMLPClassifier, HardSharingMLPRegressor
                                SoftSharingMLPClassifier, SoftSharingMLPRegressor)
 from mtlclassic.neural import RelationshipMLPClassifier, RelationshipMLPRegressor
 from mtlclassic.neural import SluiceMLPClassifier, SluiceMLPRegressor
+from mtlclassic.neural import TensorFactorisedMLPClassifier, TensorFactorisedMLPRegressor
 
 NEURAL = [HardSharingMLPRegressor, HardSharingMLPClassifier, SoftSharingMLPRegressor,
           SoftSharingMLPClassifier]
 NEURAL += [RelationshipMLPRegressor, RelationshipMLPClassifier]
 NEURAL += [SluiceMLPRegressor, SluiceMLPClassifier]
+NEURAL += [TensorFactorisedMLPRegressor, TensorFactorisedMLPClassifier]
 # Every public estimator class except the cross-validated ones (below).
 PLAIN = REGRESSORS + CLASSIFIERS + NEURAL
 assert not set(PLAIN) & set(CV_ESTIMATORS)

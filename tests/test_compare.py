@@ -322,17 +322,20 @@ def test_registry_lists_every_classical_estimator():
     from mtlclassic.neural import (HardSharingMLPClassifier, HardSharingMLPRegressor,
                                    RelationshipMLPClassifier, RelationshipMLPRegressor,
                                    SluiceMLPClassifier, SluiceMLPRegressor,
-                                   SoftSharingMLPClassifier, SoftSharingMLPRegressor)
+                                   SoftSharingMLPClassifier, SoftSharingMLPRegressor,
+                                   TensorFactorisedMLPClassifier, TensorFactorisedMLPRegressor)
 
     for kind in ("regression", "classification"):
         names = available_models(kind)
         assert names == [*MODELS, "kernel-ridge", "hard-sharing-mlp", "soft-sharing-mlp",
-                         "relationship-mlp", "sluice-mlp"]
+                         "relationship-mlp", "sluice-mlp", "tensor-factorised-mlp"]
         listed = {REGISTRY[name].estimator_class(kind) for name in names}
         neural = ({HardSharingMLPRegressor, SoftSharingMLPRegressor, RelationshipMLPRegressor}
                   if kind == "regression" else
                   {HardSharingMLPClassifier, SoftSharingMLPClassifier, RelationshipMLPClassifier})
         neural |= {SluiceMLPRegressor if kind == "regression" else SluiceMLPClassifier}
+        neural |= {TensorFactorisedMLPRegressor if kind == "regression"
+                   else TensorFactorisedMLPClassifier}
         assert listed == set(REGRESSORS if kind == "regression" else CLASSIFIERS) | neural
     assert REGISTRY["group-lasso"].make("regression", -1).get_params()["task_column"] == -1
     assert isinstance(REGISTRY["group-lasso"].make("regression", -1), GroupLassoRegressor)

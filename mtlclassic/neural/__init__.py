@@ -12,3 +12,5 @@ __all__ = ["HardSharingMLPClassifier", "HardSharingMLPRegressor", "SoftSharingML
 __all__ += ["RelationshipMLPClassifier", "RelationshipMLPRegressor"]
 from .sluice import SluiceMLPClassifier, SluiceMLPRegressor
 __all__ += ["SluiceMLPClassifier", "SluiceMLPRegressor"]
+from .tensor_factorised import TensorFactorisedMLPClassifier, TensorFactorisedMLPRegressor
+__all__ += ["TensorFactorisedMLPClassifier", "TensorFactorisedMLPRegressor"]
