@@ -71,17 +71,18 @@ _LAZY = {
     **dict.fromkeys(_NEURAL, ".neural"),
     "split_tasks": ".data",
     "stack_tasks": ".data",
+    "stack_sources": ".data",
     "warmup": "._warmup",
     # The function; the subpackage stays importable as mtlclassic.compare.<module>.
     "compare": ".compare",
 }
 
-__all__ = ["compare", *_ESTIMATORS, *_NEURAL, "split_tasks", "stack_tasks", "warmup"]
+__all__ = ["compare", *_ESTIMATORS, *_NEURAL, "split_tasks", "stack_sources", "stack_tasks", "warmup"]
 
 if TYPE_CHECKING:  # static type checkers and IDEs see the eager imports; nothing runs here
     from ._warmup import warmup
     from .compare import compare
-    from .data import split_tasks, stack_tasks
+    from .data import split_tasks, stack_sources, stack_tasks
     from .estimators import (ClusteredTaskClassifier, ClusteredTaskRegressor,
                              DirtyModelClassifier, DirtyModelClassifierCV, DirtyModelRegressor,
                              DirtyModelRegressorCV, FeatureAugmentationClassifier,

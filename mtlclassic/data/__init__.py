@@ -4,7 +4,7 @@ from ._arrays import to_namespace
 from ._containers import SharedDesign, StackedDesign
 from ._scaling import IDENTITY, Scaling, exponent, max_abs
 from ._shrinkage import PseudoRows
-from ._tasks import split_tasks, stack_tasks
+from ._tasks import split_tasks, stack_sources, stack_tasks
 
 __all__ = ["to_namespace", "IDENTITY", "PseudoRows", "Scaling", "exponent", "max_abs",
-           "SharedDesign", "StackedDesign", "split_tasks", "stack_tasks"]
+           "SharedDesign", "StackedDesign", "split_tasks", "stack_sources", "stack_tasks"]
