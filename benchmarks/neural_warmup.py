@@ -5,7 +5,7 @@ Each case is a new Python process with ``NUMBA_CACHE_DIR`` a temporary directory
 cache" starts from a new directory (every kernel compiles), "warm cache" reuses the directory
 an earlier process filled (kernels load from disk, the usual case). The process imports
 mtlclassic, optionally calls ``mtlclassic.warmup()`` (or only its neural part,
-``mtlclassic.neural._warmup.warmup_kernels``), then fits twice: the first fit pays what
+``mtlclassic.neural.warmup_kernels``), then fits twice: the first fit pays what
 warmup did not, the second is the warm-process reference.
 
     OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 NUMBA_NUM_THREADS=1 \\
@@ -33,7 +33,7 @@ out = {"import": time.perf_counter() - t0}
 if sys.argv[1] == "all":
     t0 = time.perf_counter(); mtlclassic.warmup(); out["warmup"] = time.perf_counter() - t0
 elif sys.argv[1] == "neural":  # the networks' share of warmup()
-    from mtlclassic.neural._warmup import warmup_kernels
+    from mtlclassic.neural import warmup_kernels
     t0 = time.perf_counter(); warmup_kernels(); out["warmup"] = time.perf_counter() - t0
 rng = np.random.default_rng(0)
 T, n, p = 10, 200, 50

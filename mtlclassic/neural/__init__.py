@@ -12,3 +12,4 @@ __all__ = ["HardSharingMLPClassifier", "HardSharingMLPRegressor", "SoftSharingML
 __all__ += ["RelationshipMLPClassifier", "RelationshipMLPRegressor"]
 from .sluice import SluiceMLPClassifier, SluiceMLPRegressor
 __all__ += ["SluiceMLPClassifier", "SluiceMLPRegressor"]
+from ._warmup import warmup_kernels  # mtlclassic.warmup() calls it (not public)
