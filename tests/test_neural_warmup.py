@@ -17,7 +17,8 @@ kernels = importlib.import_module("mtlclassic.neural._kernels")
 NEEDED = {"adam_update": {"float32", "float64"}, "add_bias": {"float32", "float64"},
           "relu_grad": {"float32", "float64"}, "heads_forward": {"float32", "float64"},
           "heads_backward": {"float32", "float64"}, "soft_sharing_grad": {"float32", "float64"},
-          "min_norm_frank_wolfe": {"float64"}}
+          "min_norm_frank_wolfe": {"float64"}, "own_stitch_forward": {"float32", "float64"},
+          "own_stitch_backward": {"float32", "float64"}}
 
 
 def _float_types(dispatcher):

@@ -14,6 +14,9 @@ A mini-batch is cut from either form in the layout the network's output has:
   (hard sharing with linear heads, shared layout);
 * ``"gather"``: ``Y``, ``C`` of shape (m,) -- one output per row, from its own
   task's head (hard sharing with linear heads, per-task layout);
+* ``"own"``: as ``"gather"`` -- one output per row, its own task's network's,
+  though every task's network runs on the row up to the last hidden layer
+  (cross-stitch, per-task layout);
 * ``"all"``: ``Y``, ``C`` of shape (T, m) -- every task's network on every row
   of the batch (shared layout; cross-stitch);
 * ``"padded"``: ``Y``, ``C`` of shape (T, m_max) -- each task's network on its own
@@ -199,7 +202,7 @@ def make_batch(data, rows, mode, *, padded_input=False, counts=None, targets=Tru
         return b
     yb = data.y[rows]
     cb = inv[b.task] if data.w is None else data.w[rows] * inv[b.task]  # s_i / sum_t s
-    if mode == "gather":
+    if mode in ("gather", "own"):
         b.Y, b.C, b.task_axis = yb, cb, None
         return b
     if b.tasks is not None:

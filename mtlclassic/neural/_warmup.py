@@ -24,7 +24,8 @@ def warmup_kernels():
     * hard sharing, shared layout (a NaN target): dense layers, fused bias + ReLU and its
       backward, Adam;
     * hard sharing, per-task layout: the per-row linear heads;
-    * soft sharing with cross-stitch units: the soft-sharing penalty's gradient;
+    * soft sharing with cross-stitch units, per-task layout: the soft-sharing penalty's
+      gradient, the own-task mixture of the last unit;
     * MGDA task weighting: the min-norm Frank-Wolfe solver.
     """
     from . import HardSharingMLPRegressor, SoftSharingMLPRegressor
