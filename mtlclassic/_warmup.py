@@ -11,6 +11,9 @@ def warmup(dtypes=("float64",), sparse=True, verbose=False):
     environment compiles them (seconds) and writes them to numba's cache;
     later processes load them from disk (a fraction of a second). Calling
     ``warmup()`` at start-up moves that cost out of the first timed fit.
+    The neural networks' kernels are compiled too, in float32 and float64
+    whatever ``dtypes`` says (the networks train in their own ``dtype`` and
+    predict in float64).
 
     Parameters
     ----------
@@ -52,6 +55,9 @@ def warmup(dtypes=("float64",), sparse=True, verbose=False):
                     rows = slice(0, n_rows) if task_column is None else slice(None)
                     GroupLassoRegressor(alpha=0.01, task_column=task_column, max_iter=10).fit(
                         Xd[rows], yd[rows])
+    from .neural import warmup_kernels as warmup_neural_kernels
+
+    warmup_neural_kernels()
     seconds = time.perf_counter() - start
     if verbose:
         print(f"mtlclassic.warmup: {seconds:.2f} s")

@@ -85,6 +85,17 @@ EXPECTED_FAILED = {name: {"check_sample_weight_equivalence_on_dense_data": _SW_T
                    for name in ("GroupLassoRegressorCV", "LassoRegressorCV",
                                 "SparseGroupLassoRegressorCV", "L1InfRegressorCV")}
 
+# The networks train in float32 (their default dtype): weighted and repeated rows give the same
+# gradients to float32 rounding, which 200 Adam steps carry to ~1e-7 absolute, ~2e-5 relative in
+# the predictions, not the check's 1e-7 relative (a few pass by the luck of the rounding: XPASS).
+# In float64 every network passes the check
+# (tests/test_neural_sample_weight.py::test_sklearn_sample_weight_equivalence_in_float64).
+_NEURAL_SW = ("float32 training: weighted vs repeated rows agree to float32 rounding carried "
+              "by Adam (~2e-5 relative); passes in float64 in test_neural_sample_weight")
+EXPECTED_FAILED.update({cls.__name__: {"check_sample_weight_equivalence_on_dense_data": _NEURAL_SW,
+                                       "check_sample_weight_equivalence_on_sparse_data": _NEURAL_SW}
+                        for cls in NEURAL})
+
 
 def _expected_failed(estimator):
     return EXPECTED_FAILED.get(type(estimator).__name__, {})

@@ -14,3 +14,4 @@ from .sluice import SluiceMLPClassifier, SluiceMLPRegressor
 __all__ += ["SluiceMLPClassifier", "SluiceMLPRegressor"]
 from .tensor_factorised import TensorFactorisedMLPClassifier, TensorFactorisedMLPRegressor
 __all__ += ["TensorFactorisedMLPClassifier", "TensorFactorisedMLPRegressor"]
+from ._warmup import warmup_kernels  # mtlclassic.warmup() calls it (not public)

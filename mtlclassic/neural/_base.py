@@ -19,7 +19,8 @@ from sklearn.utils.validation import check_random_state
 from .._backend import blas_threads_for
 from .._docstrings import FIT_DATA, NEURAL, with_entries
 from .._prediction import MultiTaskClassifierMixin, MultiTaskPredictor, MultiTaskRegressorMixin
-from .._validation import check_predict_data, check_target, is_missing
+from .._validation import (check_predict_data, check_sample_weight, check_target, is_missing,
+                           read_tasks)
 from ._adversarial import AdversaryUpdates, reversal_factors
 from ._data import NeuralData, feature_scale, scale_features, validation_split
 from ._optim import Adam
@@ -147,29 +148,42 @@ class NeuralMultiTaskModel(MultiTaskPredictor):
         return main
 
     # -- data -----------------------------------------------------------------
-    def _prepare_fit(self, X, y):
+    def _prepare_fit(self, X, y, sample_weight=None):
         """Validate a first fit's input; sets the fitted-input attributes and target scaling."""
         # Tasks are weighted by ``task_weighting`` (learned or adapted), not by fixed weights.
-        container = self._check_fit_input(X, y, task_weights=None)
+        container = self._check_fit_input(X, y, sample_weight, task_weights=None)
+        Xc, sw, keep = container.X, None, None
+        if sample_weight is not None:
+            sw, keep = _row_weights(self, container, X, sample_weight)
+            if keep is not None:  # rows of weight 0 are removed: exactly as if absent
+                Xc = Xc[keep]
         dtype = np.dtype(self.dtype)
-        self._x_scale = feature_scale(container.X)
+        self._x_scale = feature_scale(Xc, sw)
         _check_scale_fits(self._x_scale, dtype)
-        Xc = scale_features(container.X, self._x_scale, dtype)
+        Xc = scale_features(Xc, self._x_scale, dtype)
         T = container.n_tasks
         if container.layout == "shared":
             M = container.C > 0
             Y = np.asarray(container.Y, dtype=np.float64)
-            self._set_target_scaling(Y.T[M.T], np.nonzero(M.T)[0], T)
+            if keep is not None:
+                M, Y = M[keep], Y[keep]
+            Mw = M if sw is None else M * sw[:, None]  # each observed entry's row weight
+            self._set_target_scaling(Y.T[M.T], np.nonzero(M.T)[0], T,
+                                     None if sw is None else Mw.T[M.T])
             Y = np.where(M, (Y - self._y_mean) / self._y_scale, 0.0)
-            return NeuralData(Xc, T, Y=Y.astype(dtype), M=M.astype(dtype))
+            return NeuralData(Xc, T, Y=Y.astype(dtype), M=Mw.astype(dtype))
         task = np.repeat(np.arange(T), np.diff(container.offsets))
         y = np.asarray(container.Y, dtype=np.float64)
-        self._set_target_scaling(y, task, T)
+        if keep is not None:
+            task, y = task[keep], y[keep]
+        self._set_target_scaling(y, task, T, sw)
         y = (y - self._y_mean[task]) / self._y_scale[task]
-        return NeuralData(Xc, T, y=y.astype(dtype), task=task)
+        return NeuralData(Xc, T, y=y.astype(dtype), task=task,
+                          w=None if sw is None else sw.astype(dtype))
 
-    def _set_target_scaling(self, values, task, n_tasks):
-        """Per-task mean and standard deviation of the targets (regressors; identity otherwise).
+    def _set_target_scaling(self, values, task, n_tasks, weights=None):
+        """Per-task mean and standard deviation of the targets (regressors; identity otherwise);
+        weighted by ``weights`` (one per value) if given.
 
         Both are taken of the targets divided by a power of two near the task's
         largest magnitude and multiplied back: exact in floating point (the same
@@ -180,28 +194,41 @@ class NeuralMultiTaskModel(MultiTaskPredictor):
         self._y_scale = np.ones(n_tasks)
         if self._classifier or not self.standardize_targets:
             return
-        counts = np.bincount(task, minlength=n_tasks)
+        counts = np.bincount(task, weights=weights, minlength=n_tasks)
         top = np.zeros(n_tasks)
         np.maximum.at(top, task, np.abs(values))
         # 2**e >= top (1 for a task of zeros), capped at float64's largest power of two
         top = np.ldexp(1.0, np.minimum(np.frexp(top)[1], 1023))
         unit = values / top[task]
-        mean = np.bincount(task, weights=unit, minlength=n_tasks) / counts
-        spread = np.bincount(task, weights=(unit - mean[task]) ** 2, minlength=n_tasks) / counts
+        s = 1.0 if weights is None else weights
+        mean = np.bincount(task, weights=s * unit, minlength=n_tasks) / counts
+        spread = np.bincount(task, weights=s * (unit - mean[task]) ** 2,
+                             minlength=n_tasks) / counts
         scale = top * np.sqrt(spread)
         self._y_mean = top * mean
         self._y_scale = np.where(scale > 0, scale, 1.0)  # a constant task keeps its units
 
-    def _prepare_more(self, X, y):
+    def _prepare_more(self, X, y, sample_weight=None):
         """Validate a later partial_fit's input against the fitted tasks, classes and scaling."""
         feats, task_index = check_predict_data(self, X)
         if task_index is not None and np.any(task_index < 0):
             raise ValueError("partial_fit got rows of task(s) not seen in the first fit; the "
                              "networks' tasks are fixed then: refit with every task.")
-        dtype = np.dtype(self.dtype)
-        feats = scale_features(feats, self._x_scale, dtype)  # the first call's scales
         n, T = feats.shape[0], self.n_tasks_
         y = check_target(y, n, allow_2d_nan=task_index is None, classifier=self._classifier)
+        sw = None
+        if sample_weight is not None:
+            sw = check_sample_weight(sample_weight, n, np.float64)
+            if not np.any(sw > 0):
+                raise ValueError("sample_weight is 0 on every row; give some rows a positive "
+                                 "weight.")
+            keep = np.flatnonzero(sw > 0)  # rows of weight 0 removed, as in fit
+            feats, y, sw = feats[keep], y[keep], sw[keep]
+            task_index = None if task_index is None else task_index[keep]
+            n = len(keep)
+            sw = None if np.all(sw == 1) else sw
+        dtype = np.dtype(self.dtype)
+        feats = scale_features(feats, self._x_scale, dtype)  # the first call's scales
         if task_index is None:
             Y = y.reshape(-1, 1) if y.ndim == 1 else y
             if Y.shape[1] != T:
@@ -210,10 +237,12 @@ class NeuralMultiTaskModel(MultiTaskPredictor):
             observed = ~is_missing(Y)
             Y = self._encode(Y, observed)
             Y = np.where(observed, (Y - self._y_mean) / self._y_scale, 0.0)
-            return NeuralData(feats, T, Y=Y.astype(dtype), M=observed.astype(dtype))
+            M = observed if sw is None else observed * sw[:, None]
+            return NeuralData(feats, T, Y=Y.astype(dtype), M=M.astype(dtype))
         y = self._encode(y, np.ones(n, dtype=bool))
         y = (y - self._y_mean[task_index]) / self._y_scale[task_index]
-        return NeuralData(feats, T, y=y.astype(dtype), task=task_index)
+        return NeuralData(feats, T, y=y.astype(dtype), task=task_index,
+                          w=None if sw is None else sw.astype(dtype))
 
     def _encode(self, Y, observed):
         """Targets as floats: labels mapped to -1/+1 for classifiers (must be in ``classes_``)."""
@@ -427,14 +456,18 @@ class NeuralMultiTaskModel(MultiTaskPredictor):
 
     # -- public API -----------------------------------------------------------
     @with_entries(FIT_DATA)
-    def fit(self, X, y):
+    def fit(self, X, y, sample_weight=None):
         """Train the network (from a fresh initialisation).
+
+        Each task's loss is the weighted mean of its rows' losses (early
+        stopping's validation loss too): integer weights train as repeated
+        rows, a weight of 0 as the row removed.
 
         Parameters
         ----------
         """
         self._check_params()
-        data = self._prepare_fit(X, y)
+        data = self._prepare_fit(X, y, sample_weight)
         self._initialize(data)
         try:
             self._train(data, incremental=False)
@@ -443,14 +476,14 @@ class NeuralMultiTaskModel(MultiTaskPredictor):
             raise
         return self
 
-    def _partial_fit(self, X, y):
+    def _partial_fit(self, X, y, sample_weight=None):
         self._check_params()
         first = not hasattr(self, "_state")
         if first:
-            data = self._prepare_fit(X, y)
+            data = self._prepare_fit(X, y, sample_weight)
             self._initialize(data)
         else:
-            data = self._prepare_more(X, y)
+            data = self._prepare_more(X, y, sample_weight)
         try:
             self._train(data, incremental=True)
         except ValueError:
@@ -509,6 +542,26 @@ def _check_scale_fits(scale, dtype):
             "float32; use dtype='float64' or rescale these features.")
 
 
+def _row_weights(est, container, X, sample_weight):
+    """``fit``'s ``sample_weight`` for the container's rows: ``(weights, keep)``.
+
+    ``keep`` indexes the rows of positive weight (None if all are), ``weights``
+    are theirs in float64 (None if all are 1: unweighted training, bit for
+    bit).  The per-task layout's container holds the rows sorted by task
+    (stably); the weights follow them.  Validated by ``check_fit_data``
+    already (shape, finite, nonnegative, a positive weight in every task).
+    """
+    sw = check_sample_weight(sample_weight, container.n_samples, np.float64)
+    if container.layout == "stacked":
+        task_index = np.searchsorted(est.tasks_, read_tasks(X, est.task_column))
+        sw = sw[np.argsort(task_index, kind="stable")]
+    keep = None
+    if np.any(sw == 0):
+        keep = np.flatnonzero(sw > 0)
+        sw = sw[keep]
+    return (None if np.all(sw == 1) else sw), keep
+
+
 def _generator(random_state):
     """A numpy Generator: seeded by an int, drawn from a RandomState, fresh for None."""
     if isinstance(random_state, np.random.Generator):
@@ -523,24 +576,28 @@ def _generator(random_state):
 class NeuralRegressorMixin(MultiTaskRegressorMixin):
     """Regressor API (``predict``, mean per-task R^2 ``score``) plus ``partial_fit``."""
 
-    def partial_fit(self, X, y):
+    def partial_fit(self, X, y, sample_weight=None):
         """One epoch over ``(X, y)``, continuing the current training (or starting one).
 
         The first call (or one after ``fit``) fixes the tasks, the target
         standardisation and the architecture; later calls may hold any subset
         of the tasks. Early stopping does not apply.
 
+        Parameters
+        ----------
+        X, y, sample_weight : as in ``fit``
+
         Returns
         -------
         self : object
         """
-        return self._partial_fit(X, y)
+        return self._partial_fit(X, y, sample_weight)
 
 
 class NeuralClassifierMixin(MultiTaskClassifierMixin):
     """Binary classifier per task (``decision_function``, ``predict_proba``) plus ``partial_fit``."""
 
-    def partial_fit(self, X, y, classes=None):
+    def partial_fit(self, X, y, classes=None, sample_weight=None):
         """One epoch over ``(X, y)``, continuing the current training (or starting one).
 
         Parameters
@@ -551,6 +608,7 @@ class NeuralClassifierMixin(MultiTaskClassifierMixin):
         classes : array-like of shape (2,), default=None
             The two labels, checked against those found (scikit-learn's
             ``partial_fit`` signature).
+        sample_weight : as in ``fit``
 
         Returns
         -------
@@ -559,7 +617,7 @@ class NeuralClassifierMixin(MultiTaskClassifierMixin):
         first = not hasattr(self, "_state")
         if not first and classes is not None:
             _check_classes(classes, self.classes_)
-        self._partial_fit(X, y)
+        self._partial_fit(X, y, sample_weight)
         if first and classes is not None:
             _check_classes(classes, self.classes_)
         return self

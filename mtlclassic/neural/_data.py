@@ -14,6 +14,9 @@ A mini-batch is cut from either form in the layout the network's output has:
   (hard sharing with linear heads, shared layout);
 * ``"gather"``: ``Y``, ``C`` of shape (m,) -- one output per row, from its own
   task's head (hard sharing with linear heads, per-task layout);
+* ``"own"``: as ``"gather"`` -- one output per row, its own task's network's,
+  though every task's network runs on the row up to the last hidden layer
+  (cross-stitch, per-task layout);
 * ``"all"``: ``Y``, ``C`` of shape (T, m) -- every task's network on every row
   of the batch (shared layout; cross-stitch);
 * ``"padded"``: ``Y``, ``C`` of shape (T, m_max) -- each task's network on its own
@@ -21,7 +24,12 @@ A mini-batch is cut from either form in the layout the network's output has:
   layout); ``slot`` maps the batch's rows to (task, position).
 
 ``C`` is ``1 / n_t`` on task t's ``n_t`` observed rows and 0 elsewhere, so each
-task's loss is its mean over its rows whatever the layout.
+task's loss is its mean over its rows whatever the layout.  With sample
+weights ``s_i`` (``fit``'s ``sample_weight``) it is ``s_i / sum_{i' in t} s_i'``
+instead, the weighted mean: the weights live in ``M`` (shared layout: the
+observation mask times the row's weight) or in ``w`` (per-task layout), and
+"counts" below are then those weights' totals.  Rows of weight 0 never get
+here (the estimator drops them), so a zero weight is the row removed.
 """
 
 import numpy as np
@@ -32,9 +40,10 @@ import scipy.sparse as sp
 _SCALE_EXPONENTS = (-1022, 1023)
 
 
-def feature_scale(X):
+def feature_scale(X, weights=None):
     """Each column's root mean square rounded to a power of two, in float64 (ones for zero
-    columns).
+    columns); with ``weights`` (n_samples,) the weighted root mean square
+    ``sqrt(sum_i s_i x_ij^2 / sum_i s_i)`` (integer weights: the rows repeated).
 
     Training divides the features by these scales before casting them to the
     training dtype, so a column in any units reaches the network with a root
@@ -53,6 +62,8 @@ def feature_scale(X):
     ----------
     X : {ndarray, sparse matrix} of shape (n_samples, n_features)
         Finite features (validated), float32 or float64.
+    weights : ndarray of shape (n_samples,), default=None
+        Positive row weights (None: ones).
 
     Returns
     -------
@@ -66,12 +77,19 @@ def feature_scale(X):
         top = np.zeros(p)
         np.maximum.at(top, col, values)
         unit = values / np.where(top > 0, top, 1.0)[col]
+        if weights is not None:  # each stored entry's row weight
+            unit = unit * np.sqrt(np.asarray(weights, dtype=np.float64)[X.indices])
         sq = np.bincount(col, weights=unit * unit, minlength=p)
     else:
         top = np.max(np.abs(X), axis=0).astype(np.float64) if n else np.zeros(X.shape[1])
         unit = X / np.where(top > 0, top, 1.0)  # float64, entries in [-1, 1]
-        sq = np.einsum("ij,ij->j", unit, unit)
-    rms = top * np.sqrt(sq / max(n, 1))
+        if weights is None:
+            sq = np.einsum("ij,ij->j", unit, unit)
+        else:  # sum_i s_i unit_ij^2
+            sq = np.asarray(weights, dtype=np.float64) @ (unit * unit)
+    total = max(n, 1) if weights is None else max(float(np.sum(weights, dtype=np.float64)),
+                                                   np.finfo(np.float64).tiny)
+    rms = top * np.sqrt(sq / total)
     scale = np.ones(X.shape[1])
     nz = rms > 0
     exponent = np.clip(np.round(np.log2(rms[nz])), *_SCALE_EXPONENTS)
@@ -101,19 +119,26 @@ def scale_features(X, scale, dtype):
 
 
 class NeuralData:
-    """The rows of a fit, in the compute dtype (see the module docstring)."""
+    """The rows of a fit, in the compute dtype (see the module docstring).
 
-    def __init__(self, X, n_tasks, *, Y=None, M=None, y=None, task=None):
+    ``M`` (shared layout) is the observation mask, or with sample weights
+    each observed entry's row weight; ``w`` (per-task layout) the rows'
+    sample weights, None for unweighted rows.
+    """
+
+    def __init__(self, X, n_tasks, *, Y=None, M=None, y=None, task=None, w=None):
         self.X = X
         self.n_tasks = int(n_tasks)
-        self.Y, self.M, self.y, self.task = Y, M, y, task
+        self.Y, self.M, self.y, self.task, self.w = Y, M, y, task, w
         self.n_samples = X.shape[0]
         self.stacked = task is not None
 
     def task_counts(self, rows):
-        """Observed targets of every task among ``rows``, shape (n_tasks,)."""
+        """Observed targets of every task among ``rows`` (their total sample weight with
+        weights), shape (n_tasks,)."""
         if self.stacked:
-            return np.bincount(self.task[rows], minlength=self.n_tasks)
+            w = None if self.w is None else self.w[rows].astype(np.float64)
+            return np.bincount(self.task[rows], weights=w, minlength=self.n_tasks)
         return self.M[rows].sum(axis=0)
 
     def strata(self):
@@ -166,7 +191,8 @@ def make_batch(data, rows, mode, *, padded_input=False, counts=None, targets=Tru
     if counts is None:
         counts = data.task_counts(rows)
     b.present = counts > 0
-    inv = (1.0 / np.maximum(counts, 1)).astype(dtype)
+    # 1 / n_t, or 1 / sum_{i in t} s_i, on the tasks present
+    inv = (1.0 / np.where(b.present, counts, 1)).astype(dtype)  # (weighted totals may be < 1)
     n = len(rows)
     if not data.stacked:
         Yb = np.take(data.Y, rows, axis=0)
@@ -175,8 +201,8 @@ def make_batch(data, rows, mode, *, padded_input=False, counts=None, targets=Tru
         b.Y, b.C, b.task_axis = (Yb, Cb, 1) if mode == "rows" else (Yb.T, Cb.T, 0)
         return b
     yb = data.y[rows]
-    cb = inv[b.task]
-    if mode == "gather":
+    cb = inv[b.task] if data.w is None else data.w[rows] * inv[b.task]  # s_i / sum_t s
+    if mode in ("gather", "own"):
         b.Y, b.C, b.task_axis = yb, cb, None
         return b
     if b.tasks is not None:

@@ -16,7 +16,8 @@ import numpy as np
 
 from ._activations import ACTIVATIONS
 from ._adversarial import task_block_mask
-from ._kernels import heads_backward, heads_forward, soft_sharing_grad
+from ._kernels import (heads_backward, heads_forward, own_stitch_backward, own_stitch_forward,
+                       soft_sharing_grad)
 from ._layered_heads import LayeredLinearHeads
 from ._layers import (cross_stitch_backward, cross_stitch_forward, dense_backward,
                       dense_forward, dropout_mask)
@@ -68,18 +69,30 @@ class Stack:
             if self.cs[l] is not None:
                 buf.params[self.cs[l]][...] = cross_stitch_init(buf.n_tasks)
 
-    def forward(self, buf, A, train=False, rng=None, tasks=None):
+    def forward(self, buf, A, train=False, rng=None, tasks=None, own=None):
         """Output of the stack on ``A``; returns ``(out, cache)``.
 
         ``tasks`` (per-task stacks, prediction only) restricts the networks
         to those tasks: ``A`` is then (len(tasks), m, n_in).
+        ``own`` (per-task stacks of one output, read on 2-D ``A`` (m, n_in)):
+        row i's task; every network runs on every row up to the last hidden
+        layer (the cross-stitch units read them all), then only row i's task
+        takes the last unit's mixture and the output layer: ``out`` is (m,),
+        row i's own task's output.
         """
         act = ACTIVATIONS[self.activation][0]
         cache = []
+        last = self.n_layers - 1
         for l in range(self.n_layers):
             W, b = buf.params[self.W[l]], buf.params[self.b[l]]
             if tasks is not None:
                 W, b = W[tasks], b[tasks]
+            if own is not None and l == last:  # the row's own task's output layer
+                z = np.empty(A.shape[0], dtype=np.result_type(A, W))
+                heads_forward(A, W[..., 0].astype(z.dtype, copy=False),
+                              b[..., 0].astype(z.dtype, copy=False), own, z)
+                cache.append({"input": A})
+                return z, cache
             fused_relu = self.activated[l] and self.activation == "relu"
             Z = dense_forward(A, W, b, relu=fused_relu)
             entry = {"input": A}
@@ -93,25 +106,49 @@ class Stack:
                     Z = Z * mask
                 if self.cs[l] is not None:
                     entry["cs_input"] = Z
-                    Z = cross_stitch_forward(buf.params[self.cs[l]], Z)
+                    alpha = buf.params[self.cs[l]]
+                    if own is not None and l == last - 1:  # read by the own task only
+                        M = np.empty(Z.shape[1:], dtype=Z.dtype)
+                        own_stitch_forward(alpha.astype(Z.dtype, copy=False), Z, own, M)
+                        Z = M
+                    else:
+                        Z = cross_stitch_forward(alpha, Z)
             cache.append(entry)
             A = Z
         return A, cache
 
-    def backward(self, buf, dOut, cache, input_grad=False, extra=None):
+    def backward(self, buf, dOut, cache, input_grad=False, extra=None, own=None):
         """Write the parameter gradients; return the gradient of the input if asked.
 
         ``extra`` maps a layer ``l`` to a gradient added at its output (read by
         something else besides layer ``l + 1``: heads at lower depths).
+        ``own``: as in :meth:`forward` (``dOut`` (m,), row i's own output).
         """
         act_grad = ACTIVATIONS[self.activation][1]
         dA = dOut
+        last = self.n_layers - 1
         for l in range(self.n_layers - 1, -1, -1):
             if extra and l < self.n_layers - 1 and l in extra:
                 dA = dA + extra[l]
             entry = cache[l]
+            if own is not None and l == last:  # the own task's output layer
+                A = entry["input"]
+                dIn = np.empty(A.shape, dtype=dA.dtype) if l > 0 or input_grad else None
+                heads_backward(A, buf.params[self.W[l]][..., 0], dA, own,
+                               buf.grads[self.W[l]][..., 0], buf.grads[self.b[l]][..., 0],
+                               np.empty((0, 0), dtype=dA.dtype) if dIn is None else dIn,
+                               dIn is not None)
+                dA = dIn
+                continue
             if self.activated[l]:
-                if self.cs[l] is not None:
+                if self.cs[l] is not None and own is not None and l == last - 1:
+                    cs_input = entry["cs_input"]
+                    dMixed = np.empty(cs_input.shape, dtype=dA.dtype)
+                    alpha = buf.params[self.cs[l]]
+                    own_stitch_backward(alpha.astype(dA.dtype, copy=False), cs_input, own, dA,
+                                        buf.grads[self.cs[l]], dMixed)
+                    dA = dMixed
+                elif self.cs[l] is not None:
                     dA = cross_stitch_backward(buf.params[self.cs[l]], entry["cs_input"], dA,
                                                buf.grads[self.cs[l]])
                 if "mask" in entry:
@@ -346,16 +383,25 @@ class SoftSharingNet:
 
     def mode(self, stacked):
         # Cross-stitch mixes the task networks' activations on the same rows, so every
-        # network runs on every row; otherwise a task's network sees its own rows only.
-        return "padded" if stacked and not self.cross_stitch else "all"
+        # network runs on every row up to the last hidden layer; in the per-task layout only
+        # the row's own task goes on through the last unit and the output ("own"). Without
+        # the units a task's network sees its own rows only ("padded").
+        if not stacked:
+            return "all"
+        return "own" if self.cross_stitch else "padded"
 
     def forward(self, buf, batch, train=False, rng=None):
+        if batch.mode == "own":
+            return self.stack.forward(buf, batch.X, train, rng, own=batch.task)
         tasks = getattr(batch, "tasks", None)
         A = batch.Xp if batch.mode == "padded" else batch.X
         Z, cache = self.stack.forward(buf, A, train, rng, tasks=tasks)
         return Z[..., 0], cache
 
     def backward(self, buf, batch, dZ, cache):
+        if batch.mode == "own":
+            self.stack.backward(buf, dZ, cache, own=batch.task)
+            return
         self.stack.backward(buf, dZ[..., None], cache)
 
     # Task networks share no representation: MGDA falls back on the shared parameters.

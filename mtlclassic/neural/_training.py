@@ -135,7 +135,7 @@ def predict_raw(net, buf, X, n_tasks, task_index):
         Z, _ = net.forward(buf, batch)
         if task_index is None:
             out[part] = Z if mode == "rows" else Z.T
-        elif mode == "gather":
+        elif mode in ("gather", "own"):
             out[part] = Z
         elif mode == "all":
             out[part] = Z[batch.task, np.arange(len(part))]

@@ -67,9 +67,11 @@ class SoftSharingMLPRegressor(NeuralRegressorMixin, _SoftSharing):
     soft_sharing : float, default=0.01
         ``lambda >= 0`` of the penalty ``lambda sum_t ||theta_t - theta_bar||^2``.
     cross_stitch : bool, default=False
-        Cross-stitch units between the task networks (every network then
-        runs on every row, so training costs T times more in the per-task
-        layout).
+        Cross-stitch units between the task networks. Every network then
+        runs on every row up to the last hidden layer (each unit mixes every
+        task's activations on the same row), so in the per-task layout the
+        hidden layers cost T times more; the last unit's mixture and the
+        output layer run for the row's own task only.
     standardize_targets : bool, default=True
         Train on each task's targets standardised by the task's mean and
         standard deviation (over its observed rows); predictions are mapped
