@@ -15,6 +15,8 @@
 import cvxpy as cp
 import numpy as np
 import pytest
+from sklearn.utils.estimator_checks import (check_sample_weight_equivalence_on_dense_data,
+                                            check_sample_weight_equivalence_on_sparse_data)
 
 from conftest import make_per_task, make_shared
 from mtlclassic import (CalibratedGroupLassoRegressor, CalibratedGroupLassoRegressorCV,
@@ -189,6 +191,13 @@ def test_path_and_cv():
         np.testing.assert_allclose(coef, single.coef_, atol=1e-5)
     cv = CalibratedGroupLassoRegressorCV(alphas=5, cv=3).fit(pb.X, pb.y)
     assert cv.alpha_ in cv.alphas_ and cv.noise_level_.shape == (2,)
+
+
+@pytest.mark.parametrize("check", [check_sample_weight_equivalence_on_dense_data,
+                                   check_sample_weight_equivalence_on_sparse_data])
+def test_sample_weight_equivalence_at_a_tight_tol(check):
+    """scikit-learn's check, expected to fail at the default tol=1e-4 only (test_common)."""
+    check("CalibratedGroupLassoRegressor", CalibratedGroupLassoRegressor(tol=1e-8))
 
 
 def test_there_is_no_classifier():
