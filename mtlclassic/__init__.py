@@ -51,6 +51,9 @@ _ESTIMATORS = [
     "alpha_max", "group_lasso_path", "l1inf_path", "lasso_path", "regularization_path",
     "sparse_group_lasso_path", "trace_norm_path",
 ]
+# Regression only: each task's rms residual (MALSAR's MTFLC).
+_ESTIMATORS += ["CalibratedGroupLassoRegressor", "CalibratedGroupLassoRegressorCV",
+                "calibrated_group_lasso_path"]
 # Tasks in an order (time points).
 _ESTIMATORS += ["TemporalGroupLassoClassifier", "TemporalGroupLassoClassifierCV",
                 "TemporalGroupLassoRegressor", "TemporalGroupLassoRegressorCV",
@@ -122,6 +125,8 @@ if TYPE_CHECKING:  # static type checkers and IDEs see the eager imports; nothin
     from .estimators import CappedL1Classifier, CappedL1Regressor
     from .estimators import LatentBasisClassifier, LatentBasisRegressor
     from .estimators import NonConvexFusedGroupLassoClassifier, NonConvexFusedGroupLassoRegressor
+    from .estimators import (CalibratedGroupLassoRegressor, CalibratedGroupLassoRegressorCV,
+                             calibrated_group_lasso_path)
     from .neural import (HardSharingMLPClassifier, HardSharingMLPRegressor,
                          SoftSharingMLPClassifier, SoftSharingMLPRegressor)
     from .neural import RelationshipMLPClassifier, RelationshipMLPRegressor

@@ -69,6 +69,10 @@ def test_refit_is_the_model_fitted_with_the_same_weights(cv_cls, layout):
     classifier = cv_cls._loss == "logistic"
     X, y, extra = _layout(*_data(), layout, classifier)
     sw = _weights(X.shape[0])
+    if cv_cls.__name__ == "CalibratedGroupLassoRegressorCV":
+        # Per task, 6 training rows for 5 features and an intercept: below ~0.1 alpha_max the
+        # square-root lasso interpolates (its noise levels collapse) and CV picks W = 0.
+        extra["eps"] = 0.1
     est = cv_cls(alphas=3, cv=2, **extra).fit(X, y, sample_weight=sw)
     model = _model_of(est).fit(X, y, sample_weight=sw)
     assert _rel(est.coef_, model.coef_) <= 1e-6

@@ -17,6 +17,7 @@ from mtlclassic import (DirtyModelClassifier, DirtyModelRegressor, GraphRegulari
                         MeanRegularizedRegressor, PooledRegressor, RidgeClassifier,
                         RidgeRegressor, RobustMTFLRegressor, SparseGroupLassoRegressor,
                         TraceNormClassifier, TraceNormRegressor)
+from mtlclassic import CalibratedGroupLassoRegressor
 from mtlclassic.data import SharedDesign, StackedDesign
 from mtlclassic.data._arrays import ArraySharedDesign, ArrayStackedDesign, to_namespace
 from mtlclassic.datafits import Logistic, Quadratic
@@ -147,6 +148,8 @@ CASES = [
     (MeanRegularizedClassifier, dict(lambda_mean=1.0, lambda_l2=0.1)),
     (GraphRegularizedRegressor, dict(lambda_graph=1.0, alpha=0.01)),  # l1: prox on the host
 ]
+# Alternating group-lasso solves (each on the device) with noise levels (on the host).
+CASES += [(CalibratedGroupLassoRegressor, dict(alpha=0.2))]
 
 
 @pytest.mark.parametrize("layout", ["shared", "per_task", "per_task_equal"])

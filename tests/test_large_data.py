@@ -46,6 +46,7 @@ _PARAMS = {
 _PARAMS["TemporalGroupLasso"] = dict(alpha=0.02, lambda_smooth=1.0)
 _PARAMS["FusedSparseGroupLasso"] = dict(alpha=0.02, alpha_fused=0.01)
 _PARAMS["NonConvexFusedGroupLasso"] = dict(alpha=0.02, alpha_fused=0.01)
+_PARAMS["CalibratedGroupLasso"] = dict(alpha=0.1)
 _CV = dict(n_alphas=3, eps=0.1, cv=2)
 # The linear estimators: the kernel models (dual coefficients, no coef_) have their own tests
 # of sparse and float32 input (tests/test_kernel_task_relation.py); gradient boosting (trees

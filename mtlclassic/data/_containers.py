@@ -145,6 +145,27 @@ class _Design:
             sub._sums = self._sums[features]
         return sub
 
+    def reweighted(self, factors):
+        """The same problem with task t's loss weights ``C`` multiplied by ``factors[t] > 0``.
+
+        Units, scaling and centering are kept: a task's weighted feature means
+        do not change when all its weights are multiplied by one number (its
+        weighted sums are). For models that reweight tasks between solves (the
+        calibrated group lasso's noise levels).
+        """
+        factors = np.asarray(factors, dtype=np.float64)
+        C = (self.C * self.expand(factors)).astype(self.dtype, copy=False)
+        if self.layout == "shared":
+            scale = (None if self.task_scale is None
+                     else (self.task_scale * factors).astype(self.task_scale.dtype, copy=False))
+            out = self._carry(SharedDesign(self.X, self.Y, C, self.row_weights, scale))
+        else:
+            out = self._carry(StackedDesign(self.X, self.Y, C, self.offsets))
+        if self.X_offset is not None:
+            out.X_offset = self.X_offset
+            out._sums = (self._sums * factors).astype(self._sums.dtype, copy=False)
+        return out
+
     def center(self):
         """Center the design at each task's weighted feature means (``X_offset``, (p, T))."""
         self._sums = self.raw_weighted_sums()

@@ -50,10 +50,12 @@ from .shared_subspace import SharedSubspaceClassifier, SharedSubspaceRegressor
 from .capped_l1 import CappedL1Classifier, CappedL1Regressor
 from .latent_basis import LatentBasisClassifier, LatentBasisRegressor
 from .nonconvex_fused import NonConvexFusedGroupLassoClassifier, NonConvexFusedGroupLassoRegressor
+from .calibrated import (CalibratedGroupLassoRegressor, CalibratedGroupLassoRegressorCV,
+                         calibrated_group_lasso_path)
 
 REGRESSORS = [model.regressor for model in MODELS.values()]
-CLASSIFIERS = [model.classifier for model in MODELS.values()]
-CV_ESTIMATORS = [cls for model in MODELS.values() for cls in model.cv]
+CLASSIFIERS = [model.classifier for model in MODELS.values() if model.classifier is not None]
+CV_ESTIMATORS = [cls for model in MODELS.values() for cls in model.cv if cls is not None]
 PATHS = [model.path for model in MODELS.values() if model.path is not None]
 
 __all__ = ([cls.__name__ for cls in REGRESSORS + CLASSIFIERS + CV_ESTIMATORS]

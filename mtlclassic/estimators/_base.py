@@ -172,6 +172,21 @@ class MultiTaskLinearModel(MultiTaskPredictor):
     def _set_extra(self, extra):
         """Store ``Solution.extra``: what a model learns beyond ``(W, b)`` (nothing here)."""
 
+    def _path_solve(self, datafit, W, b, n_features, *, xp):
+        """One fit of a path (:func:`~mtlclassic.estimators._path.fit_path`) from ``(W, b)``.
+
+        Returns ``(W, b, n_iter, gap, relative_gap, solver)``: the gap in the
+        user's units of the objective and relative to its scale (the datafit at
+        ``W = 0``), what ``tol`` bounds. Here: one solve of :meth:`_make_penalty`;
+        no warning (the path summarises its fits).
+        """
+        W, b, n_iter, gap, solver = self._solve(
+            datafit, self._make_penalty(n_features, datafit.data.n_tasks), W, b, xp=xp,
+            warn=False)
+        scale = max(datafit.null_value(self.fit_intercept), np.finfo(datafit.data.dtype).tiny)
+        return (W, b, n_iter, datafit.data.scaling.objective_to_user(gap), float(gap) / scale,
+                solver)
+
     def _prepare(self, X, y, sample_weight, *, solve=True):
         """Validate the input once: ``(data, datafit, n_features, n_tasks)``.
 

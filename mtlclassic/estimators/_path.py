@@ -191,30 +191,20 @@ def fit_path(estimator, X, y, params_list, sample_weight=None, on_fit=None):
     X, y, sample_weight = to_host(X), to_host(y), to_host(sample_weight)
     data, datafit, p, T = est._prepare(X, y, sample_weight)
     W, b = est._start(data)
-    # The solvers' convergence scale (each returns the same): the datafit at W = 0.
-    scale = max(datafit.null_value(est.fit_intercept), np.finfo(data.dtype).tiny)
     fits = []
     for k, params in enumerate(params_list):
         est.set_params(**params)._check_params()
         start = time.perf_counter()
-        W, b, n_iter, gap, solver = est._solve(datafit, est._make_penalty(p, T), W, b, xp=xp,
-                                               warn=False)
-        gap = float(gap)
-        # The gap is in the units of the solvers' (possibly rescaled) problem, as ``scale``;
-        # PathFit.gap is in the user's, as the estimators' ``dual_gap_``.
+        # The gap in the user's units (as the estimators' ``dual_gap_``) and relative to the
+        # objective's scale (what tol bounds): the model's one path step.
+        W, b, n_iter, gap, relative, solver = est._path_solve(datafit, W, b, p, xp=xp)
         fit = PathFit(np.array(W, dtype=data.dtype), est._raw_intercept(data, W, b),
-                      _objective_to_user(data, gap), gap / scale, int(n_iter),
-                      time.perf_counter() - start, solver == "cvxpy" or gap <= est.tol * scale)
+                      float(gap), float(relative), int(n_iter), time.perf_counter() - start,
+                      solver == "cvxpy" or relative <= est.tol)
         fits.append(fit)
         if on_fit is not None:
             on_fit(k, fit)
     return fits
-
-
-def _objective_to_user(data, value):
-    """An objective value (a duality gap) of the solvers' problem in the user's units."""
-    scaling = getattr(data, "scaling", None)  # the rescaled problem's units, when rescaled
-    return float(value) if scaling is None else scaling.objective_to_user(value)
 
 
 def convergence_summary(name, fits, alphas, tol, where=None):

@@ -40,7 +40,8 @@ class Model:
     name : str
         Its name in ``mtlclassic compare`` (``--models``).
     regressor, classifier : type
-        The estimators of the squared and the logistic loss.
+        The estimators of the squared and the logistic loss; ``classifier``
+        is None for a regression-only model (the calibrated group lasso).
     description : str
         One line, shown by ``mtlclassic compare --list`` and in reports.
     family : {"baseline", "classical"}
@@ -85,6 +86,9 @@ class Model:
         if loss == "squared":
             return self.regressor
         if loss == "logistic":
+            if self.classifier is None:
+                raise ValueError(f"model {self.name!r} has no classifier: it is defined for "
+                                 "the squared loss only; use loss='squared'.")
             return self.classifier
         raise ValueError(f"loss must be 'squared' or 'logistic', got {loss!r}.")
 
@@ -105,7 +109,7 @@ def declare(name, regressor, classifier, *, description, grid, family="classical
     if unknown:
         raise ValueError(f"{name}: alpha_max_names names strengths {sorted(unknown)} not in "
                          f"strengths {strengths}.")
-    for cls in (regressor, classifier):
+    for cls in (c for c in (regressor, classifier) if c is not None):
         missing = [s for s in strengths if s not in cls().get_params()]
         if missing:
             raise ValueError(f"{cls.__name__} has no parameter {missing[0]!r}.")
@@ -113,7 +117,7 @@ def declare(name, regressor, classifier, *, description, grid, family="classical
         raise ValueError(f"{name}: a path needs a strength to run over.")
     model = Model(name, regressor, classifier, description, grid, family, tuple(strengths),
                   alpha_max_names, path, tuple(cv), dict(fixed or {}))
-    for cls in (regressor, classifier):
+    for cls in (c for c in (regressor, classifier) if c is not None):
         cls._model = model
     _document(model)
     MODELS[name] = model
@@ -128,8 +132,13 @@ def _document(model):
     :mod:`mtlclassic._docstrings`).
     """
     reg, clf = model.estimators
-    complete_pair(reg, clf)
+    if clf is None:
+        complete(reg, reg._doc_family)
+    else:
+        complete_pair(reg, clf)
     for cv, estimator in zip(model.cv, model.estimators):
+        if cv is None:
+            continue
         complete(cv, cv._doc_family, like=None if cv is model.cv[0] else model.cv[0],
                  model=estimator, see_also=(estimator, "the model at a fixed alpha."),
                  summary=_CV_SUMMARY.format(model=estimator.__name__,
