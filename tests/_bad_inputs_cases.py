@@ -469,13 +469,22 @@ def _mutated(setup, before):
     return [n for n, a, b in zip(names, before, after) if not _same(a, b)]
 
 
+def _leaves(value):
+    """The arrays and numbers in ``value``, nested lists and tuples opened (``factors_``)."""
+    if isinstance(value, (list, tuple)):
+        for v in value:
+            yield from _leaves(v)
+    else:
+        yield value
+
+
 def non_finite_attributes(estimator):
     """The fitted attributes (``name_``) holding a non-finite number, with the first one."""
     bad = []
     for name, value in vars(estimator).items():
         if not name.endswith("_") or name.startswith("_"):
             continue
-        values = value if isinstance(value, (list, tuple)) else [value]
+        values = list(_leaves(value))
         for v in values:
             if isinstance(v, (bool, str)) or v is None:
                 continue
