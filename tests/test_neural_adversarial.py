@@ -25,6 +25,13 @@ NETS = {
     "hard-deep-heads": lambda buf, p, T: HardSharingNet(buf, p, T, [5], [3], "tanh", 0.0),
     "hard-task-layers": lambda buf, p, T: HardSharingNet(buf, p, T, [5, 4], [], "tanh", 0.0,
                                                          task_layers=[2, 1, 2]),
+    # the adversarial task (1) on a head of its own architecture (adversarial_layer_sizes)
+    "hard-adversary-head": lambda buf, p, T: HardSharingNet(
+        buf, p, T, [5, 4], [], "tanh", 0.0, adversarial=[False, True, False],
+        adversary_hidden=[3]),
+    "hard-deep-heads-adversary-head": lambda buf, p, T: HardSharingNet(
+        buf, p, T, [5], [3], "tanh", 0.0, adversarial=[False, True, False],
+        adversary_hidden=[4, 2]),
     "soft-cross-stitch": lambda buf, p, T: SoftSharingNet(buf, p, T, [4], "tanh", 0.0, 0.0,
                                                            True),
 }

@@ -90,6 +90,7 @@ class NeuralMultiTaskModel(MultiTaskPredictor):
         _check_number(self, "auxiliary_weight", 0.0)
         _check_number(self, "adversarial_weight", 0.0)
         _check_number(self, "adversarial_steps", 1, integer=True)
+        _layer_sizes(self.adversarial_layer_sizes, "adversarial_layer_sizes", allow_empty=True)
         if not (self.batch_size == "auto" or (isinstance(self.batch_size, numbers.Integral)
                                               and not isinstance(self.batch_size, bool)
                                               and self.batch_size >= 1)):
@@ -106,6 +107,12 @@ class NeuralMultiTaskModel(MultiTaskPredictor):
 
     def _make_net(self, buf, n_features, n_tasks):
         raise NotImplementedError
+
+    def _adversary_architecture(self):
+        """``(adversarial task mask, adversarial_layer_sizes)`` for networks whose heads read a
+        shared representation (the adversarial tasks get heads of that architecture)."""
+        return self._adversarial_mask(), _layer_sizes(
+            self.adversarial_layer_sizes, "adversarial_layer_sizes", allow_empty=True)
 
     def _task_mask(self, name):
         """Mask over ``tasks_`` of the task labels of parameter ``name`` (None if unset)."""
@@ -431,7 +438,8 @@ class NeuralMultiTaskModel(MultiTaskPredictor):
         for name in ("_state", "_predict_buf", "coefs_", "intercepts_", "cross_stitch_",
                      "task_weights_", "loss_curve_", "best_loss_", "validation_loss_curve_",
                      "best_validation_loss_", "n_iter_", "t_", "target_mean_", "target_scale_",
-                     "feature_scale_", "main_tasks_", "task_covariance_", "task_correlation_"):
+                     "feature_scale_", "main_tasks_", "task_covariance_", "task_correlation_",
+                     "adversary_coefs_", "adversary_intercepts_"):
             self.__dict__.pop(name, None)
 
     def _publish(self):
@@ -452,6 +460,12 @@ class NeuralMultiTaskModel(MultiTaskPredictor):
         self.task_weights_ = state.weighting.current(state.buf)
         if hasattr(state.net, "fitted"):  # the network's own fitted attributes
             for name, value in state.net.fitted().items():
+                setattr(self, name, value)
+        for name in ("adversary_coefs_", "adversary_intercepts_"):
+            if hasattr(self, name):
+                delattr(self, name)  # from an earlier fit with adversarial heads
+        if getattr(state.net, "adversary", None) is not None:
+            for name, value in state.net.adversary_heads(state.buf).items():
                 setattr(self, name, value)
 
     # -- public API -----------------------------------------------------------

@@ -253,7 +253,7 @@ class HardSharingNet:
     padded_input = False
 
     def __init__(self, buf, n_features, n_tasks, hidden, head_hidden, activation, dropout,
-                 task_layers=None):
+                 task_layers=None, adversarial=None, adversary_hidden=None):
         self.n_tasks = n_tasks
         self.linear_heads = len(head_hidden) == 0
         self.trunk = Stack(buf, [n_features, *hidden], activation, per_task=False,
@@ -270,10 +270,25 @@ class HardSharingNet:
         else:
             self.heads = Stack(buf, [width, *head_hidden, 1], activation, per_task=True,
                                activate_last=False, dropout=dropout)
+        # adversarial tasks' heads of their own architecture (adversarial_layer_sizes): a
+        # per-task stack beside the heads, read where they read; the heads' copies of the
+        # adversarial tasks go unused (their gradient is zero)
+        self.adversary = None
+        self.adversarial = None
+        if (adversarial is not None and np.any(adversarial) and adversary_hidden is not None
+                and list(adversary_hidden) != list(head_hidden)):
+            if self.layered:
+                raise ValueError("task_layers needs linear heads: set "
+                                 "adversarial_layer_sizes=() (and head_layer_sizes=()).")
+            self.adversarial = np.asarray(adversarial, dtype=bool)
+            self.adversary = Stack(buf, [width, *adversary_hidden, 1], activation,
+                                   per_task=True, activate_last=False, dropout=dropout)
 
     def initialize(self, buf, rng):
         self.trunk.initialize(buf, rng)
         self.heads.initialize(buf, rng)
+        if self.adversary is not None:
+            self.adversary.initialize(buf, rng)
 
     def mode(self, stacked):
         if self.linear_heads:
@@ -286,7 +301,11 @@ class HardSharingNet:
             Hs = [entry["input"] for entry in trunk_cache[1:]] + [H]
             return self.heads.forward(buf, Hs, batch), (trunk_cache, Hs)
         if self.linear_heads:
-            return self.heads.forward(buf, H, batch), (trunk_cache, H)
+            Z = self.heads.forward(buf, H, batch)
+            if self.adversary is None:
+                return Z, (trunk_cache, H)
+            Z, adv_cache = self._adversary_forward(buf, batch, H, Z, train, rng)
+            return Z, (trunk_cache, H, adv_cache)
         tasks = getattr(batch, "tasks", None)
         if batch.mode == "padded":
             Hp = np.zeros((len(batch.tasks) if tasks is not None else self.n_tasks,
@@ -294,7 +313,45 @@ class HardSharingNet:
             Hp[batch.slot] = H[batch.order]
             H = Hp
         Z, head_cache = self.heads.forward(buf, H, train, rng, tasks=tasks)
-        return Z[..., 0], (trunk_cache, head_cache)
+        Z = Z[..., 0]
+        if self.adversary is None:
+            return Z, (trunk_cache, head_cache)
+        Z, adv_cache = self._adversary_forward(buf, batch, H, Z, train, rng)
+        return Z, (trunk_cache, head_cache, adv_cache)
+
+    def _adversary_forward(self, buf, batch, H, Z, train, rng):
+        """Replace the adversarial tasks' outputs in ``Z`` by their own heads' on ``H``.
+
+        Every adversary runs on the rows the heads read (``H`` 2-D: all rows;
+        padded: the task's rows); in the per-task layout with linear heads
+        ("gather") a row keeps the output of its own task's adversary.
+        """
+        tasks = getattr(batch, "tasks", None)
+        Za, cache = self.adversary.forward(buf, H, train, rng, tasks=tasks)
+        Za = Za[..., 0]  # (tasks, rows)
+        adv = self.adversarial if tasks is None else self.adversarial[tasks]
+        if batch.mode == "gather":  # Z (m,): row i of task batch.task[i]
+            rows = np.arange(Z.shape[0])
+            Z = np.where(adv[batch.task], Za[batch.task, rows], Z)
+        elif batch.mode == "rows":  # Z (m, T)
+            Z = np.where(adv, Za.T, Z)
+        else:  # "all" / "padded": Z (T, m)
+            Z = np.where(adv[:, None], Za, Z)
+        return Z.astype(Za.dtype, copy=False), cache
+
+    def _split_adversary(self, batch, dZ):
+        """``dZ`` as (the heads' part, the adversaries' (tasks, rows) part)."""
+        adv = self.adversarial
+        if batch.mode == "gather":
+            mine = adv[batch.task]
+            dA = np.zeros((self.n_tasks, dZ.shape[0]), dtype=dZ.dtype)
+            dA[batch.task[mine], np.flatnonzero(mine)] = dZ[mine]
+            return np.where(mine, 0, dZ).astype(dZ.dtype), dA
+        if batch.mode == "rows":
+            return np.where(adv, 0, dZ).astype(dZ.dtype), np.where(adv, dZ, 0).T.astype(
+                dZ.dtype)
+        return (np.where(adv[:, None], 0, dZ).astype(dZ.dtype),
+                np.where(adv[:, None], dZ, 0).astype(dZ.dtype))
 
     def backward(self, buf, batch, dZ, cache):
         if self.layered:
@@ -312,11 +369,18 @@ class HardSharingNet:
         ``H`` (n_rows, width), or None without a trunk."""
         head_cache = cache[1]
         has_trunk = self.trunk.n_layers > 0
+        dH_adv = None
+        if self.adversary is not None:
+            dZ, dA = self._split_adversary(batch, dZ)
+            dH_adv = self.adversary.backward(buf, dA[..., None], cache[2], input_grad=has_trunk)
         if self.linear_heads:
-            return self.heads.backward(buf, head_cache, batch, dZ, has_trunk)
+            dH = self.heads.backward(buf, head_cache, batch, dZ, has_trunk)
+            return dH if dH_adv is None else dH + dH_adv
         dH = self.heads.backward(buf, dZ[..., None], head_cache, input_grad=has_trunk)
         if not has_trunk:
             return None
+        if dH_adv is not None:
+            dH = dH + dH_adv
         if batch.mode == "padded":
             rows = np.empty((batch.n_rows, dH.shape[-1]), dtype=dH.dtype)
             rows[batch.order] = dH[batch.slot]
@@ -363,6 +427,16 @@ class HardSharingNet:
             coefs += [buf.params[i].copy() for i in self.heads.W]
             intercepts += [buf.params[i].copy() for i in self.heads.b]
         return coefs, intercepts, []
+
+    def adversary_heads(self, buf):
+        """The adversarial tasks' own heads (``adversarial_layer_sizes``), if any: layers of
+        shape (n_adversarial, n_in, n_out), in the order of the adversarial tasks."""
+        if self.adversary is None:
+            return {}
+        return {"adversary_coefs_": [buf.params[i][self.adversarial].copy()
+                                     for i in self.adversary.W],
+                "adversary_intercepts_": [buf.params[i][self.adversarial].copy()
+                                          for i in self.adversary.b]}
 
 
 class SoftSharingNet:

@@ -17,7 +17,7 @@ class _HardSharing(NeuralMultiTaskModel):
                  dwa_temperature=2.0, gradnorm_alpha=1.5, main_tasks=None,
                  auxiliary_weight=1.0,
                  adversarial_tasks=None, adversarial_weight=1.0,
-                 adversarial_steps=1, dtype="float32",
+                 adversarial_steps=1, adversarial_layer_sizes=(32,), dtype="float32",
                  verbose=False):
         store_params(self, locals())
 
@@ -49,7 +49,8 @@ class _HardSharing(NeuralMultiTaskModel):
         hidden = _layer_sizes(self.hidden_layer_sizes, "hidden_layer_sizes", allow_empty=True)
         head_hidden = _layer_sizes(self.head_layer_sizes, "head_layer_sizes", allow_empty=True)
         return HardSharingNet(buf, n_features, n_tasks, hidden, head_hidden, self.activation,
-                              self.dropout, self._task_layers(n_tasks, hidden, head_hidden))
+                              self.dropout, self._task_layers(n_tasks, hidden, head_hidden),
+                              *self._adversary_architecture())
 
 
 class HardSharingMLPRegressor(NeuralRegressorMixin, _HardSharing):
@@ -110,7 +111,7 @@ class HardSharingMLPRegressor(NeuralRegressorMixin, _HardSharing):
                  dwa_temperature=2.0, gradnorm_alpha=1.5, main_tasks=None,
                  auxiliary_weight=1.0,
                  adversarial_tasks=None, adversarial_weight=1.0,
-                 adversarial_steps=1, standardize_targets=True,
+                 adversarial_steps=1, adversarial_layer_sizes=(32,), standardize_targets=True,
                  dtype="float32", verbose=False):
         store_params(self, locals())
 

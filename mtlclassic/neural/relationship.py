@@ -15,7 +15,7 @@ class _Relationship(NeuralMultiTaskModel):
                  epsilon=1e-8, task_column=None, unseen_tasks="error", task_weighting="equal",
                  dwa_temperature=2.0, gradnorm_alpha=1.5, main_tasks=None,
                  auxiliary_weight=1.0, adversarial_tasks=None, adversarial_weight=1.0,
-                 adversarial_steps=1,
+                 adversarial_steps=1, adversarial_layer_sizes=(32,),
                  dtype="float32", verbose=False):
         store_params(self, locals())
 
@@ -27,7 +27,7 @@ class _Relationship(NeuralMultiTaskModel):
         return RelationshipNet(
             buf, n_features, n_tasks,
             _layer_sizes(self.hidden_layer_sizes, "hidden_layer_sizes", allow_empty=True),
-            self.activation, self.dropout, self.relationship)
+            self.activation, self.dropout, self.relationship, *self._adversary_architecture())
 
     def _sync_state(self):
         self._state.net.strength = float(self.relationship)  # set_params between calls
@@ -97,7 +97,7 @@ class RelationshipMLPRegressor(NeuralRegressorMixin, _Relationship):
                  epsilon=1e-8, task_column=None, unseen_tasks="error", task_weighting="equal",
                  dwa_temperature=2.0, gradnorm_alpha=1.5, main_tasks=None,
                  auxiliary_weight=1.0, adversarial_tasks=None, adversarial_weight=1.0,
-                 adversarial_steps=1,
+                 adversarial_steps=1, adversarial_layer_sizes=(32,),
                  standardize_targets=True, dtype="float32", verbose=False):
         store_params(self, locals())
 

@@ -16,7 +16,7 @@ class _SoftSharing(NeuralMultiTaskModel):
                  task_weighting="equal", dwa_temperature=2.0, gradnorm_alpha=1.5,
                  main_tasks=None, auxiliary_weight=1.0,
                  adversarial_tasks=None, adversarial_weight=1.0,
-                 adversarial_steps=1, dtype="float32",
+                 adversarial_steps=1, adversarial_layer_sizes=(32,), dtype="float32",
                  verbose=False):
         store_params(self, locals())
 
@@ -106,7 +106,7 @@ class SoftSharingMLPRegressor(NeuralRegressorMixin, _SoftSharing):
                  task_weighting="equal", dwa_temperature=2.0, gradnorm_alpha=1.5,
                  main_tasks=None, auxiliary_weight=1.0,
                  adversarial_tasks=None, adversarial_weight=1.0,
-                 adversarial_steps=1, standardize_targets=True,
+                 adversarial_steps=1, adversarial_layer_sizes=(32,), standardize_targets=True,
                  dtype="float32", verbose=False):
         store_params(self, locals())
 

@@ -24,7 +24,7 @@ class _TensorFactorised(NeuralMultiTaskModel):
                  epsilon=1e-8, task_column=None, unseen_tasks="error", task_weighting="equal",
                  dwa_temperature=2.0, gradnorm_alpha=1.5, main_tasks=None,
                  auxiliary_weight=1.0, adversarial_tasks=None, adversarial_weight=1.0,
-                 adversarial_steps=1,
+                 adversarial_steps=1, adversarial_layer_sizes=(32,),
                  dtype="float32", verbose=False):
         store_params(self, locals())
 
@@ -169,7 +169,7 @@ class TensorFactorisedMLPRegressor(NeuralRegressorMixin, _TensorFactorised):
                  epsilon=1e-8, task_column=None, unseen_tasks="error", task_weighting="equal",
                  dwa_temperature=2.0, gradnorm_alpha=1.5, main_tasks=None,
                  auxiliary_weight=1.0, adversarial_tasks=None, adversarial_weight=1.0,
-                 adversarial_steps=1,
+                 adversarial_steps=1, adversarial_layer_sizes=(32,),
                  standardize_targets=True, dtype="float32", verbose=False):
         store_params(self, locals())
 
