@@ -46,23 +46,31 @@ def trunk(est, X):
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("--weight", type=float, default=10.0, help="adversarial_weight")
-    ap.add_argument("--steps", type=int, default=10, help="adversarial_steps")
-    ap.add_argument("--head", type=int, default=32, help="head_layer_sizes (0: linear heads)")
+    ap.add_argument("--weight", type=float, help="adversarial_weight (default: the estimator's)")
+    ap.add_argument("--steps", type=int, help="adversarial_steps (default: the estimator's)")
+    ap.add_argument("--adv-head", type=int, nargs="*",
+                    help="adversarial_layer_sizes (no value: linear; default: the estimator's)")
+    ap.add_argument("--objective", choices=["confusion", "reversal"],
+                    help="adversarial_objective (default: the estimator's)")
+    ap.add_argument("--head", type=int, default=0, help="head_layer_sizes (0: linear heads)")
     ap.add_argument("--copies", type=int, default=1, help="adversarial tasks, all on s")
     ap.add_argument("--kind", default="r", choices=["r", "c"])
     ap.add_argument("--noise", type=float, default=0.5, help="noise sd of the main task")
     ap.add_argument("--alpha", type=float, default=1e-3)
     ap.add_argument("--lr", type=float, default=0.01, help="learning_rate_init")
     ap.add_argument("--epochs", type=int, default=150)
-    ap.add_argument("--seeds", type=int, default=3)
+    ap.add_argument("--seeds", type=int, default=5)
     args = ap.parse_args()
     warnings.simplefilter("ignore")
     params = dict(hidden_layer_sizes=(32,), head_layer_sizes=(args.head,) if args.head else (),
                   learning_rate_init=args.lr, batch_size=64, max_iter=args.epochs,
                   alpha=args.alpha, random_state=0)
-    adversarial = dict(adversarial_tasks=list(range(1, 1 + args.copies)),
-                       adversarial_weight=args.weight, adversarial_steps=args.steps)
+    adversarial = dict(adversarial_tasks=list(range(1, 1 + args.copies)))
+    for name, value in [("adversarial_weight", args.weight), ("adversarial_steps", args.steps),
+                        ("adversarial_layer_sizes", args.adv_head),
+                        ("adversarial_objective", args.objective)]:
+        if value is not None:
+            adversarial[name] = tuple(value) if name == "adversarial_layer_sizes" else value
     print("seed  main error plain / adversarial (ratio)  probe accuracy plain / adversarial")
     for seed in range(args.seeds):
         X, y, s = data(seed, noise=args.noise)

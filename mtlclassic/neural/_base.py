@@ -31,6 +31,7 @@ from ._weighting import TaskWeighting
 
 ACTIVATIONS = ("relu", "tanh", "logistic", "identity")
 WEIGHTINGS = ("equal", "uncertainty", "dwa", *GRADIENT_WEIGHTINGS)
+ADVERSARIAL_OBJECTIVES = ("confusion", "reversal")
 
 
 def _layer_sizes(value, name, allow_empty):
@@ -90,6 +91,9 @@ class NeuralMultiTaskModel(MultiTaskPredictor):
         _check_number(self, "auxiliary_weight", 0.0)
         _check_number(self, "adversarial_weight", 0.0)
         _check_number(self, "adversarial_steps", 1, integer=True)
+        if self.adversarial_objective not in ADVERSARIAL_OBJECTIVES:
+            raise ValueError(f"adversarial_objective must be one of {ADVERSARIAL_OBJECTIVES}, "
+                             f"got {self.adversarial_objective!r}.")
         _layer_sizes(self.adversarial_layer_sizes, "adversarial_layer_sizes", allow_empty=True)
         if not (self.batch_size == "auto" or (isinstance(self.batch_size, numbers.Integral)
                                               and not isinstance(self.batch_size, bool)
@@ -330,6 +334,7 @@ class NeuralMultiTaskModel(MultiTaskPredictor):
             adv_opt.learning_rate, adv_opt.beta1, adv_opt.beta2, adv_opt.eps = (
                 self.learning_rate_init, self.beta_1, self.beta_2, self.epsilon)
         state.adversary_steps = self.adversarial_steps
+        state.adversarial_objective = self.adversarial_objective
         opt = state.optimizer
         opt.learning_rate, opt.beta1, opt.beta2, opt.eps = (
             self.learning_rate_init, self.beta_1, self.beta_2, self.epsilon)
