@@ -99,6 +99,11 @@ class HardSharingMLPRegressor(NeuralRegressorMixin, _HardSharing):
         of the layer a task reads).
         ``coefs_[0]`` acts on ``X`` itself (the feature scaling is folded
         into it).
+    adversary_coefs_, adversary_intercepts_ : list of ndarray
+        With ``adversarial_tasks`` whose heads differ from the others
+        (``adversarial_layer_sizes``): the adversarial tasks' own heads, layers
+        of shape (n_adversarial, n_in, n_out) in the order of ``tasks_``
+        (their entries in the heads of ``coefs_`` are then unused).
     target_mean_, target_scale_ : ndarray of shape (n_tasks,)
         Per-task target standardisation (zeros and ones when off).
     """

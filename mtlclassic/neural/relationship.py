@@ -79,6 +79,11 @@ class RelationshipMLPRegressor(NeuralRegressorMixin, _Relationship):
         The learned task covariance ``Omega`` of the heads (trace 1).
     task_correlation_ : ndarray of shape (n_tasks, n_tasks)
         ``Omega`` scaled to unit diagonal.
+    adversary_coefs_, adversary_intercepts_ : list of ndarray
+        With ``adversarial_tasks`` whose heads differ from the others
+        (``adversarial_layer_sizes``): the adversarial tasks' own heads, layers
+        of shape (n_adversarial, n_in, n_out) in the order of ``tasks_``
+        (their entries in the heads of ``coefs_`` are then unused).
     target_mean_, target_scale_ : ndarray of shape (n_tasks,)
         Per-task target standardisation (zeros and ones when off).
 
