@@ -1,4 +1,5 @@
-"""Adversarial auxiliary tasks through a gradient-reversal layer (Ganin & Lempitsky 2015).
+"""Adversarial auxiliary tasks: a gradient-reversal layer (Ganin & Lempitsky 2015) or a
+confusion loss (Tzeng et al. 2015).
 
 An adversarial task's head (its own parameters) learns to predict the task as
 any other head does, but the gradient its loss sends into everything the
@@ -24,10 +25,20 @@ of their own), so that the reversed gradient is that of an adversary near
 its best response to the current shared layers: the min-max problem
 ``min_rest max_adv`` the reversal layer is meant to solve, not a chase.
 
+Ascending a best-responding adversary's loss still rewards making it
+*wrong*, which carries the task as well as making it right.  The confusion
+objective (``adversarial_objective="confusion"``) replaces the shared
+parameters' term by ``+ lambda grad L_conf``: the adversary's loss against
+its task's uninformative prediction (the batch mean of the targets, or of
+the positives for the logistic loss), whose gradient vanishes where the
+adversary has nothing left to read (:func:`confusion_grad`).
+
 References
 ----------
 Ganin, Y. and Lempitsky, V. (2015). Unsupervised domain adaptation by
 backpropagation. ICML.
+Tzeng, E., Hoffman, J., Darrell, T. and Saenko, K. (2015). Simultaneous deep
+transfer across domains and tasks. ICCV.
 """
 
 import numpy as np
