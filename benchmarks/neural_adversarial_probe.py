@@ -1,5 +1,5 @@
-"""Does an adversarial task (``adversarial_tasks``, a gradient-reversal layer) make a planted
-nuisance variable unpredictable from the trunk? (issue 16's acceptance point, measured.)
+"""Does an adversarial task (``adversarial_tasks``) make a planted nuisance variable
+unpredictable from the trunk? (issue 16's acceptance point, measured.)
 
 The main task depends on features 2-4 only; the nuisance ``s`` (a fair coin) shifts features 0
 and 1 (by 3 and 1 standard deviations), which the main task does not need, so the raw features
@@ -9,11 +9,16 @@ near 0.5 means the nuisance was removed. Printed per seed: main-task test error 
 accuracy) of the plain network and of the one with the adversarial task, their ratio, and both
 probes' accuracies.
 
-    PYTHONPATH=. python benchmarks/neural_adversarial_probe.py [--weight 10] [--steps 10] \
-        [--head 32] [--kind r|c] [--noise 0.5] [--lr 0.01] [--epochs 150] [--seeds 3]
+    PYTHONPATH=. python benchmarks/neural_adversarial_probe.py [--weight W] [--steps K] \
+        [--adv-head [WIDTH ...]] [--objective confusion|reversal] [--head 0] [--kind r|c] \
+        [--noise 0.5] [--lr 0.01] [--epochs 150] [--seeds 5]
 
-``--steps 1 --head 0`` is the adversary before ``adversarial_steps`` (one update per step,
-linear head).
+Without ``--weight``, ``--steps``, ``--adv-head`` or ``--objective`` the estimator's defaults
+(``adversarial_weight``, ``adversarial_steps``, ``adversarial_layer_sizes``,
+``adversarial_objective``) are used: only ``adversarial_tasks`` is set. ``--adv-head`` with no
+width is a linear adversary; ``--head`` gives every head (plain network included) a hidden
+layer. ``--objective reversal --steps 1 --adv-head --weight 1`` is the adversary before
+``adversarial_steps`` (Ganin & Lempitsky's scheme).
 """
 
 import argparse
