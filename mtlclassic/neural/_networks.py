@@ -42,18 +42,22 @@ class Stack:
         Rate of inverted dropout on every activated layer's output (training only).
     cross_stitch : bool
         A cross-stitch unit (T x T) after every hidden layer of a per-task stack.
+    copies : int or None
+        Without ``per_task``: this many networks (3-D weights, leading axis the
+        copy) outside the per-task block (the adversarial tasks' heads).
     """
 
     def __init__(self, buf, sizes, activation, *, per_task, activate_last, dropout=0.0,
-                 cross_stitch=False):
+                 cross_stitch=False, copies=None):
         self.sizes = [int(s) for s in sizes]
         self.n_layers = len(self.sizes) - 1
         self.per_task = per_task
         self.activation = activation
         self.dropout = float(dropout)
-        self.W = [buf.add((a, b), per_task=per_task, decay=True)
+        lead = () if copies is None else (int(copies),)
+        self.W = [buf.add(lead + (a, b), per_task=per_task, decay=True)
                   for a, b in zip(self.sizes[:-1], self.sizes[1:])]
-        self.b = [buf.add((b,), per_task=per_task, decay=False) for b in self.sizes[1:]]
+        self.b = [buf.add(lead + (b,), per_task=per_task, decay=False) for b in self.sizes[1:]]
         self.activated = [l < self.n_layers - 1 or activate_last for l in range(self.n_layers)]
         T = buf.n_tasks
         self.cs = [buf.add((T, T), decay=False) if cross_stitch and l < self.n_layers - 1 else None
@@ -281,8 +285,12 @@ class HardSharingNet:
                 raise ValueError("task_layers needs linear heads: set "
                                  "adversarial_layer_sizes=() (and head_layer_sizes=()).")
             self.adversarial = np.asarray(adversarial, dtype=bool)
+            # adversary k of the k-th adversarial task (-1: none)
+            self.adversary_of = np.cumsum(self.adversarial) - 1
+            self.adversary_of[~self.adversarial] = -1
             self.adversary = Stack(buf, [width, *adversary_hidden, 1], activation,
-                                   per_task=True, activate_last=False, dropout=dropout)
+                                   per_task=False, activate_last=False, dropout=dropout,
+                                   copies=int(self.adversarial.sum()))
 
     def initialize(self, buf, rng):
         self.trunk.initialize(buf, rng)
@@ -322,36 +330,53 @@ class HardSharingNet:
     def _adversary_forward(self, buf, batch, H, Z, train, rng):
         """Replace the adversarial tasks' outputs in ``Z`` by their own heads' on ``H``.
 
-        Every adversary runs on the rows the heads read (``H`` 2-D: all rows;
-        padded: the task's rows); in the per-task layout with linear heads
-        ("gather") a row keeps the output of its own task's adversary.
+        Each adversary runs on the rows the heads read: every row (``H`` 2-D,
+        shared layout), its task's rows (padded), or, in the per-task layout
+        with linear heads ("gather"), the rows of adversarial tasks, each row
+        keeping its own task's adversary's output.
         """
-        tasks = getattr(batch, "tasks", None)
-        Za, cache = self.adversary.forward(buf, H, train, rng, tasks=tasks)
-        Za = Za[..., 0]  # (tasks, rows)
-        adv = self.adversarial if tasks is None else self.adversarial[tasks]
         if batch.mode == "gather":  # Z (m,): row i of task batch.task[i]
-            rows = np.arange(Z.shape[0])
-            Z = np.where(adv[batch.task], Za[batch.task, rows], Z)
-        elif batch.mode == "rows":  # Z (m, T)
-            Z = np.where(adv, Za.T, Z)
-        else:  # "all" / "padded": Z (T, m)
-            Z = np.where(adv[:, None], Za, Z)
-        return Z.astype(Za.dtype, copy=False), cache
+            rows = np.flatnonzero(self.adversarial[batch.task])
+            Za, cache = self.adversary.forward(buf, H[rows], train, rng)
+            Z = Z.copy()
+            Z[rows] = Za[self.adversary_of[batch.task[rows]], np.arange(len(rows)), 0]
+            return Z, (cache, rows)
+        if batch.mode == "rows":  # Z (m, T)
+            Za, cache = self.adversary.forward(buf, H, train, rng)
+            Z = Z.copy()
+            Z[:, self.adversarial] = Za[..., 0].T
+            return Z, (cache, None)
+        # "all" (H (m, h)) / "padded" (H (tasks, width, h)): Z (tasks, m)
+        tasks = getattr(batch, "tasks", None)
+        tasks = np.arange(self.n_tasks) if tasks is None else tasks
+        mine = np.flatnonzero(self.adversarial[tasks])  # positions in Z
+        which = self.adversary_of[tasks[mine]]
+        A = H if batch.mode == "all" else H[mine]
+        if len(which) < self.adversary_of.max() + 1:  # prediction on some tasks only
+            Za, cache = self.adversary.forward(buf, A, train, rng, tasks=which)
+        else:
+            Za, cache = self.adversary.forward(buf, A, train, rng)
+        Z = Z.copy()
+        Z[mine] = Za[..., 0]
+        return Z, (cache, mine)
 
-    def _split_adversary(self, batch, dZ):
-        """``dZ`` as (the heads' part, the adversaries' (tasks, rows) part)."""
-        adv = self.adversarial
+    def _adversary_backward(self, buf, batch, dZ, adv_cache, has_trunk):
+        """Write the adversaries' gradients; return ``dZ`` without their entries and their
+        gradient of the heads' input (None without a trunk)."""
+        cache, where = adv_cache
+        dZ = dZ.copy()
         if batch.mode == "gather":
-            mine = adv[batch.task]
-            dA = np.zeros((self.n_tasks, dZ.shape[0]), dtype=dZ.dtype)
-            dA[batch.task[mine], np.flatnonzero(mine)] = dZ[mine]
-            return np.where(mine, 0, dZ).astype(dZ.dtype), dA
-        if batch.mode == "rows":
-            return np.where(adv, 0, dZ).astype(dZ.dtype), np.where(adv, dZ, 0).T.astype(
-                dZ.dtype)
-        return (np.where(adv[:, None], 0, dZ).astype(dZ.dtype),
-                np.where(adv[:, None], dZ, 0).astype(dZ.dtype))
+            dA = np.zeros((self.adversary_of.max() + 1, len(where), 1), dtype=dZ.dtype)
+            dA[self.adversary_of[batch.task[where]], np.arange(len(where)), 0] = dZ[where]
+            dZ[where] = 0
+        elif batch.mode == "rows":
+            dA = np.ascontiguousarray(dZ[:, self.adversarial].T)[..., None]
+            dZ[:, self.adversarial] = 0
+        else:
+            dA = np.ascontiguousarray(dZ[where])[..., None]
+            dZ[where] = 0
+        dIn = self.adversary.backward(buf, dA, cache, input_grad=has_trunk)
+        return dZ, dIn
 
     def backward(self, buf, batch, dZ, cache):
         if self.layered:
@@ -371,16 +396,23 @@ class HardSharingNet:
         has_trunk = self.trunk.n_layers > 0
         dH_adv = None
         if self.adversary is not None:
-            dZ, dA = self._split_adversary(batch, dZ)
-            dH_adv = self.adversary.backward(buf, dA[..., None], cache[2], input_grad=has_trunk)
+            dZ, dH_adv = self._adversary_backward(buf, batch, dZ, cache[2], has_trunk)
         if self.linear_heads:
             dH = self.heads.backward(buf, head_cache, batch, dZ, has_trunk)
-            return dH if dH_adv is None else dH + dH_adv
+            if dH_adv is not None:
+                if batch.mode == "gather":
+                    dH[cache[2][1]] += dH_adv
+                else:
+                    dH += dH_adv
+            return dH
         dH = self.heads.backward(buf, dZ[..., None], head_cache, input_grad=has_trunk)
         if not has_trunk:
             return None
         if dH_adv is not None:
-            dH = dH + dH_adv
+            if batch.mode == "padded":
+                dH[cache[2][1]] += dH_adv
+            else:
+                dH += dH_adv
         if batch.mode == "padded":
             rows = np.empty((batch.n_rows, dH.shape[-1]), dtype=dH.dtype)
             rows[batch.order] = dH[batch.slot]
@@ -407,6 +439,10 @@ class HardSharingNet:
         elif self.linear_heads:
             views[self.heads.W][tasks] = True
             views[self.heads.b][tasks] = True
+        if self.adversary is not None:
+            mine = self.adversary_of[np.asarray(tasks, dtype=int)]
+            for i in (*self.adversary.W, *self.adversary.b):
+                views[i][mine[mine >= 0]] = True
         return mask
 
     def penalty(self, buf, grad=True):
@@ -433,10 +469,8 @@ class HardSharingNet:
         shape (n_adversarial, n_in, n_out), in the order of the adversarial tasks."""
         if self.adversary is None:
             return {}
-        return {"adversary_coefs_": [buf.params[i][self.adversarial].copy()
-                                     for i in self.adversary.W],
-                "adversary_intercepts_": [buf.params[i][self.adversarial].copy()
-                                          for i in self.adversary.b]}
+        return {"adversary_coefs_": [buf.params[i].copy() for i in self.adversary.W],
+                "adversary_intercepts_": [buf.params[i].copy() for i in self.adversary.b]}
 
 
 class SoftSharingNet:
