@@ -11,7 +11,7 @@ probes' accuracies.
 
     PYTHONPATH=. python benchmarks/neural_adversarial_probe.py [--weight W] [--steps K] \
         [--adv-head [WIDTH ...]] [--objective confusion|reversal] [--head 0] [--kind r|c] \
-        [--noise 0.5] [--lr 0.01] [--epochs 150] [--seeds 5]
+        [--noise 0.5] [--lr 0.01] [--epochs 150] [--seeds 5] [--patience 10]
 
 Without ``--weight``, ``--steps``, ``--adv-head`` or ``--objective`` the estimator's defaults
 (``adversarial_weight``, ``adversarial_steps``, ``adversarial_layer_sizes``,
@@ -65,11 +65,12 @@ def main():
     ap.add_argument("--lr", type=float, default=0.01, help="learning_rate_init")
     ap.add_argument("--epochs", type=int, default=150)
     ap.add_argument("--seeds", type=int, default=5)
+    ap.add_argument("--patience", type=int, default=10, help="n_iter_no_change")
     args = ap.parse_args()
     warnings.simplefilter("ignore")
     params = dict(hidden_layer_sizes=(32,), head_layer_sizes=(args.head,) if args.head else (),
                   learning_rate_init=args.lr, batch_size=64, max_iter=args.epochs,
-                  alpha=args.alpha, random_state=0)
+                  alpha=args.alpha, n_iter_no_change=args.patience, random_state=0)
     adversarial = dict(adversarial_tasks=list(range(1, 1 + args.copies)))
     for name, value in [("adversarial_weight", args.weight), ("adversarial_steps", args.steps),
                         ("adversarial_layer_sizes", args.adv_head),
