@@ -10,15 +10,16 @@ accuracy) of the plain network and of the one with the adversarial task, their r
 probes' accuracies.
 
     PYTHONPATH=. python benchmarks/neural_adversarial_probe.py [--weight W] [--steps K] \
-        [--adv-head [WIDTH ...]] [--objective confusion|reversal] [--head 0] [--kind r|c] \
-        [--noise 0.5] [--lr 0.01] [--epochs 150] [--seeds 5] [--patience 10]
+        [--adv-head [WIDTH ...]] [--objective confusion|reversal] [--reset N] [--head 0] \
+        [--kind r|c] [--noise 0.5] [--lr 0.01] [--epochs 150] [--seeds 5] [--patience 10]
 
-Without ``--weight``, ``--steps``, ``--adv-head`` or ``--objective`` the estimator's defaults
-(``adversarial_weight``, ``adversarial_steps``, ``adversarial_layer_sizes``,
-``adversarial_objective``) are used: only ``adversarial_tasks`` is set. ``--adv-head`` with no
-width is a linear adversary; ``--head`` gives every head (plain network included) a hidden
-layer. ``--objective reversal --steps 1 --adv-head --weight 1`` is the adversary before
-``adversarial_steps`` (Ganin & Lempitsky's scheme).
+Without ``--weight``, ``--steps``, ``--adv-head``, ``--objective`` or ``--reset`` the
+estimator's defaults (``adversarial_weight``, ``adversarial_steps``, ``adversarial_layer_sizes``,
+``adversarial_objective``, ``adversarial_reset``; ``--reset 0`` is None) are used: only
+``adversarial_tasks`` is set. ``--adv-head`` with no width is a linear adversary; ``--head``
+gives every head (plain network included) a hidden layer. ``--objective reversal --steps 1
+--adv-head --weight 1 --reset 0`` is the adversary before ``adversarial_steps`` (Ganin &
+Lempitsky's scheme).
 """
 
 import argparse
@@ -57,6 +58,8 @@ def main():
                     help="adversarial_layer_sizes (no value: linear; default: the estimator's)")
     ap.add_argument("--objective", choices=["confusion", "reversal"],
                     help="adversarial_objective (default: the estimator's)")
+    ap.add_argument("--reset", type=int,
+                    help="adversarial_reset (0: None; default: the estimator's)")
     ap.add_argument("--head", type=int, default=0, help="head_layer_sizes (0: linear heads)")
     ap.add_argument("--copies", type=int, default=1, help="adversarial tasks, all on s")
     ap.add_argument("--kind", default="r", choices=["r", "c"])
@@ -74,9 +77,12 @@ def main():
     adversarial = dict(adversarial_tasks=list(range(1, 1 + args.copies)))
     for name, value in [("adversarial_weight", args.weight), ("adversarial_steps", args.steps),
                         ("adversarial_layer_sizes", args.adv_head),
-                        ("adversarial_objective", args.objective)]:
+                        ("adversarial_objective", args.objective),
+                        ("adversarial_reset", args.reset)]:
         if value is not None:
             adversarial[name] = tuple(value) if name == "adversarial_layer_sizes" else value
+    if adversarial.get("adversarial_reset") == 0:
+        adversarial["adversarial_reset"] = None
     print("seed  main error plain / adversarial (ratio)  probe accuracy plain / adversarial")
     for seed in range(args.seeds):
         X, y, s = data(seed, noise=args.noise)

@@ -178,16 +178,15 @@ def test_adversarial_task_removes_a_planted_nuisance(seed):
     ``adversarial_tasks`` set): the raw features carry the coin s strongly (a 3-sd shift of
     feature 0), the main task does not need it. A logistic probe fitted afresh on the trunk's
     features of the training rows reads s on held-out rows at about 0.93 without the
-    adversarial task and near chance with it (0.587 and 0.488 on these seeds), while the main
-    task's test MSE stays within 10% of the plain network's.
+    adversarial task and near chance with it (below 0.5 + 0.1; 0.567 and 0.520 on these
+    seeds), while the main task's test MSE stays within 10% of the plain network's.
 
-    The bound is 0.65, not the target 0.6 (chance + 0.1): where the adversarial game ends is
-    sensitive to rounding (a change of the adversary's parameter layout, the same arithmetic,
-    moved seed 3 from 0.535 to 0.630), and benchmarks/neural_adversarial_probe.py meets 0.6
-    on 5 of seeds 0-9 (docs/neural.md). It fails without each default: the probes of seeds
-    0 and 1 are 0.667 / 0.590 with ``adversarial_objective="reversal"``, 0.927 / 0.918 with
-    ``adversarial_steps=1`` and 0.888 / 0.855 with a linear adversary
-    (``adversarial_layer_sizes=()``).
+    benchmarks/neural_adversarial_probe.py meets the target on 9 of seeds 0-9
+    (docs/neural.md); where the adversarial game ends is sensitive to rounding, so read the
+    margins as such. The test fails without the confusion objective (reversal: probes 0.628
+    / 0.640), at ``adversarial_steps=1`` (0.778 / 0.655) and with a linear adversary
+    (``adversarial_layer_sizes=()``: 0.577 / 0.665); without ``adversarial_reset`` these two
+    seeds pass (0.587 / 0.488), the benchmark's ten meet the target on 5 only.
     """
     (X, y, s), (Xt, yt, st) = (_nuisance(seed, 600, noise=0.5),
                                _nuisance(seed + 100, 600, noise=0.5))
@@ -205,7 +204,7 @@ def test_adversarial_task_removes_a_planted_nuisance(seed):
     mse_plain = np.mean((plain.predict(Xt) - yt) ** 2)
     mse_adv = np.mean((adv.predict(Xt)[:, 0] - yt) ** 2)
     assert probe(plain) > 0.85
-    assert probe(adv) < 0.65
+    assert probe(adv) < 0.6
     assert mse_adv < 1.1 * mse_plain
 
 
@@ -241,6 +240,8 @@ def test_adversarial_task_settings_are_checked():
         HardSharingMLPRegressor(adversarial_tasks=[1], adversarial_weight=-1.0).fit(X, Y)
     with pytest.raises(ValueError, match="adversarial_steps"):
         HardSharingMLPRegressor(adversarial_tasks=[1], adversarial_steps=0).fit(X, Y)
+    with pytest.raises(ValueError, match="adversarial_reset"):
+        HardSharingMLPRegressor(adversarial_tasks=[1], adversarial_reset=0).fit(X, Y)
     with pytest.raises(ValueError, match="adversarial_objective"):
         HardSharingMLPRegressor(adversarial_tasks=[1], adversarial_objective="flip").fit(X, Y)
     with pytest.raises(ValueError, match="adversarial_layer_sizes"):
@@ -249,3 +250,26 @@ def test_adversarial_task_settings_are_checked():
         HardSharingMLPRegressor((4, 3), adversarial_tasks=[1], task_layers=[2, 1]).fit(X, Y)
     with pytest.raises(ValueError, match="not a task"):
         HardSharingMLPRegressor(adversarial_tasks=[2]).fit(X, Y)
+
+
+def test_adversarial_reset_gives_a_fresh_adversary():
+    """``adversarial_reset``: the adversarial heads get new initial weights (within the
+    initialisation's bound) and zero Adam moments; nothing else moves."""
+    from mtlclassic.neural._base import _reset_adversary
+    X, y, s = _nuisance()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        est = HardSharingMLPRegressor((8,), max_iter=3, adversarial_tasks=[1],
+                                      random_state=0).fit(X, np.column_stack([y, s]))
+    state = est._state
+    adversary = state.net.adversary
+    own = np.zeros(state.buf.theta.size, dtype=bool)
+    own[state.adversary.index] = True
+    theta = state.buf.theta.copy()
+    _reset_adversary(state)
+    for W, fan_in in zip(adversary.W, adversary.sizes[:-1]):
+        assert np.abs(state.buf.params[W]).max() <= 1 / np.sqrt(fan_in)
+    moved = state.buf.theta != theta
+    assert moved.any() and not moved[~own].any()
+    assert not state.optimizer.m[own].any() and not state.optimizer.v[own].any()
+    assert not state.adversary.optimizer.m.any() and state.adversary.optimizer.t == 0

@@ -274,13 +274,15 @@ class HardSharingNet:
         else:
             self.heads = Stack(buf, [width, *head_hidden, 1], activation, per_task=True,
                                activate_last=False, dropout=dropout)
-        # adversarial tasks' heads of their own architecture (adversarial_layer_sizes): a
-        # per-task stack beside the heads, read where they read; the heads' copies of the
-        # adversarial tasks go unused (their gradient is zero)
+        # adversarial tasks' heads of their own architecture (adversarial_layer_sizes; a
+        # separate stack, so that they can be reset): one network per adversarial task beside
+        # the heads, read where they read; the heads' copies of the adversarial tasks go
+        # unused (their gradient is zero); with task_layers the adversarial heads are linear
+        # heads among the others
         self.adversary = None
         self.adversarial = None
         if (adversarial is not None and np.any(adversarial) and adversary_hidden is not None
-                and list(adversary_hidden) != list(head_hidden)):
+                and not (self.layered and not adversary_hidden)):
             if self.layered:
                 raise ValueError("task_layers needs linear heads: set "
                                  "adversarial_layer_sizes=() (and head_layer_sizes=()).")

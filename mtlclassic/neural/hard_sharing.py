@@ -18,7 +18,7 @@ class _HardSharing(NeuralMultiTaskModel):
                  auxiliary_weight=1.0,
                  adversarial_tasks=None, adversarial_weight=2.0,
                  adversarial_steps=10, adversarial_layer_sizes=(32,),
-                 adversarial_objective="confusion", dtype="float32",
+                 adversarial_objective="confusion", adversarial_reset=1, dtype="float32",
                  verbose=False):
         store_params(self, locals())
 
@@ -118,7 +118,8 @@ class HardSharingMLPRegressor(NeuralRegressorMixin, _HardSharing):
                  auxiliary_weight=1.0,
                  adversarial_tasks=None, adversarial_weight=2.0,
                  adversarial_steps=10, adversarial_layer_sizes=(32,),
-                 adversarial_objective="confusion", standardize_targets=True,
+                 adversarial_objective="confusion", adversarial_reset=1,
+                 standardize_targets=True,
                  dtype="float32", verbose=False):
         store_params(self, locals())
 

@@ -16,7 +16,7 @@ class _Relationship(NeuralMultiTaskModel):
                  dwa_temperature=2.0, gradnorm_alpha=1.5, main_tasks=None,
                  auxiliary_weight=1.0, adversarial_tasks=None, adversarial_weight=2.0,
                  adversarial_steps=10, adversarial_layer_sizes=(32,),
-                 adversarial_objective="confusion",
+                 adversarial_objective="confusion", adversarial_reset=1,
                  dtype="float32", verbose=False):
         store_params(self, locals())
 
@@ -104,7 +104,7 @@ class RelationshipMLPRegressor(NeuralRegressorMixin, _Relationship):
                  dwa_temperature=2.0, gradnorm_alpha=1.5, main_tasks=None,
                  auxiliary_weight=1.0, adversarial_tasks=None, adversarial_weight=2.0,
                  adversarial_steps=10, adversarial_layer_sizes=(32,),
-                 adversarial_objective="confusion",
+                 adversarial_objective="confusion", adversarial_reset=1,
                  standardize_targets=True, dtype="float32", verbose=False):
         store_params(self, locals())
 

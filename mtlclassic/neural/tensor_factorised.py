@@ -25,7 +25,7 @@ class _TensorFactorised(NeuralMultiTaskModel):
                  dwa_temperature=2.0, gradnorm_alpha=1.5, main_tasks=None,
                  auxiliary_weight=1.0, adversarial_tasks=None, adversarial_weight=2.0,
                  adversarial_steps=10, adversarial_layer_sizes=(32,),
-                 adversarial_objective="confusion",
+                 adversarial_objective="confusion", adversarial_reset=1,
                  dtype="float32", verbose=False):
         store_params(self, locals())
 
@@ -171,7 +171,7 @@ class TensorFactorisedMLPRegressor(NeuralRegressorMixin, _TensorFactorised):
                  dwa_temperature=2.0, gradnorm_alpha=1.5, main_tasks=None,
                  auxiliary_weight=1.0, adversarial_tasks=None, adversarial_weight=2.0,
                  adversarial_steps=10, adversarial_layer_sizes=(32,),
-                 adversarial_objective="confusion",
+                 adversarial_objective="confusion", adversarial_reset=1,
                  standardize_targets=True, dtype="float32", verbose=False):
         store_params(self, locals())
 
