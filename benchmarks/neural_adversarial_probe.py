@@ -1,5 +1,5 @@
-"""Does an adversarial task (``adversarial_tasks``, a gradient-reversal layer) make a planted
-nuisance variable unpredictable from the trunk? (issue 16's acceptance point, measured.)
+"""Does an adversarial task (``adversarial_tasks``) make a planted nuisance variable
+unpredictable from the trunk? (issue 16's acceptance point, measured.)
 
 The main task depends on features 2-4 only; the nuisance ``s`` (a fair coin) shifts features 0
 and 1 (by 3 and 1 standard deviations), which the main task does not need, so the raw features
@@ -9,11 +9,17 @@ near 0.5 means the nuisance was removed. Printed per seed: main-task test error 
 accuracy) of the plain network and of the one with the adversarial task, their ratio, and both
 probes' accuracies.
 
-    PYTHONPATH=. python benchmarks/neural_adversarial_probe.py [--weight 10] [--steps 10] \
-        [--head 32] [--kind r|c] [--noise 0.5] [--lr 0.01] [--epochs 150] [--seeds 3]
+    PYTHONPATH=. python benchmarks/neural_adversarial_probe.py [--weight W] [--steps K] \
+        [--adv-head [WIDTH ...]] [--objective confusion|reversal] [--reset N] [--head 0] \
+        [--kind r|c] [--noise 0.5] [--lr 0.01] [--epochs 150] [--seeds 5] [--patience 10]
 
-``--steps 1 --head 0`` is the adversary before ``adversarial_steps`` (one update per step,
-linear head).
+Without ``--weight``, ``--steps``, ``--adv-head``, ``--objective`` or ``--reset`` the
+estimator's defaults (``adversarial_weight``, ``adversarial_steps``, ``adversarial_layer_sizes``,
+``adversarial_objective``, ``adversarial_reset``; ``--reset 0`` is None) are used: only
+``adversarial_tasks`` is set. ``--adv-head`` with no width is a linear adversary; ``--head``
+gives every head (plain network included) a hidden layer. ``--objective reversal --steps 1
+--adv-head --weight 1 --reset 0`` is the adversary before ``adversarial_steps`` (Ganin &
+Lempitsky's scheme).
 """
 
 import argparse
@@ -46,23 +52,37 @@ def trunk(est, X):
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("--weight", type=float, default=10.0, help="adversarial_weight")
-    ap.add_argument("--steps", type=int, default=10, help="adversarial_steps")
-    ap.add_argument("--head", type=int, default=32, help="head_layer_sizes (0: linear heads)")
+    ap.add_argument("--weight", type=float, help="adversarial_weight (default: the estimator's)")
+    ap.add_argument("--steps", type=int, help="adversarial_steps (default: the estimator's)")
+    ap.add_argument("--adv-head", type=int, nargs="*",
+                    help="adversarial_layer_sizes (no value: linear; default: the estimator's)")
+    ap.add_argument("--objective", choices=["confusion", "reversal"],
+                    help="adversarial_objective (default: the estimator's)")
+    ap.add_argument("--reset", type=int,
+                    help="adversarial_reset (0: None; default: the estimator's)")
+    ap.add_argument("--head", type=int, default=0, help="head_layer_sizes (0: linear heads)")
     ap.add_argument("--copies", type=int, default=1, help="adversarial tasks, all on s")
     ap.add_argument("--kind", default="r", choices=["r", "c"])
     ap.add_argument("--noise", type=float, default=0.5, help="noise sd of the main task")
     ap.add_argument("--alpha", type=float, default=1e-3)
     ap.add_argument("--lr", type=float, default=0.01, help="learning_rate_init")
     ap.add_argument("--epochs", type=int, default=150)
-    ap.add_argument("--seeds", type=int, default=3)
+    ap.add_argument("--seeds", type=int, default=5)
+    ap.add_argument("--patience", type=int, default=10, help="n_iter_no_change")
     args = ap.parse_args()
     warnings.simplefilter("ignore")
     params = dict(hidden_layer_sizes=(32,), head_layer_sizes=(args.head,) if args.head else (),
                   learning_rate_init=args.lr, batch_size=64, max_iter=args.epochs,
-                  alpha=args.alpha, random_state=0)
-    adversarial = dict(adversarial_tasks=list(range(1, 1 + args.copies)),
-                       adversarial_weight=args.weight, adversarial_steps=args.steps)
+                  alpha=args.alpha, n_iter_no_change=args.patience, random_state=0)
+    adversarial = dict(adversarial_tasks=list(range(1, 1 + args.copies)))
+    for name, value in [("adversarial_weight", args.weight), ("adversarial_steps", args.steps),
+                        ("adversarial_layer_sizes", args.adv_head),
+                        ("adversarial_objective", args.objective),
+                        ("adversarial_reset", args.reset)]:
+        if value is not None:
+            adversarial[name] = tuple(value) if name == "adversarial_layer_sizes" else value
+    if adversarial.get("adversarial_reset") == 0:
+        adversarial["adversarial_reset"] = None
     print("seed  main error plain / adversarial (ratio)  probe accuracy plain / adversarial")
     for seed in range(args.seeds):
         X, y, s = data(seed, noise=args.noise)

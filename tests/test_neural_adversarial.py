@@ -6,6 +6,7 @@ import warnings
 import numpy as np
 import pytest
 from numpy.testing import assert_allclose
+from scipy.special import expit
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import LogisticRegression
 from test_neural_gradients import _data, assert_grad, numerical_grad
@@ -13,7 +14,7 @@ from test_neural_gradients import _data, assert_grad, numerical_grad
 from mtlclassic import (HardSharingMLPClassifier, HardSharingMLPRegressor,
                         SoftSharingMLPRegressor)
 from mtlclassic.neural._adversarial import (AdversaryUpdates, adversarial_backward,
-                                            reversal_factors)
+                                            confusion_grad, reversal_factors)
 from mtlclassic.neural._data import make_batch
 from mtlclassic.neural._losses import LOSSES, task_sums
 from mtlclassic.neural._networks import HardSharingNet, SoftSharingNet
@@ -25,6 +26,13 @@ NETS = {
     "hard-deep-heads": lambda buf, p, T: HardSharingNet(buf, p, T, [5], [3], "tanh", 0.0),
     "hard-task-layers": lambda buf, p, T: HardSharingNet(buf, p, T, [5, 4], [], "tanh", 0.0,
                                                          task_layers=[2, 1, 2]),
+    # the adversarial task (1) on a head of its own architecture (adversarial_layer_sizes)
+    "hard-adversary-head": lambda buf, p, T: HardSharingNet(
+        buf, p, T, [5, 4], [], "tanh", 0.0, adversarial=[False, True, False],
+        adversary_hidden=[3]),
+    "hard-deep-heads-adversary-head": lambda buf, p, T: HardSharingNet(
+        buf, p, T, [5], [3], "tanh", 0.0, adversarial=[False, True, False],
+        adversary_hidden=[4, 2]),
     "soft-cross-stitch": lambda buf, p, T: SoftSharingNet(buf, p, T, [4], "tanh", 0.0, 0.0,
                                                            True),
 }
@@ -66,6 +74,56 @@ def test_reversed_gradient(net_name, stacked, loss):
     buf.views(expected)[-1][...] = [1.0, 2.0, 3.0]
     assert own.any() and not own[buf.views(np.arange(buf.theta.size))[-1]].any()
     assert_grad(buf.grad, expected, rtol=1e-6)
+
+
+@pytest.mark.parametrize("net_name", ["hard", "hard-adversary-head", "soft-cross-stitch"])
+@pytest.mark.parametrize("stacked", [False, True], ids=["shared", "per_task"])
+@pytest.mark.parametrize("loss", ["squared", "logistic"])
+def test_confusion_gradient(net_name, stacked, loss):
+    """adversarial_objective="confusion": the adversarial task's own parameters descend its
+    loss; the others descend the other tasks' losses plus lambda times the confusion loss,
+    written here from its docstring: each adversarial output pulled to the batch mean of its
+    task's targets (squared), or to its fraction of positives by cross-entropy (logistic)."""
+    rng = np.random.default_rng(2)
+    data = _data(rng, stacked, loss)
+    T, p = data.n_tasks, data.X.shape[1]
+    buf = ParamBuffer(T, np.float64)
+    net = NETS[net_name](buf, p, T)
+    n_net = len(buf.specs)
+    buf.build()
+    net.initialize(buf, rng)
+    buf.theta[:] += 0.3 * rng.standard_normal(buf.theta.size)
+    batch = make_batch(data, np.arange(data.n_samples), net.mode(stacked))
+    adversarial = np.array([False, True, False])
+    factors = reversal_factors(net, buf, n_net, adversarial, 0.7)
+    C = batch.C
+    targets = (batch.Y + 1) / 2 if loss == "logistic" else batch.Y
+    mean = task_sums(C * targets, batch.task_axis, batch.task, T)  # C sums to 1 per task
+    centre = (mean[batch.task] if batch.task_axis is None
+              else np.expand_dims(mean, 1 - batch.task_axis))
+
+    def losses():
+        Z, _ = net.forward(buf, batch)
+        return task_sums(LOSSES[loss](Z, batch.Y, batch.C)[0], batch.task_axis, batch.task, T)
+
+    def confusion():
+        Z, _ = net.forward(buf, batch)
+        if loss == "squared":
+            E = C * (Z - centre) ** 2 / 2
+        else:
+            E = C * (-centre * np.log(expit(Z)) - (1 - centre) * np.log(expit(-Z)))
+        return float(task_sums(E, batch.task_axis, batch.task, T)[1])
+
+    Z, cache = net.forward(buf, batch)
+    _, dZ = LOSSES[loss](Z, batch.Y, batch.C)
+    buf.grad[:] = 0.0
+    adversarial_backward(net, buf, batch, dZ, cache, adversarial, factors,
+                         confusion_grad(loss, Z, batch))
+    rest = numerical_grad(lambda: float(losses()[[0, 2]].sum()), buf.theta)
+    adv = numerical_grad(lambda: float(losses()[1]), buf.theta)
+    conf = numerical_grad(confusion, buf.theta)
+    own = net.owned_by(buf, [1])
+    assert_grad(buf.grad, rest + np.where(own, adv, 0.7 * conf), rtol=1e-6)
 
 
 @pytest.mark.parametrize("net_name", ["hard-deep-heads", "soft-cross-stitch"])
@@ -114,25 +172,30 @@ def _trunk(est, X):
     return np.maximum(X @ est.coefs_[0] + est.intercepts_[0], 0.0)
 
 
-def test_adversarial_task_removes_a_planted_nuisance():
-    """Issue 16's acceptance point on its planted problem: the raw features carry the coin s
-    strongly (a 3-sd shift of feature 0), the main task does not need it. A logistic probe
-    fitted afresh on the trunk's features of the training rows reads s on held-out rows at
-    about 0.93 without the adversarial task and near chance (below 0.5 + 0.15) with it, while
-    the main task's test MSE stays within 10% of the plain network's.
+@pytest.mark.parametrize("seed", [0, 1])
+def test_adversarial_task_removes_a_planted_nuisance(seed):
+    """Issue 16's acceptance point on its planted problem, at the adversarial defaults (only
+    ``adversarial_tasks`` set): the raw features carry the coin s strongly (a 3-sd shift of
+    feature 0), the main task does not need it. A logistic probe fitted afresh on the trunk's
+    features of the training rows reads s on held-out rows at about 0.93 without the
+    adversarial task and near chance with it (below 0.5 + 0.1; 0.567 and 0.520 on these
+    seeds), while the main task's test MSE stays within 10% of the plain network's.
 
-    The adversary needs a hidden layer and ``adversarial_steps > 1``: one update per step
-    (the default) leaves the probe near 0.9 (benchmarks/neural_adversarial_probe.py
-    --steps 1), so this test fails without them.
+    benchmarks/neural_adversarial_probe.py meets the target on 9 of seeds 0-9
+    (docs/neural.md); where the adversarial game ends is sensitive to rounding, so read the
+    margins as such. The test fails without the confusion objective (reversal: probes 0.628
+    / 0.640), at ``adversarial_steps=1`` (0.778 / 0.655) and with a linear adversary
+    (``adversarial_layer_sizes=()``: 0.577 / 0.665); without ``adversarial_reset`` these two
+    seeds pass (0.587 / 0.488), the benchmark's ten meet the target on 5 only.
     """
-    (X, y, s), (Xt, yt, st) = _nuisance(0, 600, noise=0.5), _nuisance(100, 600, noise=0.5)
-    params = dict(hidden_layer_sizes=(32,), head_layer_sizes=(32,), learning_rate_init=0.01,
-                  batch_size=64, max_iter=150, alpha=1e-3, random_state=0)
+    (X, y, s), (Xt, yt, st) = (_nuisance(seed, 600, noise=0.5),
+                               _nuisance(seed + 100, 600, noise=0.5))
+    params = dict(hidden_layer_sizes=(32,), learning_rate_init=0.01, batch_size=64,
+                  max_iter=150, alpha=1e-3, random_state=0)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         plain = HardSharingMLPRegressor(**params).fit(X, y)
-        adv = HardSharingMLPRegressor(adversarial_tasks=[1], adversarial_weight=10.0,
-                                      adversarial_steps=10, **params).fit(
+        adv = HardSharingMLPRegressor(adversarial_tasks=[1], **params).fit(
             X, np.column_stack([y, 2.0 * s - 1.0]))
 
     def probe(est):
@@ -141,7 +204,7 @@ def test_adversarial_task_removes_a_planted_nuisance():
     mse_plain = np.mean((plain.predict(Xt) - yt) ** 2)
     mse_adv = np.mean((adv.predict(Xt)[:, 0] - yt) ** 2)
     assert probe(plain) > 0.85
-    assert probe(adv) < 0.65
+    assert probe(adv) < 0.6
     assert mse_adv < 1.1 * mse_plain
 
 
@@ -177,5 +240,36 @@ def test_adversarial_task_settings_are_checked():
         HardSharingMLPRegressor(adversarial_tasks=[1], adversarial_weight=-1.0).fit(X, Y)
     with pytest.raises(ValueError, match="adversarial_steps"):
         HardSharingMLPRegressor(adversarial_tasks=[1], adversarial_steps=0).fit(X, Y)
+    with pytest.raises(ValueError, match="adversarial_reset"):
+        HardSharingMLPRegressor(adversarial_tasks=[1], adversarial_reset=0).fit(X, Y)
+    with pytest.raises(ValueError, match="adversarial_objective"):
+        HardSharingMLPRegressor(adversarial_tasks=[1], adversarial_objective="flip").fit(X, Y)
+    with pytest.raises(ValueError, match="adversarial_layer_sizes"):
+        HardSharingMLPRegressor(adversarial_tasks=[1], adversarial_layer_sizes=[0]).fit(X, Y)
+    with pytest.raises(ValueError, match="adversarial_layer_sizes=()"):
+        HardSharingMLPRegressor((4, 3), adversarial_tasks=[1], task_layers=[2, 1]).fit(X, Y)
     with pytest.raises(ValueError, match="not a task"):
         HardSharingMLPRegressor(adversarial_tasks=[2]).fit(X, Y)
+
+
+def test_adversarial_reset_gives_a_fresh_adversary():
+    """``adversarial_reset``: the adversarial heads get new initial weights (within the
+    initialisation's bound) and zero Adam moments; nothing else moves."""
+    from mtlclassic.neural._base import _reset_adversary
+    X, y, s = _nuisance()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        est = HardSharingMLPRegressor((8,), max_iter=3, adversarial_tasks=[1],
+                                      random_state=0).fit(X, np.column_stack([y, s]))
+    state = est._state
+    adversary = state.net.adversary
+    own = np.zeros(state.buf.theta.size, dtype=bool)
+    own[state.adversary.index] = True
+    theta = state.buf.theta.copy()
+    _reset_adversary(state)
+    for W, fan_in in zip(adversary.W, adversary.sizes[:-1]):
+        assert np.abs(state.buf.params[W]).max() <= 1 / np.sqrt(fan_in)
+    moved = state.buf.theta != theta
+    assert moved.any() and not moved[~own].any()
+    assert not state.optimizer.m[own].any() and not state.optimizer.v[own].any()
+    assert not state.adversary.optimizer.m.any() and state.adversary.optimizer.t == 0

@@ -1,4 +1,5 @@
-"""Adversarial auxiliary tasks through a gradient-reversal layer (Ganin & Lempitsky 2015).
+"""Adversarial auxiliary tasks: a gradient-reversal layer (Ganin & Lempitsky 2015) or a
+confusion loss (Tzeng et al. 2015).
 
 An adversarial task's head (its own parameters) learns to predict the task as
 any other head does, but the gradient its loss sends into everything the
@@ -24,15 +25,26 @@ of their own), so that the reversed gradient is that of an adversary near
 its best response to the current shared layers: the min-max problem
 ``min_rest max_adv`` the reversal layer is meant to solve, not a chase.
 
+Ascending a best-responding adversary's loss still rewards making it
+*wrong*, which carries the task as well as making it right.  The confusion
+objective (``adversarial_objective="confusion"``) replaces the shared
+parameters' term by ``+ lambda grad L_conf``: the adversary's loss against
+its task's uninformative prediction (the batch mean of the targets, or of
+the positives for the logistic loss), whose gradient vanishes where the
+adversary has nothing left to read (:func:`confusion_grad`).
+
 References
 ----------
 Ganin, Y. and Lempitsky, V. (2015). Unsupervised domain adaptation by
 backpropagation. ICML.
+Tzeng, E., Hoffman, J., Darrell, T. and Saenko, K. (2015). Simultaneous deep
+transfer across domains and tasks. ICCV.
 """
 
 import numpy as np
+from scipy.special import expit
 
-from ._losses import LOSSES, scale_by_task
+from ._losses import LOSSES, scale_by_task, task_sums
 from ._optim import Adam
 
 
@@ -57,12 +69,39 @@ def reversal_factors(net, buf, n_net_params, adversarial, strength):
     return np.where(own, 1.0, np.where(net_mask, -float(strength), 0.0)).astype(buf.dtype)
 
 
-def adversarial_backward(net, buf, batch, dZ, cache, adversarial, factors):
-    """Write the step's gradients with the adversarial tasks' reversed on shared parameters."""
+def confusion_grad(loss, Z, batch):
+    """``dZ`` of the confusion loss: every output pulled to its task's uninformative
+    prediction, the batch mean of its targets (squared loss: ``(z - mean y)^2 / 2``;
+    logistic: the cross-entropy of ``sigmoid(z)`` to the batch's fraction of positives
+    ``p``, gradient ``sigmoid(z) - p``), each term weighted by ``C`` as the task's loss."""
+    C, Y = batch.C, batch.Y
+    if loss == "logistic":
+        Y = (Y + 1) / 2  # labels -1/+1 as 0/1
+    mean = task_sums(C * Y, batch.task_axis, batch.task, len(batch.present))  # C sums to 1
+    if batch.task_axis is None:
+        centre = mean[batch.task]
+    elif batch.task_axis == 1:
+        centre = mean[None, :]
+    else:
+        centre = mean[:, None]
+    P = expit(Z) if loss == "logistic" else Z
+    return (C * (P - centre)).astype(Z.dtype, copy=False)
+
+
+def adversarial_backward(net, buf, batch, dZ, cache, adversarial, factors, dZ_confusion=None):
+    """Write the step's gradients: the adversarial tasks' own parameters descend their loss;
+    the shared ones ascend it (``factors``, the reversal) or, given ``dZ_confusion``,
+    descend ``strength`` times the confusion loss."""
     is_adv = adversarial.astype(dZ.dtype)
     net.backward(buf, batch, scale_by_task(dZ.copy(), is_adv, batch.task_axis, batch.task),
                  cache)
-    g_adv = buf.grad * factors  # the weighting's entries (factor 0) stay those of the step
+    if dZ_confusion is None:
+        g_adv = buf.grad * factors  # the weighting's entries (factor 0) stay those of the step
+    else:
+        g_adv = np.where(factors > 0, buf.grad, 0)
+        net.backward(buf, batch, scale_by_task(dZ_confusion, is_adv, batch.task_axis,
+                                               batch.task), cache)
+        g_adv -= np.minimum(factors, 0) * buf.grad  # +strength on the shared parameters
     net.backward(buf, batch, scale_by_task(dZ, 1 - is_adv, batch.task_axis, batch.task), cache)
     buf.grad += g_adv
 

@@ -31,6 +31,7 @@ from ._weighting import TaskWeighting
 
 ACTIVATIONS = ("relu", "tanh", "logistic", "identity")
 WEIGHTINGS = ("equal", "uncertainty", "dwa", *GRADIENT_WEIGHTINGS)
+ADVERSARIAL_OBJECTIVES = ("confusion", "reversal")
 
 
 def _layer_sizes(value, name, allow_empty):
@@ -90,6 +91,12 @@ class NeuralMultiTaskModel(MultiTaskPredictor):
         _check_number(self, "auxiliary_weight", 0.0)
         _check_number(self, "adversarial_weight", 0.0)
         _check_number(self, "adversarial_steps", 1, integer=True)
+        if self.adversarial_reset is not None:
+            _check_number(self, "adversarial_reset", 1, integer=True)
+        if self.adversarial_objective not in ADVERSARIAL_OBJECTIVES:
+            raise ValueError(f"adversarial_objective must be one of {ADVERSARIAL_OBJECTIVES}, "
+                             f"got {self.adversarial_objective!r}.")
+        _layer_sizes(self.adversarial_layer_sizes, "adversarial_layer_sizes", allow_empty=True)
         if not (self.batch_size == "auto" or (isinstance(self.batch_size, numbers.Integral)
                                               and not isinstance(self.batch_size, bool)
                                               and self.batch_size >= 1)):
@@ -106,6 +113,12 @@ class NeuralMultiTaskModel(MultiTaskPredictor):
 
     def _make_net(self, buf, n_features, n_tasks):
         raise NotImplementedError
+
+    def _adversary_architecture(self):
+        """``(adversarial task mask, adversarial_layer_sizes)`` for networks whose heads read a
+        shared representation (the adversarial tasks get heads of that architecture)."""
+        return self._adversarial_mask(), _layer_sizes(
+            self.adversarial_layer_sizes, "adversarial_layer_sizes", allow_empty=True)
 
     def _task_mask(self, name):
         """Mask over ``tasks_`` of the task labels of parameter ``name`` (None if unset)."""
@@ -323,6 +336,10 @@ class NeuralMultiTaskModel(MultiTaskPredictor):
             adv_opt.learning_rate, adv_opt.beta1, adv_opt.beta2, adv_opt.eps = (
                 self.learning_rate_init, self.beta_1, self.beta_2, self.epsilon)
         state.adversary_steps = self.adversarial_steps
+        # a fresh adversary every `reset` epochs (networks with adversarial heads of their own)
+        reset = (self.adversarial_reset if state.adversarial is not None
+                 and getattr(state.net, "adversary", None) is not None else None)
+        state.adversarial_objective = self.adversarial_objective
         opt = state.optimizer
         opt.learning_rate, opt.beta1, opt.beta2, opt.eps = (
             self.learning_rate_init, self.beta_1, self.beta_2, self.epsilon)
@@ -351,6 +368,8 @@ class NeuralMultiTaskModel(MultiTaskPredictor):
         with blas_threads_for(batch_size * buf.theta.size), \
                 np.errstate(over="ignore", invalid="ignore"):
             for _ in range(1 if incremental else self.max_iter):
+                if reset and self.n_iter_ > 0 and self.n_iter_ % reset == 0:
+                    _reset_adversary(state)
                 loss, task_means = run_epoch(state, data, train, batch_size, self.shuffle, decay)
                 theta = buf.theta.astype(np.float64)
                 loss += 0.5 * self.alpha * float(np.sum(buf.decay_mask * theta * theta))
@@ -431,7 +450,8 @@ class NeuralMultiTaskModel(MultiTaskPredictor):
         for name in ("_state", "_predict_buf", "coefs_", "intercepts_", "cross_stitch_",
                      "task_weights_", "loss_curve_", "best_loss_", "validation_loss_curve_",
                      "best_validation_loss_", "n_iter_", "t_", "target_mean_", "target_scale_",
-                     "feature_scale_", "main_tasks_", "task_covariance_", "task_correlation_"):
+                     "feature_scale_", "main_tasks_", "task_covariance_", "task_correlation_",
+                     "adversary_coefs_", "adversary_intercepts_"):
             self.__dict__.pop(name, None)
 
     def _publish(self):
@@ -452,6 +472,12 @@ class NeuralMultiTaskModel(MultiTaskPredictor):
         self.task_weights_ = state.weighting.current(state.buf)
         if hasattr(state.net, "fitted"):  # the network's own fitted attributes
             for name, value in state.net.fitted().items():
+                setattr(self, name, value)
+        for name in ("adversary_coefs_", "adversary_intercepts_"):
+            if hasattr(self, name):
+                delattr(self, name)  # from an earlier fit with adversarial heads
+        if getattr(state.net, "adversary", None) is not None:
+            for name, value in state.net.adversary_heads(state.buf).items():
                 setattr(self, name, value)
 
     # -- public API -----------------------------------------------------------
@@ -528,6 +554,19 @@ class NeuralMultiTaskModel(MultiTaskPredictor):
 # divided by the feature scales; scales within 2**+-100 keep them among float32's normal
 # numbers (2**-126 to 2**128).
 _FLOAT32_SCALE_EXPONENT = 100
+
+
+def _reset_adversary(state):
+    """Fresh adversarial heads (``adversarial_reset``): new initial weights, Adam moments
+    zeroed (those of the extra updates and the network's at their entries)."""
+    state.net.adversary.initialize(state.buf, state.rng)
+    extra = state.adversary.optimizer
+    extra.m[:] = 0.0
+    extra.v[:] = 0.0
+    extra.t = 0
+    own = state.adversary.index
+    state.optimizer.m[own] = 0.0
+    state.optimizer.v[own] = 0.0
 
 
 def _check_scale_fits(scale, dtype):

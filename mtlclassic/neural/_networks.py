@@ -42,18 +42,22 @@ class Stack:
         Rate of inverted dropout on every activated layer's output (training only).
     cross_stitch : bool
         A cross-stitch unit (T x T) after every hidden layer of a per-task stack.
+    copies : int or None
+        Without ``per_task``: this many networks (3-D weights, leading axis the
+        copy) outside the per-task block (the adversarial tasks' heads).
     """
 
     def __init__(self, buf, sizes, activation, *, per_task, activate_last, dropout=0.0,
-                 cross_stitch=False):
+                 cross_stitch=False, copies=None):
         self.sizes = [int(s) for s in sizes]
         self.n_layers = len(self.sizes) - 1
         self.per_task = per_task
         self.activation = activation
         self.dropout = float(dropout)
-        self.W = [buf.add((a, b), per_task=per_task, decay=True)
+        lead = () if copies is None else (int(copies),)
+        self.W = [buf.add(lead + (a, b), per_task=per_task, decay=True)
                   for a, b in zip(self.sizes[:-1], self.sizes[1:])]
-        self.b = [buf.add((b,), per_task=per_task, decay=False) for b in self.sizes[1:]]
+        self.b = [buf.add(lead + (b,), per_task=per_task, decay=False) for b in self.sizes[1:]]
         self.activated = [l < self.n_layers - 1 or activate_last for l in range(self.n_layers)]
         T = buf.n_tasks
         self.cs = [buf.add((T, T), decay=False) if cross_stitch and l < self.n_layers - 1 else None
@@ -253,7 +257,7 @@ class HardSharingNet:
     padded_input = False
 
     def __init__(self, buf, n_features, n_tasks, hidden, head_hidden, activation, dropout,
-                 task_layers=None):
+                 task_layers=None, adversarial=None, adversary_hidden=None):
         self.n_tasks = n_tasks
         self.linear_heads = len(head_hidden) == 0
         self.trunk = Stack(buf, [n_features, *hidden], activation, per_task=False,
@@ -270,10 +274,31 @@ class HardSharingNet:
         else:
             self.heads = Stack(buf, [width, *head_hidden, 1], activation, per_task=True,
                                activate_last=False, dropout=dropout)
+        # adversarial tasks' heads of their own architecture (adversarial_layer_sizes; a
+        # separate stack, so that they can be reset): one network per adversarial task beside
+        # the heads, read where they read; the heads' copies of the adversarial tasks go
+        # unused (their gradient is zero); with task_layers the adversarial heads are linear
+        # heads among the others
+        self.adversary = None
+        self.adversarial = None
+        if (adversarial is not None and np.any(adversarial) and adversary_hidden is not None
+                and not (self.layered and not adversary_hidden)):
+            if self.layered:
+                raise ValueError("task_layers needs linear heads: set "
+                                 "adversarial_layer_sizes=() (and head_layer_sizes=()).")
+            self.adversarial = np.asarray(adversarial, dtype=bool)
+            # adversary k of the k-th adversarial task (-1: none)
+            self.adversary_of = np.cumsum(self.adversarial) - 1
+            self.adversary_of[~self.adversarial] = -1
+            self.adversary = Stack(buf, [width, *adversary_hidden, 1], activation,
+                                   per_task=False, activate_last=False, dropout=dropout,
+                                   copies=int(self.adversarial.sum()))
 
     def initialize(self, buf, rng):
         self.trunk.initialize(buf, rng)
         self.heads.initialize(buf, rng)
+        if self.adversary is not None:
+            self.adversary.initialize(buf, rng)
 
     def mode(self, stacked):
         if self.linear_heads:
@@ -286,7 +311,11 @@ class HardSharingNet:
             Hs = [entry["input"] for entry in trunk_cache[1:]] + [H]
             return self.heads.forward(buf, Hs, batch), (trunk_cache, Hs)
         if self.linear_heads:
-            return self.heads.forward(buf, H, batch), (trunk_cache, H)
+            Z = self.heads.forward(buf, H, batch)
+            if self.adversary is None:
+                return Z, (trunk_cache, H)
+            Z, adv_cache = self._adversary_forward(buf, batch, H, Z, train, rng)
+            return Z, (trunk_cache, H, adv_cache)
         tasks = getattr(batch, "tasks", None)
         if batch.mode == "padded":
             Hp = np.zeros((len(batch.tasks) if tasks is not None else self.n_tasks,
@@ -294,7 +323,62 @@ class HardSharingNet:
             Hp[batch.slot] = H[batch.order]
             H = Hp
         Z, head_cache = self.heads.forward(buf, H, train, rng, tasks=tasks)
-        return Z[..., 0], (trunk_cache, head_cache)
+        Z = Z[..., 0]
+        if self.adversary is None:
+            return Z, (trunk_cache, head_cache)
+        Z, adv_cache = self._adversary_forward(buf, batch, H, Z, train, rng)
+        return Z, (trunk_cache, head_cache, adv_cache)
+
+    def _adversary_forward(self, buf, batch, H, Z, train, rng):
+        """Replace the adversarial tasks' outputs in ``Z`` by their own heads' on ``H``.
+
+        Each adversary runs on the rows the heads read: every row (``H`` 2-D,
+        shared layout), its task's rows (padded), or, in the per-task layout
+        with linear heads ("gather"), the rows of adversarial tasks, each row
+        keeping its own task's adversary's output.
+        """
+        if batch.mode == "gather":  # Z (m,): row i of task batch.task[i]
+            rows = np.flatnonzero(self.adversarial[batch.task])
+            Za, cache = self.adversary.forward(buf, H[rows], train, rng)
+            Z = Z.copy()
+            Z[rows] = Za[self.adversary_of[batch.task[rows]], np.arange(len(rows)), 0]
+            return Z, (cache, rows)
+        if batch.mode == "rows":  # Z (m, T)
+            Za, cache = self.adversary.forward(buf, H, train, rng)
+            Z = Z.copy()
+            Z[:, self.adversarial] = Za[..., 0].T
+            return Z, (cache, None)
+        # "all" (H (m, h)) / "padded" (H (tasks, width, h)): Z (tasks, m)
+        tasks = getattr(batch, "tasks", None)
+        tasks = np.arange(self.n_tasks) if tasks is None else tasks
+        mine = np.flatnonzero(self.adversarial[tasks])  # positions in Z
+        which = self.adversary_of[tasks[mine]]
+        A = H if batch.mode == "all" else H[mine]
+        if len(which) < self.adversary_of.max() + 1:  # prediction on some tasks only
+            Za, cache = self.adversary.forward(buf, A, train, rng, tasks=which)
+        else:
+            Za, cache = self.adversary.forward(buf, A, train, rng)
+        Z = Z.copy()
+        Z[mine] = Za[..., 0]
+        return Z, (cache, mine)
+
+    def _adversary_backward(self, buf, batch, dZ, adv_cache, has_trunk):
+        """Write the adversaries' gradients; return ``dZ`` without their entries and their
+        gradient of the heads' input (None without a trunk)."""
+        cache, where = adv_cache
+        dZ = dZ.copy()
+        if batch.mode == "gather":
+            dA = np.zeros((self.adversary_of.max() + 1, len(where), 1), dtype=dZ.dtype)
+            dA[self.adversary_of[batch.task[where]], np.arange(len(where)), 0] = dZ[where]
+            dZ[where] = 0
+        elif batch.mode == "rows":
+            dA = np.ascontiguousarray(dZ[:, self.adversarial].T)[..., None]
+            dZ[:, self.adversarial] = 0
+        else:
+            dA = np.ascontiguousarray(dZ[where])[..., None]
+            dZ[where] = 0
+        dIn = self.adversary.backward(buf, dA, cache, input_grad=has_trunk)
+        return dZ, dIn
 
     def backward(self, buf, batch, dZ, cache):
         if self.layered:
@@ -312,11 +396,25 @@ class HardSharingNet:
         ``H`` (n_rows, width), or None without a trunk."""
         head_cache = cache[1]
         has_trunk = self.trunk.n_layers > 0
+        dH_adv = None
+        if self.adversary is not None:
+            dZ, dH_adv = self._adversary_backward(buf, batch, dZ, cache[2], has_trunk)
         if self.linear_heads:
-            return self.heads.backward(buf, head_cache, batch, dZ, has_trunk)
+            dH = self.heads.backward(buf, head_cache, batch, dZ, has_trunk)
+            if dH_adv is not None:
+                if batch.mode == "gather":
+                    dH[cache[2][1]] += dH_adv
+                else:
+                    dH += dH_adv
+            return dH
         dH = self.heads.backward(buf, dZ[..., None], head_cache, input_grad=has_trunk)
         if not has_trunk:
             return None
+        if dH_adv is not None:
+            if batch.mode == "padded":
+                dH[cache[2][1]] += dH_adv
+            else:
+                dH += dH_adv
         if batch.mode == "padded":
             rows = np.empty((batch.n_rows, dH.shape[-1]), dtype=dH.dtype)
             rows[batch.order] = dH[batch.slot]
@@ -343,6 +441,10 @@ class HardSharingNet:
         elif self.linear_heads:
             views[self.heads.W][tasks] = True
             views[self.heads.b][tasks] = True
+        if self.adversary is not None:
+            mine = self.adversary_of[np.asarray(tasks, dtype=int)]
+            for i in (*self.adversary.W, *self.adversary.b):
+                views[i][mine[mine >= 0]] = True
         return mask
 
     def penalty(self, buf, grad=True):
@@ -363,6 +465,14 @@ class HardSharingNet:
             coefs += [buf.params[i].copy() for i in self.heads.W]
             intercepts += [buf.params[i].copy() for i in self.heads.b]
         return coefs, intercepts, []
+
+    def adversary_heads(self, buf):
+        """The adversarial tasks' own heads (``adversarial_layer_sizes``), if any: layers of
+        shape (n_adversarial, n_in, n_out), in the order of the adversarial tasks."""
+        if self.adversary is None:
+            return {}
+        return {"adversary_coefs_": [buf.params[i].copy() for i in self.adversary.W],
+                "adversary_intercepts_": [buf.params[i].copy() for i in self.adversary.b]}
 
 
 class SoftSharingNet:

@@ -51,8 +51,10 @@ def relationship_penalty(V, omega_inv, strength):
 class RelationshipNet(HardSharingNet):
     """A hard-sharing network with linear heads and the relationship prior on them."""
 
-    def __init__(self, buf, n_features, n_tasks, hidden, activation, dropout, strength):
-        super().__init__(buf, n_features, n_tasks, hidden, [], activation, dropout)
+    def __init__(self, buf, n_features, n_tasks, hidden, activation, dropout, strength,
+                 adversarial=None, adversary_hidden=None):
+        super().__init__(buf, n_features, n_tasks, hidden, [], activation, dropout,
+                         adversarial=adversarial, adversary_hidden=adversary_hidden)
         self.strength = float(strength)
         self.set_covariance(np.eye(n_tasks) / n_tasks)
 

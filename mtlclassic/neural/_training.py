@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from ._adversarial import adversarial_backward
+from ._adversarial import adversarial_backward, confusion_grad
 from ._data import NeuralData, chunks, make_batch
 from ._losses import LOSSES, scale_by_task, task_sums
 
@@ -25,6 +25,7 @@ class TrainState:
         self.adversarial = None  # (adversarial task mask, gradient-reversal factors)
         self.adversary = None  # AdversaryUpdates: the extra updates of adversarial_steps
         self.adversary_steps = 1
+        self.adversarial_objective = "reversal"
         self.n_net_params = None
 
 
@@ -41,6 +42,11 @@ def train_step(state, batch, decay):
         scale_by_task(E, scale, batch.task_axis, batch.task)
         scale_by_task(dZ, scale, batch.task_axis, batch.task)
     L = task_sums(E, batch.task_axis, batch.task, net.n_tasks)
+    dZ_confusion = None
+    if state.adversarial is not None and state.adversarial_objective == "confusion":
+        dZ_confusion = confusion_grad(state.loss, Z, batch)
+        if state.task_scale is not None:  # weighted as the adversarial tasks' own losses
+            scale_by_task(dZ_confusion, scale, batch.task_axis, batch.task)
     gradients = state.weighting.gradients
     if gradients is not None:  # GradNorm, PCGrad, MGDA: they read each task's gradient
         gradients.backward(net, buf, batch, dZ, cache, L, state.rng)
@@ -48,8 +54,10 @@ def train_step(state, batch, decay):
         weights = state.weighting.step(buf, L, batch.present)
         if weights is not None:
             scale_by_task(dZ, weights, batch.task_axis, batch.task)
-        if state.adversarial is not None:  # through the gradient-reversal layer
-            adversarial_backward(net, buf, batch, dZ, cache, *state.adversarial)
+            if dZ_confusion is not None:
+                scale_by_task(dZ_confusion, weights, batch.task_axis, batch.task)
+        if state.adversarial is not None:  # reversal or confusion (adversarial_objective)
+            adversarial_backward(net, buf, batch, dZ, cache, *state.adversarial, dZ_confusion)
         else:
             net.backward(buf, batch, dZ, cache)
     net.penalty(buf)

@@ -16,8 +16,9 @@ class _HardSharing(NeuralMultiTaskModel):
                  epsilon=1e-8, task_column=None, unseen_tasks="error", task_weighting="equal",
                  dwa_temperature=2.0, gradnorm_alpha=1.5, main_tasks=None,
                  auxiliary_weight=1.0,
-                 adversarial_tasks=None, adversarial_weight=1.0,
-                 adversarial_steps=1, dtype="float32",
+                 adversarial_tasks=None, adversarial_weight=2.0,
+                 adversarial_steps=10, adversarial_layer_sizes=(32,),
+                 adversarial_objective="confusion", adversarial_reset=1, dtype="float32",
                  verbose=False):
         store_params(self, locals())
 
@@ -49,7 +50,8 @@ class _HardSharing(NeuralMultiTaskModel):
         hidden = _layer_sizes(self.hidden_layer_sizes, "hidden_layer_sizes", allow_empty=True)
         head_hidden = _layer_sizes(self.head_layer_sizes, "head_layer_sizes", allow_empty=True)
         return HardSharingNet(buf, n_features, n_tasks, hidden, head_hidden, self.activation,
-                              self.dropout, self._task_layers(n_tasks, hidden, head_hidden))
+                              self.dropout, self._task_layers(n_tasks, hidden, head_hidden),
+                              *self._adversary_architecture())
 
 
 class HardSharingMLPRegressor(NeuralRegressorMixin, _HardSharing):
@@ -97,6 +99,11 @@ class HardSharingMLPRegressor(NeuralRegressorMixin, _HardSharing):
         of the layer a task reads).
         ``coefs_[0]`` acts on ``X`` itself (the feature scaling is folded
         into it).
+    adversary_coefs_, adversary_intercepts_ : list of ndarray
+        With ``adversarial_tasks`` whose heads differ from the others
+        (``adversarial_layer_sizes``): the adversarial tasks' own heads, layers
+        of shape (n_adversarial, n_in, n_out) in the order of ``tasks_``
+        (their entries in the heads of ``coefs_`` are then unused).
     target_mean_, target_scale_ : ndarray of shape (n_tasks,)
         Per-task target standardisation (zeros and ones when off).
     """
@@ -109,8 +116,10 @@ class HardSharingMLPRegressor(NeuralRegressorMixin, _HardSharing):
                  epsilon=1e-8, task_column=None, unseen_tasks="error", task_weighting="equal",
                  dwa_temperature=2.0, gradnorm_alpha=1.5, main_tasks=None,
                  auxiliary_weight=1.0,
-                 adversarial_tasks=None, adversarial_weight=1.0,
-                 adversarial_steps=1, standardize_targets=True,
+                 adversarial_tasks=None, adversarial_weight=2.0,
+                 adversarial_steps=10, adversarial_layer_sizes=(32,),
+                 adversarial_objective="confusion", adversarial_reset=1,
+                 standardize_targets=True,
                  dtype="float32", verbose=False):
         store_params(self, locals())
 

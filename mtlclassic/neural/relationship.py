@@ -14,8 +14,9 @@ class _Relationship(NeuralMultiTaskModel):
                  validation_fraction=0.1, n_iter_no_change=10, beta_1=0.9, beta_2=0.999,
                  epsilon=1e-8, task_column=None, unseen_tasks="error", task_weighting="equal",
                  dwa_temperature=2.0, gradnorm_alpha=1.5, main_tasks=None,
-                 auxiliary_weight=1.0, adversarial_tasks=None, adversarial_weight=1.0,
-                 adversarial_steps=1,
+                 auxiliary_weight=1.0, adversarial_tasks=None, adversarial_weight=2.0,
+                 adversarial_steps=10, adversarial_layer_sizes=(32,),
+                 adversarial_objective="confusion", adversarial_reset=1,
                  dtype="float32", verbose=False):
         store_params(self, locals())
 
@@ -27,7 +28,7 @@ class _Relationship(NeuralMultiTaskModel):
         return RelationshipNet(
             buf, n_features, n_tasks,
             _layer_sizes(self.hidden_layer_sizes, "hidden_layer_sizes", allow_empty=True),
-            self.activation, self.dropout, self.relationship)
+            self.activation, self.dropout, self.relationship, *self._adversary_architecture())
 
     def _sync_state(self):
         self._state.net.strength = float(self.relationship)  # set_params between calls
@@ -78,6 +79,11 @@ class RelationshipMLPRegressor(NeuralRegressorMixin, _Relationship):
         The learned task covariance ``Omega`` of the heads (trace 1).
     task_correlation_ : ndarray of shape (n_tasks, n_tasks)
         ``Omega`` scaled to unit diagonal.
+    adversary_coefs_, adversary_intercepts_ : list of ndarray
+        With ``adversarial_tasks`` whose heads differ from the others
+        (``adversarial_layer_sizes``): the adversarial tasks' own heads, layers
+        of shape (n_adversarial, n_in, n_out) in the order of ``tasks_``
+        (their entries in the heads of ``coefs_`` are then unused).
     target_mean_, target_scale_ : ndarray of shape (n_tasks,)
         Per-task target standardisation (zeros and ones when off).
 
@@ -96,8 +102,9 @@ class RelationshipMLPRegressor(NeuralRegressorMixin, _Relationship):
                  validation_fraction=0.1, n_iter_no_change=10, beta_1=0.9, beta_2=0.999,
                  epsilon=1e-8, task_column=None, unseen_tasks="error", task_weighting="equal",
                  dwa_temperature=2.0, gradnorm_alpha=1.5, main_tasks=None,
-                 auxiliary_weight=1.0, adversarial_tasks=None, adversarial_weight=1.0,
-                 adversarial_steps=1,
+                 auxiliary_weight=1.0, adversarial_tasks=None, adversarial_weight=2.0,
+                 adversarial_steps=10, adversarial_layer_sizes=(32,),
+                 adversarial_objective="confusion", adversarial_reset=1,
                  standardize_targets=True, dtype="float32", verbose=False):
         store_params(self, locals())
 
