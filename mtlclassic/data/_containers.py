@@ -38,7 +38,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from ._scaling import IDENTITY, intercept_scale, rescale
-from ._stacked_kernels import stacked_linear, stacked_rmatvec
+from ._stacked_kernels import stacked_linear, stacked_rmatvec, stacked_sq_rmatvec
 
 # Entries of the temporaries made by the passes over a dense X in row chunks (512 KB
 # in float64): a pass never allocates more than this besides its result.
@@ -381,6 +381,9 @@ class StackedDesign(_Design):
         """``sum_{i in t} c_i x_ij`` (uncentered), shape (n_features, n_tasks) (or those ``features``)."""
         p = self.n_features if features is None else len(features)
         G = np.empty((p, self.n_tasks), dtype=self.dtype)
+        if self._compiled:
+            stacked_rmatvec(self.X, self._features(features), self.C, self.offsets, G)
+            return G
         for t, (s, e) in enumerate(zip(self.offsets[:-1], self.offsets[1:])):
             B = self._blocks[t] if features is None else self._blocks[t][:, features]
             G[:, t] = np.asarray(B.T @ self.C[s:e]).ravel()
@@ -391,6 +394,10 @@ class StackedDesign(_Design):
         return np.add.reduceat(d, self.offsets[:-1])
 
     def _raw_sq_col_norms(self):
+        if self._compiled:  # one compiled pass, no temporary
+            G = np.empty((self.n_features, self.n_tasks), dtype=np.float64)
+            stacked_sq_rmatvec(self.X, np.asarray(self.C, dtype=np.float64), self.offsets, G)
+            return G
         # In row chunks: a task's block squared at once would cost a copy of its rows.
         G = self._dense_task_sums(np.asarray(self.C, dtype=np.float64), square=True)
         if G is not None:

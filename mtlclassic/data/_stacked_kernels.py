@@ -50,3 +50,17 @@ def stacked_rmatvec(X, features, d, offsets, G):
                 for k in range(p):
                     g[k] += X[i, features[k]] * di
         G[:, t] = g
+
+
+@njit(cache=True, nogil=True, fastmath=_FAST)
+def stacked_sq_rmatvec(X, d, offsets, G):
+    """``G[k, t] = sum_{i in t} X[i, k]^2 d[i]``: the weighted squared column norms of each task."""
+    p = X.shape[1]
+    g = np.empty(p, dtype=G.dtype)
+    for t in range(offsets.size - 1):
+        g[:] = 0.0
+        for i in range(offsets[t], offsets[t + 1]):
+            di = d[i]
+            for k in range(p):
+                g[k] += X[i, k] * X[i, k] * di
+        G[:, t] = g

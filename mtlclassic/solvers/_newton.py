@@ -99,13 +99,29 @@ class _NewtonInner:
         self.params = penalty.row_params
         self.best_dual = -np.inf
         self.floor = _curvature_floor(sub.dtype)
+        self._last = (None, None)  # (Z, (F(Z), dF/dZ, d^2F/dZ^2)) of the last evaluation
+
+    def _evaluate(self, Z):
+        """``(F(Z), dF/dZ, d^2F/dZ^2)``, remembered for the last ``Z`` (the same object).
+
+        A step's accepted point is evaluated once: its value ends the line search,
+        its derivative gives the gap, and both derivatives the next step's model.
+        """
+        if self._last[0] is not Z:
+            fused = getattr(self.datafit, "value_derivative_curvature_z", None)
+            out = (fused(Z) if fused is not None else
+                   (self.datafit.value_z(Z), self.datafit.derivative_z(Z),
+                    self.datafit.curvature_z(Z)))
+            self._last = (Z, out)
+        return self._last[1]
 
     def _model(self, Z):
         """The quadratic model at ``Z``: a squared-loss container, weights ``h``, targets ``u``."""
         sub = self.datafit.data
-        g = self.datafit.derivative_z(Z).astype(np.float64)
+        _, g, h = self._evaluate(Z)
+        g = g.astype(np.float64, copy=False)
         c = sub.C.astype(np.float64)
-        h = np.maximum(self.datafit.curvature_z(Z).astype(np.float64), self.floor * c)
+        h = np.maximum(h.astype(np.float64, copy=False), self.floor * c)
         u = Z - np.divide(g, h, out=np.zeros_like(g), where=h > 0)  # c = 0: no term
         model = copy.copy(sub)  # shares X (and the per-task row blocks): new Y, C, centering
         model.Y, model.C = u.astype(sub.dtype), h.astype(sub.dtype)
@@ -178,8 +194,8 @@ class _NewtonInner:
         t = 1.0
         for _ in range(MAX_HALVINGS):
             W_t = W_new if t == 1.0 else W + t * dW
-            Z_t = Z + t * dZ
-            value = self.datafit.value_z(Z_t) + (pen_new if t == 1.0 else penalty.value(W_t))
+            Z_t = (Z + t * dZ).astype(Z.dtype, copy=False)
+            value = self._evaluate(Z_t)[0] + (pen_new if t == 1.0 else penalty.value(W_t))
             if value <= primal + ARMIJO * t * decrease:
                 break
             if t == 1.0 and -decrease <= rounding and value <= primal + rounding:
@@ -191,7 +207,6 @@ class _NewtonInner:
         else:
             return W, b, Z, primal, epochs, False
         W_t = W_t.astype(W.dtype, copy=False)
-        Z_t = Z_t.astype(Z.dtype, copy=False)
         if self.fit_intercept:
             # Profile the intercepts: exact minimisation over b for W_t (a 1-D Newton per task).
             # At the model's solution the intercepts are b_model - delta(W_new) in the
@@ -200,12 +215,12 @@ class _NewtonInner:
             Z0 = Z_t - sub.expand(b_t)
             b = self.datafit.optimal_intercept(Z0, b_t).astype(W.dtype)
             Z_t = Z0 + sub.expand(b)
-            value = self.datafit.value_z(Z_t) + penalty.value(W_t)
+            value = self._evaluate(Z_t)[0] + penalty.value(W_t)
         return W_t, b, Z_t, value, epochs, value < primal or -decrease <= rounding
 
     def gap(self, W, Z, primal):
         """Duality gap of the restricted problem at ``(W, Z)`` (intercepts profiled)."""
-        dual = dual_at(self.datafit, self.penalty, -self.datafit.derivative_z(Z))[0]
+        dual = dual_at(self.datafit, self.penalty, -self._evaluate(Z)[1])[0]
         self.best_dual = max(self.best_dual, dual)
         return primal - self.best_dual
 
@@ -240,7 +255,7 @@ def newton_inner(datafit, penalty, W_ws, b, Z, ws, inner_tol, max_epochs, fit_in
     """
     inner = _NewtonInner(datafit, penalty, ws, fit_intercept, cache)
     W = np.ascontiguousarray(W_ws)
-    primal = inner.datafit.value_z(Z) + penalty.value(W)
+    primal = inner._evaluate(Z)[0] + penalty.value(W)
     used = 0
     while used < max_epochs:
         W, b, Z, primal, epochs, moved = inner.step(
