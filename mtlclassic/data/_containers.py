@@ -38,7 +38,8 @@ import numpy as np
 import scipy.sparse as sp
 
 from ._scaling import IDENTITY, intercept_scale, rescale
-from ._stacked_kernels import stacked_linear, stacked_rmatvec, stacked_sq_rmatvec
+from ._stacked_kernels import (stacked_centered_copy, stacked_linear, stacked_linear_f,
+                               stacked_rmatvec, stacked_rmatvec_f, stacked_sq_rmatvec)
 
 # Entries of the temporaries made by the passes over a dense X in row chunks (512 KB
 # in float64): a pass never allocates more than this besides its result.
@@ -49,7 +50,7 @@ CHUNK_ENTRIES = 2 ** 16
 # thread (linear + rmatvec): 139 tasks of 20 x 27, 0.09 ms against 1.6 ms by a BLAS product per
 # task; 139 of 110 x 27, 0.3-0.8 ms against 0.9-2.4; from ~2e4 entries per task, a Fortran-
 # ordered X is faster by BLAS (rows read across columns), a C-ordered one is even.
-COMPILED_BLOCK_ENTRIES = 2 ** 12
+COMPILED_BLOCK_ENTRIES = 2 ** 13
 
 
 def column_copy(X, features, segments=None):
@@ -310,6 +311,11 @@ class StackedDesign(_Design):
         if self.is_sparse or self.X_offset is None:
             return super().restrict(features)
         features = np.asarray(features)
+        if self._compiled:  # many small tasks: one compiled pass, not a slice per task
+            out = np.empty((self.n_samples, features.size), dtype=self.X.dtype, order="F")
+            stacked_centered_copy(self.X, features.astype(np.int64), self.offsets,
+                                  self.X_offset, out)
+            return self._with_design(out)
         segments = [(s, e, self.X_offset[features, t])
                     for t, (s, e) in enumerate(zip(self.offsets[:-1], self.offsets[1:]))]
         return self._with_design(column_copy(self.X, features, segments))  # centered
@@ -320,7 +326,9 @@ class StackedDesign(_Design):
         With ``features`` (indices), ``W`` holds only those rows (the others are zero).
         """
         z = np.empty(self.n_samples, dtype=np.result_type(W.dtype, self.dtype))
-        if self._compiled:
+        if self._compiled and features is None and self.X.flags.f_contiguous:
+            stacked_linear_f(self.X, W, self.offsets, z)  # (a working set's copy) by columns
+        elif self._compiled:
             stacked_linear(self.X, self._features(features), W, self.offsets, z)
         else:
             for t, (s, e) in enumerate(zip(self.offsets[:-1], self.offsets[1:])):
@@ -347,7 +355,9 @@ class StackedDesign(_Design):
         """
         p = self.n_features if features is None else len(features)
         G = np.empty((p, self.n_tasks), dtype=d.dtype)
-        if self._compiled:
+        if self._compiled and features is None and self.X.flags.f_contiguous:
+            stacked_rmatvec_f(self.X, d, self.offsets, G)
+        elif self._compiled:
             stacked_rmatvec(self.X, self._features(features), d, self.offsets, G)
         else:
             for t, (s, e) in enumerate(zip(self.offsets[:-1], self.offsets[1:])):
@@ -381,6 +391,9 @@ class StackedDesign(_Design):
         """``sum_{i in t} c_i x_ij`` (uncentered), shape (n_features, n_tasks) (or those ``features``)."""
         p = self.n_features if features is None else len(features)
         G = np.empty((p, self.n_tasks), dtype=self.dtype)
+        if self._compiled and features is None and self.X.flags.f_contiguous:
+            stacked_rmatvec_f(self.X, self.C, self.offsets, G)
+            return G
         if self._compiled:
             stacked_rmatvec(self.X, self._features(features), self.C, self.offsets, G)
             return G

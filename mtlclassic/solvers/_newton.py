@@ -82,7 +82,7 @@ class _NewtonInner:
         set does not change.
     """
 
-    def __init__(self, datafit, penalty, ws, fit_intercept, cache):
+    def __init__(self, datafit, penalty, ws, fit_intercept, cache, evaluated=None):
         data = datafit.data
         if cache.get("ws") is not None and np.array_equal(cache["ws"], ws):
             sub = cache["sub"]
@@ -99,7 +99,9 @@ class _NewtonInner:
         self.params = penalty.row_params
         self.best_dual = -np.inf
         self.floor = _curvature_floor(sub.dtype)
-        self._last = (None, None)  # (Z, (F(Z), dF/dZ, d^2F/dZ^2)) of the last evaluation
+        # (Z, (F(Z), dF/dZ, d^2F/dZ^2)) of the last evaluation; the outer loop's, to begin with
+        # (the restricted datafit has the same values at the same Z).
+        self._last = (None, None) if evaluated is None else evaluated
 
     def _evaluate(self, Z):
         """``(F(Z), dF/dZ, d^2F/dZ^2)``, remembered for the last ``Z`` (the same object).
@@ -213,6 +215,7 @@ class _NewtonInner:
             # restricted problem's parametrisation; at t, b + t (that - b).
             b_t = b + t * ((b_model - delta(W_new)) - b)
             Z0 = Z_t - sub.expand(b_t)
+            b_t = _intercept_step(sub, b_t, *self._evaluate(Z_t)[1:])
             b = self.datafit.optimal_intercept(Z0, b_t).astype(W.dtype)
             Z_t = Z0 + sub.expand(b)
             value = self._evaluate(Z_t)[0] + penalty.value(W_t)
@@ -223,6 +226,17 @@ class _NewtonInner:
         dual = dual_at(self.datafit, self.penalty, -self._evaluate(Z)[1])[0]
         self.best_dual = max(self.best_dual, dual)
         return primal - self.best_dual
+
+
+def _intercept_step(data, b, g, h):
+    """``b`` after the first Newton step of :meth:`optimal_intercept`, from ``g``, ``h`` at ``b``.
+
+    The line search evaluated the derivatives at its point already: taking the
+    intercepts' first step from them saves one pass over the samples.
+    """
+    G, H = data.task_sum(g), data.task_sum(h)
+    moving = np.abs(G) > 1e-13 * data.task_sum(data.C)
+    return b - np.where(moving, np.clip(G / np.maximum(H, 1e-300), -4.0, 4.0), 0.0)
 
 
 def _model_value(model, penalty, R, W):
@@ -246,14 +260,16 @@ def _csc(sub):
     return out
 
 
-def newton_inner(datafit, penalty, W_ws, b, Z, ws, inner_tol, max_epochs, fit_intercept, cache):
+def newton_inner(datafit, penalty, W_ws, b, Z, ws, inner_tol, max_epochs, fit_intercept, cache,
+                 evaluated=None):
     """Prox-Newton steps on the working set until the restricted gap is below ``inner_tol``.
 
     ``Z`` is the predictor at ``(W, b)`` (``W`` zero off ``ws``), with ``b``
-    optimal for ``W`` when intercepts are fitted. Returns ``(W_ws, b, epochs,
+    optimal for ``W`` when intercepts are fitted; ``evaluated``: ``(Z, (F(Z),
+    dF/dZ, d^2F/dZ^2))`` if the caller has them. Returns ``(W_ws, b, epochs,
     Z)``: the BCD epochs spent on the quadratic models count as iterations.
     """
-    inner = _NewtonInner(datafit, penalty, ws, fit_intercept, cache)
+    inner = _NewtonInner(datafit, penalty, ws, fit_intercept, cache, evaluated)
     W = np.ascontiguousarray(W_ws)
     primal = inner._evaluate(Z)[0] + penalty.value(W)
     used = 0
