@@ -283,16 +283,27 @@ class StackedDesign(_Design):
         self.dtype = y.dtype
         self.task_sizes = np.diff(self.offsets)
         self.X_offset = None
-        # Row blocks are views for dense X; for sparse X they are made once
-        # so that the per-iteration products do no slicing (scipy copies row
-        # slices; X is CSR from validation, so no other temporary copy is made).
-        Xr = X.tocsr() if sp.issparse(X) else X
-        self._blocks = [Xr[s:e] for s, e in zip(self.offsets[:-1], self.offsets[1:])]
+        # Row blocks are views for dense X, made when first needed (the compiled products
+        # below need none: School's 139 views cost more than a fit's products); for sparse X
+        # they are made once so that the per-iteration products do no slicing (scipy copies
+        # row slices; X is CSR from validation, so no other temporary copy is made).
+        self._block_list = self._make_blocks() if sp.issparse(X) else None
         # Many small dense blocks: one compiled pass over every task instead of a product per
         # task (measured crossover: below, the per-task calls cost more than the arithmetic).
         self._compiled = (type(X) is np.ndarray and X.shape[1] > 0
                           and self.n_samples * self.n_features
                           <= COMPILED_BLOCK_ENTRIES * max(self.n_tasks, 1))
+
+    def _make_blocks(self):
+        Xr = self.X.tocsr() if sp.issparse(self.X) else self.X
+        return [Xr[s:e] for s, e in zip(self.offsets[:-1], self.offsets[1:])]
+
+    @property
+    def _blocks(self):
+        """Each task's rows of ``X``: ``_blocks[t] = X[offsets[t]:offsets[t + 1]]``."""
+        if self._block_list is None:
+            self._block_list = self._make_blocks()
+        return self._block_list
 
     @property
     def is_sparse(self):
