@@ -54,7 +54,7 @@ def stacked_rmatvec(X, features, d, offsets, G):
 
 @njit(cache=True, nogil=True, fastmath=_FAST)
 def stacked_sq_rmatvec(X, d, offsets, G):
-    """``G[k, t] = sum_{i in t} X[i, k]^2 d[i]``: the weighted squared column norms of each task."""
+    """``G[k, t] = sum_{i in t} X[i, k]^2 d[i]``: each task's weighted squared column norms."""
     p = X.shape[1]
     g = np.empty(p, dtype=G.dtype)
     for t in range(offsets.size - 1):
@@ -99,7 +99,7 @@ def stacked_rmatvec_f(X, d, offsets, G):
 
 @njit(cache=True, nogil=True)
 def stacked_centered_copy(X, features, offsets, X_offset, out):
-    """``out[i, k] = X[i, features[k]] - X_offset[features[k], t(i)]`` (``out`` Fortran-ordered)."""
+    """``out[i, k] = X[i, features[k]] - X_offset[features[k], t(i)]``, ``out`` Fortran-ordered."""
     for k in range(features.size):
         j = features[k]
         for t in range(offsets.size - 1):

@@ -16,15 +16,6 @@ from numba import njit
 
 
 @njit(cache=True, nogil=True)
-def _softplus_sigmoid(m):
-    """``(log(1 + exp(m)), sigmoid(m))`` from one ``exp`` (stable for any sign of ``m``)."""
-    e = np.exp(-abs(m))
-    if m > 0.0:
-        return m + np.log1p(e), 1.0 / (1.0 + e)
-    return np.log1p(e), e / (1.0 + e)
-
-
-@njit(cache=True, nogil=True)
 def logistic_value(y, z, c):
     """``sum_i c_i log(1 + exp(-y_i z_i))``."""
     total, comp = 0.0, 0.0
@@ -87,9 +78,9 @@ def _xlogx(u):
 
 @njit(cache=True, nogil=True)
 def logistic_dual_value(theta, y, c):
-    """``-sum_i c_i (u_i log u_i + (1 - u_i) log(1 - u_i))``, ``u_i = clip(theta_i y_i / c_i, 0, 1)``.
+    """``-sum_i c_i (u_i log u_i + (1 - u_i) log(1 - u_i))``, ``u_i = theta_i y_i / c_i``.
 
-    Entries with ``c_i = 0`` divide by 1 (``theta_i`` is then 0).
+    ``u_i`` clipped to [0, 1]; entries with ``c_i = 0`` divide by 1 (``theta_i`` is then 0).
     """
     total, comp = 0.0, 0.0
     for i in range(y.size):

@@ -24,7 +24,7 @@ from ..data import PseudoRows
 from ._anderson import Anderson
 from ._contract import check_solver
 from ._gap import DualExtrapolation, dual_at
-from ._newton import newton_inner
+from ._newton import FEW_FEATURES, newton_inner
 from .bcd import _GramInner, _ResidualInner
 from .fista import fista
 
@@ -36,9 +36,6 @@ INNER_GAP_RATIO = 0.3
 # (measured on n=300, p=5000, T=20 at alpha_max/100: 210 -> 190 epochs, 1.40 -> 0.92 s).
 WS_GROWTH = 2
 WS_EXTRA_MAX = 500
-# Prox-Newton on a working set of every feature left, at most this many: no outer rounds
-# (Landmine, 9 features: 7 rounds of 10 Newton steps, each an outer gap, for nothing to screen).
-FEW_FEATURES = 32
 # The inner gap is checked every ``gap_freq`` epochs; with ``gap_freq = anderson_k + 1``
 # each check falls right after an Anderson extrapolation, at the best point of the cycle
 # (path on n=300, p=5000, T=20: 950 -> 882 epochs, median 4.28 -> 3.88 s vs gap_freq=5).
@@ -221,8 +218,9 @@ def _solve(datafit, penalty, W0, b0, *, fit_intercept=True, tol=1e-4, max_iter=1
             # coupled T x T system: FISTA, which profiles the intercepts exactly, solves it.)
             if ws.size == candidates.size and (not screening or ws.size <= FEW_FEATURES):
                 # Every feature left is in, and none can be screened (ridge, pooled) or
-                # too few are left for screening to pay (Landmine: 9): an outer round
-                # would mostly redo the restricted gap; go to the final tolerance.
+                # too few are left for screening to pay (FEW_FEATURES; Landmine, 9 features:
+                # 7 rounds of 10 Newton steps, each an outer gap, for nothing to screen): an
+                # outer round would mostly redo the restricted gap; go to the final tolerance.
                 inner_tol = tol * gap_scale
             W_ws, b, k, Z = newton_inner(datafit, penalty, W[ws], b, Z, ws, inner_tol,
                                          max_iter - n_iter, fit_intercept, newton_cache,
