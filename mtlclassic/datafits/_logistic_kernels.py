@@ -110,7 +110,7 @@ def stacked_intercepts(z0, y, c, offsets, b, max_iter):
     """Per-task intercepts minimising ``sum_{i in t} c_i log(1 + exp(-y_i (z0_i + b_t)))``.
 
     Safeguarded Newton per task (steps clipped to [-4, 4]), from ``b`` (updated
-    in place), until ``|g_t| <= 1e-13 sum_{i in t} c_i``: the stacked layout's
+    in place), until the step taken at ``|g_t| <= 1e-13 sum_{i in t} c_i``: the stacked layout's
     rows of task t are ``offsets[t]:offsets[t + 1]``, so each task's iterations
     stay in cache.
     """
@@ -129,7 +129,7 @@ def stacked_intercepts(z0, y, c, offsets, b, max_iter):
                 s = 1.0 / (1.0 + e) if m > 0.0 else e / (1.0 + e)
                 g -= ci * yi * s
                 h += ci * s * (1.0 - s)
-            if abs(g) <= 1e-13 * scale:
-                break
             bt -= min(max(g / max(h, 1e-300), -4.0), 4.0)
+            if abs(g) <= 1e-13 * scale:  # after the step, as the numpy loop: one more digit
+                break
         b[t] = bt

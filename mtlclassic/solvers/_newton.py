@@ -105,7 +105,9 @@ class _NewtonInner:
         self.params = penalty.row_params
         self.best_dual = -np.inf
         self.floor = _curvature_floor(sub.dtype)
-        self.epoch_ratio = (NEWTON_EPOCH_RATIO_FEW if ws.size <= FEW_FEATURES
+        # (Penalties zeroing no row, ridge and pooled, keep the former rule: measured on none.)
+        self.epoch_ratio = (NEWTON_EPOCH_RATIO_FEW
+                            if ws.size <= FEW_FEATURES and penalty.zeroes_rows
                             else NEWTON_EPOCH_RATIO)
         # (Z, (F(Z), dF/dZ, d^2F/dZ^2)) of the last evaluation; the outer loop's, to begin with
         # (the restricted datafit has the same values at the same Z).
