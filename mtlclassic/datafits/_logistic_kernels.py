@@ -7,8 +7,8 @@ evaluate the sigmoid once per quantity, these make one pass and share it.
 Sums are compensated (Kahan), as accurate as numpy's pairwise sums: the line
 search compares objective values to a few units of rounding.
 
-Every kernel takes flat arrays of one length (the caller flattens them in
-the same memory order) and accumulates in float64 whatever their dtype.
+Every kernel takes contiguous 1-D arrays of one length (the stacked layout's
+``y``, ``z``, ``c``) and accumulates in float64 whatever their dtype.
 """
 
 import numpy as np

@@ -325,18 +325,19 @@ class Quadratic(_Datafit):
 
 
 def _flat(*arrays):
-    """The numpy arrays, of one shape, as flat views in one memory order; else None.
+    """The contiguous 1-D numpy arrays (stacked layout) of one length; else None.
 
     None (the caller's numpy / CuPy expressions then apply) for CuPy arrays,
-    broadcast shapes and mixed memory orders.
+    strided views and the shared layout's (n, T) arrays: those have few rows
+    next to their products with ``X`` (the passes cost little there), and the
+    compiled sums round differently from numpy's, which moves the path of
+    the Newton steps (LassoClassifier on n=300, p=2000, T=10 at alpha_max/100:
+    349 -> 388 epochs).
     """
-    shape = arrays[0].shape
-    if not all(type(a) is np.ndarray and a.shape == shape for a in arrays):
-        return None
-    if all(a.flags.c_contiguous for a in arrays):
-        return tuple(a.reshape(-1) for a in arrays)
-    if all(a.flags.f_contiguous for a in arrays):
-        return tuple(a.reshape(-1, order="F") for a in arrays)
+    n = arrays[0].shape
+    if all(type(a) is np.ndarray and a.ndim == 1 and a.shape == n and a.flags.c_contiguous
+           for a in arrays):
+        return arrays
     return None
 
 
@@ -366,8 +367,7 @@ class Logistic(_Datafit):
             return self.value_z(Z), self.derivative_z(Z), self.curvature_z(Z)
         g = np.empty_like(Z, dtype=np.result_type(Z.dtype, self.data.dtype))
         h = np.empty_like(g)
-        value = _lk.logistic_all(*flat, g.reshape(-1, order="A"), h.reshape(-1, order="A"))
-        return value, g, h
+        return _lk.logistic_all(*flat, g, h), g, h
 
     @staticmethod
     def cvxpy_term(y, z, c):
@@ -382,7 +382,7 @@ class Logistic(_Datafit):
         flat = _flat(Y, Z, self.data.C)
         if flat is not None:
             out = np.empty_like(Z, dtype=np.result_type(Z.dtype, self.data.dtype))
-            _lk.logistic_derivative(*flat, out.reshape(-1, order="A"))
+            _lk.logistic_derivative(*flat, out)
             return out
         return -self.data.C * Y * special("expit", -Y * Z)
 
@@ -391,7 +391,7 @@ class Logistic(_Datafit):
         flat = _flat(self.data.Y, Z, self.data.C)
         if flat is not None:
             out = np.empty_like(Z, dtype=np.result_type(Z.dtype, self.data.dtype))
-            _lk.logistic_curvature(*flat, out.reshape(-1, order="A"))
+            _lk.logistic_curvature(*flat, out)
             return out
         s = special("expit", -self.data.Y * Z)
         return self.data.C * s * (1.0 - s)
