@@ -49,7 +49,10 @@ CHUNK_ENTRIES = 2 ** 16
 # the compiled products of ``_stacked_kernels`` (see StackedDesign.__init__). Measured on one
 # thread (linear + rmatvec): 139 tasks of 20 x 27, 0.09 ms against 1.6 ms by a BLAS product per
 # task; 139 of 110 x 27, 0.3-0.8 ms against 0.9-2.4; from ~2e4 entries per task, a Fortran-
-# ordered X is faster by BLAS (rows read across columns), a C-ordered one is even.
+# ordered X is faster by BLAS (rows read across columns), a C-ordered one is even. 2^13, not
+# 2^12: Landmine (29 tasks of ~510 x 9, 4.6e3 entries) is in, whose per-task products were a
+# tenth of a prox-Newton fit (issue 17's profile); Fortran-ordered working-set copies are read
+# by columns (``stacked_linear_f``, ``stacked_rmatvec_f``).
 COMPILED_BLOCK_ENTRIES = 2 ** 13
 
 
