@@ -38,7 +38,8 @@ import numpy as np
 import scipy.sparse as sp
 
 from ._scaling import IDENTITY, intercept_scale, rescale
-from ._stacked_kernels import stacked_linear, stacked_rmatvec
+from ._stacked_kernels import (stacked_centered_copy, stacked_linear, stacked_linear_f,
+                               stacked_rmatvec, stacked_rmatvec_f, stacked_sq_rmatvec)
 
 # Entries of the temporaries made by the passes over a dense X in row chunks (512 KB
 # in float64): a pass never allocates more than this besides its result.
@@ -48,8 +49,11 @@ CHUNK_ENTRIES = 2 ** 16
 # the compiled products of ``_stacked_kernels`` (see StackedDesign.__init__). Measured on one
 # thread (linear + rmatvec): 139 tasks of 20 x 27, 0.09 ms against 1.6 ms by a BLAS product per
 # task; 139 of 110 x 27, 0.3-0.8 ms against 0.9-2.4; from ~2e4 entries per task, a Fortran-
-# ordered X is faster by BLAS (rows read across columns), a C-ordered one is even.
-COMPILED_BLOCK_ENTRIES = 2 ** 12
+# ordered X is faster by BLAS (rows read across columns), a C-ordered one is even. 2^13, not
+# 2^12: Landmine (29 tasks of ~510 x 9, 4.6e3 entries) is in, whose per-task products were a
+# tenth of a prox-Newton fit (issue 17's profile); Fortran-ordered working-set copies are read
+# by columns (``stacked_linear_f``, ``stacked_rmatvec_f``).
+COMPILED_BLOCK_ENTRIES = 2 ** 13
 
 
 def column_copy(X, features, segments=None):
@@ -303,16 +307,27 @@ class StackedDesign(_Design):
         self.dtype = y.dtype
         self.task_sizes = np.diff(self.offsets)
         self.X_offset = None
-        # Row blocks are views for dense X; for sparse X they are made once
-        # so that the per-iteration products do no slicing (scipy copies row
-        # slices; X is CSR from validation, so no other temporary copy is made).
-        Xr = X.tocsr() if sp.issparse(X) else X
-        self._blocks = [Xr[s:e] for s, e in zip(self.offsets[:-1], self.offsets[1:])]
+        # Row blocks are views for dense X, made when first needed (the compiled products
+        # below need none: School's 139 views cost more than a fit's products); for sparse X
+        # they are made once so that the per-iteration products do no slicing (scipy copies
+        # row slices; X is CSR from validation, so no other temporary copy is made).
+        self._block_list = self._make_blocks() if sp.issparse(X) else None
         # Many small dense blocks: one compiled pass over every task instead of a product per
         # task (measured crossover: below, the per-task calls cost more than the arithmetic).
         self._compiled = (type(X) is np.ndarray and X.shape[1] > 0
                           and self.n_samples * self.n_features
                           <= COMPILED_BLOCK_ENTRIES * max(self.n_tasks, 1))
+
+    def _make_blocks(self):
+        Xr = self.X.tocsr() if sp.issparse(self.X) else self.X
+        return [Xr[s:e] for s, e in zip(self.offsets[:-1], self.offsets[1:])]
+
+    @property
+    def _blocks(self):
+        """Each task's rows of ``X``: ``_blocks[t] = X[offsets[t]:offsets[t + 1]]``."""
+        if self._block_list is None:
+            self._block_list = self._make_blocks()
+        return self._block_list
 
     @property
     def is_sparse(self):
@@ -331,6 +346,11 @@ class StackedDesign(_Design):
         if self.is_sparse or self.X_offset is None:
             return super().restrict(features)
         features = np.asarray(features)
+        if self._compiled:  # many small tasks: one compiled pass, not a slice per task
+            out = np.empty((self.n_samples, features.size), dtype=self.X.dtype, order="F")
+            stacked_centered_copy(self.X, features.astype(np.int64), self.offsets,
+                                  self.X_offset, out)
+            return self._with_design(out)
         segments = [(s, e, self.X_offset[features, t])
                     for t, (s, e) in enumerate(zip(self.offsets[:-1], self.offsets[1:]))]
         return self._with_design(column_copy(self.X, features, segments))  # centered
@@ -341,7 +361,9 @@ class StackedDesign(_Design):
         With ``features`` (indices), ``W`` holds only those rows (the others are zero).
         """
         z = np.empty(self.n_samples, dtype=np.result_type(W.dtype, self.dtype))
-        if self._compiled:
+        if self._compiled and features is None and self.X.flags.f_contiguous:
+            stacked_linear_f(self.X, W, self.offsets, z)  # (a working set's copy) by columns
+        elif self._compiled:
             stacked_linear(self.X, self._features(features), W, self.offsets, z)
         else:
             for t, (s, e) in enumerate(zip(self.offsets[:-1], self.offsets[1:])):
@@ -368,7 +390,9 @@ class StackedDesign(_Design):
         """
         p = self.n_features if features is None else len(features)
         G = np.empty((p, self.n_tasks), dtype=d.dtype)
-        if self._compiled:
+        if self._compiled and features is None and self.X.flags.f_contiguous:
+            stacked_rmatvec_f(self.X, d, self.offsets, G)
+        elif self._compiled:
             stacked_rmatvec(self.X, self._features(features), d, self.offsets, G)
         else:
             for t, (s, e) in enumerate(zip(self.offsets[:-1], self.offsets[1:])):
@@ -402,6 +426,12 @@ class StackedDesign(_Design):
         """``sum_{i in t} c_i x_ij`` (uncentered), shape (n_features, n_tasks) (or those ``features``)."""
         p = self.n_features if features is None else len(features)
         G = np.empty((p, self.n_tasks), dtype=self.dtype)
+        if self._compiled and features is None and self.X.flags.f_contiguous:
+            stacked_rmatvec_f(self.X, self.C, self.offsets, G)
+            return G
+        if self._compiled:
+            stacked_rmatvec(self.X, self._features(features), self.C, self.offsets, G)
+            return G
         for t, (s, e) in enumerate(zip(self.offsets[:-1], self.offsets[1:])):
             B = self._blocks[t] if features is None else self._blocks[t][:, features]
             G[:, t] = np.asarray(B.T @ self.C[s:e]).ravel()
@@ -412,6 +442,10 @@ class StackedDesign(_Design):
         return np.add.reduceat(d, self.offsets[:-1])
 
     def _raw_sq_col_norms(self):
+        if self._compiled:  # one compiled pass, no temporary
+            G = np.empty((self.n_features, self.n_tasks), dtype=np.float64)
+            stacked_sq_rmatvec(self.X, np.asarray(self.C, dtype=np.float64), self.offsets, G)
+            return G
         # In row chunks: a task's block squared at once would cost a copy of its rows.
         G = self._dense_task_sums(np.asarray(self.C, dtype=np.float64), square=True)
         if G is not None:

@@ -50,3 +50,59 @@ def stacked_rmatvec(X, features, d, offsets, G):
                 for k in range(p):
                     g[k] += X[i, features[k]] * di
         G[:, t] = g
+
+
+@njit(cache=True, nogil=True, fastmath=_FAST)
+def stacked_sq_rmatvec(X, d, offsets, G):
+    """``G[k, t] = sum_{i in t} X[i, k]^2 d[i]``: each task's weighted squared column norms."""
+    p = X.shape[1]
+    g = np.empty(p, dtype=G.dtype)
+    for t in range(offsets.size - 1):
+        g[:] = 0.0
+        for i in range(offsets[t], offsets[t + 1]):
+            di = d[i]
+            for k in range(p):
+                g[k] += X[i, k] * X[i, k] * di
+        G[:, t] = g
+
+
+@njit(cache=True, nogil=True, fastmath=_FAST)
+def stacked_linear_f(X, W, offsets, out):
+    """:func:`stacked_linear` (every column) for a Fortran-ordered ``X``: columns read in order."""
+    p = X.shape[1]
+    for t in range(offsets.size - 1):
+        s, e = offsets[t], offsets[t + 1]
+        ot = out[s:e]
+        ot[:] = 0.0
+        for k in range(p):
+            w = W[k, t]
+            if w != 0.0:
+                xk = X[s:e, k]
+                for i in range(e - s):
+                    ot[i] += xk[i] * w
+
+
+@njit(cache=True, nogil=True, fastmath=_FAST)
+def stacked_rmatvec_f(X, d, offsets, G):
+    """:func:`stacked_rmatvec` (every column) for a Fortran-ordered ``X``."""
+    p = X.shape[1]
+    for t in range(offsets.size - 1):
+        s, e = offsets[t], offsets[t + 1]
+        dt = d[s:e]
+        for k in range(p):
+            xk = X[s:e, k]
+            acc = 0.0
+            for i in range(e - s):
+                acc += xk[i] * dt[i]
+            G[k, t] = acc
+
+
+@njit(cache=True, nogil=True)
+def stacked_centered_copy(X, features, offsets, X_offset, out):
+    """``out[i, k] = X[i, features[k]] - X_offset[features[k], t(i)]``, ``out`` Fortran-ordered."""
+    for k in range(features.size):
+        j = features[k]
+        for t in range(offsets.size - 1):
+            m = X_offset[j, t]
+            for i in range(offsets[t], offsets[t + 1]):
+                out[i, k] = X[i, j] - m

@@ -27,6 +27,7 @@ import numpy as np
 from scipy.sparse.linalg import LinearOperator, eigsh
 
 from .._backend import get_namespace, special
+from . import _logistic_kernels as _lk
 
 
 def _shrunk_solve(h, s, g):
@@ -323,6 +324,23 @@ class Quadratic(_Datafit):
         return g / S
 
 
+def _flat(*arrays):
+    """The contiguous 1-D numpy arrays (stacked layout) of one length; else None.
+
+    None (the caller's numpy / CuPy expressions then apply) for CuPy arrays,
+    strided views and the shared layout's (n, T) arrays: those have few rows
+    next to their products with ``X`` (the passes cost little there), and the
+    compiled sums round differently from numpy's, which moves the path of
+    the Newton steps (LassoClassifier on n=300, p=2000, T=10 at alpha_max/100:
+    349 -> 388 epochs).
+    """
+    n = arrays[0].shape
+    if all(type(a) is np.ndarray and a.ndim == 1 and a.shape == n and a.flags.c_contiguous
+           for a in arrays):
+        return arrays
+    return None
+
+
 class Logistic(_Datafit):
     r"""Logistic loss on labels ``y in {-1, +1}``, each task's weighted mean::
 
@@ -336,8 +354,20 @@ class Logistic(_Datafit):
     lipschitz_factor = 0.25
 
     def value_z(self, Z):
+        flat = _flat(self.data.Y, Z, self.data.C)
+        if flat is not None:  # numpy: one compiled pass (see _logistic_kernels)
+            return _lk.logistic_value(*flat)
         xp = get_namespace(Z)
         return float(xp.sum(self.data.C * xp.logaddexp(0.0, -self.data.Y * Z)))
+
+    def value_derivative_curvature_z(self, Z):
+        """``(F(Z), dF/dZ, d^2F/dZ^2)``: one pass sharing each entry's exponential."""
+        flat = _flat(self.data.Y, Z, self.data.C)
+        if flat is None:
+            return self.value_z(Z), self.derivative_z(Z), self.curvature_z(Z)
+        g = np.empty_like(Z, dtype=np.result_type(Z.dtype, self.data.dtype))
+        h = np.empty_like(g)
+        return _lk.logistic_all(*flat, g, h), g, h
 
     @staticmethod
     def cvxpy_term(y, z, c):
@@ -349,21 +379,37 @@ class Logistic(_Datafit):
     def derivative_z(self, Z):
         """``dF/dZ = -c y sigmoid(-y z)``."""
         Y = self.data.Y
+        flat = _flat(Y, Z, self.data.C)
+        if flat is not None:
+            out = np.empty_like(Z, dtype=np.result_type(Z.dtype, self.data.dtype))
+            _lk.logistic_derivative(*flat, out)
+            return out
         return -self.data.C * Y * special("expit", -Y * Z)
 
     def curvature_z(self, Z):
         """``d^2F/dZ^2 = c s (1 - s)``, ``s = sigmoid(-y z)`` (elementwise): Newton's weights."""
+        flat = _flat(self.data.Y, Z, self.data.C)
+        if flat is not None:
+            out = np.empty_like(Z, dtype=np.result_type(Z.dtype, self.data.dtype))
+            _lk.logistic_curvature(*flat, out)
+            return out
         s = special("expit", -self.data.Y * Z)
         return self.data.C * s * (1.0 - s)
 
     def in_dual_domain(self, theta):
         """``u = theta y / c`` must lie in [0, 1] (and ``theta = 0`` where ``c = 0``)."""
+        flat = _flat(theta, self.data.Y, self.data.C)
+        if flat is not None:
+            return bool(_lk.logistic_in_dual_domain(*flat))
         xp = get_namespace(theta)
         C = self.data.C
         u = theta * self.data.Y
         return bool(xp.all(u >= 0.0)) and bool(xp.all(u <= C * (1.0 + 1e-12)))
 
     def dual_value(self, theta):
+        flat = _flat(theta, self.data.Y, self.data.C)
+        if flat is not None:
+            return _lk.logistic_dual_value(*flat)
         xp = get_namespace(theta)
         C = self.data.C
         safe_c = xp.where(C > 0, C, 1.0)
@@ -382,6 +428,11 @@ class Logistic(_Datafit):
         xp = get_namespace(Z0)
         b = xp.zeros(data.n_tasks) if b is None else xp.array(b, dtype=xp.float64)
         s = data.intercept_shrinkage
+        if (s == 0 and data.layout == "stacked" and xp is np
+                and _flat(data.Y, Z0, data.C) is not None):
+            # One task at a time in a compiled loop: its rows stay in cache while it iterates.
+            _lk.stacked_intercepts(Z0, data.Y, data.C, data.offsets, b, max_iter)
+            return b.astype(data.dtype, copy=False)
         scale = data.task_sum(data.C) + s
         for _ in range(max_iter):
             Z = Z0 + data.expand(b)

@@ -24,7 +24,7 @@ from ..data import PseudoRows
 from ._anderson import Anderson
 from ._contract import check_solver
 from ._gap import DualExtrapolation, dual_at
-from ._newton import newton_inner
+from ._newton import FEW_FEATURES, newton_inner
 from .bcd import _GramInner, _ResidualInner
 from .fista import fista
 
@@ -145,10 +145,16 @@ def _solve(datafit, penalty, W0, b0, *, fit_intercept=True, tol=1e-4, max_iter=1
     while True:
         if Z is None:
             b, Z = _profile(datafit, W, b, fit_intercept)
-        primal = datafit.value_z(Z) + penalty.value(W)
+        fused = getattr(datafit, "value_derivative_curvature_z", None) if newton else None
+        if fused is not None:  # one pass; the Newton steps start from the same evaluation
+            evaluated = (Z, fused(Z))
+            loss_value, derivative = evaluated[1][:2]
+        else:
+            evaluated, loss_value, derivative = None, datafit.value_z(Z), datafit.derivative_z(Z)
+        primal = loss_value + penalty.value(W)
         if shrink:
             primal += datafit.intercept_value(b)
-        theta = -datafit.derivative_z(Z)
+        theta = -derivative
         points = [theta]
         # The inner solver's best dual point is usually the residual point of its last
         # gap check, i.e. this very theta: one product X^T theta over all features, not two.
@@ -210,12 +216,15 @@ def _solve(datafit, penalty, W0, b0, *, fit_intercept=True, tol=1e-4, max_iter=1
         elif newton and not shrink:
             # (With intercept shrinkage the Newton model's intercept step would need the
             # coupled T x T system: FISTA, which profiles the intercepts exactly, solves it.)
-            if not screening and ws.size == candidates.size:
-                # Every feature is in and none can be screened (ridge, pooled): an outer
-                # round would only redo the restricted gap; go to the final tolerance.
+            if ws.size == candidates.size and (not screening or ws.size <= FEW_FEATURES):
+                # Every feature left is in, and none can be screened (ridge, pooled) or
+                # too few are left for screening to pay (FEW_FEATURES; Landmine, 9 features:
+                # 7 rounds of 10 Newton steps, each an outer gap, for nothing to screen): an
+                # outer round would mostly redo the restricted gap; go to the final tolerance.
                 inner_tol = tol * gap_scale
             W_ws, b, k, Z = newton_inner(datafit, penalty, W[ws], b, Z, ws, inner_tol,
-                                         max_iter - n_iter, fit_intercept, newton_cache)
+                                         max_iter - n_iter, fit_intercept, newton_cache,
+                                         evaluated)
             inner_theta = None  # its dual point is the residual point at Z: the outer one
         else:
             # W is zero outside the working set: the restricted problem has the same

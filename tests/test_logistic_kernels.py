@@ -1,0 +1,75 @@
+"""The logistic loss's compiled passes (``mtlclassic.datafits._logistic_kernels``).
+
+Each method of :class:`Logistic` takes the compiled pass for the stacked
+layout's contiguous 1-D arrays; a strided view of the same values takes the
+numpy expressions (as the shared layout always does). Both must agree,
+including labels far on the flat side of the sigmoid (``|z|`` up to 800,
+where ``exp`` overflows).
+"""
+
+import numpy as np
+import pytest
+
+from mtlclassic.data import StackedDesign
+from mtlclassic.datafits import Logistic
+from mtlclassic.datafits._losses import _flat
+
+
+def _strided(a):
+    """The same values, not contiguous: the numpy path."""
+    out = np.empty(a.shape + (2,), dtype=a.dtype)[..., 0]
+    out[...] = a
+    return out
+
+
+def _problems(seed, dtype):
+    rng = np.random.default_rng(seed)
+    n, p, T = 40, 3, 3
+    X = rng.standard_normal((n, p)).astype(dtype)
+    Y = np.where(rng.random((n, T)) < 0.5, 1.0, -1.0).astype(dtype)
+    C = (rng.random((n, T)) / n).astype(dtype)
+    C[0, 0] = 0.0  # a missing target
+    Z = (rng.standard_normal((n, T)) * 5).astype(dtype)
+    Z[1:4, 0] = [800.0, -800.0, 30.0]  # overflowing exp on either side
+    offsets = np.array([0, 7, 25, n])
+    stacked = StackedDesign(X, Y[:, 0].copy(), C[:, 0].copy(), offsets)
+    return [(stacked, Z[:, 0].copy())]
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_compiled_passes_match_numpy(dtype):
+    # float32: the compiled passes work in float64; numpy's 1 - s in float32 cancels, so
+    # tiny curvatures differ by more than their own rounding (compared against the largest).
+    rtol = 1e-12 if dtype == np.float64 else 1e-5
+    scale = 0.0 if dtype == np.float64 else 1e-6
+    for data, Z in _problems(0, dtype):
+        f = Logistic(data)
+        Zs = _strided(Z)
+        # The two paths compared: compiled for Z, numpy for its strided copy.
+        assert _flat(data.Y, Z, data.C) is not None and _flat(data.Y, Zs, data.C) is None
+        np.testing.assert_allclose(f.value_z(Z), f.value_z(Zs), rtol=rtol)
+        g_ref, h_ref = f.derivative_z(Zs), f.curvature_z(Zs)
+        g_tol, h_tol = scale * np.max(np.abs(g_ref)), scale * np.max(h_ref)
+        np.testing.assert_allclose(f.derivative_z(Z), g_ref, rtol=rtol, atol=g_tol)
+        np.testing.assert_allclose(f.curvature_z(Z), h_ref, rtol=rtol, atol=h_tol)
+        value, g, h = f.value_derivative_curvature_z(Z)
+        np.testing.assert_allclose(value, f.value_z(Zs), rtol=rtol)
+        np.testing.assert_allclose(g, g_ref, rtol=rtol, atol=g_tol)
+        np.testing.assert_allclose(h, h_ref, rtol=rtol, atol=h_tol)
+        theta = -f.derivative_z(Zs)
+        assert f.in_dual_domain(theta) and f.in_dual_domain(_strided(theta))
+        np.testing.assert_allclose(f.dual_value(theta), f.dual_value(_strided(theta)), rtol=rtol)
+        outside = theta.copy()
+        outside.flat[5] = -outside.flat[5] - 1.0  # wrong sign: u < 0
+        assert not f.in_dual_domain(outside) and not f.in_dual_domain(_strided(outside))
+
+
+def test_stacked_intercepts_match_numpy():
+    for data, Z in _problems(1, np.float64):
+        f = Logistic(data)
+        b_compiled = f.optimal_intercept(Z)
+        b_numpy = f.optimal_intercept(_strided(Z))
+        np.testing.assert_allclose(b_compiled, b_numpy, rtol=1e-10, atol=1e-12)
+        # The optimality condition: each task's derivative sums to zero.
+        g = f.derivative_z(Z + data.expand(b_compiled))
+        assert np.all(np.abs(data.task_sum(g)) <= 1e-12)
