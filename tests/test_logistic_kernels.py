@@ -73,3 +73,46 @@ def test_stacked_intercepts_match_numpy():
         # The optimality condition: each task's derivative sums to zero.
         g = f.derivative_z(Z + data.expand(b_compiled))
         assert np.all(np.abs(data.task_sum(g)) <= 1e-12)
+
+
+def _extreme_problem():
+    """Entries at the ends of float64: ``|z|`` to 1e308, weights from 5e-324 to 1e300."""
+    z_values = [1e308, -1e308, 1e300, -1e300, 800.0, -800.0, 1e-300, 0.0, 3.0]
+    c_values = [1e300, 1e-300, 5e-324, 0.0, 1.0]
+    z, c = np.meshgrid(np.array(z_values), np.array(c_values))
+    z, c = z.ravel(), c.ravel()
+    y = np.where(np.arange(z.size) % 3 == 0, 1.0, -1.0)
+    n = z.size
+    X = np.ones((n, 1))
+    return StackedDesign(X, y, c.copy(), np.array([0, n // 2, n])), z.copy()
+
+
+def test_compiled_passes_match_numpy_at_extreme_values():
+    """Overflowing sums are inf as numpy's (a compensated sum's ``inf - inf`` once gave NaN)."""
+    data, Z = _extreme_problem()
+    f = Logistic(data)
+    Zs = _strided(Z)
+    assert _flat(data.Y, Z, data.C) is not None
+    with np.errstate(over="ignore", under="ignore", invalid="ignore"):
+        ref = f.value_z(Zs)
+        assert ref == np.inf  # the weight 1e300 on a loss of 1e308: past the range
+        assert f.value_z(Z) == ref
+        g_ref, h_ref = f.derivative_z(Zs), f.curvature_z(Zs)
+        value, g, h = f.value_derivative_curvature_z(Z)
+        np.testing.assert_allclose(f.derivative_z(Z), g_ref, rtol=1e-12, atol=0)
+        np.testing.assert_allclose(f.curvature_z(Z), h_ref, rtol=1e-12, atol=0)
+        assert value == ref
+        np.testing.assert_allclose(g, g_ref, rtol=1e-12, atol=0)
+        np.testing.assert_allclose(h, h_ref, rtol=1e-12, atol=0)
+        theta = -g_ref
+        np.testing.assert_allclose(f.dual_value(theta), f.dual_value(_strided(theta)), rtol=1e-12)
+        # Without the products past the range (a loss of 1e300 on a weight of 1e300): terms
+        # up to 1e308, their sum finite, equal to numpy's to rounding.
+        keep = ~((np.abs(Z) >= 1e300) & (data.C > 1.0))
+        finite = StackedDesign(np.ones((keep.sum(), 1)), data.Y[keep].copy(),
+                               data.C[keep].copy(), np.array([0, keep.sum()]))
+        f2, Z2 = Logistic(finite), Z[keep].copy()
+        ref2 = f2.value_z(_strided(Z2))
+        assert np.isfinite(ref2) and ref2 > 1e299
+        np.testing.assert_allclose(f2.value_z(Z2), ref2, rtol=1e-12)
+        np.testing.assert_allclose(f2.value_derivative_curvature_z(Z2)[0], ref2, rtol=1e-12)

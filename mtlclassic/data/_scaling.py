@@ -94,11 +94,13 @@ class Scaling:
     def objective_to_user(self, value):
         """An objective value or duality gap of the solvers' problem in the user's units.
 
-        Saturates at the largest float64: a gap that large certifies nothing either way,
-        and a fitted attribute stays finite.
+        Saturates at the largest float64 in magnitude: a gap that large certifies nothing
+        either way, and a fitted attribute stays finite (a gap rounded below zero in the
+        solver's units, -1e-20, is -inf in the user's at 2^1100).
         """
         out = float(_ldexp(np.float64(value), -self.objective))
-        return out if np.isnan(out) else min(out, float(np.finfo(np.float64).max))
+        top = float(np.finfo(np.float64).max)
+        return out if np.isnan(out) else min(max(out, -top), top)
 
     def penalty(self, penalty):
         """The penalty of the solvers' problem equivalent to the user's ``penalty``."""

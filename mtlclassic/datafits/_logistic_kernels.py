@@ -5,7 +5,9 @@ entry, which is most of a prox-Newton step on problems with many rows and
 few features (School, Landmine): numpy's passes make several temporaries and
 evaluate the sigmoid once per quantity, these make one pass and share it.
 Sums are compensated (Kahan), as accurate as numpy's pairwise sums: the line
-search compares objective values to a few units of rounding.
+search compares objective values to a few units of rounding. A sum that
+overflows is ``inf``, as numpy's (not NaN: Kahan's correction ``inf - inf``
+is dropped once the running total leaves the range, see :func:`_kahan_add`).
 
 Every kernel takes contiguous 1-D arrays of one length (the stacked layout's
 ``y``, ``z``, ``c``) and accumulates in float64 whatever their dtype.
@@ -13,6 +15,16 @@ Every kernel takes contiguous 1-D arrays of one length (the stacked layout's
 
 import numpy as np
 from numba import njit
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _kahan_add(total, comp, v):
+    """``(total + v, correction)``: one compensated step; no correction past the range."""
+    yk = v - comp
+    tk = total + yk
+    # tk = +-inf (overflow) would make the correction inf - inf = NaN, and every later sum NaN.
+    comp = (tk - total) - yk if np.isfinite(tk) else 0.0
+    return tk, comp
 
 
 @njit(cache=True, nogil=True)
@@ -23,10 +35,7 @@ def logistic_value(y, z, c):
         m = -float(y[i]) * float(z[i])
         e = np.exp(-abs(m))
         v = float(c[i]) * ((m if m > 0.0 else 0.0) + np.log1p(e))
-        yk = v - comp
-        tk = total + yk
-        comp = (tk - total) - yk
-        total = tk
+        total, comp = _kahan_add(total, comp, v)
     return total
 
 
@@ -64,10 +73,7 @@ def logistic_all(y, z, c, g, h):
             v, s = np.log1p(e), e / (1.0 + e)
         g[i] = -ci * yi * s
         h[i] = ci * s * (1.0 - s)
-        yk = ci * v - comp
-        tk = total + yk
-        comp = (tk - total) - yk
-        total = tk
+        total, comp = _kahan_add(total, comp, ci * v)
     return total
 
 
@@ -88,10 +94,7 @@ def logistic_dual_value(theta, y, c):
         u = float(theta[i]) * float(y[i]) / (ci if ci > 0.0 else 1.0)
         u = min(max(u, 0.0), 1.0)
         v = ci * (_xlogx(u) + _xlogx(1.0 - u))
-        yk = v - comp
-        tk = total + yk
-        comp = (tk - total) - yk
-        total = tk
+        total, comp = _kahan_add(total, comp, v)
     return -total
 
 

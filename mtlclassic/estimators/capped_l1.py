@@ -14,6 +14,7 @@ from ._base import MultiTaskClassifierMixin, MultiTaskLinearModel, MultiTaskRegr
     Solution, store_params
 from ._grids import alpha_max_grid, fixed_grid, product_grid
 from ._registry import declare
+from ._terms import elastic_value, saturated
 
 
 def capped_l1_value(coef, alpha, cap):
@@ -58,8 +59,8 @@ class _CappedL1(MultiTaskLinearModel):
         scaling = datafit.data.scaling
         Wi, bi = scaling.to_internal(W, b)
         value = scaling.objective_to_user(float(datafit.value(Wi, bi)))
-        return (value + capped_l1_value(np.asarray(W).T, self.alpha, self.cap)
-                + 0.5 * self.l2_reg * float(np.sum(np.asarray(W, dtype=np.float64) ** 2)))
+        return saturated(value + capped_l1_value(np.asarray(W).T, self.alpha, self.cap)
+                         + elastic_value(self.l2_reg, W))
 
     def _fit_solution(self, data, datafit, W, b, *, n_features, warm, xp):
         """Multi-stage reweighted lassos from ``(W, b)``: a :class:`Solution`.

@@ -21,6 +21,7 @@ from ._alpha_max import alpha_max
 from ._base import MultiTaskClassifierMixin, MultiTaskRegressorMixin, Solution, store_params
 from ._grids import _LOSS, Axis, Grid, _fraction_axis, format_value
 from ._registry import declare
+from ._terms import elastic_value, saturated
 from .fused import FUSED_HIGH
 from .temporal import _OrderedTasks
 
@@ -107,9 +108,9 @@ class _NonConvexFusedGroupLasso(_OrderedTasks):
         Wi, bi = scaling.to_internal(W, b)
         value = scaling.objective_to_user(float(datafit.value(Wi, bi)))
         W = np.asarray(W, dtype=np.float64)
-        return (value + nonconvex_fused_value(W.T, self.alpha, self.alpha_fused, order,
-                                              self.formulation)
-                + 0.5 * self.l2_reg * float(np.sum(W * W)))
+        return saturated(value + nonconvex_fused_value(W.T, self.alpha, self.alpha_fused, order,
+                                                       self.formulation)
+                         + elastic_value(self.l2_reg, W))
 
     def _fit_solution(self, data, datafit, W, b, *, n_features, warm, xp):
         """Stage 1 the convex fused lasso (from the previous fit's ``W`` if warm); then tangents.
