@@ -5,14 +5,14 @@ import warnings
 
 import numpy as np
 import pytest
-from numpy.testing import assert_allclose
+from numpy.testing import assert_allclose, assert_array_equal
 from scipy.special import expit
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import LogisticRegression
 from test_neural_gradients import _data, assert_grad, numerical_grad
 
 from mtlclassic import (HardSharingMLPClassifier, HardSharingMLPRegressor,
-                        SoftSharingMLPRegressor)
+                        RelationshipMLPRegressor, SoftSharingMLPRegressor)
 from mtlclassic.neural._adversarial import (AdversaryUpdates, adversarial_backward,
                                             confusion_grad, reversal_factors)
 from mtlclassic.neural._data import make_batch
@@ -154,6 +154,37 @@ def test_adversary_updates_move_only_the_adversary(net_name):
     assert_allclose(buf.theta[~own], before[~own], rtol=0, atol=0)
     assert np.all(buf.theta[own] != before[own])
     assert adversary_loss() < loss
+
+
+@pytest.mark.parametrize("cls, params, per_task", [
+    (HardSharingMLPRegressor, {}, False),
+    (HardSharingMLPRegressor, {}, True),
+    (HardSharingMLPRegressor, {"head_layer_sizes": (3,)}, False),
+    (HardSharingMLPClassifier, {"head_layer_sizes": (3,)}, True),
+    (RelationshipMLPRegressor, {}, False),
+], ids=["linear-shared", "linear-per-task", "deep-shared", "deep-per-task-clf", "relationship"])
+def test_adversary_updates_reuse_the_trunk(cls, params, per_task, monkeypatch):
+    """The extra updates run the adversarial heads alone on the trunk's output of the step
+    (the trunk does not move during them): the fit is the one that runs the whole network
+    for every update, to the last bit. The per-task fits, unshuffled on rows sorted by task,
+    have batches without a row of the adversarial task, which its heads must pass over."""
+    X, y, s = _nuisance(n=200)
+    Y = np.column_stack([y, 2.0 * s - 1, -y])
+    if cls is HardSharingMLPClassifier:
+        Y = Y > 0
+    if per_task:
+        task = np.repeat([0, 1, 2], [80, 60, 60])
+        X, Y, params = np.column_stack([X, task]), Y[np.arange(len(Y)), task], \
+            {**params, "task_column": -1, "shuffle": False}
+    fits = []
+    for reuse in (True, False):
+        monkeypatch.setattr(AdversaryUpdates, "reuse_trunk", reuse)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            est = cls((8,), max_iter=4, batch_size=32, random_state=0, adversarial_tasks=[1],
+                      **params).fit(X, Y)
+        fits.append(est._state.buf.theta)
+    assert_array_equal(fits[0], fits[1])
 
 
 def _nuisance(seed=0, n=300, p=6, noise=0.1):

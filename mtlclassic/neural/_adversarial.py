@@ -114,27 +114,49 @@ class AdversaryUpdates:
     network's optimizer sees one update of them per step as before.
     """
 
+    # False: every update runs the whole network, as before the trunk's output was reused
+    # (the same arithmetic; kept for the test of that and for benchmarks/neural_adversarial_cost.py)
+    reuse_trunk = True
+
     def __init__(self, own, dtype, learning_rate):
         self.index = np.flatnonzero(own)
         self.optimizer = Adam(self.index.size, dtype, learning_rate=learning_rate)
 
     def run(self, state, batch, decay, n_updates):
-        """``n_updates`` Adam steps of the adversarial heads on ``batch`` (shared layers fixed)."""
+        """``n_updates`` Adam steps of the adversarial heads on ``batch`` (shared layers fixed).
+
+        Networks whose adversaries are heads of their own (``net.adversary``, hard sharing
+        and relationship) run the trunk once: every update re-runs the adversaries alone on
+        its output, and the step's ``(Z, cache)`` at the updated adversaries is returned
+        for the step's own pass (None for the others, which run whole networks)."""
         net, buf = state.net, state.buf
         adversarial = state.adversarial[0]
         index, opt = self.index, self.optimizer
         decay = decay[index]
-        for _ in range(n_updates):
-            Z, cache = net.forward(buf, batch, True, state.rng)
+        # only the adversarial tasks' losses (times auxiliary_weight, as in the step) reach
+        # their heads; task_weighting's weights are left out (Adam's step is nearly
+        # invariant to a positive scale of the gradient)
+        scale = adversarial.astype(buf.dtype)
+        if state.task_scale is not None:
+            scale = scale * state.task_scale.astype(buf.dtype)
+        reuse = self.reuse_trunk and getattr(net, "adversary", None) is not None
+        Z, cache = net.forward(buf, batch, True, state.rng)
+        for update in range(n_updates):
+            if update:
+                Z, cache = (net.adversary_forward(buf, batch, Z, cache, True, state.rng)
+                            if reuse else net.forward(buf, batch, True, state.rng))
             _, dZ = LOSSES[state.loss](Z, batch.Y, batch.C)
-            # only the adversarial tasks' losses (times auxiliary_weight, as in the step) reach
-            # their heads; task_weighting's weights are left out (Adam's step is nearly
-            # invariant to a positive scale of the gradient)
-            scale = adversarial.astype(dZ.dtype)
-            if state.task_scale is not None:
-                scale = scale * state.task_scale.astype(dZ.dtype)
-            net.backward(buf, batch, scale_by_task(dZ, scale, batch.task_axis, batch.task),
-                         cache)
+            dZ = scale_by_task(dZ, scale.astype(dZ.dtype), batch.task_axis, batch.task)
+            if reuse:
+                # the adversarial tasks' unused rows of the other heads (in ``index``) get
+                # the zero gradient a whole backward pass gives them
+                buf.grad[index] = 0.0
+                net.adversary_backward(buf, batch, dZ, cache)
+            else:
+                net.backward(buf, batch, dZ, cache)
             theta = buf.theta[index]
             opt.step(theta, buf.grad[index], decay)
             buf.theta[index] = theta
+        if reuse:
+            return net.adversary_forward(buf, batch, Z, cache, True, state.rng)
+        return None

@@ -362,6 +362,20 @@ class HardSharingNet:
         Z[mine] = Za[..., 0]
         return Z, (cache, mine)
 
+    def adversary_forward(self, buf, batch, Z, cache, train=False, rng=None):
+        """``forward``'s ``(Z, cache)`` with only the adversaries re-run, on the trunk output
+        held in ``cache`` (from ``forward`` with the same parameters but the adversaries'):
+        ``adversarial_steps``' extra updates move nothing else, so the trunk and the other
+        heads need not run again."""
+        H = cache[1] if self.linear_heads else cache[1][0]["input"]
+        Z, adv_cache = self._adversary_forward(buf, batch, H, Z, train, rng)
+        return Z, (*cache[:-1], adv_cache)
+
+    def adversary_backward(self, buf, batch, dZ, cache):
+        """Write the adversaries' parameter gradients only (``dZ`` nonzero on the adversarial
+        tasks' outputs alone; the other parameters' gradients are left as they were)."""
+        self._adversary_backward(buf, batch, dZ, cache[-1], has_trunk=False)
+
     def _adversary_backward(self, buf, batch, dZ, adv_cache, has_trunk):
         """Write the adversaries' gradients; return ``dZ`` without their entries and their
         gradient of the heads' input (None without a trunk)."""

@@ -32,10 +32,12 @@ class TrainState:
 def train_step(state, batch, decay):
     """Forward, backward and one Adam step on ``batch``; returns the task losses (n_tasks,)."""
     net, buf = state.net, state.buf
+    ahead = None
     if state.adversarial is not None and state.adversary_steps > 1:
         # the adversary near its best response before the shared layers ascend its loss
-        state.adversary.run(state, batch, decay, state.adversary_steps - 1)
-    Z, cache = net.forward(buf, batch, True, state.rng)
+        # (and, where it can, the pass of the step at the updated adversary)
+        ahead = state.adversary.run(state, batch, decay, state.adversary_steps - 1)
+    Z, cache = ahead if ahead is not None else net.forward(buf, batch, True, state.rng)
     E, dZ = LOSSES[state.loss](Z, batch.Y, batch.C)
     if state.task_scale is not None:  # L_t -> a_t L_t
         scale = state.task_scale.astype(dZ.dtype)
