@@ -14,7 +14,7 @@ from test_neural_gradients import _data, assert_grad, numerical_grad
 from mtlclassic import (HardSharingMLPClassifier, HardSharingMLPRegressor,
                         RelationshipMLPRegressor, SoftSharingMLPRegressor)
 from mtlclassic.neural._adversarial import (AdversaryUpdates, adversarial_backward,
-                                            confusion_grad, reversal_factors)
+                                            confusion_grad, covariance_grad, reversal_factors)
 from mtlclassic.neural._data import make_batch
 from mtlclassic.neural._losses import LOSSES, task_sums
 from mtlclassic.neural._networks import HardSharingNet, SoftSharingNet
@@ -124,6 +124,51 @@ def test_confusion_gradient(net_name, stacked, loss):
     conf = numerical_grad(confusion, buf.theta)
     own = net.owned_by(buf, [1])
     assert_grad(buf.grad, rest + np.where(own, adv, 0.7 * conf), rtol=1e-6)
+
+
+@pytest.mark.parametrize("net_name", ["hard-adversary-head", "hard-deep-heads-adversary-head"])
+@pytest.mark.parametrize("stacked", [False, True], ids=["shared", "per_task"])
+@pytest.mark.parametrize("loss", ["squared", "logistic"])
+def test_covariance_gradient(net_name, stacked, loss):
+    """adversarial_covariance: the shared layers also descend mu/2 ||cov||^2, the covariance
+    of the trunk's output with the adversarial task's target over its rows, written here from
+    the data (each row's weight 1/n_t; the shared layout's missing targets left out), not from
+    the batch's layout; nothing else changes."""
+    rng = np.random.default_rng(3)
+    data = _data(rng, stacked, loss)
+    T, p = data.n_tasks, data.X.shape[1]
+    buf = ParamBuffer(T, np.float64)
+    net = NETS[net_name](buf, p, T)
+    n_net = len(buf.specs)
+    buf.build()
+    net.initialize(buf, rng)
+    buf.theta[:] += 0.3 * rng.standard_normal(buf.theta.size)
+    batch = make_batch(data, np.arange(data.n_samples), net.mode(stacked))
+    adversarial = np.array([False, True, False])
+    factors = reversal_factors(net, buf, n_net, adversarial, 0.7)
+    if stacked:
+        rows, y = data.task == 1, data.y
+    else:
+        rows, y = data.M[:, 1] > 0, data.Y[:, 1]
+
+    def penalty():
+        Z, cache = net.forward(buf, batch)
+        H = net.shared_output(cache)[rows]
+        cov = (y[rows] - y[rows].mean()) @ H / rows.sum()
+        return 0.5 * 1.3 * float(cov @ cov)
+
+    Z, cache = net.forward(buf, batch)
+    _, dZ = LOSSES[loss](Z, batch.Y, batch.C)
+    dH, value = covariance_grad(net.shared_output(cache), batch, adversarial, 1.3)
+    assert_allclose(value, penalty(), rtol=1e-12)
+    buf.grad[:] = 0.0
+    adversarial_backward(net, buf, batch, dZ.copy(), cache, adversarial, factors)
+    without = buf.grad.copy()
+    adversarial_backward(net, buf, batch, dZ.copy(), cache, adversarial, factors, None, dH)
+    cov = numerical_grad(penalty, buf.theta)
+    own = net.owned_by(buf, [1])
+    assert not cov[own].any()  # the adversary's own parameters do not reach H
+    assert_grad(buf.grad, without + cov, rtol=1e-6)
 
 
 @pytest.mark.parametrize("net_name", ["hard-deep-heads", "soft-cross-stitch"])

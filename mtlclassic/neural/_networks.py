@@ -394,7 +394,17 @@ class HardSharingNet:
         dIn = self.adversary.backward(buf, dA, cache, input_grad=has_trunk)
         return dZ, dIn
 
-    def backward(self, buf, batch, dZ, cache):
+    def shared_output(self, cache):
+        """The trunk's output ``H`` (n_rows, width) in ``forward``'s ``cache``, rows in the
+        batch's order: what every head reads (None with ``task_layers`` or no trunk)."""
+        if self.layered or self.trunk.n_layers == 0:
+            return None
+        entry = cache[0][-1]
+        return entry["act"] * entry["mask"] if "mask" in entry else entry["act"]
+
+    def backward(self, buf, batch, dZ, cache, dH_extra=None):
+        """Write every parameter's gradient for the output gradient ``dZ``; ``dH_extra``
+        (n_rows, width) is added at the trunk's output (:meth:`shared_output`)."""
         if self.layered:
             grads = self.heads.backward(buf, cache[1], batch, dZ)
             top = self.trunk.n_layers
@@ -402,6 +412,8 @@ class HardSharingNet:
                                 extra={d - 1: g for d, g in grads.items() if d < top})
             return
         dH = self.representation_grad(buf, batch, dZ, cache)
+        if dH_extra is not None:
+            dH = dH + dH_extra
         if dH is not None:
             self.trunk.backward(buf, dH, cache[0])
 

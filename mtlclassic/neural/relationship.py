@@ -17,6 +17,7 @@ class _Relationship(NeuralMultiTaskModel):
                  auxiliary_weight=1.0, adversarial_tasks=None, adversarial_weight=2.0,
                  adversarial_steps=10, adversarial_layer_sizes=(32,),
                  adversarial_objective="confusion", adversarial_reset=1,
+                 adversarial_covariance=10.0,
                  dtype="float32", verbose=False):
         store_params(self, locals())
 
@@ -105,6 +106,7 @@ class RelationshipMLPRegressor(NeuralRegressorMixin, _Relationship):
                  auxiliary_weight=1.0, adversarial_tasks=None, adversarial_weight=2.0,
                  adversarial_steps=10, adversarial_layer_sizes=(32,),
                  adversarial_objective="confusion", adversarial_reset=1,
+                 adversarial_covariance=10.0,
                  standardize_targets=True, dtype="float32", verbose=False):
         store_params(self, locals())
 

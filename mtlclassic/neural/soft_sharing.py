@@ -17,7 +17,8 @@ class _SoftSharing(NeuralMultiTaskModel):
                  main_tasks=None, auxiliary_weight=1.0,
                  adversarial_tasks=None, adversarial_weight=2.0,
                  adversarial_steps=10, adversarial_layer_sizes=(32,),
-                 adversarial_objective="confusion", adversarial_reset=1, dtype="float32",
+                 adversarial_objective="confusion", adversarial_reset=1,
+                 adversarial_covariance=10.0, dtype="float32",
                  verbose=False):
         store_params(self, locals())
 
@@ -109,6 +110,7 @@ class SoftSharingMLPRegressor(NeuralRegressorMixin, _SoftSharing):
                  adversarial_tasks=None, adversarial_weight=2.0,
                  adversarial_steps=10, adversarial_layer_sizes=(32,),
                  adversarial_objective="confusion", adversarial_reset=1,
+                 adversarial_covariance=10.0,
                  standardize_targets=True,
                  dtype="float32", verbose=False):
         store_params(self, locals())

@@ -26,6 +26,7 @@ class _TensorFactorised(NeuralMultiTaskModel):
                  auxiliary_weight=1.0, adversarial_tasks=None, adversarial_weight=2.0,
                  adversarial_steps=10, adversarial_layer_sizes=(32,),
                  adversarial_objective="confusion", adversarial_reset=1,
+                 adversarial_covariance=10.0,
                  dtype="float32", verbose=False):
         store_params(self, locals())
 
@@ -172,6 +173,7 @@ class TensorFactorisedMLPRegressor(NeuralRegressorMixin, _TensorFactorised):
                  auxiliary_weight=1.0, adversarial_tasks=None, adversarial_weight=2.0,
                  adversarial_steps=10, adversarial_layer_sizes=(32,),
                  adversarial_objective="confusion", adversarial_reset=1,
+                 adversarial_covariance=10.0,
                  standardize_targets=True, dtype="float32", verbose=False):
         store_params(self, locals())
 
