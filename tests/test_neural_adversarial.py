@@ -248,40 +248,48 @@ def _trunk(est, X):
     return np.maximum(X @ est.coefs_[0] + est.intercepts_[0], 0.0)
 
 
-@pytest.mark.parametrize("seed", [0, 1])
-def test_adversarial_task_removes_a_planted_nuisance(seed):
+@pytest.mark.parametrize("cls, seed", [(HardSharingMLPRegressor, 9),
+                                       (HardSharingMLPClassifier, 3)])
+def test_adversarial_task_removes_a_planted_nuisance(cls, seed):
     """Issue 16's acceptance point on its planted problem, at the adversarial defaults (only
     ``adversarial_tasks`` set): the raw features carry the coin s strongly (a 3-sd shift of
     feature 0), the main task does not need it. A logistic probe fitted afresh on the trunk's
-    features of the training rows reads s on held-out rows at about 0.93 without the
-    adversarial task and near chance with it (below 0.5 + 0.1; 0.567 and 0.520 on these
-    seeds), while the main task's test MSE stays within 10% of the plain network's.
+    features of the training rows reads s on held-out rows at about 0.91-0.94 without the
+    adversarial task and near chance with it (below 0.5 + 0.1), while the main task's test
+    error (MSE; 1 - accuracy for the classifier, on y above its median) stays within 10% of
+    the plain network's. As benchmarks/neural_adversarial_probe.py (seed 9 regressor, seed 3
+    classifier): probes 0.502 and 0.547, error ratios 1.01 and 0.97; the benchmark meets the
+    target on all of seeds 0-9 for both kinds (docs/neural.md).
 
-    benchmarks/neural_adversarial_probe.py meets the target on 9 of seeds 0-9
-    (docs/neural.md); where the adversarial game ends is sensitive to rounding, so read the
-    margins as such. The test fails without the confusion objective (reversal: probes 0.628
-    / 0.640), at ``adversarial_steps=1`` (0.778 / 0.655) and with a linear adversary
-    (``adversarial_layer_sizes=()``: 0.577 / 0.665); without ``adversarial_reset`` these two
-    seeds pass (0.587 / 0.488), the benchmark's ten meet the target on 5 only.
+    These two seeds are ones the adversary alone failed: without ``adversarial_covariance``
+    (``=0``, the defaults before it, weight 2) the probes read 0.725 and 0.620.
     """
     (X, y, s), (Xt, yt, st) = (_nuisance(seed, 600, noise=0.5),
                                _nuisance(seed + 100, 600, noise=0.5))
     params = dict(hidden_layer_sizes=(32,), learning_rate_init=0.01, batch_size=64,
                   max_iter=150, alpha=1e-3, random_state=0)
+    if cls is HardSharingMLPClassifier:
+        cut = np.median(y)
+        y, yt = y > cut, yt > cut
+    main = 2.0 * s - 1.0 if cls is HardSharingMLPRegressor else s
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
-        plain = HardSharingMLPRegressor(**params).fit(X, y)
-        adv = HardSharingMLPRegressor(adversarial_tasks=[1], **params).fit(
-            X, np.column_stack([y, 2.0 * s - 1.0]))
+        plain = cls(**params).fit(X, y)
+        adv = cls(adversarial_tasks=[1], **params).fit(X, np.column_stack([y, main]))
 
     def probe(est):
-        return LogisticRegression().fit(_trunk(est, X), s).score(_trunk(est, Xt), st)
+        return LogisticRegression(max_iter=2000).fit(_trunk(est, X), s).score(_trunk(est, Xt),
+                                                                              st)
 
-    mse_plain = np.mean((plain.predict(Xt) - yt) ** 2)
-    mse_adv = np.mean((adv.predict(Xt)[:, 0] - yt) ** 2)
+    if cls is HardSharingMLPRegressor:
+        error_plain = np.mean((plain.predict(Xt) - yt) ** 2)
+        error_adv = np.mean((adv.predict(Xt)[:, 0] - yt) ** 2)
+    else:
+        error_plain = 1 - plain.score(Xt, yt)
+        error_adv = 1 - np.mean((adv.decision_function(Xt)[:, 0] > 0) == yt)
     assert probe(plain) > 0.85
     assert probe(adv) < 0.6
-    assert mse_adv < 1.1 * mse_plain
+    assert error_adv < 1.1 * error_plain
 
 
 @pytest.mark.parametrize("cls", [HardSharingMLPRegressor, HardSharingMLPClassifier])
