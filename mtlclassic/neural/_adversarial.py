@@ -33,6 +33,13 @@ its task's uninformative prediction (the batch mean of the targets, or of
 the positives for the logistic loss), whose gradient vanishes where the
 adversary has nothing left to read (:func:`confusion_grad`).
 
+The game still moves: an adversary trained afresh for an epoch reads less than
+a probe fitted to convergence, and the shared layers leak what it does not
+read at the moment. ``adversarial_covariance`` adds to the shared parameters'
+objective the squared covariance of the shared representation with each
+adversarial task's target (:func:`covariance_grad`): zero exactly where no
+linear probe reads the task, with a gradient that waits for no adversary.
+
 References
 ----------
 Ganin, Y. and Lempitsky, V. (2015). Unsupervised domain adaptation by
