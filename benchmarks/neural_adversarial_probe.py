@@ -10,16 +10,20 @@ accuracy) of the plain network and of the one with the adversarial task, their r
 probes' accuracies.
 
     PYTHONPATH=. python benchmarks/neural_adversarial_probe.py [--weight W] [--steps K] \
-        [--adv-head [WIDTH ...]] [--objective confusion|reversal] [--reset N] [--head 0] \
-        [--kind r|c] [--noise 0.5] [--lr 0.01] [--epochs 150] [--seeds 5] [--patience 10]
+        [--adv-head [WIDTH ...]] [--objective confusion|reversal] [--reset N] [--covariance MU] \
+        [--head 0] [--kind r|c] [--noise 0.5] [--lr 0.01] [--epochs 150] [--seeds 5] [--first 0] \
+        [--patience 10]
 
-Without ``--weight``, ``--steps``, ``--adv-head``, ``--objective`` or ``--reset`` the
-estimator's defaults (``adversarial_weight``, ``adversarial_steps``, ``adversarial_layer_sizes``,
-``adversarial_objective``, ``adversarial_reset``; ``--reset 0`` is None) are used: only
-``adversarial_tasks`` is set. ``--adv-head`` with no width is a linear adversary; ``--head``
-gives every head (plain network included) a hidden layer. ``--objective reversal --steps 1
---adv-head --weight 1 --reset 0`` is the adversary before ``adversarial_steps`` (Ganin &
-Lempitsky's scheme).
+Without ``--weight``, ``--steps``, ``--adv-head``, ``--objective``, ``--reset`` or
+``--covariance`` the estimator's defaults (``adversarial_weight``, ``adversarial_steps``,
+``adversarial_layer_sizes``, ``adversarial_objective``, ``adversarial_reset``;
+``--reset 0`` is None; ``adversarial_covariance``) are used: only ``adversarial_tasks`` is set.
+Seeds ``--first`` to ``--first + --seeds - 1`` (test rows: seed + 100). ``--adv-head`` with
+no width is a linear adversary; ``--head`` gives every head (plain network included) a hidden
+layer. ``--objective reversal --steps 1 --adv-head --weight 1 --reset 0 --covariance 0`` is the
+adversary before ``adversarial_steps`` (Ganin & Lempitsky's scheme). The last line counts the
+seeds meeting the target: probe below 0.6 (chance + 0.1), main error at most 1.1 times the plain
+network's.
 """
 
 import argparse
@@ -60,6 +64,8 @@ def main():
                     help="adversarial_objective (default: the estimator's)")
     ap.add_argument("--reset", type=int,
                     help="adversarial_reset (0: None; default: the estimator's)")
+    ap.add_argument("--covariance", type=float,
+                    help="adversarial_covariance (default: the estimator's)")
     ap.add_argument("--head", type=int, default=0, help="head_layer_sizes (0: linear heads)")
     ap.add_argument("--copies", type=int, default=1, help="adversarial tasks, all on s")
     ap.add_argument("--kind", default="r", choices=["r", "c"])
@@ -68,6 +74,7 @@ def main():
     ap.add_argument("--lr", type=float, default=0.01, help="learning_rate_init")
     ap.add_argument("--epochs", type=int, default=150)
     ap.add_argument("--seeds", type=int, default=5)
+    ap.add_argument("--first", type=int, default=0, help="first seed")
     ap.add_argument("--patience", type=int, default=10, help="n_iter_no_change")
     args = ap.parse_args()
     warnings.simplefilter("ignore")
@@ -78,13 +85,15 @@ def main():
     for name, value in [("adversarial_weight", args.weight), ("adversarial_steps", args.steps),
                         ("adversarial_layer_sizes", args.adv_head),
                         ("adversarial_objective", args.objective),
-                        ("adversarial_reset", args.reset)]:
+                        ("adversarial_reset", args.reset),
+                        ("adversarial_covariance", args.covariance)]:
         if value is not None:
             adversarial[name] = tuple(value) if name == "adversarial_layer_sizes" else value
     if adversarial.get("adversarial_reset") == 0:
         adversarial["adversarial_reset"] = None
     print("seed  main error plain / adversarial (ratio)  probe accuracy plain / adversarial")
-    for seed in range(args.seeds):
+    results = []
+    for seed in range(args.first, args.first + args.seeds):
         X, y, s = data(seed, noise=args.noise)
         Xt, yt, st = data(seed + 100, noise=args.noise)
         if args.kind == "c":
@@ -104,6 +113,11 @@ def main():
                   for e in (plain, adv)]
         print(f"{seed}  {e1:.3f} / {e2:.3f} ({e2 / e1:.2f})  {probes[0]:.3f} / {probes[1]:.3f}",
               flush=True)
+        results.append((e2 / e1, probes[1]))
+    ratio, probe = np.array(results).T
+    print(f"probe < 0.6 on {np.sum(probe < 0.6)} of {len(probe)} seeds (max {probe.max():.3f}), "
+          f"error ratio <= 1.1 on {np.sum(ratio <= 1.1)} (max {ratio.max():.3f}), both on "
+          f"{np.sum((probe < 0.6) & (ratio <= 1.1))}")
 
 
 if __name__ == "__main__":

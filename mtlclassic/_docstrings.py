@@ -135,6 +135,7 @@ NEURAL = Family(
      "main_tasks", "auxiliary_weight", "adversarial_tasks", "adversarial_weight",
      "adversarial_steps", "adversarial_layer_sizes", "adversarial_objective",
      "adversarial_reset",
+     "adversarial_covariance",
      "dtype", "verbose"),
     ("intercepts_", "task_weights_", "loss_curve_", "best_loss_", "validation_loss_curve_",
      "best_validation_loss_", "feature_scale_", "n_iter_", "t_", "tasks_", "n_tasks_",

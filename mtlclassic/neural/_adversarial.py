@@ -33,12 +33,23 @@ its task's uninformative prediction (the batch mean of the targets, or of
 the positives for the logistic loss), whose gradient vanishes where the
 adversary has nothing left to read (:func:`confusion_grad`).
 
+The game still moves: an adversary trained afresh for an epoch reads less than
+a probe fitted to convergence, and the shared layers leak what it does not
+read at the moment. ``adversarial_covariance`` adds to the shared parameters'
+objective the squared covariance of the shared representation with each
+adversarial task's target (:func:`covariance_grad`): zero exactly where no
+linear probe reads the task, with a gradient that waits for no adversary.
+
 References
 ----------
 Ganin, Y. and Lempitsky, V. (2015). Unsupervised domain adaptation by
 backpropagation. ICML.
 Tzeng, E., Hoffman, J., Darrell, T. and Saenko, K. (2015). Simultaneous deep
 transfer across domains and tasks. ICCV.
+Tzeng, E., Hoffman, J., Zhang, N., Saenko, K. and Darrell, T. (2014). Deep domain
+confusion: maximizing for domain invariance. arXiv:1412.3474.
+Belrose, N., Schneider-Joseph, D., Ravfogel, S., Cotterell, R., Raff, E. and
+Biderman, S. (2023). LEACE: perfect linear concept erasure in closed form. NeurIPS.
 """
 
 import numpy as np
@@ -88,10 +99,56 @@ def confusion_grad(loss, Z, batch):
     return (C * (P - centre)).astype(Z.dtype, copy=False)
 
 
-def adversarial_backward(net, buf, batch, dZ, cache, adversarial, factors, dZ_confusion=None):
+def _task_entries(batch, A, task):
+    """Row vector (n_rows,) of ``task``'s entries of ``A`` (``batch.Y`` or ``batch.C``, in
+    the batch's layout), in the batch's row order; 0 on the rows of other tasks."""
+    if batch.task_axis == 1:  # "rows": (n_rows, n_tasks)
+        return A[:, task]
+    if batch.mode == "all":  # (n_tasks, n_rows)
+        return A[task]
+    if batch.mode == "padded":  # (n_tasks, width): row order[k] at slot[k]
+        rows = np.zeros(batch.n_rows, dtype=A.dtype)
+        rows[batch.order] = A[batch.slot]
+        return np.where(batch.task == task, rows, 0)
+    return np.where(batch.task == task, A, 0)  # "gather": (n_rows,), row i of batch.task[i]
+
+
+def covariance_grad(H, batch, adversarial, strength):
+    """``dH`` and value of the cross-covariance penalty of the shared representation ``H``
+    (n_rows, width) with each adversarial task's target::
+
+        P = strength / 2  sum_{t adversarial}  || sum_i c_ti (y_ti - ybar_t) H_i ||^2,
+        ybar_t = sum_i c_ti y_ti / sum_i c_ti,
+        dP/dH_i = strength  sum_t  c_ti (y_ti - ybar_t) cov_t
+
+    (``c_ti`` the row's weight in its task's loss, ``C``, zero on other tasks' rows;
+    ``cov_t`` the weighted covariance of ``H`` with the task, linear in ``H`` as the
+    weights of ``y - ybar`` sum to 0). A linear probe of the task on ``H`` is at chance
+    for every convex loss exactly when ``cov_t = 0`` (Belrose et al. 2023); for a binary
+    task ``cov_t`` is ``p (1 - p)`` times the difference of the two classes' mean
+    representations, the linear-kernel MMD of domain confusion (Tzeng et al. 2014).
+    """
+    dH = np.zeros(H.shape, dtype=np.float64)
+    value = 0.0
+    for task in np.flatnonzero(adversarial):
+        c = _task_entries(batch, batch.C, task).astype(np.float64)
+        total = c.sum()
+        if total <= 0:  # the task has no row in the batch
+            continue
+        y = np.where(c > 0, _task_entries(batch, batch.Y, task), 0).astype(np.float64)
+        u = c * (y - (c @ y) / total)
+        cov = u @ H
+        dH += strength * u[:, None] * cov[None, :]
+        value += 0.5 * strength * float(cov @ cov)
+    return dH.astype(H.dtype, copy=False), value
+
+
+def adversarial_backward(net, buf, batch, dZ, cache, adversarial, factors, dZ_confusion=None,
+                         dH_extra=None):
     """Write the step's gradients: the adversarial tasks' own parameters descend their loss;
     the shared ones ascend it (``factors``, the reversal) or, given ``dZ_confusion``,
-    descend ``strength`` times the confusion loss."""
+    descend ``strength`` times the confusion loss; ``dH_extra`` (the covariance penalty's
+    gradient at the shared representation) reaches the shared layers besides."""
     is_adv = adversarial.astype(dZ.dtype)
     net.backward(buf, batch, scale_by_task(dZ.copy(), is_adv, batch.task_axis, batch.task),
                  cache)
@@ -102,7 +159,11 @@ def adversarial_backward(net, buf, batch, dZ, cache, adversarial, factors, dZ_co
         net.backward(buf, batch, scale_by_task(dZ_confusion, is_adv, batch.task_axis,
                                                batch.task), cache)
         g_adv -= np.minimum(factors, 0) * buf.grad  # +strength on the shared parameters
-    net.backward(buf, batch, scale_by_task(dZ, 1 - is_adv, batch.task_axis, batch.task), cache)
+    rest = scale_by_task(dZ, 1 - is_adv, batch.task_axis, batch.task)
+    if dH_extra is None:
+        net.backward(buf, batch, rest, cache)
+    else:
+        net.backward(buf, batch, rest, cache, dH_extra=dH_extra)
     buf.grad += g_adv
 
 
@@ -114,27 +175,49 @@ class AdversaryUpdates:
     network's optimizer sees one update of them per step as before.
     """
 
+    # False: every update runs the whole network, as before the trunk's output was reused
+    # (the same arithmetic; kept for the test of that and for benchmarks/neural_adversarial_cost.py)
+    reuse_trunk = True
+
     def __init__(self, own, dtype, learning_rate):
         self.index = np.flatnonzero(own)
         self.optimizer = Adam(self.index.size, dtype, learning_rate=learning_rate)
 
     def run(self, state, batch, decay, n_updates):
-        """``n_updates`` Adam steps of the adversarial heads on ``batch`` (shared layers fixed)."""
+        """``n_updates`` Adam steps of the adversarial heads on ``batch`` (shared layers fixed).
+
+        Networks whose adversaries are heads of their own (``net.adversary``, hard sharing
+        and relationship) run the trunk once: every update re-runs the adversaries alone on
+        its output, and the step's ``(Z, cache)`` at the updated adversaries is returned
+        for the step's own pass (None for the others, which run whole networks)."""
         net, buf = state.net, state.buf
         adversarial = state.adversarial[0]
         index, opt = self.index, self.optimizer
         decay = decay[index]
-        for _ in range(n_updates):
-            Z, cache = net.forward(buf, batch, True, state.rng)
+        # only the adversarial tasks' losses (times auxiliary_weight, as in the step) reach
+        # their heads; task_weighting's weights are left out (Adam's step is nearly
+        # invariant to a positive scale of the gradient)
+        scale = adversarial.astype(buf.dtype)
+        if state.task_scale is not None:
+            scale = scale * state.task_scale.astype(buf.dtype)
+        reuse = self.reuse_trunk and getattr(net, "adversary", None) is not None
+        Z, cache = net.forward(buf, batch, True, state.rng)
+        for update in range(n_updates):
+            if update:
+                Z, cache = (net.adversary_forward(buf, batch, Z, cache, True, state.rng)
+                            if reuse else net.forward(buf, batch, True, state.rng))
             _, dZ = LOSSES[state.loss](Z, batch.Y, batch.C)
-            # only the adversarial tasks' losses (times auxiliary_weight, as in the step) reach
-            # their heads; task_weighting's weights are left out (Adam's step is nearly
-            # invariant to a positive scale of the gradient)
-            scale = adversarial.astype(dZ.dtype)
-            if state.task_scale is not None:
-                scale = scale * state.task_scale.astype(dZ.dtype)
-            net.backward(buf, batch, scale_by_task(dZ, scale, batch.task_axis, batch.task),
-                         cache)
+            dZ = scale_by_task(dZ, scale.astype(dZ.dtype), batch.task_axis, batch.task)
+            if reuse:
+                # the adversarial tasks' unused rows of the other heads (in ``index``) get
+                # the zero gradient a whole backward pass gives them
+                buf.grad[index] = 0.0
+                net.adversary_backward(buf, batch, dZ, cache)
+            else:
+                net.backward(buf, batch, dZ, cache)
             theta = buf.theta[index]
             opt.step(theta, buf.grad[index], decay)
             buf.theta[index] = theta
+        if reuse:
+            return net.adversary_forward(buf, batch, Z, cache, True, state.rng)
+        return None

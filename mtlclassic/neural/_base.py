@@ -91,6 +91,7 @@ class NeuralMultiTaskModel(MultiTaskPredictor):
         _check_number(self, "auxiliary_weight", 0.0)
         _check_number(self, "adversarial_weight", 0.0)
         _check_number(self, "adversarial_steps", 1, integer=True)
+        _check_number(self, "adversarial_covariance", 0.0)
         if self.adversarial_reset is not None:
             _check_number(self, "adversarial_reset", 1, integer=True)
         if self.adversarial_objective not in ADVERSARIAL_OBJECTIVES:
@@ -340,6 +341,7 @@ class NeuralMultiTaskModel(MultiTaskPredictor):
         reset = (self.adversarial_reset if state.adversarial is not None
                  and getattr(state.net, "adversary", None) is not None else None)
         state.adversarial_objective = self.adversarial_objective
+        state.adversarial_covariance = float(self.adversarial_covariance)
         opt = state.optimizer
         opt.learning_rate, opt.beta1, opt.beta2, opt.eps = (
             self.learning_rate_init, self.beta_1, self.beta_2, self.epsilon)

@@ -27,7 +27,9 @@ def dense_forward(A, W, b, out=None, relu=False):
     ``relu=True`` applies ``max(Z, 0)`` in the same pass as the bias.
     """
     out = np.matmul(A, W, out=out)
-    if out.flags.c_contiguous and out.dtype == b.dtype:  # one fused pass (numba)
+    # one fused pass (numba); no rows (a batch without an adversarial task's rows) cannot be
+    # reshaped to rows of the bias's width
+    if out.size and out.flags.c_contiguous and out.dtype == b.dtype:
         add_bias(out.reshape((-1,) + out.shape[-2:]), b.reshape(-1, b.shape[-1]), relu)
     else:
         out += b[..., None, :]

@@ -362,6 +362,20 @@ class HardSharingNet:
         Z[mine] = Za[..., 0]
         return Z, (cache, mine)
 
+    def adversary_forward(self, buf, batch, Z, cache, train=False, rng=None):
+        """``forward``'s ``(Z, cache)`` with only the adversaries re-run, on the trunk output
+        held in ``cache`` (from ``forward`` with the same parameters but the adversaries'):
+        ``adversarial_steps``' extra updates move nothing else, so the trunk and the other
+        heads need not run again."""
+        H = cache[1] if self.linear_heads else cache[1][0]["input"]
+        Z, adv_cache = self._adversary_forward(buf, batch, H, Z, train, rng)
+        return Z, (*cache[:-1], adv_cache)
+
+    def adversary_backward(self, buf, batch, dZ, cache):
+        """Write the adversaries' parameter gradients only (``dZ`` nonzero on the adversarial
+        tasks' outputs alone; the other parameters' gradients are left as they were)."""
+        self._adversary_backward(buf, batch, dZ, cache[-1], has_trunk=False)
+
     def _adversary_backward(self, buf, batch, dZ, adv_cache, has_trunk):
         """Write the adversaries' gradients; return ``dZ`` without their entries and their
         gradient of the heads' input (None without a trunk)."""
@@ -380,7 +394,17 @@ class HardSharingNet:
         dIn = self.adversary.backward(buf, dA, cache, input_grad=has_trunk)
         return dZ, dIn
 
-    def backward(self, buf, batch, dZ, cache):
+    def shared_output(self, cache):
+        """The trunk's output ``H`` (n_rows, width) in ``forward``'s ``cache``, rows in the
+        batch's order: what every head reads (None with ``task_layers`` or no trunk)."""
+        if self.layered or self.trunk.n_layers == 0:
+            return None
+        entry = cache[0][-1]
+        return entry["act"] * entry["mask"] if "mask" in entry else entry["act"]
+
+    def backward(self, buf, batch, dZ, cache, dH_extra=None):
+        """Write every parameter's gradient for the output gradient ``dZ``; ``dH_extra``
+        (n_rows, width) is added at the trunk's output (:meth:`shared_output`)."""
         if self.layered:
             grads = self.heads.backward(buf, cache[1], batch, dZ)
             top = self.trunk.n_layers
@@ -388,6 +412,8 @@ class HardSharingNet:
                                 extra={d - 1: g for d, g in grads.items() if d < top})
             return
         dH = self.representation_grad(buf, batch, dZ, cache)
+        if dH_extra is not None:
+            dH = dH + dH_extra
         if dH is not None:
             self.trunk.backward(buf, dH, cache[0])
 

@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from ._adversarial import adversarial_backward, confusion_grad
+from ._adversarial import adversarial_backward, confusion_grad, covariance_grad
 from ._data import NeuralData, chunks, make_batch
 from ._losses import LOSSES, scale_by_task, task_sums
 
@@ -26,16 +26,19 @@ class TrainState:
         self.adversary = None  # AdversaryUpdates: the extra updates of adversarial_steps
         self.adversary_steps = 1
         self.adversarial_objective = "reversal"
+        self.adversarial_covariance = 0.0
         self.n_net_params = None
 
 
 def train_step(state, batch, decay):
     """Forward, backward and one Adam step on ``batch``; returns the task losses (n_tasks,)."""
     net, buf = state.net, state.buf
+    ahead = None
     if state.adversarial is not None and state.adversary_steps > 1:
         # the adversary near its best response before the shared layers ascend its loss
-        state.adversary.run(state, batch, decay, state.adversary_steps - 1)
-    Z, cache = net.forward(buf, batch, True, state.rng)
+        # (and, where it can, the pass of the step at the updated adversary)
+        ahead = state.adversary.run(state, batch, decay, state.adversary_steps - 1)
+    Z, cache = ahead if ahead is not None else net.forward(buf, batch, True, state.rng)
     E, dZ = LOSSES[state.loss](Z, batch.Y, batch.C)
     if state.task_scale is not None:  # L_t -> a_t L_t
         scale = state.task_scale.astype(dZ.dtype)
@@ -47,6 +50,12 @@ def train_step(state, batch, decay):
         dZ_confusion = confusion_grad(state.loss, Z, batch)
         if state.task_scale is not None:  # weighted as the adversarial tasks' own losses
             scale_by_task(dZ_confusion, scale, batch.task_axis, batch.task)
+    dH_covariance = None
+    if state.adversarial is not None and state.adversarial_covariance > 0:
+        H = net.shared_output(cache) if hasattr(net, "shared_output") else None
+        if H is not None:  # the representation the heads share: its covariance penalty
+            dH_covariance, _ = covariance_grad(H, batch, state.adversarial[0],
+                                               state.adversarial_covariance)
     gradients = state.weighting.gradients
     if gradients is not None:  # GradNorm, PCGrad, MGDA: they read each task's gradient
         gradients.backward(net, buf, batch, dZ, cache, L, state.rng)
@@ -57,7 +66,8 @@ def train_step(state, batch, decay):
             if dZ_confusion is not None:
                 scale_by_task(dZ_confusion, weights, batch.task_axis, batch.task)
         if state.adversarial is not None:  # reversal or confusion (adversarial_objective)
-            adversarial_backward(net, buf, batch, dZ, cache, *state.adversarial, dZ_confusion)
+            adversarial_backward(net, buf, batch, dZ, cache, *state.adversarial, dZ_confusion,
+                                 dH_covariance)
         else:
             net.backward(buf, batch, dZ, cache)
     net.penalty(buf)

@@ -16,9 +16,10 @@ class _HardSharing(NeuralMultiTaskModel):
                  epsilon=1e-8, task_column=None, unseen_tasks="error", task_weighting="equal",
                  dwa_temperature=2.0, gradnorm_alpha=1.5, main_tasks=None,
                  auxiliary_weight=1.0,
-                 adversarial_tasks=None, adversarial_weight=2.0,
+                 adversarial_tasks=None, adversarial_weight=1.5,
                  adversarial_steps=10, adversarial_layer_sizes=(32,),
-                 adversarial_objective="confusion", adversarial_reset=1, dtype="float32",
+                 adversarial_objective="confusion", adversarial_reset=1,
+                 adversarial_covariance=20.0, dtype="float32",
                  verbose=False):
         store_params(self, locals())
 
@@ -116,9 +117,10 @@ class HardSharingMLPRegressor(NeuralRegressorMixin, _HardSharing):
                  epsilon=1e-8, task_column=None, unseen_tasks="error", task_weighting="equal",
                  dwa_temperature=2.0, gradnorm_alpha=1.5, main_tasks=None,
                  auxiliary_weight=1.0,
-                 adversarial_tasks=None, adversarial_weight=2.0,
+                 adversarial_tasks=None, adversarial_weight=1.5,
                  adversarial_steps=10, adversarial_layer_sizes=(32,),
                  adversarial_objective="confusion", adversarial_reset=1,
+                 adversarial_covariance=20.0,
                  standardize_targets=True,
                  dtype="float32", verbose=False):
         store_params(self, locals())
