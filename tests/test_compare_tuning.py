@@ -326,3 +326,23 @@ def test_an_axis_of_counts_stays_integer():
     assert found["params"] == {"n_components": 8}
     found = search(Counts(), grid, X10, Y10, FOLDS, lambda est, X, y: -est.n_components)
     assert found["params"] == {"n_components": 1}
+
+
+def test_ties_go_to_fewer_components_and_the_stronger_penalty():
+    # A flat criterion (every point the same model, e.g. all coefficients zero): the choice is
+    # the simplest point, the strongest alpha with the fewest components, and a count axis is
+    # not walked upwards (it once grew to 1,024 components on a flat score).
+    from mtlclassic.estimators._grids import fixed_grid, product_grid
+
+    class Counts(RegressorMixin, BaseEstimator):
+        def __init__(self, alpha=1.0, n_components=2):
+            self.alpha, self.n_components = alpha, n_components
+
+        def fit(self, X, y):
+            return self
+
+    grid = product_grid(fixed_grid(alpha=(0.1, 1.0)),
+                        fixed_grid(n_components=(2, 4)))("regression", None, None, None)
+    found = search(Counts(), grid, X10, Y10, FOLDS, lambda est, X, y: 0.0)
+    assert found["params"]["n_components"] == 1  # the count axis's lower end
+    assert found["params"]["alpha"] >= 1.0

@@ -40,9 +40,15 @@ def _distance(a, b):
                for u, v in zip(a, b) if u != v)
 
 
-def _strength(coords):
-    """How strongly a point regularises: the sum of its magnitudes' logs (choices left out)."""
-    return sum(_log(v) for v in coords if not isinstance(v, str))
+def _strength(coords, axes=None):
+    """How strongly a point regularises: the sum of its magnitudes' logs (choices left out).
+
+    A count (components, rank, leaves: ``Axis.counts``) counts negatively: more
+    of them is a richer model, not a stronger penalty.
+    """
+    signs = [-1.0 if getattr(a, "counts", False) else 1.0 for a in axes] if axes else \
+        [1.0] * len(coords)
+    return sum(s * _log(v) for s, v in zip(signs, coords) if not isinstance(v, str))
 
 
 class _Folds:
@@ -73,9 +79,9 @@ class _Folds:
         return float(np.mean(scores))
 
 
-def _strongest_first(coords):
+def _strongest_first(coords, axes=None):
     """The default points from the strongest regularisation to the weakest (log-sum order)."""
-    return sorted(coords, key=lambda c: -_strength(c))
+    return sorted(coords, key=lambda c: -_strength(c, axes))
 
 
 def _is_chain(grid):
@@ -187,7 +193,7 @@ def search(estimator, grid, X, y, folds, scorer):
                     n_points=len(grid), extended=0)
     scored = {}
     chain = _is_chain(grid)
-    for coords in _strongest_first(grid.coords()):
+    for coords in _strongest_first(grid.coords(), axes):
         scored[coords] = data.score(coords, grid.point(coords)[1])
         if chain and scored[coords] < max(scored.values()):
             # Past the best along a path of default points: the weaker ones (the costliest
@@ -199,7 +205,7 @@ def search(estimator, grid, X, y, folds, scorer):
     primary = [i for i, a in enumerate(axes) if a.initial is None]
     phases = [primary] + [[i] for i, a in enumerate(axes) if a.initial is not None]
     def best_point():  # ties go to the stronger regularisation (the simpler model)
-        return max(scored, key=lambda c: (scored[c], _strength(c)))
+        return max(scored, key=lambda c: (scored[c], _strength(c, axes)))
 
     for active in phases:
         while True:

@@ -63,6 +63,10 @@ class Axis:
     categorical : bool
         The values are choices, not magnitudes: every other value is a
         neighbour, nothing is extended.
+    counts : bool
+        Larger values make a richer model (counts: components, ranks,
+        leaves), where for a strength they make a simpler one; the search's
+        ties go to the simpler model, so this sets which way is simpler.
     """
 
     name: str
@@ -74,6 +78,7 @@ class Axis:
     saturates: tuple = ()
     initial: tuple = None
     categorical: bool = False
+    counts: bool = False
 
     def start(self):
         """The values of the default product."""
@@ -142,7 +147,7 @@ def value_axis(name, values, scale=1.0, label=None, *, low=None, high=None, inte
     return Axis(name, values, params,
                 label or (lambda v: f"{name}={params(v)[name]:.3g}" if not integer
                           else f"{name}={params(v)[name]}"),
-                low, high, saturates=tuple(saturates))
+                low, high, saturates=tuple(saturates), counts=integer)
 
 
 def intercept_shrinkage_axis():

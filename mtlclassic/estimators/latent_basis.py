@@ -21,7 +21,7 @@ from .._docstrings import FIT_DATA, with_entries
 from .._validation import is_missing, split_task_column
 from ._base import (MultiTaskClassifierMixin, MultiTaskLinearModel, MultiTaskRegressorMixin,
                     Solution, store_params)
-from ._grids import fixed_grid, product_grid
+from ._grids import alpha_max_grid, fixed_grid, product_grid
 from ._registry import declare
 from .baselines import (PooledClassifier, PooledRegressor, RidgeClassifier, RidgeRegressor)
 from .sparse import LassoClassifier, LassoRegressor
@@ -351,9 +351,11 @@ LATENT_BASIS = declare(
     "latent-basis", LatentBasisRegressor, LatentBasisClassifier,
     description="shared latent basis, sparse codes (GO-MTL, Kumar & Daume 2012)",
     # One start per fit in a search (n_init=1): the search's folds already pay for restarts.
-    # School's summed task losses are large, so useful strengths are large too (one fit at 20%,
-    # n_components=2: test R^2 about 0.01 for alpha in 1e-4..0.1 at lambda_basis=0.1, the codes'
-    # scales overfit; 0.03-0.06 at alpha = 1..10 with lambda_basis = 1). Not scaled to the data:
-    # on Landmine (a logistic per-task mean) these strengths zero every code (AUC 0.5).
-    grid=product_grid(fixed_grid(alpha=(10.0, 1.0, 0.1)), fixed_grid(n_components=(2, 4))),
+    # alpha as fractions of the l1 model's alpha_max, so that the grid follows the data's scale:
+    # School (alpha_max about 32 on compare's scaled features, 20 % training) scored best at 1-10
+    # (0.03-0.3 alpha_max); Landmine (alpha_max 0.21) needs about 1e-3 (0.005 alpha_max: AUC
+    # 0.76 in one fit, 0.64 at 0.03 alpha_max), where the fixed strengths 10/1/0.1 zeroed every
+    # code (AUC 0.5).
+    grid=product_grid(alpha_max_grid(("alpha", "l1"), fractions=(0.3, 0.03, 0.003)),
+                      fixed_grid(n_components=(2, 4))),
     fixed={"tol": 1e-3, "n_init": 1})
