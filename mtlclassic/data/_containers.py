@@ -39,7 +39,8 @@ import scipy.sparse as sp
 
 from ._scaling import IDENTITY, intercept_scale, rescale
 from ._stacked_kernels import (stacked_centered_copy, stacked_linear, stacked_linear_f,
-                               stacked_rmatvec, stacked_rmatvec_f, stacked_sq_rmatvec)
+                               stacked_rmatvec, stacked_rmatvec_f, stacked_sq_rmatvec,
+                               stacked_weighted_gram)
 
 # Entries of the temporaries made by the passes over a dense X in row chunks (512 KB
 # in float64): a pass never allocates more than this besides its result.
@@ -440,6 +441,28 @@ class StackedDesign(_Design):
     def task_sum(self, d):
         """Per-task sums of an array shaped like ``z``."""
         return np.add.reduceat(d, self.offsets[:-1])
+
+    def task_grams(self):
+        """Each task's weighted Gram and target products of the centered design, in float64.
+
+        ``Q[t] = Xc_t^T diag(c_t) Xc_t`` of shape (n_tasks, p, p) and ``B[:, t] =
+        Xc_t^T diag(c_t) y_t`` of shape (p, n_tasks), ``Xc_t = X_t - X_offset[:, t]``
+        (not centered when ``X_offset`` is None). Dense ``X`` only.
+        """
+        if self.is_sparse:
+            raise ValueError("task_grams needs a dense design.")
+        p, T = self.n_features, self.n_tasks
+        offset = (np.zeros((p, T)) if self.X_offset is None
+                  else np.ascontiguousarray(self.X_offset, dtype=np.float64))
+        Q, B = np.empty((T, p, p)), np.empty((p, T))
+        if self.X.flags.f_contiguous:  # a working set's copy: columns read in order
+            stacked_weighted_gram(self.X, self.offsets, offset, self.C, self.Y, Q, B)
+            return Q, B
+        for t, (s, e) in enumerate(zip(self.offsets[:-1], self.offsets[1:])):
+            Xc = np.asarray(self.X[s:e], dtype=np.float64) - offset[:, t]
+            cX = Xc * np.asarray(self.C[s:e], dtype=np.float64)[:, None]
+            Q[t], B[:, t] = cX.T @ Xc, cX.T @ np.asarray(self.Y[s:e], dtype=np.float64)
+        return Q, B
 
     def _raw_sq_col_norms(self):
         if self._compiled:  # one compiled pass, no temporary

@@ -106,3 +106,31 @@ def stacked_centered_copy(X, features, offsets, X_offset, out):
             m = X_offset[j, t]
             for i in range(offsets[t], offsets[t + 1]):
                 out[i, k] = X[i, j] - m
+
+
+@njit(cache=True, nogil=True, fastmath=_FAST)
+def stacked_weighted_gram(X, offsets, X_offset, c, u, Q, B):
+    """Each task's weighted Gram of the centered columns, and their products with ``u``.
+
+    ``Q[t] = Xc_t^T diag(c_t) Xc_t`` (k, k) and ``B[:, t] = Xc_t^T diag(c_t) u_t``
+    with ``Xc_t = X_t - X_offset[:, t]`` (rows ``offsets[t]:offsets[t + 1]``);
+    ``X`` Fortran-ordered (a working set's copy), so every sum runs down two
+    contiguous columns. Accumulated in float64 (``Q``, ``B``).
+    """
+    k = X.shape[1]
+    for t in range(offsets.size - 1):
+        s, e = offsets[t], offsets[t + 1]
+        ct, ut = c[s:e], u[s:e]
+        for j in range(k):
+            xj, mj = X[s:e, j], float(X_offset[j, t])
+            acc = 0.0
+            for i in range(e - s):
+                acc += (xj[i] - mj) * ct[i] * ut[i]
+            B[j, t] = acc
+            for m in range(j + 1):
+                xm, mm = X[s:e, m], float(X_offset[m, t])
+                acc = 0.0
+                for i in range(e - s):
+                    acc += (xj[i] - mj) * ct[i] * (xm[i] - mm)
+                Q[t, j, m] = acc
+                Q[t, m, j] = acc

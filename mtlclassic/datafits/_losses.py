@@ -416,6 +416,23 @@ class Logistic(_Datafit):
         u = xp.clip(theta * self.data.Y / safe_c, 0.0, 1.0)
         return float(-xp.sum(C * (special("xlogy", u, u) + special("xlogy", 1.0 - u, 1.0 - u))))
 
+    def _null_intercepts(self, xp):
+        """``b_t = log(P_t / N_t)``, the weights ``c`` of each task's positive and negative labels.
+
+        The exact minimiser for ``Z0 = 0`` (``P_t sigmoid(-b_t) = N_t sigmoid(b_t)``), and so
+        the start of :meth:`optimal_intercept` when none is given: the intercepts at ``W = 0``
+        (the gaps' scale, a cold start) then take one pass to confirm instead of several.
+        Without shrinkage only (the shrunk intercepts are coupled).
+        """
+        data = self.data
+        if data.intercept_shrinkage > 0:
+            return xp.zeros(data.n_tasks)
+        C = data.C.astype(xp.float64)
+        pos = data.task_sum(xp.where(data.Y > 0, C, 0.0))
+        neg = data.task_sum(xp.where(data.Y < 0, C, 0.0))
+        ok = (pos > 0) & (neg > 0)
+        return xp.where(ok, xp.log(xp.where(ok, pos, 1.0) / xp.where(ok, neg, 1.0)), 0.0)
+
     def optimal_intercept(self, Z0, b=None, max_iter=100):
         """Per-task intercepts minimising the datafit given ``Z0``, by safeguarded Newton.
 
@@ -426,7 +443,7 @@ class Logistic(_Datafit):
         """
         data = self.data
         xp = get_namespace(Z0)
-        b = xp.zeros(data.n_tasks) if b is None else xp.array(b, dtype=xp.float64)
+        b = self._null_intercepts(xp) if b is None else xp.array(b, dtype=xp.float64)
         s = data.intercept_shrinkage
         if (s == 0 and data.layout == "stacked" and xp is np
                 and _flat(data.Y, Z0, data.C) is not None):

@@ -141,6 +141,37 @@ def bcd_epoch_gram(Q, B, task_scale, H, W, lipschitz, params, kind, features):
 
 
 @njit(cache=True, nogil=True)
+def bcd_epoch_stacked_gram(Q, B, H, W, lipschitz, params, kind, features):
+    """One cyclic pass in Gram form for per-task designs (``Q[t]`` each task's own Gram).
+
+    With ``Q[t] = Xc_t^T diag(c_t) Xc_t`` (T, k, k), ``B[:, t] = Xc_t^T diag(c_t) y_t``
+    and ``H[:, t] = Q[t] W[:, t]`` kept up to date, feature j's negative gradient
+    on task t is ``B[j, t] - H[j, t]``: an epoch costs O(k^2 T) instead of O(N k)
+    (the prox-Newton models of problems with many rows per task and few
+    features: Landmine, 511 rows a task, 9 features).
+    """
+    k, T = W.shape
+    neg_grad = np.empty(T, dtype=W.dtype)
+    delta = np.empty(T, dtype=W.dtype)
+    max_change = 0.0
+    for j in features:
+        L = lipschitz[j]
+        if L == 0.0:
+            continue
+        for t in range(T):
+            neg_grad[t] = B[j, t] - H[j, t]
+        change = _prox_step(W, j, neg_grad, L, params, kind, delta)
+        if change > 0.0:
+            max_change = max(max_change, change)
+            for t in range(T):
+                d = delta[t]
+                if d != 0.0:
+                    for m in range(k):
+                        H[m, t] += Q[t, j, m] * d  # Q[t] symmetric: row j is column j
+    return max_change
+
+
+@njit(cache=True, nogil=True)
 def bcd_epoch_shared_sparse(data, indices, indptr, X_offset, X_sums, R, shift, C, W, lipschitz,
                             params, kind, features):
     """As :func:`bcd_epoch_shared_dense` for CSC ``X`` given by (data, indices, indptr).

@@ -37,6 +37,7 @@ import numpy as np
 
 from ._anderson import Anderson
 from ._gap import dual_at
+from ._kernels import bcd_epoch_stacked_gram
 from .bcd import _subproblem_epoch
 
 # BCD epochs on one quadratic model: at most this many (skglm's ProxNewton: 20), and
@@ -152,10 +153,6 @@ class _NewtonInner:
         line search found no decrease (the point is optimal to rounding).
         """
         model, g = self._model(Z)
-        # The squared loss's block curvatures on the model (the solver imports no datafit).
-        lipschitz = np.ascontiguousarray(model.weighted_sq_col_norms().max(axis=1),
-                                         dtype=model.dtype)
-        kernel, order = _subproblem_epoch(model)
         # The model's design is centered at m_h, the restricted problem's at m_c (or not at
         # all): (X - m_h) W = (X - m_c) W - delta(W), delta(W)_t = sum_j (m_h - m_c)_jt W_jt.
         # So the model's predictor needs no product with X: Z - b - delta(W).
@@ -167,6 +164,20 @@ class _NewtonInner:
             return (np.zeros(model.n_tasks, model.dtype) if m_shift is None
                     else np.sum(m_shift * W_, axis=0).astype(model.dtype))
 
+        if _gram_applies(model):
+            # The model's intercepts are its weighted means of u - Xc W: of u (Xc is centered
+            # at the h-weighted means, so sum_i h_i Xc_i = 0 in every task).
+            b_model = (model.task_sum(model.C * model.Y) / model.task_sum(model.C)
+                       if self.fit_intercept else np.zeros(model.n_tasks, model.dtype))
+            W_new, epochs = _gram_epochs(model, self.penalty, W, self.params, self.rows,
+                                         self.epoch_ratio, max_epochs)
+            # The model's predictor moves by Xc (W_new - W) + (b_model - b - delta(W)).
+            dZ = model.linear(W_new - W) + model.expand(b_model - b - delta(W))
+            return self._line_search(W, b, Z, primal, g, W_new, dZ, b_model, delta, epochs)
+        # The squared loss's block curvatures on the model (the solver imports no datafit).
+        lipschitz = np.ascontiguousarray(model.weighted_sq_col_norms().max(axis=1),
+                                         dtype=model.dtype)
+        kernel, order = _subproblem_epoch(model)
         Z_model = Z - model.expand(b + delta(W))  # (X - m_h) W
         # The model's intercepts are its weighted means of u - Xc W (centered: of u).
         b_model = (model.task_sum(model.C * (model.Y - Z_model)) / model.task_sum(model.C)
@@ -194,13 +205,21 @@ class _NewtonInner:
                         shift[:] = 0.0
         # The model's predictor at W_new, and the direction in (W, Z).
         dZ = (model.Y - (R + model.expand(shift))) - Z
+        return self._line_search(W, b, Z, primal, g, W_new, dZ, b_model, delta, epochs)
+
+    def _line_search(self, W, b, Z, primal, g, W_new, dZ, b_model, delta, epochs):
+        """Backtracking along ``(W_new - W, dZ)`` on the true objective; intercepts profiled.
+
+        Returns :meth:`step`'s tuple.
+        """
+        sub = self.datafit.data
         dW = W_new - W
         penalty = self.penalty
         pen_new = penalty.value(W_new)
         pen_old = penalty.value(W)
         # Directional derivative bound of Lee et al. (2014): g . dZ + pen(W_new) - pen(W) < 0.
         decrease = float(np.sum(g * dZ)) + pen_new - pen_old
-        rounding = ROUNDING_UNITS * float(np.finfo(model.dtype).eps) * max(abs(primal), 1e-300)
+        rounding = ROUNDING_UNITS * float(np.finfo(sub.dtype).eps) * max(abs(primal), 1e-300)
         if not decrease < rounding:  # (NaN included)
             return W, b, Z, primal, epochs, False
         t = 1.0
@@ -236,6 +255,53 @@ class _NewtonInner:
         dual = dual_at(self.datafit, self.penalty, -self._evaluate(Z)[1])[0]
         self.best_dual = max(self.best_dual, dual)
         return primal - self.best_dual
+
+
+def _gram_applies(model):
+    """Whether the model is solved in Gram form: per-task dense blocks, many rows per feature.
+
+    A Gram costs about ``N k^2 / 2`` products against ``2 N k`` per residual epoch (``N``
+    rows, ``k`` features), and a step takes 10-20 epochs: it pays for ``k <= FEW_FEATURES``;
+    its epochs, ``O(k^2 T)``, need more rows per task than features (``N >= 2 k T``).
+    """
+    k = model.n_features
+    return (model.layout == "stacked" and not model.is_sparse and 0 < k <= FEW_FEATURES
+            and model.n_samples >= 2 * k * model.n_tasks)
+
+
+def _gram_epochs(model, penalty, W, params, rows, epoch_ratio, max_epochs):
+    """BCD epochs on the model in Gram form (float64), with Anderson extrapolation.
+
+    The same stopping rule as the residual epochs: an epoch moving the
+    coefficients by less than ``epoch_ratio`` times the first one did. Returns
+    ``(W_new, epochs)``, ``W_new`` in ``W``'s dtype.
+    """
+    Q, B = model.task_grams()
+    # Block curvature of feature j: the largest of its tasks' weighted squared norms.
+    lipschitz = np.ascontiguousarray(np.max(np.diagonal(Q, axis1=1, axis2=2), axis=0))
+    W_new = np.array(W, dtype=np.float64, order="C")
+    H = np.einsum("tjm,mt->jt", Q, W_new)  # H[:, t] = Q[t] W[:, t]
+
+    def value(W_, H_):  # the model, up to a constant: -sum W.B + 1/2 sum W.H + pen(W)
+        return float(np.sum(W_ * (0.5 * H_ - B))) + penalty.value(W_)
+
+    anderson = Anderson(NEWTON_ANDERSON_K)
+    first, epochs = None, 0
+    for epochs in range(1, max_epochs + 1):
+        change = bcd_epoch_stacked_gram(Q, B, H, W_new, lipschitz, params, penalty.row_kind,
+                                        rows)
+        first = change if first is None else first
+        if change <= epoch_ratio * first:
+            break
+        anderson.push(W_new)
+        if anderson.full:  # every k + 1 epochs: extrapolate, keep it if the model is lower
+            W_acc = anderson.extrapolate(W_new)
+            anderson.reset()
+            if W_acc is not None:
+                H_acc = np.einsum("tjm,mt->jt", Q, W_acc)
+                if value(W_acc, H_acc) < value(W_new, H):
+                    W_new, H = np.ascontiguousarray(W_acc, dtype=np.float64), H_acc
+    return W_new.astype(W.dtype, copy=False), epochs
 
 
 def _intercept_step(data, b, g, h):

@@ -257,7 +257,8 @@ def _profile(datafit, W, b, fit_intercept):
         chunk = support[start:start + 256]
         Z0 = Z0 + datafit.linear(W[chunk], features=chunk)
     if fit_intercept and (not datafit.affine_gradient or datafit.shrinks_intercepts):
-        b = datafit.optimal_intercept(Z0, b).astype(W.dtype)
+        # At W = 0 the datafit's own start (logistic: its exact minimiser there), not b.
+        b = datafit.optimal_intercept(Z0, b if support.size else None).astype(W.dtype)
     return b, Z0 + datafit.data.expand(b)
 
 
