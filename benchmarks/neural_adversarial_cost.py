@@ -2,14 +2,16 @@
 and without the reuse of the trunk's output in ``adversarial_steps``' extra updates (the
 shared layers do not move during them, so only the adversarial heads run again; the fitted
 parameters are the same, tests/test_neural_adversarial.py), beside the network without an
-adversarial task. Peers take turns within each repeat; the best of the repeats is printed.
+adversarial task, and without the covariance penalty (``adversarial_covariance=0``). Peers
+take turns within each repeat; the best of the repeats is printed.
 
 * probe: the planted problem of neural_adversarial_probe.py (600 rows x 6 features, trunk 32
   ReLU, batch 64, shared layout, 2 tasks);
 * reference: bench_neural.py's network (10 tasks x 1,600 rows x 50 features, trunk 2 x 64 ReLU,
   batch 256, per-task layout, task 9 adversarial).
 
-    OPENBLAS_NUM_THREADS=1 NUMBA_NUM_THREADS=1 PYTHONPATH=. python benchmarks/neural_adversarial_cost.py
+    OPENBLAS_NUM_THREADS=1 NUMBA_NUM_THREADS=1 PYTHONPATH=. \
+        python benchmarks/neural_adversarial_cost.py
 """
 
 import time
@@ -52,7 +54,9 @@ def main(repeats=3):
         adversarial = dict(adversarial_tasks=[1 if name == "probe" else 9])
         peers = {"no adversarial task": ({}, True),
                  "adversarial, whole network per update": (adversarial, False),
-                 "adversarial, trunk reused": (adversarial, True)}
+                 "adversarial, trunk reused": (adversarial, True),
+                 "adversarial, trunk reused, covariance 0": (
+                     {**adversarial, "adversarial_covariance": 0.0}, True)}
         best = dict.fromkeys(peers, np.inf)
         for peer, (extra, reuse) in peers.items():  # compile / warm up
             AdversaryUpdates.reuse_trunk = reuse
@@ -64,7 +68,7 @@ def main(repeats=3):
         AdversaryUpdates.reuse_trunk = True
         plain = best["no adversarial task"]
         for peer, ms in best.items():
-            print(f"{name:10s} {peer:40s} {ms:7.3f} ms/step  {ms / plain:5.2f} x plain")
+            print(f"{name:10s} {peer:42s} {ms:7.3f} ms/step  {ms / plain:5.2f} x plain")
 
 
 if __name__ == "__main__":

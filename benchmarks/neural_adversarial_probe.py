@@ -23,7 +23,8 @@ no width is a linear adversary; ``--head`` gives every head (plain network inclu
 layer. ``--objective reversal --steps 1 --adv-head --weight 1 --reset 0 --covariance 0`` is the
 adversary before ``adversarial_steps`` (Ganin & Lempitsky's scheme). The last line counts the
 seeds meeting the target: probe below 0.6 (chance + 0.1), main error at most 1.1 times the plain
-network's.
+network's. ``--probe standardised`` (standardised features, C=1e4) or ``mlp`` (an MLP probe, 64
+ReLU units) read the trunk with stronger probes than the target's.
 """
 
 import argparse
@@ -31,6 +32,9 @@ import warnings
 
 import numpy as np
 from sklearn.linear_model import LogisticRegression
+from sklearn.neural_network import MLPClassifier
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
 
 from mtlclassic import HardSharingMLPClassifier, HardSharingMLPRegressor
 
@@ -52,6 +56,15 @@ def trunk(est, X):
         if W.ndim == 2:  # the shared layers
             A = np.maximum(A @ W + b, 0)
     return A
+
+
+PROBES = {  # the target is set on "logistic"; the others read harder
+    "logistic": lambda: LogisticRegression(max_iter=2000),
+    "standardised": lambda: make_pipeline(StandardScaler(),
+                                          LogisticRegression(C=1e4, max_iter=5000)),
+    "mlp": lambda: make_pipeline(StandardScaler(),
+                                 MLPClassifier((64,), max_iter=2000, random_state=0)),
+}
 
 
 def main():
@@ -76,6 +89,8 @@ def main():
     ap.add_argument("--seeds", type=int, default=5)
     ap.add_argument("--first", type=int, default=0, help="first seed")
     ap.add_argument("--patience", type=int, default=10, help="n_iter_no_change")
+    ap.add_argument("--probe", default="logistic", choices=sorted(PROBES),
+                    help="logistic (C=1, raw units), standardised (C=1e4) or mlp (64 ReLU)")
     args = ap.parse_args()
     warnings.simplefilter("ignore")
     params = dict(hidden_layer_sizes=(32,), head_layer_sizes=(args.head,) if args.head else (),
@@ -109,7 +124,7 @@ def main():
                 X, np.column_stack([y] + [2 * s - 1] * args.copies))
             e1 = np.mean((plain.predict(Xt) - yt) ** 2)
             e2 = np.mean((adv.predict(Xt)[:, 0] - yt) ** 2)
-        probes = [LogisticRegression(max_iter=2000).fit(trunk(e, X), s).score(trunk(e, Xt), st)
+        probes = [PROBES[args.probe]().fit(trunk(e, X), s).score(trunk(e, Xt), st)
                   for e in (plain, adv)]
         print(f"{seed}  {e1:.3f} / {e2:.3f} ({e2 / e1:.2f})  {probes[0]:.3f} / {probes[1]:.3f}",
               flush=True)

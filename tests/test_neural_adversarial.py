@@ -322,6 +322,8 @@ def test_adversarial_task_settings_are_checked():
         SoftSharingMLPRegressor(adversarial_tasks=[1]).fit(X, Y)
     with pytest.raises(ValueError, match="adversarial_weight"):
         HardSharingMLPRegressor(adversarial_tasks=[1], adversarial_weight=-1.0).fit(X, Y)
+    with pytest.raises(ValueError, match="adversarial_covariance"):
+        HardSharingMLPRegressor(adversarial_tasks=[1], adversarial_covariance=-1.0).fit(X, Y)
     with pytest.raises(ValueError, match="adversarial_steps"):
         HardSharingMLPRegressor(adversarial_tasks=[1], adversarial_steps=0).fit(X, Y)
     with pytest.raises(ValueError, match="adversarial_reset"):

@@ -176,7 +176,8 @@ class AdversaryUpdates:
     """
 
     # False: every update runs the whole network, as before the trunk's output was reused
-    # (the same arithmetic; kept for the test of that and for benchmarks/neural_adversarial_cost.py)
+    # (the same arithmetic without dropout; kept for the test of that and for
+    # benchmarks/neural_adversarial_cost.py)
     reuse_trunk = True
 
     def __init__(self, own, dtype, learning_rate):
