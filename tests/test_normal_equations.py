@@ -174,3 +174,23 @@ def test_task_relation_w_step_is_fistas(params):
     np.testing.assert_allclose(direct.objective_[-1], reference.objective_[-1], rtol=1e-9)
     np.testing.assert_allclose(direct.task_covariance_, reference.task_covariance_,
                                rtol=0, atol=1e-6)
+
+
+# -- the Nystroem rank of compare's kernel points (estimators/_grids.py) ----------------------
+def test_nystroem_rank_follows_the_kernels_spectrum(monkeypatch):
+    import mtlclassic.estimators._grids as grids
+    from mtlclassic.estimators._grids import KERNEL_COMPONENTS, kernel_grid, nystroem_rank
+
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((600, 5))
+    # The linear kernel's rank is the number of features: the smallest rank offered.
+    assert nystroem_rank(X, None, "linear") == 50
+    ranks = [nystroem_rank(X, None, "rbf", gamma) for gamma in (0.01, 0.1, 1.0, 10.0)]
+    assert ranks == sorted(ranks) and ranks[0] < ranks[-1] == KERNEL_COMPONENTS
+    # Only above KERNEL_EXACT_ROWS do compare's points take features, each at its own rank.
+    small = kernel_grid()("regression", X, X[:, 0], None)
+    assert all("n_components" not in params for _, params in small)
+    monkeypatch.setattr(grids, "KERNEL_EXACT_ROWS", 100)
+    large = kernel_grid()("regression", X, X[:, 0], None)
+    assert {params["n_components"] for _, params in large if params["kernel"] == "linear"} == {50}
+    assert all(params["n_components"] <= KERNEL_COMPONENTS for _, params in large)
