@@ -100,7 +100,7 @@ class NormalEquations:
     Task ``t``'s block ``H'_t = H_t - K^{-1}[t, t] m_t m_t^T`` is kept as a
     ``p x p`` matrix, or, for a task with fewer rows than features (dense
     ``X``), as rows ``F_t`` with ``H'_t = F_t^T F_t``: all such tasks' rows are
-    stacked into one container, whose products do every task in one pass.
+    padded to one ``(T_rows, n_max, p)`` array, whose products are batched.
 
     Parameters
     ----------
@@ -202,7 +202,7 @@ class NormalEquations:
         return out
 
     def _preconditioner(self, Meff):
-        """Factors of the diagonal blocks ``H'_t + Meff[t, t] I``: Cholesky, or Woodbury's inverse."""
+        """Factors of the blocks ``H'_t + Meff[t, t] I``: Cholesky, or Woodbury's inverse."""
         d = np.diag(Meff).copy()
         chol = []
         for k, t in enumerate(self.gram_tasks):
