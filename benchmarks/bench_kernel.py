@@ -445,7 +445,8 @@ def _reduced_kernel_grid(path, name):
 
     RBF ``gamma`` at 1/16, 1/4, 1 x the median heuristic x ``alpha`` in 1e-4, 1e-2, and the
     linear kernel at ``alpha = 1e-2``, all with ``lambda_2 = 10 alpha``, each at the Nystroem
-    rank of :func:`~mtlclassic.estimators._grids.nystroem_rank`. The median heuristic and the
+    rank of :func:`~mtlclassic.estimators._grids.nystroem_rank` and ``tol=1e-3`` (as the
+    default grid above ``KERNEL_EXACT_ROWS``). The median heuristic and the
     ranks are computed once on all rows' standardised features (no targets), not per split.
     """
     from mtlclassic.datasets import load_landmine, load_school
@@ -459,8 +460,8 @@ def _reduced_kernel_grid(path, name):
     for factor in (1 / 16, 1 / 4, 1.0):
         rank = nystroem_rank(feats, None, "rbf", factor * g0)
         points += [{"kernel": "rbf", "gamma": factor * g0, "alpha": a, "lambda_2": 10 * a,
-                    "n_components": rank, "random_state": 0} for a in (1e-4, 1e-2)]
-    points.append({"kernel": "linear", "alpha": 1e-2, "lambda_2": 0.1,
+                    "n_components": rank, "random_state": 0, "tol": 1e-3} for a in (1e-4, 1e-2)]
+    points.append({"kernel": "linear", "alpha": 1e-2, "lambda_2": 0.1, "tol": 1e-3,
                    "n_components": nystroem_rank(feats, None, "linear"), "random_state": 0})
     return points
 

@@ -358,7 +358,10 @@ def kernel_grid(task_covariance="learn", gamma_factors=(1 / 16, 1 / 4, 1.0),
         gamma0 = median_gamma(X, task_column)
         fixed = {"task_covariance": task_covariance}
         if X.shape[0] > KERNEL_EXACT_ROWS:
-            fixed.update(n_components=KERNEL_COMPONENTS, random_state=0)
+            # On features the learned covariance is task-relation's alternation: compare's
+            # tol for it (1e-3). School, linear kernel: 5 alternations (2.2 s) against 39
+            # (11 s) at the estimator's 1e-4, test EV 0.3700 against 0.3708.
+            fixed.update(n_components=KERNEL_COMPONENTS, random_state=0, tol=1e-3)
         ratios = lambda_2_ratios if task_covariance == "learn" else (None,)
         kernels = [("rbf", g * gamma0, f"gamma={format_value(g)}*median, ", a)
                    for g, a in itertools.product(gamma_factors, alphas)]
