@@ -432,7 +432,8 @@ def test_convergence_warning_names_the_criterion(model):
 
 def test_warning_when_the_w_steps_are_capped():
     pb = make_shared(19, n=40, p=8, n_tasks=4)
-    est = TaskRelationRegressor(tol=1e-10, max_iter=3, max_inner_iter=2)
+    # FISTA's W-steps (solver="auto" solves this squared-loss W-step directly, uncapped).
+    est = TaskRelationRegressor(tol=1e-10, max_iter=3, max_inner_iter=2, solver="fista")
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         est.fit(pb.X, pb.y)
@@ -528,7 +529,10 @@ def test_lambda_mean_none_is_the_model_before_it(loss, obj, n_iter, coef):
     Frozen numbers: this fit at commit cd832f9 (before ``lambda_mean`` existed).
     """
     pb = make_shared(21, loss=loss, n=30, p=6, n_tasks=4)
-    est = CLASSES["relation"][loss](lambda_1=0.02, lambda_2=0.05, lambda_mean=None)
+    # The frozen fit's W-steps were FISTA's (solver="auto" now solves the squared loss's
+    # directly: tests/test_normal_equations.py).
+    est = CLASSES["relation"][loss](lambda_1=0.02, lambda_2=0.05, lambda_mean=None,
+                                    solver="fista")
     est.fit(pb.X, pb.y)
     assert est.objective_[-1] == obj and est.n_iter_ == n_iter
     assert est.coef_[0, :3].tolist() == coef

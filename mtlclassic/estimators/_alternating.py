@@ -31,6 +31,7 @@ from sklearn.exceptions import ConvergenceWarning
 from .._backend import blas_threads_for, get_namespace
 from .._docstrings import ALTERNATING
 from ..penalties import TaskQuadratic
+from ..solvers import normal
 from ._base import MultiTaskLinearModel, Solution, _device_datafit
 
 # The W-steps are solved to a duality gap this fraction of the stopping
@@ -92,6 +93,9 @@ class _AlternatingModel(MultiTaskLinearModel):
 
     _doc_family = ALTERNATING
     _nonneg_params = ()
+    # Whether the W-step may be the direct solve of the normal equations (squared loss, a
+    # quadratic coupling without l1 term, solver="auto", on the host): see _normal_solve.
+    _normal_w_step = False
 
     def _check_params(self):
         super()._check_params()
@@ -217,10 +221,42 @@ class _AlternatingModel(MultiTaskLinearModel):
         ``rel_tol`` and at most ``max_inner_iter`` iterations; the caller
         judges the gap against the alternation's own threshold.
         """
+        if self._normal_w_step and xp is None and self.solver == "auto":
+            solved = self._normal_solve(datafit, penalty, W, b, rel_tol)
+            if solved is not None:
+                return solved
         W, b, _, gap, solver = self._solve(datafit, penalty, W, b, warn=False, tol=rel_tol,
                                            max_iter=self.max_inner_iter,
                                            verbose=max(self.verbose - 1, 0), xp=xp)
         return W, b, float(gap), solver
+
+    def _normal_solve(self, datafit, penalty, W, b, rel_tol):
+        """The W-step by the normal equations (:mod:`mtlclassic.solvers.normal`), or None.
+
+        None when they do not apply (another loss, an l1 term, a singular
+        coupling, many tasks, Gram matrices too large). A solve not certified
+        to ``rel_tol`` (rounding, or a system conjugate gradients converge on
+        slowly) is finished by the usual solver from where it stopped.
+        """
+        data = datafit.data
+        scaling = data.scaling
+        internal = scaling.penalty(penalty)
+        if not normal.applies(datafit, internal, self.fit_intercept):
+            return None
+        W0, b0 = scaling.to_internal(W, b)
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            W1, b1, n_iter, gap, gap_scale = normal.normal_equations(
+                datafit, internal, W0, b0, fit_intercept=self.fit_intercept, tol=rel_tol,
+                max_iter=self.max_inner_iter, verbose=max(self.verbose - 1, 0))
+        if not (np.all(np.isfinite(W1)) and np.all(np.isfinite(b1))):
+            return None
+        W1, b1 = scaling.to_user(W1, b1)
+        if gap <= rel_tol * gap_scale:
+            return W1, b1, float(gap), "normal"
+        W1, b1, _, gap, solver = self._solve(
+            datafit, penalty, W1, b1, warn=False, tol=rel_tol,
+            max_iter=max(self.max_inner_iter - n_iter, 1), verbose=max(self.verbose - 1, 0))
+        return W1, b1, float(gap), solver
 
     def _objective(self, datafit, W, b, structure, scaling=None):
         """The joint objective ``J(W, b, S)`` in the units of ``datafit``'s (rescaled) problem.

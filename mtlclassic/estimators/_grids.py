@@ -289,11 +289,14 @@ def graph_grid(mean_strength=1.0, fractions=(0.2, 0.05, 0.01)):
 
 
 # The kernel models solve exactly up to this many training rows, and on Nystroem features of
-# rank KERNEL_COMPONENTS above it. Measured on SARCOS (learned Omega, benchmarks/
-# KERNEL_RESULTS.md): the exact solve is the faster one up to 8,000 rows (45 s against 86 s for
-# 500 features) but its memory grows as N^2 (peak RSS 1.0 GB at 5,000 rows, 2.7 GB at 8,000),
-# so the switch is set by memory.
-KERNEL_EXACT_ROWS = 5000
+# rank at most KERNEL_COMPONENTS above it. Measured on SARCOS (7 tasks, learned Omega, 500
+# features, benchmarks/KERNEL_RESULTS.md section 2, the feature-space W-step solved directly;
+# load 11-14 on 2 cores): exact 2.2 s against 1.6 s at 1,000 rows, 10.5 against 1.0 at 2,000,
+# 70 against 3.2 at 5,000, with nMSE 0.2-4 % higher on the features. Landmine (29 tasks, 2,968
+# rows, FISTA W-steps): exact 32-108 s per fit against 0.4-6.2 s on features of the spectral
+# rank (nystroem_rank), AUC within +-0.005 (one point +0.015). (Was 5,000, set by memory while
+# the feature route was the slower one.)
+KERNEL_EXACT_ROWS = 1000
 KERNEL_COMPONENTS = 500
 
 
@@ -314,6 +317,32 @@ def median_gamma(X, task_column, max_rows=500, seed=0):
     return 1.0 / med if med > 0 else 1.0
 
 
+# Above KERNEL_EXACT_ROWS each kernel point's Nystroem rank is the smallest that keeps this
+# share of the kernel's trace on the median heuristic's sample of rows, rounded up to a multiple
+# of 50 (at least 50, at most KERNEL_COMPONENTS): the kernel's own spectrum says how many
+# components it has. School (27 features): 150, 200 and 350 for gamma at 1/16, 1/4 and 1 x the
+# median heuristic, 50 for the linear kernel (its rank is the number of features), against 500
+# each, and a fit's cost grows as the rank (FISTA) or its square (normal equations).
+NYSTROEM_TRACE_SHARE = 1 - 1e-4
+
+
+def nystroem_rank(X, task_column, kernel, gamma=None, max_rows=500, seed=0):
+    """The Nystroem rank of a kernel point of :func:`kernel_grid` (``NYSTROEM_TRACE_SHARE``)."""
+    from sklearn.metrics.pairwise import pairwise_kernels
+
+    feats = np.asarray(X if task_column is None else np.delete(X, task_column, axis=1),
+                       dtype=np.float64)
+    rng = np.random.default_rng(seed)
+    if feats.shape[0] > max_rows:
+        feats = feats[rng.choice(feats.shape[0], max_rows, replace=False)]
+    params = {} if gamma is None else {"gamma": gamma}
+    lam = np.clip(np.linalg.eigvalsh(pairwise_kernels(feats, metric=kernel, **params)),
+                  0.0, None)[::-1]
+    share = np.cumsum(lam) / max(lam.sum(), np.finfo(np.float64).tiny)
+    rank = int(np.searchsorted(share, NYSTROEM_TRACE_SHARE)) + 1
+    return int(min(max(50 * -(-rank // 50), 50), KERNEL_COMPONENTS))
+
+
 def kernel_grid(task_covariance="learn", gamma_factors=(1 / 16, 1 / 4, 1.0),
                 alphas=(1e-6, 1e-4, 1e-2, 1.0), lambda_2_ratios=(0.1, 10.0, 1000.0),
                 linear_alphas=(1e-4, 1e-2, 1.0)):
@@ -326,19 +355,23 @@ def kernel_grid(task_covariance="learn", gamma_factors=(1 / 16, 1 / 4, 1.0),
     points (``linear_alphas``) make the linear special case part of the
     search: on Landmine the RBF points lost to the linear models and chose
     the widest kernels. Above ``KERNEL_EXACT_ROWS`` training rows the points
-    add ``n_components=KERNEL_COMPONENTS`` (Nystroem features).
+    add ``n_components`` (Nystroem features) at the rank their kernel's
+    spectrum asks for (:func:`nystroem_rank`, at most ``KERNEL_COMPONENTS``).
     """
 
     def grid(kind, X, y, task_column):
         gamma0 = median_gamma(X, task_column)
         fixed = {"task_covariance": task_covariance}
         if X.shape[0] > KERNEL_EXACT_ROWS:
-            fixed.update(n_components=KERNEL_COMPONENTS, random_state=0)
+            # On features the learned covariance is task-relation's alternation: compare's
+            # tol for it (1e-3). School, linear kernel: 5 alternations (2.2 s) against 39
+            # (11 s) at the estimator's 1e-4, test EV 0.3700 against 0.3708.
+            fixed.update(n_components=KERNEL_COMPONENTS, random_state=0, tol=1e-3)
         ratios = lambda_2_ratios if task_covariance == "learn" else (None,)
         kernels = [("rbf", g * gamma0, f"gamma={format_value(g)}*median, ", a)
                    for g, a in itertools.product(gamma_factors, alphas)]
         kernels += [("linear", None, "linear, ", a) for a in linear_alphas]
-        points = []
+        points, ranks = [], {}
         for (kernel, gamma, label, a), r in itertools.product(kernels, ratios):
             params = {**fixed, "kernel": kernel, "alpha": a}
             if gamma is not None:
@@ -347,6 +380,11 @@ def kernel_grid(task_covariance="learn", gamma_factors=(1 / 16, 1 / 4, 1.0),
             if r is not None:
                 params["lambda_2"] = r * a
                 label += f", lambda_2={format_value(r)}*alpha"
+            if X.shape[0] > KERNEL_EXACT_ROWS:  # the rank the kernel's spectrum asks for
+                key = (kernel, gamma)
+                if key not in ranks:
+                    ranks[key] = nystroem_rank(X, task_column, kernel, gamma)
+                params["n_components"] = ranks[key]
             points.append((label, params))
         return points
 

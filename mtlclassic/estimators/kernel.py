@@ -297,11 +297,11 @@ class _KernelTaskRelation(MultiTaskPredictor):
         """The linear model's ``(X, y)``: features, task codes as the last column, +-1 labels."""
         if self.task_column is None:
             feats = validate_data(self, X, accept_sparse=("csr", "csc"), reset=False)
-            Z = self.nystroem_.fit_transform(feats)
+            Z = _transform_in_chunks(self.nystroem_.fit(feats), feats)
         else:
             feats, labels = split_task_column(self, X, reset=False)
-            Z = np.column_stack([self.nystroem_.fit_transform(feats),
-                                 np.searchsorted(self.tasks_, labels)])
+            Z = _transform_in_chunks(self.nystroem_.fit(feats), feats, extra_columns=1)
+            Z[:, -1] = np.searchsorted(self.tasks_, labels)
         y = np.asarray(y)
         if self._classifier:
             missing = is_missing(y) if y.dtype.kind == "f" else np.zeros(y.shape, dtype=bool)
@@ -328,6 +328,26 @@ class _KernelTaskRelation(MultiTaskPredictor):
         tags = super().__sklearn_tags__()
         tags.input_tags.pairwise = False
         return tags
+
+
+# Rows of the features transformed at once: the temporaries (the kernel against the
+# components and its product with the normalisation) stay at about this many entries each.
+TRANSFORM_CHUNK_ENTRIES = 2 ** 20
+
+
+def _transform_in_chunks(nystroem, feats, extra_columns=0):
+    """``nystroem.transform(feats)`` in row chunks, into one array with ``extra_columns`` more.
+
+    One copy of the ``N x n_components`` features at the peak (``transform`` of all rows
+    makes the kernel block and then its product, and a task column appended by
+    ``column_stack`` a third): 300,000 rows and 300 components are 0.7 GB each.
+    """
+    n, p = feats.shape[0], nystroem.normalization_.shape[0]
+    out = np.empty((n, p + extra_columns), dtype=np.float64)
+    step = max(1, TRANSFORM_CHUNK_ENTRIES // max(p, 1))
+    for start in range(0, n, step):
+        out[start:start + step, :p] = nystroem.transform(feats[start:start + step])
+    return out
 
 
 # -- the exact problems: observations, their weights, and the two solves ------------------

@@ -95,6 +95,8 @@ def coefficient_correlation(coef):
 
 class _TaskRelation(_AlternatingModel):
     _nonneg_params = ("lambda_1", "lambda_2")
+    # The squared loss's W-step is a linear system: solved directly (solvers/normal.py).
+    _normal_w_step = True
 
     def __init__(self, lambda_1=0.1, lambda_2=0.1, *, eps=1e-3, lambda_mean=None,
                  fit_intercept=True, intercept_shrinkage=0.0, task_column=None, unseen_tasks="error",
@@ -192,7 +194,9 @@ class TaskRelationRegressor(MultiTaskRegressorMixin, _TaskRelation):
     fixed ``coef`` the best ``Omega`` is ``(coef coef^T + eps I)^{1/2}`` over its
     trace (:func:`mtrl_covariance`); for fixed ``Omega`` the problem in
     ``(coef, b)`` has the penalty ``1/2 tr(coef^T (lambda_1 I + lambda_2
-    Omega^{-1}) coef)``, solved to a certified duality gap. The two steps
+    Omega^{-1}) coef)``, solved to a certified duality gap (with
+    ``solver="auto"`` and at most 16 tasks, as the normal equations of a
+    linear system: :mod:`mtlclassic.solvers.normal`). The two steps
     alternate from ``Omega = I / n_tasks``.
 
     Minimising over ``Omega`` leaves ``F(coef, b) + lambda_1 / 2 ||coef||_F^2 +
