@@ -141,3 +141,15 @@ def test_classifier_refuses_normalize_y():
     with pytest.raises(ValueError, match="normalize_y=True scales regression targets") as info:
         KernelTaskRelationClassifier(task_column=-1, normalize_y=True).fit(X, y > 0)
     assert "\n" not in str(info.value)
+
+
+def test_compare_grid_normalizes_regression_targets_only():
+    from mtlclassic.estimators import kernel_grid
+
+    _, _, X, y = _per_task()
+    for task_covariance in ("learn", "independent"):
+        grid = kernel_grid(task_covariance=task_covariance)
+        assert all(p["normalize_y"] for _, p in grid("regression", X, y, -1))
+        assert not any("normalize_y" in p for _, p in grid("classification", X, y > 0, -1))
+        assert not any("normalize_y" in p for _, p in kernel_grid(
+            task_covariance=task_covariance, normalize_y=False)("regression", X, y, -1))
