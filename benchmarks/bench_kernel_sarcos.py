@@ -67,6 +67,42 @@ def sklearn_kernel_ridge(dataset, splits, seed=0, cv=5):
     return out
 
 
+def with_gamma_factors(names, factors, ratios=None):
+    """The named models, the kernel ones with ``kernel_grid(gamma_factors=factors)``.
+
+    ``ratios``: the grid's ``lambda_2_ratios`` (None: the default).
+    """
+    from dataclasses import replace
+
+    from mtlclassic.compare import REGISTRY
+    from mtlclassic.estimators import kernel_grid
+
+    covariance = {"kernel-task-relation": "learn", "kernel-ridge": "independent"}
+    extra = {} if ratios is None else {"lambda_2_ratios": ratios}
+    return [replace(REGISTRY[n], grid=kernel_grid(task_covariance=covariance[n],
+                                                  gamma_factors=factors, **extra))
+            if n in covariance else n for n in names.split(",")]
+
+
+def small_grids(data, args):
+    """compare's ``grids``: the default grids' points that SARCOS chooses, and their neighbours."""
+    from mtlclassic.compare import as_dataset, splits
+    from mtlclassic.estimators._grids import median_gamma
+
+    train = splits(data, n_splits=1, train_size=args.rows, cv=args.cv)[0][0]
+    X = as_dataset(data).X[train]
+    g0 = median_gamma((X - X.mean(axis=0)) / X.std(axis=0), None)
+    gammas = [g0 / 16, g0 / 4]
+    fixed = {"kernel": "rbf", "normalize_y": True}
+    learn = [dict(fixed, task_covariance="learn", gamma=g, alpha=1e-6, lambda_2=l2)
+             for g in gammas for l2 in (1e-6, 1e-5)]
+    ridge = [dict(fixed, task_covariance="independent", gamma=g, alpha=a)
+             for g in gammas for a in (1e-6, 1e-4, 1e-2)]
+    return {name: grid for name, grid in (("kernel-task-relation", learn),
+                                           ("kernel-ridge", ridge))
+            if name in args.models.split(",")}
+
+
 def _ms(values):
     values = np.asarray(values, dtype=float)
     sd = values.std(ddof=1) if values.size > 1 else float("nan")
@@ -81,6 +117,17 @@ def main(argv=None):
     parser.add_argument("--models", default="kernel-task-relation,kernel-ridge")
     parser.add_argument("--scoring", default=None, help="compare's tuning criterion")
     parser.add_argument("--n-jobs", type=int, default=1)
+    parser.add_argument("--gamma-factors", default=None, metavar="F,...",
+                        help="the kernel models' grid with these multiples of the median "
+                        "heuristic (kernel_grid(gamma_factors=...)) instead of the default "
+                        "(1/16, 1/4, 1); e.g. 0.0625,0.125,0.25,0.5")
+    parser.add_argument("--lambda-ratios", default=None, metavar="R,...",
+                        help="with --gamma-factors: kernel_grid(lambda_2_ratios=...) instead of "
+                        "the default (0.1, 10, 1000)")
+    parser.add_argument("--small-grid", action="store_true",
+                        help="a few points around SARCOS's choices instead of the default grids "
+                        "(gamma = {1/16, 1/4} x the median heuristic of split 0's training rows; "
+                        "the exact solve on 7 x 600 rows makes the default grid take hours)")
     parser.add_argument("--out", default="bench_out")
     args = parser.parse_args(argv)
 
@@ -88,11 +135,20 @@ def main(argv=None):
     from mtlclassic.datasets import load_sarcos
 
     data = load_sarcos(os.path.join(DATA, "sarcos"), layout="per_task")
+    grids = small_grids(data, args) if args.small_grid else None
+    models = args.models
+    if args.gamma_factors:
+        ratios = (None if args.lambda_ratios is None
+                  else tuple(float(r) for r in args.lambda_ratios.split(",")))
+        models = with_gamma_factors(args.models,
+                                    tuple(float(f) for f in args.gamma_factors.split(",")),
+                                    ratios)
     t0 = time.perf_counter()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        result = compare(data, args.models, n_splits=args.splits, train_size=args.rows,
-                         cv=args.cv, random_state=0, scoring=args.scoring, n_jobs=args.n_jobs)
+        result = compare(data, models, n_splits=args.splits, train_size=args.rows,
+                         cv=args.cv, random_state=0, scoring=args.scoring, n_jobs=args.n_jobs,
+                         grids=grids)
     compare_time = time.perf_counter() - t0
     reference = sklearn_kernel_ridge(as_dataset(data), result.splits)
     kr = np.array([r["nmse"] for r in reference])
