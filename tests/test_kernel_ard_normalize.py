@@ -143,13 +143,25 @@ def test_classifier_refuses_normalize_y():
     assert "\n" not in str(info.value)
 
 
-def test_compare_grid_normalizes_regression_targets_only():
+def test_compare_grid_normalizes_regression_targets_of_different_scales():
+    """``normalize_y="auto"``: set for regressors whose tasks' target variances span more than
+    ``TARGET_SCALE_SPREAD`` (SARCOS-like), not for tasks of one scale (School-like) nor for
+    classifiers; True and False force it."""
     from mtlclassic.estimators import kernel_grid
+    from mtlclassic.estimators._grids import TARGET_SCALE_SPREAD, target_spread
 
-    _, _, X, y = _per_task()
+    _, _, X, y_same = _per_task()
+    _, _, _, y_apart = _per_task(scales=(1.0, 30.0, 0.3))
+    assert target_spread(y_same, X, -1) < TARGET_SCALE_SPREAD < target_spread(y_apart, X, -1)
+    Y = np.column_stack([np.arange(10.0), 1000 * np.arange(10.0)])
+    Y[0, 1] = np.nan
+    assert target_spread(Y, None, None) > TARGET_SCALE_SPREAD  # shared layout, a missing entry
     for task_covariance in ("learn", "independent"):
         grid = kernel_grid(task_covariance=task_covariance)
-        assert all(p["normalize_y"] for _, p in grid("regression", X, y, -1))
-        assert not any("normalize_y" in p for _, p in grid("classification", X, y > 0, -1))
-        assert not any("normalize_y" in p for _, p in kernel_grid(
-            task_covariance=task_covariance, normalize_y=False)("regression", X, y, -1))
+        assert all(p["normalize_y"] for _, p in grid("regression", X, y_apart, -1))
+        assert not any("normalize_y" in p for _, p in grid("regression", X, y_same, -1))
+        assert not any("normalize_y" in p for _, p in grid("classification", X, y_apart > 0, -1))
+        forced = kernel_grid(task_covariance=task_covariance, normalize_y=True)
+        assert all(p["normalize_y"] for _, p in forced("regression", X, y_same, -1))
+        off = kernel_grid(task_covariance=task_covariance, normalize_y=False)
+        assert not any("normalize_y" in p for _, p in off("regression", X, y_apart, -1))
