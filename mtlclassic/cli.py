@@ -134,6 +134,9 @@ def _build_parser():
                       help="number of random train/test splits (default: 5)")
     comp.add_argument("--train-fraction", type=_fraction, default=0.75, metavar="F",
                       help="share of each task's rows used for training (default: 0.75)")
+    comp.add_argument("--train-size", type=_int_at_least(1), default=None, metavar="N",
+                      help="instead of --train-fraction: N training rows drawn in each task "
+                      "(shared layout: N rows of the design), the rest to test")
     comp.add_argument("--cv", type=_int_at_least(2), default=3, metavar="N",
                       help="folds of the inner grid search (default: 3)")
     comp.add_argument("--scoring", default=None, metavar="NAME",
@@ -215,7 +218,7 @@ def _list_models():
 
 
 def _run(command, data, models, *, splits, fraction, cv, seed, n_jobs, out, quiet,
-         table=None, scoring=None):
+         table=None, scoring=None, train_size=None):
     """Run a comparison and print it; the exit status."""
     import os
 
@@ -235,7 +238,7 @@ def _run(command, data, models, *, splits, fraction, cv, seed, n_jobs, out, quie
     try:
         result = compare(dataset, specs, n_splits=splits, train_fraction=fraction, cv=cv,
                          random_state=seed, n_jobs=n_jobs, out=out, progress=not quiet,
-                         scoring=scoring)
+                         scoring=scoring, train_size=train_size)
     except (ValueError, OSError) as exc:
         return _fail(command, exc)
     print(f"mtlclassic {__version__} {command}")
@@ -285,7 +288,7 @@ def _compare(args):
     run = functools.partial(_run, "compare", args.data, args.models, splits=args.splits,
                             fraction=args.train_fraction, cv=args.cv, seed=args.seed,
                             n_jobs=n_jobs, out=args.out, quiet=args.quiet, table=table,
-                            scoring=args.scoring)
+                            scoring=args.scoring, train_size=args.train_size)
     if args.scheduler is None:
         return run()
     try:

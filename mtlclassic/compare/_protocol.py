@@ -46,6 +46,15 @@ def _check_fraction(value):
     return float(value)
 
 
+def _check_train_size(value):
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+        raise ValueError(f"train_size must be None or an integer >= 1 (training rows per "
+                         f"task), got {value!r}")
+    return int(value)
+
+
 def _standardised(X, train):
     """``X`` scaled by its training rows' mean and sd (constant columns only centred)."""
     mean = X[train].mean(axis=0)
@@ -191,24 +200,25 @@ def check_out(out, name="out"):
     return out
 
 
-def _check_protocol(n_splits, train_fraction, cv, random_state):
+def _check_protocol(n_splits, train_fraction, cv, random_state, train_size=None):
     n_splits = _check_int(n_splits, "n_splits", 1)
     cv = _check_int(cv, "cv", 2)
     train_fraction = _check_fraction(train_fraction)
     if random_state is not None:
         random_state = _check_int(random_state, "random_state", 0)
-    return n_splits, train_fraction, cv, random_state
+    return n_splits, train_fraction, cv, random_state, _check_train_size(train_size)
 
 
-def _protocol_splits(dataset, n_splits, train_fraction, cv, random_state):
+def _protocol_splits(dataset, n_splits, train_fraction, cv, random_state, train_size=None):
     """The outer splits and, per split, the seeds of its inner folds and models."""
     rng = np.random.default_rng(random_state)
-    splits = outer_splits(dataset, n_splits, train_fraction, rng, min_train=cv)
+    splits = outer_splits(dataset, n_splits, train_fraction, rng, min_train=cv,
+                          train_size=train_size)
     return splits, rng.integers(0, 2**31 - 1, size=(n_splits, 2))
 
 
 def splits(data, n_splits=5, train_fraction=0.75, random_state=0, *, cv=3, task_column=None,
-           target=None, features=None, task_type=None):
+           target=None, features=None, task_type=None, train_size=None):
     """The ``(train, test)`` row indices :func:`compare` uses for these settings.
 
     Same arguments (and defaults) as :func:`compare`; ``cv`` matters because
@@ -227,17 +237,17 @@ def splits(data, n_splits=5, train_fraction=0.75, random_state=0, *, cv=3, task_
     >>> from mtlclassic.compare import splits
     >>> train, test = splits("synthetic", n_splits=2)[0]
     """
-    n_splits, train_fraction, cv, random_state = _check_protocol(n_splits, train_fraction, cv,
-                                                                  random_state)
+    n_splits, train_fraction, cv, random_state, train_size = _check_protocol(
+        n_splits, train_fraction, cv, random_state, train_size)
     table = dict(task_column=task_column, target=target, features=features,
                  task_type=task_type)
     dataset = as_dataset(data, **table)
-    return _protocol_splits(dataset, n_splits, train_fraction, cv, random_state)[0]
+    return _protocol_splits(dataset, n_splits, train_fraction, cv, random_state, train_size)[0]
 
 
 def compare(data=None, models=None, *, task_column=None, target=None, features=None,
             task_type=None, n_splits=5, train_fraction=0.75, cv=3, random_state=0,
-            n_jobs=None, grids=None, scoring=None, out=None, progress=False):
+            n_jobs=None, grids=None, scoring=None, out=None, progress=False, train_size=None):
     """Compare multi-task models on one data set with a fair, repeated protocol.
 
     For each of ``n_splits`` random train/test splits stratified by task
@@ -285,6 +295,7 @@ def compare(data=None, models=None, *, task_column=None, target=None, features=N
         Number of random outer splits (``>= 1``).
     train_fraction : float, default=0.75
         Share of each task's rows in the training part, in ``(0, 1)``.
+        Not used when ``train_size`` is given.
     cv : int, default=3
         Folds of the inner grid search (``>= 2``).
     random_state : int, default=0
@@ -316,6 +327,15 @@ def compare(data=None, models=None, *, task_column=None, target=None, features=N
         seconds: jobs done of all, elapsed time, and the time left estimated
         from each model's measured job times (refreshed every second on a
         terminal, every 10 s otherwise).
+    train_size : int, default=None
+        A fixed number of training rows instead of ``train_fraction``: in the
+        per-task layout, ``train_size`` rows drawn at random in each task
+        (classification: split over the task's classes in proportion), the
+        rest of the task's rows as its test part -- the protocol of the
+        learning-curve literature, e.g. SARCOS with 100 rows per torque
+        (``compare(load_sarcos(path, layout="per_task"), train_size=100)``);
+        in the shared layout, rows of the common design. At least ``cv``,
+        and every task needs one row more.
 
     Returns
     -------
@@ -328,8 +348,8 @@ def compare(data=None, models=None, *, task_column=None, target=None, features=N
     from joblib import Parallel, delayed, effective_n_jobs
 
     t_start = time.perf_counter()
-    n_splits, train_fraction, cv, random_state = _check_protocol(n_splits, train_fraction, cv,
-                                                                  random_state)
+    n_splits, train_fraction, cv, random_state, train_size = _check_protocol(
+        n_splits, train_fraction, cv, random_state, train_size)
     check_out(out)
     table = dict(task_column=task_column, target=target, features=features,
                  task_type=task_type)
@@ -344,7 +364,8 @@ def compare(data=None, models=None, *, task_column=None, target=None, features=N
     if unknown:
         raise ValueError(f"grids given for model(s) not compared: {sorted(unknown)}")
 
-    outer, seeds = _protocol_splits(dataset, n_splits, train_fraction, cv, random_state)
+    outer, seeds = _protocol_splits(dataset, n_splits, train_fraction, cv, random_state,
+                                    train_size)
 
     def jobs():
         for k, (train, test) in enumerate(outer):
@@ -381,6 +402,7 @@ def compare(data=None, models=None, *, task_column=None, target=None, features=N
         kind=dataset.kind, layout=dataset.layout, tasks=dataset.tasks,
         n_features=dataset.n_features, metrics=metric_names(dataset.kind),
         n_splits=n_splits, train_fraction=train_fraction, cv=cv, random_state=random_state,
+        train_size=train_size,
         models={spec.name: ModelResult.from_records(
             spec, [r for r in records if r["name"] == spec.name], n_splits, dataset.n_tasks,
             metric_names(dataset.kind), dataset.kind) for spec in specs},

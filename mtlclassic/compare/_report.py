@@ -127,9 +127,9 @@ def _report(result, figures):
     lines += [
         "", "## Protocol", "",
         f"* {r.n_splits} random train/test split(s), stratified by task: "
-        + ("each task's rows split with train fraction "
-           if r.layout == "per_task" else "rows of the shared design split with train fraction ")
-        + f"{r.train_fraction:g}, so every task is in the training and test parts.",
+        + ("each task's rows split with " if r.layout == "per_task"
+           else "rows of the shared design split with ")
+        + f"{r.size_words()}, so every task is in the training and test parts.",
         "* Features standardised with the training part's mean and standard deviation.",
         f"* Each model tuned by a {r.cv}-fold task-stratified grid search inside the training "
         f"part (criterion: {r.scoring or 'the default'}); a default grid whose choice sits at "

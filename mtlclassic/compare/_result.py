@@ -193,6 +193,9 @@ class CompareResult:
         Metric names; the first is the main one (``"nmse"`` or ``"auc"``).
     n_splits, train_fraction, cv, random_state
         The protocol's settings.
+    train_size : int or None
+        Training rows per task (shared layout: of the design) when the
+        protocol drew a fixed number instead of ``train_fraction``.
     models : dict of str to ModelResult
         In the order they were given.
     total_time : float
@@ -238,6 +241,7 @@ class CompareResult:
     feature_names: object = None
     notes: list = field(default_factory=list)
     reference: object = None
+    train_size: object = None
     files: list = field(default_factory=list)
     scoring: str = ""
 
@@ -347,10 +351,17 @@ class CompareResult:
         return pd.DataFrame(self.summary() if summary else self.to_records(per_task))
 
     # -- text ----------------------------------------------------------------
+    def size_words(self):
+        """The training part's size in words: the fraction, or the rows drawn per task."""
+        if self.train_size is None:
+            return f"train fraction {self.train_fraction:g}"
+        per = " per task" if self.layout == "per_task" else ""
+        return f"{self.train_size} training rows{per}"
+
     def header(self):
         """Two lines: the data and the protocol."""
         return (f"{self.description}\n"
-                f"{self.n_splits} split(s), train fraction {self.train_fraction:g}, "
+                f"{self.n_splits} split(s), {self.size_words()}, "
                 f"{self.cv}-fold {'task-stratified ' if self.layout == 'per_task' else ''}"
                 f"inner CV, seed {self.random_state}"
                 + (f", tuned by {self.scoring}" if self.scoring else "")

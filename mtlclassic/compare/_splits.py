@@ -28,7 +28,7 @@ def _strata(dataset, rows=None, min_count=1):
     return pairs if np.all(counts[counts > 0] >= min_count) else task
 
 
-def outer_splits(dataset, n_splits, train_fraction, rng, min_train=1):
+def outer_splits(dataset, n_splits, train_fraction, rng, min_train=1, train_size=None):
     """``n_splits`` random ``(train, test)`` index pairs.
 
     Parameters
@@ -39,14 +39,23 @@ def outer_splits(dataset, n_splits, train_fraction, rng, min_train=1):
     rng : numpy Generator
     min_train : int, default=1
         Training rows every task needs (the inner CV's number of folds).
+    train_size : int, default=None
+        Instead of ``train_fraction``: this many training rows drawn per task
+        (per-task layout; for classifiers split over the task's classes in
+        proportion, at least one of each where a class has two rows), or
+        rows of the shared design; the other rows are the test part.
 
     Raises
     ------
     ValueError
-        If a task is too small to have ``min_train`` training rows and a test row.
+        If a task is too small to have ``min_train`` training rows and a test row,
+        or ``train_size`` rows and a test row.
     """
     if dataset.task is None:
-        return [_shared_split(dataset, train_fraction, rng, min_train) for _ in range(n_splits)]
+        return [_shared_split(dataset, train_fraction, rng, min_train, train_size)
+                for _ in range(n_splits)]
+    if train_size is not None:
+        return _sized_splits(dataset, n_splits, train_size, rng, min_train)
     sizes = dataset.task_sizes()
     small = np.flatnonzero(sizes < min_train + 1)
     if small.size:
@@ -71,6 +80,48 @@ def outer_splits(dataset, n_splits, train_fraction, rng, min_train=1):
     return splits
 
 
+def _sized_splits(dataset, n_splits, train_size, rng, min_train):
+    """Per-task layout: ``train_size`` training rows drawn in each task, the rest to test."""
+    if train_size < min_train:
+        raise ValueError(f"train_size={train_size} is below the {min_train} training rows "
+                         f"each task needs (the {min_train} inner CV folds); raise train_size "
+                         "or lower --cv (cv=)")
+    sizes = dataset.task_sizes()
+    small = np.flatnonzero(sizes < train_size + 1)
+    if small.size:
+        raise ValueError(
+            f"task(s) {dataset.tasks[small][:10].tolist()} have fewer than {train_size + 1} rows "
+            f"({sizes[small][:10].tolist()}): train_size={train_size} training rows per task "
+            "and one test row are needed; lower train_size or leave those tasks out")
+    strata = _strata(dataset, min_count=2)
+    rows_of = [np.flatnonzero(dataset.task == t) for t in range(dataset.n_tasks)]
+    splits = []
+    for _ in range(n_splits):
+        train = np.sort(np.concatenate([_draw(rows, strata[rows], train_size, rng)
+                                        for rows in rows_of]))
+        test = np.setdiff1d(np.arange(dataset.X.shape[0]), train)
+        splits.append((train, test))
+    return splits
+
+
+def _draw(rows, strata, n_train, rng):
+    """``n_train`` of ``rows`` at random, each stratum in proportion (largest remainders)."""
+    labels, counts = np.unique(strata, return_counts=True)
+    if labels.size == 1:
+        return rng.permutation(rows)[:n_train]
+    share = n_train * counts / counts.sum()
+    take = np.floor(share).astype(int)
+    # Where it can, every stratum keeps a row on each side (AUC needs both classes).
+    take = np.where(counts >= 2, np.clip(take, 1, counts - 1), take)
+    while take.sum() != n_train:  # largest remainders first, within each stratum's rows
+        room = (take < counts) if take.sum() < n_train else (take > 0)
+        gap = (share - take) if take.sum() < n_train else (take - share)
+        k = np.flatnonzero(room)[np.argmax(gap[room])]
+        take[k] += 1 if take.sum() < n_train else -1
+    return np.concatenate([rng.permutation(rows[strata == s])[:k]
+                           for s, k in zip(labels, take)])
+
+
 def _top_up(dataset, train, min_train, rng):
     """Move rows to ``train`` until every task has ``min_train`` of them (and one left to test)."""
     counts = np.bincount(dataset.task[train], minlength=dataset.n_tasks)
@@ -81,9 +132,13 @@ def _top_up(dataset, train, min_train, rng):
     return train
 
 
-def _shared_split(dataset, train_fraction, rng, min_train):
+def _shared_split(dataset, train_fraction, rng, min_train, train_size=None):
     n = dataset.X.shape[0]
-    n_train = int(np.clip(round(train_fraction * n), 1, n - 1))
+    if train_size is not None and not min_train <= train_size < n:
+        raise ValueError(f"train_size={train_size} must be at least {min_train} (the inner CV "
+                         f"folds) and below the {n} rows of the shared design (one to test)")
+    n_train = (train_size if train_size is not None
+               else int(np.clip(round(train_fraction * n), 1, n - 1)))
     perm = rng.permutation(n)
     train, test = np.sort(perm[:n_train]), np.sort(perm[n_train:])
     observed = ~np.isnan(dataset.y.astype(np.float64))
@@ -92,7 +147,7 @@ def _shared_split(dataset, train_fraction, rng, min_train):
     if bad.size:
         raise ValueError(
             f"task(s) {dataset.tasks[bad][:10].tolist()} have too few observed targets for a "
-            f"split with train fraction {train_fraction:g} (need {min_train} to train, 1 to "
+            f"split with {_size_words(train_fraction, train_size)} (need {min_train} to train, 1 to "
             "test); lower --cv (cv=) or leave those target columns out")
     return train, test
 
@@ -105,3 +160,10 @@ def inner_folds(dataset, train, n_folds, seed):
         splitter = StratifiedKFold(n_folds, shuffle=True, random_state=seed)
         strata = _strata(dataset, train, min_count=n_folds)
     return list(splitter.split(np.zeros((train.size, 1)), strata))
+
+
+def _size_words(train_fraction, train_size):
+    """The protocol's training size in words, for messages and reports."""
+    if train_size is not None:
+        return f"{train_size} training rows"
+    return f"train fraction {train_fraction:g}"

@@ -9,6 +9,7 @@ With ``n_components`` the kernel is replaced by Nystroem features and the
 package's linear models solve the same objective in feature space.
 """
 
+import copy
 import numbers
 import warnings
 
@@ -95,7 +96,8 @@ class _KernelTaskRelation(MultiTaskPredictor):
                  kernel_params=None, task_covariance="learn", lambda_2=1e-3, eps=1e-3,
                  fit_intercept=True, intercept_shrinkage=0.0, n_components=None,
                  random_state=None, task_column=None, unseen_tasks="error", task_weights=None,
-                 tol=1e-4, max_iter=100, warm_start=False, device=None, verbose=0):
+                 tol=1e-4, max_iter=100, warm_start=False, device=None, verbose=0,
+                 normalize_y=False):
         store_params(self, locals())
 
     # -- parameters ---------------------------------------------------------------------
@@ -127,6 +129,12 @@ class _KernelTaskRelation(MultiTaskPredictor):
                 or isinstance(self.n_components, bool) or self.n_components < 1):
             raise ValueError(f"n_components must be None or an int >= 1, got "
                              f"{self.n_components!r}.")
+        if not isinstance(self.normalize_y, (bool, np.bool_)):
+            raise ValueError(f"normalize_y must be True or False, got {self.normalize_y!r}.")
+        if self.normalize_y and self._classifier:
+            raise ValueError("normalize_y=True scales regression targets; the classifiers fit "
+                             "+-1 labels: use normalize_y=False (or task_weights).")
+        check_feature_gamma(self.kernel, self.gamma)
         if self.device not in (None, "cpu", "cuda", "auto"):
             raise ValueError(f"device must be None, 'cpu', 'cuda' or 'auto', got {self.device!r}.")
         if self.device == "cuda":
@@ -139,15 +147,34 @@ class _KernelTaskRelation(MultiTaskPredictor):
         """The kernel's parameters, as ``pairwise_kernels`` and ``Nystroem`` take them."""
         params = dict(self.kernel_params or {})
         if not callable(self.kernel):
-            params.update(gamma=self.gamma, degree=self.degree, coef0=self.coef0)
+            # A per-feature gamma (the ARD rbf) is applied to the features (_ard_features):
+            # the kernel then sees gamma 1.
+            gamma = 1.0 if np.ndim(self.gamma) == 1 else self.gamma
+            params.update(gamma=gamma, degree=self.degree, coef0=self.coef0)
         return params
+
+    def _ard_features(self, X):
+        """``X`` with column ``j`` times ``sqrt(gamma_j)`` for a per-feature gamma, else ``X``.
+
+        ``exp(-sum_j gamma_j (x_j - x'_j)^2)`` is the rbf kernel with gamma 1
+        on the scaled features (a sparse ``X`` stays sparse).
+        """
+        if np.ndim(self.gamma) != 1 or X is None:
+            return X
+        root = np.sqrt(np.asarray(self.gamma, dtype=np.float64))
+        if root.shape[0] != X.shape[1]:
+            raise ValueError(f"gamma has {root.shape[0]} entries (one per feature) but X has "
+                             f"{X.shape[1]} features: give one gamma per feature, or a float.")
+        return X.multiply(root).tocsr() if hasattr(X, "multiply") and not isinstance(
+            X, np.ndarray) else X * root
 
     def _kernel(self, X, Y=None):
         params = self._kernel_args()
         # In float64 whatever the features' dtype: a float32 kernel matrix moved the exact
         # solve's predictions by 5% (linear kernel, features of scale 100, measured) and
         # gave the PSD test negative eigenvalues of 1e-6 relative from rounding alone.
-        X, Y = (None if Z is None else Z.astype(np.float64, copy=False) for Z in (X, Y))
+        X, Y = (None if Z is None else self._ard_features(Z.astype(np.float64, copy=False))
+                for Z in (X, Y))
         return pairwise_kernels(X, Y, metric=self.kernel, filter_params=True, **params)
 
     def _fixed_task_matrix(self, n_tasks):
@@ -180,8 +207,10 @@ class _KernelTaskRelation(MultiTaskPredictor):
         B = self._fixed_task_matrix(T)
         for name in ("coef_", "nystroem_", "dual_coef_", "X_fit_", "_dual_task", "_linear"):
             self.__dict__.pop(name, None)
+        self.y_mean_, self.y_scale_ = _target_scale(data, self.normalize_y)
         if self.n_components is not None:
             return self._fit_features(X, y, sample_weight, data, B)
+        data = _normalized(data, self.y_mean_, self.y_scale_)
         # Task weights arrive divided by 2^t (check_task_weights): the strengths follow.
         scale = 2.0 ** -data.scaling.t
         problem = _problem(data, self._kernel(data.X))
@@ -203,9 +232,10 @@ class _KernelTaskRelation(MultiTaskPredictor):
         self._set_covariance(omega)
         self._learned_before = B is None
         self.dual_coef_ = problem.public_dual(a)
-        self.intercept_ = b
+        # Back to y's units: task t's output is y_scale_[t] (f_t(x) + b_t) + y_mean_[t].
+        self.intercept_ = self.y_scale_ * b + self.y_mean_
         self.n_iter_ = n_iter
-        self._dual_task = problem.dual_task(a, Q)
+        self._dual_task = problem.dual_task(a, Q) * self.y_scale_
         self.X_fit_ = data.X
         return self
 
@@ -287,8 +317,8 @@ class _KernelTaskRelation(MultiTaskPredictor):
         model.set_params(task_column=None if self.task_column is None else -1)
         model.fit(Z, target, sample_weight=sample_weight)
         self._linear = model
-        self.coef_ = model.coef_
-        self.intercept_ = model.intercept_
+        self.coef_ = model.coef_ * self.y_scale_[:, None]
+        self.intercept_ = self.y_scale_ * model.intercept_ + self.y_mean_
         self._set_covariance(model.task_covariance_ if omega is None else omega)
         self.n_iter_ = model.n_iter_
         return self
@@ -297,12 +327,23 @@ class _KernelTaskRelation(MultiTaskPredictor):
         """The linear model's ``(X, y)``: features, task codes as the last column, +-1 labels."""
         if self.task_column is None:
             feats = validate_data(self, X, accept_sparse=("csr", "csc"), reset=False)
-            Z = _transform_in_chunks(self.nystroem_.fit(feats), feats)
+            ard = self._ard_features(feats)
+            Z = _transform_in_chunks(self.nystroem_.fit(ard), ard)
+            codes = None
         else:
             feats, labels = split_task_column(self, X, reset=False)
-            Z = _transform_in_chunks(self.nystroem_.fit(feats), feats, extra_columns=1)
-            Z[:, -1] = np.searchsorted(self.tasks_, labels)
+            codes = np.searchsorted(self.tasks_, labels)
+            ard = self._ard_features(feats)
+            Z = _transform_in_chunks(self.nystroem_.fit(ard), ard, extra_columns=1)
+            Z[:, -1] = codes
         y = np.asarray(y)
+        if self.normalize_y:  # each task's targets to mean 0, sd 1 (missing ones stay NaN)
+            y = np.asarray(y, dtype=np.float64)
+            if codes is None:
+                y = (y - self.y_mean_) / self.y_scale_ if y.ndim == 2 else \
+                    (y - self.y_mean_[0]) / self.y_scale_[0]
+            else:
+                y = (y - self.y_mean_[codes]) / self.y_scale_[codes]
         if self._classifier:
             missing = is_missing(y) if y.dtype.kind == "f" else np.zeros(y.shape, dtype=bool)
             y = np.where(missing, np.nan, np.where(y == self.classes_[1], 1.0, -1.0))
@@ -314,7 +355,8 @@ class _KernelTaskRelation(MultiTaskPredictor):
 
     def _shared_outputs(self, feats):
         if self.n_components is not None:
-            return self.nystroem_.transform(feats) @ self.coef_.T + self.intercept_
+            return self.nystroem_.transform(self._ard_features(feats)) @ self.coef_.T \
+                + self.intercept_
         return self._kernel(feats, self.X_fit_) @ self._dual_task + self.intercept_
 
     def _task_outputs(self, feats, task_index):
@@ -347,6 +389,60 @@ def _transform_in_chunks(nystroem, feats, extra_columns=0):
     step = max(1, TRANSFORM_CHUNK_ENTRIES // max(p, 1))
     for start in range(0, n, step):
         out[start:start + step, :p] = nystroem.transform(feats[start:start + step])
+    return out
+
+
+# -- per-feature gamma and per-task target scale -----------------------------------------
+def check_feature_gamma(kernel, gamma):
+    """Refuse a per-feature ``gamma`` that is not the ARD rbf's (one-line ``ValueError``)."""
+    if gamma is None or np.ndim(gamma) == 0:
+        return
+    g = np.asarray(gamma)
+    if g.ndim != 1 or g.size == 0 or g.dtype.kind not in "iuf" or not np.all(np.isfinite(g)) \
+            or np.any(g < 0):
+        raise ValueError(f"gamma must be a float or a 1-d array of finite numbers >= 0 (one per "
+                         f"feature), got an array of shape {g.shape} and dtype {g.dtype} "
+                         f"(min {np.min(g) if g.size and g.dtype.kind in 'iuf' else None}).")
+    if kernel != "rbf":
+        raise ValueError(f"a per-feature gamma (the ARD rbf kernel) needs kernel='rbf', got "
+                         f"kernel={kernel!r}: give a float gamma, or kernel='rbf'.")
+
+
+def _target_scale(data, normalize):
+    """``(mean, sd)`` of each task's training targets (weighted by the loss weights) or (0, 1).
+
+    Observations of weight 0 (missing targets) are left out; a task whose
+    targets are constant keeps the scale 1.
+    """
+    T = data.n_tasks
+    if not normalize:
+        return np.zeros(T), np.ones(T)
+    if data.layout == "stacked":
+        task = np.repeat(np.arange(T), np.diff(data.offsets))
+        y, c = np.asarray(data.Y, np.float64), np.asarray(data.C, np.float64)
+    else:
+        task = np.broadcast_to(np.arange(T), data.Y.shape).ravel()
+        y, c = np.asarray(data.Y, np.float64).ravel(), np.asarray(data.C, np.float64).ravel()
+    c = np.where(c > 0, c, 0.0)
+    y = np.where(c > 0, y, 0.0)
+    total = np.bincount(task, c, T)
+    mean = np.bincount(task, c * y, T) / total
+    var = np.bincount(task, c * (y - mean[task]) ** 2, T) / total
+    sd = np.sqrt(np.maximum(var, 0.0))
+    return mean, np.where(sd > 1e-12 * np.maximum(np.abs(mean), 1.0), sd, 1.0)
+
+
+def _normalized(data, mean, scale):
+    """``data`` with each task's targets ``(y - mean_t) / scale_t`` (a copy; ``data`` kept)."""
+    if np.all(mean == 0) and np.all(scale == 1):
+        return data
+    out = copy.copy(data)
+    Y = np.asarray(data.Y, dtype=np.float64)
+    if data.layout == "stacked":
+        task = np.repeat(np.arange(data.n_tasks), np.diff(data.offsets))
+        out.Y = (Y - mean[task]) / scale[task]
+    else:
+        out.Y = (Y - mean) / scale
     return out
 
 
@@ -512,9 +608,16 @@ class KernelTaskRelationRegressor(MultiTaskRegressorMixin, _KernelTaskRelation):
         As :class:`sklearn.kernel_ridge.KernelRidge`'s: a name of
         ``sklearn.metrics.pairwise.PAIRWISE_KERNEL_FUNCTIONS`` or a callable
         ``k(x, x')`` of two rows; it must be positive semi-definite.
-    gamma : float, default=None
+    gamma : float or array-like of shape (n_features,), default=None
         Parameter of the rbf, laplacian, polynomial, exponential chi2 and
         sigmoid kernels (``None``: scikit-learn's default, ``1 / n_features``).
+        An array (rbf only) gives each feature its own inverse squared
+        length scale, the ARD (automatic relevance determination) kernel::
+
+            k(x, x') = exp(-sum_j gamma_j (x_j - x'_j)^2)
+
+        scikit-learn's ``RBF(length_scale=l)`` with ``gamma_j = 1 / (2 l_j^2)``;
+        a ``gamma_j`` of 0 ignores feature ``j``.
     degree : float, default=3
         Degree of the polynomial kernel.
     coef0 : float, default=1
@@ -532,6 +635,18 @@ class KernelTaskRelationRegressor(MultiTaskRegressorMixin, _KernelTaskRelation):
         ``> 0``: keeps the learned ``Omega`` invertible.
     fit_intercept : bool, default=True
         Fit one unpenalised intercept per task.
+    normalize_y : bool, default=False
+        Regression only. Fit each task's targets centred and scaled to unit
+        standard deviation (its training mean ``m_t`` and sd ``s_t``, weighted
+        by ``sample_weight``), and map the outputs back::
+
+            y_hat(x, t) = s_t (f_t(x) + b_t) + m_t
+
+        The objective above is then written for ``(y - m_t) / s_t``: every
+        task weighs the same in the loss and in the learned ``Omega`` whatever
+        its targets' scale (SARCOS's torque variances span 0.9 to 414; on its
+        raw targets the three large torques dominate both). As
+        ``GaussianProcessRegressor(normalize_y=True)``, per task.
     n_components : int, default=None
         ``None``: the exact solve. An int: Nystroem features of that rank
         (``<=`` the training rows), drawn with ``random_state``.
@@ -566,6 +681,11 @@ class KernelTaskRelationRegressor(MultiTaskRegressorMixin, _KernelTaskRelation):
     nystroem_ : Nystroem
         The fitted features (``n_components`` only).
     intercept_ : ndarray of shape (n_tasks,)
+        In ``y``'s units: ``s_t b_t + m_t`` (``b_t`` with ``normalize_y=False``).
+    y_mean_, y_scale_ : ndarray of shape (n_tasks,)
+        ``m_t`` and ``s_t`` of ``normalize_y`` (zeros and ones without it);
+        ``dual_coef_`` is in the units of the normalised targets, ``coef_``
+        in ``y``'s.
     n_iter_ : int
         Alternations (0 for a fixed ``B``; the linear model's iterations
         with ``n_components``).

@@ -44,7 +44,7 @@ class _KernelCV(_HeldOutFolds, MultiTaskPredictor):
                  kernel_params=None, task_covariance="learn", eps=1e-3, fit_intercept=True,
                  intercept_shrinkage=0.0, n_components=None, random_state=None,
                  task_column=None, unseen_tasks="error", task_weights=None, tol=1e-4,
-                 max_iter=100, device=None, verbose=0):
+                 max_iter=100, device=None, verbose=0, normalize_y=False):
         store_params(self, locals())
 
     # -- the grid ---------------------------------------------------------------------
