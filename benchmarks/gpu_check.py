@@ -22,6 +22,11 @@ Problems (the issue's sizes):
 dirty, robust MTFL, trace norm, ridge, pooled, mean-regularised, both losses) on
 small problems against the CPU solutions, through the public ``device="cuda"`` API.
 
+``--only kernel`` (also in the default run) checks the kernel task-relation models
+(issue 21): the exact solve (kernel matrix, Cholesky and triangular solves on the GPU) and
+the Nystroem route against the CPU fit, then times the exact solve on the CPU (one BLAS
+thread per core, all cores) and on the GPU at 2,000 - 8,000 rows (``--scale`` scales them).
+
 Run (on the GPU machine, from the repository root)::
 
     PYTHONPATH=. python benchmarks/gpu_check.py            # (a), (b) and --small
@@ -228,6 +233,57 @@ def check_small(cp):
     return worst < 1e-3
 
 
+def check_kernel(cp, scale=1.0):
+    """The kernel models with device='cuda' against the CPU fit, and the exact solve's times."""
+    from mtlclassic import KernelTaskRelationClassifier, KernelTaskRelationRegressor
+
+    rng = np.random.default_rng(0)
+    ok = True
+    print("\n== kernel task-relation models, device='cuda' vs CPU (float64) ==")
+    for n, T, n_components, cls in ((600, 4, None, KernelTaskRelationRegressor),
+                                    (600, 4, None, KernelTaskRelationClassifier),
+                                    (3000, 5, 200, KernelTaskRelationRegressor)):
+        X = rng.standard_normal((n, 6))
+        task = rng.integers(0, T, n)
+        z = np.sin(2 * X[:, 0]) * (1 + 0.3 * task) + X[:, 1] * X[:, 2] + 0.1 * rng.standard_normal(n)
+        y = np.sign(z) if cls is KernelTaskRelationClassifier else z
+        Xt = np.column_stack([X, task])
+        kw = dict(alpha=1e-2, gamma=0.3, lambda_2=1e-2, task_column=-1, tol=1e-8, max_iter=300,
+                  n_components=n_components, random_state=0)
+        cpu = cls(**kw).fit(Xt, y)
+        t = time.perf_counter()
+        gpu = cls(device="cuda", **kw).fit(Xt, y)
+        dt = time.perf_counter() - t
+        err = np.abs(gpu.decision_function(Xt) - cpu.decision_function(Xt)).max() / np.abs(y).max() \
+            if cls is KernelTaskRelationClassifier else \
+            np.abs(gpu.predict(Xt) - cpu.predict(Xt)).max() / np.abs(y).max()
+        good = gpu.device_ == "cuda" and err < (1e-6 if n_components is None else 1e-3)
+        ok &= good
+        print(f"{cls.__name__:30s} n={n} n_components={n_components}: max |output diff| / max|y| "
+              f"= {err:.1e}, GPU fit {dt:.2f} s, n_iter {gpu.n_iter_} (CPU {cpu.n_iter_}) "
+              f"{'ok' if good else 'WRONG'}", flush=True)
+    print("\n-- exact solve, learned covariance (5 tasks): fit time, CPU vs GPU --")
+    for n in (int(2000 * scale), int(4000 * scale), int(8000 * scale)):
+        X = rng.standard_normal((n, 10))
+        task = rng.integers(0, 5, n)
+        y = np.sin(X[:, 0]) * (1 + task) + 0.1 * rng.standard_normal(n)
+        Xt = np.column_stack([X, task])
+        kw = dict(alpha=1e-3, gamma=0.1, lambda_2=1e-3, task_column=-1, max_iter=20)
+        t = time.perf_counter()
+        cpu = KernelTaskRelationRegressor(**kw).fit(Xt, y)
+        t_cpu = time.perf_counter() - t
+        t = time.perf_counter()
+        gpu = KernelTaskRelationRegressor(device="cuda", **kw).fit(Xt, y)
+        _sync(cp)
+        t_gpu = time.perf_counter() - t
+        diff = np.abs(gpu.predict(Xt[:500]) - cpu.predict(Xt[:500])).max()
+        print(f"n={n:6d}: CPU {t_cpu:7.2f} s ({cpu.n_iter_} alternations), GPU {t_gpu:6.2f} s "
+              f"({gpu.n_iter_}), CPU / GPU = {t_cpu / t_gpu:5.1f}, max |prediction diff| "
+              f"{diff:.1e}", flush=True)
+    print(f"CORRECT (kernel): {'yes' if ok else 'NO'}", flush=True)
+    return ok
+
+
 def gpu_warmup(cp):
     """Compile (or load) the CuPy kernels of the float32 GPU path outside the timed solves."""
     from mtlclassic import GroupLassoRegressor
@@ -251,7 +307,7 @@ def main(argv=None):
     parser.add_argument("--max-iter", type=int, default=5000, help="GPU FISTA iterations")
     parser.add_argument("--cpu-max-iter", type=int, default=400,
                         help="CPU epochs (a guard on the run's length; a healthy solve needs < 100)")
-    parser.add_argument("--only", default="small,a,b")
+    parser.add_argument("--only", default="small,a,b,kernel")
     args = parser.parse_args(argv)
     import cupy as cp
 
@@ -275,6 +331,7 @@ def main(argv=None):
     only = args.only.split(",")
     start = time.perf_counter()
     for key, func in (("small", lambda: check_small(cp)),
+                      ("kernel", lambda: check_kernel(cp, args.scale)),
                       ("a", lambda: check_problem(cp, "a", "per_task", int(200_000 * args.scale),
                                                   2000, 50, tol=args.tol,
                                                   alpha_ratio=args.alpha_ratio,

@@ -664,3 +664,22 @@ def test_school_runs():
         assert m.errors == []
         # the published range of explained variance on School (Argyriou et al. 2008: ~0.2-0.3)
         assert 0.2 < m.mean("explained_variance") < 0.45
+
+
+def test_kernel_grids_linear_points_are_the_linear_models_grids():
+    """The kernel models' linear-kernel points are task-relation's and ridge's compare grids
+    (with the squared loss, those models' objectives), preferred by the one-standard-error
+    rule; every other point is an RBF one."""
+    X, y = _tiny_xy()
+    for kernel_name, linear_name, key in (("kernel-task-relation", "task-relation", "lambda_2"),
+                                          ("kernel-ridge", "ridge", "alpha")):
+        linear_spec = REGISTRY[linear_name]
+        wanted = sorted(p[key] for _, p in linear_spec.grid("regression", X, y, -1))
+        points = REGISTRY[kernel_name].grid("regression", X, y, -1)
+        linear = [points[i][1] for i in sorted(points.preferred)]
+        assert all(p["kernel"] == "linear" for p in linear)
+        assert all(p["kernel"] == "rbf" for i, (_, p) in enumerate(points)
+                   if i not in points.preferred)
+        assert sorted(p[key] for p in linear) == wanted, kernel_name
+        if key == "lambda_2":
+            assert {p["alpha"] for p in linear} == {linear_spec.fixed["lambda_1"]}

@@ -346,3 +346,37 @@ def test_ties_go_to_fewer_components_and_the_stronger_penalty():
     found = search(Counts(), grid, X10, Y10, FOLDS, lambda est, X, y: 0.0)
     assert found["params"]["n_components"] == 1  # the count axis's lower end
     assert found["params"]["alpha"] >= 1.0
+
+
+# -- the kernel grids' rule: the linear kernel unless beaten by a standard error -----------
+def test_preferred_points_take_the_simpler_model_unless_beaten_by_a_standard_error():
+    from mtlclassic.estimators._grids import PreferredPoints
+
+    points = PreferredPoints([(name, {}) for name in ("rbf a", "rbf b", "lin a", "lin b")],
+                             preferred=[2, 3])
+    scores = [[0.70, 0.70, 0.70], [0.77, 0.80, 0.83], [0.60, 0.60, 0.60], [0.79, 0.79, 0.79]]
+    # rbf b: mean 0.80, se 0.03 / sqrt(3) = 0.017 > 0.01 ahead of the best linear point.
+    assert points.choose(scores) == 3
+    scores[1] = [0.84, 0.85, 0.86]  # 0.06 ahead, se 0.006: the flexible point wins
+    assert points.choose(scores) == 1
+    scores[3] = [0.90, 0.90, np.nan]  # a point that failed on a fold is never chosen
+    assert points.choose(scores) == 1
+    scores[2] = [0.95, 0.95, 0.95]  # the best point is linear: chosen
+    assert points.choose(scores) == 2
+
+
+def test_search_applies_the_grids_rule_to_the_folds_scores():
+    from mtlclassic.estimators._grids import PreferredPoints
+
+    X = np.arange(10.0)[:, None]
+
+    def scorer(est, X, y):  # alpha=0.1 wins on average, by one fold only
+        if est.alpha == 0.1:
+            return 1.0 if X[0, 0] >= 5 else 0.0
+        return 0.45
+
+    plain = [("flexible", {"alpha": 0.1}), ("simple", {"alpha": 1.0})]
+    assert search(_Probe(), plain, X, Y10, FOLDS, scorer)["params"] == {"alpha": 0.1}
+    # mean 0.5 vs 0.45, but the standard error over the two folds is 0.5: the simple point.
+    found = search(_Probe(), PreferredPoints(plain, preferred=[1]), X, Y10, FOLDS, scorer)
+    assert found["params"] == {"alpha": 1.0} and found["n_points"] == 2

@@ -608,3 +608,17 @@ def test_defaults_fit_useful_models():
     clf = KernelTaskRelationClassifier(task_column=-1).fit(X, labels)
     majority = max(test_labels.mean(), 1 - test_labels.mean())
     assert clf.score(Xt, test_labels) > majority + 0.15
+
+
+def test_linear_kernel_is_the_linear_task_relation_model():
+    """``kernel="linear"`` with a learned covariance is ``TaskRelationRegressor`` (lambda_1 =
+    alpha): the point of compare's kernel grid that reproduces the linear model."""
+    from mtlclassic import TaskRelationRegressor
+
+    _, _, X, y = _per_task(sizes=(15, 22, 18), p=4)
+    kw = dict(lambda_2=0.1, task_column=-1, max_iter=2000)
+    kernel = KernelTaskRelationRegressor(0.01, kernel="linear", tol=1e-10, **kw).fit(X, y)
+    linear = TaskRelationRegressor(lambda_1=0.01, tol=1e-12, max_inner_iter=50000,
+                                   **kw).fit(X, y)
+    np.testing.assert_allclose(kernel.task_covariance_, linear.task_covariance_, atol=1e-5)
+    np.testing.assert_allclose(kernel.predict(X), linear.predict(X), rtol=0, atol=2e-5)

@@ -62,6 +62,10 @@ class _Folds:
 
     def score(self, coords, params):
         """Mean score over the folds of the model at ``params`` (warm-started when it can)."""
+        return float(np.mean(self.fold_scores(coords, params)))
+
+    def fold_scores(self, coords, params):
+        """The scores of the model at ``params``, one per fold."""
         from sklearn.base import clone
 
         scores = []
@@ -76,7 +80,7 @@ class _Folds:
             if self.warm:
                 self.fits[k][coords] = model
             scores.append(float(self.scorer(model, self.X[valid], self.y[valid])))
-        return float(np.mean(scores))
+        return scores
 
 
 def _strongest_first(coords, axes=None):
@@ -186,8 +190,11 @@ def search(estimator, grid, X, y, folds, scorer):
     # A plain list of points is scored as GridSearchCV would: cold fits, no extension.
     data = _Folds(estimator, X, y, folds, scorer, warm=bool(axes))
     if not axes:
-        scores = [data.score((i + 1.0,), params) for i, (_, params) in enumerate(grid)]
-        best = int(np.argmax(scores))
+        scores = [data.fold_scores((i + 1.0,), params) for i, (_, params) in enumerate(grid)]
+        # A grid with its own rule (PreferredPoints: a simpler model unless beaten by a standard
+        # error) chooses from the folds' scores; else the best mean.
+        choose = getattr(grid, "choose", None)
+        best = choose(scores) if choose is not None else int(np.argmax(np.mean(scores, axis=1)))
         label, params = grid[best]
         return dict(label=label, params=params, edges=_plain_edges(grid, best),
                     n_points=len(grid), extended=0)

@@ -380,9 +380,60 @@ def target_spread(y, X, task_column):
     return float(high / low)
 
 
+# The linear task-relation model's compare grid (its declaration in task_relation.py uses them):
+# the kernel models search the linear kernel at these points, so that their linear special case
+# is the linear model of the comparison.
+TASK_RELATION_LAMBDA_1 = 0.01
+TASK_RELATION_LAMBDA_2S = (0.01, 0.1, 1.0)
+
+
+class PreferredPoints(list):
+    """Grid points ``[(label, params)]`` searched as given, some of them a preferred simpler model.
+
+    ``preferred`` holds the indices of the simpler model's points (the kernel
+    models' linear kernel). The choice follows the one-standard-error rule
+    (Breiman et al. 1984; Hastie, Tibshirani and Friedman 2009, section 7.10)
+    between the two families: the best other point is chosen only when its
+    mean score over the folds beats the best preferred point's by more than
+    its standard error over the folds, ``sd / sqrt(n_folds)``; otherwise the
+    best preferred point. Among many flexible points scored on a few noisy
+    folds (Landmine: 3 folds, 6 % positives), the best mean is biased up by
+    the selection itself; the rule asks the flexible model to win by more
+    than that noise.
+    """
+
+    def __init__(self, points, preferred):
+        super().__init__(points)
+        self.preferred = frozenset(int(i) for i in preferred)
+
+    def choose(self, fold_scores):
+        """Index of the chosen point, from the scores (n_points, n_folds), greater is better."""
+        scores = np.asarray(fold_scores, dtype=np.float64)
+        mean = np.where(np.all(np.isfinite(scores), axis=1), scores.mean(axis=1), -np.inf)
+        best = int(np.argmax(mean))
+        simple = [i for i in range(len(self)) if i in self.preferred]
+        if best in self.preferred or not simple or not np.isfinite(mean[best]):
+            return best
+        choice = max(simple, key=lambda i: mean[i])
+        n_folds = scores.shape[1]
+        se = float(np.std(scores[best], ddof=1)) / np.sqrt(n_folds) if n_folds > 1 else 0.0
+        return best if mean[best] - mean[choice] > se else choice
+
+
+def _linear_kernel_points(task_covariance, linear_alphas, fixed):
+    """The kernel grid's linear-kernel points: the linear models' grids of the comparison."""
+    if task_covariance == "learn":
+        return [(f"linear, alpha={format_value(TASK_RELATION_LAMBDA_1)}, "
+                 f"lambda_2={format_value(l2)}",
+                 {**fixed, "kernel": "linear", "alpha": TASK_RELATION_LAMBDA_1, "lambda_2": l2})
+                for l2 in TASK_RELATION_LAMBDA_2S]
+    return [(f"linear, alpha={format_value(a)}", {**fixed, "kernel": "linear", "alpha": a})
+            for a in (RIDGE_ALPHAS if linear_alphas is None else linear_alphas)]
+
+
 def kernel_grid(task_covariance="learn", gamma_factors=(1 / 16, 1 / 4, 1.0),
                 alphas=(1e-6, 1e-4, 1e-2, 1.0), lambda_2_ratios=(0.1, 10.0, 1000.0),
-                linear_alphas=(1e-4, 1e-2, 1.0), normalize_y="auto"):
+                linear_alphas=None, normalize_y="auto"):
     """The kernel models' grid: RBF ``gamma`` around the median heuristic, and the linear kernel.
 
     ``lambda_2`` (learned covariance only) is a multiple of ``alpha``: the
@@ -391,14 +442,21 @@ def kernel_grid(task_covariance="learn", gamma_factors=(1 / 16, 1 / 4, 1.0),
     ``gamma`` down to 1/16 of the median heuristic). The linear kernel's
     points (``linear_alphas``) make the linear special case part of the
     search: on Landmine the RBF points lost to the linear models and chose
-    the widest kernels. Above ``KERNEL_EXACT_ROWS`` training rows the points
-    add ``n_components`` (Nystroem features) at the rank their kernel's
-    spectrum asks for (:func:`nystroem_rank`, at most ``KERNEL_COMPONENTS``).
-    With ``normalize_y`` (True, or ``"auto"``: when the tasks' training
-    target variances span more than ``TARGET_SCALE_SPREAD``) the regressors
-    fit each task's targets standardised (``normalize_y=True``): one
-    ``alpha`` then suits tasks of any target scale, and the learned
-    covariance weighs every task the same.
+    the widest kernels. They are the linear models' own grids of the
+    comparison: for a learned covariance ``alpha = TASK_RELATION_LAMBDA_1``
+    and ``lambda_2`` in ``TASK_RELATION_LAMBDA_2S`` (``task-relation``'s), for
+    independent tasks ``alpha`` in ``linear_alphas`` (default ``RIDGE_ALPHAS``,
+    ``ridge``'s): with the squared loss on raw targets these are those
+    models' objectives. The points are a :class:`PreferredPoints`: an RBF
+    point is chosen only when it beats the best linear one by a standard
+    error of its score over the folds. Above ``KERNEL_EXACT_ROWS`` training
+    rows the points add ``n_components`` (Nystroem features) at the rank
+    their kernel's spectrum asks for (:func:`nystroem_rank`, at most
+    ``KERNEL_COMPONENTS``). With ``normalize_y`` (True, or ``"auto"``: when
+    the tasks' training target variances span more than
+    ``TARGET_SCALE_SPREAD``) the regressors fit each task's targets
+    standardised (``normalize_y=True``): one ``alpha`` then suits tasks of
+    any target scale, and the learned covariance weighs every task the same.
     """
 
     def grid(kind, X, y, task_column):
@@ -415,7 +473,6 @@ def kernel_grid(task_covariance="learn", gamma_factors=(1 / 16, 1 / 4, 1.0),
         ratios = lambda_2_ratios if task_covariance == "learn" else (None,)
         kernels = [("rbf", g * gamma0, f"gamma={format_value(g)}*median, ", a)
                    for g, a in itertools.product(gamma_factors, alphas)]
-        kernels += [("linear", None, "linear, ", a) for a in linear_alphas]
         points, ranks = [], {}
         for (kernel, gamma, label, a), r in itertools.product(kernels, ratios):
             params = {**fixed, "kernel": kernel, "alpha": a}
@@ -431,6 +488,10 @@ def kernel_grid(task_covariance="learn", gamma_factors=(1 / 16, 1 / 4, 1.0),
                     ranks[key] = nystroem_rank(X, task_column, kernel, gamma)
                 params["n_components"] = ranks[key]
             points.append((label, params))
-        return points
+        linear = _linear_kernel_points(task_covariance, linear_alphas, fixed)
+        if X.shape[0] > KERNEL_EXACT_ROWS:  # the linear kernel's rank: the features'
+            rank = nystroem_rank(X, task_column, "linear")
+            linear = [(label, {**params, "n_components": rank}) for label, params in linear]
+        return PreferredPoints(points + linear, range(len(points), len(points) + len(linear)))
 
     return grid

@@ -29,10 +29,18 @@ complement ``P^T (G + D^{-1})^{-1} P`` for the intercepts:
   ``nT x nT`` is formed.
 
 Both return ``a`` shaped as their observations and ``b`` of shape (T,).
+
+With ``xp`` (an array module: CuPy for ``device="cuda"``) both solve on it: the
+kernel matrix, the factorisation (``xp.linalg.cholesky`` and two triangular
+solves; ``xp.linalg.eigh``) and the solves stay on the device, and only ``T x T``
+matrices (the Schur complement, the task matrix's eigendecomposition) and ``b``
+are on the host. ``xp=None`` is the CPU path (SciPy's in-place factorisation).
 """
 
 import numpy as np
 import scipy.linalg as la
+
+from .._backend import get_namespace, to_host
 
 
 def _spd_factor(A, what):
@@ -47,7 +55,42 @@ def _spd_factor(A, what):
             "rescale the weights.") from None
 
 
-def check_psd_kernel(K, buffer=None):
+def _triangular_solver(xp):
+    """``solve_triangular`` of ``xp``'s SciPy: SciPy's for numpy, ``cupyx.scipy``'s for CuPy."""
+    if xp is np:
+        return la.solve_triangular
+    import cupyx.scipy.linalg  # the GPU path only: CuPy is installed
+
+    return cupyx.scipy.linalg.solve_triangular
+
+
+class DeviceCholesky:
+    """``A = L L^T`` by ``xp.linalg.cholesky``; calling it applies ``A^{-1}`` to rows (the GPU path).
+
+    A matrix that is not positive definite gives the one-line ``ValueError`` of
+    the CPU path (CuPy may return NaNs rather than raise: both are caught).
+    """
+
+    def __init__(self, A, xp, what):
+        try:
+            L = xp.linalg.cholesky(A)
+        except Exception:  # numpy's or CuPy's LinAlgError
+            L = None
+        if L is None or not bool(xp.all(xp.isfinite(xp.diagonal(L)))):
+            raise ValueError(
+                f"{what} is not positive definite to float64 precision: the kernel is not "
+                "positive semi-definite on the data, or the sample weights span too many orders "
+                "of magnitude; use a positive semi-definite kernel (rbf, linear, laplacian, ...) "
+                "or rescale the weights.")
+        self.L, self._solve = L, _triangular_solver(xp)
+
+    def __call__(self, v):
+        """``A^{-1}`` applied to ``v`` of shape (N,) or to each row of ``v`` (k, N)."""
+        z = self._solve(self.L, v.T, lower=True, check_finite=False)
+        return self._solve(self.L.T, z, lower=False, check_finite=False).T
+
+
+def check_psd_kernel(K, buffer=None, xp=None):
     """Raise a one-line ValueError unless the kernel matrix ``K`` is positive semi-definite.
 
     One Cholesky factorisation of ``K + delta I``, ``delta = 1e-8 sum_i |K_ii|`` (at least
@@ -55,8 +98,25 @@ def check_psd_kernel(K, buffer=None):
     test): the saddle system's own factorisation cannot tell, since ``D^{-1}`` can make
     ``G + D^{-1}`` positive definite for an indefinite kernel (a large ``alpha``).
     ``buffer`` (``K``'s shape) is used for the factorisation instead of a new matrix.
+    With ``xp`` (the GPU path) the factorisation is ``xp``'s, on a new matrix.
     """
     if K.size == 0:
+        return
+    if xp is not None:
+        delta = 1e-8 * float(xp.sum(xp.abs(xp.diagonal(K))))
+        ok = float(xp.min(xp.diagonal(K))) >= -delta
+        if ok:
+            idx = xp.arange(K.shape[0])
+            A = xp.array(K, dtype=xp.float64)
+            A[idx, idx] += delta + np.finfo(np.float64).tiny
+            try:
+                DeviceCholesky(A, xp, "")
+            except ValueError:
+                ok = False
+        if not ok:
+            raise ValueError(
+                "The kernel matrix of the training rows is not positive semi-definite; use a "
+                "positive semi-definite kernel (rbf, linear, laplacian, ...).")
         return
     diag = np.diag(K)
     delta = 1e-8 * float(np.sum(np.abs(diag)))
@@ -85,13 +145,17 @@ def _intercepts(solve, y_part, indicators, T, shrinkage=0.0):
     """
     u = solve(y_part)
     V = solve(indicators)
-    S = np.array([[np.sum(indicators[t] * V[s]) for s in range(T)] for t in range(T)])
-    rhs = np.array([np.sum(indicators[t] * u) for t in range(T)])
+    # S[t, s] = <indicator_t, V_s>, rhs[t] = <indicator_t, u>: T x T, on the host.
+    flat = indicators.reshape(T, -1)
+    S = to_host(flat @ V.reshape(T, -1).T)
+    rhs = to_host(flat @ u.reshape(-1))
     S = 0.5 * (S + S.T)
     if shrinkage > 0:
         S = S + shrinkage * (np.eye(T) - 1.0 / T)
     b = np.linalg.solve(S, rhs)
-    return u - np.tensordot(b, V, axes=1), b
+    xp = get_namespace(V)
+    return u - (V.reshape(T, -1).T @ xp.asarray(b)).reshape(u.shape), b
+
 
 
 class StackedSolve:
@@ -110,18 +174,26 @@ class StackedSolve:
     c : ndarray of shape (N,)
         Loss weights, ``> 0``.
     n_tasks : int
+    xp : module, default=None
+        The array module of ``K`` and ``c`` on the GPU path (None: the CPU's).
     """
 
-    def __init__(self, K, task, c, n_tasks):
+    def __init__(self, K, task, c, n_tasks, xp=None):
         if np.any(np.diff(task) < 0):
             raise ValueError("StackedSolve: the observations must be sorted by task.")
-        self.K, self.task, self.n_tasks = K, task, n_tasks
+        self.K, self.task, self.n_tasks, self.xp = K, task, n_tasks, xp
         self.inv_c = 1.0 / c
         self.offsets = np.searchsorted(task, np.arange(n_tasks + 1))
-        self._indicators = np.zeros((n_tasks, len(task)))
-        self._indicators[task, np.arange(len(task))] = 1.0
-        self._G = np.empty_like(K, dtype=np.float64)
-        check_psd_kernel(K, buffer=self._G)
+        indicators = np.zeros((n_tasks, len(task)))
+        indicators[task, np.arange(len(task))] = 1.0
+        if xp is None:
+            self._indicators = indicators
+            self._G = np.empty_like(K, dtype=np.float64)
+            check_psd_kernel(K, buffer=self._G)
+        else:
+            self._indicators = xp.asarray(indicators)
+            self._G = xp.empty_like(K, dtype=xp.float64)
+            check_psd_kernel(K, xp=xp)
 
     def solve(self, Q, y, fit_intercept, shrinkage=0.0):
         """``(a, b)`` for the task matrix ``Q``; ``a`` of shape (N,)."""
@@ -130,19 +202,25 @@ class StackedSolve:
             for t in range(self.n_tasks):
                 np.multiply(K[o[s]:o[s + 1], o[t]:o[t + 1]], Q[s, t],
                             out=G[o[s]:o[s + 1], o[t]:o[t + 1]])
-        G[np.diag_indices_from(G)] += self.inv_c
-        factor = _spd_factor(G, "The multi-task kernel matrix plus the loss weights' inverse")
-        solve = lambda v: la.cho_solve(factor, v.T, check_finite=False).T  # noqa: E731
+        what = "The multi-task kernel matrix plus the loss weights' inverse"
+        if self.xp is None:
+            G[np.diag_indices_from(G)] += self.inv_c
+            factor = _spd_factor(G, what)
+            solve = lambda v: la.cho_solve(factor, v.T, check_finite=False).T  # noqa: E731
+        else:
+            idx = self.xp.arange(G.shape[0])
+            G[idx, idx] += self.inv_c
+            solve = DeviceCholesky(G, self.xp, what)
         if not fit_intercept:
             return solve(y), np.zeros(self.n_tasks)
         return _intercepts(solve, y, self._indicators, self.n_tasks, shrinkage)
 
 
-def _eigh(M, what):
-    """``np.linalg.eigh(M)``, with a one-line ``ValueError`` where LAPACK fails."""
+def _eigh(M, what, xp=np):
+    """``xp.linalg.eigh(M)``, with a one-line ``ValueError`` where LAPACK fails."""
     try:
-        return np.linalg.eigh(M)
-    except np.linalg.LinAlgError:
+        return xp.linalg.eigh(M)
+    except Exception:  # numpy's or CuPy's LinAlgError
         raise ValueError(
             f"The eigendecomposition of {what} failed (its entries span too many orders of "
             "magnitude, or overflow): rescale X, y or the weights (task_weights, "
@@ -162,26 +240,31 @@ class KroneckerSolve:
         ``r``, ``> 0``.
     task_weights : ndarray of shape (T,)
         ``w``, ``> 0``.
+    xp : module, default=None
+        The array module of ``K`` on the GPU path (None: numpy).
     """
 
-    def __init__(self, K, row_weights, task_weights):
-        self.K = K
-        self.sr = np.sqrt(row_weights)
-        self.sw = np.sqrt(task_weights)
-        lam, U = _eigh(self.sr[:, None] * K * self.sr[None, :], "the weighted kernel matrix")
-        self.lam, self.U = np.maximum(lam, 0.0), U
-        if np.min(lam) < -1e-8 * max(np.max(np.abs(lam)), 1e-300):
+    def __init__(self, K, row_weights, task_weights, xp=None):
+        xp = np if xp is None else xp
+        self.K, self.xp = K, xp
+        self.sr = xp.sqrt(xp.asarray(row_weights))
+        self.sw = np.sqrt(task_weights)  # host: the T x T eigendecomposition is the host's
+        lam, U = _eigh(self.sr[:, None] * K * self.sr[None, :], "the weighted kernel matrix", xp)
+        self.lam, self.U = xp.maximum(lam, 0.0), U
+        low, top = float(xp.min(lam)), float(xp.max(xp.abs(lam)))
+        if low < -1e-8 * max(top, 1e-300):
             raise ValueError(
                 "The kernel matrix of the training rows is not positive semi-definite "
-                f"(eigenvalue {np.min(lam):.3g}); use a positive semi-definite kernel (rbf, "
+                f"(eigenvalue {low:.3g}); use a positive semi-definite kernel (rbf, "
                 "linear, laplacian, ...).")
         self.n_tasks = len(task_weights)
 
     def _solver(self, Q):
         s, V = _eigh(self.sw[:, None] * Q * self.sw[None, :], "the weighted task matrix")
-        s = np.maximum(s, 0.0)
-        scale = 1.0 / (np.outer(self.lam, s) + 1.0)
-        sr, sw, U = self.sr, self.sw, self.U
+        xp = self.xp
+        s, V, sw = xp.asarray(np.maximum(s, 0.0)), xp.asarray(V), xp.asarray(self.sw)
+        scale = 1.0 / (xp.outer(self.lam, s) + 1.0)
+        sr, U = self.sr, self.U
 
         def solve(R):  # (G + D^{-1})^{-1} applied to each (n, T) matrix of R (..., n, T)
             Z = U.T @ (sr[:, None] * R * sw[None, :]) @ V
@@ -194,7 +277,7 @@ class KroneckerSolve:
         T = self.n_tasks
         if not fit_intercept:
             return solve(Y), np.zeros(T)
-        indicators = np.zeros((T, *Y.shape))
+        indicators = self.xp.zeros((T, *Y.shape))
         for t in range(T):
             indicators[t, :, t] = 1.0
         return _intercepts(solve, Y, indicators, T, shrinkage)

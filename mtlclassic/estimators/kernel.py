@@ -20,11 +20,13 @@ from sklearn.metrics.pairwise import PAIRWISE_KERNEL_FUNCTIONS, pairwise_kernels
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import validate_data
 
+from .._backend import device_namespace, to_host
 from .._docstrings import FIT_DATA, KERNEL, with_entries
 from .._prediction import (MultiTaskClassifierMixin, MultiTaskPredictor, MultiTaskRegressorMixin,
                            store_params)
 from .._validation import is_missing, split_task_column
 from ._grids import kernel_grid
+from ._kernel_device import device_kernel
 from ._kernel_features import feature_space_model
 from ._kernel_solve import KroneckerSolve, StackedSolve, check_psd_kernel
 from .kernel_cv import _KernelCV
@@ -137,11 +139,6 @@ class _KernelTaskRelation(MultiTaskPredictor):
         check_feature_gamma(self.kernel, self.gamma)
         if self.device not in (None, "cpu", "cuda", "auto"):
             raise ValueError(f"device must be None, 'cpu', 'cuda' or 'auto', got {self.device!r}.")
-        if self.device == "cuda":
-            raise ValueError(
-                "device='cuda' is not available for the kernel models yet: use device=None "
-                "(the CPU) or n_components (Nystroem features, which the linear models solve "
-                "on the GPU).")
 
     def _kernel_args(self):
         """The kernel's parameters, as ``pairwise_kernels`` and ``Nystroem`` take them."""
@@ -202,6 +199,11 @@ class _KernelTaskRelation(MultiTaskPredictor):
         """Fit the model: the exact dual solve, or a linear model on Nystroem features.
         """
         self._check_params()
+        # The GPU path (xp: CuPy) computes the kernel matrix, factorises and solves on the
+        # device; validation and the T x T steps run on the host, as the linear models'.
+        xp = device_namespace(self.device, X, y, sample_weight)
+        X, y, sample_weight = to_host(X), to_host(y), to_host(sample_weight)
+        self.device_ = "cpu" if xp is None else "cuda"
         data = self._check_fit_input(X, y, sample_weight, task_weights=self.task_weights)
         T = data.n_tasks
         B = self._fixed_task_matrix(T)
@@ -209,11 +211,14 @@ class _KernelTaskRelation(MultiTaskPredictor):
             self.__dict__.pop(name, None)
         self.y_mean_, self.y_scale_ = _target_scale(data, self.normalize_y)
         if self.n_components is not None:
-            return self._fit_features(X, y, sample_weight, data, B)
+            return self._fit_features(X, y, sample_weight, data, B, xp)
         data = _normalized(data, self.y_mean_, self.y_scale_)
         # Task weights arrive divided by 2^t (check_task_weights): the strengths follow.
         scale = 2.0 ** -data.scaling.t
-        problem = _problem(data, self._kernel(data.X))
+        K = (self._kernel(data.X) if xp is None
+             else device_kernel(xp, self._ard_features(data.X), None, self.kernel,
+                                self._kernel_args()))
+        problem = _problem(data, K, xp)
         alpha, lambda_2 = self.alpha * scale, self.lambda_2 * scale
         # s / 2 sum_t (b_t - mean(b))^2 scales like the loss: with the task weights.
         problem.shrinkage = self.intercept_shrinkage * scale if self.fit_intercept else 0.0
@@ -301,7 +306,7 @@ class _KernelTaskRelation(MultiTaskPredictor):
                 f"tol={self.tol}); increase max_iter or tol.", ConvergenceWarning, stacklevel=3)
         return a, b, Q, omega, n_iter
 
-    def _fit_features(self, X, y, sample_weight, data, B):
+    def _fit_features(self, X, y, sample_weight, data, B, xp=None):
         """Nystroem features of rank ``n_components``, solved by a linear model of the package."""
         if self.n_components > data.n_samples:
             raise ValueError(
@@ -311,10 +316,12 @@ class _KernelTaskRelation(MultiTaskPredictor):
         self.nystroem_ = Nystroem(kernel=self.kernel, kernel_params=self._kernel_args() or None,
                                   n_components=self.n_components,
                                   random_state=self.random_state)
-        Z, target = self._feature_problem(X, y)
+        Z, target = self._feature_problem(X, y, xp)
         # Nystroem takes singular values: an indefinite kernel would pass unnoticed.
         check_psd_kernel(self._kernel(self.nystroem_.components_))
         model.set_params(task_column=None if self.task_column is None else -1)
+        if xp is not None:  # the features' linear model solves on the GPU too
+            model.set_params(device="cuda")
         model.fit(Z, target, sample_weight=sample_weight)
         self._linear = model
         self.coef_ = model.coef_ * self.y_scale_[:, None]
@@ -323,18 +330,16 @@ class _KernelTaskRelation(MultiTaskPredictor):
         self.n_iter_ = model.n_iter_
         return self
 
-    def _feature_problem(self, X, y):
+    def _feature_problem(self, X, y, xp=None):
         """The linear model's ``(X, y)``: features, task codes as the last column, +-1 labels."""
         if self.task_column is None:
             feats = validate_data(self, X, accept_sparse=("csr", "csc"), reset=False)
-            ard = self._ard_features(feats)
-            Z = _transform_in_chunks(self.nystroem_.fit(ard), ard)
+            Z = self._nystroem_features(feats, xp)
             codes = None
         else:
             feats, labels = split_task_column(self, X, reset=False)
             codes = np.searchsorted(self.tasks_, labels)
-            ard = self._ard_features(feats)
-            Z = _transform_in_chunks(self.nystroem_.fit(ard), ard, extra_columns=1)
+            Z = self._nystroem_features(feats, xp, extra_columns=1)
             Z[:, -1] = codes
         y = np.asarray(y)
         if self.normalize_y:  # each task's targets to mean 0, sd 1 (missing ones stay NaN)
@@ -348,6 +353,25 @@ class _KernelTaskRelation(MultiTaskPredictor):
             missing = is_missing(y) if y.dtype.kind == "f" else np.zeros(y.shape, dtype=bool)
             y = np.where(missing, np.nan, np.where(y == self.classes_[1], 1.0, -1.0))
         return Z, y
+
+    def _nystroem_features(self, feats, xp, extra_columns=0):
+        """``nystroem_`` fitted on ``feats``, and their features: on the GPU with ``xp``.
+
+        The features come with ``extra_columns`` more (left to the caller). The
+        landmarks and their ``m x m`` normalisation are the host's (scikit-learn's
+        ``Nystroem.fit``); on the host the features are transformed in row chunks
+        (:func:`_transform_in_chunks`); with ``xp`` the ``n x m`` kernel to the
+        landmarks, the cost, is formed and projected on the device, as
+        ``Nystroem.transform`` does on the host.
+        """
+        feats = self._ard_features(feats)
+        self.nystroem_.fit(feats)
+        if xp is None:
+            return _transform_in_chunks(self.nystroem_, feats, extra_columns)
+        K = device_kernel(xp, feats, self.nystroem_.components_, self.kernel,
+                          self._kernel_args())
+        Z = to_host(K @ xp.asarray(self.nystroem_.normalization_.T))
+        return np.hstack([Z, np.zeros((Z.shape[0], extra_columns))]) if extra_columns else Z
 
     # -- outputs ----------------------------------------------------------------------
     def _output_dtype(self):
@@ -464,8 +488,9 @@ class _StackedObservations(_Observations):
     its task; observations of weight 0 are left out (their ``a_r`` is 0).
     """
 
-    def __init__(self, data, K):
+    def __init__(self, data, K, xp=None):
         T = data.n_tasks
+        self.xp = np if xp is None else xp
         if data.layout == "stacked":
             rows = np.arange(data.n_samples)
             task = np.repeat(np.arange(T), np.diff(data.offsets))
@@ -477,38 +502,41 @@ class _StackedObservations(_Observations):
         keep = np.flatnonzero(c > 0)
         keep = keep[np.argsort(task[keep], kind="stable")]
         self.rows, self.task = rows[keep], task[keep]
-        self.c, self.y = np.asarray(c[keep], dtype=np.float64), np.asarray(y[keep], np.float64)
+        self.c = self.xp.asarray(np.asarray(c[keep], dtype=np.float64))
+        self.y = self.xp.asarray(np.asarray(y[keep], np.float64))
         if len(self.rows) == K.shape[0] and np.array_equal(self.rows, np.arange(K.shape[0])):
             self.K = K  # every row, in order: no copy of the N x N kernel matrix
         else:
-            self.K = K[np.ix_(self.rows, self.rows)]
+            rows = self.xp.asarray(self.rows)
+            self.K = K[rows[:, None], rows[None, :]]
         self.shape = (data.n_samples,) if data.layout == "stacked" else (data.n_samples, T)
         self.n_rows, self.T = data.n_samples, T
-        self._solver = StackedSolve(self.K, self.task, self.c, T)
+        self._solver = StackedSolve(self.K, self.task, self.c, T, xp)
 
     def solve(self, Q, fit_intercept):
         return self._solver.solve(Q, self.y, fit_intercept, self.shrinkage)
 
     def loss(self, a):
         # At the solution the residuals are a_r / c_r (the first block of the saddle system).
-        return 0.5 * float(np.sum(a * a / self.c))
+        return 0.5 * float(self.xp.sum(a * a / self.c))
 
-    def _matrix(self, a):
-        A = np.zeros((len(a), self.T))
-        A[np.arange(len(a)), self.task] = a
+    def _matrix(self, a, xp=np):
+        A = xp.zeros((len(a), self.T))
+        A[xp.arange(len(a)), xp.asarray(self.task)] = a
         return A
 
     def gram(self, a):
-        A = self._matrix(a)
-        return A.T @ (self.K @ A)
+        A = self._matrix(a, self.xp)
+        return to_host(A.T @ (self.K @ A))
 
     def dual_task(self, a, Q):
         """``(n_rows, T)``: prediction is ``k(x, X_fit) @ dual_task``."""
         out = np.zeros((self.n_rows, self.T))
-        np.add.at(out, self.rows, self._matrix(a) @ Q)
+        np.add.at(out, self.rows, self._matrix(to_host(a)) @ Q)
         return out
 
     def public_dual(self, a):
+        a = to_host(a)
         out = np.zeros(self.shape)
         if len(self.shape) == 1:
             out[self.rows] = a
@@ -520,34 +548,35 @@ class _StackedObservations(_Observations):
 class _SharedObservations(_Observations):
     """Every target of a shared design observed, weights ``c[i, t] = r_i w_t``."""
 
-    def __init__(self, data, K):
-        self.Y = np.asarray(data.Y, dtype=np.float64)
-        self.c = np.outer(data.row_weights, data.task_scale).astype(np.float64)
+    def __init__(self, data, K, xp=None):
+        self.xp = np if xp is None else xp
+        self.Y = self.xp.asarray(np.asarray(data.Y, dtype=np.float64))
+        self.c = self.xp.asarray(np.outer(data.row_weights, data.task_scale).astype(np.float64))
         self.K = K
         self._solver = KroneckerSolve(K, np.asarray(data.row_weights, np.float64),
-                                      np.asarray(data.task_scale, np.float64))
+                                      np.asarray(data.task_scale, np.float64), xp)
 
     def solve(self, Q, fit_intercept):
         return self._solver.solve(Q, self.Y, fit_intercept, self.shrinkage)
 
     def loss(self, A):
-        return 0.5 * float(np.sum(A * A / self.c))
+        return 0.5 * float(self.xp.sum(A * A / self.c))
 
     def gram(self, A):
-        return A.T @ (self.K @ A)
+        return to_host(A.T @ (self.K @ A))
 
     def dual_task(self, A, Q):
-        return A @ Q
+        return to_host(A) @ Q
 
     def public_dual(self, A):
-        return A
+        return to_host(A)
 
 
-def _problem(data, K):
+def _problem(data, K, xp=None):
     """The Kronecker solve when every target of a shared design is observed, else rows."""
     if data.layout == "shared" and data.row_weights is not None and np.all(data.row_weights > 0):
-        return _SharedObservations(data, K)
-    return _StackedObservations(data, K)
+        return _SharedObservations(data, K, xp)
+    return _StackedObservations(data, K, xp)
 
 
 # -- the estimators ------------------------------------------------------------------------
@@ -661,9 +690,17 @@ class KernelTaskRelationRegressor(MultiTaskRegressorMixin, _KernelTaskRelation):
     warm_start : bool, default=False
         Start the alternation from the previous fit's learned ``Omega``
         (exact solve; the cross-validation walks its grid this way).
-    device : {None, "cpu", "auto"}, default=None
-        The exact solve runs on the CPU; with ``n_components`` the linear
-        model's ``device`` rules apply to the features.
+    device : {None, "cpu", "cuda", "auto"}, default=None
+        Where the fit runs, as the linear models' ``device``: ``"cuda"`` on
+        the GPU with CuPy (an error saying what is missing otherwise),
+        ``"auto"`` on the GPU when one is usable, else on the CPU; ``None``
+        on the GPU for CuPy input. On the GPU the exact solve forms the
+        kernel matrix (rbf, linear, polynomial and sigmoid kernels; others
+        on the host, copied), its Cholesky factorisation and triangular
+        solves there; with ``n_components`` the kernel to the Nystroem
+        landmarks and the linear model's solve. The ``T x T`` steps
+        (``Omega``, intercepts) and the fitted attributes are the host's
+        (numpy), and predictions run on the host.
 
     Attributes
     ----------
@@ -689,6 +726,8 @@ class KernelTaskRelationRegressor(MultiTaskRegressorMixin, _KernelTaskRelation):
     n_iter_ : int
         Alternations (0 for a fixed ``B``; the linear model's iterations
         with ``n_components``).
+    device_ : {"cpu", "cuda"}
+        Where the fit ran.
 
     References
     ----------

@@ -7,7 +7,7 @@ import numpy as np
 from ..penalties import mean_separated_spectrum
 from ._alternating import _AlternatingModel, scaled_gram, symmetric_eigh
 from ._base import MultiTaskClassifierMixin, MultiTaskRegressorMixin, store_params
-from ._grids import fixed_grid
+from ._grids import TASK_RELATION_LAMBDA_1, TASK_RELATION_LAMBDA_2S, fixed_grid
 from ._registry import declare
 
 
@@ -289,4 +289,5 @@ class TaskRelationClassifier(MultiTaskClassifierMixin, _TaskRelation):
 TASK_RELATION = declare(
     "task-relation", TaskRelationRegressor, TaskRelationClassifier,
     description="learned task covariance (MTRL, Zhang & Yeung 2010)",
-    grid=fixed_grid(lambda_2=(0.01, 0.1, 1.0)), fixed={"lambda_1": 0.01, "tol": 1e-3})
+    grid=fixed_grid(lambda_2=TASK_RELATION_LAMBDA_2S),
+    fixed={"lambda_1": TASK_RELATION_LAMBDA_1, "tol": 1e-3})
