@@ -283,8 +283,9 @@ class NormalEquations:
         rz = rz0 = float(np.sum(R * Z))
         if not rz > 0:
             return W, 0, False
-        # r^T P^{-1} r / 2 estimates the excess objective f(W) - f*: a gap is computed once it is
-        # below the budget, then after every 10 iterations below a tenth of the last estimate.
+        # r^T P^{-1} r / 2 estimates the excess objective f(W) - f*: a duality gap (a pass over
+        # the data) is computed at the first iteration, then whenever the estimate has fallen
+        # 100-fold since the last gap.
         budget = None
         n_iter = 0
         for n_iter in range(1, max_iter + 1):
