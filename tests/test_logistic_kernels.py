@@ -116,3 +116,19 @@ def test_compiled_passes_match_numpy_at_extreme_values():
         assert np.isfinite(ref2) and ref2 > 1e299
         np.testing.assert_allclose(f2.value_z(Z2), ref2, rtol=1e-12)
         np.testing.assert_allclose(f2.value_derivative_curvature_z(Z2)[0], ref2, rtol=1e-12)
+
+
+def test_stacked_intercepts_far_on_the_flat_side():
+    """Tasks with ``|y z0|`` past 500 (their row factors ``exp(y z0)`` would overflow)."""
+    rng = np.random.default_rng(2)
+    n = 60
+    y = np.where(rng.random(n) < 0.5, 1.0, -1.0)
+    Z = rng.standard_normal(n)
+    Z[:20] *= 1e3  # task 0: a separated fit's predictor
+    Z[20:25] = [800.0, -800.0, 650.0, -650.0, 1e5]  # task 1: a few rows far out
+    data = StackedDesign(np.ones((n, 1)), y, np.full(n, 1.0 / n), np.array([0, 20, 40, n]))
+    f = Logistic(data)
+    b_compiled = f.optimal_intercept(Z)
+    np.testing.assert_allclose(b_compiled, f.optimal_intercept(_strided(Z)), rtol=1e-10,
+                               atol=1e-12)
+    assert np.all(np.isfinite(b_compiled))

@@ -119,29 +119,41 @@ def stacked_intercepts(z0, y, c, offsets, b, max_iter):
     1 / (1 + x_i)`` and its complement ``x_i / (1 + x_i)`` (no cancellation): the row
     factors ``exp(y_i z0_i)`` are taken once, and each iteration costs one exponential per
     task and a division per row (a vectorised loop) instead of an exponential per row.
-    Their exponents are clipped to +-700 (``exp`` stays finite): a row that far on the flat
-    side of the sigmoid weighs below 1e-300 either way.
+    A task with ``|y_i z0_i| > 500`` somewhere (the factors would leave the range with
+    ``b``) iterates on ``exp(-|y_i (z0_i + b_t)|)`` per row instead, as the numpy loop.
     """
     a = np.empty(y.size)
-    for i in range(y.size):
-        a[i] = np.exp(min(max(float(y[i]) * float(z0[i]), -700.0), 700.0))
     for t in range(offsets.size - 1):
         s0, e0 = offsets[t], offsets[t + 1]
-        at, yt, ct = a[s0:e0], y[s0:e0], c[s0:e0]
-        scale = 0.0
+        at, yt, ct, zt = a[s0:e0], y[s0:e0], c[s0:e0], z0[s0:e0]
+        scale, top = 0.0, 0.0
         for i in range(e0 - s0):
             scale += float(ct[i])
+            top = max(top, abs(float(yt[i]) * float(zt[i])))
         bt = float(b[t])
-        for _ in range(max_iter):
-            ep = np.exp(min(max(bt, -700.0), 700.0))
-            em = 1.0 / ep
-            g, h = 0.0, 0.0
+        factored = top <= 500.0
+        if factored:
             for i in range(e0 - s0):
-                yi, ci = float(yt[i]), float(ct[i])
-                x = at[i] * (ep if yi > 0.0 else em)
-                s = 1.0 / (1.0 + x)
-                g -= ci * yi * s
-                h += ci * s * (x * s)
+                at[i] = np.exp(float(yt[i]) * float(zt[i]))
+        for _ in range(max_iter):
+            g, h = 0.0, 0.0
+            if factored and abs(bt) <= 200.0:
+                ep = np.exp(bt)
+                em = 1.0 / ep
+                for i in range(e0 - s0):
+                    yi, ci = float(yt[i]), float(ct[i])
+                    x = at[i] * (ep if yi > 0.0 else em)
+                    s = 1.0 / (1.0 + x)
+                    g -= ci * yi * s
+                    h += ci * s * (x * s)
+            else:
+                for i in range(e0 - s0):
+                    yi, ci = float(yt[i]), float(ct[i])
+                    m = -yi * (float(zt[i]) + bt)
+                    e = np.exp(-abs(m))
+                    s = 1.0 / (1.0 + e) if m > 0.0 else e / (1.0 + e)
+                    g -= ci * yi * s
+                    h += ci * s * (1.0 - s)
             bt -= min(max(g / max(h, 1e-300), -4.0), 4.0)
             if abs(g) <= 1e-13 * scale:  # after the step, as the numpy loop: one more digit
                 break
