@@ -641,12 +641,10 @@ class KernelTaskRelationRegressor(MultiTaskRegressorMixin, _KernelTaskRelation):
         Parameter of the rbf, laplacian, polynomial, exponential chi2 and
         sigmoid kernels (``None``: scikit-learn's default, ``1 / n_features``).
         An array (rbf only) gives each feature its own inverse squared
-        length scale, the ARD (automatic relevance determination) kernel::
-
-            k(x, x') = exp(-sum_j gamma_j (x_j - x'_j)^2)
-
-        scikit-learn's ``RBF(length_scale=l)`` with ``gamma_j = 1 / (2 l_j^2)``;
-        a ``gamma_j`` of 0 ignores feature ``j``.
+        length scale, the ARD (automatic relevance determination) kernel
+        ``k(x, x') = exp(-sum_j gamma_j (x_j - x'_j)^2)``: scikit-learn's
+        ``RBF(length_scale=l)`` with ``gamma_j = 1 / (2 l_j^2)``; a
+        ``gamma_j`` of 0 ignores feature ``j``.
     degree : float, default=3
         Degree of the polynomial kernel.
     coef0 : float, default=1
@@ -667,11 +665,8 @@ class KernelTaskRelationRegressor(MultiTaskRegressorMixin, _KernelTaskRelation):
     normalize_y : bool, default=False
         Regression only. Fit each task's targets centred and scaled to unit
         standard deviation (its training mean ``m_t`` and sd ``s_t``, weighted
-        by ``sample_weight``), and map the outputs back::
-
-            y_hat(x, t) = s_t (f_t(x) + b_t) + m_t
-
-        The objective above is then written for ``(y - m_t) / s_t``: every
+        by ``sample_weight``), and map the outputs back,
+        ``y_hat(x, t) = s_t (f_t(x) + b_t) + m_t``. The objective above is then written for ``(y - m_t) / s_t``: every
         task weighs the same in the loss and in the learned ``Omega`` whatever
         its targets' scale (SARCOS's torque variances span 0.9 to 414; on its
         raw targets the three large torques dominate both). As
