@@ -642,6 +642,7 @@ def test_public_api():
     ("landmine:landmine/LandmineData.mat", "classification", "per_task", 29),
     ("parkinsons:parkinsons", "regression", "per_task", 42),
     ("sarcos:sarcos", "regression", "shared", 7),
+    ("sarcos-per-task:sarcos", "regression", "per_task", 7),
 ])
 def test_real_data_specs(spec, kind, layout, n_tasks):
     name, path = spec.split(":")

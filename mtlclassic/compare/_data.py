@@ -19,8 +19,12 @@ SYNTHETIC_CLASSIFICATION = dict(SYNTHETIC, samples=(60, 150))
 
 # DATA names the loaders of mtlclassic.datasets read from a path (and their options). SARCOS's
 # seven torques share one design: read in the shared layout, its rows are split once for all
-# tasks, so no input row is in one task's training part and another's test part.
+# tasks, so no input row is in one task's training part and another's test part. The per-task
+# layout ("sarcos-per-task") is the learning-curve protocol of the multi-task GP literature
+# (each torque draws its own training rows: train_size, --train-size), where an input row may
+# train one torque and test another.
 LOADERS = {"school": ("load_school", {}), "sarcos": ("load_sarcos", {"layout": "shared"}),
+           "sarcos-per-task": ("load_sarcos", {"layout": "per_task"}),
            "parkinsons": ("load_parkinsons", {}), "landmine": ("load_landmine", {})}
 # The targets a loader can read (``target=``, ``--target``), the default first.
 LOADER_TARGETS = {"parkinsons": ("total_UPDRS", "motor_UPDRS")}
@@ -201,7 +205,8 @@ def parse_data(spec, *, task_column=None, target=None, features=None, task_type=
     ``synthetic`` / ``synthetic-classification`` (the embedded scenarios,
     optionally ``synthetic:tasks=5,features=20,samples=30-60,seed=1``),
     ``NAME:PATH`` for a real set read by :mod:`mtlclassic.datasets`
-    (``school``, ``sarcos``, ``parkinsons``, ``landmine``), or the path of a
+    (``school``, ``sarcos``, ``sarcos-per-task``, ``parkinsons``,
+    ``landmine``), or the path of a
     table (``.csv``, ``.tsv``, ``.parquet``) read with the keyword
     arguments, as :func:`mtlclassic.compare.as_dataset` takes them. Raises
     :class:`DataError` with a one-line message otherwise.
