@@ -28,6 +28,16 @@ def _strata(dataset, rows=None, min_count=1):
     return pairs if np.all(counts[counts > 0] >= min_count) else task
 
 
+def _require_rows(dataset, needed, why):
+    """A one-line ValueError naming the tasks with fewer than ``needed`` rows (``why``: the fix)."""
+    sizes = dataset.task_sizes()
+    small = np.flatnonzero(sizes < needed)
+    if small.size:
+        raise ValueError(
+            f"task(s) {dataset.tasks[small][:10].tolist()} have fewer than {needed} rows "
+            f"({sizes[small][:10].tolist()}): {why}")
+
+
 def outer_splits(dataset, n_splits, train_fraction, rng, min_train=1, train_size=None):
     """``n_splits`` random ``(train, test)`` index pairs.
 
@@ -56,14 +66,9 @@ def outer_splits(dataset, n_splits, train_fraction, rng, min_train=1, train_size
                 for _ in range(n_splits)]
     if train_size is not None:
         return _sized_splits(dataset, n_splits, train_size, rng, min_train)
-    sizes = dataset.task_sizes()
-    small = np.flatnonzero(sizes < min_train + 1)
-    if small.size:
-        raise ValueError(
-            f"task(s) {dataset.tasks[small][:10].tolist()} have fewer than {min_train + 1} rows "
-            f"({sizes[small][:10].tolist()}): each task needs {min_train} training rows (the "
-            f"{min_train} inner CV folds) and one test row; lower --cv (cv=) or leave those "
-            "tasks out")
+    _require_rows(dataset, min_train + 1,
+                  f"each task needs {min_train} training rows (the {min_train} inner CV folds) "
+                  "and one test row; lower --cv (cv=) or leave those tasks out")
     strata = _strata(dataset, min_count=2)
     groups = [np.flatnonzero(strata == s) for s in np.unique(strata)]
     splits = []
@@ -86,13 +91,9 @@ def _sized_splits(dataset, n_splits, train_size, rng, min_train):
         raise ValueError(f"train_size={train_size} is below the {min_train} training rows "
                          f"each task needs (the {min_train} inner CV folds); raise train_size "
                          "or lower --cv (cv=)")
-    sizes = dataset.task_sizes()
-    small = np.flatnonzero(sizes < train_size + 1)
-    if small.size:
-        raise ValueError(
-            f"task(s) {dataset.tasks[small][:10].tolist()} have fewer than {train_size + 1} rows "
-            f"({sizes[small][:10].tolist()}): train_size={train_size} training rows per task "
-            "and one test row are needed; lower train_size or leave those tasks out")
+    _require_rows(dataset, train_size + 1,
+                  f"train_size={train_size} training rows per task and one test row are "
+                  "needed; lower train_size or leave those tasks out")
     strata = _strata(dataset, min_count=2)
     rows_of = [np.flatnonzero(dataset.task == t) for t in range(dataset.n_tasks)]
     splits = []

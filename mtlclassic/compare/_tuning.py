@@ -40,14 +40,13 @@ def _distance(a, b):
                for u, v in zip(a, b) if u != v)
 
 
-def _strength(coords, axes=None):
+def _strength(coords, axes):
     """How strongly a point regularises: the sum of its magnitudes' logs (choices left out).
 
     A count (components, rank, leaves: ``Axis.counts``) counts negatively: more
     of them is a richer model, not a stronger penalty.
     """
-    signs = [-1.0 if getattr(a, "counts", False) else 1.0 for a in axes] if axes else \
-        [1.0] * len(coords)
+    signs = [-1.0 if axis.counts else 1.0 for axis in axes]
     return sum(s * _log(v) for s, v in zip(signs, coords) if not isinstance(v, str))
 
 
@@ -83,7 +82,7 @@ class _Folds:
         return scores
 
 
-def _strongest_first(coords, axes=None):
+def _strongest_first(coords, axes):
     """The default points from the strongest regularisation to the weakest (log-sum order)."""
     return sorted(coords, key=lambda c: -_strength(c, axes))
 
