@@ -28,6 +28,20 @@ def elastic_value(l2_reg, W):
     return min(value, _MAX)
 
 
+def row_norms(W):
+    """Each row's Euclidean norm, finite wherever the norm is (``W[j] / max |W[j]|``, squared).
+
+    ``np.linalg.norm`` squares the entries first, so rows of 1e155 give inf.
+    """
+    W = np.asarray(W, dtype=np.float64)
+    if W.ndim == 1:
+        W = W[:, None]
+    top = np.max(np.abs(W), axis=1, initial=0.0)
+    safe = np.where((top > 0) & np.isfinite(top), top, 1.0)
+    with np.errstate(over="ignore"):
+        return np.where(np.isfinite(top), top * np.linalg.norm(W / safe[:, None], axis=1), np.inf)
+
+
 def saturated(value):
     """``value`` clipped to the finite range (a value past it is as uninformative as the bound)."""
     return value if np.isnan(value) else min(max(value, -_MAX), _MAX)

@@ -29,6 +29,7 @@ from ._grids import alpha_max_grid
 from ._path import path_function
 from ._registry import declare
 from .cv import _MODEL_PARAMS, _PathCV
+from ._terms import elastic_value, row_norms, saturated
 
 # The group-lasso step of each alternation is solved to a relative gap of COARSE_FRACTION times
 # the alternation's current relative gap (at most COARSE_CAP): early steps need not be exact,
@@ -120,10 +121,11 @@ def calibrated_gap(datafit, W, alpha, l2_reg, floor, fit_intercept):
     rms, R, weights, _ = task_rms(datafit, W, fit_intercept)
     tau = math.ldexp(1.0, sc.t) * data.task_sum(np.asarray(data.C, dtype=np.float64))
     noise = np.maximum(rms, floor)
-    W64 = np.asarray(W, dtype=np.float64)
-    groups = np.linalg.norm(W64, axis=1)
-    primal = float(tau @ _smoothed_norm(rms, floor) + alpha * groups.sum()
-                   + 0.5 * l2_reg * float(np.sum(W64 * W64)))
+    # At extreme scales (coefficients of 1e155) ||W||^2 overflows though the objective does
+    # not, and 0 * inf (no elastic term) is NaN: both terms are formed overflow-safe.
+    groups = row_norms(W)
+    primal = saturated(float(tau @ _smoothed_norm(rms, floor) + alpha * groups.sum())
+                       + elastic_value(l2_reg, W))
     # theta in the user's units: r = R 2^y, so theta = tau c R 2^y / sigma;
     # X^T theta = 2^x X'^T theta.
     theta = data.expand(tau / noise) * weights * R * math.ldexp(1.0, sc.y)
