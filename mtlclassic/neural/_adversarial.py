@@ -113,34 +113,72 @@ def _task_entries(batch, A, task):
     return np.where(batch.task == task, A, 0)  # "gather": (n_rows,), row i of batch.task[i]
 
 
-def covariance_grad(H, batch, adversarial, strength):
-    """``dH`` and value of the cross-covariance penalty of the shared representation ``H``
-    (n_rows, width) with each adversarial task's target::
+def kernel_projections(rng, width, n_projections=32, dtype=np.float64):
+    """The random projections ``Omega`` (width, n_projections) of the kernel term of
+    :func:`covariance_grad`: entries ``N(0, 1 / width)``, the random Fourier features of a
+    Gaussian kernel of bandwidth ``sqrt(width)`` on standardised units (Rahimi & Recht 2007)."""
+    return (rng.standard_normal((width, n_projections)) / np.sqrt(width)).astype(dtype)
 
-        P = strength / 2  sum_{t adversarial}  || sum_i c_ti (y_ti - ybar_t) H_i ||^2,
-        ybar_t = sum_i c_ti y_ti / sum_i c_ti,
-        dP/dH_i = strength  sum_t  c_ti (y_ti - ybar_t) cov_t
 
-    (``c_ti`` the row's weight in its task's loss, ``C``, zero on other tasks' rows;
-    ``cov_t`` the weighted covariance of ``H`` with the task, linear in ``H`` as the
-    weights of ``y - ybar`` sum to 0). A linear probe of the task on ``H`` is at chance
-    for every convex loss exactly when ``cov_t = 0`` (Belrose et al. 2023); for a binary
-    task ``cov_t`` is ``p (1 - p)`` times the difference of the two classes' mean
-    representations, the linear-kernel MMD of domain confusion (Tzeng et al. 2014).
+def covariance_grad(H, batch, adversarial, strength, projections=None, eps=1e-2):
+    """``dH`` and value of the scale-free covariance penalty of the shared representation
+    ``H`` (n_rows, width) with each adversarial task's target.
+
+    For an adversarial task ``t`` with row weights ``w_i = c_ti / sum_k c_tk`` (``c_ti``
+    the row's weight in the task's loss, ``C``; zero on other tasks' rows)::
+
+        m_j = sum_i w_i H_ij,   s_j = sqrt(sum_i w_i (H_ij - m_j)^2 + eps),
+        Hs_ij = (H_ij - m_j) / s_j                       (each unit standardised)
+        u_i = w_i (y_i - ybar) / sd(y)                    (sum_i u_i = 0)
+        Phi_i = [cos(Hs_i Omega), sin(Hs_i Omega)]        (2 R random Fourier features)
+        P_t = strength / 2  (|| u^T Hs ||^2  +  || u^T Phi ||^2)
+
+    ``u^T Hs`` holds each unit's weighted correlation with the target: it vanishes exactly
+    where no linear probe of the task on ``H`` does better than chance (Belrose et al.
+    2023), whatever the units' scales; ``|| u^T Phi ||^2`` is ``R`` times the
+    Hilbert-Schmidt independence criterion of the target and the standardised
+    representation with a Gaussian kernel (Gretton et al. 2005), estimated with ``R``
+    random Fourier features (Rahimi & Recht 2007): zero in expectation over ``Omega``
+    only where the task is independent of ``Hs``, which removes what a nonlinear probe
+    reads. ``projections`` is ``Omega`` (width, R) (:func:`kernel_projections`; None: no
+    kernel term). The gradient is exact, the batch mean ``m`` and scale ``s`` included:
+    with ``G = dP/dHs``, ``dP/dH_ij = (G_ij - w_i sum_k G_kj - w_i Hs_ij sum_k G_kj Hs_kj)
+    / s_j``. Computed in ``H``'s dtype.
+
+    ``eps`` (in the units of ``H``'s variance) keeps a nearly constant unit -- a ReLU
+    active on a few of the batch's rows -- from turning the noise of its correlation on
+    a batch into a gradient ``1 / s_j`` times larger: at ``eps`` 1e-4 the probe benchmark
+    (docs/neural.md) read more and lost more main-task accuracy than at 1e-2.
     """
-    dH = np.zeros(H.shape, dtype=np.float64)
+    dtype = H.dtype
+    dH = np.zeros(H.shape, dtype=dtype)
     value = 0.0
     for task in np.flatnonzero(adversarial):
-        c = _task_entries(batch, batch.C, task).astype(np.float64)
-        total = c.sum()
-        if total <= 0:  # the task has no row in the batch
+        c = _task_entries(batch, batch.C, task)
+        rows = np.flatnonzero(c > 0)
+        if rows.size == 0:  # the task has no row in the batch
             continue
-        y = np.where(c > 0, _task_entries(batch, batch.Y, task), 0).astype(np.float64)
-        u = c * (y - (c @ y) / total)
-        cov = u @ H
-        dH += strength * u[:, None] * cov[None, :]
-        value += 0.5 * strength * float(cov @ cov)
-    return dH.astype(H.dtype, copy=False), value
+        w = (c[rows] / c[rows].sum()).astype(dtype)
+        y = _task_entries(batch, batch.Y, task)[rows].astype(dtype)
+        y = y - w @ y
+        u = w * y / np.sqrt(w @ (y * y) + eps)
+        Ht = H[rows]
+        centred = Ht - w @ Ht
+        scale = np.sqrt(w @ (centred * centred) + eps)
+        Hs = centred / scale
+        cov = u @ Hs
+        G = np.outer(u, strength * cov)
+        total = float(cov @ cov)
+        if projections is not None:
+            Zk = Hs @ projections
+            cos, sin = np.cos(Zk), np.sin(Zk)
+            k_cos, k_sin = u @ cos, u @ sin
+            total += float(k_cos @ k_cos + k_sin @ k_sin)
+            G += (np.outer(u, strength * k_sin) * cos
+                  - np.outer(u, strength * k_cos) * sin) @ projections.T
+        value += 0.5 * strength * total
+        dH[rows] += (G - np.outer(w, G.sum(0)) - w[:, None] * Hs * (G * Hs).sum(0)) / scale
+    return dH, value
 
 
 def adversarial_backward(net, buf, batch, dZ, cache, adversarial, factors, dZ_confusion=None,

@@ -2,7 +2,8 @@
 
 import numpy as np
 
-from ._adversarial import adversarial_backward, confusion_grad, covariance_grad
+from ._adversarial import (adversarial_backward, confusion_grad, covariance_grad,
+                           kernel_projections)
 from ._data import NeuralData, chunks, make_batch
 from ._losses import LOSSES, scale_by_task, task_sums
 
@@ -54,8 +55,11 @@ def train_step(state, batch, decay):
     if state.adversarial is not None and state.adversarial_covariance > 0:
         H = net.shared_output(cache) if hasattr(net, "shared_output") else None
         if H is not None:  # the representation the heads share: its covariance penalty
+            # the kernel term's random features drawn afresh every step: over the steps the
+            # penalty reaches every direction of the kernel's feature space, not a fixed 2 R
+            omega = kernel_projections(state.rng, H.shape[1], dtype=H.dtype)
             dH_covariance, _ = covariance_grad(H, batch, state.adversarial[0],
-                                               state.adversarial_covariance)
+                                               state.adversarial_covariance, omega)
     gradients = state.weighting.gradients
     if gradients is not None:  # GradNorm, PCGrad, MGDA: they read each task's gradient
         gradients.backward(net, buf, batch, dZ, cache, L, state.rng)

@@ -19,7 +19,7 @@ class _HardSharing(NeuralMultiTaskModel):
                  adversarial_tasks=None, adversarial_weight=1.5,
                  adversarial_steps=10, adversarial_layer_sizes=(32,),
                  adversarial_objective="confusion", adversarial_reset=1,
-                 adversarial_covariance=20.0, dtype="float32",
+                 adversarial_covariance=0.5, dtype="float32",
                  verbose=False):
         store_params(self, locals())
 
@@ -120,7 +120,7 @@ class HardSharingMLPRegressor(NeuralRegressorMixin, _HardSharing):
                  adversarial_tasks=None, adversarial_weight=1.5,
                  adversarial_steps=10, adversarial_layer_sizes=(32,),
                  adversarial_objective="confusion", adversarial_reset=1,
-                 adversarial_covariance=20.0,
+                 adversarial_covariance=0.5,
                  standardize_targets=True,
                  dtype="float32", verbose=False):
         store_params(self, locals())

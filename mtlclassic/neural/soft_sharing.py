@@ -18,7 +18,7 @@ class _SoftSharing(NeuralMultiTaskModel):
                  adversarial_tasks=None, adversarial_weight=1.5,
                  adversarial_steps=10, adversarial_layer_sizes=(32,),
                  adversarial_objective="confusion", adversarial_reset=1,
-                 adversarial_covariance=20.0, dtype="float32",
+                 adversarial_covariance=0.5, dtype="float32",
                  verbose=False):
         store_params(self, locals())
 
@@ -110,7 +110,7 @@ class SoftSharingMLPRegressor(NeuralRegressorMixin, _SoftSharing):
                  adversarial_tasks=None, adversarial_weight=1.5,
                  adversarial_steps=10, adversarial_layer_sizes=(32,),
                  adversarial_objective="confusion", adversarial_reset=1,
-                 adversarial_covariance=20.0,
+                 adversarial_covariance=0.5,
                  standardize_targets=True,
                  dtype="float32", verbose=False):
         store_params(self, locals())

@@ -26,7 +26,7 @@ class _TensorFactorised(NeuralMultiTaskModel):
                  auxiliary_weight=1.0, adversarial_tasks=None, adversarial_weight=1.5,
                  adversarial_steps=10, adversarial_layer_sizes=(32,),
                  adversarial_objective="confusion", adversarial_reset=1,
-                 adversarial_covariance=20.0,
+                 adversarial_covariance=0.5,
                  dtype="float32", verbose=False):
         store_params(self, locals())
 
@@ -173,7 +173,7 @@ class TensorFactorisedMLPRegressor(NeuralRegressorMixin, _TensorFactorised):
                  auxiliary_weight=1.0, adversarial_tasks=None, adversarial_weight=1.5,
                  adversarial_steps=10, adversarial_layer_sizes=(32,),
                  adversarial_objective="confusion", adversarial_reset=1,
-                 adversarial_covariance=20.0,
+                 adversarial_covariance=0.5,
                  standardize_targets=True, dtype="float32", verbose=False):
         store_params(self, locals())
 
