@@ -36,9 +36,12 @@ adversary has nothing left to read (:func:`confusion_grad`).
 The game still moves: an adversary trained afresh for an epoch reads less than
 a probe fitted to convergence, and the shared layers leak what it does not
 read at the moment. ``adversarial_covariance`` adds to the shared parameters'
-objective the squared covariance of the shared representation with each
-adversarial task's target (:func:`covariance_grad`): zero exactly where no
-linear probe reads the task, with a gradient that waits for no adversary.
+objective the squared correlations of the shared representation's units
+(each standardised over the batch) with each adversarial task's target, zero
+exactly where no linear probe reads the task whatever the units' scales, and
+the squared covariances of random Fourier features of the standardised units
+with it, a kernel independence measure (HSIC) that covers what a nonlinear
+probe reads (:func:`covariance_grad`): a gradient that waits for no adversary.
 
 References
 ----------
@@ -50,6 +53,9 @@ Tzeng, E., Hoffman, J., Zhang, N., Saenko, K. and Darrell, T. (2014). Deep domai
 confusion: maximizing for domain invariance. arXiv:1412.3474.
 Belrose, N., Schneider-Joseph, D., Ravfogel, S., Cotterell, R., Raff, E. and
 Biderman, S. (2023). LEACE: perfect linear concept erasure in closed form. NeurIPS.
+Gretton, A., Bousquet, O., Smola, A. and Schoelkopf, B. (2005). Measuring statistical
+dependence with Hilbert-Schmidt norms. ALT.
+Rahimi, A. and Recht, B. (2007). Random features for large-scale kernel machines. NIPS.
 """
 
 import numpy as np
