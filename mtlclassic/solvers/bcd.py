@@ -131,11 +131,14 @@ def _subproblem_epoch(sub):
 class _ResidualInner:
     """Inner solver on a working set keeping the residual ``R = Y - Z`` (any layout)."""
 
-    def __init__(self, datafit, penalty, ws, b, Z, lipschitz, extrapolation):
+    def __init__(self, datafit, penalty, ws, b, Z, lipschitz, extrapolation, columns=None):
         data = datafit.data
         # The problem restricted to the working set, on a compact copy of its
-        # columns: epochs, gaps and extrapolation trials never slice X again.
-        self.datafit = type(datafit)(data.restrict(ws))
+        # columns: epochs, gaps and extrapolation trials never slice X again. With
+        # ``columns`` (a WorkingColumns of ``data``), the copy of the last round's
+        # working set is updated, not made afresh.
+        sub = data.restrict(ws) if columns is None else columns.restrict(ws)
+        self.datafit = type(datafit)(sub)
         self.penalty, self.ws, self.b = penalty, ws, b
         self.params = penalty.row_params
         self.kernel, self.order = _subproblem_epoch(self.datafit.data)
