@@ -16,6 +16,8 @@ cache, gathers and moves took 0.41 s of 1.74 s where the fresh copies took
 1.43 s of 3.02 s (cProfile, load 2.5-3.5, the same minute).
 """
 
+import mmap
+
 import numpy as np
 from numba import njit
 
@@ -63,6 +65,28 @@ def _move(block, src, dst):
             a, b = src[q], dst[q]
             for i in range(n):
                 block[i, b] = block[i, a]
+
+
+def _allocate(shape, dtype):
+    """An uninitialised Fortran-ordered array on normal pages (not transparent huge pages).
+
+    numpy asks for huge pages on large arrays. Measured on issue 17's benchmark
+    (``bench_solvers.py --only per_task``, fits alternating with FISTA's, load
+    ~1 on 2 cores), the working-set fit at alpha_max / 10: 0.94-1.07 s on normal
+    pages, 1.06-1.13 s on numpy's (the first touch of fresh huge pages may also
+    stall while the kernel assembles them: 1.3-1.5 s for 216 MB in 3 of 4 fresh
+    processes, against 0.2-0.3 s on normal pages).
+    """
+    advice = getattr(mmap, "MADV_NOHUGEPAGE", None)
+    size = int(np.prod(shape)) * np.dtype(dtype).itemsize
+    if advice is None or size == 0:
+        return np.empty(shape, dtype=dtype, order="F")
+    buffer = mmap.mmap(-1, size, flags=mmap.MAP_PRIVATE | mmap.MAP_ANONYMOUS)
+    try:
+        buffer.madvise(advice)
+    except OSError:  # a kernel without transparent huge pages: normal pages anyway
+        pass
+    return np.frombuffer(buffer, dtype=dtype).reshape(shape, order="F")
 
 
 class WorkingColumns:
@@ -115,12 +139,9 @@ class WorkingColumns:
             # working set that grows never moves to a new block, whose pages would all
             # be faulted in afresh. Measured at alpha_max / 10, growing into a new block
             # 1.5x the working set each time it was outgrown: 1.41 s of moves, 5.8 s
-            # fit (under load 8 on 2 cores), against 0.09 s and 2.4 s. numpy's own
-            # allocation (transparent huge pages where the kernel allows them): on normal
-            # pages (mmap, MADV_NOHUGEPAGE) the page faults made repeated fits 0.15-0.2 s
-            # slower (1.0-1.2 s against 0.8-1.05 s, load 2-3.5), first fits no faster.
-            self.block = np.empty((self.data.n_samples, self.data.n_features),
-                                  dtype=self.data.X.dtype, order="F")
+            # fit (under load 8 on 2 cores), against 0.09 s and 2.4 s.
+            self.block = _allocate((self.data.n_samples, self.data.n_features),
+                                   self.data.X.dtype)
         # Where the columns already held go in the new set (both lists increase).
         where = np.searchsorted(features, self.features)
         kept = where < k
