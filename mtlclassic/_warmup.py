@@ -45,16 +45,20 @@ def warmup(dtypes=("float64",), sparse=True, verbose=False):
         Y_missing[0, 0] = np.nan  # shared design with a missing target: the general kernel
         X_tasks = np.column_stack([X, np.repeat(np.arange(T), n // T)]).astype(dtype)
         y_tasks = Y[:, 0]
-        designs = [(X, Y, None), (X, Y_missing, None), (X_tasks, y_tasks, -1)]
+        # Per-task rows weighed alike take their own epoch kernel; sample weights, the general one.
+        weights = rng.uniform(0.5, 2.0, n)
+        designs = [(X, Y, None, None), (X, Y_missing, None, None), (X_tasks, y_tasks, -1, None),
+                   (X_tasks, y_tasks, -1, weights)]
         if sparse:
-            designs += [(sp.csc_matrix(X), Y, None), (sp.csr_matrix(X_tasks), y_tasks, -1)]
+            designs += [(sp.csc_matrix(X), Y, None, None),
+                        (sp.csr_matrix(X_tasks), y_tasks, -1, None)]
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", ConvergenceWarning)
-            for Xd, yd, task_column in designs:
+            for Xd, yd, task_column, sw in designs:
                 for n_rows in (n, 5):  # Gram-form and residual-form inner loops
                     rows = slice(0, n_rows) if task_column is None else slice(None)
                     GroupLassoRegressor(alpha=0.01, task_column=task_column, max_iter=10).fit(
-                        Xd[rows], yd[rows])
+                        Xd[rows], yd[rows], sample_weight=sw)
     from .neural import warmup_kernels as warmup_neural_kernels
 
     warmup_neural_kernels()

@@ -7,7 +7,8 @@ import mtlclassic
 kernels = importlib.import_module("mtlclassic.solvers._kernels")
 
 NEEDED = ["bcd_epoch_shared_separable", "bcd_epoch_shared_dense", "bcd_epoch_gram",
-          "bcd_epoch_stacked_dense", "bcd_epoch_shared_sparse", "bcd_epoch_stacked_sparse"]
+          "bcd_epoch_stacked_dense", "bcd_epoch_stacked_uniform", "bcd_epoch_shared_sparse",
+          "bcd_epoch_stacked_sparse"]
 
 
 def test_warmup_compiles_every_epoch_kernel():

@@ -162,10 +162,13 @@ def rescale(data, scale_targets=True):
     magnitudes). Call before ``tiled`` and ``center``.
     """
     tau = data.task_sum(data.C.astype(np.float64))  # tau_t: each task's weights sum to it
-    s = Scaling(exponent(max_abs(data.X)),
+    x_max = max_abs(data.X)
+    s = Scaling(exponent(x_max),
                 exponent(max_abs(data.Y)) if scale_targets else 0,
                 exponent(float(np.max(tau, initial=0.0))))
     if s.identity:
+        if data._intercept_scale is None:  # what intercept_scale(data.X) is: one pass, not two
+            data._intercept_scale = float(np.ldexp(1.0, exponent(x_max, INTERCEPT_BAND)))
         return data
     X = data.X
     if s.x:

@@ -15,6 +15,7 @@ layout     storage  weights C    epoch kernel                    residual
 =========  =======  ===========  ==============================  ===========
 shared     dense    a (x) tau    ``bcd_epoch_shared_separable``  (n, T), F
 shared     dense    any          ``bcd_epoch_shared_dense``      (n, T), F
+stacked    dense    c_t          ``bcd_epoch_stacked_uniform``   (N,)
 stacked    dense    any          ``bcd_epoch_stacked_dense``     (N,)
 shared     sparse   any          ``bcd_epoch_shared_sparse``     (n, T), C
 stacked    sparse   any          ``bcd_epoch_stacked_sparse``    (N,)
@@ -24,7 +25,11 @@ stacked    sparse   any          ``bcd_epoch_stacked_sparse``    (N,)
 missing targets. A dense one whose working set is small next to the samples
 (``n >= 2k``, ``k^2 <= GRAM_MAX_ENTRIES``) skips the residual altogether:
 the Gram-form inner solver (:class:`_GramInner`, ``bcd_epoch_gram``), whose
-epoch costs ``O(k^2 T)`` instead of ``O(n k T)``.
+epoch costs ``O(k^2 T)`` instead of ``O(n k T)``. ``c_t``: one loss weight
+per task (no sample weights) on a centered copy of the columns (what
+``restrict`` makes of a dense stacked design); the binder of the stacked
+dense row picks it, so the table's keys stay (layout, storage, ``a (x) tau``
+or not).
 
 References
 ----------
@@ -66,8 +71,21 @@ def _bind_shared_dense(sub, offset):
 
 def _bind_stacked_dense(sub, offset):
     Xf = np.asfortranarray(sub.X, dtype=sub.dtype)
+    c_task = _task_constants(sub)
+    if sub.X_offset is None and c_task is not None:  # centered copy, rows weighed alike
+        return lambda r, shift, *args: _kernels.bcd_epoch_stacked_uniform(Xf, sub.offsets, r,
+                                                                          c_task, *args)
     return lambda r, shift, *args: _kernels.bcd_epoch_stacked_dense(Xf, sub.offsets, offset, r,
                                                                     sub.C, *args)
+
+
+def _task_constants(data):
+    """``c_t`` when the loss weights ``C`` are one value per task (no sample weights), else None."""
+    if data.n_samples == 0:
+        return None
+    firsts = np.minimum(data.offsets[:-1], data.n_samples - 1)  # an empty task's is unused
+    c_task = np.where(data.task_sizes > 0, data.C[firsts], 0).astype(data.C.dtype)
+    return c_task if np.array_equal(data.C, np.repeat(c_task, data.task_sizes)) else None
 
 
 def _sparse_parts(sub):
@@ -131,11 +149,14 @@ def _subproblem_epoch(sub):
 class _ResidualInner:
     """Inner solver on a working set keeping the residual ``R = Y - Z`` (any layout)."""
 
-    def __init__(self, datafit, penalty, ws, b, Z, lipschitz, extrapolation):
+    def __init__(self, datafit, penalty, ws, b, Z, lipschitz, extrapolation, columns=None):
         data = datafit.data
         # The problem restricted to the working set, on a compact copy of its
-        # columns: epochs, gaps and extrapolation trials never slice X again.
-        self.datafit = type(datafit)(data.restrict(ws))
+        # columns: epochs, gaps and extrapolation trials never slice X again. With
+        # ``columns`` (a WorkingColumns of ``data``), the copy of the last round's
+        # working set is updated, not made afresh.
+        sub = data.restrict(ws) if columns is None else columns.restrict(ws)
+        self.datafit = type(datafit)(sub)
         self.penalty, self.ws, self.b = penalty, ws, b
         self.params = penalty.row_params
         self.kernel, self.order = _subproblem_epoch(self.datafit.data)

@@ -21,6 +21,7 @@ descent. AISTATS.
 import numpy as np
 
 from ..data import PseudoRows
+from ..data._column_cache import WorkingColumns
 from ._anderson import Anderson
 from ._contract import check_solver
 from ._gap import DualExtrapolation, dual_at
@@ -140,6 +141,9 @@ def _solve(datafit, penalty, W0, b0, *, fit_intercept=True, tol=1e-4, max_iter=1
     extrapolation = DualExtrapolation(anderson_k if dual_extrapolation else 0)
     gram_cache = {}  # the Gram of the last working set (Gram-form inner solver)
     newton_cache = {}  # the columns of the last working set (prox-Newton inner solver)
+    # The columns of the last working set (residual-form BCD on a dense stacked design).
+    columns = (WorkingColumns(data) if residual_epochs and pseudo is None
+               and WorkingColumns.applies(data) else None)
     n_iter = 0
     Z = None  # the predictor, when the inner solver hands it back
     while True:
@@ -212,7 +216,7 @@ def _solve(datafit, penalty, W0, b0, *, fit_intercept=True, tol=1e-4, max_iter=1
             W_ws, k, inner_theta, Z = _bcd_inner(datafit, penalty, W[ws], b, Z, ws,
                                                  lipschitz[ws], inner_tol, max_iter - n_iter,
                                                  gap_freq, anderson_k, extrapolation,
-                                                 gram_cache)
+                                                 gram_cache, columns=columns)
         elif newton and not shrink:
             # (With intercept shrinkage the Newton model's intercept step would need the
             # coupled T x T system: FISTA, which profiles the intercepts exactly, solves it.)
@@ -277,15 +281,18 @@ def _b0_block(pseudo):
 
 
 def _bcd_inner(datafit, penalty, W_ws, b, Z, ws, lipschitz, inner_tol, max_epochs, gap_freq,
-               anderson_k, extrapolation, gram_cache, after_epoch=None):
+               anderson_k, extrapolation, gram_cache, after_epoch=None, columns=None):
     """BCD epochs on the working set; ``after_epoch(inner)`` runs after each (residual form).
+
+    ``columns``: the :class:`~mtlclassic.data._column_cache.WorkingColumns` of
+    ``datafit.data`` that the residual form takes its copy of the columns from.
 
     Returns ``(W_ws, epochs, best dual point or None, predictor or None)``.
     """
     if after_epoch is None and _GramInner.applies(datafit.data, ws):
         inner = _GramInner(datafit, penalty, ws, b, lipschitz, cache=gram_cache)
     else:
-        inner = _ResidualInner(datafit, penalty, ws, b, Z, lipschitz, extrapolation)
+        inner = _ResidualInner(datafit, penalty, ws, b, Z, lipschitz, extrapolation, columns)
     W_ws = inner.start(W_ws)
     anderson = Anderson(anderson_k)
     k = 0
