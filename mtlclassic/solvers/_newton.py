@@ -59,6 +59,7 @@ NEWTON_EPOCH_RATIO_FEW = 0.03
 # did. (l1, table problem n=300 p=2000 T=10 at alpha_max/100: 0.88 -> 0.39 s per fit; l2,1 on
 # problem A, whose support is most of the working set: 0.3, a looser model, saves sweeps.)
 ENTRY_ACTIVE_SWEEPS = 10
+ENTRY_MAX_SWEEPS = 1000
 ENTRY_RATIO = {PROX_L1: 0.1, PROX_L21: 0.3}
 # Anderson extrapolation of the epochs' iterates every k + 1 epochs (as for the squared loss).
 NEWTON_ANDERSON_K = 5
@@ -241,7 +242,8 @@ class _NewtonInner:
         R = np.array(model.Y - Z_model - model.expand(b_model), order="F")  # u - Xc W - b
         W_new = np.array(W, order="C", copy=True)
         epochs = entry_solve(Xf, offset, R, Cf, W_new, L, self.params, self.penalty.row_kind,
-                             max_epochs, ENTRY_RATIO[self.penalty.row_kind], ENTRY_ACTIVE_SWEEPS)
+                             min(max_epochs, ENTRY_MAX_SWEEPS), ENTRY_RATIO[self.penalty.row_kind],
+                             ENTRY_ACTIVE_SWEEPS)
         dZ = (model.Y - R) - Z  # the model's predictor at W_new, minus Z
         return self._line_search(W, b, Z, primal, g, W_new, dZ, b_model, delta, epochs)
 
