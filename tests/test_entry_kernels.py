@@ -70,12 +70,15 @@ def _sparse(W, kind):
     return 0 < np.count_nonzero(on) < on.size
 
 
-def _solve(X, C, U, M, alpha, l2, kind, W0=None, sweeps=5000, ratio=1e-12):
+def _solve(X, C, U, M, alpha, l2, kind, W0=None, sweeps=5000, ratio=1e-12, fresh=False):
     k, T = M.shape
     W = np.zeros((k, T), X.dtype) if W0 is None else np.array(W0, X.dtype, order="C")
     R = np.asfortranarray(_residual(X, M, U, W), dtype=X.dtype)
-    L = entry_curvatures(X, M, C)
-    entry_solve(X, M, R, C, W, L, np.array([l2, alpha]), kind, sweeps, ratio, 10)
+    # fresh: the first sweep fills L (garbage before it, to show it is overwritten).
+    L = np.full((k, T), np.nan) if fresh else entry_curvatures(X, M, C)
+    entry_solve(X, M, R, C, W, L, np.array([l2, alpha]), kind, sweeps, ratio, 10, fresh)
+    if fresh:
+        np.testing.assert_allclose(L, entry_curvatures(X, M, C), rtol=1e-5)
     return W, R
 
 
@@ -132,14 +135,15 @@ def test_solve_matches_cvxpy(kind, l2, centered):
     assert _sparse(W, kind)
 
 
+@pytest.mark.parametrize("fresh", [False, True])
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 @pytest.mark.parametrize("kind", [PROX_L1, PROX_L21])
-def test_solve_satisfies_kkt_and_keeps_the_residual(dtype, kind):
+def test_solve_satisfies_kkt_and_keeps_the_residual(dtype, kind, fresh):
     X, C, U, M = _model(3, dtype, n=40, k=12, T=4)
     alpha, l2 = _alpha(X, C, U, M, kind, 0.5), 0.01
     rng = np.random.default_rng(3)
     W0 = rng.standard_normal(M.shape)  # a warm start far from the solution
-    W, R = _solve(X, C, U, M, alpha, l2, kind, W0=W0)
+    W, R = _solve(X, C, U, M, alpha, l2, kind, W0=W0, fresh=fresh)
     assert W.dtype == dtype
     tol = 1e-9 if dtype == np.float64 else 2e-3
     np.testing.assert_allclose(R, _residual(X, M, U, W), atol=tol * 10 * np.abs(U).max())

@@ -79,6 +79,29 @@ def _neg_grad(X, X_offset, R, C, j, t):
 
 
 @njit(cache=True, nogil=True, fastmath=_REDUCE)
+def _neg_grad_curvature(X, X_offset, R, C, j, t):
+    """:func:`_neg_grad` and the curvature ``L[j, t]`` in one pass (the first sweep's)."""
+    m = X_offset[j, t]
+    g = 0.0
+    s = 0.0
+    for i in range(X.shape[0]):
+        x = X[i, j] - m
+        cx = C[i, t] * x
+        g += cx * R[i, t]
+        s += cx * x
+    return g, s
+
+
+@njit(cache=True, nogil=True)
+def _gradient(X, X_offset, R, C, L, j, t, fresh):
+    """The negative gradient in ``W[j, t]``; with ``fresh``, ``L[j, t]`` is computed first."""
+    if fresh:
+        g, L[j, t] = _neg_grad_curvature(X, X_offset, R, C, j, t)
+        return g
+    return _neg_grad(X, X_offset, R, C, j, t)
+
+
+@njit(cache=True, nogil=True, fastmath=_REDUCE)
 def _move(X, X_offset, R, j, t, d):
     """``R[:, t] -= (x_j - m_jt) d``: the residual after ``W[j, t]`` moved by ``d``."""
     m = X_offset[j, t]
@@ -87,20 +110,22 @@ def _move(X, X_offset, R, j, t, d):
 
 
 @njit(cache=True, nogil=True)
-def _l1_sweep(X, X_offset, R, C, W, L, l2, alpha, t, features, n_features, active):
+def _l1_sweep(X, X_offset, R, C, W, L, l2, alpha, t, features, n_features, active, fresh):
     """One pass over ``features[:n_features]`` of task t; ``active`` gets the nonzero ones.
 
-    Returns ``(max |change|, number of active entries)``.
+    With ``fresh`` the curvatures ``L[:, t]`` are computed on the way (the first
+    sweep). Returns ``(max |change|, number of active entries)``.
     """
     change = 0.0
     n_active = 0
     for q in range(n_features):
         j = features[q]
+        grad = _gradient(X, X_offset, R, C, L, j, t, fresh)
         Ljt = L[j, t]
         if Ljt <= 0.0:
             continue
         w = W[j, t]
-        v = Ljt * w + _neg_grad(X, X_offset, R, C, j, t)
+        v = Ljt * w + grad
         a = abs(v) - alpha
         w_new = np.sign(v) * a / (Ljt + l2) if a > 0.0 else 0.0
         d = w_new - w
@@ -115,7 +140,8 @@ def _l1_sweep(X, X_offset, R, C, W, L, l2, alpha, t, features, n_features, activ
 
 
 @njit(cache=True, nogil=True)
-def l1_entry_solve(X, X_offset, R, C, W, L, params, max_sweeps, ratio, active_sweeps):
+def l1_entry_solve(X, X_offset, R, C, W, L, params, max_sweeps, ratio, active_sweeps,
+                   fresh=False):
     """Entry-level coordinate descent on the model with ``alpha ||W||_1 + l2/2 ||W||^2``.
 
     Task by task (they decouple): full sweeps over the ``k`` features, each
@@ -135,14 +161,16 @@ def l1_entry_solve(X, X_offset, R, C, W, L, params, max_sweeps, ratio, active_sw
         first = -1.0
         sweeps = 0
         while sweeps < max_sweeps:
-            change, n_active = _l1_sweep(X, X_offset, R, C, W, L, l2, alpha, t, every, k, active)
+            change, n_active = _l1_sweep(X, X_offset, R, C, W, L, l2, alpha, t, every, k, active,
+                                         fresh and sweeps == 0)
             sweeps += 1
             if first < 0.0:
                 first = change
             if change <= ratio * first:
                 break
             for _ in range(active_sweeps):
-                c, _n = _l1_sweep(X, X_offset, R, C, W, L, l2, alpha, t, active, n_active, spare)
+                c, _n = _l1_sweep(X, X_offset, R, C, W, L, l2, alpha, t, active, n_active, spare,
+                                  False)
                 if c <= ratio * first:
                     break
         most = max(most, sweeps)
@@ -188,10 +216,12 @@ def l21_row_minimiser(c, L, l2, alpha, out):
 
 
 @njit(cache=True, nogil=True)
-def _l21_sweep(X, X_offset, R, C, W, L, l2, alpha, features, n_features, active, c, w_new):
+def _l21_sweep(X, X_offset, R, C, W, L, l2, alpha, features, n_features, active, c, w_new,
+               fresh):
     """One pass of exact row minimisations over ``features[:n_features]``.
 
-    Returns ``(max |change|, number of nonzero rows)``; ``active`` gets them.
+    With ``fresh`` the curvatures ``L[j]`` are computed on the way. Returns
+    ``(max |change|, number of nonzero rows)``; ``active`` gets them.
     """
     T = W.shape[1]
     change = 0.0
@@ -199,7 +229,8 @@ def _l21_sweep(X, X_offset, R, C, W, L, l2, alpha, features, n_features, active,
     for q in range(n_features):
         j = features[q]
         for t in range(T):
-            c[t] = L[j, t] * W[j, t] + _neg_grad(X, X_offset, R, C, j, t)
+            grad = _gradient(X, X_offset, R, C, L, j, t, fresh)
+            c[t] = L[j, t] * W[j, t] + grad
         nu = l21_row_minimiser(c, L[j], l2, alpha, w_new)
         for t in range(T):
             d = w_new[t] - W[j, t]
@@ -214,7 +245,8 @@ def _l21_sweep(X, X_offset, R, C, W, L, l2, alpha, features, n_features, active,
 
 
 @njit(cache=True, nogil=True)
-def l21_row_solve(X, X_offset, R, C, W, L, params, max_sweeps, ratio, active_sweeps):
+def l21_row_solve(X, X_offset, R, C, W, L, params, max_sweeps, ratio, active_sweeps,
+                  fresh=False):
     """Row-level coordinate descent on the model with ``alpha sum_j ||W[j]||_2 + l2/2 ||W||^2``.
 
     Exact row minimisers (:func:`l21_row_minimiser`), active-set cycling as
@@ -232,7 +264,7 @@ def l21_row_solve(X, X_offset, R, C, W, L, params, max_sweeps, ratio, active_swe
     sweeps = 0
     while sweeps < max_sweeps:
         change, n_active = _l21_sweep(X, X_offset, R, C, W, L, l2, alpha, every, k, active, c,
-                                      w_new)
+                                      w_new, fresh and sweeps == 0)
         sweeps += 1
         if first < 0.0:
             first = change
@@ -240,18 +272,26 @@ def l21_row_solve(X, X_offset, R, C, W, L, params, max_sweeps, ratio, active_swe
             break
         for _ in range(active_sweeps):
             ch, _n = _l21_sweep(X, X_offset, R, C, W, L, l2, alpha, active, n_active, spare, c,
-                                w_new)
+                                w_new, False)
             if ch <= ratio * first:
                 break
     return sweeps
 
 
 @njit(cache=True, nogil=True)
-def entry_solve(X, X_offset, R, C, W, L, params, kind, max_sweeps, ratio, active_sweeps):
-    """:func:`l1_entry_solve` or :func:`l21_row_solve`, by the penalty's ``kind``."""
+def entry_solve(X, X_offset, R, C, W, L, params, kind, max_sweeps, ratio, active_sweeps,
+                fresh=False):
+    """:func:`l1_entry_solve` or :func:`l21_row_solve`, by the penalty's ``kind``.
+
+    ``fresh``: ``L`` (k, T) is only allocated; the first sweep computes the
+    curvatures as it reads the columns (one pass over ``X`` and ``C`` fewer
+    than :func:`entry_curvatures` first).
+    """
     if kind == PROX_L1:
-        return l1_entry_solve(X, X_offset, R, C, W, L, params, max_sweeps, ratio, active_sweeps)
-    return l21_row_solve(X, X_offset, R, C, W, L, params, max_sweeps, ratio, active_sweeps)
+        return l1_entry_solve(X, X_offset, R, C, W, L, params, max_sweeps, ratio, active_sweeps,
+                              fresh)
+    return l21_row_solve(X, X_offset, R, C, W, L, params, max_sweeps, ratio, active_sweeps,
+                         fresh)
 
 
 ENTRY_KINDS = (PROX_L1, PROX_L21)
@@ -268,4 +308,5 @@ def warmup_kernels(dtypes=("float64",)):
         for kind in ENTRY_KINDS:
             R = np.asfortranarray(rng.standard_normal((6, 2)), dtype=dtype)
             W = np.zeros((3, 2), dtype=dtype)
-            entry_solve(X, offset, R, C, W, L, np.array([0.0, 0.1]), kind, 3, 0.1, 3)
+            for fresh in (False, True):
+                entry_solve(X, offset, R, C, W, L, np.array([0.0, 0.1]), kind, 3, 0.1, 3, fresh)
