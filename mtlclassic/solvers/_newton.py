@@ -11,7 +11,12 @@ with ``g = dF/dZ`` and ``h = d^2F/dZ^2`` (logistic: ``g = -c y s``, ``h = c s
 is a weighted least-squares problem -- the squared loss with weights ``h`` and
 targets ``u`` -- which the numba BCD epochs of the squared loss
 (:mod:`mtlclassic.solvers.bcd`) solve as they are, penalty included (its row
-prox). With intercepts, the model's design is centered at the ``h``-weighted
+prox). For the l1 and l2,1 penalties on a shared dense design the model is
+solved instead entry by entry (l1) or row by row (l2,1), each coordinate with
+its own curvature and exactly, the sweeps cycling on the active set
+(:mod:`mtlclassic.solvers._entry_kernels`): the weights ``h`` differ per
+(sample, task), and the block epochs majorise them by their largest
+curvature over tasks. With intercepts, the model's design is centered at the ``h``-weighted
 means of each task, so that the model's best intercepts do not depend on
 ``W`` (as for the squared loss) and the direction includes them. A
 backtracking line search on the true objective (datafit + penalty) then

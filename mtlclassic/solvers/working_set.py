@@ -107,7 +107,9 @@ def prox_newton(datafit, penalty, W0, b0, **kwargs):
     problem restricted to each working set is solved by prox-Newton steps:
     a weighted least-squares model of the loss at the current predictor
     (weights ``h = d^2F/dZ^2``), solved by the squared loss's numba BCD
-    epochs, then a backtracking line search on the true objective. For the
+    epochs (l1 and l2,1 on a shared dense design: entry-level coordinate
+    descent with active-set cycling, :mod:`mtlclassic.solvers._entry_kernels`),
+    then a backtracking line search on the true objective. For the
     squared loss the model is the loss itself: this is :func:`bcd`. Same
     parameters as :func:`working_set`; ``max_iter`` counts BCD epochs.
     """
