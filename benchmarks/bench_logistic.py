@@ -107,19 +107,19 @@ def _time_cpu(fn, repeats):
     return statistics.median(walls), statistics.median(cpus), out
 
 
-def _take_turns(solvers, repeats, warm_all=False, cpu=None):
+def _take_turns(solvers, repeats, cpu=None):
     """``{name: (median time, last result)}``: the solvers take turns inside each repeat.
 
     On a shared machine the load changes during a run; taking turns exposes every
     solver to the same load (as ``bench_solvers.py`` does). One untimed warm-up round
-    first; a solver whose name says "1 run" is timed once, in the first round, and
-    warmed up only with ``warm_all`` (then every solver gets the same warm-up fit).
+    first; a solver whose name says "1 run" is timed once, in the first round
+    (without warm-up).
     ``cpu``: a dict that gets each solver's median CPU time of the process.
     """
     out, times = {}, {name: [] for name, _ in solvers}
     cpus = {name: [] for name, _ in solvers}
     for name, fit in solvers:
-        if warm_all or "1 run" not in name:
+        if "1 run" not in name:
             out[name] = fit()
     for k in range(repeats):
         for name, fit in solvers:
