@@ -216,3 +216,26 @@ def test_gram_form_models_match_residual_form(monkeypatch, fit_intercept):
     null = null_objective(pb, fit_intercept)
     assert abs(obj - obj_res) <= 1e-9 * null
     assert 0 <= gram.dual_gap_ <= 1e-10 * null
+
+
+@pytest.mark.parametrize("centered", [False, True])
+def test_restrict_reusing_the_last_copy_equals_restrict(centered):
+    """The working set's columns taken partly from the last set's copy are the same columns."""
+    from mtlclassic.data import SharedDesign
+    from mtlclassic.solvers._newton import _restrict
+
+    rng = np.random.default_rng(0)
+    X, Y = rng.standard_normal((20, 30)), rng.standard_normal((20, 3))
+    C = rng.uniform(0.5, 1.0, (20, 3))  # no row weights: the plain copy, centered or not
+    data = SharedDesign(X, Y, C)
+    if centered:
+        data.center()
+    last_ws = np.array([1, 4, 5, 9, 17, 22, 29])
+    last = data.restrict(last_ws)
+    for ws in (np.array([0, 4, 5, 8, 17, 29]), np.array([2, 3]), last_ws, np.arange(30)):
+        sub = _restrict(data, ws, last_ws, last)
+        ref = data.restrict(ws)
+        assert sub.X.flags.f_contiguous
+        np.testing.assert_array_equal(sub.X, ref.X)
+        for name in ("X_offset", "_sums"):
+            np.testing.assert_array_equal(getattr(sub, name, None), getattr(ref, name, None))

@@ -37,6 +37,14 @@ INNER_GAP_RATIO = 0.3
 # (measured on n=300, p=5000, T=20 at alpha_max/100: 210 -> 190 epochs, 1.40 -> 0.92 s).
 WS_GROWTH = 2
 WS_EXTRA_MAX = 500
+# Prox-Newton: once a round changes the support by at most STABLE_SUPPORT_CHANGE of its
+# features (entered or left), the working set is settled: its problem is then solved to
+# STABLE_GAP_RATIO times the outer gap, several Newton steps in one round, each with the
+# restricted gap only (an outer round costs a product with all of X: 4 ms of a 20 ms round
+# on problem A, whose Newton steps cut the gap 10x each; GroupLassoClassifier on A at
+# alpha_max/10: 12 -> 9 rounds, CPU 0.275 -> 0.250 s).
+STABLE_GAP_RATIO = 0.01
+STABLE_SUPPORT_CHANGE = 0.01
 # The inner gap is checked every ``gap_freq`` epochs; with ``gap_freq = anderson_k + 1``
 # each check falls right after an Anderson extrapolation, at the best point of the cycle
 # (path on n=300, p=5000, T=20: 950 -> 882 epochs, median 4.28 -> 3.88 s vs gap_freq=5).
@@ -100,7 +108,9 @@ def prox_newton(datafit, penalty, W0, b0, **kwargs):
     problem restricted to each working set is solved by prox-Newton steps:
     a weighted least-squares model of the loss at the current predictor
     (weights ``h = d^2F/dZ^2``), solved by the squared loss's numba BCD
-    epochs, then a backtracking line search on the true objective. For the
+    epochs (l1 and l2,1 on a shared dense design: entry-level coordinate
+    descent with active-set cycling, :mod:`mtlclassic.solvers._entry_kernels`),
+    then a backtracking line search on the true objective. For the
     squared loss the model is the loss itself: this is :func:`bcd`. Same
     parameters as :func:`working_set`; ``max_iter`` counts BCD epochs.
     """
@@ -146,6 +156,7 @@ def _solve(datafit, penalty, W0, b0, *, fit_intercept=True, tol=1e-4, max_iter=1
                and WorkingColumns.applies(data) else None)
     n_iter = 0
     Z = None  # the predictor, when the inner solver hands it back
+    last_support = None  # the support (a mask) at the start of the last prox-Newton round
     while True:
         if Z is None:
             b, Z = _profile(datafit, W, b, fit_intercept)
@@ -226,6 +237,11 @@ def _solve(datafit, penalty, W0, b0, *, fit_intercept=True, tol=1e-4, max_iter=1
                 # 7 rounds of 10 Newton steps, each an outer gap, for nothing to screen): an
                 # outer round would mostly redo the restricted gap; go to the final tolerance.
                 inner_tol = tol * gap_scale
+            support = np.any(W != 0, axis=1)
+            if (last_support is not None and np.count_nonzero(support != last_support)
+                    <= STABLE_SUPPORT_CHANGE * np.count_nonzero(support)):
+                inner_tol = min(inner_tol, max(STABLE_GAP_RATIO * gap, tol * gap_scale))
+            last_support = support
             W_ws, b, k, Z = newton_inner(datafit, penalty, W[ws], b, Z, ws, inner_tol,
                                          max_iter - n_iter, fit_intercept, newton_cache,
                                          evaluated)
