@@ -58,10 +58,12 @@ class _Folds:
         self.X, self.y, self.folds, self.scorer = X, y, folds, scorer
         self.warm = warm and "warm_start" in estimator.get_params()
         self.fits = [{} for _ in folds]  # fold -> {coords: fitted model}
+        self.scores = {}  # coords -> the folds' scores (the one-standard-error rule reads them)
 
     def score(self, coords, params):
         """Mean score over the folds of the model at ``params`` (warm-started when it can)."""
-        return float(np.mean(self.fold_scores(coords, params)))
+        self.scores[coords] = self.fold_scores(coords, params)
+        return float(np.mean(self.scores[coords]))
 
     def fold_scores(self, coords, params):
         """The scores of the model at ``params``, one per fold."""
@@ -88,8 +90,39 @@ def _strongest_first(coords, axes):
 
 
 def _is_chain(grid):
-    """Whether the default points lie on one path: one axis varies, or the axes vary together."""
-    return grid.diagonal or sum(len(a.start()) > 1 for a in grid.axes) <= 1
+    """Whether the default points lie on one path: one axis varies, or the axes vary together.
+
+    Choices (a categorical axis) are no path: each is scored.
+    """
+    varying = [a for a in grid.axes if len(a.start()) > 1]
+    if any(a.categorical for a in varying):
+        return False
+    return grid.diagonal or len(varying) <= 1
+
+
+def _one_standard_error(best, fold_scores, axes):
+    """``best``, or the best point of an axis's ``preferred`` values unless ``best`` beats it.
+
+    The one-standard-error rule (Breiman et al. 1984; Hastie, Tibshirani and
+    Friedman 2009, section 7.10), as :class:`~mtlclassic.estimators._grids.PreferredPoints`:
+    a point off the preferred (simpler) values is kept only when its mean
+    score beats the best preferred point's by more than its standard error
+    over the folds.
+    """
+    mean = {c: float(np.mean(s)) for c, s in fold_scores.items()}
+    for i, axis in enumerate(axes):
+        if not axis.preferred or best[i] in axis.preferred:
+            continue
+        simple = [c for c in fold_scores if c[i] in axis.preferred and np.isfinite(mean[c])]
+        if not simple:
+            continue
+        choice = max(simple, key=lambda c: (mean[c], _strength(c, axes)))
+        n_folds = len(fold_scores[best])
+        se = (float(np.std(fold_scores[best], ddof=1)) / np.sqrt(n_folds)
+              if n_folds > 1 else 0.0)
+        if not mean[best] - mean[choice] > se:
+            best = choice
+    return best
 
 
 def _steps(axis):
@@ -182,8 +215,10 @@ def search(estimator, grid, X, y, folds, scorer):
     best point's neighbours all are; an axis whose best value is at an end
     of the values searched gets one more value past it, within its range.
     The primary axes are searched together first; then each secondary axis
-    (one with ``initial`` values: task weights, intercept shrinkage) alone,
-    from the best point so far.
+    (one with ``initial`` values and not ``primary``: task weights,
+    intercept shrinkage) alone, from the best point so far. An axis with
+    ``preferred`` values (the kernel models' linear kernel) has the last
+    word by the one-standard-error rule (:func:`_one_standard_error`).
     """
     axes = getattr(grid, "axes", None)
     # A plain list of points is scored as GridSearchCV would: cold fits, no extension.
@@ -208,8 +243,8 @@ def search(estimator, grid, X, y, folds, scorer):
     ladders = [_Ladder(axis) for axis in axes]
     n_default = len(scored)
     # The primary axes together, then each secondary axis alone from the best point found.
-    primary = [i for i, a in enumerate(axes) if a.initial is None]
-    phases = [primary] + [[i] for i, a in enumerate(axes) if a.initial is not None]
+    primary = [i for i, a in enumerate(axes) if a.initial is None or a.primary]
+    phases = [primary] + [[i] for i, a in enumerate(axes) if i not in primary]
     def best_point():  # ties go to the stronger regularisation (the simpler model)
         return max(scored, key=lambda c: (scored[c], _strength(c, axes)))
 
@@ -223,7 +258,7 @@ def search(estimator, grid, X, y, folds, scorer):
                 break
             for coords in proposals:
                 scored[coords] = data.score(coords, grid.point(coords)[1])
-    best = best_point()
+    best = _one_standard_error(best_point(), data.scores, axes)
     label, params = grid.point(best)
     edges = [(axis.name, side) for axis, ladder, v in zip(axes, ladders, best)
              if (side := ladder.edge(v)) is not None]

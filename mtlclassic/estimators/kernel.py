@@ -867,5 +867,5 @@ class KernelTaskRelationClassifierCV(MultiTaskClassifierMixin, _KernelCV):
 KERNEL_TASK_RELATION = declare(
     "kernel-task-relation", KernelTaskRelationRegressor, KernelTaskRelationClassifier,
     description="kernel MTRL: RBF kernel ridge, learned task covariance (Zhang & Yeung 2010)",
-    grid=kernel_grid(task_covariance="learn"),
+    grid=kernel_grid(task_covariance="learn", search="axes"),
     cv=(KernelTaskRelationRegressorCV, KernelTaskRelationClassifierCV))
