@@ -128,3 +128,17 @@ def test_compare_searches_the_kernel_axes_with_warm_starts():
     assert m.errors == [] and np.isfinite(m.mean(r.main_metric))
     chosen = m.chosen()[0] if isinstance(m.chosen(), list) else m.chosen()
     assert "lambda_mean" in str(chosen)
+    # Every kernel at the start point, then their neighbours: searched, not just scored once.
+    assert m.n_points[0] > 1 + len(KERNEL_GAMMA_FACTORS)
+
+
+def test_compare_searches_from_a_single_default_point(monkeypatch):
+    # Many tasks on features: one default point (the linear kernel), which compare searches
+    # from (Axis.primary) rather than taking as the only choice.
+    monkeypatch.setattr(_grids, "KERNEL_EXACT_ROWS", 50)
+    monkeypatch.setattr("mtlclassic.estimators._kernel_grid.MANY_TASKS", 2)
+    r = compare("synthetic:tasks=3,features=8,shared=3,specific=1,samples=40-50",
+                "kernel-task-relation", n_splits=1, random_state=2)
+    m = r.models["kernel-task-relation"]
+    assert m.errors == [] and m.n_points[0] >= 5  # the start and its four neighbours
+    assert "linear kernel" in str(m.chosen())
