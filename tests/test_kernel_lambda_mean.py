@@ -194,3 +194,15 @@ def test_bad_lambda_mean_one_line_value_error(params, message):
     with pytest.raises(ValueError, match=message) as info:
         KernelTaskRelationRegressor(task_column=-1, **params).fit(X, y)
     assert "\n" not in str(info.value)
+
+
+def test_cv_estimator_passes_lambda_mean_to_its_fits():
+    from mtlclassic import KernelTaskRelationRegressorCV
+
+    X, y = _per_task(sizes=(20, 24, 22), seed=6)
+    cv = KernelTaskRelationRegressorCV(alphas=(1e-2, 1e-1), gammas=(0.3,), lambda_2s=(1e-2,),
+                                       lambda_mean=0.05, cv=2, task_column=-1).fit(X, y)
+    assert cv.best_estimator_.lambda_mean == 0.05
+    ref = KernelTaskRelationRegressor(cv.alpha_, gamma=0.3, lambda_2=cv.lambda_2_,
+                                      lambda_mean=0.05, task_column=-1).fit(X, y)
+    assert _rel(cv.predict(X), ref.predict(X)) < 1e-6
