@@ -142,3 +142,17 @@ def test_compare_searches_from_a_single_default_point(monkeypatch):
     m = r.models["kernel-task-relation"]
     assert m.errors == [] and m.n_points[0] >= 5  # the start and its four neighbours
     assert "linear kernel" in str(m.chosen())
+
+
+def test_kernel_grid_search_axes_is_the_declared_search(monkeypatch):
+    from mtlclassic.estimators import kernel_grid
+
+    monkeypatch.setattr(_grids, "KERNEL_EXACT_ROWS", 100)
+    X, y = _per_task(400, MANY_TASKS + 4)
+    assert kernel_grid(search="axes")("regression", X, y, -1).kernels == ("linear",)
+    forced = kernel_grid(search="axes", many_task_rbf=True)("regression", X, y, -1)
+    assert len(forced.kernels) == 1 + len(KERNEL_GAMMA_FACTORS)
+    with pytest.raises(ValueError, match="search must be 'points' or 'axes'"):
+        kernel_grid(search="grid")
+    with pytest.raises(ValueError, match="needs task_covariance='learn'"):
+        kernel_grid(task_covariance="independent", search="axes")
