@@ -156,3 +156,20 @@ def test_kernel_grid_search_axes_is_the_declared_search(monkeypatch):
         kernel_grid(search="grid")
     with pytest.raises(ValueError, match="needs task_covariance='learn'"):
         kernel_grid(task_covariance="independent", search="axes")
+
+
+def test_each_kernel_gets_its_own_search_of_the_strengths():
+    # The linear kernel peaks at alpha = 1e-2, the rbf one at 1e-6 (SARCOS-like), where it
+    # beats the linear kernel's best by far more than a standard error: a search that moved
+    # the strengths from the best point only would stay at the linear kernel.
+    def scorer(est, X, y):
+        if est.kernel == "linear":
+            return -(np.log10(est.alpha) + 2) ** 2
+        return 5.0 - (np.log10(est.alpha) + 6) ** 2
+
+    kernel = Axis("kernel", ("linear", "rbf"), lambda v: {"kernel": v}, lambda v: v,
+                  initial=("linear", "rbf"), categorical=True, primary=True,
+                  preferred=("linear",))
+    grid = Grid([kernel, _primary("alpha", (1e-6, 1e-4, 1e-2, 1.0), 1e-2)])
+    found = search(_Probe(), grid, X10, Y10, FOLDS, scorer)
+    assert found["params"] == {"kernel": "rbf", "alpha": pytest.approx(1e-6)}

@@ -216,9 +216,11 @@ def search(estimator, grid, X, y, folds, scorer):
     of the values searched gets one more value past it, within its range.
     The primary axes are searched together first; then each secondary axis
     (one with ``initial`` values and not ``primary``: task weights,
-    intercept shrinkage) alone, from the best point so far. An axis with
-    ``preferred`` values (the kernel models' linear kernel) has the last
-    word by the one-standard-error rule (:func:`_one_standard_error`).
+    intercept shrinkage) alone, from the best point so far. A categorical
+    primary axis (the kernel models' kernel) is not moved along: the other
+    primary axes are pattern-searched from each of its values in turn. An
+    axis with ``preferred`` values (the linear kernel) has the last word by
+    the one-standard-error rule (:func:`_one_standard_error`).
     """
     axes = getattr(grid, "axes", None)
     # A plain list of points is scored as GridSearchCV would: cold fits, no extension.
@@ -245,19 +247,32 @@ def search(estimator, grid, X, y, folds, scorer):
     # The primary axes together, then each secondary axis alone from the best point found.
     primary = [i for i, a in enumerate(axes) if a.initial is None or a.primary]
     phases = [primary] + [[i] for i, a in enumerate(axes) if i not in primary]
-    def best_point():  # ties go to the stronger regularisation (the simpler model)
-        return max(scored, key=lambda c: (scored[c], _strength(c, axes)))
+    def best_point(among=None):  # ties go to the stronger regularisation (the simpler model)
+        pool = scored if among is None else [c for c in scored if among(c)]
+        return max(pool, key=lambda c: (scored[c], _strength(c, axes)))
 
     for active in phases:
-        while True:
-            best = best_point()
-            proposals = [best[:i] + (v,) + best[i + 1:]
-                         for i in active for v in ladders[i].neighbours(best[i])]
-            proposals = [c for c in dict.fromkeys(proposals) if c not in scored]
-            if not proposals:
-                break
-            for coords in proposals:
-                scored[coords] = data.score(coords, grid.point(coords)[1])
+        # A primary choice (the kernel models' kernel) is no direction to move in: each of its
+        # values gets its own pattern search of the other axes, whose optima may lie far apart
+        # (SARCOS: the linear kernel's best alpha 1e-4, the RBF kernels' 1e-6).
+        choices = [i for i in active if axes[i].categorical and axes[i].primary][:1]
+        moving = [i for i in active if i not in choices]
+        groups = [None] if not choices else [(choices[0], v) for v in axes[choices[0]].values]
+        for group in groups:
+            among = None if group is None else (lambda c, g=group: c[g[0]] == g[1])
+            if group is not None and not any(among(c) for c in scored):
+                start = best_point()
+                start = start[:group[0]] + (group[1],) + start[group[0] + 1:]
+                scored[start] = data.score(start, grid.point(start)[1])
+            while True:
+                best = best_point(among)
+                proposals = [best[:i] + (v,) + best[i + 1:]
+                             for i in moving for v in ladders[i].neighbours(best[i])]
+                proposals = [c for c in dict.fromkeys(proposals) if c not in scored]
+                if not proposals:
+                    break
+                for coords in proposals:
+                    scored[coords] = data.score(coords, grid.point(coords)[1])
     best = _one_standard_error(best_point(), data.scores, axes)
     label, params = grid.point(best)
     edges = [(axis.name, side) for axis, ladder, v in zip(axes, ladders, best)
