@@ -16,9 +16,10 @@ axes:
   and pooled models beat the plain MTRL by 0.03 EV there);
 - the kernel, a choice, when RBF fits are cheap (:func:`searches_rbf`): the
   linear kernel and the RBF kernel at ``KERNEL_GAMMA_FACTORS`` times the
-  median heuristic, the linear kernel preferred unless an RBF point beats it
-  by the standard error of its score over the folds (the one-standard-error
-  rule, as :class:`~mtlclassic.estimators._grids.PreferredPoints`).
+  median heuristic, each with its own pattern search of the two strengths
+  (a categorical primary axis), the linear kernel preferred unless an RBF
+  point beats it by the standard error of its score over the folds (the
+  one-standard-error rule, as :class:`~mtlclassic.estimators._grids.PreferredPoints`).
 
 RBF points are searched only where a fit is cheap: the exact solve (at most
 ``KERNEL_EXACT_ROWS`` training rows) or at most ``MANY_TASKS`` tasks, where the
