@@ -119,6 +119,12 @@ def test_kernel_axes_grid_small_data_searches_rbf_exactly():
     assert len(grid) == 1 + len(KERNEL_GAMMA_FACTORS)  # every kernel at the start point
     assert all("n_components" not in p for _, p in grid)
     assert {p["kernel"] for _, p in grid} == {"linear", "rbf"}
+    # Cheap fits: lambda_2 / alpha is an axis too, lambda_2 = ratio * alpha at every point.
+    assert [a.name for a in grid.axes] == ["kernel", "alpha", "lambda_2_ratio", "lambda_mean"]
+    coords = ("linear", 1e-4, 100.0, 1e-2)
+    label, params = grid.point(coords)
+    assert params["lambda_2"] == pytest.approx(1e-2) and "lambda_2_ratio" not in params
+    assert "lambda_2=100*alpha" in label
 
 
 def test_compare_searches_the_kernel_axes_with_warm_starts():
