@@ -671,16 +671,22 @@ def test_kernel_grids_linear_points_are_the_linear_models_grids():
     """The kernel models' linear-kernel points are task-relation's and ridge's compare grids
     (with the squared loss, those models' objectives), preferred by the one-standard-error
     rule; every other point is an RBF one."""
+    from mtlclassic.estimators import kernel_grid
+    from mtlclassic.estimators._kernel_grid import KernelGrid
+
     X, y = _tiny_xy()
-    for kernel_name, linear_name, key in (("kernel-task-relation", "task-relation", "lambda_2"),
-                                          ("kernel-ridge", "ridge", "alpha")):
+    # compare's kernel-task-relation searches axes (tests/test_compare_kernel_search.py); the
+    # list of points stays kernel_grid's search="points".
+    assert isinstance(REGISTRY["kernel-task-relation"].grid("regression", X, y, -1), KernelGrid)
+    for covariance, linear_name, key in (("learn", "task-relation", "lambda_2"),
+                                         ("independent", "ridge", "alpha")):
         linear_spec = REGISTRY[linear_name]
         wanted = sorted(p[key] for _, p in linear_spec.grid("regression", X, y, -1))
-        points = REGISTRY[kernel_name].grid("regression", X, y, -1)
+        points = kernel_grid(task_covariance=covariance)("regression", X, y, -1)
         linear = [points[i][1] for i in sorted(points.preferred)]
         assert all(p["kernel"] == "linear" for p in linear)
         assert all(p["kernel"] == "rbf" for i, (_, p) in enumerate(points)
                    if i not in points.preferred)
-        assert sorted(p[key] for p in linear) == wanted, kernel_name
+        assert sorted(p[key] for p in linear) == wanted, covariance
         if key == "lambda_2":
             assert {p["alpha"] for p in linear} == {linear_spec.fixed["lambda_1"]}

@@ -116,7 +116,9 @@ def _run_one(split, name, estimator, points, X, y, train, test, folds, task, kin
     with warnings.catch_warnings(record=True) as tuning_caught:
         warnings.simplefilter("always")
         try:
-            if len(points) == 1:  # nothing to choose
+            # Nothing to choose: one point, unless it is the start of a search along axes
+            # (Axis.primary: the kernel model's single default point).
+            if len(points) == 1 and not any(a.primary for a in getattr(points, "axes", ())):
                 chosen = dict(label=points[0][0], params=points[0][1], edges=[], n_points=1,
                               extended=0)
             else:

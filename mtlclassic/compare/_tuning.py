@@ -58,10 +58,12 @@ class _Folds:
         self.X, self.y, self.folds, self.scorer = X, y, folds, scorer
         self.warm = warm and "warm_start" in estimator.get_params()
         self.fits = [{} for _ in folds]  # fold -> {coords: fitted model}
+        self.scores = {}  # coords -> the folds' scores (the one-standard-error rule reads them)
 
     def score(self, coords, params):
         """Mean score over the folds of the model at ``params`` (warm-started when it can)."""
-        return float(np.mean(self.fold_scores(coords, params)))
+        self.scores[coords] = self.fold_scores(coords, params)
+        return float(np.mean(self.scores[coords]))
 
     def fold_scores(self, coords, params):
         """The scores of the model at ``params``, one per fold."""
@@ -88,8 +90,39 @@ def _strongest_first(coords, axes):
 
 
 def _is_chain(grid):
-    """Whether the default points lie on one path: one axis varies, or the axes vary together."""
-    return grid.diagonal or sum(len(a.start()) > 1 for a in grid.axes) <= 1
+    """Whether the default points lie on one path: one axis varies, or the axes vary together.
+
+    Choices (a categorical axis) are no path: each is scored.
+    """
+    varying = [a for a in grid.axes if len(a.start()) > 1]
+    if any(a.categorical for a in varying):
+        return False
+    return grid.diagonal or len(varying) <= 1
+
+
+def _one_standard_error(best, fold_scores, axes):
+    """``best``, or the best point of an axis's ``preferred`` values unless ``best`` beats it.
+
+    The one-standard-error rule (Breiman et al. 1984; Hastie, Tibshirani and
+    Friedman 2009, section 7.10), as :class:`~mtlclassic.estimators._grids.PreferredPoints`:
+    a point off the preferred (simpler) values is kept only when its mean
+    score beats the best preferred point's by more than its standard error
+    over the folds.
+    """
+    mean = {c: float(np.mean(s)) for c, s in fold_scores.items()}
+    for i, axis in enumerate(axes):
+        if not axis.preferred or best[i] in axis.preferred:
+            continue
+        simple = [c for c in fold_scores if c[i] in axis.preferred and np.isfinite(mean[c])]
+        if not simple:
+            continue
+        choice = max(simple, key=lambda c: (mean[c], _strength(c, axes)))
+        n_folds = len(fold_scores[best])
+        se = (float(np.std(fold_scores[best], ddof=1)) / np.sqrt(n_folds)
+              if n_folds > 1 else 0.0)
+        if not mean[best] - mean[choice] > se:
+            best = choice
+    return best
 
 
 def _steps(axis):
@@ -182,8 +215,12 @@ def search(estimator, grid, X, y, folds, scorer):
     best point's neighbours all are; an axis whose best value is at an end
     of the values searched gets one more value past it, within its range.
     The primary axes are searched together first; then each secondary axis
-    (one with ``initial`` values: task weights, intercept shrinkage) alone,
-    from the best point so far.
+    (one with ``initial`` values and not ``primary``: task weights,
+    intercept shrinkage) alone, from the best point so far. A categorical
+    primary axis (the kernel models' kernel) is not moved along: the other
+    primary axes are pattern-searched from each of its values in turn. An
+    axis with ``preferred`` values (the linear kernel) has the last word by
+    the one-standard-error rule (:func:`_one_standard_error`).
     """
     axes = getattr(grid, "axes", None)
     # A plain list of points is scored as GridSearchCV would: cold fits, no extension.
@@ -208,22 +245,35 @@ def search(estimator, grid, X, y, folds, scorer):
     ladders = [_Ladder(axis) for axis in axes]
     n_default = len(scored)
     # The primary axes together, then each secondary axis alone from the best point found.
-    primary = [i for i, a in enumerate(axes) if a.initial is None]
-    phases = [primary] + [[i] for i, a in enumerate(axes) if a.initial is not None]
-    def best_point():  # ties go to the stronger regularisation (the simpler model)
-        return max(scored, key=lambda c: (scored[c], _strength(c, axes)))
+    primary = [i for i, a in enumerate(axes) if a.initial is None or a.primary]
+    phases = [primary] + [[i] for i, a in enumerate(axes) if i not in primary]
+    def best_point(among=None):  # ties go to the stronger regularisation (the simpler model)
+        pool = scored if among is None else [c for c in scored if among(c)]
+        return max(pool, key=lambda c: (scored[c], _strength(c, axes)))
 
     for active in phases:
-        while True:
-            best = best_point()
-            proposals = [best[:i] + (v,) + best[i + 1:]
-                         for i in active for v in ladders[i].neighbours(best[i])]
-            proposals = [c for c in dict.fromkeys(proposals) if c not in scored]
-            if not proposals:
-                break
-            for coords in proposals:
-                scored[coords] = data.score(coords, grid.point(coords)[1])
-    best = best_point()
+        # A primary choice (the kernel models' kernel) is no direction to move in: each of its
+        # values gets its own pattern search of the other axes, whose optima may lie far apart
+        # (SARCOS: the linear kernel's best alpha 1e-4, the RBF kernels' 1e-6).
+        choices = [i for i in active if axes[i].categorical and axes[i].primary][:1]
+        moving = [i for i in active if i not in choices]
+        groups = [None] if not choices else [(choices[0], v) for v in axes[choices[0]].values]
+        for group in groups:
+            among = None if group is None else (lambda c, g=group: c[g[0]] == g[1])
+            if group is not None and not any(among(c) for c in scored):
+                start = best_point()
+                start = start[:group[0]] + (group[1],) + start[group[0] + 1:]
+                scored[start] = data.score(start, grid.point(start)[1])
+            while True:
+                best = best_point(among)
+                proposals = [best[:i] + (v,) + best[i + 1:]
+                             for i in moving for v in ladders[i].neighbours(best[i])]
+                proposals = [c for c in dict.fromkeys(proposals) if c not in scored]
+                if not proposals:
+                    break
+                for coords in proposals:
+                    scored[coords] = data.score(coords, grid.point(coords)[1])
+    best = _one_standard_error(best_point(), data.scores, axes)
     label, params = grid.point(best)
     edges = [(axis.name, side) for axis, ladder, v in zip(axes, ladders, best)
              if (side := ladder.edge(v)) is not None]

@@ -10,6 +10,7 @@ from ._alpha_max import alpha_max
 from ._grids import (FRACTIONS, RIDGE_ALPHAS, Grid, alpha_max_grid, fixed_grid, format_value,
                      graph_grid, intercept_shrinkage_axis, kernel_grid, per_task_grid,
                      product_grid, task_weighting_axis)
+from ._kernel_grid import KernelGrid, kernel_axes_grid
 from ._path import PathResult, regularization_path
 from ._registry import MODELS
 from .baselines import PooledClassifier, PooledRegressor, RidgeClassifier, RidgeRegressor

@@ -67,6 +67,17 @@ class Axis:
         Larger values make a richer model (counts: components, ranks,
         leaves), where for a strength they make a simpler one; the search's
         ties go to the simpler model, so this sets which way is simpler.
+    primary : bool
+        An axis with ``initial`` values that is nevertheless searched with
+        the primary axes (together, moving from its initial values), not
+        alone afterwards: a default product of one point per axis that the
+        pattern search moves along every axis (the kernel models' strengths).
+    preferred : tuple
+        Values (of a categorical axis) that are the simpler model: the search
+        keeps the best point with one of them unless the best point overall
+        beats it by more than the standard error of its fold scores (the
+        one-standard-error rule; the kernel models' linear kernel against
+        the RBF kernels, :class:`PreferredPoints`).
     """
 
     name: str
@@ -79,6 +90,8 @@ class Axis:
     initial: tuple = None
     categorical: bool = False
     counts: bool = False
+    primary: bool = False
+    preferred: tuple = ()
 
     def start(self):
         """The values of the default product."""
@@ -125,7 +138,7 @@ class Grid(list):
 
     def with_axis(self, axis):
         """This grid with one more axis."""
-        return Grid(self.axes + (axis,), self.fixed, self.fixed_label, self.diagonal)
+        return type(self)(self.axes + (axis,), self.fixed, self.fixed_label, self.diagonal)
 
 
 def value_axis(name, values, scale=1.0, label=None, *, low=None, high=None, integer=False,
@@ -433,8 +446,16 @@ def _linear_kernel_points(task_covariance, linear_alphas, fixed):
 
 def kernel_grid(task_covariance="learn", gamma_factors=(1 / 16, 1 / 4, 1.0),
                 alphas=(1e-6, 1e-4, 1e-2, 1.0), lambda_2_ratios=(0.1, 10.0, 1000.0),
-                linear_alphas=None, normalize_y="auto"):
+                linear_alphas=None, normalize_y="auto", search="points", many_task_rbf=False):
     """The kernel models' grid: RBF ``gamma`` around the median heuristic, and the linear kernel.
+
+    ``search="axes"`` (learned covariance only; ``kernel-task-relation``'s
+    declaration): the pattern search on axes of
+    :func:`~mtlclassic.estimators._kernel_grid.kernel_axes_grid` (``alpha``,
+    ``lambda_mean`` and, where RBF fits are cheap or ``many_task_rbf``, the
+    kernel at ``gamma_factors`` times the median heuristic) instead of the
+    list of points below; ``alphas``, ``lambda_2_ratios`` and
+    ``linear_alphas`` are then the axes' own.
 
     ``lambda_2`` (learned covariance only) is a multiple of ``alpha``: the
     coupling grows with ``lambda_2 / alpha`` (SARCOS chose ratios of 100 and
@@ -459,7 +480,18 @@ def kernel_grid(task_covariance="learn", gamma_factors=(1 / 16, 1 / 4, 1.0),
     any target scale, and the learned covariance weighs every task the same.
     """
 
+    if search not in ("points", "axes"):
+        raise ValueError(f"search must be 'points' or 'axes', got {search!r}")
+    if search == "axes" and task_covariance != "learn":
+        raise ValueError("search='axes' searches the learned covariance's lambda_mean: it needs "
+                         "task_covariance='learn'")
+
     def grid(kind, X, y, task_column):
+        if search == "axes":
+            from ._kernel_grid import kernel_axes_grid  # it builds on this module's helpers
+
+            return kernel_axes_grid(gamma_factors, normalize_y, many_task_rbf)(
+                kind, X, y, task_column)
         gamma0 = median_gamma(X, task_column)
         fixed = {"task_covariance": task_covariance}
         if kind == "regression" and (normalize_y is True or (

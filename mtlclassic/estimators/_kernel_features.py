@@ -6,7 +6,8 @@ With features ``z(x)`` of rank ``n_components`` (``k(x, x') ~ z(x) . z(x')``),
 ``alpha/2 ||W||_F^2 + lambda_2/2 tr(Omega^{-1} (W W^T + eps I))`` when ``Omega``
 is learned. Each is one of the package's linear models, fitted as it is:
 
-- ``"learn"``: :class:`~mtlclassic.TaskRelationRegressor` (``lambda_1 = alpha``);
+- ``"learn"``: :class:`~mtlclassic.TaskRelationRegressor` (``lambda_1 = alpha``, and
+  its ``lambda_mean``: the mean of the rows ``w_t`` penalised alone);
 - ``B = c I``: :class:`~mtlclassic.RidgeRegressor` (``alpha / c``);
 - ``B = c 11^T``: :class:`~mtlclassic.PooledRegressor` (``alpha / c``);
 - any other positive definite ``B``: the quadratic task coupling
@@ -54,7 +55,8 @@ def feature_space_model(est, B):
                   task_column=None, task_weights=est.task_weights, tol=est.tol)
     if B is None:
         return TaskRelationRegressor(lambda_1=est.alpha, lambda_2=est.lambda_2, eps=est.eps,
-                                     max_iter=est.max_iter, **common), None
+                                     lambda_mean=est.lambda_mean, max_iter=est.max_iter,
+                                     **common), None
     T = B.shape[0]
     c = _multiple(B, np.eye(T))
     if c is not None:

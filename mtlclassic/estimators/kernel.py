@@ -25,6 +25,7 @@ from .._docstrings import FIT_DATA, KERNEL, with_entries
 from .._prediction import (MultiTaskClassifierMixin, MultiTaskPredictor, MultiTaskRegressorMixin,
                            store_params)
 from .._validation import is_missing, split_task_column
+from ..penalties import mean_separated_spectrum
 from ._grids import kernel_grid
 from ._kernel_device import device_kernel
 from ._kernel_features import feature_space_model
@@ -96,7 +97,7 @@ class _KernelTaskRelation(MultiTaskPredictor):
 
     def __init__(self, alpha=1e-3, *, kernel="rbf", gamma=None, degree=3, coef0=1,
                  kernel_params=None, task_covariance="learn", lambda_2=1e-3, eps=1e-3,
-                 fit_intercept=True, intercept_shrinkage=0.0, n_components=None,
+                 lambda_mean=None, fit_intercept=True, intercept_shrinkage=0.0, n_components=None,
                  random_state=None, task_column=None, unseen_tasks="error", task_weights=None,
                  tol=1e-4, max_iter=100, warm_start=False, device=None, verbose=0,
                  normalize_y=False):
@@ -126,6 +127,15 @@ class _KernelTaskRelation(MultiTaskPredictor):
             if self.task_covariance not in _COVARIANCES:
                 raise ValueError(f"task_covariance must be one of {_COVARIANCES} or a (n_tasks, "
                                  f"n_tasks) array, got {self.task_covariance!r}.")
+        value = self.lambda_mean
+        if value is not None and (not isinstance(value, numbers.Real) or isinstance(value, bool)
+                                  or not np.isfinite(value) or value <= 0):
+            # lambda_mean = 0 would leave the mean function unpenalised (a singular task matrix).
+            raise ValueError(f"lambda_mean must be None or a finite number > 0, got {value!r}.")
+        if value is not None and not (isinstance(self.task_covariance, str)
+                                      and self.task_covariance == "learn"):
+            raise ValueError("lambda_mean separates a mean function from the learned covariance: "
+                             "it needs task_covariance='learn' (or lambda_mean=None).")
         if self.n_components is not None and (
                 not isinstance(self.n_components, numbers.Integral)
                 or isinstance(self.n_components, bool) or self.n_components < 1):
@@ -207,11 +217,14 @@ class _KernelTaskRelation(MultiTaskPredictor):
         data = self._check_fit_input(X, y, sample_weight, task_weights=self.task_weights)
         T = data.n_tasks
         B = self._fixed_task_matrix(T)
+        # The feature-space model of the last fit: a warm start's starting point (fold by fold,
+        # compare's search refits on the same features at a neighbouring point).
+        previous_linear = self.__dict__.get("_linear") if self.warm_start else None
         for name in ("coef_", "nystroem_", "dual_coef_", "X_fit_", "_dual_task", "_linear"):
             self.__dict__.pop(name, None)
         self.y_mean_, self.y_scale_ = _target_scale(data, self.normalize_y)
         if self.n_components is not None:
-            return self._fit_features(X, y, sample_weight, data, B, xp)
+            return self._fit_features(X, y, sample_weight, data, B, xp, previous_linear)
         data = _normalized(data, self.y_mean_, self.y_scale_)
         # Task weights arrive divided by 2^t (check_task_weights): the strengths follow.
         scale = 2.0 ** -data.scaling.t
@@ -220,6 +233,7 @@ class _KernelTaskRelation(MultiTaskPredictor):
                                 self._kernel_args()))
         problem = _problem(data, K, xp)
         alpha, lambda_2 = self.alpha * scale, self.lambda_2 * scale
+        lambda_mean = None if self.lambda_mean is None else self.lambda_mean * scale
         # s / 2 sum_t (b_t - mean(b))^2 scales like the loss: with the task weights.
         problem.shrinkage = self.intercept_shrinkage * scale if self.fit_intercept else 0.0
         try:
@@ -228,7 +242,8 @@ class _KernelTaskRelation(MultiTaskPredictor):
                 a, b = problem.solve(Q, self.fit_intercept)
                 omega, n_iter = B, 0
             else:
-                a, b, Q, omega, n_iter = self._alternate(problem, alpha, lambda_2, T)
+                a, b, Q, omega, n_iter = self._alternate(problem, alpha, lambda_2, T,
+                                                         lambda_mean)
         except np.linalg.LinAlgError as exc:  # LAPACK on entries spanning ~1e190 or overflowed
             raise ValueError(
                 f"{type(self).__name__}: a linear-algebra step failed ({exc}): the data or the "
@@ -250,7 +265,7 @@ class _KernelTaskRelation(MultiTaskPredictor):
         with np.errstate(divide="ignore", invalid="ignore"):
             self.task_correlation_ = np.where(np.outer(s, s) > 0, omega / np.outer(s, s), 0.0)
 
-    def _alternate(self, problem, alpha, lambda_2, T):
+    def _alternate(self, problem, alpha, lambda_2, T, lambda_mean=None):
         """Alternate the exact kernel solve and MTRL's ``Omega`` step (block descent).
 
         The objective is jointly convex in ``(f, b, Omega)``; each step solves
@@ -275,7 +290,12 @@ class _KernelTaskRelation(MultiTaskPredictor):
         for n_iter in range(1, self.max_iter + 1):
             # The W-step: penalty 1/2 tr(M G_f), M = alpha I + lambda_2 Omega^{-1}, so the
             # task kernel of the representer is Q = M^{-1} (Omega's eigenvectors, exact).
-            Q = (U / (alpha + lambda_2 / w)) @ U.T
+            # With lambda_mean, M is lambda_mean 11^T / T + Pi M Pi (built from its parts, as
+            # the linear model's), and Q = 11^T / (T lambda_mean) + (Pi M Pi)^+.
+            d, V = alpha + lambda_2 / w, U
+            if lambda_mean is not None:
+                d, V = mean_separated_spectrum(lambda_mean, d, U)
+            Q = (V / d) @ V.T
             Q = 0.5 * (Q + Q.T)
             a, b = problem.solve(Q, self.fit_intercept)
             H = problem.gram(a)  # A^T K A: the tasks' Gram <f_s, f_t> is Q H Q
@@ -293,7 +313,10 @@ class _KernelTaskRelation(MultiTaskPredictor):
             # The Omega-step. The objective is flat along Omega near the optimum (a relative
             # objective change of 1e-4 left Omega 3% away, measured): stop on Omega itself,
             # once the step moves no entry by more than tol (relative to Omega's largest).
-            plain = mtrl_task_covariance(Q @ H @ Q, eps)
+            G = Q @ H @ Q
+            if lambda_mean is not None:  # Omega relates the deviations: Pi G Pi
+                G = G - G.mean(axis=0) - G.mean(axis=1)[:, None] + G.mean()
+            plain = mtrl_task_covariance(G, eps)
             change = np.max(np.abs(plain[0] - omega)) / np.max(np.abs(omega))
             if change <= self.tol:
                 break
@@ -306,8 +329,12 @@ class _KernelTaskRelation(MultiTaskPredictor):
                 f"tol={self.tol}); increase max_iter or tol.", ConvergenceWarning, stacklevel=3)
         return a, b, Q, omega, n_iter
 
-    def _fit_features(self, X, y, sample_weight, data, B, xp=None):
-        """Nystroem features of rank ``n_components``, solved by a linear model of the package."""
+    def _fit_features(self, X, y, sample_weight, data, B, xp=None, previous=None):
+        """Nystroem features of rank ``n_components``, solved by a linear model of the package.
+
+        ``previous`` (a warm start) is the last fit's feature-space model: when it is of the
+        same kind and on as many features, it is refitted from its solution.
+        """
         if self.n_components > data.n_samples:
             raise ValueError(
                 f"n_components={self.n_components} is larger than the {data.n_samples} "
@@ -322,6 +349,10 @@ class _KernelTaskRelation(MultiTaskPredictor):
         model.set_params(task_column=None if self.task_column is None else -1)
         if xp is not None:  # the features' linear model solves on the GPU too
             model.set_params(device="cuda")
+        if (previous is not None and type(previous) is type(model)
+                and getattr(previous, "n_features_in_", None) == Z.shape[1]):
+            previous.set_params(**{**model.get_params(), "warm_start": True})
+            model = previous
         model.fit(Z, target, sample_weight=sample_weight)
         self._linear = model
         self.coef_ = model.coef_ * self.y_scale_[:, None]
@@ -603,10 +634,32 @@ class KernelTaskRelationRegressor(MultiTaskRegressorMixin, _KernelTaskRelation):
     with ``B = (I + lambda_2 / alpha Omega^{-1})^{-1}`` plus the prior's
     ``eps`` term, jointly convex in ``(f, b, Omega)``.
 
+    With ``lambda_mean`` (learned ``Omega`` only) the tasks share a mean
+    function ``f_bar = 1/T sum_t f_t``, penalised alone, and ``alpha``,
+    ``lambda_2`` and ``Omega`` act on the deviations ``f_t - f_bar``, as
+    :class:`~mtlclassic.TaskRelationRegressor`'s ``lambda_mean``::
+
+        min_{f, b, Omega}  F(f, b)  +  lambda_mean/2 T ||f_bar||^2_k
+                           +  alpha/2 sum_t ||f_t - f_bar||^2_k
+                           +  lambda_2/2 tr(Omega^{-1} (Pi G Pi + eps I)),
+        Pi = I - 11^T / T
+
+    The penalty is ``1/2 tr(M G)`` with ``M = lambda_mean 11^T / T + Pi
+    (alpha I + lambda_2 Omega^{-1}) Pi``, so the task matrix of the dual
+    below is ``Q = M^{-1} = 11^T / (T lambda_mean) + (Pi (alpha I +
+    lambda_2 Omega^{-1}) Pi)^+``: a shared component plus the learned
+    covariance's part on the deviations. The ``Omega`` step is MTRL's
+    closed form of ``Pi G Pi``. The linear kernel gives
+    ``TaskRelationRegressor(lambda_1=alpha, lambda_mean=lambda_mean)``; a
+    small ``lambda_2`` gives the mean-regularised model of Evgeniou and
+    Pontil (2004) (:class:`~mtlclassic.MeanRegularizedRegressor` with
+    ``lambda_l2 = lambda_mean`` and its ``lambda_mean = alpha -
+    lambda_mean``, for the linear kernel and ``alpha >= lambda_mean``).
+
     Dual (representer theorem): ``f(x, t) = sum_r a_r k(x_r, x) Q[t_r, t]``
     over the training observations ``r`` (rows of the per-task layout,
     entries of ``Y`` in the shared one), ``Q = B / alpha``, with ``a`` and
-    ``b`` solving::
+    ``b`` solving (``Q = M^{-1}`` of the learned ``Omega`` with ``lambda_mean``)::
 
         (G_Q + D^{-1}) a + P b = y,    P^T a = 0  (with intercepts)
 
@@ -660,6 +713,13 @@ class KernelTaskRelationRegressor(MultiTaskRegressorMixin, _KernelTaskRelation):
         only; ``0`` gives independent tasks).
     eps : float, default=1e-3
         ``> 0``: keeps the learned ``Omega`` invertible.
+    lambda_mean : float or None, default=None
+        ``None``: Zhang and Yeung's model, ``Omega`` relates the tasks'
+        functions themselves. A float ``> 0`` (``task_covariance="learn"``
+        only): the tasks' mean function is penalised alone, by
+        ``lambda_mean / 2 T ||f_bar||^2``, and ``alpha``, ``lambda_2`` and
+        ``Omega`` act on the deviations from it (above); a small value leaves
+        the shared function nearly free.
     fit_intercept : bool, default=True
         Fit one unpenalised intercept per task.
     normalize_y : bool, default=False
@@ -732,6 +792,8 @@ class KernelTaskRelationRegressor(MultiTaskRegressorMixin, _KernelTaskRelation):
     task relationships in multitask learning. ACM TKDD 8(3).
     Evgeniou, T., Micchelli, C. A. and Pontil, M. (2005). Learning multiple
     tasks with kernel methods. JMLR 6.
+    Evgeniou, T. and Pontil, M. (2004). Regularized multi-task learning. KDD
+    (the separate mean of ``lambda_mean``).
     """
 
 
@@ -805,5 +867,5 @@ class KernelTaskRelationClassifierCV(MultiTaskClassifierMixin, _KernelCV):
 KERNEL_TASK_RELATION = declare(
     "kernel-task-relation", KernelTaskRelationRegressor, KernelTaskRelationClassifier,
     description="kernel MTRL: RBF kernel ridge, learned task covariance (Zhang & Yeung 2010)",
-    grid=kernel_grid(task_covariance="learn"),
+    grid=kernel_grid(task_covariance="learn", search="axes"),
     cv=(KernelTaskRelationRegressorCV, KernelTaskRelationClassifierCV))

@@ -41,7 +41,8 @@ class _KernelCV(_HeldOutFolds, MultiTaskPredictor):
     def __init__(self, *, alphas=(1e-6, 1e-5, 1e-4, 1e-3, 1e-2, 1e-1), gammas=None,
                  lambda_2s=(1e-6, 1e-4, 1e-2),
                  cv=5, n_jobs=None, scoring=None, kernel="rbf", degree=3, coef0=1,
-                 kernel_params=None, task_covariance="learn", eps=1e-3, fit_intercept=True,
+                 kernel_params=None, task_covariance="learn", eps=1e-3, lambda_mean=None,
+                 fit_intercept=True,
                  intercept_shrinkage=0.0, n_components=None, random_state=None,
                  task_column=None, unseen_tasks="error", task_weights=None, tol=1e-4,
                  max_iter=100, device=None, verbose=0, normalize_y=False):
