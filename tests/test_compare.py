@@ -27,6 +27,7 @@ from mtlclassic.compare import (REGISTRY, CompareResult, DataError, Dataset, Mod
                                 as_dataset, available_models, compare, parse_data, synthetic)
 from mtlclassic.compare._progress import Progress, progress_bar
 from mtlclassic.compare._registry import FRACTIONS, alpha_max_grid, fixed_grid
+from mtlclassic.estimators import kernel_grid
 from mtlclassic.compare._splits import inner_folds, outer_splits
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
@@ -676,7 +677,11 @@ def test_kernel_grids_linear_points_are_the_linear_models_grids():
                                           ("kernel-ridge", "ridge", "alpha")):
         linear_spec = REGISTRY[linear_name]
         wanted = sorted(p[key] for _, p in linear_spec.grid("regression", X, y, -1))
-        points = REGISTRY[kernel_name].grid("regression", X, y, -1)
+        # kernel-task-relation's regression on at most KERNEL_EXACT_ROWS rows is one evidence
+        # point (tests/test_kernel_evidence.py); its grid otherwise is kernel_grid("learn")'s.
+        grid = (kernel_grid(task_covariance="learn") if kernel_name == "kernel-task-relation"
+                else REGISTRY[kernel_name].grid)
+        points = grid("regression", X, y, -1)
         linear = [points[i][1] for i in sorted(points.preferred)]
         assert all(p["kernel"] == "linear" for p in linear)
         assert all(p["kernel"] == "rbf" for i, (_, p) in enumerate(points)
