@@ -71,18 +71,19 @@ def test_stationary_kernel_log_gamma_derivative(kernel):
 
 
 # -- the evidence --------------------------------------------------------------------------
-def _problem(kernel="matern32", fit_intercept=True, weighted=True, seed=0):
+def _problem(kernel="matern32", fit_intercept=True, weighted=True, seed=0, ard=False):
     X, y = _data(seed=seed)
     task = X[:, -1].astype(int)
     rng = np.random.default_rng(seed + 10)
     w = rng.uniform(0.5, 2.0, len(y)) if weighted else np.ones(len(y))
-    source = (StationaryKernel(kernel, X[:, :-1]) if kernel is not None
+    source = (StationaryKernel(kernel, X[:, :-1], ard=ard) if kernel is not None
               else np.exp(-0.4 * ((X[:, None, :-1] - X[None, :, :-1]) ** 2).sum(-1)))
     return Evidence(source, task, y, w, 3, fit_intercept), X, y, task, w
 
 
 def _theta(problem, seed=3):
-    theta = problem.start(None if problem.fixed else 0.3)
+    gamma = None if problem.fixed else (np.array([0.1, 0.3, 1.0]) if problem.kernel.ard else 0.3)
+    theta = problem.start(gamma)
     return theta + np.random.default_rng(seed).normal(scale=0.4, size=theta.size)
 
 
@@ -99,6 +100,19 @@ def test_evidence_gradient_by_finite_differences(kernel, fit_intercept, weighted
                    for e in np.eye(theta.size)])
     np.testing.assert_allclose(grad, fd, rtol=0, atol=1e-6 * max(1.0, np.abs(fd).max()))
     assert grad.size == 6 + 3 + (kernel is not None)  # L (lower triangle), noise, log gamma
+
+
+@pytest.mark.parametrize("kernel", ["rbf", "matern32", "matern52"])
+def test_evidence_gradient_per_feature_gamma(kernel):
+    """One gamma per feature (ARD): the gradient in each log gamma_j, by finite differences."""
+    problem = _problem(kernel, ard=True)[0]
+    theta = _theta(problem)
+    grad = problem(theta)[1]
+    h = 1e-6
+    fd = np.array([(problem(theta + h * e)[0] - problem(theta - h * e)[0]) / (2 * h)
+                   for e in np.eye(theta.size)])
+    np.testing.assert_allclose(grad, fd, rtol=0, atol=1e-6 * max(1.0, np.abs(fd).max()))
+    assert grad.size == 6 + 3 + 3
 
 
 @pytest.mark.parametrize("fit_intercept", [True, False])
@@ -206,6 +220,17 @@ def test_evidence_normalize_y_is_invariant_to_task_scale():
     np.testing.assert_allclose(b.predict(X), scale * a.predict(X) + shift, rtol=1e-5,
                                atol=1e-6 * np.abs(scale).max())
     np.testing.assert_allclose(a.task_correlation_, b.task_correlation_, atol=1e-6)
+
+
+def test_evidence_per_feature_gamma_is_learned():
+    """An array gamma: the evidence learns each (the irrelevant third feature's shrinks)."""
+    X, y = _data(sizes=(30, 30, 30))
+    est = KernelTaskRelationRegressor(kernel="rbf", task_covariance="evidence", task_column=-1,
+                                      gamma=np.full(3, 0.3), max_iter=500).fit(X, y)
+    assert est.gamma_.shape == (3,) and est.gamma_[2] < 0.1 * est.gamma_[0]
+    k = RBF(1 / np.sqrt(2 * est.gamma_))
+    np.testing.assert_allclose(est._kernel(X[:5, :-1], X[5:9, :-1]),
+                               k(X[:5, :-1], X[5:9, :-1]), rtol=0, atol=1e-12)
 
 
 def test_evidence_fixed_kernel_keeps_its_parameters():

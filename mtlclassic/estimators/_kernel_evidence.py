@@ -93,7 +93,8 @@ class Evidence:
     def pack(self, L, noise, gamma=None):
         theta = [np.asarray(L)[self.tril], np.log(noise)]
         if not self.fixed:
-            theta.append([np.log(gamma)])
+            theta.append(np.log(np.broadcast_to(np.asarray(gamma, dtype=np.float64),
+                                                (self.kernel.n_params,))))
         return np.concatenate(theta)
 
     def unpack(self, theta):
@@ -102,7 +103,12 @@ class Evidence:
         L = np.zeros((T, T))
         L[self.tril] = theta[:k]
         noise = np.exp(theta[k:k + T])
-        gamma = None if self.fixed else float(np.exp(theta[k + T]))
+        if self.fixed:
+            gamma = None
+        elif self.kernel.ard:
+            gamma = np.exp(theta[k + T:])
+        else:
+            gamma = float(np.exp(theta[k + T]))
         return L, noise, gamma
 
     # -- the objective ------------------------------------------------------------------
@@ -160,8 +166,7 @@ class Evidence:
         grad.append(0.5 * np.bincount(self.task, np.diag(W) * noise[self.task] / self.w,
                                       minlength=self.T))
         if not self.fixed:
-            dK = self.kernel.log_gamma_derivative(gamma, K)
-            grad.append([0.5 * float(np.sum(W * Bx * dK))])
+            grad.append(self.kernel.gradient(gamma, K, W * Bx))
         grad = np.concatenate(grad)
         return value / self.N, -grad / self.N
 
@@ -194,8 +199,8 @@ class Evidence:
         out = [(None, None)] * k
         out += [(float(np.log(NOISE_FLOOR * v)), float(np.log(1e3 * v))) for v in self.scale]
         if not self.fixed:
-            g = float(theta0[-1])
-            out.append((g - LOG_GAMMA_RANGE, g + LOG_GAMMA_RANGE))
+            for g in theta0[k + self.T:]:
+                out.append((float(g) - LOG_GAMMA_RANGE, float(g) + LOG_GAMMA_RANGE))
         return out
 
 

@@ -81,8 +81,26 @@ def matern_kernel(X, Y=None, gamma=None, nu=1.5):
     return _matern(nu, 2.0 * gamma * _squared(X, Y))
 
 
+def _matern_dq(nu, q):
+    """``dk / dq`` at ``q = gamma ||x - x'||^2`` (``r^2 = 2 q``); 0 where ``q = 0`` for ``nu = 1/2``.
+
+    (``exp(-r)`` has no derivative in ``q`` at 0; such pairs add ``(x_j - x'_j)^2 = 0``
+    to the per-feature gradient anyway.)
+    """
+    r = np.sqrt(2.0 * q)
+    if nu == 0.5:
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return np.where(r > 0, -np.exp(-r) / np.where(r > 0, r, 1.0), 0.0)
+    if nu == 1.5:
+        return -3.0 * np.exp(-np.sqrt(3.0) * r)
+    return -(5.0 / 3.0) * (1.0 + np.sqrt(5.0) * r) * np.exp(-np.sqrt(5.0) * r)
+
+
 class StationaryKernel:
-    """A stationary kernel on fixed rows as a function of ``gamma``: ``K(gamma)`` and ``dK/dlog gamma``.
+    """A stationary kernel on fixed rows as a function of ``gamma``: ``K(gamma)`` and its gradient.
+
+    ``gamma`` is a float, or with ``ard`` (rbf and Matern) one per feature,
+    ``k`` then a function of ``q = sum_j gamma_j (x_j - x'_j)^2``.
 
     Parameters
     ----------
@@ -90,14 +108,29 @@ class StationaryKernel:
     X : ndarray of shape (n, d)
     nu : float, default=None
         Matern's smoothness (``kernel="matern"``).
+    ard : bool, default=False
+        One ``gamma`` per feature.
     """
 
-    def __init__(self, kernel, X, nu=None):
-        self.kernel = kernel
+    def __init__(self, kernel, X, nu=None, ard=False):
+        self.kernel, self.ard = kernel, ard
         self.nu = _NU.get(kernel, nu)
+        if ard:
+            if kernel == "laplacian":
+                raise ValueError("a per-feature gamma needs kernel='rbf' or a Matern kernel.")
+            self.X = np.asarray(X, dtype=np.float64)
+            self.n_params = self.X.shape[1]
+            return
+        self.n_params = 1
         self.D = manhattan_distances(X) if kernel == "laplacian" else _squared(X, None)
 
+    def _q(self, gamma):
+        return _squared(self.X * np.sqrt(gamma), None)
+
     def matrix(self, gamma):
+        if self.ard:
+            q = self._q(gamma)
+            return np.exp(-q) if self.kernel == "rbf" else _matern(self.nu, 2.0 * q)
         if self.kernel in ("rbf", "laplacian"):
             return np.exp(-gamma * self.D)
         return _matern(self.nu, 2.0 * gamma * self.D)
@@ -107,3 +140,16 @@ class StationaryKernel:
         if self.kernel in ("rbf", "laplacian"):
             return -gamma * self.D * K
         return _matern_dlog_s(self.nu, 2.0 * gamma * self.D)
+
+    def gradient(self, gamma, K, V):
+        """``1/2 sum_{r, r'} V[r, r'] dK[r, r'] / d log gamma`` (each ``gamma_j`` with ``ard``).
+
+        ``V`` symmetric. Per feature, with ``A = V * dk/dq``:
+        ``sum A (x_j - x'_j)^2 = 2 (x_j^2)^T A 1 - 2 x_j^T A x_j``, ``O(n^2 d)``.
+        """
+        if not self.ard:
+            return np.array([0.5 * float(np.sum(V * self.log_gamma_derivative(gamma, K)))])
+        A = V * (-K if self.kernel == "rbf" else _matern_dq(self.nu, self._q(gamma)))
+        X = self.X
+        pair_sums = 2.0 * ((X * X).T @ A.sum(axis=1) - np.einsum("rj,rj->j", X, A @ X))
+        return 0.5 * gamma * pair_sums

@@ -7,6 +7,9 @@ Yeung 2010), alternating the exact kernel solve of
 :mod:`mtlclassic.estimators._kernel_solve` with MTRL's closed-form covariance.
 With ``n_components`` the kernel is replaced by Nystroem features and the
 package's linear models solve the same objective in feature space.
+``task_covariance="evidence"`` is the multi-task Gaussian process of Bonilla et
+al. (2008) instead: ``B``, the tasks' noise variances and the kernel's ``gamma``
+maximise the marginal likelihood (:mod:`mtlclassic.estimators._kernel_evidence`).
 """
 
 import copy
@@ -299,12 +302,18 @@ class _KernelTaskRelation(MultiTaskPredictor):
         kernel = self.kernel
         learn_gamma = not callable(kernel) and kernel in STATIONARY
         if learn_gamma:
-            feats = self._ard_features(data.X.astype(np.float64, copy=False))
-            feats = feats[rows]
-            # A per-feature gamma scales the features: the evidence learns a common factor.
-            start = 1.0 if np.ndim(self.gamma) == 1 else default_gamma(self.gamma, data.X)
+            feats = data.X.astype(np.float64, copy=False)[rows]
+            if hasattr(feats, "toarray"):
+                feats = feats.toarray()
+            # A per-feature gamma (ARD): the evidence learns each one.
+            ard = np.ndim(self.gamma) == 1
+            start = (np.asarray(self.gamma, dtype=np.float64) if ard
+                     else default_gamma(self.gamma, data.X))
+            if ard and np.any(start <= 0):  # log gamma: a feature left out stays out
+                raise ValueError("task_covariance='evidence' learns log gamma: a per-feature "
+                                 "gamma must be > 0 (drop the feature instead of gamma 0).")
             nu = matern_nu(kernel, self.kernel_params) if kernel in MATERN_NAMES else None
-            source = StationaryKernel(kernel, feats, nu)
+            source = StationaryKernel(kernel, feats, nu, ard=ard)
         else:
             source = np.ascontiguousarray(self._kernel(data.X)[np.ix_(rows, rows)])
             check_psd_kernel(source)
@@ -326,9 +335,8 @@ class _KernelTaskRelation(MultiTaskPredictor):
         L, noise, gamma = problem.unpack(result.x)
         B = L @ L.T
         if learn_gamma:
-            self._gamma_fit = (gamma * np.asarray(self.gamma, dtype=np.float64)
-                               if np.ndim(self.gamma) == 1 else gamma)
-            self.gamma_ = self._gamma_fit
+            self._gamma_fit = gamma
+            self.gamma_ = gamma
         else:
             self.gamma_ = self.gamma
         self._evidence_theta = result.x
@@ -757,6 +765,25 @@ class KernelTaskRelationRegressor(MultiTaskRegressorMixin, _KernelTaskRelation):
     intercepts); ``"shared"`` is one ``KernelRidge`` on all rows, the tasks
     keeping their intercepts.
 
+    ``task_covariance="evidence"`` (regression, exact solve) is the
+    multi-task Gaussian process of Bonilla et al. (2008):
+    ``y_r = f(x_r, t_r) + m_{t_r} + e_r`` with ``f ~ GP(0, k_gamma(x, x')
+    B[s, t])`` and noise ``e_r ~ N(0, sigma2_{t_r} / w_r)`` (``w_r`` the sample
+    weights relative to their task's mean). The task covariance ``B = L L^T``
+    (any lower triangular ``L``: positive semi-definite), the noise variances
+    ``sigma2_t`` and the kernel's ``gamma`` (stationary kernels: rbf,
+    laplacian, Matern; others keep their parameters) maximise the log
+    marginal likelihood (the evidence), by L-BFGS-B from its exact gradient::
+
+        log p(y) = -1/2 (y - P m)^T C^{-1} (y - P m) - 1/2 log det C - N/2 log(2 pi)
+        C = G_B + diag(sigma2_{t_r} / w_r),   m = (P^T C^{-1} P)^{-1} P^T C^{-1} y
+
+    (``m`` the tasks' means, the intercepts; 0 without ``fit_intercept``).
+    The fit is then the posterior mean: the dual solve above with ``Q = B``
+    and loss weights ``D = diag(w_r / sigma2_{t_r})``. ``alpha``, ``lambda_2``
+    and ``eps`` do not enter; ``gamma`` is the starting value
+    (:mod:`mtlclassic.estimators._kernel_evidence`).
+
     Parameters
     ----------
     alpha : float, default=1e-3
@@ -765,11 +792,18 @@ class KernelTaskRelationRegressor(MultiTaskRegressorMixin, _KernelTaskRelation):
     kernel : str or callable, default="rbf"
         As :class:`sklearn.kernel_ridge.KernelRidge`'s: a name of
         ``sklearn.metrics.pairwise.PAIRWISE_KERNEL_FUNCTIONS`` or a callable
-        ``k(x, x')`` of two rows; it must be positive semi-definite.
+        ``k(x, x')`` of two rows; it must be positive semi-definite. Also
+        ``"matern32"``, ``"matern52"`` and ``"matern"`` (``nu`` in
+        ``kernel_params``: 0.5, 1.5 or 2.5, default 1.5): the Matern kernel
+        ``(1 + sqrt(3) r) exp(-sqrt(3) r)``, resp. ``(1 + sqrt(5) r + 5 r^2 / 3)
+        exp(-sqrt(5) r)``, ``r = sqrt(2 gamma) ||x - x'||``: scikit-learn's
+        ``Matern(length_scale=l, nu)`` with ``gamma = 1 / (2 l^2)`` (exact
+        solve only).
     gamma : float or array-like of shape (n_features,), default=None
         Parameter of the rbf, laplacian, polynomial, exponential chi2 and
-        sigmoid kernels (``None``: scikit-learn's default, ``1 / n_features``).
-        An array (rbf only) gives each feature its own inverse squared
+        sigmoid kernels and the Matern kernels (``None``: scikit-learn's
+        default, ``1 / n_features``; with ``"evidence"``, the starting value).
+        An array (rbf and Matern only) gives each feature its own inverse squared
         length scale, the ARD (automatic relevance determination) kernel
         ``k(x, x') = exp(-sum_j gamma_j (x_j - x'_j)^2)``: scikit-learn's
         ``RBF(length_scale=l)`` with ``gamma_j = 1 / (2 l_j^2)``; a
@@ -780,10 +814,13 @@ class KernelTaskRelationRegressor(MultiTaskRegressorMixin, _KernelTaskRelation):
         Zero coefficient of the polynomial and sigmoid kernels.
     kernel_params : dict, default=None
         Further parameters of a callable kernel.
-    task_covariance : {"learn", "independent", "shared"} or array-like of shape (n_tasks, n_tasks), default="learn"
-        ``B``: ``"learn"`` the MTRL covariance (above), ``"independent"`` the
-        identity, ``"shared"`` all ones, or a fixed positive semi-definite
-        matrix (tasks ordered as ``tasks_``).
+    task_covariance : {"learn", "evidence", "independent", "shared"} or array-like of shape (n_tasks, n_tasks), default="learn"
+        ``B``: ``"learn"`` the MTRL covariance (above), ``"evidence"`` the
+        multi-task Gaussian process's (above: regression with the exact
+        solve; not with ``n_components``, ``task_weights``,
+        ``intercept_shrinkage`` or ``device="cuda"``, a ``ValueError``
+        otherwise), ``"independent"`` the identity, ``"shared"`` all ones, or
+        a fixed positive semi-definite matrix (tasks ordered as ``tasks_``).
     lambda_2 : float, default=1e-3
         Strength of the learned covariance's prior, ``>= 0`` (``"learn"``
         only; ``0`` gives independent tasks).
@@ -808,9 +845,11 @@ class KernelTaskRelationRegressor(MultiTaskRegressorMixin, _KernelTaskRelation):
     tol : float, default=1e-4
         Stop alternating when an ``Omega`` step moves no entry by more than
         ``tol`` relative to ``Omega``'s largest (with ``n_components``, the
-        linear model's tolerance).
+        linear model's tolerance; with ``"evidence"``, L-BFGS-B's bound on
+        the projected gradient of the log evidence per observation).
     max_iter : int, default=100
-        Maximum number of alternations.
+        Maximum number of alternations (``"evidence"``: of L-BFGS-B
+        iterations).
     warm_start : bool, default=False
         Start the alternation from the previous fit's learned ``Omega``
         (exact solve; the cross-validation walks its grid this way).
@@ -849,7 +888,15 @@ class KernelTaskRelationRegressor(MultiTaskRegressorMixin, _KernelTaskRelation):
         in ``y``'s.
     n_iter_ : int
         Alternations (0 for a fixed ``B``; the linear model's iterations
-        with ``n_components``).
+        with ``n_components``; L-BFGS-B's with ``"evidence"``).
+    gamma_ : float or ndarray of shape (n_features,)
+        ``"evidence"`` only: the kernel's learned ``gamma`` (the given one
+        for a kernel without a length scale).
+    noise_variance_ : ndarray of shape (n_tasks,)
+        ``"evidence"`` only: ``sigma2_t``, in ``y``'s units.
+    log_marginal_likelihood_ : float
+        ``"evidence"`` only: the maximised log evidence (of the normalised
+        targets with ``normalize_y``).
     device_ : {"cpu", "cuda"}
         Where the fit ran.
 
@@ -861,6 +908,8 @@ class KernelTaskRelationRegressor(MultiTaskRegressorMixin, _KernelTaskRelation):
     task relationships in multitask learning. ACM TKDD 8(3).
     Evgeniou, T., Micchelli, C. A. and Pontil, M. (2005). Learning multiple
     tasks with kernel methods. JMLR 6.
+    Bonilla, E. V., Chai, K. M. A. and Williams, C. K. I. (2008). Multi-task
+    Gaussian process prediction. NIPS 20.
     """
 
 
@@ -871,6 +920,8 @@ class KernelTaskRelationClassifier(MultiTaskClassifierMixin, _KernelTaskRelation
     mapped to ``y in {-1, +1}`` and fitted by the squared loss;
     ``decision_function`` is ``f(x, t) + b_t`` and ``predict`` its sign. There
     is no ``predict_proba`` (the squared loss gives no probabilities).
+    ``task_covariance="evidence"`` (a Gaussian likelihood) is the regressor's
+    only: a ``ValueError`` here.
     """
 
     predict_proba = _no_probabilities(MultiTaskClassifierMixin.predict_proba)
@@ -933,6 +984,7 @@ class KernelTaskRelationClassifierCV(MultiTaskClassifierMixin, _KernelCV):
 
 KERNEL_TASK_RELATION = declare(
     "kernel-task-relation", KernelTaskRelationRegressor, KernelTaskRelationClassifier,
-    description="kernel MTRL: RBF kernel ridge, learned task covariance (Zhang & Yeung 2010)",
+    description="kernel MTRL: RBF kernel ridge, learned task covariance (Zhang & Yeung 2010); "
+                "small regressions: multi-task GP, Matern 3/2, by evidence (Bonilla et al. 2008)",
     grid=kernel_grid(task_covariance="learn", evidence_kernel="matern32"),
     cv=(KernelTaskRelationRegressorCV, KernelTaskRelationClassifierCV))
