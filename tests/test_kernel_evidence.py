@@ -279,3 +279,29 @@ def test_evidence_bad_input(est, match):
     with pytest.raises(ValueError, match=match) as info:
         est.fit(X, y)
     assert "\n" not in str(info.value)
+
+
+def test_evidence_sample_weights_are_relative_within_each_task():
+    """The noise of row r is sigma2_t / w_r, w relative to its task's mean: scaling one task's
+    weights changes nothing; unequal weights change the fit."""
+    X, y = _data()
+    task = X[:, -1].astype(int)
+    sw = np.random.default_rng(9).uniform(0.5, 2.0, len(y))
+    params = dict(task_covariance="evidence", kernel="rbf", gamma=0.3, task_column=-1,
+                  max_iter=2000, tol=1e-9)
+    a = KernelTaskRelationRegressor(**params).fit(X, y, sample_weight=sw)
+    b = KernelTaskRelationRegressor(**params).fit(X, y, sample_weight=sw * np.array([1, 7, 0.1])[task])
+    # the same objective to rounding: the same optimum, to L-BFGS-B's tolerance
+    np.testing.assert_allclose(a.predict(X), b.predict(X), rtol=0, atol=1e-6)
+    assert a.log_marginal_likelihood_ == pytest.approx(b.log_marginal_likelihood_, rel=1e-9)
+    c = KernelTaskRelationRegressor(**params).fit(X, y)
+    assert np.abs(c.predict(X) - a.predict(X)).max() > 1e-4
+
+
+def test_evidence_warm_start_starts_from_the_previous_fit():
+    X, y = _data()
+    est = KernelTaskRelationRegressor(task_covariance="evidence", kernel="matern32", gamma=0.3,
+                                      task_column=-1, max_iter=500, warm_start=True).fit(X, y)
+    first, lml = est.n_iter_, est.log_marginal_likelihood_
+    est.fit(X, y)
+    assert est.n_iter_ < first and est.log_marginal_likelihood_ == pytest.approx(lml, rel=1e-6)
