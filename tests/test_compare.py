@@ -27,6 +27,7 @@ from mtlclassic.compare import (REGISTRY, CompareResult, DataError, Dataset, Mod
                                 as_dataset, available_models, compare, parse_data, synthetic)
 from mtlclassic.compare._progress import Progress, progress_bar
 from mtlclassic.compare._registry import FRACTIONS, alpha_max_grid, fixed_grid
+from mtlclassic.estimators import kernel_grid
 from mtlclassic.compare._splits import inner_folds, outer_splits
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
@@ -675,9 +676,14 @@ def test_kernel_grids_linear_points_are_the_linear_models_grids():
     from mtlclassic.estimators._kernel_grid import KernelGrid
 
     X, y = _tiny_xy()
-    # compare's kernel-task-relation searches axes (tests/test_compare_kernel_search.py); the
-    # list of points stays kernel_grid's search="points".
-    assert isinstance(REGISTRY["kernel-task-relation"].grid("regression", X, y, -1), KernelGrid)
+    # compare's kernel-task-relation searches axes (tests/test_compare_kernel_search.py) where
+    # its evidence point (a regression on at most KERNEL_EXACT_ROWS rows,
+    # tests/test_kernel_evidence.py) does not apply; the list of points stays
+    # kernel_grid's search="points".
+    assert isinstance(kernel_grid(task_covariance="learn", search="axes")("regression", X, y, -1),
+                      KernelGrid)
+    assert REGISTRY["kernel-task-relation"].grid("regression", X, y, -1)[0][1][
+        "task_covariance"] == "evidence"
     for covariance, linear_name, key in (("learn", "task-relation", "lambda_2"),
                                          ("independent", "ridge", "alpha")):
         linear_spec = REGISTRY[linear_name]

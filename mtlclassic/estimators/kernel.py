@@ -7,6 +7,9 @@ Yeung 2010), alternating the exact kernel solve of
 :mod:`mtlclassic.estimators._kernel_solve` with MTRL's closed-form covariance.
 With ``n_components`` the kernel is replaced by Nystroem features and the
 package's linear models solve the same objective in feature space.
+``task_covariance="evidence"`` is the multi-task Gaussian process of Bonilla et
+al. (2008) instead: ``B``, the tasks' noise variances and the kernel's ``gamma``
+maximise the marginal likelihood (:mod:`mtlclassic.estimators._kernel_evidence`).
 """
 
 import copy
@@ -28,13 +31,16 @@ from .._validation import is_missing, split_task_column
 from ..penalties import mean_separated_spectrum
 from ._grids import kernel_grid
 from ._kernel_device import device_kernel
+from ._kernel_evidence import Evidence, maximise_evidence
+from ._kernel_functions import (MATERN_NAMES, STATIONARY, StationaryKernel, default_gamma,
+                                matern_kernel, matern_nu)
 from ._kernel_features import feature_space_model
 from ._kernel_solve import KroneckerSolve, StackedSolve, check_psd_kernel
 from .kernel_cv import _KernelCV
 from .task_relation import covariance_from_gram
 from ._registry import declare
 
-_COVARIANCES = ("learn", "independent", "shared")
+_COVARIANCES = ("learn", "independent", "shared", "evidence")
 
 
 def mtrl_task_covariance(G, eps):
@@ -116,10 +122,15 @@ class _KernelTaskRelation(MultiTaskPredictor):
                 or self.max_iter < 1):
             raise ValueError(f"max_iter must be an int >= 1, got {self.max_iter!r}.")
         if not (callable(self.kernel) or self.kernel in PAIRWISE_KERNEL_FUNCTIONS
-                or self.kernel == "precomputed"):
+                or self.kernel in MATERN_NAMES or self.kernel == "precomputed"):
             raise ValueError(
-                f"kernel must be a callable or one of {sorted(PAIRWISE_KERNEL_FUNCTIONS)}, got "
-                f"{self.kernel!r}.")
+                f"kernel must be a callable or one of "
+                f"{sorted(PAIRWISE_KERNEL_FUNCTIONS) + list(MATERN_NAMES)}, got {self.kernel!r}.")
+        if self.kernel in MATERN_NAMES:
+            matern_nu(self.kernel, self.kernel_params)
+            if self.n_components is not None:
+                raise ValueError(f"kernel={self.kernel!r} has no Nystroem features here: use "
+                                 "n_components=None (the exact solve) or kernel='rbf'.")
         if self.kernel == "precomputed":
             raise ValueError("kernel='precomputed' is not supported: the per-task layout reads "
                              "the task column from X; pass the kernel as a callable.")
@@ -149,6 +160,26 @@ class _KernelTaskRelation(MultiTaskPredictor):
         check_feature_gamma(self.kernel, self.gamma)
         if self.device not in (None, "cpu", "cuda", "auto"):
             raise ValueError(f"device must be None, 'cpu', 'cuda' or 'auto', got {self.device!r}.")
+        if isinstance(self.task_covariance, str) and self.task_covariance == "evidence":
+            self._check_evidence_params()
+
+    def _check_evidence_params(self):
+        """``task_covariance="evidence"``: what the Gaussian process's likelihood can take."""
+        problem = None
+        if self._classifier:
+            problem = ("is the Gaussian likelihood of a regression; the classifiers fit +-1 "
+                       "labels: use task_covariance='learn'")
+        elif self.n_components is not None:
+            problem = "needs the exact solve: use n_components=None"
+        elif self.task_weights is not None:
+            problem = ("learns each task's noise variance, which weighs the tasks: use "
+                       "task_weights=None")
+        elif self.intercept_shrinkage != 0:
+            problem = "estimates the tasks' means freely: use intercept_shrinkage=0"
+        elif self.device == "cuda":
+            problem = "runs on the CPU: use device=None or 'cpu'"
+        if problem is not None:
+            raise ValueError(f"task_covariance='evidence' {problem}.")
 
     def _kernel_args(self):
         """The kernel's parameters, as ``pairwise_kernels`` and ``Nystroem`` take them."""
@@ -156,9 +187,14 @@ class _KernelTaskRelation(MultiTaskPredictor):
         if not callable(self.kernel):
             # A per-feature gamma (the ARD rbf) is applied to the features (_ard_features):
             # the kernel then sees gamma 1.
-            gamma = 1.0 if np.ndim(self.gamma) == 1 else self.gamma
+            gamma = self._gamma_value()
+            gamma = 1.0 if np.ndim(gamma) == 1 else gamma
             params.update(gamma=gamma, degree=self.degree, coef0=self.coef0)
         return params
+
+    def _gamma_value(self):
+        """The kernel's ``gamma``: the fitted one (learned by the evidence), else ``gamma``."""
+        return self.__dict__.get("_gamma_fit", self.gamma)
 
     def _ard_features(self, X):
         """``X`` with column ``j`` times ``sqrt(gamma_j)`` for a per-feature gamma, else ``X``.
@@ -166,9 +202,10 @@ class _KernelTaskRelation(MultiTaskPredictor):
         ``exp(-sum_j gamma_j (x_j - x'_j)^2)`` is the rbf kernel with gamma 1
         on the scaled features (a sparse ``X`` stays sparse).
         """
-        if np.ndim(self.gamma) != 1 or X is None:
+        gamma = self._gamma_value()
+        if np.ndim(gamma) != 1 or X is None:
             return X
-        root = np.sqrt(np.asarray(self.gamma, dtype=np.float64))
+        root = np.sqrt(np.asarray(gamma, dtype=np.float64))
         if root.shape[0] != X.shape[1]:
             raise ValueError(f"gamma has {root.shape[0]} entries (one per feature) but X has "
                              f"{X.shape[1]} features: give one gamma per feature, or a float.")
@@ -182,13 +219,15 @@ class _KernelTaskRelation(MultiTaskPredictor):
         # gave the PSD test negative eigenvalues of 1e-6 relative from rounding alone.
         X, Y = (None if Z is None else self._ard_features(Z.astype(np.float64, copy=False))
                 for Z in (X, Y))
+        if self.kernel in MATERN_NAMES:
+            return matern_kernel(X, Y, params["gamma"], matern_nu(self.kernel, self.kernel_params))
         return pairwise_kernels(X, Y, metric=self.kernel, filter_params=True, **params)
 
     def _fixed_task_matrix(self, n_tasks):
         """``B`` for a fixed ``task_covariance`` (validated), or None for ``"learn"``."""
         spec = self.task_covariance
         if isinstance(spec, str):
-            return {"learn": None, "independent": np.eye(n_tasks),
+            return {"learn": None, "evidence": None, "independent": np.eye(n_tasks),
                     "shared": np.ones((n_tasks, n_tasks))}[spec]
         B = np.asarray(spec, dtype=np.float64)
         if B.shape != (n_tasks, n_tasks):
@@ -220,17 +259,23 @@ class _KernelTaskRelation(MultiTaskPredictor):
         # The feature-space model of the last fit: a warm start's starting point (fold by fold,
         # compare's search refits on the same features at a neighbouring point).
         previous_linear = self.__dict__.get("_linear") if self.warm_start else None
-        for name in ("coef_", "nystroem_", "dual_coef_", "X_fit_", "_dual_task", "_linear"):
+        for name in ("coef_", "nystroem_", "dual_coef_", "X_fit_", "_dual_task", "_linear",
+                     "_gamma_fit", "gamma_", "noise_variance_", "log_marginal_likelihood_"):
             self.__dict__.pop(name, None)
         self.y_mean_, self.y_scale_ = _target_scale(data, self.normalize_y)
         if self.n_components is not None:
             return self._fit_features(X, y, sample_weight, data, B, xp, previous_linear)
         data = _normalized(data, self.y_mean_, self.y_scale_)
+        if isinstance(self.task_covariance, str) and self.task_covariance == "evidence":
+            self.device_ = "cpu"
+            return self._fit_evidence(data)
         # Task weights arrive divided by 2^t (check_task_weights): the strengths follow.
         scale = 2.0 ** -data.scaling.t
-        K = (self._kernel(data.X) if xp is None
+        K = (self._kernel(data.X) if xp is None or self.kernel in MATERN_NAMES
              else device_kernel(xp, self._ard_features(data.X), None, self.kernel,
                                 self._kernel_args()))
+        if xp is not None and self.kernel in MATERN_NAMES:  # formed on the host, copied
+            K = xp.asarray(K)
         problem = _problem(data, K, xp)
         alpha, lambda_2 = self.alpha * scale, self.lambda_2 * scale
         lambda_mean = None if self.lambda_mean is None else self.lambda_mean * scale
@@ -256,6 +301,71 @@ class _KernelTaskRelation(MultiTaskPredictor):
         self.intercept_ = self.y_scale_ * b + self.y_mean_
         self.n_iter_ = n_iter
         self._dual_task = problem.dual_task(a, Q) * self.y_scale_
+        self.X_fit_ = data.X
+        return self
+
+    def _fit_evidence(self, data):
+        """``task_covariance="evidence"``: the multi-task GP's ``B``, noise and ``gamma`` by evidence.
+
+        :mod:`mtlclassic.estimators._kernel_evidence` maximises the log marginal
+        likelihood; the fit is then the posterior mean, the dual solve with the
+        task matrix ``B`` and loss weights ``w_r / sigma2_{t_r}``.
+        """
+        rows, task, c, y = _observation_arrays(data)
+        T = data.n_tasks
+        w = _relative_weights(c, task, T)
+        kernel = self.kernel
+        learn_gamma = not callable(kernel) and kernel in STATIONARY
+        if learn_gamma:
+            feats = data.X.astype(np.float64, copy=False)[rows]
+            if hasattr(feats, "toarray"):
+                feats = feats.toarray()
+            # A per-feature gamma (ARD): the evidence learns each one.
+            ard = np.ndim(self.gamma) == 1
+            start = (np.asarray(self.gamma, dtype=np.float64) if ard
+                     else default_gamma(self.gamma, data.X))
+            if ard and np.any(start <= 0):  # log gamma: a feature left out stays out
+                raise ValueError("task_covariance='evidence' learns log gamma: a per-feature "
+                                 "gamma must be > 0 (drop the feature instead of gamma 0).")
+            nu = matern_nu(kernel, self.kernel_params) if kernel in MATERN_NAMES else None
+            source = StationaryKernel(kernel, feats, nu, ard=ard)
+        else:
+            source = np.ascontiguousarray(self._kernel(data.X)[np.ix_(rows, rows)])
+            check_psd_kernel(source)
+            start = None
+        problem = Evidence(source, task, y, w, T, self.fit_intercept)
+        theta0 = problem.start(start)
+        previous = getattr(self, "_evidence_theta", None)
+        if self.warm_start and previous is not None and previous.shape == theta0.shape:
+            theta0 = previous
+        result = maximise_evidence(problem, theta0, self.max_iter, self.tol)
+        if not np.all(np.isfinite(result.x)) or not np.isfinite(result.fun):
+            raise ValueError(f"{type(self).__name__}: the evidence could not be evaluated (its "
+                             "covariance is not positive definite): rescale X or y towards 1.")
+        if result.status == 1:
+            warnings.warn(
+                f"{type(self).__name__}: the evidence's L-BFGS-B did not converge in "
+                f"{self.max_iter} iterations (max_iter); increase max_iter or tol.",
+                ConvergenceWarning, stacklevel=3)
+        L, noise, gamma = problem.unpack(result.x)
+        B = L @ L.T
+        if learn_gamma:
+            self._gamma_fit = gamma
+            self.gamma_ = gamma
+        else:
+            self.gamma_ = self.gamma
+        self._evidence_theta = result.x
+        # The posterior mean: the dual solve with Q = B, loss weights w_r / sigma2_{t_r}.
+        observations = _StackedObservations(data, self._kernel(data.X), noise=noise)
+        a, b = observations.solve(B, self.fit_intercept)
+        self._set_covariance(B)
+        self._learned_before = False
+        self.noise_variance_ = noise * self.y_scale_ ** 2
+        self.log_marginal_likelihood_ = -float(result.fun) * problem.N
+        self.dual_coef_ = observations.public_dual(a)
+        self.intercept_ = self.y_scale_ * b + self.y_mean_
+        self.n_iter_ = int(result.nit)
+        self._dual_task = observations.dual_task(a, B) * self.y_scale_
         self.X_fit_ = data.X
         return self
 
@@ -458,9 +568,9 @@ def check_feature_gamma(kernel, gamma):
         raise ValueError(f"gamma must be a float or a 1-d array of finite numbers >= 0 (one per "
                          f"feature), got an array of shape {g.shape} and dtype {g.dtype} "
                          f"(min {np.min(g) if g.size and g.dtype.kind in 'iuf' else None}).")
-    if kernel != "rbf":
-        raise ValueError(f"a per-feature gamma (the ARD rbf kernel) needs kernel='rbf', got "
-                         f"kernel={kernel!r}: give a float gamma, or kernel='rbf'.")
+    if kernel != "rbf" and kernel not in MATERN_NAMES:
+        raise ValueError(f"a per-feature gamma (the ARD kernel) needs kernel='rbf' or a Matern "
+                         f"kernel, got kernel={kernel!r}: give a float gamma, or kernel='rbf'.")
 
 
 def _target_scale(data, normalize):
@@ -512,29 +622,56 @@ class _Observations:
         return 0.5 * self.shrinkage * float(np.sum((b - np.mean(b)) ** 2))
 
 
+def _observation_arrays(data):
+    """``(rows, task, c, y)`` of the observations of weight ``c > 0``, sorted by task.
+
+    ``rows[r]`` is the observation's row of the training features, ``task[r]``
+    its task (rows of the per-task layout, observed entries of a shared ``Y``).
+    """
+    T = data.n_tasks
+    if data.layout == "stacked":
+        rows = np.arange(data.n_samples)
+        task = np.repeat(np.arange(T), np.diff(data.offsets))
+        c, y = data.C, data.Y
+    else:
+        rows, task = np.nonzero(data.C > 0)
+        c, y = data.C[rows, task], data.Y[rows, task]
+    # Sorted by task (the solve forms its matrix block by block); a zero weight drops out.
+    keep = np.flatnonzero(c > 0)
+    keep = keep[np.argsort(task[keep], kind="stable")]
+    return (rows[keep], task[keep], np.asarray(c[keep], dtype=np.float64),
+            np.asarray(y[keep], dtype=np.float64))
+
+
+def _relative_weights(c, task, n_tasks):
+    """``w_r = c_r / mean of c over r's task``: the sample weights within each task (mean 1).
+
+    The loss weights are ``tau_t s_i / sum_{i in t} s_i``; dividing by their
+    task's mean leaves ``s_i`` relative to its task's mean.
+    """
+    mean = np.bincount(task, c, n_tasks) / np.maximum(np.bincount(task, minlength=n_tasks), 1)
+    return c / mean[task]
+
+
 class _StackedObservations(_Observations):
     """Observations ``r`` as rows: the per-task layout, or a shared ``Y`` with missing entries.
 
     ``rows[r]`` is the observation's row of the training features, ``task[r]``
     its task; observations of weight 0 are left out (their ``a_r`` is 0).
+    With ``noise`` (the Gaussian process of ``task_covariance="evidence"``, of
+    shape (T,)) the loss weights are the observations' precisions
+    ``w_r / noise[t_r]``, ``w`` the relative sample weights.
     """
 
-    def __init__(self, data, K, xp=None):
+    def __init__(self, data, K, xp=None, noise=None):
         T = data.n_tasks
         self.xp = np if xp is None else xp
-        if data.layout == "stacked":
-            rows = np.arange(data.n_samples)
-            task = np.repeat(np.arange(T), np.diff(data.offsets))
-            c, y = data.C, data.Y
-        else:
-            rows, task = np.nonzero(data.C > 0)
-            c, y = data.C[rows, task], data.Y[rows, task]
-        # Sorted by task (the solve forms its matrix block by block); a zero weight drops out.
-        keep = np.flatnonzero(c > 0)
-        keep = keep[np.argsort(task[keep], kind="stable")]
-        self.rows, self.task = rows[keep], task[keep]
-        self.c = self.xp.asarray(np.asarray(c[keep], dtype=np.float64))
-        self.y = self.xp.asarray(np.asarray(y[keep], np.float64))
+        rows, task, c, y = _observation_arrays(data)
+        if noise is not None:
+            c = _relative_weights(c, task, T) / np.asarray(noise, dtype=np.float64)[task]
+        self.rows, self.task = rows, task
+        self.c = self.xp.asarray(c)
+        self.y = self.xp.asarray(y)
         if len(self.rows) == K.shape[0] and np.array_equal(self.rows, np.arange(K.shape[0])):
             self.K = K  # every row, in order: no copy of the N x N kernel matrix
         else:
@@ -681,6 +818,25 @@ class KernelTaskRelationRegressor(MultiTaskRegressorMixin, _KernelTaskRelation):
     intercepts); ``"shared"`` is one ``KernelRidge`` on all rows, the tasks
     keeping their intercepts.
 
+    ``task_covariance="evidence"`` (regression, exact solve) is the
+    multi-task Gaussian process of Bonilla et al. (2008):
+    ``y_r = f(x_r, t_r) + m_{t_r} + e_r`` with ``f ~ GP(0, k_gamma(x, x')
+    B[s, t])`` and noise ``e_r ~ N(0, sigma2_{t_r} / w_r)`` (``w_r`` the sample
+    weights relative to their task's mean). The task covariance ``B = L L^T``
+    (any lower triangular ``L``: positive semi-definite), the noise variances
+    ``sigma2_t`` and the kernel's ``gamma`` (stationary kernels: rbf,
+    laplacian, Matern; others keep their parameters) maximise the log
+    marginal likelihood (the evidence), by L-BFGS-B from its exact gradient::
+
+        log p(y) = -1/2 (y - P m)^T C^{-1} (y - P m) - 1/2 log det C - N/2 log(2 pi)
+        C = G_B + diag(sigma2_{t_r} / w_r),   m = (P^T C^{-1} P)^{-1} P^T C^{-1} y
+
+    (``m`` the tasks' means, the intercepts; 0 without ``fit_intercept``).
+    The fit is then the posterior mean: the dual solve above with ``Q = B``
+    and loss weights ``D = diag(w_r / sigma2_{t_r})``. ``alpha``, ``lambda_2``
+    and ``eps`` do not enter; ``gamma`` is the starting value
+    (:mod:`mtlclassic.estimators._kernel_evidence`).
+
     Parameters
     ----------
     alpha : float, default=1e-3
@@ -689,11 +845,18 @@ class KernelTaskRelationRegressor(MultiTaskRegressorMixin, _KernelTaskRelation):
     kernel : str or callable, default="rbf"
         As :class:`sklearn.kernel_ridge.KernelRidge`'s: a name of
         ``sklearn.metrics.pairwise.PAIRWISE_KERNEL_FUNCTIONS`` or a callable
-        ``k(x, x')`` of two rows; it must be positive semi-definite.
+        ``k(x, x')`` of two rows; it must be positive semi-definite. Also
+        ``"matern32"``, ``"matern52"`` and ``"matern"`` (``nu`` in
+        ``kernel_params``: 0.5, 1.5 or 2.5, default 1.5): the Matern kernel
+        ``(1 + sqrt(3) r) exp(-sqrt(3) r)``, resp. ``(1 + sqrt(5) r + 5 r^2 / 3)
+        exp(-sqrt(5) r)``, ``r = sqrt(2 gamma) ||x - x'||``: scikit-learn's
+        ``Matern(length_scale=l, nu)`` with ``gamma = 1 / (2 l^2)`` (exact
+        solve only).
     gamma : float or array-like of shape (n_features,), default=None
         Parameter of the rbf, laplacian, polynomial, exponential chi2 and
-        sigmoid kernels (``None``: scikit-learn's default, ``1 / n_features``).
-        An array (rbf only) gives each feature its own inverse squared
+        sigmoid kernels and the Matern kernels (``None``: scikit-learn's
+        default, ``1 / n_features``; with ``"evidence"``, the starting value).
+        An array (rbf and Matern only) gives each feature its own inverse squared
         length scale, the ARD (automatic relevance determination) kernel
         ``k(x, x') = exp(-sum_j gamma_j (x_j - x'_j)^2)``: scikit-learn's
         ``RBF(length_scale=l)`` with ``gamma_j = 1 / (2 l_j^2)``; a
@@ -704,10 +867,13 @@ class KernelTaskRelationRegressor(MultiTaskRegressorMixin, _KernelTaskRelation):
         Zero coefficient of the polynomial and sigmoid kernels.
     kernel_params : dict, default=None
         Further parameters of a callable kernel.
-    task_covariance : {"learn", "independent", "shared"} or array-like of shape (n_tasks, n_tasks), default="learn"
-        ``B``: ``"learn"`` the MTRL covariance (above), ``"independent"`` the
-        identity, ``"shared"`` all ones, or a fixed positive semi-definite
-        matrix (tasks ordered as ``tasks_``).
+    task_covariance : {"learn", "evidence", "independent", "shared"} or array-like of shape (n_tasks, n_tasks), default="learn"
+        ``B``: ``"learn"`` the MTRL covariance (above), ``"evidence"`` the
+        multi-task Gaussian process's (above: regression with the exact
+        solve; not with ``n_components``, ``task_weights``,
+        ``intercept_shrinkage`` or ``device="cuda"``, a ``ValueError``
+        otherwise), ``"independent"`` the identity, ``"shared"`` all ones, or
+        a fixed positive semi-definite matrix (tasks ordered as ``tasks_``).
     lambda_2 : float, default=1e-3
         Strength of the learned covariance's prior, ``>= 0`` (``"learn"``
         only; ``0`` gives independent tasks).
@@ -739,9 +905,11 @@ class KernelTaskRelationRegressor(MultiTaskRegressorMixin, _KernelTaskRelation):
     tol : float, default=1e-4
         Stop alternating when an ``Omega`` step moves no entry by more than
         ``tol`` relative to ``Omega``'s largest (with ``n_components``, the
-        linear model's tolerance).
+        linear model's tolerance; with ``"evidence"``, L-BFGS-B's bound on
+        the projected gradient of the log evidence per observation).
     max_iter : int, default=100
-        Maximum number of alternations.
+        Maximum number of alternations (``"evidence"``: of L-BFGS-B
+        iterations).
     warm_start : bool, default=False
         Start the alternation from the previous fit's learned ``Omega``
         (exact solve; the cross-validation walks its grid this way).
@@ -780,7 +948,15 @@ class KernelTaskRelationRegressor(MultiTaskRegressorMixin, _KernelTaskRelation):
         in ``y``'s.
     n_iter_ : int
         Alternations (0 for a fixed ``B``; the linear model's iterations
-        with ``n_components``).
+        with ``n_components``; L-BFGS-B's with ``"evidence"``).
+    gamma_ : float or ndarray of shape (n_features,)
+        ``"evidence"`` only: the kernel's learned ``gamma`` (the given one
+        for a kernel without a length scale).
+    noise_variance_ : ndarray of shape (n_tasks,)
+        ``"evidence"`` only: ``sigma2_t``, in ``y``'s units.
+    log_marginal_likelihood_ : float
+        ``"evidence"`` only: the maximised log evidence (of the normalised
+        targets with ``normalize_y``).
     device_ : {"cpu", "cuda"}
         Where the fit ran.
 
@@ -794,6 +970,8 @@ class KernelTaskRelationRegressor(MultiTaskRegressorMixin, _KernelTaskRelation):
     tasks with kernel methods. JMLR 6.
     Evgeniou, T. and Pontil, M. (2004). Regularized multi-task learning. KDD
     (the separate mean of ``lambda_mean``).
+    Bonilla, E. V., Chai, K. M. A. and Williams, C. K. I. (2008). Multi-task
+    Gaussian process prediction. NIPS 20.
     """
 
 
@@ -804,6 +982,8 @@ class KernelTaskRelationClassifier(MultiTaskClassifierMixin, _KernelTaskRelation
     mapped to ``y in {-1, +1}`` and fitted by the squared loss;
     ``decision_function`` is ``f(x, t) + b_t`` and ``predict`` its sign. There
     is no ``predict_proba`` (the squared loss gives no probabilities).
+    ``task_covariance="evidence"`` (a Gaussian likelihood) is the regressor's
+    only: a ``ValueError`` here.
     """
 
     predict_proba = _no_probabilities(MultiTaskClassifierMixin.predict_proba)
@@ -866,6 +1046,7 @@ class KernelTaskRelationClassifierCV(MultiTaskClassifierMixin, _KernelCV):
 
 KERNEL_TASK_RELATION = declare(
     "kernel-task-relation", KernelTaskRelationRegressor, KernelTaskRelationClassifier,
-    description="kernel MTRL: RBF kernel ridge, learned task covariance (Zhang & Yeung 2010)",
-    grid=kernel_grid(task_covariance="learn", search="axes"),
+    description="kernel MTRL: RBF kernel ridge, learned task covariance (Zhang & Yeung 2010); "
+                "small regressions: multi-task GP, Matern 3/2, by evidence (Bonilla et al. 2008)",
+    grid=kernel_grid(task_covariance="learn", search="axes", evidence_kernel="matern32"),
     cv=(KernelTaskRelationRegressorCV, KernelTaskRelationClassifierCV))
