@@ -59,7 +59,7 @@ def warmup(dtypes=("float64",), sparse=True, verbose=False):
                     rows = slice(0, n_rows) if task_column is None else slice(None)
                     GroupLassoRegressor(alpha=0.01, task_column=task_column, max_iter=10).fit(
                         Xd[rows], yd[rows], sample_weight=sw)
-    from .solvers._entry_kernels import warmup_kernels as warmup_entry_kernels
+    from .solvers import warmup_entry_kernels
 
     warmup_entry_kernels(dtypes)  # the prox-Newton models of LassoClassifier, GroupLassoClassifier
     from .neural import warmup_kernels as warmup_neural_kernels

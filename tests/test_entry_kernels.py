@@ -185,3 +185,15 @@ def test_solve_stops_at_the_ratio(kind):
 
 def test_warmup_compiles_both_dtypes():
     warmup_kernels(("float64", "float32"))
+
+
+@pytest.mark.parametrize("alpha", [0.0, 1e-200, 1e-300])
+def test_row_minimiser_at_a_vanishing_strength_is_the_ridge_step(alpha):
+    """A strength that underflowed (task weights of 1e200) leaves the ridge step, finite: it
+    used to divide by zero (den^2 underflowed) and raise ZeroDivisionError out of the fit."""
+    c = np.array([0.5, -2.0, 1e-3])
+    L = np.array([1.0, 4.0, 0.0])
+    out = np.empty(3)
+    l21_row_minimiser(c, L, 0.5, alpha, out)
+    assert np.all(np.isfinite(out))
+    np.testing.assert_allclose(out, c / (L + 0.5), rtol=1e-10)

@@ -17,8 +17,9 @@ from ._features import FeatureQuadratic
 from ._lowrank import TaskL21, TraceNorm
 from ._ordered import FusedSparseGroup, TemporalL21
 from ._relation import TaskQuadratic, mean_separated_spectrum  # the latter for TaskRelation
-# The numba row proxes, for the solvers' epoch kernels (internal: not in __all__).
-from ._row_kernels import row_prox
+# The numba row proxes and their kinds and parameter slots, for the solvers' epoch and entry
+# kernels (internal: not in __all__).
+from ._row_kernels import P_ALPHA, P_L2, PROX_L1, PROX_L21, row_prox
 from ._rows import L1, L21, L1Inf, SparseGroup, project_rows_l1_ball, sparse_group_dual_norms
 from ._smooth import Pooled, Ridge
 from ._tree import TreeGroup, check_linkage, kim_xing_groups  # the last two for tree_guided

@@ -8,6 +8,7 @@ Each solver declares the capabilities it needs of a datafit and a penalty
 from ._contract import SOLVER_NEEDS, check_solver, choose_solver
 from ._gap import DualExtrapolation, dual_at, duality_gap, profile_free, profile_intercept
 from .cvxpy_solver import solve_cvxpy
+from ._entry_kernels import warmup_kernels as warmup_entry_kernels  # for mtlclassic.warmup
 from .fista import fista
 from .working_set import bcd, prox_newton, working_set
 

@@ -42,16 +42,19 @@ l1-regularized logistic regression. JMLR 13.
 import numpy as np
 from numba import njit
 
-from ..penalties._row_kernels import P_ALPHA, P_L2, PROX_L1, PROX_L21
+from ..penalties import P_ALPHA, P_L2, PROX_L1, PROX_L21
 
 # Sums over samples may be reassociated so that LLVM vectorises them (as in _kernels).
 _REDUCE = {"reassoc", "contract"}
 # Newton iterations of the row minimiser's secular equation (it converges monotonically,
 # quadratically once close: a dozen iterations reach rounding).
 ROW_NEWTON_MAX = 60
+# error_model="numpy": a division by zero at extreme scales (a strength or task weight that
+# under- or overflows) gives inf/nan as numpy would, which the solver's gap reports, instead of
+# numba's ZeroDivisionError out of the fit.
 
 
-@njit(cache=True, nogil=True, fastmath=_REDUCE)
+@njit(cache=True, nogil=True, fastmath=_REDUCE, error_model="numpy")
 def entry_curvatures(X, X_offset, C):
     """``L[j, t] = sum_i c_it (x_ij - m_jt)^2``: each entry's curvature in the model (k, T)."""
     n, k = X.shape
@@ -68,7 +71,7 @@ def entry_curvatures(X, X_offset, C):
     return L
 
 
-@njit(cache=True, nogil=True, fastmath=_REDUCE)
+@njit(cache=True, nogil=True, fastmath=_REDUCE, error_model="numpy")
 def _neg_grad(X, X_offset, R, C, j, t):
     """``sum_i (x_ij - m_jt) c_it R_it``: the model's negative gradient in ``W[j, t]``."""
     m = X_offset[j, t]
@@ -78,7 +81,7 @@ def _neg_grad(X, X_offset, R, C, j, t):
     return g
 
 
-@njit(cache=True, nogil=True, fastmath=_REDUCE)
+@njit(cache=True, nogil=True, fastmath=_REDUCE, error_model="numpy")
 def _neg_grad_curvature(X, X_offset, R, C, j, t):
     """:func:`_neg_grad` and the curvature ``L[j, t]`` in one pass (the first sweep's)."""
     m = X_offset[j, t]
@@ -92,7 +95,7 @@ def _neg_grad_curvature(X, X_offset, R, C, j, t):
     return g, s
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, error_model="numpy")
 def _gradient(X, X_offset, R, C, L, j, t, fresh):
     """The negative gradient in ``W[j, t]``; with ``fresh``, ``L[j, t]`` is computed first."""
     if fresh:
@@ -101,7 +104,7 @@ def _gradient(X, X_offset, R, C, L, j, t, fresh):
     return _neg_grad(X, X_offset, R, C, j, t)
 
 
-@njit(cache=True, nogil=True, fastmath=_REDUCE)
+@njit(cache=True, nogil=True, fastmath=_REDUCE, error_model="numpy")
 def _move(X, X_offset, R, j, t, d):
     """``R[:, t] -= (x_j - m_jt) d``: the residual after ``W[j, t]`` moved by ``d``."""
     m = X_offset[j, t]
@@ -109,7 +112,7 @@ def _move(X, X_offset, R, j, t, d):
         R[i, t] -= (X[i, j] - m) * d
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, error_model="numpy")
 def _l1_sweep(X, X_offset, R, C, W, L, l2, alpha, t, features, n_features, active, fresh):
     """One pass over ``features[:n_features]`` of task t; ``active`` gets the nonzero ones.
 
@@ -139,7 +142,7 @@ def _l1_sweep(X, X_offset, R, C, W, L, l2, alpha, t, features, n_features, activ
     return change, n_active
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, error_model="numpy")
 def l1_entry_solve(X, X_offset, R, C, W, L, params, max_sweeps, ratio, active_sweeps,
                    fresh=False):
     """Entry-level coordinate descent on the model with ``alpha ||W||_1 + l2/2 ||W||^2``.
@@ -177,15 +180,15 @@ def l1_entry_solve(X, X_offset, R, C, W, L, params, max_sweeps, ratio, active_sw
     return most
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, error_model="numpy")
 def l21_row_minimiser(c, L, l2, alpha, out):
     """``out <- argmin_w sum_t (L_t + l2)/2 w_t^2 - c_t w_t + alpha ||w||_2`` (exact).
 
     ``w = 0`` iff ``||c|| <= alpha``; otherwise ``w_t = c_t nu / (a_t nu +
     alpha)`` with ``a_t = L_t + l2`` and ``nu = ||w||`` the root of the
     secular equation ``phi(nu) = sum_t c_t^2 / (a_t nu + alpha)^2 - 1``,
-    decreasing and convex on ``nu >= 0``: Newton's iterations from ``nu =
-    0`` increase monotonically to it. (With equal ``a_t`` this is the group
+    decreasing and convex on ``nu >= 0``: Newton's iterations from the lower
+    bound ``(||c|| - alpha) / max_t a_t`` increase monotonically to it. (With equal ``a_t`` this is the group
     soft threshold.) Returns ``||out||``.
     """
     T = c.shape[0]
@@ -195,13 +198,26 @@ def l21_row_minimiser(c, L, l2, alpha, out):
     if not np.sqrt(norm2) > alpha:
         out[:] = 0.0
         return 0.0
-    nu = 0.0
+    if not alpha > 0.0:  # no penalty left (a strength that underflowed): the ridge step
+        norm2 = 0.0
+        for t in range(T):
+            a = L[t] + l2
+            out[t] = c[t] / a if a > 0.0 else 0.0
+            norm2 += out[t] * out[t]
+        return np.sqrt(norm2)
+    # Start at a lower bound of the root, (||c|| - alpha) / max_t a_t (phi >= 0 there, so the
+    # iterations still increase monotonically): from nu = 0 a tiny alpha makes phi overflow.
+    a_max = 0.0
+    for t in range(T):
+        a_max = max(a_max, L[t] + l2)
+    nu = (np.sqrt(norm2) - alpha) / a_max if a_max > 0.0 else 0.0
     for _ in range(ROW_NEWTON_MAX):
         phi, dphi = -1.0, 0.0
         for t in range(T):
             a = L[t] + l2
             den = a * nu + alpha
-            q = c[t] * c[t] / (den * den)
+            r = c[t] / den  # not c^2 / den^2: den^2 underflows to 0 at tiny alpha
+            q = r * r
             phi += q
             dphi -= 2.0 * a * q / den
         if dphi == 0.0:  # every a_t = 0: no curvature, no finite minimiser (not reached:
@@ -215,7 +231,7 @@ def l21_row_minimiser(c, L, l2, alpha, out):
     return nu
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, error_model="numpy")
 def _l21_sweep(X, X_offset, R, C, W, L, l2, alpha, features, n_features, active, c, w_new,
                fresh):
     """One pass of exact row minimisations over ``features[:n_features]``.
@@ -244,7 +260,7 @@ def _l21_sweep(X, X_offset, R, C, W, L, l2, alpha, features, n_features, active,
     return change, n_active
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, error_model="numpy")
 def l21_row_solve(X, X_offset, R, C, W, L, params, max_sweeps, ratio, active_sweeps,
                   fresh=False):
     """Row-level coordinate descent on the model with ``alpha sum_j ||W[j]||_2 + l2/2 ||W||^2``.
@@ -278,7 +294,7 @@ def l21_row_solve(X, X_offset, R, C, W, L, params, max_sweeps, ratio, active_swe
     return sweeps
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, error_model="numpy")
 def entry_solve(X, X_offset, R, C, W, L, params, kind, max_sweeps, ratio, active_sweeps,
                 fresh=False):
     """:func:`l1_entry_solve` or :func:`l21_row_solve`, by the penalty's ``kind``.

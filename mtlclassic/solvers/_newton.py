@@ -40,7 +40,7 @@ import copy
 
 import numpy as np
 
-from ..penalties._row_kernels import PROX_L1, PROX_L21
+from ..penalties import PROX_L1, PROX_L21
 from ._anderson import Anderson
 from ._entry_kernels import ENTRY_KINDS, entry_solve
 from ._gap import dual_at
@@ -108,8 +108,15 @@ class _NewtonInner:
         if cache.get("ws") is not None and np.array_equal(cache["ws"], ws):
             sub = cache["sub"]
         else:
-            sub = _restrict(data, ws, cache.get("ws"), cache.get("sub"))
-            cache.clear()  # one restricted copy of the columns alive at a time
+            last_ws, last_sub = cache.get("ws"), cache.get("sub")
+            if not _reuses(data, last_sub):
+                # One restricted copy of the columns alive at a time (per-task designs'
+                # memory bound, tests/test_large_data.py); a dense shared design's copy
+                # is built from the last one, both alive for that moment.
+                cache.clear()
+                last_ws = last_sub = None
+            sub = _restrict(data, ws, last_ws, last_sub)
+            cache.clear()
             if sub.is_sparse and sub.X.format != "csc":
                 sub = sub._with_design(sub.X.tocsc()) if sub.X_offset is None else _csc(sub)
             cache.update(ws=ws, sub=sub)
@@ -310,9 +317,7 @@ def _restrict(data, ws, last_ws, last_sub):
     features: 2.0 ms -> 0.5 ms a round). Dense shared designs whose copy is
     plain (not the centered one of :meth:`SharedDesign.restrict`) only.
     """
-    plain = (data.layout == "shared" and not data.is_sparse
-             and (data.X_offset is None or data.row_weights is None))
-    if not plain or last_ws is None or last_sub is None or last_sub.is_sparse:
+    if last_ws is None or not _reuses(data, last_sub):
         return data.restrict(ws)
     at = np.minimum(np.searchsorted(last_ws, ws), last_ws.size - 1)
     kept = last_ws[at] == ws
@@ -324,6 +329,12 @@ def _restrict(data, ws, last_ws, last_sub):
     if data.X_offset is not None:  # as the plain restrict
         sub.X_offset, sub._sums = data.X_offset[ws], data._sums[ws]
     return sub
+
+
+def _reuses(data, last_sub):
+    """Whether :func:`_restrict` builds the next copy from ``last_sub`` (plain dense shared)."""
+    return (last_sub is not None and not last_sub.is_sparse and data.layout == "shared"
+            and not data.is_sparse and (data.X_offset is None or data.row_weights is None))
 
 
 def _entry_applies(model, penalty):

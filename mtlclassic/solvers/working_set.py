@@ -20,8 +20,7 @@ descent. AISTATS.
 
 import numpy as np
 
-from ..data import PseudoRows
-from ..data._column_cache import WorkingColumns
+from ..data import PseudoRows, WorkingColumns
 from ._anderson import Anderson
 from ._contract import check_solver
 from ._gap import DualExtrapolation, dual_at
