@@ -49,12 +49,13 @@ _REDUCE = {"reassoc", "contract"}
 # Newton iterations of the row minimiser's secular equation (it converges monotonically,
 # quadratically once close: a dozen iterations reach rounding).
 ROW_NEWTON_MAX = 60
-# error_model="numpy": a division by zero at extreme scales (a strength or task weight that
-# under- or overflows) gives inf/nan as numpy would, which the solver's gap reports, instead of
-# numba's ZeroDivisionError out of the fit.
+# A division by zero at extreme scales (a strength or task weight that under- or overflows)
+# gives inf/nan as numpy would, which the solver's gap reports, instead of numba's
+# ZeroDivisionError out of the fit.
+_ERRORS = "numpy"
 
 
-@njit(cache=True, nogil=True, fastmath=_REDUCE, error_model="numpy")
+@njit(cache=True, nogil=True, fastmath=_REDUCE, error_model=_ERRORS)
 def entry_curvatures(X, X_offset, C):
     """``L[j, t] = sum_i c_it (x_ij - m_jt)^2``: each entry's curvature in the model (k, T)."""
     n, k = X.shape
@@ -71,7 +72,7 @@ def entry_curvatures(X, X_offset, C):
     return L
 
 
-@njit(cache=True, nogil=True, fastmath=_REDUCE, error_model="numpy")
+@njit(cache=True, nogil=True, fastmath=_REDUCE, error_model=_ERRORS)
 def _neg_grad(X, X_offset, R, C, j, t):
     """``sum_i (x_ij - m_jt) c_it R_it``: the model's negative gradient in ``W[j, t]``."""
     m = X_offset[j, t]
@@ -81,7 +82,7 @@ def _neg_grad(X, X_offset, R, C, j, t):
     return g
 
 
-@njit(cache=True, nogil=True, fastmath=_REDUCE, error_model="numpy")
+@njit(cache=True, nogil=True, fastmath=_REDUCE, error_model=_ERRORS)
 def _neg_grad_curvature(X, X_offset, R, C, j, t):
     """:func:`_neg_grad` and the curvature ``L[j, t]`` in one pass (the first sweep's)."""
     m = X_offset[j, t]
@@ -95,7 +96,7 @@ def _neg_grad_curvature(X, X_offset, R, C, j, t):
     return g, s
 
 
-@njit(cache=True, nogil=True, error_model="numpy")
+@njit(cache=True, nogil=True, error_model=_ERRORS)
 def _gradient(X, X_offset, R, C, L, j, t, fresh):
     """The negative gradient in ``W[j, t]``; with ``fresh``, ``L[j, t]`` is computed first."""
     if fresh:
@@ -104,7 +105,7 @@ def _gradient(X, X_offset, R, C, L, j, t, fresh):
     return _neg_grad(X, X_offset, R, C, j, t)
 
 
-@njit(cache=True, nogil=True, fastmath=_REDUCE, error_model="numpy")
+@njit(cache=True, nogil=True, fastmath=_REDUCE, error_model=_ERRORS)
 def _move(X, X_offset, R, j, t, d):
     """``R[:, t] -= (x_j - m_jt) d``: the residual after ``W[j, t]`` moved by ``d``."""
     m = X_offset[j, t]
@@ -112,7 +113,7 @@ def _move(X, X_offset, R, j, t, d):
         R[i, t] -= (X[i, j] - m) * d
 
 
-@njit(cache=True, nogil=True, error_model="numpy")
+@njit(cache=True, nogil=True, error_model=_ERRORS)
 def _l1_sweep(X, X_offset, R, C, W, L, l2, alpha, t, features, n_features, active, fresh):
     """One pass over ``features[:n_features]`` of task t; ``active`` gets the nonzero ones.
 
@@ -142,7 +143,51 @@ def _l1_sweep(X, X_offset, R, C, W, L, l2, alpha, t, features, n_features, activ
     return change, n_active
 
 
-@njit(cache=True, nogil=True, error_model="numpy")
+@njit(cache=True, nogil=True, error_model=_ERRORS)
+def _sweep(kind, X, X_offset, R, C, W, L, l2, alpha, t, features, n_features, active, c, w_new,
+           fresh):
+    """:func:`_l1_sweep` of task t or :func:`_l21_sweep` (all tasks), by ``kind``."""
+    if kind == PROX_L1:
+        return _l1_sweep(X, X_offset, R, C, W, L, l2, alpha, t, features, n_features, active,
+                         fresh)
+    return _l21_sweep(X, X_offset, R, C, W, L, l2, alpha, features, n_features, active, c, w_new,
+                      fresh)
+
+
+@njit(cache=True, nogil=True, error_model=_ERRORS)
+def _cycle(kind, X, X_offset, R, C, W, L, params, t, max_sweeps, ratio, active_sweeps, fresh):
+    """Full sweeps, each followed by up to ``active_sweeps`` sweeps over the nonzero entries.
+
+    Until a sweep moves the coefficients by at most ``ratio`` times the first
+    full sweep did, or ``max_sweeps`` full sweeps; ``fresh``: the first one
+    computes the curvatures. Returns the number of full sweeps.
+    """
+    k, T = W.shape
+    l2, alpha = params[P_L2], params[P_ALPHA]
+    every = np.arange(k)
+    active = np.empty(k, dtype=np.int64)
+    spare = np.empty(k, dtype=np.int64)
+    c = np.empty(T)
+    w_new = np.empty(T)
+    first = -1.0
+    sweeps = 0
+    while sweeps < max_sweeps:
+        change, n_active = _sweep(kind, X, X_offset, R, C, W, L, l2, alpha, t, every, k, active,
+                                  c, w_new, fresh and sweeps == 0)
+        sweeps += 1
+        if first < 0.0:
+            first = change
+        if change <= ratio * first:
+            break
+        for _ in range(active_sweeps):
+            moved, _n = _sweep(kind, X, X_offset, R, C, W, L, l2, alpha, t, active, n_active,
+                               spare, c, w_new, False)
+            if moved <= ratio * first:
+                break
+    return sweeps
+
+
+@njit(cache=True, nogil=True, error_model=_ERRORS)
 def l1_entry_solve(X, X_offset, R, C, W, L, params, max_sweeps, ratio, active_sweeps,
                    fresh=False):
     """Entry-level coordinate descent on the model with ``alpha ||W||_1 + l2/2 ||W||^2``.
@@ -154,33 +199,14 @@ def l1_entry_solve(X, X_offset, R, C, W, L, params, max_sweeps, ratio, active_sw
     kept equal to the model's residual. Returns the largest number of full
     sweeps a task took.
     """
-    k, T = W.shape
-    l2, alpha = params[P_L2], params[P_ALPHA]
-    every = np.arange(k)
-    active = np.empty(k, dtype=np.int64)
-    spare = np.empty(k, dtype=np.int64)
     most = 0
-    for t in range(T):
-        first = -1.0
-        sweeps = 0
-        while sweeps < max_sweeps:
-            change, n_active = _l1_sweep(X, X_offset, R, C, W, L, l2, alpha, t, every, k, active,
-                                         fresh and sweeps == 0)
-            sweeps += 1
-            if first < 0.0:
-                first = change
-            if change <= ratio * first:
-                break
-            for _ in range(active_sweeps):
-                c, _n = _l1_sweep(X, X_offset, R, C, W, L, l2, alpha, t, active, n_active, spare,
-                                  False)
-                if c <= ratio * first:
-                    break
-        most = max(most, sweeps)
+    for t in range(W.shape[1]):
+        most = max(most, _cycle(PROX_L1, X, X_offset, R, C, W, L, params, t, max_sweeps, ratio,
+                                active_sweeps, fresh))
     return most
 
 
-@njit(cache=True, nogil=True, error_model="numpy")
+@njit(cache=True, nogil=True, error_model=_ERRORS)
 def l21_row_minimiser(c, L, l2, alpha, out):
     """``out <- argmin_w sum_t (L_t + l2)/2 w_t^2 - c_t w_t + alpha ||w||_2`` (exact).
 
@@ -231,7 +257,7 @@ def l21_row_minimiser(c, L, l2, alpha, out):
     return nu
 
 
-@njit(cache=True, nogil=True, error_model="numpy")
+@njit(cache=True, nogil=True, error_model=_ERRORS)
 def _l21_sweep(X, X_offset, R, C, W, L, l2, alpha, features, n_features, active, c, w_new,
                fresh):
     """One pass of exact row minimisations over ``features[:n_features]``.
@@ -260,7 +286,7 @@ def _l21_sweep(X, X_offset, R, C, W, L, l2, alpha, features, n_features, active,
     return change, n_active
 
 
-@njit(cache=True, nogil=True, error_model="numpy")
+@njit(cache=True, nogil=True, error_model=_ERRORS)
 def l21_row_solve(X, X_offset, R, C, W, L, params, max_sweeps, ratio, active_sweeps,
                   fresh=False):
     """Row-level coordinate descent on the model with ``alpha sum_j ||W[j]||_2 + l2/2 ||W||^2``.
@@ -269,32 +295,11 @@ def l21_row_solve(X, X_offset, R, C, W, L, params, max_sweeps, ratio, active_swe
     in :func:`l1_entry_solve` over the nonzero rows. Returns the number of
     full sweeps.
     """
-    k, T = W.shape
-    l2, alpha = params[P_L2], params[P_ALPHA]
-    every = np.arange(k)
-    active = np.empty(k, dtype=np.int64)
-    spare = np.empty(k, dtype=np.int64)
-    c = np.empty(T)
-    w_new = np.empty(T)
-    first = -1.0
-    sweeps = 0
-    while sweeps < max_sweeps:
-        change, n_active = _l21_sweep(X, X_offset, R, C, W, L, l2, alpha, every, k, active, c,
-                                      w_new, fresh and sweeps == 0)
-        sweeps += 1
-        if first < 0.0:
-            first = change
-        if change <= ratio * first:
-            break
-        for _ in range(active_sweeps):
-            ch, _n = _l21_sweep(X, X_offset, R, C, W, L, l2, alpha, active, n_active, spare, c,
-                                w_new, False)
-            if ch <= ratio * first:
-                break
-    return sweeps
+    return _cycle(PROX_L21, X, X_offset, R, C, W, L, params, 0, max_sweeps, ratio,
+                  active_sweeps, fresh)
 
 
-@njit(cache=True, nogil=True, error_model="numpy")
+@njit(cache=True, nogil=True, error_model=_ERRORS)
 def entry_solve(X, X_offset, R, C, W, L, params, kind, max_sweeps, ratio, active_sweeps,
                 fresh=False):
     """:func:`l1_entry_solve` or :func:`l21_row_solve`, by the penalty's ``kind``.
