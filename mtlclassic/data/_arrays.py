@@ -31,6 +31,8 @@ scatters into ``T`` bins or atomic sums, are what a GPU does at full speed.
 import numpy as np
 import scipy.sparse as sp
 
+from ._tied import TiedDesign
+
 
 def _move(xp, a):
     """``a`` (ndarray or scipy sparse) as an array of namespace ``xp``."""
@@ -73,7 +75,12 @@ def pinned_copy(cp, a):
 
 
 def to_namespace(data, xp):
-    """The problem ``data`` (a host container) with its arrays in namespace ``xp``."""
+    """The problem ``data`` (a host container) with its arrays in namespace ``xp``.
+
+    A two-part model's view of ``[X, X]`` stays a view: of ``X`` on the device.
+    """
+    if isinstance(data, TiedDesign):
+        return TiedDesign(to_namespace(data.base, xp), data.n_blocks)
     args = dict(X=_move(xp, data.X), Y=_move(xp, data.Y), C=_move(xp, data.C),
                 X_offset=_move(xp, data.X_offset))
     out = (ArraySharedDesign(xp, **args) if data.layout == "shared"

@@ -21,6 +21,8 @@ import mmap
 import numpy as np
 from numba import njit
 
+from ._tied import TiedDesign
+
 # Rows of a task read together by the gather: a tile of rows of a C-ordered X (rows
 # apart by p values) is reused across the features gathered, while the writes to each
 # column of the block stay contiguous runs of this length. Measured (20000 x 2000, 1231
@@ -105,22 +107,24 @@ class WorkingColumns:
 
     Parameters
     ----------
-    data : StackedDesign
-        A dense stacked container (centered or not).
+    data : StackedDesign or TiedDesign
+        A dense stacked container (centered or not), or a two-part model's
+        view of one: its column j is read from column ``j mod p`` of ``X``.
     """
 
     def __init__(self, data):
         if not self.applies(data):
             raise ValueError("WorkingColumns needs a dense stacked container.")
-        self.data = data
+        self.n_features = data.n_features
+        self.data, self._source = _untied(data)
         self.features = np.empty(0, dtype=np.int64)  # the columns held, in block order
         self.block = None  # (n_samples, n_features), Fortran-ordered; the set in block[:, :k]
         self.gathered = 0  # columns read from data.X so far (for tests and profiles)
 
     @staticmethod
     def applies(data):
-        """Whether ``data`` is a container this cache serves (dense stacked)."""
-        return data.layout == "stacked" and type(data.X) is np.ndarray
+        """Whether ``data`` is a container this cache serves (dense stacked, or a view of one)."""
+        return data.layout == "stacked" and type(_untied(data)[0].X) is np.ndarray
 
     def restrict(self, features):
         """``data.restrict(features)``, its columns taken from the block where they are.
@@ -140,8 +144,7 @@ class WorkingColumns:
             # be faulted in afresh. Measured at alpha_max / 10, growing into a new block
             # 1.5x the working set each time it was outgrown: 1.41 s of moves, 5.8 s
             # fit (under load 8 on 2 cores), against 0.09 s and 2.4 s.
-            self.block = _allocate((self.data.n_samples, self.data.n_features),
-                                   self.data.X.dtype)
+            self.block = _allocate((self.data.n_samples, self.n_features), self.data.X.dtype)
         # Where the columns already held go in the new set (both lists increase).
         where = np.searchsorted(features, self.features)
         kept = where < k
@@ -156,8 +159,15 @@ class WorkingColumns:
             data = self.data
             centered = data.X_offset is not None
             offset = data.X_offset if centered else np.zeros((1, 1), dtype=data.X.dtype)
-            _gather(data.X, features[slots], slots, data.offsets, offset, centered,
-                    self.block, GATHER_ROWS)
+            _gather(data.X, self._source(features[slots]), slots, data.offsets, offset,
+                    centered, self.block, GATHER_ROWS)
             self.gathered += slots.size
         self.features = features.copy() if increasing else np.empty(0, dtype=np.int64)
         return self.data._with_design(self.block[:, :k])
+
+
+def _untied(data):
+    """``(container on X, features -> columns of X)``: a tied view's base and its map."""
+    if isinstance(data, TiedDesign):
+        return data.base, data.source_features
+    return data, lambda features: features

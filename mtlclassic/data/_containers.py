@@ -41,6 +41,7 @@ from ._scaling import IDENTITY, intercept_scale, rescale
 from ._stacked_kernels import (stacked_centered_copy, stacked_linear, stacked_linear_f,
                                stacked_rmatvec, stacked_rmatvec_f, stacked_sq_rmatvec,
                                stacked_weighted_gram)
+from ._tied import TiedDesign
 
 # Entries of the temporaries made by the passes over a dense X in row chunks (512 KB
 # in float64): a pass never allocates more than this besides its result.
@@ -122,17 +123,26 @@ class _Design:
         other._intercept_scale = self.intercept_scale
         return other
 
-    def tiled(self, n_blocks):
+    def tiled(self, n_blocks, tied=True):
         """The same problem on the design ``[X, X, ...]`` (``n_blocks`` copies of the columns).
 
         Models written as ``W = P + Q`` are ordinary problems on ``[X, X]``
         with the stacked coefficients ``[P; Q]``. Call before :meth:`center`.
+        ``tied``: a :class:`~mtlclassic.data._tied.TiedDesign`, the columns
+        tied to those of ``X`` (no copy, each product taken once); else an
+        explicit copy (the reference the view is tested against).
         """
         if n_blocks == 1:
             return self
+        if tied:
+            return TiedDesign(self, n_blocks)
         X = (sp.hstack([self.X] * n_blocks, format=self.X.format) if sp.issparse(self.X)
              else np.hstack([self.X] * n_blocks))
         return self._with_design(X)
+
+    def explicit(self):
+        """The same problem with its design as one matrix ``X``: this one (see ``TiedDesign``)."""
+        return self
 
     def restrict(self, features):
         """The same problem on the columns ``features`` only (centering kept).

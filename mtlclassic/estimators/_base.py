@@ -53,6 +53,9 @@ class MultiTaskLinearModel(MultiTaskPredictor):
     _shared_nonneg_params = ("intercept_shrinkage",)
     # Coefficient matrices summed into ``coef_`` (2 for models ``W = P + Q``).
     _n_blocks = 1
+    # Whether those models see [X, X] as a view of X (mtlclassic.data._tied) rather than a copy;
+    # False only in the tests and benchmark that compare the two.
+    _tied_design = True
 
     def __init__(self, alpha=0.1, *, l2_reg=0.0, fit_intercept=True, intercept_shrinkage=0.0,
                  task_column=None, unseen_tasks="error", task_weights=None, tol=1e-4,
@@ -192,10 +195,10 @@ class MultiTaskLinearModel(MultiTaskPredictor):
 
         The container is rescaled when the data's scales are far from 1
         (``data.scaling``, see :mod:`mtlclassic.data._scaling`) and, to be
-        solved (``solve=True``), tiled for two-part models and centered with
-        intercepts; paths and CV reuse it for every penalty strength. Without
-        ``solve`` (a gradient at ``W = 0``, for ``alpha_max``) neither copy
-        is made. The datafit is that of the rescaled
+        solved (``solve=True``), tiled for two-part models (a view of ``X``,
+        :mod:`mtlclassic.data._tied`) and centered with intercepts; paths and
+        CV reuse it for every penalty strength. Without ``solve`` (a gradient
+        at ``W = 0``, for ``alpha_max``) neither is done. The datafit is that of the rescaled
         problem: its values are the user's times ``2^data.scaling.objective``.
         Coefficients and intercepts passed to and returned by :meth:`_start`,
         :meth:`_solve` and :meth:`_raw_intercept` are in the user's units.
@@ -210,7 +213,7 @@ class MultiTaskLinearModel(MultiTaskPredictor):
         data = data.rescaled(scale_targets=self._loss == "squared")
         if not solve:
             return data, _DATAFITS[self._loss](data), p, T
-        data = data.tiled(self._n_blocks)  # W = P + Q: the problem on [X, X]
+        data = data.tiled(self._n_blocks, tied=self._tied_design)  # W = P + Q: on [X, X]
         # Centering: the same problem, better conditioned; intercepts mapped back. Not with
         # shrinkage, whose term is on the user's intercepts: centered, they would depend on W.
         if self.fit_intercept and not data.intercept_shrinkage > 0:

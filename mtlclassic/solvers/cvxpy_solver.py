@@ -11,7 +11,8 @@ from ._gap import duality_gap, profile_free
 
 def _task_blocks(data):
     """Yield ``(t, rows, X_t, y_t, c_t)`` for each task, in both layouts."""
-    X = data.X.tocsr() if sp.issparse(data.X) else data.X
+    X = data.explicit().X  # a two-part model's view of [X, X]: the reference takes the copy
+    X = X.tocsr() if sp.issparse(X) else X
     if data.layout == "shared":
         for t in range(data.n_tasks):
             keep = data.C[:, t] > 0  # missing targets carry no loss term
