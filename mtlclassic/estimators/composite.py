@@ -1,7 +1,8 @@
 """Models written as a sum of two coefficient matrices, ``W = P + Q``: dirty models, robust MTFL.
 
-Each is the ordinary problem on the design ``[X, X]`` with the stacked
-coefficients ``[P; Q]`` and a penalty separable between the two parts
+Each is the ordinary problem on the design ``[X, X]`` (a view tied to ``X``,
+:mod:`mtlclassic.data._tied`, never a copy) with the stacked coefficients
+``[P; Q]`` and a penalty separable between the two parts
 (:class:`mtlclassic.penalties.BlockSum`), solved by the same FISTA loop; the
 duality gap is exact (the dual constrains ``X^T theta`` to both parts' dual
 balls), so they stop on it like every other model.
