@@ -322,6 +322,9 @@ def cmd_one(args):
         ytr = (ytr - mu[task]) / sd[task]
     else:
         Xtr, ytr = make_nonlinear_tasks(spec["rows"], seed=spec.get("seed", 0))
+        if spec.get("shuffle"):  # rows not grouped by task: the estimator must sort them
+            perm = np.random.default_rng(1).permutation(Xtr.shape[0])
+            Xtr, ytr = Xtr[perm], ytr[perm]
         Xte, yte = make_nonlinear_tasks(20_000, seed=spec.get("seed", 0), row_seed=1000)
         mu, sd = np.zeros(10), np.ones(10)
     rss_data = _peak_rss_mb()
@@ -416,18 +419,18 @@ def cmd_scale(args):
     sizes = [int(float(s)) for s in args.sizes.split(",")]
     point = {"task_covariance": "learn", "gamma_factor": 1.0, "alpha": 1e-4, "lambda_2": 1e-4,
              "n_components": args.components, "random_state": 0}
+    data = {"data": "synthetic", "seed": 0, "shuffle": args.shuffle}
     rows, stop = [], False
     for n in sizes:
         if stop:
             rows.append({"rows": n, "error": "skipped (previous size over the limit)"})
             continue
-        rec = _run_one({"data": "synthetic", "rows": n, "seed": 0, "params": point},
-                       args.timeout)
+        rec = _run_one({**data, "rows": n, "params": point}, args.timeout)
         print(n, rec, flush=True)
         rows.append(rec)
         stop = "fit_time" not in rec or rec["wall"] * 2.5 > args.timeout
-    capped = _run_one({"data": "synthetic", "rows": args.capped_rows, "seed": 0,
-                       "params": point}, args.timeout, vmem_kb=args.vmem_kb)
+    capped = (_run_one({**data, "rows": args.capped_rows, "params": point}, args.timeout,
+                       vmem_kb=args.vmem_kb) if args.capped_rows else {"error": "not run"})
     print("capped", capped, flush=True)
     print(f"\nScale: synthetic, 10 tasks, n_components={args.components}, "
           "task_covariance='learn'\n")
@@ -448,8 +451,9 @@ def cmd_scale(args):
           f"{'fits' if 'fit_time' in capped else 'FAILS: ' + capped.get('error', '')}"
           + (f", fit {capped['fit_time']:.1f} s, peak RSS {capped['rss_fit_mb']:.0f} MB"
              if "fit_time" in capped else ""))
-    _write(args.out, "scale", {"machine": _machine(), "point": point, "rows": rows,
-                               "capped": capped, "vmem_kb": args.vmem_kb})
+    _write(args.out, "scale" + "_shuffled" * args.shuffle,
+           {"machine": _machine(), "point": point, "shuffle": args.shuffle, "rows": rows,
+            "capped": capped, "vmem_kb": args.vmem_kb})
 
 
 # -- School / Landmine through compare ------------------------------------------------------
@@ -528,6 +532,9 @@ def main(argv=None):
     p.add_argument("--timeout", type=int, default=300)
     p.add_argument("--capped-rows", type=int, default=200_000)
     p.add_argument("--vmem-kb", type=int, default=3_000_000)
+    p.add_argument("--shuffle", action="store_true",
+                   help="rows in a random order, not grouped by task")
+    # --capped-rows 0: no capped run.
     p = sub.add_parser("compare")
     p.add_argument("--data", choices=("school", "landmine"), required=True)
     p.add_argument("--models", default="kernel-task-relation,task-relation,mean-regularized")
