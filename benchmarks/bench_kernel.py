@@ -322,6 +322,9 @@ def cmd_one(args):
         ytr = (ytr - mu[task]) / sd[task]
     else:
         Xtr, ytr = make_nonlinear_tasks(spec["rows"], seed=spec.get("seed", 0))
+        if spec.get("shuffle"):  # rows not grouped by task: the estimator must sort them
+            perm = np.random.default_rng(1).permutation(Xtr.shape[0])
+            Xtr, ytr = Xtr[perm], ytr[perm]
         Xte, yte = make_nonlinear_tasks(20_000, seed=spec.get("seed", 0), row_seed=1000)
         mu, sd = np.zeros(10), np.ones(10)
     rss_data = _peak_rss_mb()
@@ -354,18 +357,25 @@ def _run_one(spec, timeout, vmem_kb=None):
     cmd = [sys.executable, os.path.abspath(__file__), "_one", json.dumps(spec)]
     if vmem_kb:
         cmd = ["bash", "-c", f"ulimit -v {vmem_kb} && exec \"$@\"", "bash", *cmd]
-    t0 = time.perf_counter()
+    t0, load0 = time.perf_counter(), os.getloadavg()[0]
+    # The 1-minute load average at the start and the end: the machine is shared.
     try:
         proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
     except subprocess.TimeoutExpired:
-        return {"rows": spec["rows"], "error": f"over {timeout} s", "wall": timeout}
+        return {"rows": spec["rows"], "error": f"over {timeout} s", "wall": timeout,
+                "load": [load0, os.getloadavg()[0]]}
     if proc.returncode != 0:
         tail = (proc.stderr or proc.stdout).strip().splitlines()[-3:]
         return {"rows": spec["rows"], "error": " | ".join(tail), "rc": proc.returncode,
-                "wall": time.perf_counter() - t0}
+                "wall": time.perf_counter() - t0, "load": [load0, os.getloadavg()[0]]}
     rec = json.loads(proc.stdout.strip().splitlines()[-1])
     rec["wall"] = time.perf_counter() - t0
+    rec["load"] = [load0, os.getloadavg()[0]]
     return rec
+
+
+def _load(rec):
+    return "{:.1f}-{:.1f}".format(*rec["load"]) if "load" in rec else "-"
 
 
 def _fmt(rec, key, fmt="{:.2f}"):
@@ -392,14 +402,15 @@ def cmd_timing(args):
     print(f"\nTiming, {args.data}, task_covariance='learn', gamma=median/4, alpha=1e-7, "
           f"lambda_2=1e-6 (targets standardised per task)\n")
     print("| N rows | exact: fit (s) | exact: alternations | exact: peak RSS (MB) | exact: nMSE "
-          f"| Nystroem {args.components}: fit (s) | iterations | peak RSS (MB) | nMSE |")
-    print("|---|---|---|---|---|---|---|---|---|")
+          f"| load | Nystroem {args.components}: fit (s) | iterations | peak RSS (MB) | nMSE "
+          "| load |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|")
     for rec in rows:
         e, s = rec["exact"], rec["nystroem"]
         print(f"| {rec['rows']} | {_fmt(e, 'fit_time')} | {e.get('n_iter', '-')} | "
-              f"{_fmt(e, 'rss_fit_mb', '{:.0f}')} | {_fmt(e, 'nmse', '{:.4f}')} | "
+              f"{_fmt(e, 'rss_fit_mb', '{:.0f}')} | {_fmt(e, 'nmse', '{:.4f}')} | {_load(e)} | "
               f"{_fmt(s, 'fit_time')} | {s.get('n_iter', '-')} | "
-              f"{_fmt(s, 'rss_fit_mb', '{:.0f}')} | {_fmt(s, 'nmse', '{:.4f}')} |")
+              f"{_fmt(s, 'rss_fit_mb', '{:.0f}')} | {_fmt(s, 'nmse', '{:.4f}')} | {_load(s)} |")
     _write(args.out, f"timing_{args.data}", {"machine": _machine(), "point": point,
                                               "components": args.components, "rows": rows})
 
@@ -408,35 +419,41 @@ def cmd_scale(args):
     sizes = [int(float(s)) for s in args.sizes.split(",")]
     point = {"task_covariance": "learn", "gamma_factor": 1.0, "alpha": 1e-4, "lambda_2": 1e-4,
              "n_components": args.components, "random_state": 0}
+    data = {"data": "synthetic", "seed": 0, "shuffle": args.shuffle}
     rows, stop = [], False
     for n in sizes:
         if stop:
             rows.append({"rows": n, "error": "skipped (previous size over the limit)"})
             continue
-        rec = _run_one({"data": "synthetic", "rows": n, "seed": 0, "params": point},
-                       args.timeout)
+        rec = _run_one({**data, "rows": n, "params": point}, args.timeout)
         print(n, rec, flush=True)
         rows.append(rec)
         stop = "fit_time" not in rec or rec["wall"] * 2.5 > args.timeout
-    capped = _run_one({"data": "synthetic", "rows": args.capped_rows, "seed": 0,
-                       "params": point}, args.timeout, vmem_kb=args.vmem_kb)
+    capped = (_run_one({**data, "rows": args.capped_rows, "params": point}, args.timeout,
+                       vmem_kb=args.vmem_kb) if args.capped_rows else {"error": "not run"})
     print("capped", capped, flush=True)
     print(f"\nScale: synthetic, 10 tasks, n_components={args.components}, "
           "task_covariance='learn'\n")
     print("| rows | fit (s) | s per 10^5 rows | iterations | peak RSS (MB) | RSS after data "
-          "(MB) | nMSE |")
-    print("|---|---|---|---|---|---|---|")
+          "(MB) | nMSE | load |")
+    print("|---|---|---|---|---|---|---|---|")
     for rec in rows:
         per = (f"{rec['fit_time'] / rec['rows'] * 1e5:.2f}" if "fit_time" in rec else "-")
         print(f"| {rec['rows']} | {_fmt(rec, 'fit_time')} | {per} | {rec.get('n_iter', '-')} | "
               f"{_fmt(rec, 'rss_fit_mb', '{:.0f}')} | {_fmt(rec, 'rss_data_mb', '{:.0f}')} | "
-              f"{_fmt(rec, 'nmse', '{:.4f}')} |")
+              f"{_fmt(rec, 'nmse', '{:.4f}')} | {_load(rec)} |")
+    fitted = [rec for rec in rows if "fit_time" in rec]
+    if len(fitted) >= 2:  # time ~ rows^slope: 1 is linear
+        slope = np.polyfit(np.log([r["rows"] for r in fitted]),
+                           np.log([r["fit_time"] for r in fitted]), 1)[0]
+        print(f"\nLog-log slope of fit time against rows (least squares): {slope:.2f}")
     print(f"\nUnder ulimit -v {args.vmem_kb} ({args.capped_rows} rows): "
           f"{'fits' if 'fit_time' in capped else 'FAILS: ' + capped.get('error', '')}"
           + (f", fit {capped['fit_time']:.1f} s, peak RSS {capped['rss_fit_mb']:.0f} MB"
              if "fit_time" in capped else ""))
-    _write(args.out, "scale", {"machine": _machine(), "point": point, "rows": rows,
-                               "capped": capped, "vmem_kb": args.vmem_kb})
+    _write(args.out, "scale" + "_shuffled" * args.shuffle,
+           {"machine": _machine(), "point": point, "shuffle": args.shuffle, "rows": rows,
+            "capped": capped, "vmem_kb": args.vmem_kb})
 
 
 # -- School / Landmine through compare ------------------------------------------------------
@@ -515,6 +532,9 @@ def main(argv=None):
     p.add_argument("--timeout", type=int, default=300)
     p.add_argument("--capped-rows", type=int, default=200_000)
     p.add_argument("--vmem-kb", type=int, default=3_000_000)
+    p.add_argument("--shuffle", action="store_true",
+                   help="rows in a random order, not grouped by task")
+    # --capped-rows 0: no capped run.
     p = sub.add_parser("compare")
     p.add_argument("--data", choices=("school", "landmine"), required=True)
     p.add_argument("--models", default="kernel-task-relation,task-relation,mean-regularized")

@@ -43,10 +43,23 @@ import scipy.linalg as la
 from .._backend import get_namespace, to_host
 
 
+def _cholesky_in_place(A):
+    """``cho_factor`` of a symmetric ``A`` that overwrites ``A`` (LAPACK's ``LinAlgError`` raised).
+
+    LAPACK works on Fortran-ordered arrays: a C-ordered ``A`` would be copied (one more
+    ``N x N`` matrix at the peak, measured), so its transpose, the same symmetric matrix
+    and Fortran-ordered, is factored instead (the upper factor of ``A^T`` is the lower
+    factor of ``A``).
+    """
+    if A.flags.c_contiguous and not A.flags.f_contiguous:
+        return la.cho_factor(A.T, lower=False, check_finite=False, overwrite_a=True)
+    return la.cho_factor(A, lower=True, check_finite=False, overwrite_a=True)
+
+
 def _spd_factor(A, what):
     """Cholesky factor of a symmetric positive definite matrix (in place), or a ValueError."""
     try:
-        return la.cho_factor(A, lower=True, check_finite=False, overwrite_a=True)
+        return _cholesky_in_place(A)
     except la.LinAlgError:
         raise ValueError(
             f"{what} is not positive definite to float64 precision: the kernel is not positive "
@@ -127,7 +140,7 @@ def check_psd_kernel(K, buffer=None, xp=None):
             A[...] = K
         A[np.diag_indices_from(A)] += delta + np.finfo(np.float64).tiny
         try:
-            la.cho_factor(A, lower=True, check_finite=False, overwrite_a=True)
+            _cholesky_in_place(A)
         except la.LinAlgError:
             ok = False
     if not ok:
@@ -216,9 +229,18 @@ class StackedSolve:
         return _intercepts(solve, y, self._indicators, self.n_tasks, shrinkage)
 
 
-def _eigh(M, what, xp=np):
-    """``xp.linalg.eigh(M)``, with a one-line ``ValueError`` where LAPACK fails."""
+def _eigh(M, what, xp=np, overwrite=False):
+    """``xp.linalg.eigh(M)``, with a one-line ``ValueError`` where LAPACK fails.
+
+    ``overwrite`` (the host's ``n x n`` kernel matrix): SciPy's MRRR driver (``evr``)
+    on ``M`` in place, whose workspace is ``O(n)``; numpy's ``eigh`` (divide and
+    conquer, ``evd``) keeps ``M`` and takes ``2 n^2`` of workspace besides the
+    eigenvectors. ``M`` is symmetric: its Fortran-ordered transpose is the same matrix.
+    """
     try:
+        if overwrite and xp is np:
+            A = M.T if M.flags.c_contiguous else M
+            return la.eigh(A, overwrite_a=True, check_finite=False, driver="evr")
         return xp.linalg.eigh(M)
     except Exception:  # numpy's or CuPy's LinAlgError
         raise ValueError(
@@ -249,7 +271,12 @@ class KroneckerSolve:
         self.K, self.xp = K, xp
         self.sr = xp.sqrt(xp.asarray(row_weights))
         self.sw = np.sqrt(task_weights)  # host: the T x T eigendecomposition is the host's
-        lam, U = _eigh(self.sr[:, None] * K * self.sr[None, :], "the weighted kernel matrix", xp)
+        # D_r^{1/2} K D_r^{1/2} in one new buffer, decomposed in place: with K and the
+        # eigenvectors, three n x n matrices at the peak (five with numpy's eigh).
+        M = self.sr[:, None] * K
+        M *= self.sr[None, :]
+        lam, U = _eigh(M, "the weighted kernel matrix", xp, overwrite=True)
+        del M
         self.lam, self.U = xp.maximum(lam, 0.0), U
         low, top = float(xp.min(lam)), float(xp.max(xp.abs(lam)))
         if low < -1e-8 * max(top, 1e-300):

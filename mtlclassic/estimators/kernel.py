@@ -453,7 +453,7 @@ class _KernelTaskRelation(MultiTaskPredictor):
         self.nystroem_ = Nystroem(kernel=self.kernel, kernel_params=self._kernel_args() or None,
                                   n_components=self.n_components,
                                   random_state=self.random_state)
-        Z, target = self._feature_problem(X, y, xp)
+        Z, target, sample_weight = self._feature_problem(X, y, sample_weight, xp)
         # Nystroem takes singular values: an indefinite kernel would pass unnoticed.
         check_psd_kernel(self._kernel(self.nystroem_.components_))
         model.set_params(task_column=None if self.task_column is None else -1)
@@ -471,8 +471,17 @@ class _KernelTaskRelation(MultiTaskPredictor):
         self.n_iter_ = model.n_iter_
         return self
 
-    def _feature_problem(self, X, y, xp=None):
-        """The linear model's ``(X, y)``: features, task codes as the last column, +-1 labels."""
+    def _feature_problem(self, X, y, sample_weight, xp=None):
+        """The linear model's ``(X, y, sample_weight)``: features, task codes last, +-1 labels.
+
+        In the per-task layout the rows come sorted by task (stably): the linear
+        model's validation then finds them grouped and solves on these features
+        as they are, instead of a task-sorted copy (two copies of the ``N x
+        n_components`` features at the peak; the problem is the same, since
+        that copy had this order). ``nystroem_`` is fitted on the rows as given
+        (the landmarks do not depend on the sort).
+        """
+        order = None
         if self.task_column is None:
             feats = validate_data(self, X, accept_sparse=("csr", "csc"), reset=False)
             Z = self._nystroem_features(feats, xp)
@@ -480,9 +489,18 @@ class _KernelTaskRelation(MultiTaskPredictor):
         else:
             feats, labels = split_task_column(self, X, reset=False)
             codes = np.searchsorted(self.tasks_, labels)
-            Z = self._nystroem_features(feats, xp, extra_columns=1)
+            order = np.argsort(codes, kind="stable")
+            if np.all(order[1:] > order[:-1]):  # already grouped by task
+                order = None
+            else:
+                codes = codes[order]
+            Z = self._nystroem_features(feats, xp, extra_columns=1, order=order)
             Z[:, -1] = codes
         y = np.asarray(y)
+        if order is not None:
+            y = y[order]
+            if sample_weight is not None and np.ndim(sample_weight) > 0:
+                sample_weight = np.asarray(sample_weight)[order]
         if self.normalize_y:  # each task's targets to mean 0, sd 1 (missing ones stay NaN)
             y = np.asarray(y, dtype=np.float64)
             if codes is None:
@@ -493,14 +511,15 @@ class _KernelTaskRelation(MultiTaskPredictor):
         if self._classifier:
             missing = is_missing(y) if y.dtype.kind == "f" else np.zeros(y.shape, dtype=bool)
             y = np.where(missing, np.nan, np.where(y == self.classes_[1], 1.0, -1.0))
-        return Z, y
+        return Z, y, sample_weight
 
-    def _nystroem_features(self, feats, xp, extra_columns=0):
+    def _nystroem_features(self, feats, xp, extra_columns=0, order=None):
         """``nystroem_`` fitted on ``feats``, and their features: on the GPU with ``xp``.
 
-        The features come with ``extra_columns`` more (left to the caller). The
-        landmarks and their ``m x m`` normalisation are the host's (scikit-learn's
-        ``Nystroem.fit``); on the host the features are transformed in row chunks
+        The features come with ``extra_columns`` more (left to the caller), of the
+        rows ``feats[order]`` (``order`` None: as given). The landmarks and their
+        ``m x m`` normalisation are the host's (scikit-learn's ``Nystroem.fit``, on
+        ``feats`` as given); on the host the features are transformed in row chunks
         (:func:`_transform_in_chunks`); with ``xp`` the ``n x m`` kernel to the
         landmarks, the cost, is formed and projected on the device, as
         ``Nystroem.transform`` does on the host.
@@ -508,7 +527,9 @@ class _KernelTaskRelation(MultiTaskPredictor):
         feats = self._ard_features(feats)
         self.nystroem_.fit(feats)
         if xp is None:
-            return _transform_in_chunks(self.nystroem_, feats, extra_columns)
+            return _transform_in_chunks(self.nystroem_, feats, extra_columns, order)
+        if order is not None:
+            feats = feats[order]
         K = device_kernel(xp, feats, self.nystroem_.components_, self.kernel,
                           self._kernel_args())
         Z = to_host(K @ xp.asarray(self.nystroem_.normalization_.T))
@@ -542,18 +563,20 @@ class _KernelTaskRelation(MultiTaskPredictor):
 TRANSFORM_CHUNK_ENTRIES = 2 ** 20
 
 
-def _transform_in_chunks(nystroem, feats, extra_columns=0):
-    """``nystroem.transform(feats)`` in row chunks, into one array with ``extra_columns`` more.
+def _transform_in_chunks(nystroem, feats, extra_columns=0, order=None):
+    """``nystroem.transform(feats[order])`` in row chunks, into one array, ``extra_columns`` wider.
 
     One copy of the ``N x n_components`` features at the peak (``transform`` of all rows
     makes the kernel block and then its product, and a task column appended by
     ``column_stack`` a third): 300,000 rows and 300 components are 0.7 GB each.
+    ``order`` (None: the rows as given) is gathered chunk by chunk.
     """
     n, p = feats.shape[0], nystroem.normalization_.shape[0]
     out = np.empty((n, p + extra_columns), dtype=np.float64)
     step = max(1, TRANSFORM_CHUNK_ENTRIES // max(p, 1))
     for start in range(0, n, step):
-        out[start:start + step, :p] = nystroem.transform(feats[start:start + step])
+        rows = slice(start, start + step) if order is None else order[start:start + step]
+        out[start:start + step, :p] = nystroem.transform(feats[rows])
     return out
 
 
