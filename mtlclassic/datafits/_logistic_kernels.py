@@ -56,7 +56,7 @@ def logistic_value(y, z, c):
 
 @njit(cache=True, nogil=True, error_model=_ERRORS)
 def _value_terms(y, z, c, terms):
-    """``terms_i = c_i log(1 + exp(m_i))``, ``m_i = -y_i z_i``, from ``terms_i = log1p(exp(-|m_i|))``.
+    """``terms_i = c_i log(1 + exp(m_i))``, ``m_i = -y_i z_i``, from ``log1p(exp(-|m_i|))``.
 
     ``log(1 + exp(m)) = max(m, 0) + log1p(exp(-|m|))``.
     """
@@ -90,7 +90,7 @@ def _curvature_pass(y, z, c, e, out):
 
 
 def logistic_all(y, z, c, g, h):
-    """The value (returned), ``g = dF/dz`` and ``h = d^2F/dz^2`` (into ``g``, ``h``): one exp each."""
+    """The value (returned), ``g = dF/dz`` and ``h = d^2F/dz^2`` (into ``g``, ``h``): one pass."""
     e = _exp_neg_abs_margin(y, z)
     terms = np.log1p(e)
     _all_pass(y, z, c, e, terms, g, h)
