@@ -328,8 +328,9 @@ def _restrict(data, ws, last_ws, last_sub):
     Successive working sets share most features (the support, and many of the
     candidates): rows of the last copy's transpose are gathered contiguously,
     where a gather of columns of ``X`` reads it strided (problem A, 1339
-    features: 2.0 ms -> 0.5 ms a round). Dense shared designs whose copy is
-    plain (not the centered one of :meth:`SharedDesign.restrict`) only.
+    features: 2.0 ms -> 0.5 ms a round). Dense shared designs only; the copy
+    is plain or centered as :meth:`SharedDesign.restrict` makes it (the last
+    copy is: its ``X_offset`` is dropped when centered), its new columns too.
     """
     if last_ws is None or not _reuses(data, last_sub):
         return data.restrict(ws)
@@ -340,15 +341,15 @@ def _restrict(data, ws, last_ws, last_sub):
     if not np.all(kept):
         X.T[~kept] = data.restrict(ws[~kept]).X.T  # (Fortran-ordered: .T is C-ordered)
     sub = data._with_design(X)
-    if data.X_offset is not None:  # as the plain restrict
+    if data.X_offset is not None and last_sub.X_offset is not None:  # a plain copy
         sub.X_offset, sub._sums = data.X_offset[ws], data._sums[ws]
     return sub
 
 
 def _reuses(data, last_sub):
-    """Whether :func:`_restrict` builds the next copy from ``last_sub`` (plain dense shared)."""
+    """Whether :func:`_restrict` builds the next copy from ``last_sub`` (dense shared)."""
     return (last_sub is not None and not last_sub.is_sparse and data.layout == "shared"
-            and not data.is_sparse and (data.X_offset is None or data.row_weights is None))
+            and not data.is_sparse)
 
 
 def _entry_applies(model, penalty):
