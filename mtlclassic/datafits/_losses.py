@@ -341,6 +341,20 @@ def _flat(*arrays):
     return None
 
 
+def _raveled(*arrays):
+    """C-contiguous numpy arrays of one shape, as 1-D views; else None.
+
+    The shared layout's (n, T) arrays, for the one pass of
+    :meth:`Logistic.value_derivative_curvature_z`, which only the prox-Newton
+    steps call: each step evaluates the loss two or three times (problem A,
+    n=300, T=20: 0.3 ms by the numpy expressions, 0.03 ms compiled).
+    """
+    shape = arrays[0].shape
+    if all(type(a) is np.ndarray and a.shape == shape and a.flags.c_contiguous for a in arrays):
+        return tuple(a.ravel() for a in arrays)
+    return None
+
+
 class Logistic(_Datafit):
     r"""Logistic loss on labels ``y in {-1, +1}``, each task's weighted mean::
 
@@ -362,12 +376,12 @@ class Logistic(_Datafit):
 
     def value_derivative_curvature_z(self, Z):
         """``(F(Z), dF/dZ, d^2F/dZ^2)``: one pass sharing each entry's exponential."""
-        flat = _flat(self.data.Y, Z, self.data.C)
+        flat = _flat(self.data.Y, Z, self.data.C) or _raveled(self.data.Y, Z, self.data.C)
         if flat is None:
             return self.value_z(Z), self.derivative_z(Z), self.curvature_z(Z)
-        g = np.empty_like(Z, dtype=np.result_type(Z.dtype, self.data.dtype))
+        g = np.empty(Z.shape, dtype=np.result_type(Z.dtype, self.data.dtype))
         h = np.empty_like(g)
-        return _lk.logistic_all(*flat, g, h), g, h
+        return _lk.logistic_all(*flat, g.ravel(), h.ravel()), g, h
 
     @staticmethod
     def cvxpy_term(y, z, c):

@@ -32,6 +32,8 @@ Friedman, J., Hastie, T. and Tibshirani, R. (2010). Regularization paths for
 generalized linear models via coordinate descent. J. Stat. Softw. 33(1).
 Massias, M., Vaiter, S., Gramfort, A. and Salmon, J. (2020). Dual extrapolation
 for sparse generalized linear models. JMLR 21.
+Dembo, R. S., Eisenstat, S. C. and Steihaug, T. (1982). Inexact Newton methods.
+SIAM J. Numer. Anal. 19(2).
 Bertrand, Q., Klopfenstein, Q., Bannier, P.-A., Gidel, G. and Massias, M.
 (2022). Beyond L1: faster and better sparse models with skglm. NeurIPS.
 """
@@ -44,13 +46,16 @@ from ..penalties import PROX_L1, PROX_L21
 from ._anderson import Anderson
 from ._entry_kernels import ENTRY_KINDS, entry_solve
 from ._gap import dual_at
-from ._kernels import bcd_epoch_stacked_gram
+from ._kernels import bcd_stacked_gram_solve
 from .bcd import _subproblem_epoch
 
 # BCD epochs on one quadratic model: at most this many (skglm's ProxNewton: 20), and
 # stop once an epoch moves the coefficients by less than NEWTON_EPOCH_RATIO times the
 # first epoch did (a direction need not be exact: the line search corrects it).
 NEWTON_MAX_EPOCHS = 20
+# Gram-form models (:func:`_gram_epochs`) take up to GRAM_MAX_EPOCHS: their epochs, without
+# extrapolation, cost microseconds (Landmine: 40 a model on average).
+GRAM_MAX_EPOCHS = 200
 NEWTON_EPOCH_RATIO = 0.1
 # Working sets of at most FEW_FEATURES features: an epoch costs little next to a step's passes
 # over the samples (value, derivatives, intercepts, gap: a few exp and log per sample), so
@@ -127,6 +132,10 @@ class _NewtonInner:
         self.rows = np.arange(ws.size, dtype=np.int64)
         self.params = penalty.row_params
         self.best_dual = -np.inf
+        # The Gram-form models' epoch ratio is at most sqrt(relative restricted gap) of the
+        # last step: inexact Newton with a forcing term that vanishes at the optimum
+        # (superlinear convergence, Dembo, Eisenstat and Steihaug 1982); set by gap().
+        self.forcing = np.inf
         self.floor = _curvature_floor(sub.dtype)
         # (Penalties zeroing no row, ridge and pooled, keep the former rule: measured on none.)
         self.epoch_ratio = (NEWTON_EPOCH_RATIO_FEW
@@ -171,8 +180,9 @@ class _NewtonInner:
     def step(self, W, b, Z, primal, max_epochs):
         """One prox-Newton step from ``(W, b)`` with predictor ``Z`` and objective ``primal``.
 
-        Returns ``(W, b, Z, primal, epochs, moved)``; ``moved`` is False when the
-        line search found no decrease (the point is optimal to rounding).
+        ``max_epochs``: the epochs left to the solve (each form takes at most its own
+        cap of them). Returns ``(W, b, Z, primal, epochs, moved)``; ``moved`` is False
+        when the line search found no decrease (the point is optimal to rounding).
         """
         model, g = self._model(Z)
         # The model's design is centered at m_h, the restricted problem's at m_c (or not at
@@ -192,10 +202,12 @@ class _NewtonInner:
             b_model = (model.task_sum(model.C * model.Y) / model.task_sum(model.C)
                        if self.fit_intercept else np.zeros(model.n_tasks, model.dtype))
             W_new, epochs = _gram_epochs(model, self.penalty, W, self.params, self.rows,
-                                         self.epoch_ratio, max_epochs)
+                                         min(self.epoch_ratio, self.forcing),
+                                         min(GRAM_MAX_EPOCHS, max_epochs))
             # The model's predictor moves by Xc (W_new - W) + (b_model - b - delta(W)).
             dZ = model.linear(W_new - W) + model.expand(b_model - b - delta(W))
             return self._line_search(W, b, Z, primal, g, W_new, dZ, b_model, delta, epochs)
+        max_epochs = min(NEWTON_MAX_EPOCHS, max_epochs)
         if _entry_applies(model, self.penalty):
             return self._entry_step(model, W, b, Z, primal, g, delta, max_epochs)
         # The squared loss's block curvatures on the model (the solver imports no datafit).
@@ -305,7 +317,9 @@ class _NewtonInner:
         """Duality gap of the restricted problem at ``(W, Z)`` (intercepts profiled)."""
         dual = dual_at(self.datafit, self.penalty, -self._evaluate(Z)[1])[0]
         self.best_dual = max(self.best_dual, dual)
-        return primal - self.best_dual
+        gap = primal - self.best_dual
+        self.forcing = float(np.sqrt(max(gap, 0.0) / max(abs(primal), 1e-300)))
+        return gap
 
 
 def _restrict(data, ws, last_ws, last_sub):
@@ -314,8 +328,9 @@ def _restrict(data, ws, last_ws, last_sub):
     Successive working sets share most features (the support, and many of the
     candidates): rows of the last copy's transpose are gathered contiguously,
     where a gather of columns of ``X`` reads it strided (problem A, 1339
-    features: 2.0 ms -> 0.5 ms a round). Dense shared designs whose copy is
-    plain (not the centered one of :meth:`SharedDesign.restrict`) only.
+    features: 2.0 ms -> 0.5 ms a round). Dense shared designs only; the copy
+    is plain or centered as :meth:`SharedDesign.restrict` makes it (the last
+    copy is: its ``X_offset`` is dropped when centered), its new columns too.
     """
     if last_ws is None or not _reuses(data, last_sub):
         return data.restrict(ws)
@@ -326,15 +341,15 @@ def _restrict(data, ws, last_ws, last_sub):
     if not np.all(kept):
         X.T[~kept] = data.restrict(ws[~kept]).X.T  # (Fortran-ordered: .T is C-ordered)
     sub = data._with_design(X)
-    if data.X_offset is not None:  # as the plain restrict
+    if data.X_offset is not None and last_sub.X_offset is not None:  # a plain copy
         sub.X_offset, sub._sums = data.X_offset[ws], data._sums[ws]
     return sub
 
 
 def _reuses(data, last_sub):
-    """Whether :func:`_restrict` builds the next copy from ``last_sub`` (plain dense shared)."""
+    """Whether :func:`_restrict` builds the next copy from ``last_sub`` (dense shared)."""
     return (last_sub is not None and not last_sub.is_sparse and data.layout == "shared"
-            and not data.is_sparse and (data.X_offset is None or data.row_weights is None))
+            and not data.is_sparse)
 
 
 def _entry_applies(model, penalty):
@@ -356,37 +371,23 @@ def _gram_applies(model):
 
 
 def _gram_epochs(model, penalty, W, params, rows, epoch_ratio, max_epochs):
-    """BCD epochs on the model in Gram form (float64), with Anderson extrapolation.
+    """BCD epochs on the model in Gram form (float64), in one compiled loop.
 
     The same stopping rule as the residual epochs: an epoch moving the
-    coefficients by less than ``epoch_ratio`` times the first one did. Returns
-    ``(W_new, epochs)``, ``W_new`` in ``W``'s dtype.
+    coefficients by less than ``epoch_ratio`` times the first one did, within
+    ``max_epochs``. No Anderson extrapolation: it saves epochs (Landmine: 241
+    a fit without, 71 with), but its Python calls cost more than the epochs
+    it saves (an epoch, ``O(k^2 T)``, takes microseconds; CPU per fit 9.3 ->
+    7.9 ms).
+    Returns ``(W_new, epochs)``, ``W_new`` in ``W``'s dtype.
     """
     Q, B = model.task_grams()
     # Block curvature of feature j: the largest of its tasks' weighted squared norms.
     lipschitz = np.ascontiguousarray(np.max(np.diagonal(Q, axis1=1, axis2=2), axis=0))
     W_new = np.array(W, dtype=np.float64, order="C")
     H = np.einsum("tjm,mt->jt", Q, W_new)  # H[:, t] = Q[t] W[:, t]
-
-    def value(W_, H_):  # the model, up to a constant: -sum W.B + 1/2 sum W.H + pen(W)
-        return float(np.sum(W_ * (0.5 * H_ - B))) + penalty.value(W_)
-
-    anderson = Anderson(NEWTON_ANDERSON_K)
-    first, epochs = None, 0
-    for epochs in range(1, max_epochs + 1):
-        change = bcd_epoch_stacked_gram(Q, B, H, W_new, lipschitz, params, penalty.row_kind,
-                                        rows)
-        first = change if first is None else first
-        if change <= epoch_ratio * first:
-            break
-        anderson.push(W_new)
-        if anderson.full:  # every k + 1 epochs: extrapolate, keep it if the model is lower
-            W_acc = anderson.extrapolate(W_new)
-            anderson.reset()
-            if W_acc is not None:
-                H_acc = np.einsum("tjm,mt->jt", Q, W_acc)
-                if value(W_acc, H_acc) < value(W_new, H):
-                    W_new, H = np.ascontiguousarray(W_acc, dtype=np.float64), H_acc
+    epochs = bcd_stacked_gram_solve(Q, B, H, W_new, lipschitz, params, penalty.row_kind, rows,
+                                    max_epochs, epoch_ratio)
     return W_new.astype(W.dtype, copy=False), epochs
 
 
@@ -437,7 +438,7 @@ def newton_inner(datafit, penalty, W_ws, b, Z, ws, inner_tol, max_epochs, fit_in
     used = 0
     while used < max_epochs:
         W, b, Z, primal, epochs, moved = inner.step(
-            W, b, Z, primal, min(NEWTON_MAX_EPOCHS, max_epochs - used))
+            W, b, Z, primal, max_epochs - used)
         used += epochs
         if not moved or inner.gap(W, Z, primal) <= inner_tol:
             break
