@@ -8,15 +8,16 @@ copied (``np.hstack`` / ``sp.hstack``); after: a view tied to ``X``
 behind a private switch (``estimator._tied_design = False``), so both run
 side by side, alternating, in one run.
 
-Each case runs in a fresh interpreter (so that the peak RSS is the fit's):
-one warm-up fit on 500 rows, then the fit timed, then the same fit under
-``tracemalloc``. Reported: median wall time of ``--repeats`` fits, the peak
-memory traced during the fit and the growth of the process's peak RSS during
-the timed fits, both as multiples of ``size(X)`` (the data and targets are
-allocated before and not counted; an RSS growth of 0 means the fits stayed
-under the peak the process had already reached making the data), the fraction of the fit's time in the
-container products (cProfile of one fit: ``linear`` and ``rmatvec``), and the
-iterations and coefficients' agreement of the two variants.
+Each case runs in fresh interpreters, after one warm-up fit on 500 rows:
+one times both variants in turn (``--repeats`` fits each, so that both see
+the same load; medians reported), then one per variant measures the growth
+of the process's peak RSS during a fit and the peak memory traced by
+``tracemalloc`` during another, both as multiples of ``size(X)`` (the data
+and targets are allocated before and not counted; an RSS growth of 0 means
+the fit stayed under the peak the process had already reached making the
+data), and the fraction of a fit's time in the container products (cProfile
+of one fit: ``linear`` and ``rmatvec``). Also printed: the iterations and
+the largest difference of the two variants' coefficients.
 
 Strengths: each part at ``--fraction`` (default 0.1) of its ``alpha_max``;
 ``max_iter=300`` (fits stop on the gap or there: time per iteration is what
@@ -60,7 +61,7 @@ import mtlclassic as m
 from mtlclassic.estimators._registry import MODELS
 from sklearn.exceptions import ConvergenceWarning
 warnings.simplefilter("ignore", ConvergenceWarning)
-name, loss, layout, fmt, n, p, T, tied, repeats, fraction, penalties = json.loads(sys.argv[1])
+name, loss, layout, fmt, n, p, T, mode, repeats, fraction, penalties = json.loads(sys.argv[1])
 rng = np.random.default_rng(0)
 # Sparse X (5% of entries) made in blocks of rows, never dense (nor sp.random's index draw
 # over all n p entries at once): the peak RSS is then the fit's.
@@ -86,13 +87,30 @@ model = MODELS[name]
 cls = model.regressor if loss == "squared" else model.classifier
 strengths = {s: fraction * m.alpha_max(X, y, penalty=pen, loss=loss, **kw)
              for s, pen in zip(model.strengths, penalties)}
-est = cls(**strengths, max_iter=300, **kw)
-est._tied_design = tied
-est.fit(X[:500], y[:500])  # imports and compilation outside the measurement
+
+
+def estimator(tied):
+    est = cls(**strengths, max_iter=300, **kw)
+    est._tied_design = tied
+    est.fit(X[:500], y[:500])  # imports and compilation outside the measurement
+    return est
+
+
+if mode == "time":  # both variants in turn, in one process: the same load on both
+    ests = {"copy": estimator(False), "view": estimator(True)}
+    times = {"copy": [], "view": []}
+    for _ in range(repeats):
+        for key, est in ests.items():
+            t0 = time.perf_counter(); est.fit(X, y); times[key].append(time.perf_counter() - t0)
+    copy, view = ests["copy"], ests["view"]
+    print(json.dumps(dict(copy=statistics.median(times["copy"]),
+                          view=statistics.median(times["view"]), n_iter=[copy.n_iter_, view.n_iter_],
+                          diff=float(np.max(np.abs(copy.coef_ - view.coef_))),
+                          scale=float(np.max(np.abs(copy.coef_))), size=size)))
+    sys.exit()
+est = estimator(mode == "view")
 rss0 = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-times = []
-for _ in range(repeats):
-    t0 = time.perf_counter(); est.fit(X, y); times.append(time.perf_counter() - t0)
+est.fit(X, y)
 rss = (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - rss0) * 1024
 tracemalloc.start(); base = tracemalloc.get_traced_memory()[0]
 est.fit(X, y)
@@ -103,14 +121,13 @@ stats = pstats.Stats(profile).stats
 total = max(v[3] for k, v in stats.items() if k[2] == "fit")
 products = sum(v[3] for k, v in stats.items()
                if k[2] in ("linear", "rmatvec") and k[0].endswith("_containers.py"))
-print(json.dumps(dict(time=statistics.median(times), peak=peak / size, rss=rss / size,
-                      size=size, products=products / total, n_iter=int(est.n_iter_),
-                      coef=est.coef_.tolist())))
+print(json.dumps(dict(peak=peak / size, rss=rss / size, products=products / total)))
 """
 
 
-def _run(case, tied, repeats, fraction):
-    args = json.dumps(list(case) + [tied, repeats, fraction, PENALTIES[case[0]]])
+def _run(case, mode, repeats, fraction):
+    """One case in a fresh interpreter: ``mode`` "time" (both variants), "copy" or "view"."""
+    args = json.dumps(list(case) + [mode, repeats, fraction, PENALTIES[case[0]]])
     out = subprocess.run([sys.executable, "-c", _CHILD, args], capture_output=True, text=True,
                          env=os.environ)
     if out.returncode:
@@ -128,25 +145,23 @@ def main(argv=None):
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--fraction", type=float, default=0.1)
     args = parser.parse_args(argv)
-    import numpy as np
-
     print(f"load before: {_load()}")
     print("| model | loss | layout | X | n x p, T | time copy / view (s) | ratio | "
           "peak traced copy / view (x size(X)) | peak RSS growth copy / view (x size(X)) | "
           "products share copy / view | iterations | max coef diff |")
     print("|---|---|---|---|---|---|---|---|---|---|---|---|")
     for case in (QUICK if args.quick else CASES):
-        copy = _run(case, False, args.repeats, args.fraction)
-        view = _run(case, True, args.repeats, args.fraction)
+        timed = _run(case, "time", args.repeats, args.fraction)
+        copy = _run(case, "copy", 0, args.fraction)
+        view = _run(case, "view", 0, args.fraction)
         name, loss, layout, fmt, n, p, T = case
-        diff = float(np.max(np.abs(np.subtract(copy["coef"], view["coef"]))))
-        scale = float(np.max(np.abs(copy["coef"])))
-        print(f"| {name} | {loss} | {layout} | {fmt} {copy['size'] / 1e6:.0f} MB | "
-              f"{n} x {p}, {T} | {copy['time']:.2f} / {view['time']:.2f} | "
-              f"{view['time'] / copy['time']:.2f} | {copy['peak']:.2f} / {view['peak']:.2f} | "
+        print(f"| {name} | {loss} | {layout} | {fmt} {timed['size'] / 1e6:.0f} MB | "
+              f"{n} x {p}, {T} | {timed['copy']:.2f} / {timed['view']:.2f} | "
+              f"{timed['view'] / timed['copy']:.2f} | {copy['peak']:.2f} / {view['peak']:.2f} | "
               f"{copy['rss']:.2f} / {view['rss']:.2f} | "
               f"{copy['products']:.2f} / {view['products']:.2f} | "
-              f"{copy['n_iter']} / {view['n_iter']} | {diff:.1e} (of {scale:.2f}) |", flush=True)
+              f"{timed['n_iter'][0]} / {timed['n_iter'][1]} | "
+              f"{timed['diff']:.1e} (of {timed['scale']:.2f}) |", flush=True)
     print(f"load after: {_load()}")
 
 
