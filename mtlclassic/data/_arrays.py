@@ -66,11 +66,21 @@ def pinned_copy(cp, a):
     out = cp.empty(a.shape, dtype=a.dtype, order="F" if fortran else "C")
     src, dst = a.ravel(order="K"), out.ravel(order="K")  # views of contiguous arrays
     chunk = max(1, _CHUNK_BYTES // a.itemsize)
-    buf = cupyx.empty_pinned((min(chunk, src.size),), dtype=a.dtype)
-    for start in range(0, src.size, chunk):
-        k = min(chunk, src.size - start)
-        buf[:k] = src[start:start + k]
-        dst[start:start + k].set(buf[:k])
+    # A copy from page-locked memory is asynchronous: a staging buffer may be refilled
+    # only after its last transfer has finished (one buffer refilled at once gave the
+    # GPU the next chunk's values). Two buffers let filling one overlap the other's DMA.
+    size = min(chunk, src.size)
+    bufs = [cupyx.empty_pinned((size,), dtype=a.dtype) for _ in range(2)]
+    done = [None, None]
+    for i, start in enumerate(range(0, src.size, chunk)):
+        b, k = i % 2, min(chunk, src.size - start)
+        if done[b] is not None:
+            done[b].synchronize()
+        bufs[b][:k] = src[start:start + k]
+        dst[start:start + k].set(bufs[b][:k])
+        done[b] = cp.cuda.Event(disable_timing=True)
+        done[b].record()
+    cp.cuda.get_current_stream().synchronize()  # the buffers are freed on return
     return out
 
 
