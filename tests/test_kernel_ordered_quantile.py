@@ -132,3 +132,18 @@ def test_kernel_search_offers_the_ordered_tasks_choice():
     # Two tasks: no chain to speak of.
     X2, y2 = _per_task(n_tasks=2)
     assert LINEAR_ORDERED not in kernel_axes_grid()("regression", X2, y2, -1).kernels
+
+
+def test_cv_estimator_takes_the_feature_map():
+    from mtlclassic import KernelTaskRelationRegressorCV
+
+    X, y = _per_task()
+    cv = KernelTaskRelationRegressorCV(alphas=(0.1,), lambda_2s=(0.1,), cv=2, task_column=-1,
+                                       feature_map="quantile").fit(X, y)
+    assert cv.best_estimator_.feature_map == "quantile"
+    # The median heuristic on the mapped features (what the kernel sees).
+    from mtlclassic.estimators._grids import median_gamma
+
+    q = QuantileTransformer(n_quantiles=X.shape[0], output_distribution="normal",
+                            subsample=None).fit(X[:, :-1])
+    assert cv.gammas_[2] == pytest.approx(median_gamma(q.transform(X[:, :-1]), None))
