@@ -952,7 +952,9 @@ class KernelTaskRelationRegressor(MultiTaskRegressorMixin, _KernelTaskRelation):
         ``a``, one per training observation in the order of ``X_fit_`` (the
         per-task layout's rows sorted by task), exact solve only.
     X_fit_ : ndarray or sparse matrix of shape (n_samples, n_features)
-        The training features (exact solve only).
+        The training features (exact solve only; mapped, with ``feature_map``).
+    feature_map_ : QuantileTransformer or None
+        The fitted ``feature_map`` (None without one).
     coef_ : ndarray of shape (n_tasks, n_components)
         The tasks' weights on the Nystroem features (``n_components`` only).
     nystroem_ : Nystroem
