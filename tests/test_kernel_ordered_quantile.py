@@ -3,9 +3,11 @@
 * ``feature_map="quantile"`` (estimators/_feature_map.py): the fit equals the plain model on
   features mapped by scikit-learn's QuantileTransformer (the oracle); the predictions do not
   change on the training rows when a feature is replaced by a strictly increasing function of
-  itself (only its ranks count there); bad values, sparse input and the evidence model raise one-line errors;
-* ``ordered_task_covariance``: ``tr(B^{-1} G)`` is the chain penalty written out, and the
-  kernel search offers the ordered-tasks choice with a fixed covariance and no lambda_mean.
+  itself (only its ranks count there); bad values and sparse input raise one-line errors; the
+  CV estimators take it (their median heuristic on the mapped features);
+* ``ordered_task_covariance``: ``tr(B^{-1} G)`` is the chain penalty written out (with and
+  without the mean part), and the kernel search offers the ordered-tasks choice (on both
+  feature maps) with a fixed covariance holding lambda_mean.
 """
 
 import numpy as np
