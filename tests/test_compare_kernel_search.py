@@ -17,8 +17,14 @@ from mtlclassic.compare import compare
 from mtlclassic.compare._tuning import search
 from mtlclassic.estimators import _grids
 from mtlclassic.estimators._grids import Axis, Grid, value_axis
+from mtlclassic.estimators import _kernel_grid
 from mtlclassic.estimators._kernel_grid import (KERNEL_GAMMA_FACTORS, MANY_TASKS, KernelGrid,
                                                 kernel_axes_grid, searches_rbf)
+
+# The linear kernel's choices where a linear search is cheap: learned or ordered tasks, each on
+# the standardised or the quantile-mapped features.
+LINEAR_CHOICES = ("linear", "linear, ordered tasks", "linear, quantile features",
+                  "linear, ordered tasks, quantile features")
 
 FOLDS = [(np.arange(0, 5), np.arange(5, 10)), (np.arange(5, 10), np.arange(0, 5))]
 X10, Y10 = np.zeros((10, 1)), np.zeros(10)
@@ -94,6 +100,7 @@ def _per_task(n_rows, n_tasks, p=4, seed=0):
 
 def test_kernel_axes_grid_many_tasks_on_features_is_the_linear_kernels(monkeypatch):
     monkeypatch.setattr(_grids, "KERNEL_EXACT_ROWS", 100)
+    monkeypatch.setattr(_kernel_grid, "LINEAR_CHOICE_ROWS", 100)  # School: many rows
     X, y = _per_task(400, MANY_TASKS + 4)
     grid = kernel_axes_grid()("regression", X, y, -1)
     assert isinstance(grid, KernelGrid) and grid.kernels == ("linear",)
@@ -104,7 +111,11 @@ def test_kernel_axes_grid_many_tasks_on_features_is_the_linear_kernels(monkeypat
     assert params["lambda_2"] == pytest.approx(10 * params["alpha"])
     assert params["task_covariance"] == "learn" and params["tol"] == 1e-3
     forced = kernel_axes_grid(many_task_rbf=True)("regression", X, y, -1)
-    assert len(forced.kernels) == 1 + len(KERNEL_GAMMA_FACTORS)
+    assert forced.kernels == LINEAR_CHOICES + forced.kernels[4:]
+    assert len(forced.kernels) == len(LINEAR_CHOICES) + len(KERNEL_GAMMA_FACTORS)
+    # Fewer rows: the linear kernel's choices are searched, the RBF ones not.
+    monkeypatch.setattr(_kernel_grid, "LINEAR_CHOICE_ROWS", 400)
+    assert kernel_axes_grid()("regression", X, y, -1).kernels == LINEAR_CHOICES
     # Each kernel's Nystroem rank is its own (the rbf ones from its spectrum).
     assert all(p["n_components"] >= 50 for _, p in forced)
     # compare's secondary axes keep the grid's kind and its kernels.
@@ -115,8 +126,9 @@ def test_kernel_axes_grid_small_data_searches_rbf_exactly():
     X, y = _per_task(120, 3)
     grid = kernel_axes_grid()("regression", X, y, -1)
     kernel = grid.axes[0]
-    assert kernel.name == "kernel" and kernel.categorical and kernel.preferred == ("linear",)
-    assert len(grid) == 1 + len(KERNEL_GAMMA_FACTORS)  # every kernel at the start point
+    assert kernel.name == "kernel" and kernel.categorical and kernel.preferred == LINEAR_CHOICES
+    # every kernel at the start point
+    assert len(grid) == len(LINEAR_CHOICES) + len(KERNEL_GAMMA_FACTORS)
     assert all("n_components" not in p for _, p in grid)
     assert {p["kernel"] for _, p in grid} == {"linear", "rbf"}
     # Cheap fits: lambda_2 / alpha is an axis too, lambda_2 = ratio * alpha at every point.
@@ -145,6 +157,7 @@ def test_compare_searches_from_a_single_default_point(monkeypatch):
     # from (Axis.primary) rather than taking as the only choice.
     monkeypatch.setattr(_grids, "KERNEL_EXACT_ROWS", 50)
     monkeypatch.setattr("mtlclassic.estimators._kernel_grid.MANY_TASKS", 2)
+    monkeypatch.setattr("mtlclassic.estimators._kernel_grid.LINEAR_CHOICE_ROWS", 50)
     r = compare("synthetic:tasks=3,features=8,shared=3,specific=1,samples=40-50",
                 "kernel-task-relation", n_splits=1, random_state=2)
     m = r.models["kernel-task-relation"]
@@ -156,10 +169,11 @@ def test_kernel_grid_search_axes_is_the_declared_search(monkeypatch):
     from mtlclassic.estimators import kernel_grid
 
     monkeypatch.setattr(_grids, "KERNEL_EXACT_ROWS", 100)
+    monkeypatch.setattr(_kernel_grid, "LINEAR_CHOICE_ROWS", 100)
     X, y = _per_task(400, MANY_TASKS + 4)
     assert kernel_grid(search="axes")("regression", X, y, -1).kernels == ("linear",)
     forced = kernel_grid(search="axes", many_task_rbf=True)("regression", X, y, -1)
-    assert len(forced.kernels) == 1 + len(KERNEL_GAMMA_FACTORS)
+    assert len(forced.kernels) == len(LINEAR_CHOICES) + len(KERNEL_GAMMA_FACTORS)
     with pytest.raises(ValueError, match="search must be 'points' or 'axes'"):
         kernel_grid(search="grid")
     with pytest.raises(ValueError, match="needs task_covariance='learn'"):

@@ -34,6 +34,7 @@ from ._kernel_device import device_kernel
 from ._kernel_evidence import Evidence, maximise_evidence
 from ._kernel_functions import (MATERN_NAMES, STATIONARY, StationaryKernel, default_gamma,
                                 matern_kernel, matern_nu)
+from ._feature_map import apply_feature_map, check_feature_map, fit_feature_map
 from ._kernel_features import feature_space_model
 from ._kernel_solve import KroneckerSolve, StackedSolve, check_psd_kernel
 from .kernel_cv import _KernelCV
@@ -106,7 +107,7 @@ class _KernelTaskRelation(MultiTaskPredictor):
                  lambda_mean=None, fit_intercept=True, intercept_shrinkage=0.0, n_components=None,
                  random_state=None, task_column=None, unseen_tasks="error", task_weights=None,
                  tol=1e-4, max_iter=100, warm_start=False, device=None, verbose=0,
-                 normalize_y=False):
+                 normalize_y=False, feature_map=None):
         store_params(self, locals())
 
     # -- parameters ---------------------------------------------------------------------
@@ -158,6 +159,7 @@ class _KernelTaskRelation(MultiTaskPredictor):
             raise ValueError("normalize_y=True scales regression targets; the classifiers fit "
                              "+-1 labels: use normalize_y=False (or task_weights).")
         check_feature_gamma(self.kernel, self.gamma)
+        check_feature_map(self.feature_map)
         if self.device not in (None, "cpu", "cuda", "auto"):
             raise ValueError(f"device must be None, 'cpu', 'cuda' or 'auto', got {self.device!r}.")
         if isinstance(self.task_covariance, str) and self.task_covariance == "evidence":
@@ -263,9 +265,14 @@ class _KernelTaskRelation(MultiTaskPredictor):
                      "_gamma_fit", "gamma_", "noise_variance_", "log_marginal_likelihood_"):
             self.__dict__.pop(name, None)
         self.y_mean_, self.y_scale_ = _target_scale(data, self.normalize_y)
+        # The kernel sees the mapped features (fit, Nystroem landmarks and predictions alike).
+        self.feature_map_ = fit_feature_map(self.feature_map, data.X)
         if self.n_components is not None:
             return self._fit_features(X, y, sample_weight, data, B, xp, previous_linear)
         data = _normalized(data, self.y_mean_, self.y_scale_)
+        if self.feature_map_ is not None:
+            data = copy.copy(data)
+            data.X = apply_feature_map(self.feature_map_, data.X)
         if isinstance(self.task_covariance, str) and self.task_covariance == "evidence":
             self.device_ = "cpu"
             return self._fit_evidence(data)
@@ -484,7 +491,7 @@ class _KernelTaskRelation(MultiTaskPredictor):
         order = None
         if self.task_column is None:
             feats = validate_data(self, X, accept_sparse=("csr", "csc"), reset=False)
-            Z = self._nystroem_features(feats, xp)
+            Z = self._nystroem_features(apply_feature_map(self.feature_map_, feats), xp)
             codes = None
         else:
             feats, labels = split_task_column(self, X, reset=False)
@@ -494,7 +501,8 @@ class _KernelTaskRelation(MultiTaskPredictor):
                 order = None
             else:
                 codes = codes[order]
-            Z = self._nystroem_features(feats, xp, extra_columns=1, order=order)
+            Z = self._nystroem_features(apply_feature_map(self.feature_map_, feats), xp,
+                                        extra_columns=1, order=order)
             Z[:, -1] = codes
         y = np.asarray(y)
         if order is not None:
@@ -540,6 +548,7 @@ class _KernelTaskRelation(MultiTaskPredictor):
         return np.float64
 
     def _shared_outputs(self, feats):
+        feats = apply_feature_map(self.__dict__.get("feature_map_"), feats)
         if self.n_components is not None:
             return self.nystroem_.transform(self._ard_features(feats)) @ self.coef_.T \
                 + self.intercept_
@@ -920,6 +929,14 @@ class KernelTaskRelationRegressor(MultiTaskRegressorMixin, _KernelTaskRelation):
         its targets' scale (SARCOS's torque variances span 0.9 to 414; on its
         raw targets the three large torques dominate both). As
         ``GaussianProcessRegressor(normalize_y=True)``, per task.
+    feature_map : {None, "quantile"}, default=None
+        ``"quantile"``: the kernel sees each feature's empirical quantiles over
+        the training rows mapped to a standard normal, ``Phi^{-1}(F_j(x_j))``
+        (:class:`sklearn.preprocessing.QuantileTransformer`, at most 1,000
+        quantiles, linear between them; dense features only), in the fit and
+        in every prediction: the ranks of a feature count, not its tails
+        (:mod:`mtlclassic.estimators._feature_map`). ``compare`` chooses it by
+        the inner folds (docs/compare.md). Fitted: ``feature_map_``.
     n_components : int, default=None
         ``None``: the exact solve. An int: Nystroem features of that rank
         (``<=`` the training rows), drawn with ``random_state``.
@@ -958,7 +975,9 @@ class KernelTaskRelationRegressor(MultiTaskRegressorMixin, _KernelTaskRelation):
         ``a``, one per training observation in the order of ``X_fit_`` (the
         per-task layout's rows sorted by task), exact solve only.
     X_fit_ : ndarray or sparse matrix of shape (n_samples, n_features)
-        The training features (exact solve only).
+        The training features (exact solve only; mapped, with ``feature_map``).
+    feature_map_ : QuantileTransformer or None
+        The fitted ``feature_map`` (None without one).
     coef_ : ndarray of shape (n_tasks, n_components)
         The tasks' weights on the Nystroem features (``n_components`` only).
     nystroem_ : Nystroem

@@ -18,6 +18,7 @@ from sklearn.metrics import check_scoring
 from sklearn.utils.parallel import Parallel, delayed
 
 from .._prediction import MultiTaskPredictor, store_params
+from ._feature_map import apply_feature_map, fit_feature_map
 from ._grids import median_gamma
 from .cv import _HeldOutFolds, task_average
 
@@ -45,7 +46,8 @@ class _KernelCV(_HeldOutFolds, MultiTaskPredictor):
                  fit_intercept=True,
                  intercept_shrinkage=0.0, n_components=None, random_state=None,
                  task_column=None, unseen_tasks="error", task_weights=None, tol=1e-4,
-                 max_iter=100, device=None, verbose=0, normalize_y=False):
+                 max_iter=100, device=None, verbose=0, normalize_y=False,
+                 feature_map=None):
         store_params(self, locals())
 
     # -- the grid ---------------------------------------------------------------------
@@ -60,6 +62,8 @@ class _KernelCV(_HeldOutFolds, MultiTaskPredictor):
         if np.any(alphas <= 0):
             raise ValueError(f"alphas must be > 0, got {self.alphas!r}.")
         if self.gammas is None:
+            # The heuristic on what the kernel sees: the mapped features with a feature_map.
+            X = apply_feature_map(fit_feature_map(self.feature_map, X), X)
             gammas = median_gamma(X, None) * np.asarray(GAMMA_FACTORS)
         else:
             gammas = values("gammas", self.gammas)
