@@ -14,11 +14,11 @@ import os
 import subprocess
 import sys
 import textwrap
-import tracemalloc
-import warnings
 
 import numpy as np
 import pytest
+
+from _memory import peak_fit
 
 from mtlclassic import KernelTaskRelationRegressor
 
@@ -34,17 +34,7 @@ def _per_task_rows(n, T=10, d=5, seed=0):
 
 
 def _peak_fit(est, X, y):
-    """Peak memory traced during ``est.fit(X, y)`` (X itself, allocated before, not counted)."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # memory, not convergence, is measured
-        est.fit(X[:300], y[:300])  # imports and numba kernels loaded outside the measurement
-        tracemalloc.start()
-        try:
-            base = tracemalloc.get_traced_memory()[0]
-            est.fit(X, y)
-            return tracemalloc.get_traced_memory()[1] - base
-        finally:
-            tracemalloc.stop()
+    return peak_fit(est, X, y, warmup_rows=300)
 
 
 @pytest.mark.parametrize("grouped", [True, False], ids=["grouped", "shuffled"])

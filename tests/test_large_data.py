@@ -20,6 +20,8 @@ import scipy.sparse as sp
 from numpy.testing import assert_allclose, assert_array_equal
 from sklearn.exceptions import ConvergenceWarning
 
+from _memory import peak_fit
+
 import mtlclassic as m
 from mtlclassic.datasets import make_multitask_classification, make_multitask_regression
 from mtlclassic.estimators import CLASSIFIERS, CV_ESTIMATORS, REGRESSORS
@@ -306,17 +308,7 @@ def test_gram_form_size_rule(monkeypatch):
 
 
 def _peak_fit(est, X, y):
-    """Peak memory traced during ``est.fit(X, y)`` (X itself, allocated before, not counted)."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        est.fit(X[:2000], y[:2000])  # imports and kernels loaded outside the measurement
-        tracemalloc.start()
-        try:
-            base = tracemalloc.get_traced_memory()[0]
-            est.fit(X, y)
-            return tracemalloc.get_traced_memory()[1] - base
-        finally:
-            tracemalloc.stop()
+    return peak_fit(est, X, y, warmup_rows=2000)
 
 
 @pytest.fixture(scope="module")

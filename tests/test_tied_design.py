@@ -7,7 +7,6 @@ two-part model of the registry fitted on both (the same iterates to rounding);
 and the peak memory of a fit, which the copy alone (twice ``X``) would exceed.
 """
 
-import tracemalloc
 import warnings
 
 import numpy as np
@@ -15,6 +14,8 @@ import pytest
 import scipy.sparse as sp
 from numpy.testing import assert_allclose, assert_array_equal
 from sklearn.exceptions import ConvergenceWarning
+
+from _memory import peak_fit
 
 import mtlclassic as m
 from mtlclassic.data import SharedDesign, StackedDesign, WorkingColumns, to_namespace
@@ -176,17 +177,7 @@ def test_two_part_fit_on_the_view_is_the_fit_on_the_copy(model, kind, layout):
 
 # -- memory: no (n, 2p) copy ---------------------------------------------------------------
 def _peak_fit(est, X, y):
-    """Peak memory traced during ``est.fit(X, y)`` (X itself, allocated before, not counted)."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        est.fit(X[:500], y[:500])  # imports and kernels loaded outside the measurement
-        tracemalloc.start()
-        try:
-            base = tracemalloc.get_traced_memory()[0]
-            est.fit(X, y)
-            return tracemalloc.get_traced_memory()[1] - base
-        finally:
-            tracemalloc.stop()
+    return peak_fit(est, X, y, warmup_rows=500)
 
 
 @pytest.mark.parametrize("layout", ["shared", "per_task"])
